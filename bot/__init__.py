@@ -1,0 +1,1 @@
+"""mjbot: a self-hosted Midjourney-style drawing bot (adapters + platform-neutral core)."""

@@ -1,0 +1,1 @@
+"""Front ends. Each one only translates platform events to `Incoming` and renders `Reply`."""

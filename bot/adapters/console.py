@@ -1,0 +1,122 @@
+"""The local console front end: a REPL over the same core the chat adapters use."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
+from bot.core.service import MjService
+
+PLATFORM = "console"
+BUTTON_WORDS = {"r": "reroll", "reroll": "reroll", "🔄": "reroll"}
+
+
+class ConsoleSink:
+    """Prints replies; keeps a live progress line on a terminal, plain lines otherwise."""
+
+    def __init__(self, out: TextIO = sys.stdout, preview_file: Path | None = None) -> None:
+        self.out = out
+        self.preview_file = preview_file
+        self.tty = out.isatty()
+        self.last_result: str | None = None  # job id the U/V/R shortcuts act on
+        self._printed_progress: dict[str, int] = {}
+
+    async def send(self, origin: Origin, reply: Reply) -> None:
+        if reply.kind is ReplyKind.PROGRESS and reply.percent is not None:
+            self._progress(reply)
+            return
+        if self.tty:
+            self.out.write("\r\033[K")
+        self.out.write(self._format(reply) + "\n")
+        self.out.flush()
+        if reply.kind is ReplyKind.RESULT:
+            self.last_result = reply.job_id
+
+    def _progress(self, reply: Reply) -> None:
+        if reply.image_png and self.preview_file is not None:
+            self.preview_file.parent.mkdir(parents=True, exist_ok=True)
+            self.preview_file.write_bytes(reply.image_png)
+        percent = reply.percent or 0
+        if self.tty:
+            bar = "#" * (percent // 5)
+            self.out.write(f"\r\033[K[{bar:<20}] {reply.text}")
+            self.out.flush()
+            return
+        # Not a terminal (logs, pipes): one line per quarter, not one per step.
+        last = self._printed_progress.get(reply.job_id or "", -1)
+        if percent // 25 > last // 25 or percent == 100:
+            self._printed_progress[reply.job_id or ""] = percent
+            self.out.write(reply.text + "\n")
+            self.out.flush()
+
+    @staticmethod
+    def _format(reply: Reply) -> str:
+        if reply.kind is ReplyKind.RESULT:
+            labels = " ".join(f"[{b.label}]" for b in reply.buttons)
+            hint = "(type U1, V1 or R)"
+            return f"{reply.text}\n  grid: {reply.image_path}\n  buttons: {labels}  {hint}"
+        if reply.kind is ReplyKind.ERROR:
+            return f"error: {reply.text}"
+        return reply.text
+
+
+class ConsoleAdapter:
+    def __init__(
+        self,
+        service: MjService,
+        user_id: str = "local",
+        user_name: str = "you",
+        sink: ConsoleSink | None = None,
+    ) -> None:
+        self.service = service
+        self.origin = Origin(PLATFORM, "local", user_id)
+        self.user_name = user_name
+        self.sink = sink or ConsoleSink()
+        # The console shows progress on every step (and writes a preview file if asked).
+        service.register_sink(PLATFORM, self.sink, preview_every_s=0.0)
+
+    def to_incoming(self, line: str) -> Incoming | None:
+        """One typed line: plain text means /mj; U1/V2/R press the last grid's buttons."""
+        text = line.strip()
+        if not text:
+            return None
+        word = text.lower()
+        if self.sink.last_result and (word in BUTTON_WORDS or _is_uv(word)):
+            action = BUTTON_WORDS.get(word, word.upper())
+            return Incoming(
+                self.origin, self.user_name, button=ButtonPress(action, self.sink.last_result)
+            )
+        if not text.startswith("/"):
+            text = f"/mj {text}"
+        return Incoming(self.origin, self.user_name, text=text)
+
+    async def submit_line(self, line: str, *, wait: bool = True) -> None:
+        incoming = self.to_incoming(line)
+        if incoming is None:
+            return
+        before = set(self.service.pending_job_ids())
+        await self.service.handle(incoming)
+        if wait:
+            for job_id in set(self.service.pending_job_ids()) - before:
+                await self.service.wait(job_id)
+
+    async def repl(self, read_line: Callable[[str], str] = input) -> None:
+        print("mjbot console. Type a prompt (or /mj ... --ar 16:9), /help, or quit.")
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                line = await loop.run_in_executor(None, read_line, "mj> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return
+            if line.strip().lower() in ("quit", "exit", ":q"):
+                return
+            await self.submit_line(line)
+
+
+def _is_uv(word: str) -> bool:
+    return len(word) == 2 and word[0] in "uv" and word[1] in "1234"

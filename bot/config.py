@@ -1,0 +1,123 @@
+"""Settings: one frozen dataclass built from environment values (and .env), validated at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.profiles import DEFAULT_MODEL
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the variable and what it accepts."""
+
+
+def model_alias(ref: str) -> str:
+    """What users type after --model for a configured source: its last path component."""
+    name = Path(ref.rstrip("/")).name
+    for suffix in (".safetensors", ".ckpt"):
+        name = name.removesuffix(suffix)
+    return name.lower()
+
+
+def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(key, "").strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}")
+
+
+def _models(env: Mapping[str, str], default_ref: str) -> dict[str, str]:
+    models = {model_alias(default_ref): default_ref}
+    for item in filter(None, (part.strip() for part in env.get("MJ_MODELS", "").split(","))):
+        name, sep, ref = item.partition("=")
+        if not sep or not name.strip() or not ref.strip():
+            raise ConfigError(f"MJ_MODELS entries look like name=source, got {item!r}")
+        models[name.strip().lower()] = ref.strip()
+    return models
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("data")
+    model: str = DEFAULT_MODEL
+    models: dict[str, str] = field(
+        default_factory=lambda: {model_alias(DEFAULT_MODEL): DEFAULT_MODEL}
+    )
+    device: str = "auto"
+    dtype: str = "auto"
+    single_file_config: str | None = None
+    allow_download: bool = True
+    images_per_job: int = 4
+    max_prompt_chars: int = 1500
+    max_repeat: int = 4
+    max_waiting_per_user: int = 10
+    max_waiting: int = 1000
+    max_running_per_user: int = 1
+    batching: str = "auto"  # auto: on for CUDA, off elsewhere (no throughput gain on CPU)
+    console_user: str = "local"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "mjbot.db"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def default_model(self) -> str:
+        return model_alias(self.model)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build from a mapping (tests pass a dict); by default os.environ after loading .env."""
+        if env is None:
+            from dotenv import load_dotenv
+
+            load_dotenv()
+            env = os.environ
+        model = env.get("MJ_MODEL", "").strip() or DEFAULT_MODEL
+        return cls(
+            data_dir=Path(env.get("MJ_DATA_DIR", "").strip() or "data"),
+            model=model,
+            models=_models(env, model),
+            device=_choice(env, "MJ_DEVICE", "auto", ("auto", "cpu", "cuda", "mps")),
+            dtype=_choice(env, "MJ_DTYPE", "auto", ("auto", "float32", "float16", "bfloat16")),
+            single_file_config=env.get("MJ_MODEL_CONFIG", "").strip() or None,
+            allow_download=_bool(env, "MJ_ALLOW_DOWNLOAD", True),
+            images_per_job=_int(env, "MJ_IMAGES_PER_JOB", 4, 1, 4),
+            max_prompt_chars=_int(env, "MJ_MAX_PROMPT_CHARS", 1500, 10, 6000),
+            max_repeat=_int(env, "MJ_MAX_REPEAT", 4, 1, 40),
+            max_waiting_per_user=_int(env, "MJ_MAX_WAITING_PER_USER", 10, 1, 1000),
+            max_waiting=_int(env, "MJ_MAX_WAITING", 1000, 1, 100000),
+            max_running_per_user=_int(env, "MJ_MAX_RUNNING_PER_USER", 1, 1, 64),
+            batching=_choice(env, "MJ_BATCHING", "auto", ("auto", "on", "off")),
+            console_user=env.get("MJ_CONSOLE_USER", "").strip() or "local",
+        )

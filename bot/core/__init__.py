@@ -1,0 +1,1 @@
+"""The platform-neutral core: parse /mj, (translate, filter, quota,) enqueue, render replies."""

@@ -1,0 +1,30 @@
+"""Errors a user (or an owner) can act on.
+
+Every message is written for the person who will read it: it names what to fix.
+
+    MjError                      base: anything the core refuses, with a user-facing message
+    ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
+    ├── UnsupportedError         a valid request for something this install cannot do yet
+    └── JobNotFound              a job id that does not exist (or is not yours)
+
+Engine and model-loading errors live in `engine.errors`, because the engine must not import the
+bot; the core turns them into replies.
+"""
+
+from __future__ import annotations
+
+
+class MjError(Exception):
+    """Base class; `str(error)` is the message shown to the user."""
+
+
+class ParamError(MjError, ValueError):
+    """The /mj text cannot be turned into a request; the message says what to change."""
+
+
+class UnsupportedError(MjError):
+    """The request is well formed but needs a capability this install does not have yet."""
+
+
+class JobNotFound(MjError, LookupError):
+    """No such job (or it belongs to someone else)."""

@@ -1,0 +1,106 @@
+"""From a parsed request to the engine's JobSpec and the jobs row that records it. Pure."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from bot.config import Settings
+from bot.core.params import MjRequest
+from bot.core.requests import Origin
+from bot.core.styles import apply_style
+from engine.job import JobSpec, PromptPart, spec_to_dict
+from engine.profiles import ModelProfile
+
+SEED_SPACE = 2**32
+# No 0/o, 1/l/i: ids are read off screens and typed back (/cancel k7x2...).
+_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_job_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))  # ~49 bits
+
+
+def new_seed() -> int:
+    return secrets.randbelow(SEED_SPACE)
+
+
+def build_spec(
+    job_id: str,
+    origin: Origin,
+    request: MjRequest,
+    settings: Settings,
+    profile: ModelProfile,
+    seed: int,
+    weight: float = 1.0,
+) -> JobSpec:
+    """Fill the request's gaps with the model's defaults and apply its --style."""
+    negative = request.negative_prompt
+    parts = []
+    for part in request.prompts:
+        text = part.text
+        if part.weight > 0 and request.style:
+            text, _ = apply_style(request.style, text, None)
+        parts.append(PromptPart(text, part.weight))
+    if request.style:
+        _, negative = apply_style(request.style, "", negative)
+    return JobSpec(
+        job_id=job_id,
+        user_key=origin.user_key,
+        model=request.model or settings.default_model,
+        prompts=tuple(parts),
+        negative_prompt=negative,
+        width=request.width,
+        height=request.height,
+        steps=request.steps if request.steps is not None else profile.steps,
+        cfg=request.cfg if request.cfg is not None else profile.cfg,
+        sampler=request.sampler or profile.sampler,
+        # Image i is seed + i: any one image can be redrawn alone from its own seed.
+        seeds=tuple((seed + i) % SEED_SPACE for i in range(settings.images_per_job)),
+        tile=request.tile,
+        stop=request.stop,
+        chaos=request.chaos or 0,
+        weight=weight,
+    )
+
+
+def job_row(
+    spec: JobSpec,
+    request: MjRequest,
+    origin: Origin,
+    user_id: int,
+    raw_text: str,
+    *,
+    action: str = "imagine",
+    parent_id: str | None = None,
+) -> dict[str, Any]:
+    params = request.to_json_dict()
+    return {
+        "id": spec.job_id,
+        "user_id": user_id,
+        "platform": origin.platform,
+        "chat_id": origin.chat_id,
+        "message_id": origin.message_id,
+        "action": action,
+        "parent_id": parent_id,
+        "raw_text": raw_text,
+        "prompt": request.prompt,
+        "translated_prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "prompts_json": params["prompts"],
+        "width": spec.width,
+        "height": spec.height,
+        "aspect": request.aspect,
+        "model": spec.model,
+        "style": request.style,
+        "sampler": spec.sampler,
+        "seed": spec.seeds[0],
+        "cfg": spec.cfg,
+        "steps": spec.steps,
+        "tile": int(spec.tile),
+        "stop": spec.stop,
+        "chaos": spec.chaos,
+        "image_count": spec.image_count,
+        "params_json": params,
+        "spec_json": spec_to_dict(spec),
+    }

@@ -1,0 +1,294 @@
+"""The pure /mj parser: `/mj <prompt> [--params]` -> MjRequest, or a ParamError to show the user.
+
+Midjourney's syntax where Midjourney has one (`--ar`, `--no`, `--seed`, `--chaos`, `--iw`,
+`--tile`, `--repeat`, `--stop`, image URLs first, `::` weights); Stable Diffusion knobs
+(`--steps`, `--cfg`, `--sampler`, `--model`, `--style`) in the same style. No I/O. Values out of
+range are refused, never clamped: a silently changed request is worse than an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, fields
+from fractions import Fraction
+
+from bot.core.errors import ParamError
+from bot.core.params_tokens import (
+    ALIASES,
+    normalize_input,
+    split_image_urls,
+    split_params,
+    split_weighted,
+)
+from bot.core.styles import STYLES
+from engine.profiles import PROFILES, SAMPLERS, ModelProfile
+
+__all__ = ["MjRequest", "WeightedPrompt", "normalize_input", "parse_mj", "size_for_aspect"]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedPrompt:
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class MjRequest:
+    """A validated /mj request. Optional knobs are None when not given (the model decides)."""
+
+    prompt: str  # the text without params and image URLs; multi-prompts: parts joined by ", "
+    negative_prompt: str | None
+    width: int
+    height: int
+    aspect: str  # reduced W:H, "1:1" without --ar
+    seed: int | None
+    steps: int | None
+    cfg: float | None
+    sampler: str | None  # a key of engine.profiles.SAMPLERS
+    model: str | None
+    style: str | None  # a key of bot.core.styles.STYLES, not yet applied to the prompt
+    tile: bool
+    repeat: int | None
+    stop: int | None
+    chaos: int | None
+    image_urls: tuple[str, ...]
+    image_weight: float | None
+    prompts: tuple[WeightedPrompt, ...]  # one entry of weight 1.0 without `::` weights
+
+    def to_json_dict(self) -> dict:
+        """Plain JSON types: tuples become lists, prompts become {"text", "weight"} objects."""
+        data = {field.name: getattr(self, field.name) for field in fields(self)}
+        data["image_urls"] = list(self.image_urls)
+        data["prompts"] = [{"text": p.text, "weight": p.weight} for p in self.prompts]
+        return data
+
+
+_EXAMPLES = {
+    "aspect": "16:9",
+    "negative_prompt": "text, watermark",
+    "seed": "1234",
+    "steps": "20",
+    "cfg": "7",
+    "sampler": "euler_a",
+    "model": "NAME",
+    "style": "cinematic",
+    "repeat": "4",
+    "stop": "80",
+    "chaos": "50",
+    "image_weight": "1.5",
+}
+_INT_RANGES = {"seed": (0, 4294967295), "repeat": (1, 40), "stop": (10, 100), "chaos": (0, 100)}
+_FLOAT_RANGES = {"cfg": (0.0, 30.0), "image_weight": (0.0, 3.0)}
+# Fields whose value is one word: more words mean prompt text was put after the params.
+_ONE_WORD = {"model", "steps", *_INT_RANGES, *_FLOAT_RANGES}
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_ASPECT = re.compile(r"([0-9]+):([0-9]+)")
+# `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
+_COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
+_MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
+_PROMPT_FIRST = "Write the prompt first and the parameters after it."
+_EMPTY = "Your prompt is empty: write what you want to see before the parameters."
+
+
+def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" Did you mean {prefix}{close[0]}?" if close else ""
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
+        raise ParamError(
+            f"--{name} must be a whole number between {low} and {high}, got '{value}'"
+        )
+    return int(value)
+
+
+def _float(name: str, value: str, low: float, high: float) -> float:
+    if not _FLOAT.fullmatch(value) or not low <= float(value) <= high:
+        raise ParamError(f"--{name} must be a number between {low:g} and {high:g}, got '{value}'")
+    return float(value)
+
+
+def _sampler_key(name: str) -> str:
+    """`DPM++ 2M Karras`, `dpmpp_2m_karras`, `k_euler_a` -> one spelling to compare on."""
+    key = re.sub(r"[\s_\-]+", "", name.lower().removeprefix("k_")).replace("dpmpp", "dpm++")
+    return "eulera" if key == "eulerancestral" else key
+
+
+def _sampler(name: str, value: str) -> str:
+    keys = {_sampler_key(sampler): sampler for sampler in SAMPLERS}
+    if found := keys.get(_sampler_key(value)):
+        return found
+    raise ParamError(
+        f"Unknown sampler '{value}'.{_suggest(value.lower(), SAMPLERS)} "
+        f"--{name} takes one of: {', '.join(SAMPLERS)}."
+    )
+
+
+def _style(name: str, value: str) -> str:
+    key = re.sub(r"[\s_]+", "-", value.lower())
+    if key in STYLES:
+        return key
+    raise ParamError(
+        f"Unknown style '{value}'.{_suggest(key, STYLES)} --{name} takes one of: "
+        f"{', '.join(STYLES)}."
+    )
+
+
+def _model(value: str, models: Collection[str] | None) -> str:
+    if models is None or value in models:
+        return value
+    if found := next((m for m in models if m.lower() == value.lower()), None):
+        return found
+    raise ParamError(
+        f"Unknown model '{value}'.{_suggest(value, models)} "
+        f"Available models: {', '.join(models) or 'none'}."
+    )
+
+
+def _aspect(name: str, value: str) -> tuple[int, int]:
+    match = _ASPECT.fullmatch(re.sub(r"\s*:\s*", ":", value))
+    if not match:
+        raise ParamError(
+            f"--{name} must be two whole numbers written W:H, like --{name} 16:9, got '{value}'"
+        )
+    width, height = int(match.group(1)), int(match.group(2))
+    if width == 0 or height == 0:
+        raise ParamError(f"--{name} sides must be above 0, like 16:9, got '{value}'")
+    if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
+        raise ParamError(f"--{name} {value} is too extreme: use a ratio between 1:4 and 4:1.")
+    divisor = math.gcd(width, height)
+    return width // divisor, height // divisor
+
+
+def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
+    """Width and height for an aspect ratio, about profile.native² pixels.
+
+    Both sides are multiples of profile.multiple, the ratio within 5% of aw:ah and the area
+    within 15% of native²; the smallest sum of both relative errors wins (so 16:9 on SD 1.5 is
+    680x384, near native area, rather than an exact but 12% smaller 640x360; SDXL's 2:3 is
+    832x1280 rather than an exact but 15% larger 896x1344), then the closest ratio. Exact
+    fractions make ties (and so the result) independent of float rounding.
+    """
+    if aw <= 0 or ah <= 0:
+        raise ParamError(f"An aspect ratio needs sides above 0, got {aw}:{ah}.")
+    ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
+    # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
+    low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
+    high = math.isqrt(int(area * 1.15 / (float(ratio) * 0.95))) + step
+    fits: list[tuple[Fraction, Fraction, int, int]] = []
+    for height in range(max(step, low), high + 1, step):
+        below = math.floor(ratio * height / step) * step
+        for width in (below, below + step):
+            if width <= 0:
+                continue
+            ratio_error = abs(Fraction(width, height) / ratio - 1)
+            area_error = abs(Fraction(width * height, area) - 1)
+            if ratio_error <= Fraction(5, 100) and area_error <= Fraction(15, 100):
+                fits.append((ratio_error + area_error, ratio_error, width, height))
+    if not fits:
+        raise ParamError(
+            f"No {profile.family} image size fits the aspect ratio {aw}:{ah}; try one nearer 1:1."
+        )
+    _, _, width, height = min(fits)
+    return width, height
+
+
+def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Map each field to (name as typed, value); unknown, duplicate and empty params fail."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, value in pairs:
+        field = ALIASES.get(name)
+        if field is None:
+            hint = _suggest(name, ALIASES, "--") or f" Known: --{', --'.join(ALIASES)}."
+            raise ParamError(f"Unknown parameter --{name}.{hint}")
+        if field in found:
+            first = found[field][0]
+            same = "" if first == name else f" (--{first} and --{name} are the same)"
+            raise ParamError(f"--{name} is given twice{same}; keep one.")
+        if field == "tile" and value:
+            raise ParamError(f"--{name} takes no value, got '{value}'. {_PROMPT_FIRST}")
+        if field != "tile" and not value:
+            raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES[field]}")
+        if field in _ONE_WORD and len(value.split()) > 1:
+            raise ParamError(f"--{name} takes one value, got '{value}'. {_PROMPT_FIRST}")
+        found[field] = (name, value)
+    return found
+
+
+def parse_mj(
+    text: str,
+    *,
+    profile: ModelProfile | Callable[[str | None], ModelProfile] = PROFILES["sd-turbo"],
+    models: Collection[str] | None = None,
+    max_prompt_chars: int = 1500,
+) -> MjRequest:
+    """Parse one /mj message into a validated request.
+
+    `profile` sizes the image and bounds --steps: a fixed profile, or a function from the
+    --model name (None when not given) to that model's profile. `models` None accepts any
+    model name.
+    """
+    # 1. Undo what phones and input methods did, then drop the command.
+    text = _COMMAND.sub("", normalize_input(text)).strip()
+    head, pairs = split_params(text)
+    params = _read_params(pairs)
+    typed = {field: name for field, (name, _) in params.items()}
+    raw = {field: value for field, (_, value) in params.items()}
+
+    # 2. Values, each against its own range.
+    model = _model(raw["model"], models) if "model" in raw else None
+    if callable(profile):
+        profile = profile(model)
+    int_ranges = {**_INT_RANGES, "steps": (1, profile.max_steps)}
+    ints = {f: _int(typed[f], raw[f], *int_ranges[f]) for f in int_ranges if f in raw}
+    floats = {f: _float(typed[f], raw[f], *_FLOAT_RANGES[f]) for f in _FLOAT_RANGES if f in raw}
+    aspect_w, aspect_h = _aspect(typed["aspect"], raw["aspect"]) if "aspect" in raw else (1, 1)
+    sampler = _sampler(typed["sampler"], raw["sampler"]) if "sampler" in raw else None
+    style = _style(typed["style"], raw["style"]) if "style" in raw else None
+
+    # 3. Image prompts first in the text, then ::weights in the rest.
+    image_urls, body = split_image_urls(head)
+    if "image_weight" in floats and not image_urls:
+        raise ParamError("--iw needs an image prompt: put an image URL at the start.")
+    parts = split_weighted(body)
+    if not parts:
+        raise ParamError(_EMPTY)
+    if sum(weight for _, weight in parts) <= 0:
+        raise ParamError(
+            "The ::weights add up to 0 or less; they must add up to more than 0 "
+            "(e.g. cat::2 dog::-0.5)."
+        )
+    prompt = ", ".join(part for part, _ in parts)
+    if len(prompt) > max_prompt_chars:
+        raise ParamError(
+            f"Your prompt is {len(prompt)} characters long; the limit is {max_prompt_chars}. "
+            "Shorten it."
+        )
+
+    # 4. Size from the profile's native area.
+    width, height = size_for_aspect(aspect_w, aspect_h, profile)
+    return MjRequest(
+        prompt=prompt,
+        negative_prompt=raw.get("negative_prompt"),
+        width=width,
+        height=height,
+        aspect=f"{aspect_w}:{aspect_h}",
+        seed=ints.get("seed"),
+        steps=ints.get("steps"),
+        cfg=floats.get("cfg"),
+        sampler=sampler,
+        model=model,
+        style=style,
+        tile="tile" in raw,
+        repeat=ints.get("repeat"),
+        stop=ints.get("stop"),
+        chaos=ints.get("chaos"),
+        image_urls=image_urls,
+        image_weight=floats.get("image_weight"),
+        prompts=tuple(WeightedPrompt(part, weight) for part, weight in parts),
+    )

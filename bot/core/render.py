@@ -1,0 +1,66 @@
+"""What users read: captions, acknowledgements, progress lines and the result's buttons. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.requests import Button
+
+HELP = """\
+Draw with /mj <prompt> [parameters], for example:
+  /mj a red fox in the snow --ar 3:2 --no people
+Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, --model NAME,
+  --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, --iw 0..3.
+Weights: cat::2 dog::-0.5.  Other commands: /cancel [job id], /help."""
+
+
+def params_suffix(job: dict[str, Any]) -> str:
+    """The parameters a job ran with, in /mj syntax, so a user can copy and tweak them."""
+    parts = [f"--ar {job['aspect']}"] if job.get("aspect") else []
+    parts.append(f"--seed {job['seed']}")
+    if job.get("style"):
+        parts.append(f"--style {job['style']}")
+    if job.get("tile"):
+        parts.append("--tile")
+    if job.get("stop"):
+        parts.append(f"--stop {job['stop']}")
+    if job.get("chaos"):
+        parts.append(f"--chaos {job['chaos']}")
+    return " ".join(parts)
+
+
+def ack_text(job_id: str, position: int | None, eta_s: float | None) -> str:
+    where = "starting now" if not position or position <= 1 else f"#{position} in the queue"
+    eta = f", about {format_duration(eta_s)}" if eta_s else ""
+    return f"Job {job_id} accepted: {where}{eta}."
+
+
+def queue_text(job_id: str, position: int, eta_s: float | None) -> str:
+    eta = f" (about {format_duration(eta_s)})" if eta_s else ""
+    return f"Job {job_id}: #{position} in the queue{eta}."
+
+
+def progress_text(job_id: str, percent: int, step: int, total: int) -> str:
+    return f"Job {job_id}: {percent}% (step {step}/{total})"
+
+
+def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None) -> str:
+    prompt = job.get("translated_prompt") or job.get("prompt") or ""
+    negative = f" --no {job['negative_prompt']}" if job.get("negative_prompt") else ""
+    took = f" in {format_duration(elapsed_s)}" if elapsed_s else ""
+    return f"{prompt}{negative} {params_suffix(job)} — {user_name}{took} (job {job['id']})"
+
+
+def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
+    """U1..Un, V1..Vn and reroll, as Midjourney lays them out under a grid."""
+    upscales = tuple(Button(f"U{i}", f"U{i}", job_id) for i in range(1, image_count + 1))
+    variations = tuple(Button(f"V{i}", f"V{i}", job_id) for i in range(1, image_count + 1))
+    return (*upscales, *variations, Button("🔄", "reroll", job_id))
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    return f"{seconds / 60:.0f} min"

@@ -1,0 +1,364 @@
+"""The platform-neutral core: every adapter hands it `Incoming` and renders the `Reply`s.
+
+/mj flow: parse -> (translate, filter and quota arrive in their own issues) -> persist the job
+-> acknowledge -> the engine runs it -> progress -> store images -> deliver -> mark delivered.
+A job is in SQLite before anyone is told it was accepted, and on start-up jobs left queued or
+running are queued again and results never delivered are delivered, so nothing acknowledged
+is lost across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+from bot.core import render
+from bot.core.errors import JobNotFound, MjError, UnsupportedError
+from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
+from bot.core.params import MjRequest, parse_mj
+from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
+from engine.fair_queue import QueueRefused
+from engine.grid import make_grid
+from engine.job import (
+    Cancelled,
+    Failed,
+    Finished,
+    JobSpec,
+    Progress,
+    Queued,
+    Started,
+    spec_from_dict,
+)
+from engine.worker import Engine, JobHandle
+from storage.images import ImageStore
+from storage.store import AsyncStore, ImageRow, JobStatus, Store
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("mj", "imagine", "cancel", "help", "start")
+
+
+@dataclass(slots=True)
+class _Sink:
+    sink: ReplySink
+    preview_every_s: float | None
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """'/mj@Bot a fox' -> ('mj', 'a fox'); text without a leading slash -> ('', text)."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return "", stripped
+    head, _, rest = stripped[1:].partition(" ")
+    return head.split("@", 1)[0].lower(), rest.strip()
+
+
+class MjService:
+    def __init__(
+        self, settings: Settings, store: AsyncStore, engine: Engine, images: ImageStore
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.images = images
+        self._sinks: dict[str, _Sink] = {}
+        self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
+        self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    # wiring ------------------------------------------------------------------------------
+    def register_sink(
+        self, platform: str, sink: ReplySink, preview_every_s: float | None = None
+    ) -> None:
+        """An adapter says: send replies for `platform` to me, with previews this often."""
+        self._sinks[platform] = _Sink(sink, preview_every_s)
+
+    async def start(self) -> None:
+        """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
+        for row in await self.store.run(Store.unfinished_jobs):
+            origin = _origin_of(row)
+            spec = spec_from_dict(json.loads(row["spec_json"]))
+            log.info("resuming job %s (%s before the restart)", row["id"], row["status"])
+            self._follow(
+                origin, self.engine.submit(spec, preview_every_s=self._pace(origin), force=True)
+            )
+        for row in await self.store.run(Store.undelivered_jobs):
+            if row["platform"] in self._sinks:
+                await self._deliver_final(row)
+
+    async def close(self) -> None:
+        tasks = list(self._tracking.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def pending_job_ids(self) -> list[str]:
+        """Jobs this process is still following (queued, running or being delivered)."""
+        return list(self._tracking)
+
+    # incoming ----------------------------------------------------------------------------
+    async def handle(self, incoming: Incoming) -> None:
+        """Answer one user action; every outcome, including errors, becomes a Reply."""
+        try:
+            if incoming.button is not None:
+                await self.press(incoming, incoming.button)
+                return
+            command, rest = split_command(incoming.text or "")
+            if command in ("mj", "imagine"):
+                await self.imagine(incoming, rest)
+            elif command == "cancel":
+                await self.cancel(incoming.origin, rest or None)
+            elif command in ("help", "start"):
+                await self._send(incoming.origin, Reply(ReplyKind.TEXT, render.HELP))
+            else:
+                shown = f"/{command}" if command else "that"
+                await self._send(
+                    incoming.origin,
+                    Reply(ReplyKind.ERROR, f"I don't know {shown}. {render.HELP}", ephemeral=True),
+                )
+        except MjError as error:
+            await self._send(incoming.origin, Reply(ReplyKind.ERROR, str(error), ephemeral=True))
+
+    async def imagine(
+        self,
+        incoming: Incoming,
+        text: str,
+        *,
+        seed: int | None = None,
+        action: str = "imagine",
+        parent_id: str | None = None,
+    ) -> list[str]:
+        """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids."""
+        request = self.parse(text)
+        if request.image_urls:
+            raise UnsupportedError(
+                "Image prompts (image URLs at the start) are not supported yet: they arrive "
+                "with upscale and variations. Remove the URL to draw from text alone."
+            )
+        repeat = request.repeat or 1
+        if repeat > self.settings.max_repeat:
+            raise MjError(f"--repeat can be at most {self.settings.max_repeat} on this bot.")
+        origin = incoming.origin
+        profile = self.engine.backend.profile(request.model or self.settings.default_model)
+        user_id = await self.store.run(
+            lambda s: s.upsert_user(origin.platform, origin.user_id, incoming.user_name)
+        )
+        job_ids = []
+        for i in range(repeat):
+            if seed is not None:
+                job_seed = seed
+            elif request.seed is not None:
+                job_seed = request.seed + i * self.settings.images_per_job
+            else:
+                job_seed = new_seed()
+            spec = build_spec(new_job_id(), origin, request, self.settings, profile, job_seed)
+            job_ids.append(
+                await self._enqueue(origin, spec, request, user_id, text, action, parent_id)
+            )
+        return job_ids
+
+    def parse(self, text: str) -> MjRequest:
+        default = self.settings.default_model
+        return parse_mj(
+            text,
+            profile=lambda model: self.engine.backend.profile(model or default),
+            models=list(self.settings.models),
+            max_prompt_chars=self.settings.max_prompt_chars,
+        )
+
+    async def press(self, incoming: Incoming, button: ButtonPress) -> None:
+        job = await self._own_job(incoming.origin, button.job_id)
+        if button.action == "reroll":
+            await self.imagine(
+                incoming, job["raw_text"], seed=new_seed(), action="reroll", parent_id=job["id"]
+            )
+            return
+        if button.action[:1] in ("U", "V") and button.action[1:].isdigit():
+            kind = "Upscale" if button.action[0] == "U" else "Variations"
+            raise UnsupportedError(f"{kind} is coming in a later release; 🔄 works now.")
+        raise MjError(f"Unknown button {button.action!r}.")
+
+    async def cancel(self, origin: Origin, job_id: str | None) -> None:
+        if job_id is None:
+            rows = await self.store.run(lambda s: s.user_jobs(origin.platform, origin.user_id))
+            live = [r for r in rows if not JobStatus(r["status"]).finished]
+            if not live:
+                raise MjError("You have no queued or running job to cancel.")
+            job_id = live[0]["id"]
+        job = await self._own_job(origin, job_id)
+        if JobStatus(job["status"]).finished:
+            raise MjError(f"Job {job_id} is already {job['status']}.")
+        if not self.engine.cancel(job_id):
+            # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
+            await self.store.run(lambda s: s.mark_cancelled(job_id))
+            await self._send(origin, Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id))
+            await self.store.run(lambda s: s.mark_delivered(job_id))
+
+    async def wait(self, job_id: str) -> dict[str, Any]:
+        """Until the job's outcome has been delivered; returns its row (for one-shot commands)."""
+        future = self._settled.setdefault(job_id, asyncio.get_running_loop().create_future())
+        return await future
+
+    # the job's life ------------------------------------------------------------------------
+    async def _enqueue(
+        self,
+        origin: Origin,
+        spec: JobSpec,
+        request: MjRequest,
+        user_id: int,
+        text: str,
+        action: str,
+        parent_id: str | None,
+    ) -> str:
+        try:
+            self.engine.check_admission(spec.user_key)
+        except QueueRefused as refused:
+            raise MjError(str(refused)) from None
+        row = job_row(spec, request, origin, user_id, text, action=action, parent_id=parent_id)
+        await self.store.run(lambda s: s.insert_job(row))  # persisted before acknowledged
+        try:
+            handle = self.engine.submit(spec, preview_every_s=self._pace(origin))
+        except QueueRefused as refused:
+            reason = str(refused)
+            await self.store.run(lambda s: s.mark_failed(spec.job_id, reason))
+            await self.store.run(lambda s: s.mark_delivered(spec.job_id))
+            raise MjError(reason) from None
+        position = self.engine.position(spec.job_id)
+        await self._send(
+            origin,
+            Reply(
+                ReplyKind.ACK,
+                render.ack_text(spec.job_id, position, None),
+                spec.job_id,
+                position=position,
+            ),
+        )
+        self._follow(origin, handle)
+        return spec.job_id
+
+    def _follow(self, origin: Origin, handle: JobHandle) -> None:
+        job_id = handle.job_id
+        task = asyncio.create_task(self._track(origin, handle), name=f"job-{job_id}")
+        self._tracking[job_id] = task
+        task.add_done_callback(lambda _: self._tracking.pop(job_id, None))
+
+    async def _track(self, origin: Origin, handle: JobHandle) -> None:
+        job_id = handle.job_id
+        async for event in handle.events():
+            if isinstance(event, Queued) and event.position > 1:
+                await self._send(
+                    origin,
+                    Reply(
+                        ReplyKind.PROGRESS,
+                        render.queue_text(job_id, event.position, event.eta_s),
+                        job_id,
+                        position=event.position,
+                    ),
+                )
+            elif isinstance(event, Started):
+                await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
+            elif isinstance(event, Progress):
+                await self._send(
+                    origin,
+                    Reply(
+                        ReplyKind.PROGRESS,
+                        render.progress_text(job_id, event.percent, event.step, event.total),
+                        job_id,
+                        image_png=_png(event.preview),
+                        percent=event.percent,
+                    ),
+                )
+            elif isinstance(event, Finished):
+                await self._store_result(job_id, event)
+            elif isinstance(event, Failed):
+                await self.store.run(lambda s, e=event: s.mark_failed(job_id, e.error))
+            elif isinstance(event, Cancelled):
+                await self.store.run(lambda s: s.mark_cancelled(job_id))
+        outcome = handle.outcome.result()
+        row = await self.store.run(lambda s: s.get_job(job_id))
+        await self._deliver_final(
+            row, outcome.elapsed_s if isinstance(outcome, Finished) else None
+        )
+
+    async def _store_result(self, job_id: str, event: Finished) -> None:
+        def save() -> tuple[str, list[ImageRow]]:
+            # PNG encoding takes a while for big images: off the event loop.
+            grid = self.images.save_png(make_grid(event.images))
+            rows = []
+            for index, (image, seed) in enumerate(zip(event.images, event.seeds, strict=True)):
+                stored = self.images.save_png(image)
+                rows.append(
+                    ImageRow(index + 1, stored.path, stored.md5, stored.width, stored.height, seed)
+                )
+            return grid.path, rows
+
+        grid_path, rows = await asyncio.to_thread(save)
+        await self.store.run(lambda s: s.mark_done(job_id, grid_path, rows))
+
+    async def _deliver_final(self, row: dict[str, Any], elapsed: float | None = None) -> None:
+        origin = _origin_of(row)
+        job_id, status = row["id"], JobStatus(row["status"])
+        if status is JobStatus.DONE:
+            reply = Reply(
+                ReplyKind.RESULT,
+                render.result_caption(row, row["display_name"], elapsed),
+                job_id,
+                image_path=self.images.absolute(row["grid_path"]),
+                buttons=render.result_buttons(job_id, row["image_count"]),
+                percent=100,
+            )
+        elif status is JobStatus.FAILED:
+            reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
+        else:
+            reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
+        if await self._send(origin, reply):
+            await self.store.run(lambda s: s.mark_delivered(job_id))
+        final = await self.store.run(lambda s: s.get_job(job_id))
+        future = self._settled.setdefault(job_id, asyncio.get_running_loop().create_future())
+        if not future.done():
+            future.set_result(final)
+
+    # helpers ---------------------------------------------------------------------------------
+    async def _send(self, origin: Origin, reply: Reply) -> bool:
+        """Deliver through the origin's adapter; False if it is not connected or failed."""
+        entry = self._sinks.get(origin.platform)
+        if entry is None:
+            log.warning("no adapter for %s; reply kept for later: %s", origin.platform, reply.text)
+            return False
+        try:
+            await entry.sink.send(origin, reply)
+        except Exception:
+            log.exception("delivering a reply to %s failed", origin.platform)
+            return False
+        return True
+
+    def _pace(self, origin: Origin) -> float | None:
+        entry = self._sinks.get(origin.platform)
+        return entry.preview_every_s if entry else None
+
+    async def _own_job(self, origin: Origin, job_id: str) -> dict[str, Any]:
+        job = await self.store.run(lambda s: s.get_job(job_id))
+        if job is None:
+            raise JobNotFound(f"There is no job {job_id}.")
+        if (job["platform"], job["platform_user_id"]) != (origin.platform, origin.user_id):
+            raise JobNotFound(f"Job {job_id} is not yours, so its buttons are not for you.")
+        return job
+
+
+def _origin_of(row: dict[str, Any]) -> Origin:
+    return Origin(row["platform"], row["chat_id"], row["platform_user_id"], row["message_id"])
+
+
+def _png(image: Any) -> bytes | None:
+    if image is None:
+        return None
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+__all__ = ["MjService", "split_command"]

@@ -1,0 +1,257 @@
+"""The diffusers backend: turns one JobSpec into images on whatever device is configured.
+
+Only the engine's worker thread calls `generate`; torch and diffusers are imported lazily so
+that the bot, the parser and their tests start without them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.conditioning import build_embeddings, needs_embeddings
+from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from engine.job import JobSpec, batch_key
+from engine.models import (
+    ModelSource,
+    classify,
+    folder_profile,
+    load_pipeline,
+    pick_device,
+    pick_dtype,
+    resolve_folder,
+)
+from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
+
+log = logging.getLogger(__name__)
+
+# Called after every denoising step with (step, total, latents); latents stay on the device.
+StepCallback = Callable[[int, int, Any], None]
+
+
+@dataclass(slots=True)
+class LoadedModel:
+    pipe: Any
+    profile: ModelProfile
+    default_scheduler: Any
+    schedulers: dict[str, Any] = field(default_factory=dict)
+
+
+class DiffusersBackend:
+    """Loads models on demand (keeping at most `max_loaded`) and runs jobs on them."""
+
+    def __init__(
+        self,
+        models: Mapping[str, str],
+        *,
+        data_dir: Path,
+        device: str = "auto",
+        dtype: str = "auto",
+        max_loaded: int = 1,
+        allow_download: bool = True,
+        single_file_config: str | None = None,
+    ) -> None:
+        if not models:
+            raise ValueError("at least one model must be configured")
+        self.sources = {name: classify(name, ref) for name, ref in models.items()}
+        self.data_dir = data_dir
+        self.device_preference = device
+        self.dtype_preference = dtype
+        self.max_loaded = max_loaded
+        self.allow_download = allow_download
+        self.single_file_config = single_file_config
+        self._loaded: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()  # profile() may be asked from other threads
+        self.device: str | None = None
+
+    # profiles are cheap: known exactly once loaded, guessed from the folder or name before
+    def profile(self, name: str) -> ModelProfile:
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name].profile
+        source = self.sources[name]
+        if source.kind == "tiny":
+            return profile_for_name("tiny")
+        if source.kind == "folder":
+            return folder_profile(Path(source.ref), source.ref)
+        return profile_for_name(source.ref)
+
+    def load(self, name: str) -> LoadedModel:
+        """Load (or reuse) a model. Worker thread only."""
+        with self._lock:
+            if name in self._loaded:
+                self._loaded.move_to_end(name)
+                return self._loaded[name]
+        source: ModelSource = self.sources.get(name) or _unknown(name, self.sources)
+        folder = resolve_folder(source, self.data_dir, allow_download=self.allow_download)
+        self.device = pick_device(self.device_preference)
+        dtype = pick_dtype(self.dtype_preference, self.device)
+        log.info("loading model %s (%s) on %s/%s", name, source.ref, self.device, dtype)
+        pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
+        profile = folder_profile(folder, source.ref) if folder else profile_for_name(source.ref)
+        loaded = LoadedModel(pipe, profile, pipe.scheduler)
+        with self._lock:
+            self._loaded[name] = loaded
+            while len(self._loaded) > self.max_loaded:
+                evicted, _ = self._loaded.popitem(last=False)
+                log.info("unloading model %s to make room", evicted)
+                _free_memory()
+        return loaded
+
+    def generate(
+        self,
+        specs: Sequence[JobSpec],
+        on_step: StepCallback | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> list[list[Any]]:
+        """Render jobs that share a `batch_key` in one pass; one image list per job.
+
+        Raises JobCancelled (when `cancel()` turns true) or GenerationFailed. Worker thread only.
+        """
+        import numpy as np
+        import torch
+        from PIL import Image
+
+        # 1. Check inputs before touching the GPU.
+        for spec in specs:
+            check_spec(spec)
+        if len({batch_key(spec) for spec in specs}) != 1:
+            raise ValueError("jobs in one batch must share model, size, steps, sampler and cfg")
+        first = specs[0]
+        model = self.load(first.model)
+        pipe = model.pipe
+        # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
+        pipe.scheduler = self._scheduler(model, first.sampler)
+        # 3. Conditioning: plain strings unless :: weights or --chaos need embeddings.
+        text_kwargs = self._text_kwargs(pipe, specs)
+        # 4. One CPU generator per image: image i depends on its own seed, batched or not.
+        generators = [torch.Generator("cpu").manual_seed(s) for spec in specs for s in spec.seeds]
+
+        # 5. Step callback: progress, --stop and cancellation (interrupt within one step).
+        def step_end(pipeline: Any, index: int, _t: Any, tensors: dict[str, Any]) -> dict:
+            total = pipeline.num_timesteps
+            last = total if first.stop is None else max(1, math.ceil(total * first.stop / 100))
+            if on_step is not None:
+                on_step(index + 1, last, tensors["latents"])
+            if index + 1 >= last or (cancel is not None and cancel()):
+                pipeline._interrupt = True
+            return tensors
+
+        # 6. Run, with seamless tiling switched on only for this job.
+        try:
+            with torch.inference_mode(), seamless(pipe, first.tile):
+                output = pipe(
+                    **text_kwargs,
+                    width=first.width,
+                    height=first.height,
+                    num_inference_steps=first.steps,
+                    guidance_scale=first.cfg,
+                    generator=generators,
+                    output_type="np",
+                    callback_on_step_end=step_end,
+                )
+        except torch.cuda.OutOfMemoryError:
+            raise  # the worker frees memory and retries one job at a time
+        except (RuntimeError, ValueError, IndexError) as exc:
+            raise GenerationFailed(f"The model could not draw this: {exc}") from exc
+        if cancel is not None and cancel():
+            raise JobCancelled(first.job_id)
+        # 7. Reject NaN output (fp16 overflow on some VAEs) instead of sending black squares.
+        pixels = np.asarray(output.images)
+        if not np.isfinite(pixels).all():
+            raise GenerationFailed(
+                "The model produced invalid pixels (NaN). This happens with some models in "
+                "half precision: try MJ_DTYPE=float32 or another VAE."
+            )
+        pixels = (pixels.clip(0, 1) * 255).round().astype("uint8")
+        images = [Image.fromarray(image) for image in pixels]
+        # 8. Split the batch back into jobs.
+        result, offset = [], 0
+        for spec in specs:
+            result.append(images[offset : offset + spec.image_count])
+            offset += spec.image_count
+        return result
+
+    @staticmethod
+    def _text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
+        import torch
+
+        if needs_embeddings(specs[0]):
+            per_job = [build_embeddings(pipe, spec, pipe.device) for spec in specs]
+            return {key: torch.cat([kw[key] for kw in per_job]) for key in per_job[0]}
+        prompts = [spec.prompts[0].text for spec in specs for _ in spec.seeds]
+        negatives = [spec.negative_prompt or "" for spec in specs for _ in spec.seeds]
+        # None (not "") when nobody asked for one: SDXL then uses its trained zero embedding.
+        return {"prompt": prompts, "negative_prompt": negatives if any(negatives) else None}
+
+    def _scheduler(self, model: LoadedModel, sampler: str) -> Any:
+        if sampler == "default":
+            return model.default_scheduler
+        if sampler not in model.schedulers:
+            import diffusers
+
+            class_name, extra = SAMPLERS[sampler]
+            cls = getattr(diffusers, class_name)
+            model.schedulers[sampler] = cls.from_config(model.default_scheduler.config, **extra)
+        return model.schedulers[sampler]
+
+
+def check_spec(spec: JobSpec) -> None:
+    """Like a diffusers pipeline's check_inputs: ValueError for what can never work."""
+    if spec.width % 8 or spec.height % 8 or spec.width < 8 or spec.height < 8:
+        raise ValueError(
+            f"width and height must be positive multiples of 8, got {spec.width}x{spec.height}"
+        )
+    if spec.steps < 1:
+        raise ValueError(f"steps must be at least 1, got {spec.steps}")
+    if not spec.seeds:
+        raise ValueError("a job needs at least one seed")
+    if spec.sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {spec.sampler!r}")
+    if not any(part.weight > 0 for part in spec.prompts):
+        raise ValueError("a job needs a prompt part with a positive weight")
+
+
+@contextmanager
+def seamless(pipe: Any, enabled: bool) -> Iterator[None]:
+    """--tile: circular padding in every convolution makes the image wrap at its edges."""
+    if not enabled:
+        yield
+        return
+    import torch
+
+    convs = [
+        module
+        for component in (pipe.unet, pipe.vae)
+        for module in component.modules()
+        if isinstance(module, torch.nn.Conv2d)
+    ]
+    saved = [conv.padding_mode for conv in convs]
+    for conv in convs:
+        conv.padding_mode = "circular"
+    try:
+        yield
+    finally:
+        for conv, mode in zip(convs, saved, strict=True):
+            conv.padding_mode = mode
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _unknown(name: str, sources: Mapping[str, ModelSource]) -> ModelSource:
+    raise ModelUnavailable(f"Unknown model {name!r}. Configured: {', '.join(sources)}.")

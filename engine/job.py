@@ -1,0 +1,131 @@
+"""What the engine is asked to do (plain data) and what it reports back (events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+@dataclass(frozen=True, slots=True)
+class PromptPart:
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """Everything needed to render one job. Plain values only, so it can be rebuilt from SQLite."""
+
+    job_id: str
+    user_key: str  # who pays in the fair queue: "platform:user id"
+    model: str  # a configured model name
+    prompts: tuple[PromptPart, ...]  # already styled and translated; one part if no :: weights
+    negative_prompt: str | None
+    width: int
+    height: int
+    steps: int
+    cfg: float
+    sampler: str
+    seeds: tuple[int, ...]  # one per image; image i is reproducible from seeds[i] alone
+    tile: bool = False
+    stop: int | None = None  # stop denoising at this percent of the steps
+    chaos: int = 0  # 0..100: how far the grid's images may stray from each other
+    weight: float = 1.0  # the user's fair-share weight (tiers)
+
+    @property
+    def image_count(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def cost(self) -> float:
+        """GPU work in units of one 512², 1-step image: what the fair queue charges."""
+        steps = self.steps if self.stop is None else max(1, self.steps * self.stop // 100)
+        return self.image_count * steps * (self.width * self.height) / (512 * 512)
+
+
+def batch_key(spec: JobSpec) -> tuple:
+    """Jobs with equal keys can share one forward pass (images stay identical to unbatched)."""
+    from engine.conditioning import needs_embeddings
+
+    return (
+        spec.model,
+        spec.width,
+        spec.height,
+        spec.steps,
+        spec.sampler,
+        spec.cfg,
+        spec.tile,
+        spec.stop,
+        needs_embeddings(spec),
+        bool(spec.negative_prompt),
+    )
+
+
+# Events, in the order a job produces them: Queued* -> Started -> Progress* -> one terminal event.
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    job_id: str
+    position: int  # 1 = next to run
+    eta_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    job_id: str
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    job_id: str
+    step: int  # 1-based, of `total`
+    total: int
+    preview: Image.Image | None = None  # a small RGB grid of the images forming
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.step / max(1, self.total))
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    job_id: str
+    images: list[Image.Image] = field(repr=False)
+    seeds: tuple[int, ...]
+    elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    job_id: str
+    error: str  # readable by the user
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    job_id: str
+    while_running: bool
+
+
+Event = Queued | Started | Progress | Finished | Failed | Cancelled
+TERMINAL = (Finished, Failed, Cancelled)
+
+
+def spec_to_dict(spec: JobSpec) -> dict:
+    """JSON-ready form, stored with the job so a restart can rebuild it exactly."""
+    data = {name: getattr(spec, name) for name in JobSpec.__slots__}
+    data["prompts"] = [{"text": p.text, "weight": p.weight} for p in spec.prompts]
+    data["seeds"] = list(spec.seeds)
+    return data
+
+
+def spec_from_dict(data: dict) -> JobSpec:
+    values = dict(data)
+    values["prompts"] = tuple(PromptPart(p["text"], float(p["weight"])) for p in data["prompts"])
+    values["seeds"] = tuple(int(seed) for seed in data["seeds"])
+    return JobSpec(**values)

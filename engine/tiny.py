@@ -1,0 +1,102 @@
+"""A tiny, randomly initialised Stable Diffusion pipeline, built locally without any download.
+
+Its shapes are diffusers' own `get_dummy_components` for StableDiffusionPipeline. It exists so
+that tests and smoke runs exercise the real loading and generation code in seconds on a CPU:
+its images are noise. It is saved with `save_pretrained` and loaded back like any local model.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MARKER = "mjbot-tiny.txt"
+
+
+def _byte_level_vocab() -> dict[str, int]:
+    """CLIP's byte-level alphabet with word-end variants: every string tokenizes, no merges."""
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    chars = list(bytes_to_unicode().values())
+    for suffix in ("", "</w>"):
+        for char in chars:
+            vocab[char + suffix] = len(vocab)
+    return vocab
+
+
+def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        EulerAncestralDiscreteScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        norm_num_groups=2,
+    )
+    scheduler = EulerAncestralDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[4, 8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
+        latent_channels=4,
+        norm_num_groups=2,
+    )
+    vocab = _byte_level_vocab()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=32,
+            intermediate_size=37,
+            layer_norm_eps=1e-05,
+            num_attention_heads=4,
+            num_hidden_layers=5,
+            vocab_size=len(vocab),
+        )
+    )
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    return StableDiffusionPipeline(
+        unet=unet,
+        scheduler=scheduler,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
+def ensure_tiny_model(folder: Path) -> Path:
+    """Build and save the tiny model once; later calls reuse the folder."""
+    if (folder / MARKER).exists() and (folder / "model_index.json").exists():
+        return folder
+    log.warning("MJ_MODEL=tiny: building a tiny random model in %s; its images are noise", folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    build_tiny_pipeline().save_pretrained(folder)
+    (folder / MARKER).write_text(
+        "A tiny randomly initialised Stable Diffusion pipeline built by mjbot for tests.\n"
+        "Its images are noise. Set MJ_MODEL to a real model for real pictures.\n"
+    )
+    return folder

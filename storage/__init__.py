@@ -1,0 +1,1 @@
+"""SQLite persistence (sqlite-utils) and the image store. Never imports the bot or the engine."""

@@ -1,0 +1,39 @@
+"""Image files on disk under unguessable names (a name is the only key to an image)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    path: str  # relative to the image store's root, with forward slashes
+    md5: str
+    width: int
+    height: int
+
+
+class ImageStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save_png(self, image: Image.Image) -> StoredImage:
+        """Encode once, hash the bytes we write, and shard by name so no folder grows huge."""
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        data = buffer.getvalue()
+        name = secrets.token_hex(16)  # 128 random bits: not guessable, safe in URLs and shells
+        relative = f"{name[:2]}/{name}.png"
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return StoredImage(relative, hashlib.md5(data).hexdigest(), image.width, image.height)
+
+    def absolute(self, relative: str) -> Path:
+        return self.root / relative

@@ -1,0 +1,97 @@
+"""Schema, as sqlite-utils migrations: applied in order, each once, recorded in the database.
+
+Add a new function at the end for every change; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("mjbot")
+
+
+@migrations()
+def m001_users_jobs_images(db: Database) -> None:
+    db["users"].create(
+        {
+            "id": int,
+            "platform": str,  # "console", "discord", "telegram", "api"
+            "platform_user_id": str,
+            "display_name": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"platform", "platform_user_id", "created_at"},
+    )
+    db["users"].create_index(["platform", "platform_user_id"], unique=True)
+
+    db["jobs"].create(
+        {
+            "id": str,  # short unguessable id, shown to users and used in button ids
+            "task_id": str,  # id of the current engine run (job id + attempt)
+            "user_id": int,
+            "platform": str,
+            "chat_id": str,
+            "message_id": str,  # the user's message that asked for the job
+            "reply_message_id": str,  # our message that shows progress and the result
+            "action": str,  # "imagine", "reroll", ...
+            "parent_id": str,  # job this one was made from (reroll, upscale, variation)
+            "raw_text": str,  # what the user typed
+            "prompt": str,  # prompt as written (params and image URLs removed)
+            "translated_prompt": str,  # English prompt actually sent to the model
+            "negative_prompt": str,
+            "prompts_json": str,  # [{"text", "weight"}] for :: multi-prompts
+            "width": int,
+            "height": int,
+            "aspect": str,  # as the user sees it, e.g. "16:9"
+            "model": str,
+            "style": str,
+            "sampler": str,
+            "seed": int,
+            "cfg": float,
+            "steps": int,
+            "tile": int,
+            "stop": int,
+            "chaos": int,
+            "image_count": int,
+            "params_json": str,  # the whole parsed request, for reruns and history
+            "spec_json": str,  # the engine's job spec, to re-queue it exactly after a restart
+            "status": str,
+            "error": str,
+            "grid_path": str,
+            "attempts": int,
+            "created_at": str,
+            "started_at": str,
+            "finished_at": str,
+            "delivered_at": str,  # set once the result (or failure) reached the user
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "platform", "status", "created_at"},
+        defaults={"status": "queued", "attempts": 0, "tile": 0},
+    )
+    db["jobs"].create_index(["status", "created_at"])
+    db["jobs"].create_index(["user_id", "created_at"])
+
+    db["images"].create(
+        {
+            "id": int,
+            "job_id": str,
+            "image_index": int,  # 1..4, as the U1..U4 buttons number them
+            "path": str,  # relative to the data directory
+            "md5": str,
+            "width": int,
+            "height": int,
+            "seed": int,
+        },
+        pk="id",
+        foreign_keys=[("job_id", "jobs", "id")],
+        not_null={"job_id", "image_index", "path", "md5", "width", "height"},
+    )
+    db["images"].create_index(["job_id", "image_index"], unique=True)
+
+
+def migrate(db: Database) -> None:
+    """Bring `db` up to date; safe to call on every start."""
+    migrations.apply(db)

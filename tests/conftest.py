@@ -1,0 +1,79 @@
+"""Shared fixtures. Everything runs offline, on one torch thread, against the tiny pipeline."""
+
+from __future__ import annotations
+
+import os
+
+# Before torch is imported anywhere: no hub access, and no spinning OpenMP threads (other
+# processes on a 2-core box make multi-threaded torch many times slower).
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+TINY_ENV = {"MJ_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
+
+
+@pytest.fixture(scope="session")
+def torch_one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """Build the tiny pipeline once per session (save_pretrained), shared read-only."""
+    from engine.tiny import ensure_tiny_model
+
+    return ensure_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tiny_model_dir: Path) -> Settings:
+    """Tiny model, fresh data directory per test (the tiny model folder is reused)."""
+    data = tmp_path / "data"
+    (data / "models").mkdir(parents=True)
+    (data / "models" / "tiny").symlink_to(tiny_model_dir, target_is_directory=True)
+    return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data)})
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator:
+    from bot.app import open_app
+
+    async with open_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail loudly if anything tries to open a socket to somewhere other than this machine."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("/"):
+            raise OSError(f"tests must not reach the network (tried {address!r})")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+def load_image(path: object):
+    """Open, fully read and close an image file (no leaked handles under -W error)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
