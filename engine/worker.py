@@ -10,6 +10,7 @@ This narrow boundary is what a remote engine would implement too.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -81,7 +82,7 @@ class _Ticket:
     handle: JobHandle
     preview_every_s: float | None  # None: no previews; 0: every step
     cancelled: threading.Event = field(default_factory=threading.Event)
-    last_preview: float = 0.0
+    last_preview: float = float("-inf")  # so the first step always gets a preview
 
 
 class Engine:
@@ -109,6 +110,7 @@ class Engine:
         self._stopping = False
         self.seconds_per_cost: float | None = None  # learnt from finished jobs, for estimates
         self._running_since = 0.0
+        self._runs = itertools.count(1)  # engine run numbers, for task ids
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -149,7 +151,8 @@ class Engine:
                 spec.job_id, spec.user_key, ticket, spec.cost, spec.weight, force=force
             )
             self._tickets[spec.job_id] = ticket
-            handle.emit(self._queued_event(spec.job_id))
+            # A newcomer can go ahead of others (fair share): everyone learns their new place.
+            self._broadcast_positions()
             self._cond.notify()
         return handle
 
@@ -228,8 +231,9 @@ class Engine:
         )
 
     def _execute(self, batch: list[_Ticket]) -> None:
+        run = next(self._runs)
         for ticket in batch:
-            ticket.handle.emit(Started(ticket.spec.job_id, f"{ticket.spec.job_id}:{id(batch)}"))
+            ticket.handle.emit(Started(ticket.spec.job_id, f"{ticket.spec.job_id}:{run}"))
         started = time.monotonic()
         try:
             results = self._generate_with_oom_retry(batch)
@@ -301,12 +305,9 @@ class Engine:
             old = self.seconds_per_cost
             self.seconds_per_cost = sample if old is None else 0.7 * old + 0.3 * sample
 
-    def _queued_event(self, job_id: str, ahead_cost: float | None = None) -> Queued:
-        position = self._queue.position(job_id) or 0
-        return Queued(job_id, position, self._eta(ahead_cost))
-
-    def _eta(self, ahead_cost: float | None) -> float | None:
-        if self.seconds_per_cost is None or ahead_cost is None:
+    def _eta(self, ahead_cost: float) -> float | None:
+        """Seconds until a job with `ahead_cost` of work before it starts, once timings exist."""
+        if self.seconds_per_cost is None:
             return None
         running = sum(t.spec.cost for t in self._running) * self.seconds_per_cost
         remaining = max(0.0, running - (time.monotonic() - self._running_since))

@@ -53,11 +53,11 @@ def pixels(backend: DiffusersBackend, job: JobSpec, **kwargs) -> np.ndarray:
 def test_classify_sources(tmp_path: Path) -> None:
     assert classify("t", "tiny").kind == "tiny"
     assert classify("h", "stabilityai/sd-turbo").kind == "hub"
-    with pytest.raises(ModelUnavailable, match="does not exist"):
+    with pytest.raises(ModelUnavailable, match=r"does not exist"):
         classify("f", str(tmp_path / "missing.safetensors"))
-    with pytest.raises(ModelUnavailable, match="model_index.json"):
+    with pytest.raises(ModelUnavailable, match=r"model_index\.json"):
         classify("d", str(tmp_path))
-    with pytest.raises(ModelUnavailable, match="neither"):
+    with pytest.raises(ModelUnavailable, match=r"neither"):
         classify("x", "not a model")
 
 

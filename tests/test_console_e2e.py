@@ -118,3 +118,33 @@ async def test_upscale_button_says_it_is_not_there_yet(app) -> None:
     await adapter.submit_line("U1")
     assert sink.replies[-1].kind is ReplyKind.ERROR
     assert "later release" in sink.replies[-1].text
+
+
+async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
+    import asyncio
+
+    sink = Capture()
+    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
+    await adapter.submit_line("a very slow fox --steps 50", wait=False)
+    while not any(r.kind is ReplyKind.PROGRESS and r.percent for r in sink.replies):
+        await asyncio.sleep(0.005)
+    await adapter.submit_line("/cancel")
+    job_id = sink.replies[0].job_id
+    await app.service.wait(job_id)
+    job = app.store.run_sync(lambda s: s.get_job(job_id))
+    assert job["status"] == "cancelled" and job["delivered_at"] is not None
+    assert any(r.text == f"Job {job_id} cancelled." for r in sink.replies)
+    steps = [r.percent for r in sink.replies if r.kind is ReplyKind.PROGRESS and r.percent]
+    assert max(steps) < 100
+
+
+async def test_cancel_refuses_someone_elses_job(app) -> None:
+    _, alice = await run_line(app, "a fox --seed 1")
+    job_id = result_of(alice).job_id
+    bob_sink = Capture()
+    bob = ConsoleAdapter(app.service, "bob", "Bob", sink=bob_sink)
+    await bob.submit_line(f"/cancel {job_id}")
+    assert bob_sink.replies[-1].kind is ReplyKind.ERROR
+    assert "not yours" in bob_sink.replies[-1].text
+    await bob.submit_line("/cancel")
+    assert "no queued or running job" in bob_sink.replies[-1].text

@@ -29,14 +29,16 @@ def params_suffix(job: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def ack_text(job_id: str, position: int | None, eta_s: float | None) -> str:
-    where = "starting now" if not position or position <= 1 else f"#{position} in the queue"
-    eta = f", about {format_duration(eta_s)}" if eta_s else ""
+def ack_text(job_id: str, position: int, eta_s: float | None, *, resumed: bool = False) -> str:
+    where = "starting now" if position <= 1 else f"#{position} in the queue"
+    eta = f", starts in about {format_duration(eta_s)}" if eta_s and position > 1 else ""
+    if resumed:
+        return f"Job {job_id} is back after a restart: {where}{eta}."
     return f"Job {job_id} accepted: {where}{eta}."
 
 
 def queue_text(job_id: str, position: int, eta_s: float | None) -> str:
-    eta = f" (about {format_duration(eta_s)})" if eta_s else ""
+    eta = f" (starts in about {format_duration(eta_s)})" if eta_s else ""
     return f"Job {job_id}: #{position} in the queue{eta}."
 
 

@@ -83,9 +83,8 @@ class MjService:
             origin = _origin_of(row)
             spec = spec_from_dict(json.loads(row["spec_json"]))
             log.info("resuming job %s (%s before the restart)", row["id"], row["status"])
-            self._follow(
-                origin, self.engine.submit(spec, preview_every_s=self._pace(origin), force=True)
-            )
+            handle = self.engine.submit(spec, preview_every_s=self._pace(origin), force=True)
+            self._follow(origin, handle, resumed=True)
         for row in await self.store.run(Store.undelivered_jobs):
             if row["platform"] in self._sinks:
                 await self._deliver_final(row)
@@ -227,38 +226,39 @@ class MjService:
             await self.store.run(lambda s: s.mark_failed(spec.job_id, reason))
             await self.store.run(lambda s: s.mark_delivered(spec.job_id))
             raise MjError(reason) from None
-        position = self.engine.position(spec.job_id)
-        await self._send(
-            origin,
-            Reply(
-                ReplyKind.ACK,
-                render.ack_text(spec.job_id, position, None),
-                spec.job_id,
-                position=position,
-            ),
-        )
         self._follow(origin, handle)
         return spec.job_id
 
-    def _follow(self, origin: Origin, handle: JobHandle) -> None:
+    def _follow(self, origin: Origin, handle: JobHandle, *, resumed: bool = False) -> None:
         job_id = handle.job_id
-        task = asyncio.create_task(self._track(origin, handle), name=f"job-{job_id}")
+        task = asyncio.create_task(self._track(origin, handle, resumed), name=f"job-{job_id}")
         self._tracking[job_id] = task
         task.add_done_callback(lambda _: self._tracking.pop(job_id, None))
 
-    async def _track(self, origin: Origin, handle: JobHandle) -> None:
+    async def _track(self, origin: Origin, handle: JobHandle, resumed: bool) -> None:
+        """Turn one job's engine events into SQLite updates and replies, in order."""
         job_id = handle.job_id
+        acked, last_position = False, None
         async for event in handle.events():
-            if isinstance(event, Queued) and event.position > 1:
-                await self._send(
-                    origin,
-                    Reply(
-                        ReplyKind.PROGRESS,
-                        render.queue_text(job_id, event.position, event.eta_s),
-                        job_id,
-                        position=event.position,
-                    ),
-                )
+            if isinstance(event, Queued | Started) and not acked:
+                # The first event is the acknowledgement: the job is already in SQLite.
+                position = event.position if isinstance(event, Queued) else 0
+                eta = event.eta_s if isinstance(event, Queued) else None
+                text = render.ack_text(job_id, position, eta, resumed=resumed)
+                await self._send(origin, Reply(ReplyKind.ACK, text, job_id, position=position))
+                acked, last_position = True, position
+            if isinstance(event, Queued):
+                if event.position != last_position:
+                    await self._send(
+                        origin,
+                        Reply(
+                            ReplyKind.PROGRESS,
+                            render.queue_text(job_id, event.position, event.eta_s),
+                            job_id,
+                            position=event.position,
+                        ),
+                    )
+                    last_position = event.position
             elif isinstance(event, Started):
                 await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
