@@ -91,6 +91,8 @@ class DiffusersBackend:
                 return self._loaded[name]
         source: ModelSource = self.sources.get(name) or _unknown(name, self.sources)
         folder = resolve_folder(source, self.data_dir, allow_download=self.allow_download)
+        if source.kind == "tiny":
+            log.warning("model %r is the tiny random test model: its images are noise", name)
         self.device = pick_device(self.device_preference)
         dtype = pick_dtype(self.dtype_preference, self.device)
         log.info("loading model %s (%s) on %s/%s", name, source.ref, self.device, dtype)

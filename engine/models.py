@@ -164,7 +164,7 @@ def load_pipeline(
 
     if folder is not None:
         pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
-            folder, torch_dtype=dtype, local_files_only=True
+            folder, dtype=dtype, local_files_only=True
         )
     else:
         family = profile_for_name(source.ref).family
@@ -174,7 +174,7 @@ def load_pipeline(
             else diffusers.StableDiffusionPipeline
         )
         # Offline, diffusers needs the matching pipeline's configs from a local folder (or cache).
-        kwargs: dict[str, Any] = {"torch_dtype": dtype}
+        kwargs: dict[str, Any] = {"dtype": dtype}
         if config:
             kwargs["config"] = config
         try:

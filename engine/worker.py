@@ -130,6 +130,10 @@ class Engine:
             self._thread = None
 
     # event-loop side ---------------------------------------------------------------------
+    def profile(self, model: str) -> Any:
+        """The model's ModelProfile (native size, defaults): what the parser sizes images by."""
+        return self.backend.profile(model)
+
     def check_admission(self, user_key: str) -> None:
         """Raise QueueRefused now if `user_key` could not queue a job (before persisting it)."""
         with self._cond:

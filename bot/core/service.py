@@ -142,7 +142,7 @@ class MjService:
         if repeat > self.settings.max_repeat:
             raise MjError(f"--repeat can be at most {self.settings.max_repeat} on this bot.")
         origin = incoming.origin
-        profile = self.engine.backend.profile(request.model or self.settings.default_model)
+        profile = self.engine.profile(request.model or self.settings.default_model)
         user_id = await self.store.run(
             lambda s: s.upsert_user(origin.platform, origin.user_id, incoming.user_name)
         )
@@ -164,7 +164,7 @@ class MjService:
         default = self.settings.default_model
         return parse_mj(
             text,
-            profile=lambda model: self.engine.backend.profile(model or default),
+            profile=lambda model: self.engine.profile(model or default),
             models=list(self.settings.models),
             max_prompt_chars=self.settings.max_prompt_chars,
         )
