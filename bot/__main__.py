@@ -227,6 +227,10 @@ def main() -> None:
     # Idle OpenMP threads spin by default and starve the event loop and other processes on
     # small CPU boxes; passive waiting costs nothing measurable on a GPU machine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Library chatter (loading bars, optional-backend notices) is noise in a chat console;
+    # -v turns our own logging up, and real problems still surface as errors.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     app()
 
 

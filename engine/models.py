@@ -161,7 +161,11 @@ def load_pipeline(
 ):
     """Load a text-to-image pipeline from a local folder or a single checkpoint file."""
     import diffusers
+    import transformers
 
+    # Loading bars from a local disk are noise; downloads (huggingface_hub) keep theirs.
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
     if folder is not None:
         pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
             folder, dtype=dtype, local_files_only=True
