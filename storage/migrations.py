@@ -92,6 +92,13 @@ def m001_users_jobs_images(db: Database) -> None:
     db["images"].create_index(["job_id", "image_index"], unique=True)
 
 
+@migrations()
+def m002_jobs_guild(db: Database) -> None:
+    # Discord servers: moderation scopes and restart-proof origins need the guild, not just the
+    # channel.
+    db["jobs"].add_column("guild_id", str)
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)

@@ -68,17 +68,27 @@ async def test_queued_and_running_jobs_finish_after_a_restart(settings) -> None:
 
 
 async def test_a_result_finished_while_its_adapter_was_away_is_delivered_later(settings) -> None:
-    origin = Origin("telegram", "chat-1", "77")
+    origin = Origin("discord", "chan-1", "77", "msg-5", "guild-9")
     async with open_app(settings) as first:
-        # No telegram adapter in this process: the job runs, but can't be delivered.
-        [job_id] = await first.service.imagine(Incoming(origin, "Tg User"), "a boat")
+        # No discord adapter in this process: the job runs, but can't be delivered.
+        [job_id] = await first.service.imagine(Incoming(origin, "Dc User"), "a boat")
         row = await first.service.wait(job_id)
         assert row["status"] == "done" and row["delivered_at"] is None
     async with open_app(settings) as second:
-        sink = Capture()
-        second.service.register_sink("telegram", sink)
+        origins = []
+
+        class Recording(Capture):
+            async def send(self, origin, reply) -> None:
+                origins.append(origin)
+                await super().send(origin, reply)
+
+        sink = Recording()
+        second.service.register_sink("discord", sink)
+        await second.service.remember_reply_message(job_id, "our-msg-1")
         await second.service.start()
         assert [(r.kind, r.job_id) for r in sink.replies] == [(ReplyKind.RESULT, job_id)]
+        assert origins == [origin]  # the same chat, user, message and server as before
+        assert await second.service.reply_message(job_id) == "our-msg-1"
     assert _row(settings, job_id)["delivered_at"] is not None
 
 

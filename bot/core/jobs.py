@@ -80,6 +80,7 @@ def job_row(
         "user_id": user_id,
         "platform": origin.platform,
         "chat_id": origin.chat_id,
+        "guild_id": origin.guild_id,
         "message_id": origin.message_id,
         "action": action,
         "parent_id": parent_id,

@@ -16,6 +16,7 @@ class Origin:
     chat_id: str  # channel / chat / "local"
     user_id: str  # the platform's user id
     message_id: str | None = None  # the message that asked, if the platform has one
+    guild_id: str | None = None  # the Discord server (None in DMs and on other platforms)
 
     @property
     def user_key(self) -> str:

@@ -197,6 +197,15 @@ class MjService:
             await self._send(origin, Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id))
             await self.store.run(lambda s: s.mark_delivered(job_id))
 
+    async def remember_reply_message(self, job_id: str, message_id: str) -> None:
+        """An adapter records the message that shows a job's progress (to edit it later)."""
+        await self.store.run(lambda s: s.set_reply_message(job_id, message_id))
+
+    async def reply_message(self, job_id: str) -> str | None:
+        """The message an adapter recorded for this job, even from before a restart."""
+        job = await self.store.run(lambda s: s.get_job(job_id))
+        return None if job is None else job.get("reply_message_id")
+
     async def wait(self, job_id: str) -> dict[str, Any]:
         """Until the job's outcome has been delivered; returns its row (for one-shot commands)."""
         future = self._settled.setdefault(job_id, asyncio.get_running_loop().create_future())
@@ -350,7 +359,13 @@ class MjService:
 
 
 def _origin_of(row: dict[str, Any]) -> Origin:
-    return Origin(row["platform"], row["chat_id"], row["platform_user_id"], row["message_id"])
+    return Origin(
+        row["platform"],
+        row["chat_id"],
+        row["platform_user_id"],
+        row["message_id"],
+        row.get("guild_id"),
+    )
 
 
 def _png(image: Any) -> bytes | None:
