@@ -40,3 +40,11 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def tiny_job(job_id: str, steps: int, seeds: tuple[int, ...], sampler: str = "default"):
+    """A 64x64 job for the tiny model."""
+    from engine.job import JobSpec, PromptPart
+
+    prompt = (PromptPart("a red fox", 1.0),)
+    return JobSpec(job_id, "bench:u", "tiny", prompt, None, 64, 64, steps, 5.0, sampler, seeds)

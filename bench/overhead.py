@@ -23,7 +23,6 @@ def main() -> None:
     import torch
 
     from engine.backend import DiffusersBackend
-    from engine.job import JobSpec, PromptPart
     from engine.worker import Engine
 
     folder = common.tiny_model_dir()
@@ -55,19 +54,7 @@ def main() -> None:
                 bare(steps)
                 samples[steps][0].append(time.perf_counter() - started)
                 counter += 1
-                spec = JobSpec(
-                    f"j{counter}",
-                    "bench:u",
-                    "tiny",
-                    (PromptPart("a red fox", 1.0),),
-                    None,
-                    64,
-                    64,
-                    steps,
-                    5.0,
-                    "default",
-                    (1, 2, 3, 4),
-                )
+                spec = common.tiny_job(f"j{counter}", steps, (1, 2, 3, 4))
                 started = time.perf_counter()
                 await engine.submit(spec).result()
                 samples[steps][1].append(time.perf_counter() - started)

@@ -21,7 +21,6 @@ STEPS = 4
 
 
 def measure(backend, rounds: int) -> tuple[float, float, float]:
-    from engine.job import JobSpec, PromptPart
     from engine.worker import Engine
 
     async def run() -> tuple[list[float], list[float]]:
@@ -30,19 +29,7 @@ def measure(backend, rounds: int) -> tuple[float, float, float]:
         plain, previewed = [], []
         for i in range(rounds):
             for every, samples in ((None, plain), (0.0, previewed)):
-                spec = JobSpec(
-                    f"j{i}-{every}",
-                    "bench:u",
-                    "tiny",
-                    (PromptPart("a red fox", 1.0),),
-                    None,
-                    64,
-                    64,
-                    STEPS,
-                    5.0,
-                    "euler",
-                    (1,),
-                )
+                spec = common.tiny_job(f"j{i}-{every}", STEPS, (1,), sampler="euler")
                 started = time.perf_counter()
                 await engine.submit(spec, preview_every_s=every).result()
                 samples.append((time.perf_counter() - started) / STEPS)

@@ -77,3 +77,47 @@ def load_image(path: object):
     with Image.open(path) as image:
         image.load()
         return image.copy()
+
+
+def make_spec(job_id: str = "j", user: str = "console:a", **changes):
+    """A small JobSpec for the tiny model: two 64x64 images, four steps."""
+    from dataclasses import replace
+
+    from engine.job import JobSpec, PromptPart
+
+    base = JobSpec(
+        job_id=job_id,
+        user_key=user,
+        model="tiny",
+        prompts=(PromptPart("a red fox", 1.0),),
+        negative_prompt=None,
+        width=64,
+        height=64,
+        steps=4,
+        cfg=5.0,
+        sampler="euler_a",
+        seeds=(1, 2),
+    )
+    return replace(base, **changes)
+
+
+class CaptureSink:
+    """The console's own sink writing to memory, keeping every reply for assertions."""
+
+    def __init__(self) -> None:
+        import io
+
+        from bot.adapters.console import ConsoleSink
+
+        self.console = ConsoleSink(out=io.StringIO())
+        self.replies: list = []
+        self.origins: list = []
+
+    @property
+    def last_result(self) -> str | None:
+        return self.console.last_result
+
+    async def send(self, origin, reply) -> None:
+        self.replies.append(reply)
+        self.origins.append(origin)
+        await self.console.send(origin, reply)

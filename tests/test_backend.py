@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,25 +15,12 @@ from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from engine.job import JobSpec, PromptPart
 from engine.models import classify, folder_profile
 from engine.profiles import PROFILES, SAMPLERS
+from tests.conftest import make_spec
 
 pytestmark = pytest.mark.slow
 
 
-def spec(**changes) -> JobSpec:
-    base = JobSpec(
-        job_id="j",
-        user_key="console:local",
-        model="tiny",
-        prompts=(PromptPart("a red fox", 1.0),),
-        negative_prompt=None,
-        width=64,
-        height=64,
-        steps=4,
-        cfg=5.0,
-        sampler="euler_a",
-        seeds=(1, 2),
-    )
-    return replace(base, **changes)
+spec = make_spec
 
 
 @pytest.fixture(scope="module")

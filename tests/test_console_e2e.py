@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.adapters.console import ConsoleAdapter, ConsoleSink
+from bot.adapters.console import ConsoleAdapter
 from bot.core.requests import ReplyKind
 from storage.store import Store
-from tests.conftest import load_image
+from tests.conftest import CaptureSink, load_image
 
 pytestmark = pytest.mark.slow
 
 
-class Capture(ConsoleSink):
-    """The console's own sink, writing to memory, keeping every reply for assertions."""
-
-    def __init__(self) -> None:
-        super().__init__(out=io.StringIO())
-        self.replies = []
-
-    async def send(self, origin, reply) -> None:
-        self.replies.append(reply)
-        await super().send(origin, reply)
+Capture = CaptureSink
 
 
 async def run_line(app, line: str) -> tuple[ConsoleAdapter, Capture]:

@@ -15,6 +15,28 @@ from engine.profiles import PROFILES
 TURBO = PROFILES["sd-turbo"]
 SDXL = PROFILES["sdxl"]
 
+# The JSON keys of `mjbot parse`, in order: a contract other tools rely on.
+CONTRACT_KEYS = [
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "aspect",
+    "seed",
+    "steps",
+    "cfg",
+    "sampler",
+    "model",
+    "style",
+    "tile",
+    "repeat",
+    "stop",
+    "chaos",
+    "image_urls",
+    "image_weight",
+    "prompts",
+]
+
 
 def _check(request: MjRequest, expected: dict[str, object]) -> None:
     actual = {name: getattr(request, name) for name in expected}
@@ -294,26 +316,7 @@ def test_prompt_limit_is_configurable() -> None:
 def test_to_json_dict_has_exactly_the_contract_keys() -> None:
     request = parse_mj("https://x.io/a.png cat::2 dog --ar 16:9 --seed 7 --iw 1")
     data = request.to_json_dict()
-    assert list(data) == [
-        "prompt",
-        "negative_prompt",
-        "width",
-        "height",
-        "aspect",
-        "seed",
-        "steps",
-        "cfg",
-        "sampler",
-        "model",
-        "style",
-        "tile",
-        "repeat",
-        "stop",
-        "chaos",
-        "image_urls",
-        "image_weight",
-        "prompts",
-    ]
+    assert list(data) == CONTRACT_KEYS
     assert data["image_urls"] == ["https://x.io/a.png"]
     assert data["prompts"] == [{"text": "cat", "weight": 2.0}, {"text": "dog", "weight": 1.0}]
     assert data["aspect"] == "16:9"

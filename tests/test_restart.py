@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from bot.adapters.console import ConsoleAdapter, ConsoleSink
+from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.core.requests import Incoming, Origin, ReplyKind
+from tests.conftest import CaptureSink
 
 pytestmark = pytest.mark.slow
 
 
-class Capture(ConsoleSink):
-    def __init__(self) -> None:
-        super().__init__(out=io.StringIO())
-        self.replies = []
-
-    async def send(self, origin, reply) -> None:
-        self.replies.append(reply)
-        await super().send(origin, reply)
+Capture = CaptureSink
 
 
 async def test_queued_and_running_jobs_finish_after_a_restart(settings) -> None:
@@ -75,19 +67,12 @@ async def test_a_result_finished_while_its_adapter_was_away_is_delivered_later(s
         row = await first.service.wait(job_id)
         assert row["status"] == "done" and row["delivered_at"] is None
     async with open_app(settings) as second:
-        origins = []
-
-        class Recording(Capture):
-            async def send(self, origin, reply) -> None:
-                origins.append(origin)
-                await super().send(origin, reply)
-
-        sink = Recording()
+        sink = Capture()
         second.service.register_sink("discord", sink)
         await second.service.remember_reply_message(job_id, "our-msg-1")
         await second.service.start()
         assert [(r.kind, r.job_id) for r in sink.replies] == [(ReplyKind.RESULT, job_id)]
-        assert origins == [origin]  # the same chat, user, message and server as before
+        assert sink.origins == [origin]  # the same chat, user, message and server as before
         assert await second.service.reply_message(job_id) == "our-msg-1"
     assert _row(settings, job_id)["delivered_at"] is not None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,27 +9,14 @@ import pytest
 from PIL import Image
 
 from engine.backend import DiffusersBackend
-from engine.job import Cancelled, Failed, Finished, JobSpec, Progress, PromptPart, Queued, Started
+from engine.job import Cancelled, Failed, Finished, Progress, PromptPart, Queued, Started
 from engine.worker import Engine, QueueRefused
+from tests.conftest import make_spec
 
 pytestmark = pytest.mark.slow
 
 
-def spec(job_id: str, user: str = "console:a", **changes) -> JobSpec:
-    base = JobSpec(
-        job_id=job_id,
-        user_key=user,
-        model="tiny",
-        prompts=(PromptPart("a red fox", 1.0),),
-        negative_prompt=None,
-        width=64,
-        height=64,
-        steps=4,
-        cfg=5.0,
-        sampler="euler_a",
-        seeds=(1, 2),
-    )
-    return replace(base, **changes)
+spec = make_spec
 
 
 @pytest.fixture(scope="module")
