@@ -31,18 +31,25 @@ INVISIBLE = [
 MARKS = [(0x0300, 0x036F), (0x0483, 0x0489), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF)]
 MARKS += [(0x20D0, 0x20FF), (0xFE20, 0xFE2F)]
 
-# Look-alikes NFKC leaves alone, as they are after case folding. (æ and œ, the two that stand
+# Look-alikes NFKC leaves alone, mapped before case folding because a capital and its small
+# letter can look like different Latin letters (Greek Ν is N, ν is v). (æ and œ, which stand
 # for two letters, are replaced before these tables apply.)
 HOMOGLYPHS = {
+    # Cyrillic and Greek capitals
+    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c",
+    "Т": "t", "У": "y", "Х": "x", "Ѕ": "s", "І": "i", "Ј": "j", "Ԁ": "d", "Һ": "h", "Ԛ": "q",
+    "Ԝ": "w", "Ӏ": "l", "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k",
+    "Μ": "m", "Ν": "n", "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
     # Cyrillic
     "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
     "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q",
     "ԝ": "w", "ӏ": "l", "ь": "b",
     # Greek
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
     "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c",
     # Latin letters without a decomposition, and small capitals
-    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ɡ": "g",
+    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i",
+    "ɡ": "g",
     "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j",
     "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t",
     "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
@@ -60,6 +67,11 @@ CJK_CLASS = (
     "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
     "\uf900-\ufaff\U00020000-\U000323af"
 )
+
+# The map applies before case folding, so a small letter's capital maps like it unless listed.
+for _small, _latin in list(HOMOGLYPHS.items()):
+    if len(_small.upper()) == 1 and not _small.upper().isascii():
+        HOMOGLYPHS.setdefault(_small.upper(), _latin)
 
 FOLD_MAP: dict[int, int | None] = {
     **{code: None for low, high in INVISIBLE + MARKS for code in range(low, high + 1)},

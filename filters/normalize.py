@@ -4,9 +4,9 @@
 joined by NUL, each padded with a space, with runs of a character collapsed.
 
 1. fold: Unicode compatibility forms (full-width -> ASCII, 𝐧 -> n) with diacritics dropped,
-   case folded, invisible characters removed (zero-width, bidi controls, variation selectors,
-   tags), look-alikes mapped (Cyrillic and Greek homoglyphs, small capitals, letter emoji),
-   traditional Chinese -> simplified (OpenCC `t2s`).
+   invisible characters removed (zero-width, bidi controls, variation selectors, tags),
+   look-alikes mapped (Cyrillic and Greek homoglyphs, small capitals, letter emoji), case
+   folded, traditional Chinese -> simplified (OpenCC `t2s`).
 2. words view: punctuation, symbols and whitespace become spaces. A Latin term padded with
    spaces (" ass ") can then only match a whole word: "grass", "class" and "assassin" never
    contain " ass ".
@@ -47,6 +47,7 @@ _DELETE = np.uint32(0xFFFFFFFF)
 _CJK = re.compile(f"[{CJK_CLASS}]")
 _CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 _LATIN = re.compile("[a-z]")
+_LIGATURES = (("æ", "ae"), ("Æ", "ae"), ("œ", "oe"), ("Œ", "oe"))
 _LEET_CHARS = re.compile("[01345@$]")
 # Two single characters in a row ("n s"): a cheap test before the join below.
 _PAIR = re.compile(r"[ \0][^ \0] +[^ \0][ \0]")
@@ -107,13 +108,16 @@ def fold(text: str) -> str:
     """Step 1: one spelling per character (see the module docstring)."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKD", text).casefold()
-    if "æ" in text or "œ" in text:  # the only look-alikes that are two letters
-        text = text.replace("æ", "ae").replace("œ", "oe")
+    text = unicodedata.normalize("NFKD", text)
+    for ligature, letters in _LIGATURES:  # the only look-alikes that stand for two letters
+        if ligature in text:
+            text = text.replace(ligature, letters)
     codes = code_points(text)
     if codes.size and codes.max() >= TAGS[0]:
         codes = codes[(codes < TAGS[0]) | (codes > TAGS[1])]
-    folded = unicodedata.normalize("NFC", from_code_points(_FOLD.codes(codes)))
+    # Look-alikes before case folding: Greek Ν is an N, its small letter ν a v.
+    folded = from_code_points(_FOLD.codes(codes)).casefold()
+    folded = unicodedata.normalize("NFC", folded)
     if _CJK.search(folded) and _traditional().search(folded):
         folded = _t2s().convert(folded)
     return folded
@@ -240,6 +244,8 @@ def normalize(text: str) -> Normalized:
 def term_views(terms: Sequence[str]) -> list[tuple[str, str]]:
     """Steps 1-3 on many terms in one pass: (words view, joined view with leet undone) each,
     stripped, single-spaced. A term's keys are these, padded and collapsed by the matcher."""
+    if not terms:
+        return []
     words, _, unleeted = views(fold("\0".join(term.replace("\0", " ") for term in terms)))
     return [
         (" ".join(w.split()), " ".join(j.split()))

@@ -105,7 +105,7 @@ def format_terms(terms: TermList, header: str = "") -> str:
     lines = [f"# {line}" for line in header.splitlines()]
     lines += list(terms.banned)
     lines += [ALLOW_PREFIX + term for term in terms.allowed]
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
 
 
 @cache

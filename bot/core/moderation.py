@@ -99,6 +99,33 @@ def split_terms(text: str) -> list[str]:
         raise MjError(str(error)) from None
 
 
+def valid_scope(scope: str) -> bool:
+    return scope == GLOBAL or re.fullmatch(r"[a-z]+:\S+", scope) is not None
+
+
+def ban_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
+    """Ban (validated) terms in `scope`, and stop allowing them there. Returns those added."""
+    entries = [(term, term_key(term)) for term in terms]
+    lists.remove_terms(db, scope, "allowed", [key for _, key in entries])
+    return lists.add_terms(db, scope, "banned", entries, by)
+
+
+def allow_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
+    """Allow (validated) terms in `scope`, and stop banning them there. Returns those added."""
+    entries = [(term, term_key(term)) for term in terms]
+    lists.remove_terms(db, scope, "banned", [key for _, key in entries])
+    return lists.add_terms(db, scope, "allowed", entries, by)
+
+
+def unlist_terms(
+    db: Database, scope: str, which: lists.ListName, terms: Sequence[str]
+) -> list[str]:
+    """Take terms off one of a scope's lists; returns the terms not found there."""
+    keys = [term_key(term) for term in terms]
+    removed = {term_key(term) for term in lists.remove_terms(db, scope, which, keys)}
+    return [term for term, key in zip(terms, keys, strict=True) if key not in removed]
+
+
 class Moderation:
     def __init__(self, settings: Settings, store: AsyncStore) -> None:
         self.settings = settings
@@ -208,7 +235,7 @@ class Moderation:
             target, rest = GLOBAL, _GLOBAL_FLAG.sub(" ", rest)
         elif match := _SCOPE_FLAG.search(rest):
             target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
-            if target != GLOBAL and not re.fullmatch(r"[a-z]+:\S+", target):
+            if not valid_scope(target):
                 raise MjError(f"--scope takes global or platform:id, got {target!r}.")
         owner = self.is_owner(incoming.origin)
         if target == own and not (incoming.is_moderator or owner):
@@ -218,35 +245,21 @@ class Moderation:
         return target, rest.strip()
 
     async def _ban(self, target: str, where: str, terms: list[str], by: str) -> str:
-        entries = [(term, term_key(term)) for term in terms]
-
-        def change(s: Store) -> list[str]:
-            lists.remove_terms(s.db, target, "allowed", [key for _, key in entries])
-            return lists.add_terms(s.db, target, "banned", entries, by)
-
-        added = await self.store.run(change)
-        text = f"Banned {where}: {', '.join(added)}." if added else ""
+        added = await self.store.run(lambda s: ban_terms(s.db, target, terms, by))
         already = [term for term in terms if term not in added]
+        text = f"Banned {where}: {', '.join(added)}." if added else ""
         return " ".join(filter(None, [text, _listed("Already banned", already)]))
 
     async def _allow(self, target: str, where: str, terms: list[str], by: str) -> str:
-        entries = [(term, term_key(term)) for term in terms]
-
-        def change(s: Store) -> list[str]:
-            lists.remove_terms(s.db, target, "banned", [key for _, key in entries])
-            return lists.add_terms(s.db, target, "allowed", entries, by)
-
-        added = await self.store.run(change)
-        text = f"Allowed {where}: {', '.join(added)}." if added else ""
-        text += " A banned term found inside an allowed one no longer counts." if added else ""
+        added = await self.store.run(lambda s: allow_terms(s.db, target, terms, by))
         already = [term for term in terms if term not in added]
+        text = f"Allowed {where}: {', '.join(added)}. " if added else ""
+        text += "A banned term found inside an allowed one no longer counts." if added else ""
         return " ".join(filter(None, [text, _listed("Already allowed", already)]))
 
     async def _unban(self, target: str, where: str, terms: list[str]) -> str:
-        keys = [term_key(term) for term in terms]
-        removed = await self.store.run(lambda s: lists.remove_terms(s.db, target, "banned", keys))
-        removed_keys = {term_key(term) for term in removed}
-        missing = [term for term, key in zip(terms, keys, strict=True) if key not in removed_keys]
+        missing = await self.store.run(lambda s: unlist_terms(s.db, target, "banned", terms))
+        removed = [term for term in terms if term not in missing]
         text = f"No longer banned {where}: {', '.join(removed)}." if removed else ""
         if missing and target != GLOBAL:
             hint = "they may come from the global list; /allow-term lets one through here"
