@@ -8,8 +8,9 @@ count (`!特色情` keeps "特色情调", distinctive ambiance, from tripping `�
 
 Matching: every term is normalised like the prompt (see `filters.normalize`) into one key per
 view; Latin edges are padded with a space so they only match whole words, CJK edges are not
-(Chinese has no spaces, so its terms match as substrings). One Aho-Corasick automaton
-(pyahocorasick) holds every key of every term; a check is one pass over the normalised prompt.
+(Chinese has no spaces, so its terms match as substrings). Aho-Corasick automata
+(pyahocorasick) hold every key of every term; a check is one pass over the normalised prompt
+(two for a prompt with Chinese in it, see `Matcher`).
 """
 
 from __future__ import annotations
@@ -73,13 +74,19 @@ def check_term(term: str) -> str:
     return term
 
 
+def term_keys(terms: Sequence[str]) -> list[str]:
+    """One spelling per term, for uniqueness in a list ("Nude", "ＮＵＤＥ" and "nude" are one).
+    Many at once: one normalisation pass for the lot."""
+    terms = [term.strip() for term in terms]
+    spelled = term_views([term.strip(WILDCARD) for term in terms])
+    return [
+        WILDCARD * term.startswith(WILDCARD) + words + WILDCARD * term.endswith(WILDCARD)
+        for term, (words, _) in zip(terms, spelled, strict=True)
+    ]
+
+
 def term_key(term: str) -> str:
-    """One spelling per term, for uniqueness in a list ("Nude", "ＮＵＤＥ" and "nude" are one)."""
-    term = term.strip()
-    words = term_views([term.strip(WILDCARD)])[0][0]
-    left = WILDCARD if term.startswith(WILDCARD) else ""
-    right = WILDCARD if term.endswith(WILDCARD) else ""
-    return left + words + right
+    return term_keys([term])[0]
 
 
 def parse_terms(text: str, source: str = "list") -> TermList:
@@ -129,12 +136,10 @@ def effective_terms(layers: Sequence[TermList]) -> TermList:
     banned: dict[str, str] = {}
     allowed: dict[str, str] = {}
     for layer in layers:
-        for term in layer.allowed:
-            key = term_key(term)
+        for key, term in zip(term_keys(layer.allowed), layer.allowed, strict=True):
             banned.pop(key, None)
             allowed[key] = term
-        for term in layer.banned:
-            key = term_key(term)
+        for key, term in zip(term_keys(layer.banned), layer.banned, strict=True):
             allowed.pop(key, None)
             banned[key] = term
     return TermList(tuple(banned.values()), tuple(allowed.values()))
@@ -173,19 +178,23 @@ def _automaton(items: Iterable[tuple[str, tuple[_Entry, ...]]]) -> ahocorasick.A
     return automaton
 
 
-# How the CJK automaton spells a CJK character: two private-use symbols, high byte then low.
-_HIGH, _LOW = 0xF0000, 0xF1000
+# How the CJK automaton spells a CJK character: three private-use symbols of 6 bits each
+# (code points are below 2**18), from three separate ranges; only when its keys start with more
+# than `_SPELL_ABOVE` different characters (see `Matcher`).
+_SYMBOLS, _BITS, _SYMBOL_BASE = 3, 6, 0xF0000
+_SPELL_ABOVE = 64
 
 
 class Matcher:
     """Every key of every term in an Aho-Corasick automaton: `check` is one pass over the
     normalised prompt, then a few checks on the rare candidates.
 
-    Keys that start with a CJK character live in a second automaton, run only on prompts that
-    contain one of its characters, which spells each of them as two symbols (high byte, low
-    byte). Why: pyahocorasick finds a node's child by a linear scan, and thousands of Chinese
-    terms give the root thousands of children, which made scanning any prompt 50 times slower;
-    spelled in bytes the root has about a hundred.
+    Keys that start with a CJK character live in a second automaton, run only on prompts with
+    CJK in them. Why: pyahocorasick finds a node's child by a linear scan, so the root's
+    children are scanned for most characters of a prompt. A few dozen are cheap; thousands of
+    Chinese terms bring thousands, which made a Chinese prompt's check 40 times slower. So
+    beyond `_SPELL_ABOVE` first characters, that automaton spells each CJK character of its
+    keys as three 6-bit symbols: every node then has at most 64 children, the root about 6.
     """
 
     def __init__(self, terms: TermList) -> None:
@@ -202,9 +211,10 @@ class Matcher:
                 )
         self.keys = tuple(entries)  # as collapsed, before the CJK spelling
         cjk_first = [key for key in entries if is_cjk(key[0])]
-        chars = sorted({ord(c) for key in cjk_first for c in key if is_cjk(c)})
-        self._spelled = np.zeros(LIMIT, dtype=bool)
-        self._spelled[chars] = True
+        self._spelled: np.ndarray | None = None  # which characters the CJK automaton spells
+        if len({key[0] for key in cjk_first}) > _SPELL_ABOVE:
+            self._spelled = np.zeros(LIMIT, dtype=bool)
+            self._spelled[sorted({ord(c) for key in cjk_first for c in key if is_cjk(c)})] = True
         self._latin = _automaton(
             (key, tuple(found)) for key, found in entries.items() if not is_cjk(key[0])
         )
@@ -213,26 +223,32 @@ class Matcher:
     def _spell(self, text: str) -> tuple[str, np.ndarray | None]:
         """`text` as the CJK automaton reads it, and for each character of `text` the index of
         its last symbol there (None if no character needed spelling)."""
+        if self._spelled is None:
+            return text, None
         codes = code_points(text)
         spelled = self._spelled[np.minimum(codes, LIMIT - 1)] & (codes < LIMIT)
         if not spelled.any():
             return text, None
-        widths = spelled.astype(np.intp) + 1
+        widths = spelled.astype(np.intp) * (_SYMBOLS - 1) + 1
         ends = np.cumsum(widths) - 1
         out = np.repeat(codes, widths)
-        out[ends[spelled] - 1] = _HIGH + (codes[spelled] >> 8)
-        out[ends[spelled]] = _LOW + (codes[spelled] & 0xFF)
+        chars, last = codes[spelled], ends[spelled]
+        for i in range(_SYMBOLS):  # most significant bits first
+            shift = _BITS * (_SYMBOLS - 1 - i)
+            digit = (chars >> shift) & ((1 << _BITS) - 1)
+            out[last - (_SYMBOLS - 1 - i)] = _SYMBOL_BASE + (i << 8) + digit
         return from_code_points(out), ends
 
     def _hits(self, text: str) -> Iterator[tuple[int, tuple[_Entry, ...]]]:
         """(index of the last character in `text`, entries) for every key found in `text`."""
         if self._latin is not None:
             yield from self._latin.iter(text)
-        if self._cjk is None or text.isascii():
+        if self._cjk is None or not has_cjk(text):
             return
         spelled, ends = self._spell(text)
         if ends is None:
-            return  # none of the CJK keys' characters is in the prompt
+            yield from self._cjk.iter(spelled)  # unspelled, or no character of a key in it
+            return
         for end, found in self._cjk.iter(spelled):
             yield int(np.searchsorted(ends, end)), found
 

@@ -96,7 +96,7 @@ def test_collapse_records_runs_and_where_they_began() -> None:
     assert [collapsed.run(i) for i in range(len(collapsed.text))] == [1, 3, 1, 1, 2, 1, 1, 1, 2]
     assert collapsed.original(2) == 4 and collapsed.original(5) == 8  # d, g
     plain = collapse("abc 裸体")
-    assert plain.starts is None and plain.text == "abc 裸体" and plain.run(2) == 1
+    assert plain.text == "abc 裸体" and plain.run(2) == 1 and plain.original(4) == 4
 
 
 def test_collapse_handles_chinese_and_repeated_spaces() -> None:
