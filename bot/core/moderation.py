@@ -32,7 +32,7 @@ from filters.terms import (
     check_term,
     default_terms,
     effective_terms,
-    term_key,
+    term_keys,
 )
 from storage import terms as lists
 from storage.store import AsyncStore, Store
@@ -105,24 +105,26 @@ def valid_scope(scope: str) -> bool:
 
 def ban_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
     """Ban (validated) terms in `scope`, and stop allowing them there. Returns those added."""
-    entries = [(term, term_key(term)) for term in terms]
-    lists.remove_terms(db, scope, "allowed", [key for _, key in entries])
-    return lists.add_terms(db, scope, "banned", entries, by)
+    entries = list(zip(terms, term_keys(terms), strict=True))
+    with db.atomic():
+        lists.remove_terms(db, scope, "allowed", [key for _, key in entries])
+        return lists.add_terms(db, scope, "banned", entries, by)
 
 
 def allow_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
     """Allow (validated) terms in `scope`, and stop banning them there. Returns those added."""
-    entries = [(term, term_key(term)) for term in terms]
-    lists.remove_terms(db, scope, "banned", [key for _, key in entries])
-    return lists.add_terms(db, scope, "allowed", entries, by)
+    entries = list(zip(terms, term_keys(terms), strict=True))
+    with db.atomic():
+        lists.remove_terms(db, scope, "banned", [key for _, key in entries])
+        return lists.add_terms(db, scope, "allowed", entries, by)
 
 
 def unlist_terms(
     db: Database, scope: str, which: lists.ListName, terms: Sequence[str]
 ) -> list[str]:
     """Take terms off one of a scope's lists; returns the terms not found there."""
-    keys = [term_key(term) for term in terms]
-    removed = {term_key(term) for term in lists.remove_terms(db, scope, which, keys)}
+    keys = term_keys(terms)
+    removed = set(term_keys(lists.remove_terms(db, scope, which, keys)))
     return [term for term, key in zip(terms, keys, strict=True) if key not in removed]
 
 
