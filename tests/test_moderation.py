@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter, ConsoleSink
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
@@ -269,6 +269,17 @@ def test_paused_until_counts_blocks_inside_the_window() -> None:
     assert paused_until(at[:2], 2, window, pause) is None
     assert paused_until(at, 4, window, pause) is None
     assert paused_until(at, 0, window, pause) is None
+
+
+def test_owner_ids_and_pause_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {"MJ_OWNER_IDS": " Discord:123 , telegram:-5,", "MJ_FILTER_PAUSE_AFTER": "3"}
+    )
+    assert settings.owner_ids == {"discord:123", "telegram:-5"}
+    assert (settings.filter_pause_after, settings.filter_pause_min) == (3, 30)
+    assert Settings.from_env({}).filter_pause_after == 0 and Settings.from_env({}).filter_defaults
+    with pytest.raises(ConfigError, match="MJ_OWNER_IDS"):
+        Settings.from_env({"MJ_OWNER_IDS": "discord"})
 
 
 @pytest.fixture
