@@ -7,7 +7,6 @@ wait in its queue), so they need no model and no torch; the last one draws on th
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.__main__ import app as cli
-from bot.adapters.console import ConsoleAdapter, ConsoleSink
+from bot.adapters.console import ConsoleAdapter
 from bot.config import ConfigError, Settings
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
@@ -27,6 +26,7 @@ from engine.profiles import profile_for_name
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
+from tests.conftest import CaptureSink
 
 OWNER = "telegram:1"
 
@@ -39,14 +39,6 @@ class SizesOnly:
 
     def generate(self, specs: Any, on_step: Any, cancel: Any) -> Any:
         raise AssertionError("these tests never draw")
-
-
-class Capture:
-    def __init__(self) -> None:
-        self.replies: list[tuple[Origin, Reply]] = []
-
-    async def send(self, origin: Origin, reply: Reply) -> None:
-        self.replies.append((origin, reply))
 
 
 @pytest.fixture
@@ -81,7 +73,7 @@ class Chat:
 
     def __init__(self, service: MjService) -> None:
         self.service = service
-        self.sink = Capture()
+        self.sink = CaptureSink()
         for platform in ("telegram", "discord", "console"):
             service.register_sink(platform, self.sink)
 
@@ -93,14 +85,14 @@ class Chat:
         chat: str = "-100",
         user: str = "7",
         moderator: bool = False,
-        community: str | None = None,
+        guild: str | None = None,
     ) -> list[Reply]:
         """The replies that `handle` sent before returning."""
         before = len(self.sink.replies)
-        origin = Origin(platform, chat, user, "m1")
-        incoming = Incoming(origin, f"user{user}", text, None, moderator, community)
+        origin = Origin(platform, chat, user, "m1", guild)
+        incoming = Incoming(origin, f"user{user}", text, None, moderator)
         await self.service.handle(incoming)
-        return [reply for _, reply in self.sink.replies[before:]]
+        return self.sink.replies[before:]
 
     async def draws(self, text: str, **who: Any) -> bool:
         """True if the prompt was accepted: a new job row, and its acknowledgement (which the
@@ -108,7 +100,7 @@ class Chat:
         before, seen = jobs(self.service), len(self.sink.replies)
         await self.say(text, **who)
         for _ in range(100):
-            replies = [reply.kind for _, reply in self.sink.replies[seen:]]
+            replies = [reply.kind for reply in self.sink.replies[seen:]]
             if replies:
                 break
             await asyncio.sleep(0)
@@ -132,12 +124,10 @@ def refused(replies: list[Reply], *words: str) -> bool:
 async def test_blocked_prompt_is_a_private_error_naming_the_term_and_stores_no_job(
     core: MjService,
 ) -> None:
-    sink = ConsoleSink(out=io.StringIO())
-    captured = Capture()
-    sink.send = captured.send  # type: ignore[method-assign]
+    sink = CaptureSink()
     adapter = ConsoleAdapter(core, "alice", "Alice", sink=sink)
     await adapter.submit_line("/mj a N.u.d.e woman on a beach --ar 3:2")
-    [(_, reply)] = captured.replies
+    [reply] = sink.replies
     assert reply.kind is ReplyKind.ERROR and reply.ephemeral
     assert "“nude”" in reply.text and "cost you nothing" in reply.text
     assert jobs(core) == 0
@@ -175,12 +165,11 @@ async def test_a_community_ban_stays_in_that_community(core: MjService) -> None:
 
 async def test_a_discord_guild_is_one_scope_across_its_channels(core: MjService) -> None:
     chat = Chat(core)
-    await chat.say(
-        "/ban-term castle", platform="discord", chat="c1", moderator=True, community="g1"
-    )
-    assert refused(await chat.say("/mj a castle", platform="discord", chat="c2", community="g1"))
-    assert await chat.draws("/mj a castle", platform="discord", chat="c2", community="g2")
-    assert scope_for(Origin("discord", "c2", "u"), "g1") == "discord:g1"
+    await chat.say("/ban-term castle", platform="discord", chat="c1", moderator=True, guild="g1")
+    assert refused(await chat.say("/mj a castle", platform="discord", chat="c2", guild="g1"))
+    assert await chat.draws("/mj a castle", platform="discord", chat="c2", guild="g2")
+    assert scope_for(Origin("discord", "c2", "u", None, "g1")) == "discord:g1"
+    assert scope_for(Origin("discord", "dm", "u")) == "discord:dm"  # a DM has no guild
     assert scope_for(Origin("telegram", "-100", "u")) == "telegram:-100"
 
 
@@ -224,12 +213,10 @@ async def test_the_owner_manages_the_global_list_and_any_community(core: MjServi
 
 
 async def test_console_is_the_owner(core: MjService) -> None:
-    sink = ConsoleSink(out=io.StringIO())
-    captured = Capture()
-    sink.send = captured.send  # type: ignore[method-assign]
+    sink = CaptureSink()
     adapter = ConsoleAdapter(core, "alice", "Alice", sink=sink)
     await adapter.submit_line("/ban_term@MjBot castle --global")  # Telegram's spelling works
-    assert "Banned globally: castle" in captured.replies[-1][1].text
+    assert "Banned globally: castle" in sink.replies[-1].text
     assert refused(await Chat(core).say("/mj a castle"), "castle")
 
 
@@ -341,20 +328,12 @@ def test_cli_manages_stored_lists(cli_env: dict[str, str], tmp_path: Path) -> No
 
 @pytest.mark.slow
 async def test_a_reroll_is_checked_again(app) -> None:
-    sink = ConsoleSink(out=io.StringIO())
-    captured = Capture()
-
-    async def send(origin: Origin, reply: Reply) -> None:
-        await captured.send(origin, reply)
-        if reply.kind is ReplyKind.RESULT:
-            sink.last_result = reply.job_id  # what the console's R button acts on
-
-    sink.send = send  # type: ignore[method-assign]
+    sink = CaptureSink()
     adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
     await adapter.submit_line("a castle --seed 3")
-    assert [r.kind for _, r in captured.replies][-1] is ReplyKind.RESULT
+    assert sink.replies[-1].kind is ReplyKind.RESULT
     await adapter.submit_line("/ban-term castle")
     await adapter.submit_line("R")
-    reply = captured.replies[-1][1]
+    reply = sink.replies[-1]
     assert reply.kind is ReplyKind.ERROR and "“castle”" in reply.text
     assert app.store.run_sync(lambda s: s.db["jobs"].count) == 1

@@ -56,10 +56,10 @@ def command_name(command: str) -> str | None:
     return name if name in COMMANDS else None
 
 
-def scope_for(origin: Origin, community_id: str | None = None) -> str:
-    """The list a message answers to: its community's (a Discord guild id, which adapters pass
-    as `Incoming.community_id`), else its chat's (a Telegram group, the console's "local")."""
-    return f"{origin.platform}:{community_id or origin.chat_id}"
+def scope_for(origin: Origin) -> str:
+    """The list a message answers to: its Discord server's (`Origin.guild_id`: one list for all
+    its channels), else its chat's (a Telegram group, a DM, the console's "local")."""
+    return f"{origin.platform}:{origin.guild_id or origin.chat_id}"
 
 
 def positive_texts(request: MjRequest) -> list[str]:
@@ -160,7 +160,7 @@ class Moderation:
         """Refuse (PromptBlocked, recorded in the audit table) a prompt that may not be drawn."""
         origin = incoming.origin
         await self._refuse_if_paused(origin)
-        scope = scope_for(origin, incoming.community_id)
+        scope = scope_for(origin)
         found = await self.check_prompt(texts, scope)
         if not found:
             return
@@ -212,7 +212,7 @@ class Moderation:
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
         """Run one moderator command; NotPermitted (nothing changed) for anyone else."""
         name = command_name(command)
-        own = scope_for(incoming.origin, incoming.community_id)
+        own = scope_for(incoming.origin)
         target, rest = self._target(incoming, own, rest)
         where = "globally" if target == GLOBAL else "here" if target == own else f"in {target}"
         if name == "banned-terms":

@@ -40,9 +40,6 @@ class Incoming:
     # Set by the adapter: may this user manage this community's banned terms? (Discord:
     # Manage Server or a configured role; Telegram: a group administrator.)
     is_moderator: bool = False
-    # The community whose banned-term list applies, where it is not the chat itself: the
-    # Discord guild id (a guild has many channels). None: the chat is the community.
-    community_id: str | None = None
 
 
 class ReplyKind(StrEnum):
