@@ -1,8 +1,8 @@
 """The platform-neutral core: every adapter hands it `Incoming` and renders the `Reply`s.
 
 /mj flow: parse -> banned terms (`moderation`) -> (translate and quota arrive in their own
-issues) -> persist the job
--> acknowledge -> the engine runs it -> progress -> store images -> deliver -> mark delivered.
+issues) -> persist the job -> acknowledge -> the engine runs it -> progress -> store images
+-> deliver -> mark delivered.
 A job is in SQLite before anyone is told it was accepted, and on start-up jobs left queued or
 running are queued again and results never delivered are delivered, so nothing acknowledged
 is lost across restarts.
