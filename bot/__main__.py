@@ -1,4 +1,4 @@
-"""The `mjbot` command: console bot, one-shot imagine, the parser, and model downloads."""
+"""The `mjbot` command: console bot, one-shot imagine, the parser, models, banned terms."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_filters import filter_app
 from bot.config import ConfigError, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
 app.add_typer(models_app, name="models")
+app.add_typer(filter_app, name="filter")
 
 
 def _settings() -> Settings:

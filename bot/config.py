@@ -53,6 +53,16 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raise ConfigError(f"{key} must be true or false, got {raw!r}")
 
 
+def _owner_ids(env: Mapping[str, str]) -> frozenset[str]:
+    owners = set()
+    for item in filter(None, (part.strip() for part in env.get("MJ_OWNER_IDS", "").split(","))):
+        platform, sep, user_id = item.partition(":")
+        if not sep or not platform.strip() or not user_id.strip():
+            raise ConfigError(f"MJ_OWNER_IDS entries look like platform:user_id, got {item!r}")
+        owners.add(f"{platform.strip().lower()}:{user_id.strip()}")
+    return frozenset(owners)
+
+
 def _models(env: Mapping[str, str], default_ref: str) -> dict[str, str]:
     models = {model_alias(default_ref): default_ref}
     for item in filter(None, (part.strip() for part in env.get("MJ_MODELS", "").split(","))):
@@ -82,6 +92,13 @@ class Settings:
     max_running_per_user: int = 1
     batching: str = "auto"  # auto: on for CUDA, off elsewhere (no throughput gain on CPU)
     console_user: str = "local"
+    # Banned terms: who manages the global list ("platform:user_id"; the console always may),
+    # whether the shipped default terms apply, and the pause after repeated blocks (off at 0).
+    owner_ids: frozenset[str] = frozenset()
+    filter_defaults: bool = True
+    filter_pause_after: int = 0  # blocks within the window that pause a user; 0: never
+    filter_pause_window_min: int = 10
+    filter_pause_min: int = 30
 
     @property
     def db_path(self) -> Path:
@@ -120,4 +137,9 @@ class Settings:
             max_running_per_user=_int(env, "MJ_MAX_RUNNING_PER_USER", 1, 1, 64),
             batching=_choice(env, "MJ_BATCHING", "auto", ("auto", "on", "off")),
             console_user=env.get("MJ_CONSOLE_USER", "").strip() or "local",
+            owner_ids=_owner_ids(env),
+            filter_defaults=_bool(env, "MJ_FILTER_DEFAULTS", True),
+            filter_pause_after=_int(env, "MJ_FILTER_PAUSE_AFTER", 0, 0, 1000),
+            filter_pause_window_min=_int(env, "MJ_FILTER_PAUSE_WINDOW_MIN", 10, 1, 10080),
+            filter_pause_min=_int(env, "MJ_FILTER_PAUSE_MIN", 30, 1, 10080),
         )

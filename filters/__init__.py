@@ -1,4 +1,2 @@
-"""Banned terms: normalisation against evasion and Aho-Corasick matching.
-
-Not built yet: it arrives with its own issue ("Banned terms"). Until then no prompt is blocked.
-"""
+"""Banned terms: normalisation against evasion (`normalize`) and Aho-Corasick matching of
+term lists (`terms`), with shipped defaults in `default_terms/`. Pure: no database, no bot."""

@@ -102,3 +102,43 @@ def m002_jobs_guild(db: Database) -> None:
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)
+
+
+@migrations()
+def m_banned_terms_lists_and_audit(db: Database) -> None:
+    """Banned and allowed terms per scope, a revision per scope, and the audit of blocks.
+
+    A scope is "global" or "<platform>:<community id>" (see bot.core.moderation.scope_for).
+    Revisions let every process (bot, CLI) see that a list changed and rebuild its matcher.
+    """
+    for table in ("banned_terms", "allowed_terms"):
+        db[table].create(
+            {
+                "id": int,
+                "scope": str,
+                "term": str,  # as the moderator wrote it
+                "term_key": str,  # normalised spelling: "Nude" and "ｎｕｄｅ" are one term
+                "added_by": str,  # "platform:user id", or "cli"
+                "created_at": str,
+            },
+            pk="id",
+            not_null={"scope", "term", "term_key", "created_at"},
+        )
+        db[table].create_index(["scope", "term_key"], unique=True)
+    db["term_list_revisions"].create({"scope": str, "revision": int}, pk="scope")
+    db["filter_blocks"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "platform": str,
+            "user_id": str,  # the platform's user id (no users row: a block creates nothing)
+            "user_name": str,
+            "scope": str,
+            "chat_id": str,
+            "prompt": str,  # the /mj text as typed
+            "terms_json": str,  # the banned terms that matched
+        },
+        pk="id",
+        not_null={"created_at", "platform", "user_id", "scope", "prompt", "terms_json"},
+    )
+    db["filter_blocks"].create_index(["platform", "user_id", "created_at"])

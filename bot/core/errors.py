@@ -5,7 +5,9 @@ Every message is written for the person who will read it: it names what to fix.
     MjError                      base: anything the core refuses, with a user-facing message
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
     ├── UnsupportedError         a valid request for something this install cannot do yet
-    └── JobNotFound              a job id that does not exist (or is not yours)
+    ├── JobNotFound              a job id that does not exist (or is not yours)
+    ├── PromptBlocked            a banned term is in the prompt, or the user is paused
+    └── NotPermitted             a moderator command from someone who may not use it
 
 Engine and model-loading errors live in `engine.errors`, because the engine must not import the
 bot; the core turns them into replies.
@@ -28,3 +30,15 @@ class UnsupportedError(MjError):
 
 class JobNotFound(MjError, LookupError):
     """No such job (or it belongs to someone else)."""
+
+
+class PromptBlocked(MjError):
+    """The prompt names a banned term (or the user is paused after repeated blocks)."""
+
+    def __init__(self, message: str, terms: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.terms = terms
+
+
+class NotPermitted(MjError, PermissionError):
+    """Only moderators (of this community) or the owner (for the global list) may do that."""

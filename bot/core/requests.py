@@ -37,6 +37,9 @@ class Incoming:
     user_name: str
     text: str | None = None
     button: ButtonPress | None = None
+    # Set by the adapter: may this user manage this community's banned terms? (Discord:
+    # Manage Server or a configured role; Telegram: a group administrator.)
+    is_moderator: bool = False
 
 
 class ReplyKind(StrEnum):

@@ -1,7 +1,8 @@
 """The platform-neutral core: every adapter hands it `Incoming` and renders the `Reply`s.
 
-/mj flow: parse -> (translate, filter and quota arrive in their own issues) -> persist the job
--> acknowledge -> the engine runs it -> progress -> store images -> deliver -> mark delivered.
+/mj flow: parse -> banned terms (`moderation`) -> (translate and quota arrive in their own
+issues) -> persist the job -> acknowledge -> the engine runs it -> progress -> store images
+-> deliver -> mark delivered.
 A job is in SQLite before anyone is told it was accepted, and on start-up jobs left queued or
 running are queued again and results never delivered are delivered, so nothing acknowledged
 is lost across restarts.
@@ -20,6 +21,7 @@ from bot.config import Settings
 from bot.core import render
 from bot.core.errors import JobNotFound, MjError, UnsupportedError
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
+from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
 from engine.fair_queue import QueueRefused
@@ -66,6 +68,7 @@ class MjService:
         self.store = store
         self.engine = engine
         self.images = images
+        self.moderation = Moderation(settings, store)
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -113,6 +116,9 @@ class MjService:
                 await self.cancel(incoming.origin, rest or None)
             elif command in ("help", "start"):
                 await self._send(incoming.origin, Reply(ReplyKind.TEXT, render.HELP))
+            elif command_name(command):
+                reply = await self.moderation.command(incoming, command, rest)
+                await self._send(incoming.origin, reply)
             else:
                 shown = f"/{command}" if command else "that"
                 await self._send(
@@ -133,6 +139,9 @@ class MjService:
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids."""
         request = self.parse(text)
+        # Banned terms before anything is stored or queued: a blocked prompt costs nothing.
+        # (Translation adds its English text to this list.)
+        await self.moderation.screen(incoming, text, positive_texts(request))
         if request.image_urls:
             raise UnsupportedError(
                 "Image prompts (image URLs at the start) are not supported yet: they arrive "

@@ -1,0 +1,138 @@
+"""Normalisation before banned-term matching: each evasion undone, innocent text kept apart."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from filters import normalize as n
+from filters.normalize import collapse, fold, normalize, term_views, views
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("ＮＵＤＥ　Ｐｈｏｔｏ", "nude photo"),
+        ("NuDe", "nude"),
+        ("n\u200bu\u200cd\u200de\u2060", "nude"),
+        ("n\u00adude\ufeff", "nude"),
+        ("nudé, naïve, Ñ", "nude, naive, n"),
+        ("n̷u̷d̷e̷", "nude"),
+        ("nudе", "nude"),  # Cyrillic е
+        ("ΝΟΡΕ", "nope"),  # Greek capitals
+        ("ΒΟΟΚ", "book"),
+        ("НОТ", "hot"),  # Cyrillic capitals
+        ("ɴᴜᴅᴇ", "nude"),
+        ("𝐧𝐮𝐝𝐞", "nude"),
+        ("🇳🇺🇩🇪", "nude"),
+        ("🅝🅤🅓🅔", "nude"),
+        ("ⓝⓤⓓⓔ", "nude"),
+        ("Straße", "strasse"),
+        ("n\U000e0041ude", "nude"),  # a tag character
+        ("裸體寫真", "裸体写真"),
+        ("頭髮乾淨", "头发干净"),
+        ("がぎぐ", "がぎぐ"),  # dakuten are part of the letter: kept
+        ("한국어", "한국어"),
+        ("ǽ", "ae"),
+    ],
+    ids=lambda value: value.encode("unicode_escape").decode()[:24],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_words_view_turns_punctuation_and_symbols_into_spaces() -> None:
+    words, _, _ = views(fold("Child_porn! (nude)… 🙂well-known, 出色，情况"))
+    assert " ".join(words.split()) == "child porn nude well known 出色 情况"
+    assert words.startswith(" ") and words.endswith(" ")
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("n.s.f.w", "nsfw"),
+        ("n-s-f-w", "nsfw"),
+        ("n s f w", "nsfw"),
+        ("n . s . f . w", "nsfw"),
+        ("n_u_d_e", "nude"),
+        ("nu*de", "nude"),
+        ("nu—de", "nude"),
+        ("裸_体", "裸体"),
+        ("裸·体", "裸体"),
+        ("裸 体", "裸体"),
+        ("a n s f w", "ansfw nsfw"),  # "a" may be the article before a spelled-out word
+        ("i see a b", "i see ab"),
+        ("well-known", "wellknown"),
+        ("出色，情况", "出色 情况"),  # a comma is a sentence boundary, not a separator
+        ("x y z", "xyz"),
+    ],
+)
+def test_joined_view(text: str, joined: str) -> None:
+    _, view, _ = views(fold(text))
+    assert " ".join(view.split()) == joined
+
+
+@pytest.mark.parametrize(
+    ("text", "unleeted"),
+    [("p0rn", "porn"), ("s3x", "sex"), ("4n4l", "anal"), ("@ss", "ass"), ("$ex", "sex")],
+)
+def test_leet_is_undone_in_the_joined_view_only(text: str, unleeted: str) -> None:
+    words, joined, view = views(fold(text))
+    assert view.strip() == unleeted
+    assert joined.strip() == text.lower()  # kept, so numbers can be told from leet
+    assert words.strip() == text.lower().strip("@$")
+
+
+def test_chinese_and_latin_are_spaced_apart_for_whole_word_matching() -> None:
+    words, _, _ = views(fold("日本av女优nude"))
+    assert " ".join(words.split()) == "日本 av 女优 nude"
+
+
+def test_collapse_records_runs_and_where_they_began() -> None:
+    collapsed = collapse("nuuude  grass")
+    assert collapsed.text == "nude gras"
+    assert [collapsed.run(i) for i in range(len(collapsed.text))] == [1, 3, 1, 1, 2, 1, 1, 1, 2]
+    assert collapsed.original(2) == 4 and collapsed.original(5) == 8  # d, g
+    plain = collapse("abc 裸体")
+    assert plain.text == "abc 裸体" and plain.run(2) == 1 and plain.original(4) == 4
+
+
+def test_collapse_handles_chinese_and_repeated_spaces() -> None:
+    collapsed = collapse("裸裸体   好")
+    assert collapsed.text == "裸体 好"
+    assert collapsed.run(0) == 2 and collapsed.run(2) == 3
+
+
+def test_normalize_lays_out_both_views_for_one_scan() -> None:
+    norm = normalize("A p0rn-star\x00!")
+    words, joined = norm.scan.text.split("\x00")
+    assert words == " a p0rn star "
+    assert joined == " a pornstar "
+    assert norm.scan.text[norm.joined_start :] == joined
+    assert "p0rnstar" in norm.before_leet  # the digits as typed
+    assert norm.readable == "a pornstar"
+
+
+def test_term_views_match_the_views_of_one_term_at_a_time() -> None:
+    terms = ["Child Porn", "n.s.f.w", "裸體", "p0rn*", "a b c", "日本av"]
+    batch = term_views(terms)
+    assert batch == [term_views([term])[0] for term in terms]
+    assert batch[1] == ("n s f w", "nsfw") and batch[2] == ("裸体", "裸体")
+
+
+@pytest.mark.parametrize("table", ["_WORDS", "_JOINED", "_LEET", "_FOLD"])
+def test_bytes_and_numpy_forms_of_a_table_agree_on_ascii(table: str) -> None:
+    # ASCII goes through bytes.translate, everything else through numpy: one mapping.
+    mapping = getattr(n, table)
+    text = "".join(map(chr, range(1, 128)))
+    through_bytes = mapping.bytes(text.encode("ascii")).decode("ascii")
+    through_numpy = n.from_code_points(mapping.codes(n.code_points(text)))
+    assert through_bytes == through_numpy
+
+
+def test_the_filter_does_not_import_torch() -> None:
+    code = "import sys, filters.terms; filters.terms.Matcher(filters.terms.default_terms())\n"
+    code += "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
