@@ -53,6 +53,11 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raise ConfigError(f"{key} must be true or false, got {raw!r}")
 
 
+def _path(env: Mapping[str, str], key: str) -> Path | None:
+    raw = env.get(key, "").strip()
+    return Path(raw) if raw else None
+
+
 def _models(env: Mapping[str, str], default_ref: str) -> dict[str, str]:
     models = {model_alias(default_ref): default_ref}
     for item in filter(None, (part.strip() for part in env.get("MJ_MODELS", "").split(","))):
@@ -82,6 +87,8 @@ class Settings:
     max_running_per_user: int = 1
     batching: str = "auto"  # auto: on for CUDA, off elsewhere (no throughput gain on CPU)
     console_user: str = "local"
+    translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
+    translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
 
     @property
     def db_path(self) -> Path:
@@ -90,6 +97,10 @@ class Settings:
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def translation_packages_dir(self) -> Path:
+        return self.translation_dir or self.data_dir / "translation"
 
     @property
     def default_model(self) -> str:
@@ -120,4 +131,6 @@ class Settings:
             max_running_per_user=_int(env, "MJ_MAX_RUNNING_PER_USER", 1, 1, 64),
             batching=_choice(env, "MJ_BATCHING", "auto", ("auto", "on", "off")),
             console_user=env.get("MJ_CONSOLE_USER", "").strip() or "local",
+            translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
+            translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
         )
