@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli_filters import filter_app
+from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
@@ -36,6 +37,9 @@ def _logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+register_translation(app, models_app, _settings)
 
 
 @app.callback(invoke_without_command=True)
@@ -149,6 +153,7 @@ def _job_json(application: Any, row: dict[str, Any], out: Path | None) -> dict[s
             key: row.get(key)
             for key in (
                 "prompt",
+                "translated_prompt",
                 "negative_prompt",
                 "width",
                 "height",

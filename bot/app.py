@@ -13,6 +13,8 @@ from engine.backend import DiffusersBackend
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
+from storage.translations import SqliteSpanCache
+from translate.translator import AsyncTranslator, Translator
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ class App:
     backend: DiffusersBackend
     engine: Engine
     service: MjService
+    translator: AsyncTranslator | None = None
 
 
 def build_backend(settings: Settings) -> DiffusersBackend:
@@ -46,10 +49,23 @@ def batching_enabled(settings: Settings, backend: DiffusersBackend) -> bool:
     return pick_device(settings.device) == "cuda"
 
 
+def build_translator(settings: Settings) -> AsyncTranslator | None:
+    """None with MJ_TRANSLATE=off; raises TranslatorUnavailable for argos without a package."""
+    if settings.translate == "off":
+        return None
+    translator = Translator(
+        settings.translate,
+        settings.translation_packages_dir,
+        cache=SqliteSpanCache(settings.db_path),
+    )
+    return AsyncTranslator(translator)
+
+
 @asynccontextmanager
 async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator[App]:
     """Open storage, load the default model (failing fast), start the engine; close in reverse."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    translator = build_translator(settings)  # first: a misconfiguration fails before any thread
     store = AsyncStore(settings.db_path)
     backend = build_backend(settings)
     engine = Engine(
@@ -59,7 +75,9 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
         max_running_per_user=settings.max_running_per_user,
         batching=batching_enabled(settings, backend),
     )
-    service = MjService(settings, store, engine, ImageStore(settings.images_dir))
+    service = MjService(
+        settings, store, engine, ImageStore(settings.images_dir), translator=translator
+    )
     try:
         if preload:
             # Load before accepting anything: a missing model is reported now, not per job.
@@ -67,8 +85,10 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
 
             await asyncio.to_thread(backend.load, settings.default_model)
         engine.start()
-        yield App(settings, store, backend, engine, service)
+        yield App(settings, store, backend, engine, service, translator)
     finally:
         await service.close()
         engine.stop()
+        if translator is not None:
+            translator.close()
         store.close()

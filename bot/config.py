@@ -63,6 +63,11 @@ def _owner_ids(env: Mapping[str, str]) -> frozenset[str]:
     return frozenset(owners)
 
 
+def _path(env: Mapping[str, str], key: str) -> Path | None:
+    raw = env.get(key, "").strip()
+    return Path(raw) if raw else None
+
+
 def _models(env: Mapping[str, str], default_ref: str) -> dict[str, str]:
     models = {model_alias(default_ref): default_ref}
     for item in filter(None, (part.strip() for part in env.get("MJ_MODELS", "").split(","))):
@@ -99,6 +104,8 @@ class Settings:
     filter_pause_after: int = 0  # blocks within the window that pause a user; 0: never
     filter_pause_window_min: int = 10
     filter_pause_min: int = 30
+    translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
+    translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
 
     @property
     def db_path(self) -> Path:
@@ -107,6 +114,10 @@ class Settings:
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def translation_packages_dir(self) -> Path:
+        return self.translation_dir or self.data_dir / "translation"
 
     @property
     def default_model(self) -> str:
@@ -142,4 +153,6 @@ class Settings:
             filter_pause_after=_int(env, "MJ_FILTER_PAUSE_AFTER", 0, 0, 1000),
             filter_pause_window_min=_int(env, "MJ_FILTER_PAUSE_WINDOW_MIN", 10, 1, 10080),
             filter_pause_min=_int(env, "MJ_FILTER_PAUSE_MIN", 30, 1, 10080),
+            translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
+            translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
         )

@@ -99,6 +99,20 @@ def m002_jobs_guild(db: Database) -> None:
     db["jobs"].add_column("guild_id", str)
 
 
+@migrations()
+def m_translation_cache(db: Database) -> None:
+    db["translations"].create(
+        {
+            "backend": str,  # the backend's cache tag: backend, model and glossary versions
+            "source": str,  # a run of Chinese, converted to simplified
+            "translated": str,  # its English, as the backend gave it
+            "created_at": str,
+        },
+        pk=("backend", "source"),
+        not_null={"translated", "created_at"},
+    )
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)

@@ -36,6 +36,14 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: N
     return ensure_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
 
 
+@pytest.fixture(scope="session")
+def tiny_argosmodel(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """A zh->en .argosmodel with random MarianMT weights (gibberish out), built once."""
+    from translate.tiny_package import build_tiny_package
+
+    return build_tiny_package(tmp_path_factory.mktemp("argos"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, tiny_model_dir: Path) -> Settings:
     """Tiny model, fresh data directory per test (the tiny model folder is reused)."""

@@ -1,5 +1,6 @@
 """Offline zh->en prompt translation that never mangles --params, URLs or ::weights.
 
-Not built yet: it arrives with its own issue ("Chinese prompts, translated offline"). Until
-then the core sends prompts to the model as written.
+`translator.Translator` is the entry point: `protect` finds the Chinese, `argos` (an installed
+argostranslate package) or `dictionary` (jieba + CC-CEDICT + `glossary.tsv`) translates it.
+Nothing here imports `bot`: the core calls in, through `bot.core.translation`.
 """

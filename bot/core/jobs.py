@@ -73,7 +73,10 @@ def job_row(
     *,
     action: str = "imagine",
     parent_id: str | None = None,
+    prompt: str | None = None,
 ) -> dict[str, Any]:
+    """`request` is what the model gets; `prompt` the prompt as written when that differs
+    (a translated Chinese prompt): both are kept, the English as translated_prompt."""
     params = request.to_json_dict()
     return {
         "id": spec.job_id,
@@ -85,7 +88,7 @@ def job_row(
         "action": action,
         "parent_id": parent_id,
         "raw_text": raw_text,
-        "prompt": request.prompt,
+        "prompt": request.prompt if prompt is None else prompt,
         "translated_prompt": request.prompt,
         "negative_prompt": request.negative_prompt,
         "prompts_json": params["prompts"],

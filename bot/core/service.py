@@ -24,6 +24,7 @@ from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
+from bot.core.translation import translate_prompt
 from engine.fair_queue import QueueRefused
 from engine.grid import make_grid
 from engine.job import (
@@ -39,6 +40,7 @@ from engine.job import (
 from engine.worker import Engine, JobHandle
 from storage.images import ImageStore
 from storage.store import AsyncStore, ImageRow, JobStatus, Store
+from translate.translator import AsyncTranslator
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +64,20 @@ def split_command(text: str) -> tuple[str, str]:
 
 class MjService:
     def __init__(
-        self, settings: Settings, store: AsyncStore, engine: Engine, images: ImageStore
+        self,
+        settings: Settings,
+        store: AsyncStore,
+        engine: Engine,
+        images: ImageStore,
+        *,
+        translator: AsyncTranslator | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.engine = engine
         self.images = images
         self.moderation = Moderation(settings, store)
+        self.translator = translator  # None: prompts reach the model as written
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -138,10 +147,14 @@ class MjService:
         parent_id: str | None = None,
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids."""
-        request = self.parse(text)
-        # Banned terms before anything is stored or queued: a blocked prompt costs nothing.
-        # (Translation adds its English text to this list.)
-        await self.moderation.screen(incoming, text, positive_texts(request))
+        translation = await translate_prompt(self.translator, text)  # Chinese -> English
+        request = self.parse(translation.text)
+        # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
+        # in the prompt as written and as translated.
+        texts = positive_texts(request)
+        if translation.text != text:
+            texts += positive_texts(self.parse(text))
+        await self.moderation.screen(incoming, text, texts)
         if request.image_urls:
             raise UnsupportedError(
                 "Image prompts (image URLs at the start) are not supported yet: they arrive "
@@ -165,7 +178,9 @@ class MjService:
                 job_seed = new_seed()
             spec = build_spec(new_job_id(), origin, request, self.settings, profile, job_seed)
             job_ids.append(
-                await self._enqueue(origin, spec, request, user_id, text, action, parent_id)
+                await self._enqueue(
+                    origin, spec, request, user_id, text, action, parent_id, translation.prompt
+                )
             )
         return job_ids
 
@@ -230,12 +245,22 @@ class MjService:
         text: str,
         action: str,
         parent_id: str | None,
+        written: str | None = None,  # the prompt as typed, when it was translated
     ) -> str:
         try:
             self.engine.check_admission(spec.user_key)
         except QueueRefused as refused:
             raise MjError(str(refused)) from None
-        row = job_row(spec, request, origin, user_id, text, action=action, parent_id=parent_id)
+        row = job_row(
+            spec,
+            request,
+            origin,
+            user_id,
+            text,
+            action=action,
+            parent_id=parent_id,
+            prompt=written,
+        )
         await self.store.run(lambda s: s.insert_job(row))  # persisted before acknowledged
         try:
             handle = self.engine.submit(spec, preview_every_s=self._pace(origin))
