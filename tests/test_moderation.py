@@ -337,3 +337,14 @@ async def test_a_reroll_is_checked_again(app) -> None:
     reply = sink.replies[-1]
     assert reply.kind is ReplyKind.ERROR and "“castle”" in reply.text
     assert app.store.run_sync(lambda s: s.db["jobs"].count) == 1
+
+
+async def test_chinese_prompts_are_checked_as_written_and_as_translated(app) -> None:
+    sink = CaptureSink()
+    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
+    await adapter.submit_line("/ban-term fox, 雪地")
+    await adapter.submit_line("/mj 一只狐狸 --ar 3:2")  # "a fox" once translated
+    assert sink.replies[-1].kind is ReplyKind.ERROR and "fox" in sink.replies[-1].text
+    await adapter.submit_line("/mj 一只猫在雪地里")  # the Chinese term itself
+    assert sink.replies[-1].kind is ReplyKind.ERROR and "雪地" in sink.replies[-1].text
+    assert jobs(app.service) == 0
