@@ -100,7 +100,7 @@ def m002_jobs_guild(db: Database) -> None:
 
 
 @migrations()
-def m_translation_cache(db: Database) -> None:
+def m003_translation_cache(db: Database) -> None:
     db["translations"].create(
         {
             "backend": str,  # the backend's cache tag: backend, model and glossary versions
@@ -113,13 +113,8 @@ def m_translation_cache(db: Database) -> None:
     )
 
 
-def migrate(db: Database) -> None:
-    """Bring `db` up to date; safe to call on every start."""
-    migrations.apply(db)
-
-
 @migrations()
-def m_banned_terms_lists_and_audit(db: Database) -> None:
+def m004_banned_terms_lists_and_audit(db: Database) -> None:
     """Banned and allowed terms per scope, a revision per scope, and the audit of blocks.
 
     A scope is "global" or "<platform>:<community id>" (see bot.core.moderation.scope_for).
@@ -156,3 +151,35 @@ def m_banned_terms_lists_and_audit(db: Database) -> None:
         not_null={"created_at", "platform", "user_id", "scope", "prompt", "terms_json"},
     )
     db["filter_blocks"].create_index(["platform", "user_id", "created_at"])
+
+
+@migrations()
+def m005_accounts_and_ledger(db: Database) -> None:
+    users = db["users"]
+    users.add_column("tier", str)  # None: the configured default tier
+    users.add_column("daily_override", float)  # a per-user allowance instead of the tier's
+    users.add_column("blocked_at", str)
+    users.add_column("blocked_reason", str)
+    db["ledger"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "job_id": str,  # for debits and refunds
+            "day": str,  # the quota day (ISO date in the configured zone)
+            "delta": float,  # credits: negative for a debit
+            "kind": str,  # "debit", "refund", "grant", "set", "reset"
+            "reason": str,
+            "actor": str,  # who made a manual change ("platform:user id")
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "day", "delta", "kind", "created_at"},
+    )
+    db["ledger"].create_index(["user_id", "day"])
+    db["ledger"].create_index(["job_id"])
+
+
+def migrate(db: Database) -> None:
+    """Bring `db` up to date; safe to call on every start."""
+    migrations.apply(db)

@@ -13,7 +13,7 @@ from translate.translator import AsyncTranslator, Translator
 def test_migration_creates_the_cache_table(tmp_path: Path) -> None:
     store = Store(tmp_path / "mjbot.db")
     assert store.db["translations"].pks == ["backend", "source"]
-    assert "m_translation_cache" in {row["name"] for row in store.db["_sqlite_migrations"].rows}
+    assert "m003_translation_cache" in {row["name"] for row in store.db["_sqlite_migrations"].rows}
     store.close()
 
 
