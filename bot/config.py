@@ -6,7 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.quota import DEFAULT_TIERS, Tier, parse_tiers
 from engine.profiles import DEFAULT_MODEL
 
 
@@ -68,6 +71,35 @@ def _path(env: Mapping[str, str], key: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+def _quota(env: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        tiers = (
+            parse_tiers(env.get("MJ_TIERS", ""))
+            if env.get("MJ_TIERS", "").strip()
+            else {tier.name: tier for tier in DEFAULT_TIERS}
+        )
+    except ValueError as error:
+        raise ConfigError(f"MJ_TIERS: {error}") from None
+    default_tier = env.get("MJ_DEFAULT_TIER", "").strip().lower() or next(iter(tiers))
+    if default_tier not in tiers:
+        raise ConfigError(
+            f"MJ_DEFAULT_TIER must be one of {', '.join(tiers)}, got {default_tier!r}"
+        )
+    zone = env.get("MJ_QUOTA_TIMEZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"MJ_QUOTA_TIMEZONE must be a zone like UTC or Asia/Shanghai, got {zone!r}"
+        ) from None
+    return {
+        "tiers": tiers,
+        "default_tier": default_tier,
+        "quota_timezone": zone,
+        "quota_reset_hour": _int(env, "MJ_QUOTA_RESET_HOUR", 0, 0, 23),
+    }
+
+
 def _models(env: Mapping[str, str], default_ref: str) -> dict[str, str]:
     models = {model_alias(default_ref): default_ref}
     for item in filter(None, (part.strip() for part in env.get("MJ_MODELS", "").split(","))):
@@ -104,6 +136,12 @@ class Settings:
     filter_pause_after: int = 0  # blocks within the window that pause a user; 0: never
     filter_pause_window_min: int = 10
     filter_pause_min: int = 30
+    # Quotas: tiers (daily credits / jobs waiting / fair-share weight), the tier new users get,
+    # and when a quota day starts.
+    tiers: dict[str, Tier] = field(default_factory=lambda: {t.name: t for t in DEFAULT_TIERS})
+    default_tier: str = "free"
+    quota_timezone: str = "UTC"
+    quota_reset_hour: int = 0
     translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
     translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
 
@@ -153,6 +191,7 @@ class Settings:
             filter_pause_after=_int(env, "MJ_FILTER_PAUSE_AFTER", 0, 0, 1000),
             filter_pause_window_min=_int(env, "MJ_FILTER_PAUSE_WINDOW_MIN", 10, 1, 10080),
             filter_pause_min=_int(env, "MJ_FILTER_PAUSE_MIN", 30, 1, 10080),
+            **_quota(env),
             translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
             translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
         )

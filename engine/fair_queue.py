@@ -63,15 +63,19 @@ class FairQueue(Generic[T]):
         state = self._users.get(user)
         return len(state.queue) if state else 0
 
-    def check_admission(self, user: str) -> None:
-        """Raise QueueRefused if `user` may not queue one more job now."""
+    def check_admission(self, user: str, max_waiting: int | None = None) -> None:
+        """Raise QueueRefused if `user` may not queue one more job now.
+
+        `max_waiting` overrides the per-user limit for this user (their tier's).
+        """
         if len(self._by_id) >= self.max_total:
             raise QueueRefused(
                 f"The queue is full ({self.max_total} jobs waiting). Please try again later."
             )
-        if self.waiting_for(user) >= self.max_per_user:
+        limit = self.max_per_user if max_waiting is None else max_waiting
+        if self.waiting_for(user) >= limit:
             raise QueueRefused(
-                f"You already have {self.max_per_user} jobs waiting, the most allowed. "
+                f"You already have {limit} jobs waiting, the most allowed. "
                 "Wait for one to start, or cancel one."
             )
 
@@ -84,6 +88,7 @@ class FairQueue(Generic[T]):
         weight: float = 1.0,
         *,
         force: bool = False,
+        max_waiting: int | None = None,
     ) -> None:
         """Queue a job; `force` skips the limits (jobs accepted before a restart)."""
         if job_id in self._by_id:
@@ -91,7 +96,7 @@ class FairQueue(Generic[T]):
         if cost <= 0 or weight <= 0:
             raise ValueError("cost and weight must be positive")
         if not force:
-            self.check_admission(user)
+            self.check_admission(user, max_waiting)
         state = self._users.setdefault(user, _User())
         start = max(self.virtual_time, state.finish)
         entry = _Entry(start, next(self._seq), start + cost / weight, user, job_id, cost, item)

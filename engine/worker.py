@@ -134,17 +134,23 @@ class Engine:
         """The model's ModelProfile (native size, defaults): what the parser sizes images by."""
         return self.backend.profile(model)
 
-    def check_admission(self, user_key: str) -> None:
+    def check_admission(self, user_key: str, max_waiting: int | None = None) -> None:
         """Raise QueueRefused now if `user_key` could not queue a job (before persisting it)."""
         with self._cond:
-            self._queue.check_admission(user_key)
+            self._queue.check_admission(user_key, max_waiting)
 
     def submit(
-        self, spec: JobSpec, *, preview_every_s: float | None = None, force: bool = False
+        self,
+        spec: JobSpec,
+        *,
+        preview_every_s: float | None = None,
+        force: bool = False,
+        max_waiting: int | None = None,
     ) -> JobHandle:
         """Queue a job; raises QueueRefused with a reason for the user. Must run on the loop.
 
-        `force` skips the queue limits: for jobs accepted before a restart.
+        `force` skips the queue limits: for jobs accepted before a restart. `max_waiting`
+        is this user's own limit on waiting jobs (their tier's), if not the engine's default.
         """
         handle = JobHandle(spec.job_id, asyncio.get_running_loop())
         ticket = _Ticket(spec, handle, preview_every_s)
@@ -152,7 +158,13 @@ class Engine:
             if spec.job_id in self._tickets:
                 raise ValueError(f"job {spec.job_id} is already in the engine")
             self._queue.push(
-                spec.job_id, spec.user_key, ticket, spec.cost, spec.weight, force=force
+                spec.job_id,
+                spec.user_key,
+                ticket,
+                spec.cost,
+                spec.weight,
+                force=force,
+                max_waiting=max_waiting,
             )
             self._tickets[spec.job_id] = ticket
             # A newcomer can go ahead of others (fair share): everyone learns their new place.

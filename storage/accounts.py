@@ -91,9 +91,7 @@ def refund_job(db: Database, job_id: str, day: str, fraction: float, reason: str
         if debit is None or any(r["kind"] == "refund" for r in rows) or fraction <= 0:
             return 0.0
         amount = round(-debit["delta"] * min(1.0, fraction), 6)
-        db["ledger"].insert(
-            _entry(debit["user_id"], day, amount, "refund", reason, job_id=job_id)
-        )
+        db["ledger"].insert(_entry(debit["user_id"], day, amount, "refund", reason, job_id=job_id))
         return amount
 
 
@@ -118,6 +116,4 @@ def find_user(db: Database, platform: str, platform_user_id: str) -> dict[str, A
 
 
 def ledger(db: Database, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    return list(
-        db["ledger"].rows_where("user_id = ?", [user_id], order_by="id desc", limit=limit)
-    )
+    return list(db["ledger"].rows_where("user_id = ?", [user_id], order_by="id desc", limit=limit))

@@ -116,8 +116,9 @@ async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     sink = Capture()
     adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
     await adapter.submit_line("a very slow fox --steps 50", wait=False)
-    while not any(r.kind is ReplyKind.PROGRESS and r.percent for r in sink.replies):
-        await asyncio.sleep(0.005)
+    async with asyncio.timeout(60):
+        while not any(r.kind is ReplyKind.PROGRESS and r.percent for r in sink.replies):
+            await asyncio.sleep(0.005)
     await adapter.submit_line("/cancel")
     job_id = sink.replies[0].job_id
     await app.service.wait(job_id)

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from bot.config import Settings
 from bot.core.errors import MjError, NotPermitted, PromptBlocked
 from bot.core.params import MjRequest
+from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from filters.terms import (
     Matcher,
@@ -207,7 +208,7 @@ class Moderation:
 
     # the commands ----------------------------------------------------------------------------
     def is_owner(self, origin: Origin) -> bool:
-        return origin.platform == "console" or origin.user_key in self.settings.owner_ids
+        return is_owner(self.settings, origin)
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
         """Run one moderator command; NotPermitted (nothing changed) for anyone else."""

@@ -45,7 +45,9 @@ def parse_tiers(text: str) -> dict[str, Tier]:
             daily = None if daily_text == "-" else float(daily_text)
             waiting, weight = int(waiting_text), float(weight_text)
         except ValueError:
-            raise ValueError(f"tier {item!r}: daily and weight are numbers, waiting a whole number") from None
+            raise ValueError(
+                f"tier {item!r}: daily and weight are numbers, waiting a whole number"
+            ) from None
         if (daily is not None and daily < 0) or waiting < 1 or weight <= 0:
             raise ValueError(f"tier {item!r}: daily >= 0, max waiting >= 1, weight > 0")
         tiers[name.strip().lower()] = Tier(name.strip().lower(), daily, waiting, weight)
@@ -73,7 +75,9 @@ def next_reset(now: datetime, zone: tzinfo, reset_hour: int = 0) -> datetime:
     local = now.astimezone(zone)
     today_reset = datetime.combine(local.date(), time(reset_hour), tzinfo=zone)
     if local >= today_reset:
-        today_reset = datetime.combine(local.date() + timedelta(days=1), time(reset_hour), tzinfo=zone)
+        today_reset = datetime.combine(
+            local.date() + timedelta(days=1), time(reset_hour), tzinfo=zone
+        )
     return today_reset
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.core.requests import Button
@@ -11,8 +12,11 @@ Draw with /mj <prompt> [parameters], for example:
   /mj a red fox in the snow --ar 3:2 --no people
 Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, --model NAME,
   --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, --iw 0..3.
-Weights: cat::2 dog::-0.5.  Other commands: /cancel [job id], /help.
-Moderators: /ban-term, /unban-term, /allow-term, /banned-terms."""
+Weights: cat::2 dog::-0.5.
+Commands: /quota, /history [N], /show JOB_ID, /cancel [JOB_ID], /help.
+Moderators: /ban-term, /unban-term, /allow-term, /banned-terms, /quota-grant USER N,
+  /quota-set USER N, /quota-reset USER, /block USER [reason], /unblock USER;
+  owners also /tier-set USER TIER."""
 
 
 def params_suffix(job: dict[str, Any]) -> str:
@@ -67,3 +71,27 @@ def format_duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
     return f"{seconds / 60:.0f} min"
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """'at 00:00 UTC (in 5 h 12 min)': a reset time users can read in any zone."""
+    minutes = max(0, round((moment - now).total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return f"at {moment:%H:%M} {moment.tzname()} (in {left})"
+
+
+def history_lines(jobs: list[dict[str, Any]]) -> str:
+    """A user's last jobs, newest first: id, time, status, seed and prompt."""
+    if not jobs:
+        return "You have no jobs yet. Try /mj a red fox in the snow."
+    lines = []
+    for job in jobs:
+        created = job["created_at"][:16].replace("T", " ")
+        prompt = job.get("translated_prompt") or job.get("prompt") or ""
+        if len(prompt) > 60:
+            prompt = prompt[:57] + "..."
+        lines.append(
+            f"{job['id']} · {created} UTC · {job['status']} · seed {job['seed']} · {prompt}"
+        )
+    return "\n".join(lines)

@@ -19,10 +19,13 @@ from typing import Any
 
 from bot.config import Settings
 from bot.core import render
+from bot.core.accounts import COMMANDS as ACCOUNT_COMMANDS
+from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.errors import JobNotFound, MjError, UnsupportedError
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
+from bot.core.quota import job_credits, refund_fraction
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
 from bot.core.translation import translate_prompt
 from engine.fair_queue import QueueRefused
@@ -71,12 +74,14 @@ class MjService:
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
         self.store = store
         self.engine = engine
         self.images = images
         self.moderation = Moderation(settings, store)
+        self.accounts = Accounts(settings, store, clock)
         self.translator = translator  # None: prompts reach the model as written
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
@@ -128,6 +133,16 @@ class MjService:
             elif command_name(command):
                 reply = await self.moderation.command(incoming, command, rest)
                 await self._send(incoming.origin, reply)
+            elif command == "quota":
+                text = await self.accounts.quota_text(incoming)
+                await self._send(incoming.origin, Reply(ReplyKind.TEXT, text, ephemeral=True))
+            elif command == "history":
+                await self.history(incoming.origin, rest)
+            elif command == "show":
+                await self.show(incoming.origin, rest)
+            elif command.replace("_", "-") in ACCOUNT_COMMANDS:
+                reply = await self.accounts.command(incoming, command.replace("_", "-"), rest)
+                await self._send(incoming.origin, reply)
             else:
                 shown = f"/{command}" if command else "that"
                 await self._send(
@@ -165,9 +180,8 @@ class MjService:
             raise MjError(f"--repeat can be at most {self.settings.max_repeat} on this bot.")
         origin = incoming.origin
         profile = self.engine.profile(request.model or self.settings.default_model)
-        user_id = await self.store.run(
-            lambda s: s.upsert_user(origin.platform, origin.user_id, incoming.user_name)
-        )
+        user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
+        tier = self.accounts.tier(user)
         job_ids = []
         for i in range(repeat):
             if seed is not None:
@@ -176,10 +190,21 @@ class MjService:
                 job_seed = request.seed + i * self.settings.images_per_job
             else:
                 job_seed = new_seed()
-            spec = build_spec(new_job_id(), origin, request, self.settings, profile, job_seed)
+            spec = build_spec(
+                new_job_id(), origin, request, self.settings, profile, job_seed, tier.weight
+            )
+            credits = job_credits(spec, profile)
             job_ids.append(
                 await self._enqueue(
-                    origin, spec, request, user_id, text, action, parent_id, translation.prompt
+                    origin,
+                    spec,
+                    request,
+                    user,
+                    credits,
+                    text,
+                    action,
+                    parent_id,
+                    translation.prompt,
                 )
             )
         return job_ids
@@ -218,8 +243,28 @@ class MjService:
         if not self.engine.cancel(job_id):
             # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
             await self.store.run(lambda s: s.mark_cancelled(job_id))
+            await self.accounts.refund(job_id, 1.0, "job cancelled")
             await self._send(origin, Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id))
             await self.store.run(lambda s: s.mark_delivered(job_id))
+
+    async def history(self, origin: Origin, rest: str) -> None:
+        """/history [N]: the user's last N jobs (10 by default, at most 50)."""
+        count = int(rest) if rest.strip().isdigit() else 10
+        if not 1 <= count <= 50 or (rest.strip() and not rest.strip().isdigit()):
+            raise MjError("Usage: /history [N], N from 1 to 50.")
+        rows = await self.store.run(
+            lambda s: s.user_jobs(origin.platform, origin.user_id, limit=count)
+        )
+        await self._send(origin, Reply(ReplyKind.TEXT, render.history_lines(rows), ephemeral=True))
+
+    async def show(self, origin: Origin, job_id: str) -> None:
+        """/show JOB_ID: post a past job's result again, with working buttons."""
+        if not job_id.strip():
+            raise MjError("Usage: /show JOB_ID (see /history for your job ids).")
+        job = await self._own_job(origin, job_id.strip())
+        if JobStatus(job["status"]) is not JobStatus.DONE:
+            raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
+        await self._send(origin, self._result_reply(job, None))
 
     async def remember_reply_message(self, job_id: str, message_id: str) -> None:
         """An adapter records the message that shows a job's progress (to edit it later)."""
@@ -241,32 +286,38 @@ class MjService:
         origin: Origin,
         spec: JobSpec,
         request: MjRequest,
-        user_id: int,
+        user: dict[str, Any],
+        credits: float,
         text: str,
         action: str,
         parent_id: str | None,
         written: str | None = None,  # the prompt as typed, when it was translated
     ) -> str:
+        max_waiting = self.accounts.tier(user).max_waiting
         try:
-            self.engine.check_admission(spec.user_key)
+            self.engine.check_admission(spec.user_key, max_waiting)
         except QueueRefused as refused:
             raise MjError(str(refused)) from None
         row = job_row(
             spec,
             request,
             origin,
-            user_id,
+            user["id"],
             text,
             action=action,
             parent_id=parent_id,
             prompt=written,
         )
-        await self.store.run(lambda s: s.insert_job(row))  # persisted before acknowledged
+        # Persisted, and paid for, before it is acknowledged: one transaction.
+        await self.accounts.insert_charged(user, row, credits)
         try:
-            handle = self.engine.submit(spec, preview_every_s=self._pace(origin))
+            handle = self.engine.submit(
+                spec, preview_every_s=self._pace(origin), max_waiting=max_waiting
+            )
         except QueueRefused as refused:
             reason = str(refused)
             await self.store.run(lambda s: s.mark_failed(spec.job_id, reason))
+            await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
             await self.store.run(lambda s: s.mark_delivered(spec.job_id))
             raise MjError(reason) from None
         self._follow(origin, handle)
@@ -282,6 +333,7 @@ class MjService:
         """Turn one job's engine events into SQLite updates and replies, in order."""
         job_id = handle.job_id
         acked, last_position = False, None
+        started, steps_done, total_steps = False, 0, 0
         async for event in handle.events():
             if isinstance(event, Queued | Started) and not acked:
                 # The first event is the acknowledgement: the job is already in SQLite.
@@ -303,8 +355,10 @@ class MjService:
                     )
                     last_position = event.position
             elif isinstance(event, Started):
+                started = True
                 await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
+                steps_done, total_steps = event.step, event.total
                 await self._send(
                     origin,
                     Reply(
@@ -319,8 +373,12 @@ class MjService:
                 await self._store_result(job_id, event)
             elif isinstance(event, Failed):
                 await self.store.run(lambda s, e=event: s.mark_failed(job_id, e.error))
+                await self.accounts.refund(job_id, 1.0, "job failed")
             elif isinstance(event, Cancelled):
                 await self.store.run(lambda s: s.mark_cancelled(job_id))
+                # Cancelled while running: pay for the steps that ran, get the rest back.
+                share = refund_fraction(steps_done, total_steps, started and event.while_running)
+                await self.accounts.refund(job_id, share, "job cancelled")
         outcome = handle.outcome.result()
         row = await self.store.run(lambda s: s.get_job(job_id))
         await self._deliver_final(
@@ -346,14 +404,7 @@ class MjService:
         origin = _origin_of(row)
         job_id, status = row["id"], JobStatus(row["status"])
         if status is JobStatus.DONE:
-            reply = Reply(
-                ReplyKind.RESULT,
-                render.result_caption(row, row["display_name"], elapsed),
-                job_id,
-                image_path=self.images.absolute(row["grid_path"]),
-                buttons=render.result_buttons(job_id, row["image_count"]),
-                percent=100,
-            )
+            reply = self._result_reply(row, elapsed)
         elif status is JobStatus.FAILED:
             reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
         else:
@@ -366,6 +417,16 @@ class MjService:
             future.set_result(final)
 
     # helpers ---------------------------------------------------------------------------------
+    def _result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+        return Reply(
+            ReplyKind.RESULT,
+            render.result_caption(row, row["display_name"], elapsed),
+            row["id"],
+            image_path=self.images.absolute(row["grid_path"]),
+            buttons=render.result_buttons(row["id"], row["image_count"]),
+            percent=100,
+        )
+
     async def _send(self, origin: Origin, reply: Reply) -> bool:
         """Deliver through the origin's adapter; False if it is not connected or failed."""
         entry = self._sinks.get(origin.platform)

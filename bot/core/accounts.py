@@ -1,0 +1,207 @@
+"""Users' credits in the core: charge a job with its insert, refund, and the quota commands.
+
+Permissions: `quota-grant`, `quota-set`, `quota-reset`, `block` and `unblock` are for the
+community's moderators and the owners; `tier-set` is for owners only, because a tier changes a
+user's share of the one GPU everywhere, not in one community.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+from bot.core import render
+from bot.core.errors import MjError, NotPermitted
+from bot.core.permissions import is_owner, may_moderate
+from bot.core.quota import Tier, next_reset, quota_day
+from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from storage import accounts
+from storage.store import AsyncStore, Store
+
+Clock = Callable[[], datetime]
+MENTION = re.compile(r"^<@!?(\d+)>$")  # Discord's user mention
+COMMANDS = ("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Accounts:
+    def __init__(self, settings: Settings, store: AsyncStore, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.zone = ZoneInfo(settings.quota_timezone)
+
+    # reading -------------------------------------------------------------------------------
+    def tier(self, user: dict[str, Any]) -> Tier:
+        tiers = self.settings.tiers
+        return tiers.get(user.get("tier") or "", tiers[self.settings.default_tier])
+
+    def allowance(self, user: dict[str, Any]) -> float | None:
+        """Credits per day; None is unlimited. Owners are never limited: it is their GPU."""
+        if user.get("platform") and self.is_owner_row(user):
+            return None
+        override = user.get("daily_override")
+        return override if override is not None else self.tier(user).daily
+
+    def is_owner_row(self, user: dict[str, Any]) -> bool:
+        return is_owner(self.settings, Origin(user["platform"], "", user["platform_user_id"]))
+
+    def day(self) -> str:
+        return quota_day(self.clock(), self.zone, self.settings.quota_reset_hour)
+
+    def resets_at(self) -> datetime:
+        return next_reset(self.clock(), self.zone, self.settings.quota_reset_hour)
+
+    async def user(self, origin: Origin, name: str) -> dict[str, Any]:
+        """Create the user on first contact; refuse a blocked one."""
+
+        def upsert(s: Store) -> dict[str, Any]:
+            return accounts.account(s.db, s.upsert_user(origin.platform, origin.user_id, name))
+
+        user = await self.store.run(upsert)
+        if user.get("blocked_at"):
+            reason = f": {user['blocked_reason']}" if user.get("blocked_reason") else ""
+            raise MjError(f"You are blocked from drawing here{reason}. Ask a moderator.")
+        return user
+
+    async def balance(self, user: dict[str, Any]) -> accounts.Balance:
+        day, allowance = self.day(), self.allowance(user)
+        return await self.store.run(lambda s: accounts.balance(s.db, user["id"], day, allowance))
+
+    # charging ------------------------------------------------------------------------------
+    async def insert_charged(
+        self, user: dict[str, Any], job: dict[str, Any], credits: float
+    ) -> None:
+        """Persist the job and debit it together, or refuse with when credits return."""
+        day, allowance = self.day(), self.allowance(user)
+        try:
+            await self.store.run(
+                lambda s: accounts.insert_job_charged(s.db, job, day, credits, allowance)
+            )
+        except accounts.InsufficientCredits as short:
+            raise MjError(
+                f"Not enough credits: this job needs {short.needed:g}, you have {short.left:g} "
+                f"left today. Credits return {render.when(self.resets_at(), self.clock())}."
+            ) from None
+
+    async def refund(self, job_id: str, fraction: float, reason: str) -> float:
+        day = self.day()
+        return await self.store.run(
+            lambda s: accounts.refund_job(s.db, job_id, day, fraction, reason)
+        )
+
+    # commands ------------------------------------------------------------------------------
+    async def quota_text(self, incoming: Incoming) -> str:
+        user = await self.store.run(
+            lambda s: accounts.find_user(s.db, incoming.origin.platform, incoming.origin.user_id)
+        )
+        user = user or {"id": -1}
+        tier = self.tier(user)
+        balance = await self.balance(user)
+        when = render.when(self.resets_at(), self.clock())
+        if balance.allowance is None:
+            return f"Tier {tier.name}: unlimited credits ({balance.used:g} used today)."
+        return (
+            f"Tier {tier.name}: {balance.used:g} credits used today, {balance.left:g} left of "
+            f"{balance.allowance + balance.adjusted:g}. Resets {when}. A default /mj costs 1."
+        )
+
+    async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
+        """quota-grant USER N, quota-set USER N, quota-reset USER, tier-set USER TIER,
+        block USER [reason], unblock USER."""
+        if command == "tier-set" and not is_owner(self.settings, incoming.origin):
+            raise NotPermitted("Only the bot's owners can change tiers.")
+        if not may_moderate(self.settings, incoming):
+            raise NotPermitted(f"/{command} is for moderators.")
+        words = rest.split()
+        if not words:
+            raise MjError(f"Usage: /{command} USER{_usage(command)}")
+        target = await self._target(incoming.origin, words[0])
+        actor = incoming.origin.user_key
+        day = self.day()
+        args = words[1:]
+        name = target.get("display_name") or target["platform_user_id"]
+        if command == "quota-grant":
+            amount = _number(command, args)
+            await self.store.run(
+                lambda s: accounts.adjust(
+                    s.db, target["id"], day, "grant", amount, "granted", actor
+                )
+            )
+            return _ok(f"Granted {amount:g} credits to {name} for today.")
+        if command in ("quota-set", "quota-reset"):
+            balance = await self.balance(target)
+            if balance.allowance is None:
+                raise MjError(f"{name} has unlimited credits; there is nothing to set.")
+            wanted = _number(command, args) if command == "quota-set" else balance.allowance
+            delta = wanted - balance.left
+            await self.store.run(
+                lambda s: accounts.adjust(
+                    s.db, target["id"], day, command[6:], delta, command, actor
+                )
+            )
+            return _ok(f"{name} now has {wanted:g} credits left today.")
+        if command == "tier-set":
+            if not args or args[0].lower() not in self.settings.tiers:
+                raise MjError(
+                    f"Usage: /tier-set USER TIER (tiers: {', '.join(self.settings.tiers)})"
+                )
+            tier = args[0].lower()
+            await self.store.run(lambda s: accounts.set_fields(s.db, target["id"], tier=tier))
+            return _ok(f"{name} is now on tier {tier}.")
+        if command == "block":
+            reason = " ".join(args) or None
+            stamp = self.clock().isoformat()
+            await self.store.run(
+                lambda s: accounts.set_fields(
+                    s.db, target["id"], blocked_at=stamp, blocked_reason=reason
+                )
+            )
+            return _ok(f"{name} is blocked from drawing.")
+        await self.store.run(
+            lambda s: accounts.set_fields(s.db, target["id"], blocked_at=None, blocked_reason=None)
+        )
+        return _ok(f"{name} may draw again.")
+
+    async def _target(self, origin: Origin, word: str) -> dict[str, Any]:
+        """USER is a mention, a platform user id, or platform:id for another platform."""
+        match = MENTION.match(word)
+        platform, sep, user_id = word.partition(":")
+        if match:
+            platform, user_id = origin.platform, match.group(1)
+        elif not sep:
+            platform, user_id = origin.platform, word.lstrip("@")
+        user = await self.store.run(lambda s: accounts.find_user(s.db, platform, user_id))
+        if user is None:
+            raise MjError(f"I don't know user {word}: they must have used the bot first.")
+        return user
+
+
+def _number(command: str, args: list[str]) -> float:
+    try:
+        value = float(args[0])
+    except (IndexError, ValueError):
+        raise MjError(f"Usage: /{command} USER{_usage(command)}") from None
+    if not 0 <= value <= 1_000_000:
+        raise MjError(f"/{command}: the amount must be between 0 and 1000000.")
+    return value
+
+
+def _usage(command: str) -> str:
+    return {
+        "quota-grant": " CREDITS",
+        "quota-set": " CREDITS",
+        "tier-set": " TIER",
+        "block": " [reason]",
+    }.get(command, "")
+
+
+def _ok(text: str) -> Reply:
+    return Reply(ReplyKind.TEXT, text, ephemeral=True)
