@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,19 @@ def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) ->
     return value
 
 
+def _float(env: Mapping[str, str], key: str, default: float, low: float, high: float) -> float:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
 def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(key, "").strip().lower() or default
     if value not in choices:
@@ -64,6 +78,21 @@ def _owner_ids(env: Mapping[str, str]) -> frozenset[str]:
             raise ConfigError(f"MJ_OWNER_IDS entries look like platform:user_id, got {item!r}")
         owners.add(f"{platform.strip().lower()}:{user_id.strip()}")
     return frozenset(owners)
+
+
+def _url(env: Mapping[str, str], key: str) -> str | None:
+    raw = env.get(key, "").strip()
+    if raw and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
+        raise ConfigError(f"{key} must be an http(s):// URL, got {raw!r}")
+    return raw.rstrip("/") or None
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str | None:
+    raw = env.get("MJ_TELEGRAM_WEBHOOK_SECRET", "").strip()
+    # Telegram accepts 1-256 characters from this set in X-Telegram-Bot-Api-Secret-Token.
+    if raw and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ConfigError("MJ_TELEGRAM_WEBHOOK_SECRET takes 1-256 of A-Z a-z 0-9 _ -")
+    return raw or None
 
 
 def _path(env: Mapping[str, str], key: str) -> Path | None:
@@ -144,6 +173,15 @@ class Settings:
     quota_reset_hour: int = 0
     translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
     translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
+    # Telegram (bot.adapters.telegram_adapter). The token and secret stay out of repr and logs.
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_edit_every_s_group: float = 3.0  # progress edits per job: groups allow 20 msg/min
+    telegram_edit_every_s_private: float = 1.0  # private chats: about one message a second
+    telegram_base_url: str | None = None  # a self-hosted Bot API server (or a test fake)
+    telegram_webhook_url: str | None = None  # public URL Telegram posts to; None: long polling
+    telegram_webhook_listen: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: str | None = field(default=None, repr=False)  # None: random
 
     @property
     def db_path(self) -> Path:
@@ -194,4 +232,15 @@ class Settings:
             **_quota(env),
             translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
             translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
+            telegram_token=env.get("MJ_TELEGRAM_TOKEN", "").strip() or None,
+            telegram_edit_every_s_group=_float(env, "MJ_TELEGRAM_EDIT_EVERY_S_GROUP", 3, 0, 60),
+            telegram_edit_every_s_private=_float(
+                env, "MJ_TELEGRAM_EDIT_EVERY_S_PRIVATE", 1, 0, 60
+            ),
+            telegram_base_url=_url(env, "MJ_TELEGRAM_BASE_URL"),
+            telegram_webhook_url=_url(env, "MJ_TELEGRAM_WEBHOOK_URL"),
+            telegram_webhook_listen=env.get("MJ_TELEGRAM_WEBHOOK_LISTEN", "").strip()
+            or "127.0.0.1",
+            telegram_webhook_port=_int(env, "MJ_TELEGRAM_WEBHOOK_PORT", 8443, 0, 65535),
+            telegram_webhook_secret=_webhook_secret(env),
         )

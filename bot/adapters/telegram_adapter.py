@@ -1,0 +1,307 @@
+"""The Telegram front end: python-telegram-bot updates in, `Incoming` to the core.
+
+It only translates. A command message becomes `Incoming(text=...)` with the text as typed
+(`/mj@Bot ...` and `/ban_term` included: the core reads both spellings); a button press becomes
+`Incoming(button=...)` from its callback data (`mj:<action>:<job id>`, so buttons keep working
+after a restart). Replies come back through `TelegramSink`.
+
+Moderators (`Incoming.is_moderator`) are a group's administrators (getChatAdministrators, cached
+for a minute; anonymous administrators too) and the owners in MJ_OWNER_IDS. In a private chat
+nobody else is: a user who could /allow-term in their own chat could let globally banned terms
+through there.
+
+Lifecycle: `open_telegram` connects and receives updates on the running event loop (PTB's
+manual lifecycle, long polling or a webhook); `run_telegram` is Telegram alone. A runner with
+several front ends enters each one's context first, then calls `service.start()` once (it
+resumes and delivers through every registered adapter), then waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeDefault,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram_format import PLATFORM, parse_button_data
+from bot.adapters.telegram_sink import ANSWERING, Answering, TelegramSink
+from bot.adapters.telegram_webhook import serve_webhook
+from bot.config import ConfigError, Settings
+from bot.core.requests import Incoming, Origin
+from bot.core.service import MjService
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+# Telegram command names allow a-z, 0-9 and _ only; the core accepts `_` for its `-`.
+COMMANDS = (
+    "mj",
+    "imagine",
+    "cancel",
+    "quota",
+    "history",
+    "show",
+    "settings",
+    "help",
+    "start",
+    "ban_term",
+    "unban_term",
+    "allow_term",
+    "banned_terms",
+)
+_NO_MODERATOR_CHECK = frozenset({"mj", "imagine", "cancel", "help", "start"})  # the hot path
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
+ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
+_MJ_CAPTION = re.compile(r"^/(?:mj|imagine)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
+IMAGE_PROMPTS_LATER = (
+    "Image prompts are not supported yet: the photo was not used and nothing was drawn. "
+    "Send /mj with a text prompt."
+)
+USER_COMMANDS = (
+    BotCommand("mj", "Draw: /mj a red fox in the snow --ar 3:2"),
+    BotCommand("cancel", "Cancel your job: /cancel [job id]"),
+    BotCommand("quota", "Your credits and limits"),
+    BotCommand("history", "Your last jobs: /history [N]"),
+    BotCommand("show", "Show a past result again: /show JOB_ID"),
+    BotCommand("settings", "Your default parameters"),
+    BotCommand("help", "How to draw, parameters and commands"),
+)
+MODERATOR_COMMANDS = (
+    BotCommand("ban_term", "Ban terms in this group: /ban_term a, b"),
+    BotCommand("unban_term", "Take terms off this group's list"),
+    BotCommand("allow_term", "Let a globally banned term through here"),
+    BotCommand("banned_terms", "List this group's banned terms: /banned_terms [page]"),
+)
+
+
+def build_application(settings: Settings) -> Application:
+    """A PTB Application for MJ_TELEGRAM_TOKEN, paced by PTB's rate limiter."""
+    if not settings.telegram_token:
+        raise ConfigError("MJ_TELEGRAM_TOKEN is not set: create a bot with @BotFather first")
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token)
+        # Flood limits (30 msg/s overall, 20/min per group) and RetryAfter: wait, then retry.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        # One slow update (a first Chinese prompt loads the dictionary) must not hold others.
+        .concurrent_updates(16)
+    )
+    if settings.telegram_base_url:  # a self-hosted Bot API server, or the tests' fake
+        builder = builder.base_url(f"{settings.telegram_base_url}/bot").base_file_url(
+            f"{settings.telegram_base_url}/file/bot"
+        )
+    if settings.telegram_webhook_url:
+        builder = builder.updater(None)  # updates arrive at our own aiohttp route
+    return builder.build()
+
+
+class TelegramAdapter:
+    """Registers the handlers on `application` and the reply sink with the core."""
+
+    def __init__(self, service: MjService, settings: Settings, application: Application) -> None:
+        self.service = service
+        self.settings = settings
+        self.application = application
+        group, private = (
+            settings.telegram_edit_every_s_group,
+            settings.telegram_edit_every_s_private,
+        )
+        self.sink = TelegramSink(
+            application.bot, service, group_every_s=group, private_every_s=private
+        )
+        # The engine renders previews at the faster pace; the sink paces each chat's edits.
+        service.register_sink(PLATFORM, self.sink, preview_every_s=min(group, private))
+        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        new_messages = filters.UpdateType.MESSAGE  # not edits: an edited /mj must not draw again
+        application.add_handlers(
+            [
+                CommandHandler(COMMANDS, self.on_command, filters=new_messages),
+                MessageHandler(
+                    filters.PHOTO & filters.CaptionRegex(_MJ_CAPTION) & new_messages,
+                    self.on_photo,
+                ),
+                # Private chats: any other command too, so new core commands work at once and
+                # unknown ones get the core's help (groups: other bots' commands stay theirs).
+                MessageHandler(
+                    filters.COMMAND & filters.ChatType.PRIVATE & new_messages, self.on_command
+                ),
+                CallbackQueryHandler(self.on_button),
+            ]
+        )
+        application.add_error_handler(self.on_error)
+
+    # updates -------------------------------------------------------------------------------
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        command = message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+        moderator = command not in _NO_MODERATOR_CHECK and await self.is_moderator(message, user)
+        incoming = Incoming(
+            _origin(message, user), _name(message, user), text=message.text, is_moderator=moderator
+        )
+        await self._handle(incoming, Answering(None))
+
+    async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        match = _MJ_CAPTION.match(message.caption or "") if message else None
+        if message is None or match is None:
+            return
+        addressee = match.group(1)
+        if addressee and addressee.lower() != (context.bot.username or "").lower():
+            return  # /mj@SomeOtherBot
+        await context.bot.send_message(
+            message.chat.id,
+            IMAGE_PROMPTS_LATER,
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        )
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every press is answered: an alert if the core refuses it, else a plain answer, and
+        never later than ANSWER_WITHIN_S (Telegram drops answers to old presses)."""
+        query = update.callback_query
+        if query is None:
+            return
+        press, message = parse_button_data(query.data), query.message
+        if press is None or message is None:
+            await _quietly(query.answer("This button no longer works.", show_alert=True))
+            return
+        origin = Origin(
+            PLATFORM, str(message.chat.id), str(query.from_user.id), str(message.message_id)
+        )
+        answering = Answering(None, query)
+        incoming = Incoming(origin, query.from_user.full_name, button=press)
+        task = asyncio.create_task(self._answer(incoming, answering))
+        done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_S)
+        if not done:  # stop the spinner now; whatever the core says later goes to the chat
+            await _quietly(answering.answer())
+        await task
+        await _quietly(answering.answer())  # accepted: the acknowledgement is in the chat
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("handling a Telegram update failed", exc_info=context.error)
+
+    async def _handle(self, incoming: Incoming, answering: Answering) -> None:
+        # A task of its own: ANSWERING is set in that task's context and nowhere else.
+        await asyncio.create_task(self._answer(incoming, answering))
+
+    async def _answer(self, incoming: Incoming, answering: Answering) -> None:
+        answering.task = asyncio.current_task()
+        ANSWERING.set(answering)
+        await self.service.handle(incoming)
+
+    # moderators ----------------------------------------------------------------------------
+    async def is_moderator(self, message: Message, user: User) -> bool:
+        if f"{PLATFORM}:{user.id}" in self.settings.owner_ids:
+            return True
+        chat = message.chat
+        if chat.type == ChatType.PRIVATE:
+            return False
+        if message.sender_chat is not None and message.sender_chat.id == chat.id:
+            return True  # an anonymous administrator, writing as the group itself
+        return user.id in await self._administrators(chat.id)
+
+    async def _administrators(self, chat_id: int) -> frozenset[int]:
+        now = time.monotonic()
+        cached = self._admins.get(chat_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            members = await self.application.bot.get_chat_administrators(chat_id)
+        except TelegramError as error:
+            log.warning("could not list the administrators of chat %s: %s", chat_id, error)
+            return frozenset()
+        if len(self._admins) > 1000:  # forget expired groups rather than grow forever
+            self._admins = {k: v for k, v in self._admins.items() if v[0] > now}
+        admins = frozenset(member.user.id for member in members)
+        self._admins[chat_id] = (now + ADMINS_TTL_S, admins)
+        return admins
+
+    async def publish_commands(self) -> None:
+        """The command menu: everyone's commands, plus moderators' for group administrators."""
+        bot = self.application.bot
+        try:
+            await bot.set_my_commands(USER_COMMANDS, scope=BotCommandScopeDefault())
+            await bot.set_my_commands(
+                USER_COMMANDS + MODERATOR_COMMANDS, scope=BotCommandScopeAllChatAdministrators()
+            )
+        except TelegramError as error:  # cosmetic: commands work without the menu
+            log.warning("could not publish the command menu: %s", error)
+
+
+def _origin(message: Message, user: User) -> Origin:
+    # Telegram has no servers: a group's banned-terms scope is the chat itself.
+    return Origin(PLATFORM, str(message.chat.id), str(user.id), str(message.message_id))
+
+
+def _name(message: Message, user: User) -> str:
+    # Anonymous administrators and channels post as a chat: name them by its title.
+    sender = message.sender_chat
+    return (sender.title or user.full_name) if sender is not None else user.full_name
+
+
+async def _quietly(answer: Coroutine[Any, Any, Any]) -> None:
+    try:
+        await answer
+    except TelegramError as error:  # "query is too old" after a long outage: nothing to do
+        log.info("could not answer a button press: %s", error)
+
+
+@asynccontextmanager
+async def open_telegram(app: App, settings: Settings) -> AsyncIterator[TelegramAdapter]:
+    """Connect (getMe fails fast on a bad token), register with the core, receive updates;
+    on exit stop receiving, drop pending preview edits and disconnect."""
+    application = build_application(settings)
+    adapter = TelegramAdapter(app.service, settings, application)
+    async with application:
+        await adapter.publish_commands()
+        await application.start()
+        try:
+            if application.updater is not None:
+                # Long polling; PTB deletes a webhook set by an earlier run first.
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                try:
+                    yield adapter
+                finally:
+                    await application.updater.stop()
+            else:
+                async with serve_webhook(application, settings, ALLOWED_UPDATES):
+                    yield adapter
+        finally:
+            await adapter.sink.close()
+            await application.stop()
+
+
+async def run_telegram(app: App, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Telegram alone on this event loop: connect, resume the core's unfinished jobs and
+    deliver what it owes, then serve until `stop` is set (or this task is cancelled)."""
+    async with open_telegram(app, settings):
+        await app.service.start()
+        await (stop or asyncio.Event()).wait()

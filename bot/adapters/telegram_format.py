@@ -1,0 +1,85 @@
+"""Telegram's limits applied to the core's replies: text lengths, button data, keyboards. Pure."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import timedelta
+
+# python-telegram-bot 22 is moving time periods (RetryAfter.retry_after, ...) from ints to
+# timedelta and warns on every int it hands out; opt in to the new types, as its docs suggest.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.requests import Button, ButtonPress
+
+PLATFORM = "telegram"
+CAPTION_LIMIT = 1024  # photo captions
+MESSAGE_LIMIT = 4096  # text messages
+ALERT_LIMIT = 200  # answerCallbackQuery text
+CALLBACK_DATA_BYTES = 64
+CAPTION_TAIL = 240  # a result caption ends with the parameters, seed and job id: keep them
+_PREFIX = "mj"
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, limit: int, *, tail: int = 0) -> str:
+    """`text` within `limit` UTF-16 units; a long one loses its middle (keeping the last `tail`
+    units) or its end, marked with "…", and never half of a surrogate pair."""
+    if utf16_len(text) <= limit:
+        return text
+    tail = min(tail, limit // 2)
+    end = _suffix(text, tail) if tail else ""
+    head = _prefix(text, limit - 1 - utf16_len(end))
+    return f"{head.rstrip()}…{end.lstrip() if end else ''}"
+
+
+def _prefix(text: str, units: int) -> str:
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:index]
+    return text
+
+
+def _suffix(text: str, units: int) -> str:
+    return _prefix(text[::-1], units)[::-1]
+
+
+def button_data(button: Button) -> str:
+    """'mj:<action>:<job id>': all a press needs, so buttons keep working after a restart."""
+    data = f"{_PREFIX}:{button.action}:{button.job_id}"
+    if len(data.encode()) > CALLBACK_DATA_BYTES:
+        raise ValueError(f"callback data over {CALLBACK_DATA_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse_button_data(data: str | None) -> ButtonPress | None:
+    """The press a button's data stands for; None for data that is not ours (or malformed)."""
+    parts = (data or "").split(":", 2)
+    if len(parts) != 3 or parts[0] != _PREFIX or not parts[1] or not parts[2]:
+        return None
+    return ButtonPress(parts[1], parts[2])
+
+
+def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """Midjourney's layout: U1..U4 on one row, V1..V4 on the next, then 🔄 (and any others)."""
+    if not buttons:
+        return None
+    rows: dict[str, list[InlineKeyboardButton]] = {"U": [], "V": [], "": []}
+    for button in buttons:
+        lead = button.action[:1]
+        row = lead if lead in ("U", "V") and button.action[1:].isdigit() else ""
+        rows[row].append(InlineKeyboardButton(button.label, callback_data=button_data(button)))
+    return InlineKeyboardMarkup([row for row in rows.values() if row])
+
+
+def seconds(value: int | float | timedelta) -> float:
+    """A time period from python-telegram-bot, an int before v22.2 and a timedelta after."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

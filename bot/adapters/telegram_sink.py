@@ -1,0 +1,316 @@
+"""Telegram's side of the core's replies: how a job looks in a chat, and direct answers.
+
+A job shows as (1) a reply to the user's message with its place in the queue, edited while the
+line moves; (2) once drawing starts, one photo message whose picture and caption are edited with
+previews; (3) that same message edited into the 2×2 grid with U1–U4, V1–V4 and 🔄. Its id is
+stored through the core, so a job resumed or delivered after a restart edits the same message.
+
+Edits are paced per job (one per `group_every_s` in groups, `private_every_s` in private chats)
+and latest-wins: a preview that arrives while an edit is due or in flight replaces the one
+waiting, so a slow chat shows fewer, newer previews and the core never waits on them. The final
+edit waits for an edit in flight and then always goes out. Flood control (RetryAfter) is
+honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
+then retries; if a preview edit still fails, this job stays quiet for the time asked.
+
+Replies the core sends from inside `handle()` answer the update being handled (the adapter says
+which through `ANSWERING`): refusals of a button press become an alert on the press, the rest a
+reply to the user's message (Telegram has no messages only one member of a group can see).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from telegram import Bot, CallbackQuery, InputMediaPhoto, Message, ReplyParameters
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.adapters.telegram_format import (
+    ALERT_LIMIT,
+    CAPTION_LIMIT,
+    CAPTION_TAIL,
+    MESSAGE_LIMIT,
+    fit,
+    keyboard,
+    seconds,
+)
+from bot.core.media import TELEGRAM_PHOTO_BYTES, fit_upload
+from bot.core.requests import Origin, Reply, ReplyKind
+
+log = logging.getLogger(__name__)
+
+
+class ReplyMessages(Protocol):
+    """Where the core keeps the message that shows each job (MjService implements it)."""
+
+    async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
+
+    async def reply_message(self, job_id: str) -> str | None: ...
+
+
+@dataclass(slots=True, eq=False)
+class Answering:
+    """The update the core is answering: set by the adapter in the task that runs `handle()`."""
+
+    task: asyncio.Task | None
+    query: CallbackQuery | None = None  # a button press, answered once
+    answered: bool = False
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def answer(self, text: str | None = None, *, alert: bool = False) -> bool:
+        """Answer the button press (stops the client's spinner); False if that was done."""
+        async with self._lock:
+            if self.query is None or self.answered:
+                return False
+            self.answered = True
+            await self.query.answer(fit(text, ALERT_LIMIT) if text else None, show_alert=alert)
+            return True
+
+
+ANSWERING: ContextVar[Answering | None] = ContextVar("mjbot_telegram_answering", default=None)
+
+
+@dataclass(slots=True, eq=False)
+class _JobView:
+    """What one chat shows of one job, and the newest state waiting to be shown."""
+
+    origin: Origin
+    job_id: str
+    pace_s: float
+    ack_id: int | None = None  # the acknowledgement (queue position) message
+    photo_id: int | None = None  # the preview / result message
+    status: str = ""  # newest status line
+    shown: str = ""  # the status line the chat shows
+    preview: bytes | None = None  # newest preview not shown yet
+    dirty: bool = False
+    next_at: float = 0.0  # monotonic time before which this job's messages are left alone
+    closed: bool = False  # the final reply took over
+    editing: bool = False
+    task: asyncio.Task | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class TelegramSink:
+    """The core's ReplySink for platform "telegram"."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        messages: ReplyMessages,
+        *,
+        group_every_s: float = 3.0,
+        private_every_s: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.messages = messages
+        self.group_every_s = group_every_s
+        self.private_every_s = private_every_s
+        self._views: dict[str, _JobView] = {}
+        self._closed = False
+
+    async def send(self, origin: Origin, reply: Reply) -> None:
+        if self._closed:
+            # Raising keeps the reply undelivered in the core: it is sent after the next start.
+            raise ConnectionError("the Telegram adapter has stopped")
+        answering = ANSWERING.get()
+        if answering is not None and answering.task is asyncio.current_task():
+            await self._answer(origin, reply, answering)
+        elif reply.job_id is None:
+            await self._post(origin, reply.text)
+        elif reply.kind is ReplyKind.ACK:
+            await self._acknowledge(origin, reply)
+        elif reply.kind is ReplyKind.PROGRESS:
+            await self._progress(origin, reply)
+        else:
+            await self._finish(origin, reply)
+
+    async def close(self) -> None:
+        """Stop pending preview edits; later replies raise (and stay undelivered)."""
+        self._closed = True
+        tasks = [view.task for view in self._views.values() if view.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._views.clear()
+
+    # direct answers ------------------------------------------------------------------------
+    async def _answer(self, origin: Origin, reply: Reply, answering: Answering) -> None:
+        if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
+            await self._send_result(origin, reply)  # a past result shown again (/show)
+            return
+        if reply.ephemeral and answering.query is not None:
+            try:
+                if await answering.answer(reply.text, alert=True):
+                    return
+            except TelegramError as error:  # e.g. "query is too old": say it in the chat
+                log.info("could not answer a button press (%s); replying instead", error)
+        await self._post(origin, reply.text)
+
+    async def _post(self, origin: Origin, text: str) -> Message:
+        return await self.bot.send_message(
+            int(origin.chat_id),
+            fit(text, MESSAGE_LIMIT),
+            reply_parameters=_reply_to(origin),
+        )
+
+    # a job's messages ----------------------------------------------------------------------
+    async def _view(self, origin: Origin, job_id: str) -> _JobView:
+        view = self._views.get(job_id)
+        if view is None:
+            view = self._views[job_id] = await self._new_view(origin, job_id)
+        return view
+
+    async def _new_view(self, origin: Origin, job_id: str) -> _JobView:
+        view = _JobView(origin, job_id, self._pace(origin))
+        # A job resumed (or a result delivered) after a restart edits the message it had.
+        stored = await self.messages.reply_message(job_id)
+        view.photo_id = int(stored) if stored and stored.lstrip("-").isdigit() else None
+        return view
+
+    def _pace(self, origin: Origin) -> float:
+        # Private chats have the user's (positive) id; groups and channels negative ones.
+        private = not origin.chat_id.startswith("-")
+        return self.private_every_s if private else self.group_every_s
+
+    async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
+        assert reply.job_id is not None
+        view = await self._view(origin, reply.job_id)
+        message = await self._post(origin, reply.text)
+        view.ack_id, view.shown = message.message_id, reply.text
+        view.next_at = time.monotonic() + view.pace_s
+
+    async def _progress(self, origin: Origin, reply: Reply) -> None:
+        """Record the newest state and make sure an edit is scheduled; never waits for it."""
+        assert reply.job_id is not None
+        view = await self._view(origin, reply.job_id)
+        view.status = reply.text
+        if reply.image_png is not None:
+            view.preview = reply.image_png
+        view.dirty = True
+        if view.task is None or view.task.done():
+            view.task = asyncio.create_task(self._flush(view), name=f"tg-edit-{view.job_id}")
+
+    async def _flush(self, view: _JobView) -> None:
+        while view.dirty and not view.closed:
+            delay = view.next_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            async with view.lock:
+                if view.closed:
+                    return
+                view.editing = True
+                try:
+                    await self._show_progress(view)
+                except Exception:  # a bug here must not end the job's delivery
+                    log.exception("showing progress of job %s failed", view.job_id)
+                    return
+                finally:
+                    view.editing = False
+
+    async def _show_progress(self, view: _JobView) -> None:
+        chat = int(view.origin.chat_id)
+        status, preview = view.status, view.preview
+        view.dirty, view.preview = False, None
+        caption = fit(status, CAPTION_LIMIT, tail=CAPTION_TAIL)
+        try:
+            if view.photo_id is None and preview is not None:
+                message = await self.bot.send_photo(
+                    chat,
+                    preview,  # latent-sized previews are far below any upload limit
+                    caption=caption,
+                    filename="preview.png",
+                    reply_parameters=_reply_to(view.origin),
+                )
+                view.photo_id = message.message_id
+                await self.messages.remember_reply_message(view.job_id, str(message.message_id))
+            elif view.photo_id is not None and preview is not None:
+                media = InputMediaPhoto(preview, caption=caption, filename="preview.png")
+                await self.bot.edit_message_media(media, chat, view.photo_id)
+            elif view.photo_id is not None and caption != view.shown:
+                await self.bot.edit_message_caption(chat, view.photo_id, caption=caption)
+            elif view.photo_id is None and view.ack_id is not None and status != view.shown:
+                await self.bot.edit_message_text(fit(status, MESSAGE_LIMIT), chat, view.ack_id)
+            view.shown = caption if view.photo_id is not None else status
+        except RetryAfter as error:
+            # The rate limiter's retries ran out: leave this job's messages alone as long as
+            # Telegram asks; the newest state goes out after that (the final reply always).
+            view.dirty = True
+            view.next_at = time.monotonic() + seconds(error.retry_after)
+            log.warning("Telegram flood control: job %s previews paused", view.job_id)
+            return
+        except TelegramError as error:
+            # A preview is disposable (message deleted, not modified, network blip): skip it.
+            log.info("preview for job %s not shown: %s", view.job_id, error)
+        view.next_at = time.monotonic() + view.pace_s
+
+    async def _finish(self, origin: Origin, reply: Reply) -> None:
+        """The job's last reply (result, failure, cancellation) replaces whatever it showed."""
+        assert reply.job_id is not None
+        view = self._views.pop(reply.job_id, None) or await self._new_view(origin, reply.job_id)
+        view.closed = True
+        if view.task is not None and not view.editing:
+            view.task.cancel()  # only a wait for the next edit: nothing half sent
+        async with view.lock:  # after an edit in flight, never before it
+            if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
+                await self._show_result(view, reply)
+            else:
+                await self._show_final_text(view, reply.text)
+
+    async def _show_result(self, view: _JobView, reply: Reply) -> None:
+        if view.photo_id is not None:
+            upload = await asyncio.to_thread(fit_upload, reply.image_path, TELEGRAM_PHOTO_BYTES)
+            media = InputMediaPhoto(
+                upload.data,
+                caption=fit(reply.text, CAPTION_LIMIT, tail=CAPTION_TAIL),
+                filename=upload.filename,
+            )
+            try:
+                await self.bot.edit_message_media(
+                    media,
+                    int(view.origin.chat_id),
+                    view.photo_id,
+                    reply_markup=keyboard(reply.buttons),
+                )
+                return
+            except BadRequest as error:
+                # Deleted, or too old to edit: the result comes as a new message instead.
+                log.info("job %s: result not edited in (%s); sending it anew", view.job_id, error)
+        message = await self._send_result(view.origin, reply)
+        await self.messages.remember_reply_message(view.job_id, str(message.message_id))
+
+    async def _send_result(self, origin: Origin, reply: Reply) -> Message:
+        assert reply.image_path is not None
+        upload = await asyncio.to_thread(fit_upload, reply.image_path, TELEGRAM_PHOTO_BYTES)
+        return await self.bot.send_photo(
+            int(origin.chat_id),
+            upload.data,
+            caption=fit(reply.text, CAPTION_LIMIT, tail=CAPTION_TAIL),
+            filename=upload.filename,
+            reply_markup=keyboard(reply.buttons),
+            reply_parameters=_reply_to(origin),
+        )
+
+    async def _show_final_text(self, view: _JobView, text: str) -> None:
+        chat = int(view.origin.chat_id)
+        try:
+            if view.photo_id is not None:
+                caption = fit(text, CAPTION_LIMIT, tail=CAPTION_TAIL)
+                await self.bot.edit_message_caption(chat, view.photo_id, caption=caption)
+                return
+            if view.ack_id is not None:
+                await self.bot.edit_message_text(fit(text, MESSAGE_LIMIT), chat, view.ack_id)
+                return
+        except BadRequest as error:
+            log.info("job %s: final text not edited in (%s); sending it anew", view.job_id, error)
+        await self._post(view.origin, text)
+
+
+def _reply_to(origin: Origin) -> ReplyParameters | None:
+    """Answer under the user's message (in its forum topic too); still send if it is gone."""
+    if origin.message_id is None or not origin.message_id.isdigit():
+        return None
+    return ReplyParameters(int(origin.message_id), allow_sending_without_reply=True)

@@ -1,0 +1,444 @@
+"""The Telegram adapter end to end: python-telegram-bot over HTTP against a fake Bot API.
+
+Updates are real Bot API JSON turned into `Update`s (as PTB's own tests build them) and fed to
+`Application.process_update`; replies travel through PTB (rate limiter, multipart uploads) to
+`tests/fakes/telegram_api.py`, which records each call and what each chat would show. Jobs run
+on the tiny pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from PIL import Image
+from telegram import Update
+from telegram.ext import Application
+
+from bot.adapters.telegram_adapter import (
+    ALLOWED_UPDATES,
+    IMAGE_PROMPTS_LATER,
+    TelegramAdapter,
+    build_application,
+    run_telegram,
+)
+from bot.adapters.telegram_sink import TelegramSink
+from bot.adapters.telegram_webhook import SECRET_HEADER, serve_webhook
+from bot.app import open_app
+from bot.config import Settings
+from bot.core.render import result_buttons
+from bot.core.requests import Origin, Reply, ReplyKind
+from tests.fakes.telegram_api import (
+    TOKEN,
+    FakeBotApi,
+    callback_update,
+    message_update,
+    photo_update,
+)
+
+pytestmark = pytest.mark.slow
+
+ALICE, BOB, OWNER = 42, 43, 99
+GROUP = -1001234
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.close()
+
+
+@pytest.fixture
+def tg_settings(settings: Settings, fake: FakeBotApi, no_network: None) -> Settings:
+    return replace(
+        settings,
+        telegram_token=TOKEN,
+        telegram_base_url=fake.base_url,
+        telegram_edit_every_s_group=0.2,
+        telegram_edit_every_s_private=0.1,
+        owner_ids=frozenset({f"telegram:{OWNER}"}),
+    )
+
+
+@pytest.fixture
+async def app(tg_settings: Settings) -> AsyncIterator[Any]:
+    """The shared tiny-model app, configured like the adapter (owners, token, pacing)."""
+    async with open_app(tg_settings) as application:
+        yield application
+
+
+@dataclass
+class Bot:
+    application: Application
+    adapter: TelegramAdapter
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        await self.application.process_update(Update.de_json(data, self.application.bot))
+
+
+@asynccontextmanager
+async def telegram(app: Any, settings: Settings) -> AsyncIterator[Bot]:
+    application = build_application(settings)
+    adapter = TelegramAdapter(app.service, settings, application)
+    async with application:
+        yield Bot(application, adapter)
+        await adapter.sink.close()
+
+
+async def draw(app: Any, bot: Bot, update: dict[str, Any]) -> dict[str, Any]:
+    """Feed a /mj update; wait until its job was delivered; return the job's row."""
+    before = set(app.service.pending_job_ids())
+    await bot.feed(update)
+    [job_id] = set(app.service.pending_job_ids()) - before
+    return await app.service.wait(job_id)
+
+
+def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
+    return message["reply_markup"]["inline_keyboard"]
+
+
+def texts_to(fake: FakeBotApi, chat_id: int) -> list[str]:
+    calls = fake.called("sendMessage")
+    return [call.params["text"] for call in calls if call.params["chat_id"] == str(chat_id)]
+
+
+async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+# /mj --------------------------------------------------------------------------------------
+async def test_mj_in_a_private_chat_ends_in_one_grid_with_nine_buttons(app, tg_settings, fake):
+    update = message_update(ALICE, ALICE, "/mj a red fox --seed 7")
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, update)
+
+    assert row["status"] == "done" and row["delivered_at"] is not None
+    ack = fake.called("sendMessage")[0]
+    assert f"Job {row['id']} accepted" in ack.params["text"]
+    assert ack.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    assert len(fake.called("sendPhoto")) == 1  # one message shows the job, then its result
+    grid = fake.message(ALICE, int(row["reply_message_id"]))
+    assert grid["reply_to"] == update["message"]["message_id"]
+    assert [[b["text"] for b in r] for r in keyboard_of(grid)] == [
+        ["U1", "U2", "U3", "U4"],
+        ["V1", "V2", "V3", "V4"],
+        ["🔄"],
+    ]
+    data = [b["callback_data"] for r in keyboard_of(grid) for b in r]
+    assert data[0] == f"mj:U1:{row['id']}" and data[-1] == f"mj:reroll:{row['id']}"
+    assert all(len(d.encode()) <= 64 for d in data)
+    assert "a red fox" in grid["caption"] and "--seed 7" in grid["caption"]
+    stored = (tg_settings.images_dir / row["grid_path"]).read_bytes()
+    assert grid["photo"][0]["_bytes"] == stored  # the grid itself (it fits in 10 MB)
+
+
+async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_grid(
+    app, tg_settings, fake
+):
+    # No pacing: every step's preview is shown, so the photo is edited several times.
+    settings = replace(tg_settings, telegram_edit_every_s_group=0)
+    async with telegram(app, settings) as bot:
+        await bot.feed(message_update(GROUP, BOB, "/mj@OtherBot a castle"))  # not ours
+        assert fake.calls[-1].method == "getMe" and app.service.pending_job_ids() == []
+        row = await draw(app, bot, message_update(GROUP, BOB, "/mj@MjTestBot a castle"))
+
+    assert len(fake.called("sendPhoto")) == 1
+    edits = fake.called("editMessageMedia")
+    assert len(edits) >= 2  # at least one preview, then the result
+    assert {c.params["message_id"] for c in edits} == {str(row["reply_message_id"])}
+    assert "reply_markup" not in edits[0].params and "reply_markup" in edits[-1].params
+    grid = fake.message(GROUP, int(row["reply_message_id"]))
+    assert len(keyboard_of(grid)) == 3 and row["id"] in grid["caption"]
+    origin = app.store.run_sync(lambda s: s.get_job(row["id"]))
+    assert (origin["chat_id"], origin["platform_user_id"]) == (str(GROUP), str(BOB))
+
+
+async def test_a_photo_with_a_mj_caption_is_refused_clearly(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(photo_update(ALICE, ALICE, "/mj make it blue"))
+        await bot.feed(photo_update(GROUP, ALICE, "/mj@OtherBot make it blue"))
+    assert texts_to(fake, ALICE) == [IMAGE_PROMPTS_LATER] and texts_to(fake, GROUP) == []
+    assert app.service.pending_job_ids() == []
+
+
+async def test_an_edited_mj_message_does_not_draw_again(app, tg_settings, fake):
+    update = message_update(ALICE, ALICE, "/mj a boat")
+    update["edited_message"] = update.pop("message")
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(update)
+    assert app.service.pending_job_ids() == [] and fake.called("sendMessage") == []
+
+
+async def test_a_blocked_prompt_is_answered_under_the_message_and_queues_nothing(
+    app, tg_settings, fake
+):
+    update = message_update(GROUP, BOB, "/mj a nude portrait")
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(update)
+    [reply] = fake.called("sendMessage")
+    assert reply.params["text"].startswith("Not drawn") and "nude" in reply.params["text"]
+    assert reply.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    assert app.service.pending_job_ids() == []
+    assert app.store.run_sync(lambda s: s.db["jobs"].count) == 0
+
+
+# buttons ----------------------------------------------------------------------------------
+async def test_reroll_works_after_the_bot_was_rebuilt(tg_settings, fake):
+    async with open_app(tg_settings) as first, telegram(first, tg_settings) as bot:
+        row = await draw(first, bot, message_update(ALICE, ALICE, "/mj a lighthouse"))
+    grid = fake.message(ALICE, int(row["reply_message_id"]))
+    reroll = keyboard_of(grid)[2][0]["callback_data"]
+
+    # A new process: new engine, core and PTB Application over the same data directory.
+    async with open_app(tg_settings) as second, telegram(second, tg_settings) as bot:
+        await second.service.start()
+        again = await draw(second, bot, callback_update(ALICE, grid, reroll))
+
+    assert again["action"] == "reroll" and again["parent_id"] == row["id"]
+    assert again["status"] == "done" and again["seed"] != row["seed"]
+    [answer] = fake.called("answerCallbackQuery")
+    assert answer.params["show_alert"] == "false" and "text" not in answer.params  # accepted
+    ack = next(c for c in fake.called("sendMessage") if again["id"] in c.params["text"])
+    assert ack.params["reply_parameters"]["message_id"] == grid["message_id"]
+    assert keyboard_of(fake.message(ALICE, int(again["reply_message_id"])))
+
+
+async def test_a_result_delivered_after_a_restart_lands_in_the_jobs_message(tg_settings, fake):
+    settings = replace(tg_settings, telegram_edit_every_s_private=0)
+    fake.outage_after = "sendPhoto"  # the first preview gets out, then Telegram is gone
+    async with open_app(settings) as first, telegram(first, settings) as bot:
+        row = await draw(first, bot, message_update(ALICE, ALICE, "/mj a harbour"))
+    assert row["status"] == "done" and row["delivered_at"] is None
+    assert len(fake.called("sendPhoto")) == 1  # the first preview
+    message_id = int(row["reply_message_id"])
+    assert "reply_markup" not in fake.message(ALICE, message_id)
+
+    fake.outage_after = None
+    async with open_app(settings) as second, telegram(second, settings):
+        await second.service.start()  # delivers what the first process could not
+        delivered = await second.service.wait(row["id"])
+    assert delivered["delivered_at"] is not None
+    assert len(fake.called("sendPhoto")) == 1  # no second message: the first one was edited
+    grid = fake.message(ALICE, message_id)
+    assert len(keyboard_of(grid)) == 3 and row["id"] in grid["caption"]
+
+
+async def test_a_click_by_someone_else_gets_an_alert_and_queues_nothing(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(GROUP, ALICE, "/mj a tree"))
+        grid = fake.message(GROUP, int(row["reply_message_id"]))
+        sent = len(fake.called("sendMessage", "sendPhoto"))
+        await bot.feed(callback_update(BOB, grid, f"mj:reroll:{row['id']}"))
+        await bot.feed(callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        await bot.feed(callback_update(ALICE, grid, "something:else"))
+
+    refusal, later, foreign = fake.called("answerCallbackQuery")
+    assert refusal.params["show_alert"] == "true" and "not yours" in refusal.params["text"]
+    assert later.params["show_alert"] == "true" and "later release" in later.params["text"]
+    assert foreign.params["show_alert"] == "true" and "no longer works" in foreign.params["text"]
+    assert len(fake.called("sendMessage", "sendPhoto")) == sent  # all said in alerts
+    assert app.service.pending_job_ids() == []
+    assert app.store.run_sync(lambda s: s.db["jobs"].count) == 1
+
+
+async def test_a_slow_press_is_answered_before_the_core_is_done(
+    app, tg_settings, fake, monkeypatch
+):
+    import bot.adapters.telegram_adapter as adapter_module
+
+    monkeypatch.setattr(adapter_module, "ANSWER_WITHIN_S", 0.05)
+    real_handle = app.service.handle
+
+    async def slow_handle(incoming: Any) -> None:
+        await asyncio.sleep(0.8)
+        await real_handle(incoming)
+
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a hill"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        monkeypatch.setattr(app.service, "handle", slow_handle)
+        await bot.feed(callback_update(BOB, grid, f"mj:reroll:{row['id']}"))
+
+    [answer] = fake.called("answerCallbackQuery")
+    assert answer.params["show_alert"] == "false" and "text" not in answer.params  # in time
+    late = fake.called("sendMessage")[-1]  # so the refusal came as a reply in the chat
+    assert "not yours" in late.params["text"] and answer.at < late.at
+
+
+# moderators -------------------------------------------------------------------------------
+async def test_group_admins_manage_the_groups_banned_terms_and_others_cannot(
+    app, tg_settings, fake
+):
+    fake.admins[GROUP] = [ALICE]
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(GROUP, ALICE, "/ban_term dragon"))
+        await bot.feed(message_update(GROUP, BOB, "/ban_term@MjTestBot unicorn"))
+        await bot.feed(message_update(GROUP, BOB, "/mj a red dragon"))
+        await bot.feed(message_update(GROUP, ALICE, "/banned_terms"))
+
+    banned, refused, blocked, listing = texts_to(fake, GROUP)
+    assert banned == "Banned here: dragon."
+    assert refused.startswith("Only this community's moderators")
+    assert blocked.startswith("Not drawn") and "dragon" in blocked
+    assert "dragon" in listing and "unicorn" not in listing
+    assert len(fake.called("getChatAdministrators")) == 1  # cached between the commands
+
+
+async def test_in_private_chats_only_owners_moderate(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, "/allow_term nude"))
+        await bot.feed(message_update(OWNER, OWNER, "/ban_term kraken --global"))
+    assert texts_to(fake, ALICE)[0].startswith("Only this community's moderators")
+    assert texts_to(fake, OWNER) == ["Banned globally: kraken."]
+    assert fake.called("getChatAdministrators") == []
+
+
+# pacing and flood control (the sink alone, over HTTP) --------------------------------------
+class MemoryMessages:
+    """The core's job -> message record, in memory."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    async def remember_reply_message(self, job_id: str, message_id: str) -> None:
+        self.ids[job_id] = message_id
+
+    async def reply_message(self, job_id: str) -> str | None:
+        return self.ids.get(job_id)
+
+
+def png(shade: int, size: int = 16) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (shade, shade, shade)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def progress(job_id: str, percent: int) -> Reply:
+    text = f"Job {job_id}: {percent}%"
+    return Reply(ReplyKind.PROGRESS, text, job_id, image_png=png(percent), percent=percent)
+
+
+def result(job_id: str, path: Path) -> Reply:
+    Image.new("RGB", (64, 64), "red").save(path)
+    buttons = result_buttons(job_id, 4)
+    return Reply(ReplyKind.RESULT, f"a fox --seed 1 (job {job_id})", job_id, path, None, buttons)
+
+
+@asynccontextmanager
+async def bare_sink(settings: Settings, every_s: float) -> AsyncIterator[TelegramSink]:
+    application = build_application(settings)
+    sink = TelegramSink(
+        application.bot, MemoryMessages(), group_every_s=every_s, private_every_s=every_s
+    )
+    async with application:
+        yield sink
+        await sink.close()
+
+
+async def test_progress_edits_are_paced_and_show_the_newest_preview(tg_settings, fake, tmp_path):
+    origin = Origin("telegram", str(GROUP), str(ALICE), "7")
+
+    def shown() -> list[Any]:
+        return fake.called("sendPhoto", "editMessageMedia")
+
+    def caption(call: Any) -> str:
+        return call.params.get("caption") or call.params["media"]["caption"]
+
+    async with bare_sink(tg_settings, every_s=0.3) as sink:
+        await sink.send(origin, Reply(ReplyKind.ACK, "Job j1 accepted", "j1", position=1))
+        for percent in range(10, 101, 10):
+            await sink.send(origin, progress("j1", percent))
+            await asyncio.sleep(0.05)
+        await until(lambda: shown() and caption(shown()[-1]) == "Job j1: 100%")
+        previews = shown()
+        await sink.send(origin, result("j1", tmp_path / "grid.png"))
+
+    assert len(previews) < 10  # ten previews in 0.5 s: the ones overtaken were never sent
+    times = [fake.called("sendMessage")[0].at] + [call.at for call in previews]
+    assert all(b - a >= 0.28 for a, b in itertools.pairwise(times))  # one per 0.3 s at most
+    final = fake.called("editMessageMedia")[-1]
+    assert final.params["media"]["caption"].endswith("(job j1)") and "reply_markup" in final.params
+
+
+async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_arrives(
+    tg_settings, fake, tmp_path
+):
+    origin = Origin("telegram", str(ALICE), str(ALICE), "7")
+    async with bare_sink(tg_settings, every_s=0.05) as sink:
+        await sink.send(origin, Reply(ReplyKind.ACK, "Job j2 accepted", "j2", position=1))
+        await sink.send(origin, progress("j2", 25))
+        await until(lambda: fake.called("sendPhoto"))
+        fake.flood_once("editMessageMedia", retry_after=1)
+        await sink.send(origin, progress("j2", 50))
+        await until(lambda: any(call.status == 429 for call in fake.calls))
+        await sink.send(origin, progress("j2", 75))  # waits behind the flood, then superseded
+        await sink.send(origin, result("j2", tmp_path / "grid.png"))  # returns once shown
+        await asyncio.sleep(0.3)  # and nothing overwrites it afterwards
+
+    flooded = next(call for call in fake.calls if call.status == 429)
+    after = fake.calls[fake.calls.index(flooded) + 1 :]
+    assert after and all(call.at >= flooded.at + 1.0 for call in after)  # nothing meanwhile
+    retried, final = after
+    assert retried.method == final.method == "editMessageMedia"
+    assert retried.params["media"]["caption"] == "Job j2: 50%"
+    assert final.params["media"]["caption"] == "a fox --seed 1 (job j2)"
+    [shown] = [m for (chat, _), m in fake.messages.items() if chat == ALICE and "photo" in m]
+    assert shown["caption"] == "a fox --seed 1 (job j2)" and len(keyboard_of(shown)) == 3
+
+
+# receiving updates ------------------------------------------------------------------------
+async def test_run_telegram_long_polls_and_stops_cleanly(app, tg_settings, fake):
+    fake.updates.put_nowait(message_update(ALICE, ALICE, "/help"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_telegram(app, tg_settings, stop))
+    await until(lambda: fake.called("sendMessage"))
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+    assert "/mj" in fake.called("sendMessage")[0].params["text"]
+    assert fake.called("deleteWebhook") and len(fake.called("setMyCommands")) == 2
+    polls = fake.called("getUpdates")
+    assert polls[0].params["allowed_updates"] == ["message", "callback_query"]
+
+
+async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings, fake):
+    settings = replace(
+        tg_settings,
+        telegram_webhook_url="https://bot.example.org/tg/hook",
+        telegram_webhook_port=0,
+        telegram_webhook_secret="s3cret",
+    )
+    application = build_application(settings)
+    assert application.updater is None
+    TelegramAdapter(app.service, settings, application)
+    update = message_update(ALICE, ALICE, "/help")
+    async with application:
+        await application.start()
+        async with (
+            serve_webhook(application, settings, ALLOWED_UPDATES) as port,
+            aiohttp.ClientSession() as http,
+        ):
+            url = f"http://127.0.0.1:{port}/tg/hook"
+            async with http.post(url, json=update) as forged:
+                assert forged.status == 403
+            async with http.post(url, json=update, headers={SECRET_HEADER: "s3cret"}) as real:
+                assert real.status == 200
+            await until(lambda: fake.called("sendMessage"))
+        await application.stop()
+
+    [hook] = fake.called("setWebhook")
+    assert hook.params["url"] == "https://bot.example.org/tg/hook"
+    assert hook.params["secret_token"] == "s3cret"
+    assert len(fake.called("sendMessage")) == 1  # the forged update did nothing
