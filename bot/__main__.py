@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
@@ -40,6 +41,7 @@ def _logging(verbose: bool) -> None:
 
 
 register_translation(app, models_app, _settings)
+register_discord(app, _settings, _logging)
 
 
 @app.callback(invoke_without_command=True)

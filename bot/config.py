@@ -35,6 +35,38 @@ def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) ->
     return value
 
 
+def _float(env: Mapping[str, str], key: str, default: float, low: float, high: float) -> float:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+def _snowflakes(env: Mapping[str, str], key: str) -> tuple[int, ...]:
+    """Discord ids (servers, roles), separated by commas."""
+    ids = []
+    for item in filter(None, (part.strip() for part in env.get(key, "").split(","))):
+        if not item.isdigit():
+            raise ConfigError(
+                f"{key} takes Discord ids (digits) separated by commas, got {item!r}"
+            )
+        ids.append(int(item))
+    return tuple(ids)
+
+
+def _snowflake(env: Mapping[str, str], key: str) -> int | None:
+    ids = _snowflakes(env, key)
+    if len(ids) > 1:
+        raise ConfigError(f"{key} takes one Discord id, got {len(ids)}")
+    return ids[0] if ids else None
+
+
 def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(key, "").strip().lower() or default
     if value not in choices:
@@ -106,6 +138,14 @@ class Settings:
     filter_pause_min: int = 30
     translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
     translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
+    # Discord: the bot token (kept out of repr, so logging Settings never shows it), a server
+    # to sync slash commands to at once while developing (None: global sync), the least time
+    # between two progress edits of one message, and roles whose members moderate like
+    # Manage Server does.
+    discord_token: str | None = field(default=None, repr=False)
+    discord_guild_id: int | None = None
+    discord_edit_every_s: float = 2.0
+    discord_moderator_role_ids: frozenset[int] = frozenset()
 
     @property
     def db_path(self) -> Path:
@@ -155,4 +195,8 @@ class Settings:
             filter_pause_min=_int(env, "MJ_FILTER_PAUSE_MIN", 30, 1, 10080),
             translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
             translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
+            discord_token=env.get("MJ_DISCORD_TOKEN", "").strip() or None,
+            discord_guild_id=_snowflake(env, "MJ_DISCORD_GUILD_ID"),
+            discord_edit_every_s=_float(env, "MJ_DISCORD_EDIT_EVERY_S", 2.0, 0.0, 60.0),
+            discord_moderator_role_ids=frozenset(_snowflakes(env, "MJ_DISCORD_MODERATOR_ROLES")),
         )

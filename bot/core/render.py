@@ -11,7 +11,8 @@ Draw with /mj <prompt> [parameters], for example:
   /mj a red fox in the snow --ar 3:2 --no people
 Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, --model NAME,
   --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, --iw 0..3.
-Weights: cat::2 dog::-0.5.  Other commands: /cancel [job id], /help.
+Weights: cat::2 dog::-0.5.  Other commands: /cancel [job id], /help,
+  /settings [params | clear] (your default params, e.g. /settings --ar 16:9).
 Moderators: /ban-term, /unban-term, /allow-term, /banned-terms."""
 
 
