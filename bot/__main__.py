@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
@@ -42,6 +43,7 @@ def _logging(verbose: bool) -> None:
 
 register_translation(app, models_app, _settings)
 register_telegram(app, _settings, _logging)
+register_discord(app, _settings, _logging)
 
 
 @app.callback(invoke_without_command=True)

@@ -52,6 +52,25 @@ def _float(env: Mapping[str, str], key: str, default: float, low: float, high: f
     return value
 
 
+def _snowflakes(env: Mapping[str, str], key: str) -> tuple[int, ...]:
+    """Discord ids (servers, roles), separated by commas."""
+    ids = []
+    for item in filter(None, (part.strip() for part in env.get(key, "").split(","))):
+        if not item.isdigit():
+            raise ConfigError(
+                f"{key} takes Discord ids (digits) separated by commas, got {item!r}"
+            )
+        ids.append(int(item))
+    return tuple(ids)
+
+
+def _snowflake(env: Mapping[str, str], key: str) -> int | None:
+    ids = _snowflakes(env, key)
+    if len(ids) > 1:
+        raise ConfigError(f"{key} takes one Discord id, got {len(ids)}")
+    return ids[0] if ids else None
+
+
 def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(key, "").strip().lower() or default
     if value not in choices:
@@ -182,6 +201,14 @@ class Settings:
     telegram_webhook_listen: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str | None = field(default=None, repr=False)  # None: random
+    # Discord: the bot token (kept out of repr, so logging Settings never shows it), a server
+    # to sync slash commands to at once while developing (None: global sync), the least time
+    # between two progress edits of one message, and roles whose members moderate like
+    # Manage Server does.
+    discord_token: str | None = field(default=None, repr=False)
+    discord_guild_id: int | None = None
+    discord_edit_every_s: float = 2.0
+    discord_moderator_role_ids: frozenset[int] = frozenset()
 
     @property
     def db_path(self) -> Path:
@@ -243,4 +270,8 @@ class Settings:
             or "127.0.0.1",
             telegram_webhook_port=_int(env, "MJ_TELEGRAM_WEBHOOK_PORT", 8443, 0, 65535),
             telegram_webhook_secret=_webhook_secret(env),
+            discord_token=env.get("MJ_DISCORD_TOKEN", "").strip() or None,
+            discord_guild_id=_snowflake(env, "MJ_DISCORD_GUILD_ID"),
+            discord_edit_every_s=_float(env, "MJ_DISCORD_EDIT_EVERY_S", 2.0, 0.0, 60.0),
+            discord_moderator_role_ids=frozenset(_snowflakes(env, "MJ_DISCORD_MODERATOR_ROLES")),
         )

@@ -180,6 +180,22 @@ def m005_accounts_and_ledger(db: Database) -> None:
     db["ledger"].create_index(["job_id"])
 
 
+@migrations()
+def m006_user_settings(db: Database) -> None:
+    # Keyed by the platform's user id, not users.id: /settings may come before the user's
+    # first /mj, which is what creates their users row.
+    db["user_settings"].create(
+        {
+            "platform": str,
+            "platform_user_id": str,
+            "default_params": str,  # canonical /mj params, e.g. "--ar 16:9 --model xl"
+            "updated_at": str,
+        },
+        pk=("platform", "platform_user_id"),
+        not_null={"default_params", "updated_at"},
+    )
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)

@@ -13,7 +13,8 @@ Draw with /mj <prompt> [parameters], for example:
 Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, --model NAME,
   --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, --iw 0..3.
 Weights: cat::2 dog::-0.5.
-Commands: /quota, /history [N], /show JOB_ID, /cancel [JOB_ID], /help.
+Commands: /quota, /history [N], /show JOB_ID, /cancel [JOB_ID], /help,
+  /settings [params | clear] (your default params, e.g. /settings --ar 16:9).
 Moderators: /ban-term, /unban-term, /allow-term, /banned-terms, /quota-grant USER N,
   /quota-set USER N, /quota-reset USER, /block USER [reason], /unblock USER;
   owners also /tier-set USER TIER."""

@@ -28,6 +28,7 @@ from bot.core.params import MjRequest, parse_mj
 from bot.core.quota import job_credits, refund_fraction
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
 from bot.core.translation import translate_prompt
+from bot.core.user_settings import UserSettings
 from engine.fair_queue import QueueRefused
 from engine.grid import make_grid
 from engine.job import (
@@ -47,7 +48,7 @@ from translate.translator import AsyncTranslator
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("mj", "imagine", "cancel", "help", "start")
+COMMANDS = ("mj", "imagine", "cancel", "help", "start", "settings")
 
 
 @dataclass(slots=True)
@@ -82,6 +83,7 @@ class MjService:
         self.images = images
         self.moderation = Moderation(settings, store)
         self.accounts = Accounts(settings, store, clock)
+        self.user_settings = UserSettings(store, self.parse)
         self.translator = translator  # None: prompts reach the model as written
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
@@ -125,9 +127,13 @@ class MjService:
                 return
             command, rest = split_command(incoming.text or "")
             if command in ("mj", "imagine"):
-                await self.imagine(incoming, rest)
+                # Typed /mj only: a reroll repeats the stored text, defaults included.
+                await self.imagine(incoming, await self.user_settings.apply(incoming.origin, rest))
             elif command == "cancel":
                 await self.cancel(incoming.origin, rest or None)
+            elif command == "settings":
+                reply = await self.user_settings.command(incoming.origin, rest)
+                await self._send(incoming.origin, reply)
             elif command in ("help", "start"):
                 await self._send(incoming.origin, Reply(ReplyKind.TEXT, render.HELP))
             elif command_name(command):

@@ -1,0 +1,182 @@
+"""The Discord front end: slash commands and grid buttons in, the core's replies out.
+
+The adapter translates and nothing more. A slash command becomes the core's command text
+(`discord_commands`), a button click a `ButtonPress` (`discord_views`), and every `Reply`
+comes back through `DiscordSink` (`discord_delivery`). Each interaction is deferred before
+anything else, because Discord allows three seconds and the core may take longer (translation,
+a busy database).
+
+Run it with `run_discord(app, settings)`, or compose it with other front ends on one event
+loop: build a `DiscordBot`, `await bot.login(token)`, start the service once every front end
+has logged in (so results left over from the last run can be delivered), then
+`await bot.connect()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord_commands import add_commands
+from bot.adapters.discord_delivery import DiscordSink
+from bot.adapters.discord_views import ResultButton
+from bot.app import App
+from bot.config import ConfigError, Settings
+from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
+from bot.core.service import MjService
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+OOPS = "Something went wrong on the bot's side; its owner can find the details in the log."
+
+
+def origin_of(interaction: discord.Interaction[Any]) -> Origin:
+    """Plain ids only: the interaction's id stands for "the message that asked", which lets
+    the sink find the live interaction again when the job's replies come."""
+    return Origin(
+        PLATFORM,
+        str(interaction.channel_id or ""),
+        str(interaction.user.id),
+        str(interaction.id),
+        str(interaction.guild_id) if interaction.guild_id else None,
+    )
+
+
+def is_moderator(interaction: discord.Interaction[Any], role_ids: frozenset[int]) -> bool:
+    """Manage Server in this server, or one of the configured moderator roles."""
+    if interaction.guild_id is None:
+        return False
+    if interaction.permissions.manage_guild:
+        return True
+    roles = getattr(interaction.user, "roles", [])  # a Member's, resolved from the guild cache
+    return any(role.id in role_ids for role in roles)
+
+
+class DiscordBot(discord.Client):
+    """A discord.py client whose sink delivers the core's replies for platform "discord".
+
+    Building one registers that sink with the service.
+    """
+
+    def __init__(
+        self,
+        service: MjService,
+        settings: Settings,
+        *,
+        sink_options: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        # Slash commands and buttons arrive whatever the intents; `guilds` (not privileged)
+        # keeps servers and their roles cached, which moderator roles need.
+        options.setdefault("intents", discord.Intents(guilds=True))
+        # Prompts are user text: never let one ping @everyone or a role.
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # The bot has no voice features; discord.py's warnings about voice libraries would
+        # only make owners install packages it never uses.
+        for flag in ("warn_nacl", "warn_dave"):
+            if hasattr(discord.VoiceClient, flag):
+                setattr(discord.VoiceClient, flag, False)
+        super().__init__(**options)
+        self.service = service
+        self.settings = settings
+        self.tree = app_commands.CommandTree(self)
+        add_commands(self.tree, self)
+        # `sink_options` lets tests set the sink's clocks and pace.
+        paced = {"edit_every_s": settings.discord_edit_every_s, **(sink_options or {})}
+        self.sink = DiscordSink(self, service, **paced)
+        # Previews are computed at the pace the sink may show them, not faster.
+        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.discord_edit_every_s)
+
+    async def setup_hook(self) -> None:
+        """After login, before the gateway: buttons from any earlier run work from now on."""
+        self.add_dynamic_items(ResultButton)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """To the development server at once if one is configured; globally otherwise (Discord
+        may take a while to show global changes)."""
+        guild_id = self.settings.discord_guild_id
+        if guild_id is None:
+            synced = await self.tree.sync()
+        else:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        where = f"server {guild_id}" if guild_id else "all servers"
+        log.info("synced %d slash commands to %s", len(synced), where)
+
+    # from Discord to the core -----------------------------------------------------------------
+    def incoming(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        text: str | None = None,
+        button: ButtonPress | None = None,
+    ) -> Incoming:
+        return Incoming(
+            origin_of(interaction),
+            interaction.user.display_name,
+            text=text,
+            button=button,
+            is_moderator=is_moderator(interaction, self.settings.discord_moderator_role_ids),
+        )
+
+    async def relay(
+        self, interaction: discord.Interaction[Any], text: str, *, public: bool, job: bool
+    ) -> None:
+        """A slash command: defer, let the core answer, and tidy a deferral left unanswered.
+
+        `public`: the answer is for the channel (a grid), else only for the user. `job`: the
+        command queues work, whose acknowledgement comes after the core returns.
+        """
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+        self.sink.track(interaction, public=public, fill=True)
+        await self._handle(interaction, self.incoming(interaction, text=text))
+        if not job:
+            await self.sink.settle(interaction)
+
+    async def press_button(
+        self, interaction: discord.Interaction[Any], action: str, job_id: str
+    ) -> None:
+        """A click on a grid's button. Deferred without a visible response (the grid must not
+        be replaced); the answers are followups: a new job's message, or a private note."""
+        await interaction.response.defer()
+        self.sink.track(interaction, public=False, fill=False)
+        await self._handle(
+            interaction, self.incoming(interaction, button=ButtonPress(action, job_id))
+        )
+
+    async def _handle(self, interaction: discord.Interaction[Any], incoming: Incoming) -> None:
+        try:
+            await self.service.handle(incoming)
+        except Exception:
+            # The core turns every expected failure into a reply; this is a bug. Say so
+            # rather than leave the user looking at "thinking…" until the token dies.
+            log.exception("handling %r failed", incoming.text or incoming.button)
+            await self.sink.send(incoming.origin, Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
+
+
+async def run_discord(
+    app: App, settings: Settings, *, on_login: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Run the Discord bot on the current event loop until cancelled, then close it.
+
+    `on_login` runs once the bot can send (after login, before the gateway connects): the
+    place to call `service.start()`, whose leftover deliveries need a logged-in bot.
+    """
+    if not settings.discord_token:
+        raise ConfigError(
+            "MJ_DISCORD_TOKEN is not set: copy the bot token from the Discord "
+            "developer portal (see README, Discord)."
+        )
+    bot = DiscordBot(app.service, settings)
+    async with bot:
+        await bot.login(settings.discord_token)
+        if on_login is not None:
+            await on_login()
+        await bot.connect()

@@ -1,0 +1,73 @@
+"""The result grid's buttons as persistent Discord components.
+
+Each button's custom_id carries its action and job id (`mj:U1:k7x2m9pq4a`), and one
+`DynamicItem` class matches them all by template. Registered at start-up
+(`Client.add_dynamic_items`), it answers clicks on messages sent before a restart too: nothing
+about a button lives in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
+
+import discord
+
+from bot.core.requests import Button
+
+TEMPLATE = r"mj:(?P<action>\w+):(?P<job>\w+)"
+MAX_CUSTOM_ID = 100  # Discord's limit
+
+
+def custom_id(action: str, job_id: str) -> str:
+    value = f"mj:{action}:{job_id}"
+    if len(value) > MAX_CUSTOM_ID or not re.fullmatch(TEMPLATE, value):
+        raise ValueError(f"cannot make a button id from {action!r} and {job_id!r}")
+    return value
+
+
+class PressHandler(Protocol):
+    """What the bot does with a click: the adapter hands it to the core."""
+
+    async def press_button(
+        self, interaction: discord.Interaction[Any], action: str, job_id: str
+    ) -> None: ...
+
+
+class ResultButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    def __init__(self, action: str, job_id: str, label: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or action,
+                style=discord.ButtonStyle.secondary,
+                custom_id=custom_id(action, job_id),
+            ),
+            # Midjourney's layout: U1-U4 and 🔄 on the first row, V1-V4 under them.
+            row=1 if action.startswith("V") else 0,
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ResultButton:
+        return cls(match["action"], match["job"], getattr(item, "label", None))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await cast(PressHandler, interaction.client).press_button(
+            interaction, self.action, self.job_id
+        )
+
+
+def result_view(buttons: Sequence[Button]) -> discord.ui.View:
+    """The core's buttons as a view; timeout None, because the buttons never expire."""
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(ResultButton(button.action, button.job_id, button.label))
+    return view

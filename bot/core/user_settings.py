@@ -1,0 +1,103 @@
+"""Users' default /mj params (`/settings`): added to a /mj for every param it does not set.
+
+`merge_params` and `canonical_params` are pure; `UserSettings` keeps each platform user's
+defaults in SQLite and answers `/settings [params | clear]` for every adapter alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.errors import ParamError
+from bot.core.params_tokens import ALIASES, normalize_input, split_params
+from bot.core.requests import Origin, Reply, ReplyKind
+from storage import user_settings as stored
+from storage.store import AsyncStore
+
+USAGE = (
+    "/settings --ar 16:9 --model NAME sets the parameters added to your /mj when it does not "
+    "set them itself (what you type wins). /settings shows them; /settings clear removes them."
+)
+CLEAR_WORDS = ("clear", "reset", "none", "off")
+# Params that would change every job in a way a user would not expect from a default.
+NOT_DEFAULTS = {
+    "seed": "every grid would be the same",
+    "repeat": "every /mj would run several jobs",
+    "image_weight": "it needs an image prompt",
+}
+# Field -> the name we write it with: the first spelling ALIASES lists (--ar, --no, --c ...).
+_SPELLING = {field: name for name, field in reversed(ALIASES.items())}
+
+
+def _field(name: str) -> str:
+    """The field a param name sets; an unknown name stands for itself (the parser refuses it)."""
+    return ALIASES.get(name, name)
+
+
+def canonical_params(text: str) -> str:
+    """'—ar 16：9  --Model xl' -> '--ar 16:9 --model xl'. ParamError for prompt text or a param
+    that cannot be a default. Values are not checked here: the caller parses the result."""
+    head, pairs = split_params(normalize_input(text))
+    if head:
+        raise ParamError(f"/settings takes parameters only, and '{head}' is not one. {USAGE}")
+    parts = []
+    for name, value in pairs:
+        field = _field(name)
+        if field in NOT_DEFAULTS:
+            raise ParamError(
+                f"--{name} cannot be a default: {NOT_DEFAULTS[field]}. Put it in the /mj itself."
+            )
+        parts.append(f"--{_SPELLING.get(field, name)} {value}".rstrip())
+    return " ".join(parts)
+
+
+def merge_params(typed: str, defaults: str) -> str:
+    """'a fox --ar 1:1' + '--ar 16:9 --model xl' -> 'a fox --ar 1:1 --model xl'.
+
+    Typed params win, whatever spelling they use (`--aspect` overrides a default `--ar`).
+    """
+    _, default_pairs = split_params(defaults)
+    if not default_pairs:
+        return typed
+    _, typed_pairs = split_params(normalize_input(typed))
+    given = {_field(name) for name, _ in typed_pairs}
+    extra = [
+        f"--{name} {value}".rstrip() for name, value in default_pairs if _field(name) not in given
+    ]
+    return " ".join([typed.strip(), *extra]) if extra else typed
+
+
+class UserSettings:
+    def __init__(self, store: AsyncStore, parse: Callable[[str], object]) -> None:
+        self.store = store
+        self.parse = parse  # the service's /mj parser: defaults are checked like a /mj
+
+    async def defaults(self, origin: Origin) -> str:
+        params = await self.store.run(
+            lambda s: stored.default_params(s.db, origin.platform, origin.user_id)
+        )
+        return params or ""
+
+    async def apply(self, origin: Origin, text: str) -> str:
+        """The /mj text with the user's defaults added where the text does not set them."""
+        return merge_params(text, await self.defaults(origin))
+
+    async def command(self, origin: Origin, rest: str) -> Reply:
+        """`/settings`: show; `/settings clear`: remove; `/settings PARAMS`: replace them all."""
+        rest = rest.strip()
+        if not rest:
+            current = await self.defaults(origin)
+            text = f"Your defaults: {current}. {USAGE}" if current else f"No defaults. {USAGE}"
+        elif rest.lower() in CLEAR_WORDS:
+            await self.store.run(
+                lambda s: stored.clear_default_params(s.db, origin.platform, origin.user_id)
+            )
+            text = "Your defaults are cleared: /mj uses the bot's own again."
+        else:
+            params = canonical_params(rest)
+            self.parse(f"x {params}")  # a bad value fails now, not on every later /mj
+            await self.store.run(
+                lambda s: stored.set_default_params(s.db, origin.platform, origin.user_id, params)
+            )
+            text = f"Saved. Your /mj now gets {params} unless it sets them itself."
+        return Reply(ReplyKind.TEXT, text, ephemeral=True)
