@@ -32,6 +32,7 @@ from tests.fakes.discord_api import (
     MEMBER_PERMISSIONS,
     Call,
     FakeDiscord,
+    UserRef,
     click,
     command,
     interaction,
@@ -547,3 +548,19 @@ def _png() -> bytes:
 
 
 PNG = _png()
+
+
+async def test_moderators_adjust_credits_with_a_member_option(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        await h.draw("a fox")  # Alice has used the bot: she has an account
+        moderators = MEMBER_PERMISSIONS | MANAGE_GUILD
+        no = h.command("quota-grant", user=BOB, member=UserRef(ALICE), credits=3.0)
+        refused = await api.wait_for("PATCH", original(no))
+        yes = h.command(
+            "quota-grant", user=MOD, member=UserRef(ALICE), credits=3.0, permissions=moderators
+        )
+        granted = await api.wait_for("PATCH", original(yes))
+    assert "for moderators" in refused.payload["content"]
+    assert "Granted 3 credits to" in granted.payload["content"]

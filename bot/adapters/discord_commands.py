@@ -11,6 +11,8 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+# A module-level alias: discord.py resolves annotations in the module's namespace.
+Credits = app_commands.Range[float, 0, 1_000_000]
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 
 
@@ -80,6 +82,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: Relay) -> None:
         await bot.relay(interaction, "/help", public=False, job=False)
 
     _add_moderation(tree, bot)
+    _add_accounts(tree, bot)
 
 
 def _add_moderation(tree: app_commands.CommandTree[Any], bot: Relay) -> None:
@@ -119,4 +122,56 @@ def _add_moderation(tree: app_commands.CommandTree[Any], bot: Relay) -> None:
         await bot.relay(interaction, _text("/banned-terms", page), public=False, job=False)
 
     for command in (ban_term, unban_term, allow_term, banned_terms):
+        tree.add_command(command)
+
+
+def _add_accounts(tree: app_commands.CommandTree[Any], bot: Relay) -> None:
+    """Credit and block commands. Shown to Manage Server by default; the core checks again
+    (and keeps /tier-set for the bot's owners)."""
+
+    def moderation(name: str, description: str) -> Any:
+        def decorate(callback: Any) -> Any:
+            command = app_commands.command(name=name, description=description)(callback)
+            return app_commands.default_permissions(manage_guild=True)(command)
+
+        return decorate
+
+    async def send(interaction: discord.Interaction[Any], *parts: object) -> None:
+        await bot.relay(
+            interaction, _text(*(str(p) for p in parts if p is not None)), public=False, job=False
+        )
+
+    @moderation("quota-grant", "Give a user extra credits for today")
+    async def quota_grant(
+        interaction: discord.Interaction[Any], member: discord.User, credits: Credits
+    ) -> None:
+        await send(interaction, "/quota-grant", member.id, credits)
+
+    @moderation("quota-set", "Set how many credits a user has left today")
+    async def quota_set(
+        interaction: discord.Interaction[Any], member: discord.User, credits: Credits
+    ) -> None:
+        await send(interaction, "/quota-set", member.id, credits)
+
+    @moderation("quota-reset", "Give a user their whole daily allowance back")
+    async def quota_reset(interaction: discord.Interaction[Any], member: discord.User) -> None:
+        await send(interaction, "/quota-reset", member.id)
+
+    @moderation("tier-set", "Move a user to another tier (bot owners only)")
+    async def tier_set(
+        interaction: discord.Interaction[Any], member: discord.User, tier: str
+    ) -> None:
+        await send(interaction, "/tier-set", member.id, tier)
+
+    @moderation("block", "Stop a user from drawing")
+    async def block(
+        interaction: discord.Interaction[Any], member: discord.User, reason: str | None = None
+    ) -> None:
+        await send(interaction, "/block", member.id, reason)
+
+    @moderation("unblock", "Let a blocked user draw again")
+    async def unblock(interaction: discord.Interaction[Any], member: discord.User) -> None:
+        await send(interaction, "/unblock", member.id)
+
+    for command in (quota_grant, quota_set, quota_reset, tier_set, block, unblock):
         tree.add_command(command)

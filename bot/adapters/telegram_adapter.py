@@ -74,6 +74,12 @@ COMMANDS = (
     "unban_term",
     "allow_term",
     "banned_terms",
+    "quota_grant",
+    "quota_set",
+    "quota_reset",
+    "tier_set",
+    "block",
+    "unblock",
 )
 _NO_MODERATOR_CHECK = frozenset({"mj", "imagine", "cancel", "help", "start"})  # the hot path
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -98,6 +104,11 @@ MODERATOR_COMMANDS = (
     BotCommand("unban_term", "Take terms off this group's list"),
     BotCommand("allow_term", "Let a globally banned term through here"),
     BotCommand("banned_terms", "List this group's banned terms: /banned_terms [page]"),
+    BotCommand("quota_grant", "Extra credits for today: /quota_grant USER_ID N"),
+    BotCommand("quota_set", "Set credits left today: /quota_set USER_ID N"),
+    BotCommand("quota_reset", "Restore a user's daily allowance: /quota_reset USER_ID"),
+    BotCommand("block", "Stop a user from drawing: /block USER_ID [reason]"),
+    BotCommand("unblock", "Let a user draw again: /unblock USER_ID"),
 )
 
 

@@ -351,10 +351,19 @@ def interaction(
     return payload
 
 
+class UserRef(int):
+    """A user option's value (type 6): the id, resolved to a user in the payload."""
+
+
 def command(name: str, **options: Any) -> dict[str, Any]:
-    """The `data` of a slash command; strings, ints and attachments (pass a dict) as options."""
+    """The `data` of a slash command; strings, ints, floats, users (UserRef) and attachments
+    (pass a dict) as options."""
 
     def option(key: str, value: Any) -> dict[str, Any]:
+        if isinstance(value, UserRef):
+            return {"name": key, "type": 6, "value": str(int(value))}
+        if isinstance(value, float):
+            return {"name": key, "type": 10, "value": value}
         kind = 11 if isinstance(value, dict) else 4 if isinstance(value, int) else 3
         return {"name": key, "type": kind, "value": value["id"] if kind == 11 else value}
 
@@ -365,8 +374,16 @@ def command(name: str, **options: Any) -> dict[str, Any]:
         "options": [option(k, v) for k, v in options.items() if v is not None],
     }
     attachments = {v["id"]: v for v in options.values() if isinstance(v, dict)}
+    users = {
+        str(int(v)): member(int(v))["user"] for v in options.values() if isinstance(v, UserRef)
+    }
+    resolved: dict[str, Any] = {}
     if attachments:
-        data["resolved"] = {"attachments": attachments}
+        resolved["attachments"] = attachments
+    if users:
+        resolved["users"] = users
+    if resolved:
+        data["resolved"] = resolved
     return data
 
 

@@ -1,0 +1,47 @@
+"""`mjbot run`: the configured front ends on one loop, the core started once, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from bot.config import ConfigError
+from bot.runner import front_ends, serve, serve_app
+from tests.fakes.telegram_api import message_update
+from tests.test_telegram_adapter import ALICE, app, fake, tg_settings, until  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+
+async def test_nothing_configured_says_what_to_set(settings) -> None:
+    assert front_ends(settings) == []
+    with pytest.raises(ConfigError, match="MJ_DISCORD_TOKEN and/or MJ_TELEGRAM_TOKEN"):
+        await serve(settings, asyncio.Event())
+
+
+async def test_telegram_alone_serves_until_stopped(app, tg_settings, fake) -> None:  # noqa: F811
+    assert front_ends(tg_settings) == ["telegram"]
+    fake.updates.put_nowait(message_update(ALICE, ALICE, "/mj a red fox --seed 4"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_app(app, tg_settings, stop))
+    await until(lambda: fake.called("sendPhoto") and not app.service.pending_job_ids(), 60)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    [job] = app.store.run_sync(lambda s: s.user_jobs("telegram", str(ALICE)))
+    assert job["status"] == "done" and job["delivered_at"]
+
+
+async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, fake) -> None:  # noqa: F811
+    import discord
+
+    settings = replace(tg_settings, telegram_token=None, discord_token="not-a-token")
+
+    async def refuse(self, token: str) -> None:
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(discord.Client, "login", refuse)
+        with pytest.raises(discord.LoginFailure):
+            await asyncio.wait_for(serve_app(app, settings, asyncio.Event()), 10)
