@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli_discord import register as register_discord
-from bot.cli_run import register as register_run
 from bot.cli_filters import filter_app
+from bot.cli_run import register as register_run
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
