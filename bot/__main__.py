@@ -16,6 +16,7 @@ import typer
 
 from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
+from bot.cli_http import register as register_http
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
@@ -44,6 +45,7 @@ def _logging(verbose: bool) -> None:
 register_translation(app, models_app, _settings)
 register_telegram(app, _settings, _logging)
 register_discord(app, _settings, _logging)
+register_http(app, _settings, _logging)
 
 
 @app.callback(invoke_without_command=True)
