@@ -16,6 +16,7 @@ import typer
 
 from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
+from bot.cli_http import register as register_http
 from bot.cli_run import register as register_run
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
@@ -46,6 +47,7 @@ register_translation(app, models_app, _settings)
 register_telegram(app, _settings, _logging)
 register_discord(app, _settings, _logging)
 register_run(app, _settings, _logging)
+register_http(app, _settings, _logging)
 
 
 @app.callback(invoke_without_command=True)

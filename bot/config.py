@@ -209,6 +209,15 @@ class Settings:
     discord_guild_id: int | None = None
     discord_edit_every_s: float = 2.0
     discord_moderator_role_ids: frozenset[int] = frozenset()
+    # HTTP API (bot.adapters.http_api): off unless enabled; loopback by default, because it
+    # belongs behind a TLS-terminating reverse proxy. public_url makes image URLs absolute
+    # for clients on other machines (None: the URL the request came in on).
+    http_enabled: bool = False
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    http_max_body: int = 64 * 1024  # bytes; a txt2img body is well under 8 KiB
+    http_preview_every_s: float = 1.0  # least time between two previews of one API job
+    public_url: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -274,4 +283,10 @@ class Settings:
             discord_guild_id=_snowflake(env, "MJ_DISCORD_GUILD_ID"),
             discord_edit_every_s=_float(env, "MJ_DISCORD_EDIT_EVERY_S", 2.0, 0.0, 60.0),
             discord_moderator_role_ids=frozenset(_snowflakes(env, "MJ_DISCORD_MODERATOR_ROLES")),
+            http_enabled=_bool(env, "MJ_HTTP_ENABLED", False),
+            http_host=env.get("MJ_HTTP_HOST", "").strip() or "127.0.0.1",
+            http_port=_int(env, "MJ_HTTP_PORT", 8080, 0, 65535),
+            http_max_body=_int(env, "MJ_HTTP_MAX_BODY", 64 * 1024, 1024, 16 * 1024 * 1024),
+            http_preview_every_s=_float(env, "MJ_HTTP_PREVIEW_EVERY_S", 1.0, 0.0, 60.0),
+            public_url=_url(env, "MJ_PUBLIC_URL"),
         )

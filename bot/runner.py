@@ -1,4 +1,5 @@
-"""`mjbot run`: every configured front end (Discord, Telegram) on one event loop, one engine.
+"""`mjbot run`: every configured front end (Discord, Telegram, the HTTP API) on one event loop,
+with one engine.
 
 The order matters: adapters register with the core first, then the core resumes the jobs a
 previous run left and delivers what it owes (for Discord once the bot has logged in, since a
@@ -21,14 +22,16 @@ def front_ends(settings: Settings) -> list[str]:
         names.append("discord")
     if settings.telegram_token:
         names.append("telegram")
+    if settings.http_enabled:
+        names.append("http")
     return names
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     if not front_ends(settings):
         raise ConfigError(
-            "Nothing to run: set MJ_DISCORD_TOKEN and/or MJ_TELEGRAM_TOKEN (see README), "
-            "or chat locally with `mjbot console`."
+            "Nothing to run: set MJ_DISCORD_TOKEN and/or MJ_TELEGRAM_TOKEN, or "
+            "MJ_HTTP_ENABLED=true (see README), or chat locally with `mjbot console`."
         )
     async with open_app(settings) as application:
         await serve_app(application, settings, stop)
@@ -40,6 +43,12 @@ async def serve_app(application: App, settings: Settings, stop: asyncio.Event) -
             from bot.adapters.telegram_adapter import open_telegram
 
             await stack.enter_async_context(open_telegram(application, settings))
+        if settings.http_enabled:
+            from bot.adapters.http_api import open_http_api
+
+            api = await open_http_api(application, settings)
+            await api.start()
+            stack.push_async_callback(api.stop)
         if not settings.discord_token:
             await application.service.start()
             await stop.wait()

@@ -129,6 +129,10 @@ class Engine:
             self._thread.join(timeout)
             self._thread = None
 
+    def is_alive(self) -> bool:
+        """The worker thread is running (health checks report a dead engine as unavailable)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stopping
+
     # event-loop side ---------------------------------------------------------------------
     def profile(self, model: str) -> Any:
         """The model's ModelProfile (native size, defaults): what the parser sizes images by."""

@@ -196,6 +196,23 @@ def m006_user_settings(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_api_keys(db: Database) -> None:
+    # One row per key name (the API user's platform_user_id). Only a hash of the key is
+    # kept, so a copy of the database does not give access; revoked rows stay for the record.
+    db["api_keys"].create(
+        {
+            "name": str,
+            "key_hash": str,  # sha256 hex of the key the client sends
+            "created_at": str,
+            "revoked_at": str,  # None while the key works
+        },
+        pk="name",
+        not_null={"key_hash", "created_at"},
+    )
+    db["api_keys"].create_index(["key_hash"], unique=True)
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)

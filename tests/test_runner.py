@@ -17,16 +17,22 @@ pytestmark = pytest.mark.slow
 
 async def test_nothing_configured_says_what_to_set(settings) -> None:
     assert front_ends(settings) == []
-    with pytest.raises(ConfigError, match="MJ_DISCORD_TOKEN and/or MJ_TELEGRAM_TOKEN"):
+    with pytest.raises(ConfigError, match="MJ_HTTP_ENABLED"):
         await serve(settings, asyncio.Event())
 
 
-async def test_telegram_alone_serves_until_stopped(app, tg_settings, fake) -> None:  # noqa: F811
-    assert front_ends(tg_settings) == ["telegram"]
+async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, fake) -> None:  # noqa: F811
+    import aiohttp
+
+    port = _free_port()
+    tg_settings = replace(tg_settings, http_enabled=True, http_port=port)
+    assert front_ends(tg_settings) == ["telegram", "http"]
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/mj a red fox --seed 4"))
     stop = asyncio.Event()
     task = asyncio.create_task(serve_app(app, tg_settings, stop))
     await until(lambda: fake.called("sendPhoto") and not app.service.pending_job_ids(), 60)
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
+        assert r.status == 200
     stop.set()
     await asyncio.wait_for(task, 10)
     [job] = app.store.run_sync(lambda s: s.user_jobs("telegram", str(ALICE)))
@@ -45,3 +51,11 @@ async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, f
         patch.setattr(discord.Client, "login", refuse)
         with pytest.raises(discord.LoginFailure):
             await asyncio.wait_for(serve_app(app, settings, asyncio.Event()), 10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

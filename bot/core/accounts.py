@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.core import render
-from bot.core.errors import MjError, NotPermitted
+from bot.core.errors import MjError, NotPermitted, QuotaExceeded, UserBlocked
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.quota import Tier, next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
@@ -68,7 +68,7 @@ class Accounts:
         user = await self.store.run(upsert)
         if user.get("blocked_at"):
             reason = f": {user['blocked_reason']}" if user.get("blocked_reason") else ""
-            raise MjError(f"You are blocked from drawing here{reason}. Ask a moderator.")
+            raise UserBlocked(f"You are blocked from drawing here{reason}. Ask a moderator.")
         return user
 
     async def balance(self, user: dict[str, Any]) -> accounts.Balance:
@@ -86,7 +86,7 @@ class Accounts:
                 lambda s: accounts.insert_job_charged(s.db, job, day, credits, allowance)
             )
         except accounts.InsufficientCredits as short:
-            raise MjError(
+            raise QuotaExceeded(
                 f"Not enough credits: this job needs {short.needed:g}, you have {short.left:g} "
                 f"left today. Credits return {render.when(self.resets_at(), self.clock())}."
             ) from None

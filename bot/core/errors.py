@@ -7,7 +7,10 @@ Every message is written for the person who will read it: it names what to fix.
     ├── UnsupportedError         a valid request for something this install cannot do yet
     ├── JobNotFound              a job id that does not exist (or is not yours)
     ├── PromptBlocked            a banned term is in the prompt, or the user is paused
+    ├── QuotaExceeded            not enough credits left today for this job
+    ├── QueueFull                the queue (or this user's share of it) has no room now
     └── NotPermitted             a moderator command from someone who may not use it
+        └── UserBlocked          a moderator blocked this user from drawing
 
 Engine and model-loading errors live in `engine.errors`, because the engine must not import the
 bot; the core turns them into replies.
@@ -40,5 +43,17 @@ class PromptBlocked(MjError):
         self.terms = terms
 
 
+class QuotaExceeded(MjError):
+    """The user's credits for today do not cover this job; nothing was charged or queued."""
+
+
+class QueueFull(MjError):
+    """The queue refused the job (full, or the user has their most jobs waiting); try later."""
+
+
 class NotPermitted(MjError, PermissionError):
     """Only moderators (of this community) or the owner (for the global list) may do that."""
+
+
+class UserBlocked(NotPermitted):
+    """A moderator blocked this user from drawing."""

@@ -33,8 +33,12 @@ def build_spec(
     profile: ModelProfile,
     seed: int,
     weight: float = 1.0,
+    *,
+    images: int | None = None,
 ) -> JobSpec:
-    """Fill the request's gaps with the model's defaults and apply its --style."""
+    """Fill the request's gaps with the model's defaults and apply its --style.
+
+    `images` per job; None: the bot's MJ_IMAGES_PER_JOB."""
     negative = request.negative_prompt
     parts = []
     for part in request.prompts:
@@ -56,7 +60,7 @@ def build_spec(
         cfg=request.cfg if request.cfg is not None else profile.cfg,
         sampler=request.sampler or profile.sampler,
         # Image i is seed + i: any one image can be redrawn alone from its own seed.
-        seeds=tuple((seed + i) % SEED_SPACE for i in range(settings.images_per_job)),
+        seeds=tuple((seed + i) % SEED_SPACE for i in range(images or settings.images_per_job)),
         tile=request.tile,
         stop=request.stop,
         chaos=request.chaos or 0,

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.core import render
 from bot.core.accounts import COMMANDS as ACCOUNT_COMMANDS
 from bot.core.accounts import Accounts, Clock, utc_now
-from bot.core.errors import JobNotFound, MjError, UnsupportedError
+from bot.core.errors import JobNotFound, MjError, ParamError, QueueFull, UnsupportedError
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
@@ -49,6 +49,7 @@ from translate.translator import AsyncTranslator
 log = logging.getLogger(__name__)
 
 COMMANDS = ("mj", "imagine", "cancel", "help", "start", "settings")
+MAX_IMAGES = 4  # a grid is 2x2
 
 
 @dataclass(slots=True)
@@ -166,8 +167,16 @@ class MjService:
         seed: int | None = None,
         action: str = "imagine",
         parent_id: str | None = None,
+        images: int | None = None,
     ) -> list[str]:
-        """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids."""
+        """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
+
+        `images` asks for fewer (or more) images per job than MJ_IMAGES_PER_JOB, 1..4: the
+        HTTP API's `count`. Credits follow the image count.
+        """
+        if images is not None and not 1 <= images <= MAX_IMAGES:
+            raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
+        per_job = images or self.settings.images_per_job
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
         request = self.parse(translation.text)
         # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
@@ -193,11 +202,18 @@ class MjService:
             if seed is not None:
                 job_seed = seed
             elif request.seed is not None:
-                job_seed = request.seed + i * self.settings.images_per_job
+                job_seed = request.seed + i * per_job
             else:
                 job_seed = new_seed()
             spec = build_spec(
-                new_job_id(), origin, request, self.settings, profile, job_seed, tier.weight
+                new_job_id(),
+                origin,
+                request,
+                self.settings,
+                profile,
+                job_seed,
+                tier.weight,
+                images=per_job,
             )
             credits = job_credits(spec, profile)
             job_ids.append(
@@ -303,7 +319,7 @@ class MjService:
         try:
             self.engine.check_admission(spec.user_key, max_waiting)
         except QueueRefused as refused:
-            raise MjError(str(refused)) from None
+            raise QueueFull(str(refused)) from None
         row = job_row(
             spec,
             request,
@@ -325,7 +341,7 @@ class MjService:
             await self.store.run(lambda s: s.mark_failed(spec.job_id, reason))
             await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
             await self.store.run(lambda s: s.mark_delivered(spec.job_id))
-            raise MjError(reason) from None
+            raise QueueFull(reason) from None
         self._follow(origin, handle)
         return spec.job_id
 

@@ -1,0 +1,104 @@
+"""The txt2img JSON body: validated field by field, then written as the /mj text chat uses.
+
+Only the shape of each field is checked here (type, range, no parameter injection); what a
+prompt means (its /mj parameters, Chinese, banned terms, the model's step limit) is the
+core's business, exactly as for a chat message.
+
+`width` and `height` set the aspect ratio (`--ar W:H`, reduced), not the exact size: the engine
+draws about the model's native area (512² for SD 1.5, 1024² for SDXL) in that shape, so a
+client cannot ask for a size the GPU was never meant to draw.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.params import normalize_input
+
+FIELDS = ("prompt", "negativePrompt", "width", "height", "seed", "steps", "cfg", "model", "count")
+MAX_RATIO = 4  # as --ar: from 1:4 to 4:1
+MAX_SIDE = 8192
+_MODEL = re.compile(r"[\w.-]{1,100}")
+
+
+class BodyError(ValueError):
+    """The body cannot be used; the message names the field and what it accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Txt2Img:
+    text: str  # the /mj text (without the command): prompt, then parameters
+    count: int | None  # images per job; None: the bot's default
+
+
+def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    # JSON true is a Python int; 2.0 is a whole number a client may well send.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BodyError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise BodyError(f"{name} must be a non-empty string")
+    return value.strip()
+
+
+def parse_body(body: Any) -> Txt2Img:
+    """The body of POST /api/txt2img and /api/jobs -> the /mj text and the image count."""
+    if not isinstance(body, dict):
+        raise BodyError('The body must be a JSON object, like {"prompt": "a red fox"}')
+    unknown = [name for name in body if name not in FIELDS]
+    if unknown:
+        raise BodyError(f"Unknown field {unknown[0]!r}; the fields are: {', '.join(FIELDS)}")
+    prompt = _text(body, "prompt", required=True)
+    negative = _text(body, "negativePrompt")
+    width = _int(body, "width", 1, MAX_SIDE)
+    height = _int(body, "height", 1, MAX_SIDE)
+    seed = _int(body, "seed", 0, 2**32 - 1)
+    steps = _int(body, "steps", 1, 150)
+    count = _int(body, "count", 1, 4)
+    model = _text(body, "model")
+    cfg = body.get("cfg")
+    if cfg is not None and (
+        isinstance(cfg, bool) or not isinstance(cfg, int | float) or not 0 <= cfg <= 30
+    ):
+        raise BodyError(f"cfg must be a number from 0 to 30, got {cfg!r}")
+    if model is not None and not _MODEL.fullmatch(model):
+        raise BodyError(
+            f"model must be a model name (letters, digits, '_', '.', '-'), got {model!r}"
+        )
+    if negative and "--" in normalize_input(negative):
+        # The text below is parsed as /mj: parameters belong in `prompt`, not in here.
+        raise BodyError("negativePrompt must not contain parameters (--...); put them in prompt")
+
+    params = []
+    if negative:
+        params.append(f"--no {negative}")
+    if (width is None) != (height is None):
+        raise BodyError("Give both width and height, or neither")
+    if width is not None and height is not None:
+        if max(width, height) > MAX_RATIO * min(width, height):
+            raise BodyError(
+                f"width:height is {width}:{height}; use a ratio between 1:{MAX_RATIO} and "
+                f"{MAX_RATIO}:1 (width and height set the shape, the model sets the size)"
+            )
+        divisor = math.gcd(width, height)
+        params.append(f"--ar {width // divisor}:{height // divisor}")
+    for name, value in (("seed", seed), ("steps", steps), ("model", model)):
+        if value is not None:
+            params.append(f"--{name} {value}")
+    if cfg is not None:
+        params.append(f"--cfg {cfg:g}")
+    return Txt2Img(" ".join([prompt, *params]), count)

@@ -1,0 +1,174 @@
+"""Live state of API jobs: the core's replies for platform "api" become job state and events.
+
+The core reports each job as Replies (ACK, PROGRESS, RESULT, ERROR, TEXT "cancelled"); this
+sink keeps what `GET /api/jobs/{id}` shows while a job is alive (queue position, percent,
+latest preview) and fans events out to Server-Sent Events subscribers. SQLite stays the
+truth for status and images: finished states are kept only briefly, for late subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from bot.core.requests import Origin, Reply, ReplyKind
+from storage.store import AsyncStore, JobStatus, Store
+
+FINISHED_KEPT = 500  # finished job states kept for subscribers that arrive just after the end
+PREVIEW_BYTES = 32 * 1024 * 1024  # in-memory previews, oldest dropped first
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """One SSE event: `name` is position, progress, done, failed or cancelled."""
+
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def final(self) -> bool:
+        return self.name in ("done", "failed", "cancelled")
+
+
+@dataclass(slots=True)
+class JobState:
+    job_id: str
+    status: str = JobStatus.QUEUED.value
+    position: int | None = None  # 1 = next; None once running
+    percent: int | None = None
+    preview: str | None = None  # image name of the latest preview (served from memory)
+    final: JobEvent | None = None
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    subscribers: set[asyncio.Queue[JobEvent]] = field(default_factory=set)
+
+    def snapshot(self) -> list[JobEvent]:
+        """What a new subscriber is told first: where the job stands now."""
+        if self.final is not None:
+            return [self.final]
+        if self.percent is not None:
+            return [JobEvent("progress", {"percent": self.percent, "preview": self.preview})]
+        if self.position is not None:
+            return [JobEvent("position", {"position": self.position})]
+        return []
+
+
+def image_name(relative_path: str) -> str:
+    """A stored image's public name: its random file name (the shard folder is derived)."""
+    return PurePosixPath(relative_path).name
+
+
+class Previews:
+    """Preview PNGs in memory under random names, within a byte budget (oldest dropped)."""
+
+    def __init__(self, budget: int = PREVIEW_BYTES) -> None:
+        self.budget = budget
+        self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def add(self, png: bytes) -> str:
+        name = f"{secrets.token_hex(16)}.png"  # same shape as stored names: one URL scheme
+        self._images[name] = png
+        self._size += len(png)
+        while self._size > self.budget and len(self._images) > 1:
+            _, dropped = self._images.popitem(last=False)
+            self._size -= len(dropped)
+        return name
+
+    def get(self, name: str) -> bytes | None:
+        return self._images.get(name)
+
+
+class JobBoard:
+    """The "api" ReplySink: per-job live state, previews and event fan-out."""
+
+    def __init__(self, store: AsyncStore) -> None:
+        self.store = store
+        self.previews = Previews()
+        self._jobs: dict[str, JobState] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+
+    def state(self, job_id: str) -> JobState:
+        """The job's state, created on first use (events may arrive before the request ends)."""
+        state = self._jobs.get(job_id)
+        if state is None:
+            state = self._jobs[job_id] = JobState(job_id)
+        return state
+
+    def known(self, job_id: str) -> JobState | None:
+        return self._jobs.get(job_id)
+
+    def subscribe(self, job_id: str) -> tuple[list[JobEvent], asyncio.Queue[JobEvent]]:
+        """The current snapshot and a queue of what follows, with nothing lost in between
+        (no await between reading the snapshot and registering the queue)."""
+        state = self.state(job_id)
+        queue: asyncio.Queue[JobEvent] = asyncio.Queue()
+        state.subscribers.add(queue)
+        return state.snapshot(), queue
+
+    def unsubscribe(self, job_id: str, queue: asyncio.Queue[JobEvent]) -> None:
+        state = self._jobs.get(job_id)
+        if state is not None:
+            state.subscribers.discard(queue)
+
+    # ReplySink ---------------------------------------------------------------------------
+    async def send(self, origin: Origin, reply: Reply) -> None:
+        if reply.job_id is None:
+            return  # API calls get errors as HTTP answers, not as replies
+        state = self.state(reply.job_id)
+        if state.final is not None:
+            return
+        if reply.kind in (ReplyKind.ACK, ReplyKind.PROGRESS) and reply.percent is None:
+            if reply.position:  # position 0 in an ACK means it started at once
+                state.position = reply.position
+                self._publish(state, JobEvent("position", {"position": reply.position}))
+        elif reply.kind is ReplyKind.PROGRESS:
+            state.status, state.position, state.percent = (
+                JobStatus.RUNNING.value,
+                None,
+                reply.percent,
+            )
+            if reply.image_png is not None:
+                state.preview = self.previews.add(reply.image_png)
+            data = {"percent": reply.percent, "preview": state.preview}
+            self._publish(state, JobEvent("progress", data))
+        else:
+            # RESULT, ERROR or the cancelled TEXT: the row in SQLite says which, with images.
+            await self._settle(state)
+
+    async def _settle(self, state: JobState) -> None:
+        job_id = state.job_id
+
+        def read(s: Store) -> tuple[dict[str, Any] | None, list[str]]:
+            return s.get_job(job_id), [image_name(i.path) for i in s.job_images(job_id)]
+
+        row, images = await self.store.run(read)
+        if row is None or not JobStatus(row["status"]).finished:
+            return
+        state.status, state.position = row["status"], None
+        state.final = final_event(row, images)
+        self._publish(state, state.final)
+        state.settled.set()
+        state.subscribers.clear()
+        self._finished[job_id] = None
+        while len(self._finished) > FINISHED_KEPT:
+            old, _ = self._finished.popitem(last=False)
+            self._jobs.pop(old, None)
+
+    def _publish(self, state: JobState, event: JobEvent) -> None:
+        for queue in state.subscribers:
+            queue.put_nowait(event)
+
+
+def final_event(row: dict[str, Any], images: list[str]) -> JobEvent:
+    """The last event of a job, from its row and its images' names."""
+    status = JobStatus(row["status"])
+    if status is JobStatus.DONE:
+        grid = image_name(row["grid_path"]) if row.get("grid_path") else None
+        return JobEvent("done", {"images": images, "grid": grid})
+    if status is JobStatus.FAILED:
+        return JobEvent("failed", {"error": row.get("error") or "failed"})
+    return JobEvent("cancelled", {})

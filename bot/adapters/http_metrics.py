@@ -1,0 +1,91 @@
+"""GET /metrics in the Prometheus text exposition format (version 0.0.4), written by hand.
+
+Gauges for what is true now (queue length, jobs by status); counters and histograms are
+read from SQLite, so they keep counting across restarts. Per-step time is a finished job's
+time divided by its steps: it includes decoding and saving, which is what a user waits for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bot.core.service import MjService
+from storage import stats
+from storage.store import JobStatus, Store
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _number(value: float) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _metric(lines: list[str], name: str, kind: str, help_text: str) -> None:
+    lines.append(f"# HELP {name} {help_text}")
+    lines.append(f"# TYPE {name} {kind}")
+
+
+def _histogram(
+    lines: list[str],
+    name: str,
+    help_text: str,
+    buckets: Sequence[float],
+    counts: list[int],
+    count: int,
+    total: float,
+) -> None:
+    _metric(lines, name, "histogram", help_text)
+    for bound, cumulative in zip(buckets, counts, strict=True):
+        lines.append(f'{name}_bucket{{le="{float(bound)!r}"}} {cumulative}')
+    lines.append(f'{name}_bucket{{le="+Inf"}} {count}')
+    lines.append(f"{name}_sum {_number(total)}")
+    lines.append(f"{name}_count {count}")
+
+
+async def exposition(service: MjService) -> str:
+    def read(s: Store) -> tuple:  # one trip to the database thread for every figure
+        return (
+            stats.jobs_by_status(s.db),
+            stats.blocked_prompts(s.db),
+            stats.histogram(s.db, False, stats.JOB_BUCKETS),
+            stats.histogram(s.db, True, stats.STEP_BUCKETS),
+        )
+
+    by_status, blocked, job_times, step_times = await service.store.run(read)
+    lines: list[str] = []
+    _metric(lines, "mjbot_queue_length", "gauge", "Jobs waiting in the engine's queue.")
+    lines.append(f"mjbot_queue_length {service.engine.waiting_count()}")
+    _metric(lines, "mjbot_engine_up", "gauge", "1 while the engine's worker thread runs.")
+    lines.append(f"mjbot_engine_up {int(service.engine.is_alive())}")
+    _metric(lines, "mjbot_jobs", "gauge", "Jobs recorded, by status.")
+    for status in JobStatus:
+        lines.append(f'mjbot_jobs{{status="{status.value}"}} {by_status.get(status.value, 0)}')
+    _metric(
+        lines,
+        "mjbot_prompts_blocked_total",
+        "counter",
+        "Prompts refused for a banned term.",
+    )
+    lines.append(f"mjbot_prompts_blocked_total {blocked}")
+    _histogram(
+        lines,
+        "mjbot_job_duration_seconds",
+        "Time from a job's start to its stored images.",
+        stats.JOB_BUCKETS,
+        *job_times,
+    )
+    _histogram(
+        lines,
+        "mjbot_step_duration_seconds",
+        "A finished job's duration divided by its denoising steps.",
+        stats.STEP_BUCKETS,
+        *step_times,
+    )
+    return "\n".join(lines) + "\n"
+
+
+async def metrics(request: web.Request, service: MjService) -> web.Response:
+    text = await exposition(service)
+    return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})

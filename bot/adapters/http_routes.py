@@ -1,0 +1,155 @@
+"""The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel.
+
+Handlers translate HTTP into the core's calls and the core's rows back into JSON; the core
+parses, screens, charges and queues exactly as for a chat message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from bot.adapters.http_body import BodyError, parse_body
+from bot.adapters.http_errors import KeyAuth, failed, ok
+from bot.adapters.http_jobs import JobBoard, JobState, image_name
+from bot.config import Settings
+from bot.core.errors import JobNotFound
+from bot.core.requests import Incoming, Origin
+from bot.core.service import MjService
+from engine.errors import ModelUnavailable
+from storage.store import JobStatus, Store
+
+CANCEL_WAIT_S = 10.0  # a running job stops within a step; answer with its final state if so
+JOB_ID = r"[a-z0-9]{1,40}"
+
+
+class ApiRoutes:
+    def __init__(
+        self, service: MjService, board: JobBoard, auth: KeyAuth, settings: Settings
+    ) -> None:
+        self.service = service
+        self.board = board
+        self.auth = auth
+        self.settings = settings
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_post("/api/txt2img", self.txt2img)
+        app.router.add_post("/api/jobs", self.create_job)
+        app.router.add_get(f"/api/jobs/{{job_id:{JOB_ID}}}", self.get_job)
+        app.router.add_delete(f"/api/jobs/{{job_id:{JOB_ID}}}", self.cancel_job)
+
+    # endpoints ---------------------------------------------------------------------------
+    async def txt2img(self, request: web.Request) -> web.Response:
+        """Queue the drawing and answer once its images are stored (or it failed)."""
+        origin, job_ids = await self._submit(request)
+        # States are taken now, before any await, so a finished one cannot be dropped first.
+        states = [self.board.state(job_id) for job_id in job_ids]
+        await asyncio.gather(*(state.settled.wait() for state in states))
+        jobs = [await self._job(request, origin, job_id) for job_id in job_ids]
+        for job in jobs:
+            if job["status"] == JobStatus.FAILED.value:
+                return failed(500, f"Job {job['jobId']} failed: {job['error']}")
+            if job["status"] == JobStatus.CANCELLED.value:
+                return failed(409, f"Job {job['jobId']} was cancelled.")
+        return ok(
+            {
+                "images": [url for job in jobs for url in job["images"]],
+                "jobId": job_ids[0],
+                "jobIds": job_ids,
+                "prompt": jobs[0]["prompt"],
+                "translatedPrompt": jobs[0]["translatedPrompt"],
+                "seeds": [seed for job in jobs for seed in job["seeds"]],
+            }
+        )
+
+    async def create_job(self, request: web.Request) -> web.Response:
+        """Queue the drawing and answer at once; follow it with GET or its event stream."""
+        origin, job_ids = await self._submit(request)
+        job = await self._job(request, origin, job_ids[0])
+        return ok({**job, "jobIds": job_ids}, status=202)
+
+    async def get_job(self, request: web.Request) -> web.Response:
+        origin = await self.auth.origin(request)
+        return ok(await self._job(request, origin, request.match_info["job_id"]))
+
+    async def cancel_job(self, request: web.Request) -> web.Response:
+        origin = await self.auth.origin(request)
+        job_id = request.match_info["job_id"]
+        row = await self.own_row(origin, job_id)
+        if JobStatus(row["status"]).finished:
+            return failed(409, f"Job {job_id} is already {row['status']}.")
+        state = self.board.state(job_id)
+        await self.service.cancel(origin, job_id)
+        try:
+            await asyncio.wait_for(state.settled.wait(), CANCEL_WAIT_S)
+        except TimeoutError:
+            return ok(await self._job(request, origin, job_id), status=202)  # still stopping
+        return ok(await self._job(request, origin, job_id))
+
+    # helpers -------------------------------------------------------------------------------
+    async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
+        origin = await self.auth.origin(request)
+        try:
+            body = await request.json(loads=json.loads)
+        except json.JSONDecodeError as error:
+            raise BodyError(f"The body is not valid JSON: {error.msg} at {error.pos}") from None
+        except UnicodeDecodeError:
+            raise BodyError("The body must be JSON in UTF-8") from None
+        order = parse_body(body)
+        if not self.service.engine.is_alive():
+            raise ModelUnavailable("The drawing engine is not running; try again later.")
+        incoming = Incoming(origin, origin.user_id)
+        job_ids = await self.service.imagine(incoming, order.text, images=order.count)
+        return origin, job_ids
+
+    async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
+        """The job's row if it is this key's; other keys' jobs do not exist for it."""
+        row = await self.service.store.run(lambda s: s.get_job(job_id))
+        if row is None or (row["platform"], row["platform_user_id"]) != (
+            origin.platform,
+            origin.user_id,
+        ):
+            raise JobNotFound(f"There is no job {job_id}.")
+        return row
+
+    async def _job(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
+        """A job as the API shows it: SQLite for what is settled, the board for what is live."""
+        base = public_base(request, self.settings)
+        row = await self.own_row(origin, job_id)
+        images = await self.service.store.run(lambda s: Store.job_images(s, job_id))
+        state: JobState | None = self.board.known(job_id)
+        status = JobStatus(row["status"])
+        live = state is not None and not status.finished
+        progress = 100 if status is JobStatus.DONE else (state.percent if live else None)
+        preview = state.preview if live and state.preview else None
+        return {
+            "jobId": job_id,
+            "status": status.value,
+            "position": state.position if live else None,
+            "progress": progress,
+            "preview": image_url(base, preview) if preview else None,
+            "images": [image_url(base, image_name(image.path)) for image in images],
+            "grid": image_url(base, image_name(row["grid_path"]))
+            if row.get("grid_path")
+            else None,
+            "seeds": [image.seed for image in images],
+            "error": row.get("error"),
+            "prompt": row["prompt"],
+            "translatedPrompt": row["translated_prompt"],
+            "width": row["width"],
+            "height": row["height"],
+            "createdAt": row["created_at"],
+            "finishedAt": row.get("finished_at"),
+        }
+
+
+def public_base(request: web.Request, settings: Settings) -> str:
+    """Where clients reach us: MJ_PUBLIC_URL behind a proxy, else the URL they called."""
+    return settings.public_url or str(request.url.origin())
+
+
+def image_url(base: str, name: str) -> str:
+    return f"{base}/images/{name}"

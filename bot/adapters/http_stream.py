@@ -1,0 +1,102 @@
+"""A job's Server-Sent Events stream, and images served by their unguessable names.
+
+SSE events, in order: `position` (queue place, as it changes), `progress` (percent, and a
+preview image URL when one was made), then one of `done` (image URLs), `failed` (error) or
+`cancelled`; the stream ends after it. A client that connects late first gets where the
+job stands now. A comment line every 15 s keeps proxies from closing a quiet stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from bot.adapters.http_jobs import JobBoard, JobEvent, final_event, image_name
+from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
+from bot.config import Settings
+from storage.store import JobStatus, Store
+
+KEEPALIVE_S = 15.0
+# Stored images and previews are named by 128 random bits in hex: nothing else is served,
+# so no path a client sends (.., /, %2F, absolute) can reach another file.
+IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.png")
+
+
+class StreamRoutes:
+    def __init__(self, routes: ApiRoutes, board: JobBoard, settings: Settings) -> None:
+        self.routes = routes
+        self.board = board
+        self.settings = settings
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_get(f"/api/jobs/{{job_id:{JOB_ID}}}/events", self.events)
+        app.router.add_get("/images/{name}", self.image)
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        origin = await self.routes.auth.origin(request)
+        job_id = request.match_info["job_id"]
+        row = await self.routes.own_row(origin, job_id)  # 404 before the stream starts
+        base = public_base(request, self.settings)
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",  # nginx: pass events through at once
+            }
+        )
+        await response.prepare(request)
+        state = self.board.known(job_id)
+        if JobStatus(row["status"]).finished and (state is None or state.final is None):
+            # Finished before this process followed it: the last word is in SQLite.
+            images = await self.routes.service.store.run(lambda s: Store.job_images(s, job_id))
+            event = final_event(row, [image_name(image.path) for image in images])
+            await _write(response, job_id, event, base)
+            return response
+        snapshot, queue = self.board.subscribe(job_id)
+        try:
+            for event in snapshot:
+                await _write(response, job_id, event, base)
+                if event.final:
+                    return response
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                await _write(response, job_id, event, base)
+                if event.final:
+                    return response
+        finally:
+            self.board.unsubscribe(job_id, queue)
+
+    async def image(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if not IMAGE_NAME.fullmatch(name):
+            raise web.HTTPNotFound()
+        # Names never repeat, so an image never changes: clients and proxies may keep it.
+        headers = {"Cache-Control": "public, max-age=31536000, immutable"}
+        preview = self.board.previews.get(name)
+        if preview is not None:
+            return web.Response(body=preview, content_type="image/png", headers=headers)
+        path = self.settings.images_dir / name[:2] / name  # ImageStore's sharding
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={**headers, "Content-Type": "image/png"})
+
+
+async def _write(response: web.StreamResponse, job_id: str, event: JobEvent, base: str) -> None:
+    data: dict[str, Any] = {"jobId": job_id, **event.data}
+    # Image names become URLs as they leave: the base depends on how this client called.
+    if data.get("preview"):
+        data["preview"] = image_url(base, data["preview"])
+    if "images" in data:
+        data["images"] = [image_url(base, name) for name in data["images"]]
+    if data.get("grid"):
+        data["grid"] = image_url(base, data["grid"])
+    payload = json.dumps(data, ensure_ascii=False)
+    await response.write(f"event: {event.name}\ndata: {payload}\n\n".encode())

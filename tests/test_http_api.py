@@ -1,0 +1,473 @@
+"""The HTTP API against the real app on the tiny pipeline, through aiohttp's test client."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from PIL import Image
+from typer.testing import CliRunner
+from yarl import URL
+
+from bot.adapters.http_api import build_http_app
+from bot.adapters.http_body import BodyError, parse_body
+from bot.app import App, open_app
+from bot.config import Settings
+from storage import accounts, api_keys
+from storage.store import Store
+from tests.conftest import TINY_ENV
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., Settings]:
+    def make(**env: str) -> Settings:
+        data = tmp_path / "data"
+        (data / "models").mkdir(parents=True, exist_ok=True)
+        link = data / "models" / "tiny"
+        if not link.exists():
+            link.symlink_to(tiny_model_dir, target_is_directory=True)
+        return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data), **env})
+
+    return make
+
+
+class Api:
+    """The running app, its test client, and keys by name."""
+
+    def __init__(self, app: App, client: TestClient) -> None:
+        self.app = app
+        self.client = client
+        self.keys: dict[str, str] = {}
+
+    async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
+        def create(s: Store) -> str:
+            key = api_keys.create_key(s.db, name)
+            user = s.upsert_user("api", name, name)
+            if tier:
+                accounts.set_fields(s.db, user, tier=tier)
+            return key
+
+        self.keys[name] = await self.app.store.run(create)
+        return self.auth(name)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+    async def post(self, path: str, body: Any, name: str = "alice") -> tuple[int, dict]:
+        response = await self.client.post(path, json=body, headers=self.auth(name))
+        return response.status, await response.json()
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[Api]:
+    async with open_app(settings) as app:
+        web_app = build_http_app(app, settings)
+        await app.service.start()
+        async with TestClient(TestServer(web_app)) as client:
+            api = Api(app, client)
+            await api.key("alice")
+            yield api
+
+
+@pytest.fixture
+async def api(make_settings: Callable[..., Settings]) -> AsyncIterator[Api]:
+    async with serve(make_settings(MJ_HTTP_PREVIEW_EVERY_S="0")) as running:
+        yield running
+
+
+def gate_engine(app: App) -> threading.Event:
+    """Hold the first job inside the backend until the returned event is set."""
+    gate = threading.Event()
+    generate = app.backend.generate
+
+    def held(specs: Any, on_step: Any, cancel: Any) -> Any:
+        gate.wait(30)
+        return generate(specs, on_step, cancel)
+
+    app.backend.generate = held  # type: ignore[method-assign]
+    return gate
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+# the body, pure ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("body", "text", "count"),
+    [
+        ({"prompt": "a fox"}, "a fox", None),
+        (
+            {"prompt": "a fox", "negativePrompt": "text", "width": 768, "height": 512},
+            "a fox --no text --ar 3:2",
+            None,
+        ),
+        ({"prompt": "一只猫", "seed": 7, "steps": 2, "cfg": 4.5, "count": 1.0}, None, 1),
+    ],
+    ids=["prompt-only", "negative-and-aspect", "chinese-and-knobs"],
+)
+def test_bodies_become_mj_text(body: dict, text: str | None, count: int | None) -> None:
+    order = parse_body(body)
+    assert order.count == count
+    if text is not None:
+        assert order.text == text
+    else:
+        assert order.text == "一只猫 --seed 7 --steps 2 --cfg 4.5"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "JSON object"),
+        ({}, "prompt must be a non-empty string"),
+        ({"prompt": "  "}, "prompt must be a non-empty string"),
+        ({"prompt": "x", "size": 3}, "Unknown field 'size'"),
+        ({"prompt": "x", "width": 512}, "both width and height"),
+        ({"prompt": "x", "width": 2000, "height": 400}, "between 1:4 and 4:1"),
+        ({"prompt": "x", "width": "512", "height": 512}, "width must be a whole number"),
+        ({"prompt": "x", "count": 5}, "count must be a whole number from 1 to 4"),
+        ({"prompt": "x", "seed": True}, "seed must be a whole number"),
+        ({"prompt": "x", "cfg": "high"}, "cfg must be a number"),
+        ({"prompt": "x", "negativePrompt": "y ——steps 40"}, "must not contain parameters"),
+        ({"prompt": "x", "model": "a b"}, "model must be a model name"),
+    ],
+    ids=lambda value: str(value)[:30],
+)
+def test_bad_bodies_say_what_to_fix(body: Any, message: str) -> None:
+    with pytest.raises(BodyError, match=re.escape(message)):
+        parse_body(body)
+
+
+# happy path --------------------------------------------------------------------------------
+async def test_txt2img_answers_with_images_that_download(api: Api) -> None:
+    status, answer = await api.post(
+        "/api/txt2img",
+        {"prompt": "a red fox", "negativePrompt": "blur", "width": 512, "height": 512, "seed": 3},
+    )
+    assert status == 200, answer
+    assert (answer["code"], answer["msg"]) == ("1001", "success")
+    data = answer["data"]
+    assert data["prompt"] == "a red fox" and len(data["jobId"]) == 10
+    assert len(data["images"]) == api.app.settings.images_per_job
+    assert data["seeds"] == [3, 4, 5, 6]
+    for url in data["images"]:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/images/[0-9a-f]{32}\.png", url)
+        response = await api.client.get(URL(url).path)
+        assert response.status == 200 and response.content_type == "image/png"
+        with Image.open(io.BytesIO(await response.read())) as image:
+            assert image.size == (64, 64)
+    row = await api.app.store.run(lambda s: s.get_job(data["jobId"]))
+    assert row["platform"] == "api" and row["platform_user_id"] == "alice"
+    assert "--no blur" in row["raw_text"]
+
+
+async def test_count_draws_fewer_images_and_costs_less(api: Api) -> None:
+    status, answer = await api.post("/api/txt2img", {"prompt": "a fox", "count": 1})
+    assert status == 200, answer
+    assert len(answer["data"]["images"]) == 1
+    ledger = await api.app.store.run(lambda s: list(s.db["ledger"].rows))
+    assert [row["delta"] for row in ledger] == [-0.25]
+
+
+async def test_chinese_prompts_with_mj_params_are_translated(api: Api) -> None:
+    status, answer = await api.post("/api/txt2img", {"prompt": "一只猫 --ar 16:9", "count": 1})
+    assert status == 200, answer
+    assert answer["data"]["prompt"] == "一只猫"
+    assert answer["data"]["translatedPrompt"] != "一只猫"
+
+
+async def test_public_url_makes_absolute_image_urls(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(MJ_PUBLIC_URL="https://draw.example.org/")
+    async with serve(settings) as api:
+        status, answer = await api.post("/api/txt2img", {"prompt": "a fox", "count": 1})
+    assert status == 200
+    assert answer["data"]["images"][0].startswith("https://draw.example.org/images/")
+
+
+# errors ------------------------------------------------------------------------------------
+async def test_bad_input_is_400_with_a_reason(api: Api) -> None:
+    headers = {**api.auth("alice"), "Content-Type": "application/json"}
+    response = await api.client.post("/api/txt2img", data=b"{not json", headers=headers)
+    assert response.status == 400
+    assert (await response.json())["msg"].startswith("The body is not valid JSON")
+    cases = [
+        ({"prompt": "x", "steps": "many"}, "steps must be a whole number"),
+        ({"prompt": "a fox --sharpness 3"}, "Unknown parameter --sharpness"),
+        ({"prompt": "a fox", "steps": 120}, "--steps must be a whole number between 1 and 50"),
+        ({"prompt": "a fox", "model": "nope"}, "Unknown model 'nope'"),
+        ({"prompt": "a fox --ar 1:1", "width": 2, "height": 1}, "--ar is given twice"),
+    ]
+    for body, message in cases:
+        status, answer = await api.post("/api/txt2img", body)
+        assert (status, answer["code"]) == (400, "1002"), answer
+        assert message in answer["msg"]
+
+
+async def test_banned_prompts_are_refused_and_counted(api: Api) -> None:
+    status, answer = await api.post("/api/jobs", {"prompt": "nude portrait"})
+    assert status == 400 and "banned term" in answer["msg"]
+    metrics = await (await api.client.get("/metrics")).text()
+    assert "mjbot_prompts_blocked_total 1" in metrics.splitlines()
+
+
+async def test_oversized_bodies_are_413(make_settings: Callable[..., Settings]) -> None:
+    async with serve(make_settings(MJ_HTTP_MAX_BODY="1024")) as api:
+        status, answer = await api.post("/api/txt2img", {"prompt": "x" * 2000})
+    assert status == 413 and "at most 1024 bytes" in answer["msg"]
+
+
+async def test_keys_are_required_and_revocation_is_immediate(api: Api) -> None:
+    response = await api.client.post("/api/txt2img", json={"prompt": "a fox"})
+    assert response.status == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in (await response.json())["msg"]
+    bad = {"Authorization": "Bearer mjk_nope"}
+    response = await api.client.get("/api/jobs/abc", headers=bad)
+    assert response.status == 401
+    status, answer = await api.post("/api/jobs", {"prompt": "a fox", "count": 1})
+    assert status == 202
+    await api.app.store.run(lambda s: api_keys.revoke_key(s.db, "alice"))
+    response = await api.client.get(
+        f"/api/jobs/{answer['data']['jobId']}", headers=api.auth("alice")
+    )
+    assert response.status == 401
+    assert (await response.json())["msg"] == "This API key is unknown or revoked"
+
+
+async def test_keys_are_stored_hashed(api: Api) -> None:
+    rows = await api.app.store.run(lambda s: api_keys.list_keys(s.db))
+    assert rows[0]["key_hash"] == api_keys.hash_key(api.keys["alice"])
+    assert api.keys["alice"] not in json.dumps(rows)
+
+
+async def test_quota_exhaustion_is_429(make_settings: Callable[..., Settings]) -> None:
+    async with serve(make_settings(MJ_TIERS="free=1/10/1")) as api:
+        assert (await api.post("/api/txt2img", {"prompt": "a fox"}))[0] == 200
+        status, answer = await api.post("/api/txt2img", {"prompt": "a fox"})
+    assert status == 429 and answer["msg"].startswith("Not enough credits")
+
+
+async def test_a_full_queue_is_429(make_settings: Callable[..., Settings]) -> None:
+    async with serve(make_settings(MJ_MAX_WAITING="1")) as api:
+        gate = gate_engine(api.app)
+        first = await api.post("/api/jobs", {"prompt": "a fox", "count": 1})
+        await until(lambda: not api.app.engine.waiting_count())  # running, held at the gate
+        second = await api.post("/api/jobs", {"prompt": "a fox", "count": 1})
+        status, answer = await api.post("/api/jobs", {"prompt": "a fox", "count": 1})
+        gate.set()
+        await api.app.engine.wait_idle()
+    assert (first[0], second[0]) == (202, 202)
+    assert status == 429 and "queue is full" in answer["msg"]
+
+
+async def test_a_blocked_user_is_403(api: Api) -> None:
+    await api.app.store.run(
+        lambda s: accounts.set_fields(s.db, s.upsert_user("api", "alice", "alice"), blocked_at="x")
+    )
+    status, answer = await api.post("/api/jobs", {"prompt": "a fox"})
+    assert status == 403 and "blocked" in answer["msg"]
+
+
+async def test_a_stopped_engine_is_503(api: Api) -> None:
+    api.app.engine.stop()
+    status, answer = await api.post("/api/jobs", {"prompt": "a fox"})
+    assert status == 503 and "engine is not running" in answer["msg"]
+    assert (await api.client.get("/healthz")).status == 503
+
+
+async def test_unknown_endpoints_and_methods_answer_in_the_envelope(api: Api) -> None:
+    response = await api.client.get("/api/nothing", headers=api.auth("alice"))
+    assert response.status == 404 and (await response.json())["code"] == "1002"
+    response = await api.client.put("/api/txt2img", headers=api.auth("alice"))
+    assert response.status == 405 and (await response.json())["code"] == "1002"
+
+
+# jobs, events, cancel ----------------------------------------------------------------------
+async def read_events(api: Api, job_id: str, name: str = "alice") -> list[tuple[str, dict]]:
+    response = await api.client.get(f"/api/jobs/{job_id}/events", headers=api.auth(name))
+    assert response.status == 200
+    assert response.content_type == "text/event-stream"
+    events = []
+    for block in (await response.text()).split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in lines:
+            events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+async def test_events_stream_position_then_progress_then_done(api: Api) -> None:
+    await api.key("bob")
+    gate = gate_engine(api.app)
+    await api.post("/api/jobs", {"prompt": "a fox", "count": 1}, "bob")  # holds the engine
+    await until(lambda: not api.app.engine.waiting_count())
+    status, answer = await api.post("/api/jobs", {"prompt": "a cat", "steps": 3})
+    assert status == 202 and answer["data"]["status"] == "queued"
+    job_id = answer["data"]["jobId"]
+    stream = asyncio.create_task(read_events(api, job_id))
+    await asyncio.sleep(0.2)
+    polled = await (await api.client.get(f"/api/jobs/{job_id}", headers=api.auth("alice"))).json()
+    assert polled["data"]["position"] == 1 and polled["data"]["status"] == "queued"
+    gate.set()
+    events = await asyncio.wait_for(stream, 30)
+    names = [name for name, _ in events]
+    assert names[0] == "position" and events[0][1]["position"] == 1
+    assert names[-1] == "done" and names.count("progress") == 3
+    assert names == ["position"] + ["progress"] * 3 + ["done"]
+    percents = [data["percent"] for name, data in events if name == "progress"]
+    assert percents == sorted(percents) and percents[-1] == 100
+    for _, data in events[1:4]:
+        preview = await api.client.get(URL(data["preview"]).path)
+        assert preview.status == 200 and preview.content_type == "image/png"
+    assert len(events[-1][1]["images"]) == 4 and events[-1][1]["grid"]
+    # A late subscriber gets the end at once; the job reads done with its images.
+    assert [name for name, _ in await read_events(api, job_id)] == ["done"]
+    response = await api.client.get(f"/api/jobs/{job_id}", headers=api.auth("alice"))
+    data = (await response.json())["data"]
+    assert (data["status"], data["progress"], len(data["images"])) == ("done", 100, 4)
+
+
+async def test_cancel_a_queued_job_and_its_stream_ends(api: Api) -> None:
+    await api.key("bob")
+    gate = gate_engine(api.app)
+    await api.post("/api/jobs", {"prompt": "a fox", "count": 1}, "bob")
+    await until(lambda: not api.app.engine.waiting_count())
+    job_id = (await api.post("/api/jobs", {"prompt": "a cat"}))[1]["data"]["jobId"]
+    stream = asyncio.create_task(read_events(api, job_id))
+    await asyncio.sleep(0.1)
+    response = await api.client.delete(f"/api/jobs/{job_id}", headers=api.auth("alice"))
+    assert response.status == 200
+    assert (await response.json())["data"]["status"] == "cancelled"
+    assert [name for name, _ in await asyncio.wait_for(stream, 10)] == ["position", "cancelled"]
+    again = await api.client.delete(f"/api/jobs/{job_id}", headers=api.auth("alice"))
+    assert again.status == 409
+    # Bob cannot see or cancel Alice's jobs: for him they do not exist.
+    other = await api.client.delete(f"/api/jobs/{job_id}", headers=api.auth("bob"))
+    assert other.status == 404
+    gate.set()
+    await api.app.engine.wait_idle()
+    ledger = await api.app.store.run(
+        lambda s: [r["delta"] for r in s.db["ledger"].rows_where("job_id = ?", [job_id])]
+    )
+    assert sum(ledger) == 0  # a job cancelled before it ran costs nothing
+
+
+async def test_several_keys_share_the_queue_fairly(api: Api) -> None:
+    await api.key("bob")
+    gate = gate_engine(api.app)
+    first = (await api.post("/api/jobs", {"prompt": "a fox", "count": 1}))[1]["data"]["jobId"]
+    await until(lambda: not api.app.engine.waiting_count())
+    alice = [first]
+    for _ in range(4):
+        alice.append(
+            (await api.post("/api/jobs", {"prompt": "a fox", "count": 1}))[1]["data"]["jobId"]
+        )
+    bob = (await api.post("/api/jobs", {"prompt": "a cat", "count": 1}, "bob"))[1]["data"]["jobId"]
+    # Concurrent waiting clients: each txt2img answers when its own job is done.
+    waiter = asyncio.create_task(api.post("/api/txt2img", {"prompt": "an owl", "count": 1}, "bob"))
+    await asyncio.sleep(0.1)
+    gate.set()
+    status, answer = await asyncio.wait_for(waiter, 30)
+    assert status == 200 and len(answer["data"]["images"]) == 1
+    await api.app.engine.wait_idle()
+    rows = await api.app.store.run(
+        lambda s: list(s.db.query("select id from jobs order by started_at, rowid"))
+    )
+    order = [row["id"] for row in rows]
+    assert order[0] == first
+    assert order.index(bob) <= 2  # ahead of at least three of Alice's five jobs
+
+
+# images, health, metrics, openapi ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/images/..%2F..%2Fmjbot.db",
+        "/images/%2E%2E/mjbot.db",
+        "/images/../mjbot.db",
+        "/images/%2Fetc%2Fpasswd",
+        "/images//etc/passwd",
+        "/images/..%252Fmjbot.db",
+        "/images/0123456789abcdef0123456789abcdef.png",
+        "/images/0123456789ABCDEF0123456789ABCDEF.png",
+        "/images/mjbot.db",
+    ],
+    ids=lambda path: path.removeprefix("/images/"),
+)
+async def test_images_are_served_by_name_only(api: Api, path: str) -> None:
+    response = await api.client.get(URL(path, encoded=True))
+    assert response.status == 404
+
+
+async def test_health_metrics_and_openapi(api: Api) -> None:
+    assert (await api.post("/api/txt2img", {"prompt": "a fox", "count": 1}))[0] == 200
+    health = await api.client.get("/healthz")
+    assert health.status == 200 and (await health.json())["status"] == "ok"
+
+    response = await api.client.get("/metrics")
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = await response.text()
+    sample = re.compile(
+        r'[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
+        r'(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\})? [-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\+Inf|NaN)'
+    )
+    comment = re.compile(
+        r"# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* "
+        r"(counter|gauge|histogram|summary|untyped))"
+    )
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        assert sample.fullmatch(line) or comment.fullmatch(line), line
+    lines = text.splitlines()
+    assert 'mjbot_jobs{status="done"} 1' in lines and "mjbot_queue_length 0" in lines
+    assert "mjbot_job_duration_seconds_count 1" in lines
+    assert 'mjbot_step_duration_seconds_bucket{le="+Inf"} 1' in lines
+
+    document = await (await api.client.get("/openapi.json")).json()
+    assert document["openapi"].startswith("3.")
+    routes = {
+        re.sub(r"\{(\w+)(:[^}]*)?\}", r"{\1}", resource.canonical)
+        for resource in api.client.server.app.router.resources()
+    }
+    assert routes == set(document["paths"])
+
+
+def test_api_key_commands(tmp_path: Path) -> None:
+    from bot.__main__ import app
+
+    runner = CliRunner()
+    env = {**TINY_ENV, "MJ_DATA_DIR": str(tmp_path)}
+    created = runner.invoke(app, ["api-key", "create", "shop", "--tier", "pro"], env=env)
+    assert created.exit_code == 0, created.output
+    key = created.stdout.splitlines()[0]
+    assert key.startswith("mjk_") and len(key) > 40
+    again = runner.invoke(app, ["api-key", "create", "shop"], env=env)
+    assert again.exit_code == 2 and "revoke it first" in again.output
+    bad_tier = runner.invoke(app, ["api-key", "create", "x", "--tier", "gold"], env=env)
+    assert bad_tier.exit_code == 2
+    listed = runner.invoke(app, ["api-key", "list"], env=env)
+    assert "shop" in listed.output and "active" in listed.output
+    store = Store(tmp_path / "mjbot.db")
+    try:
+        assert api_keys.key_owner(store.db, key) == "shop"
+        assert accounts.find_user(store.db, "api", "shop")["tier"] == "pro"
+    finally:
+        store.close()
+    assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 0
+    assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 2
+    store = Store(tmp_path / "mjbot.db")
+    try:
+        assert api_keys.key_owner(store.db, key) is None
+    finally:
+        store.close()
