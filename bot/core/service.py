@@ -298,8 +298,18 @@ class MjService:
         return None if job is None else job.get("reply_message_id")
 
     async def wait(self, job_id: str) -> dict[str, Any]:
-        """Until the job's outcome has been delivered; returns its row (for one-shot commands)."""
-        future = self._settled.setdefault(job_id, asyncio.get_running_loop().create_future())
+        """Until the job's outcome has been delivered; returns its row (for one-shot commands).
+
+        Futures exist only while someone waits, so a long-running bot keeps none per job.
+        """
+        future = self._settled.get(job_id)
+        if future is None:
+            future = self._settled[job_id] = asyncio.get_running_loop().create_future()
+            row = await self.store.run(lambda s: s.get_job(job_id))
+            settled = row is not None and JobStatus(row["status"]).finished
+            if settled and job_id not in self._tracking:  # nothing more will happen to it
+                self._settled.pop(job_id, None)
+                return row
         return await future
 
     # the job's life ------------------------------------------------------------------------
@@ -434,8 +444,8 @@ class MjService:
         if await self._send(origin, reply):
             await self.store.run(lambda s: s.mark_delivered(job_id))
         final = await self.store.run(lambda s: s.get_job(job_id))
-        future = self._settled.setdefault(job_id, asyncio.get_running_loop().create_future())
-        if not future.done():
+        future = self._settled.pop(job_id, None)
+        if future is not None and not future.done():
             future.set_result(final)
 
     # helpers ---------------------------------------------------------------------------------
