@@ -39,13 +39,13 @@ def _version() -> str:
 def build_http_app(app: App, settings: Settings) -> web.Application:
     """The aiohttp application over `app`'s core; registers the "api" ReplySink."""
     service = app.service
-    board = JobBoard(app.store)
+    board = JobBoard(service.queries)
     service.register_sink(PLATFORM, board, preview_every_s=settings.http_preview_every_s)
     web_app = web.Application(
         client_max_size=settings.http_max_body, middlewares=[error_middleware]
     )
     web_app[MAX_BODY] = settings.http_max_body
-    routes = ApiRoutes(service, board, KeyAuth(app.store), settings)
+    routes = ApiRoutes(service, board, KeyAuth(service.queries), settings)
     routes.add_to(web_app)
     StreamRoutes(routes, board, settings).add_to(web_app)
     document = openapi(_version())

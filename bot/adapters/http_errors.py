@@ -20,10 +20,9 @@ from bot.core.errors import (
     QueueFull,
     QuotaExceeded,
 )
+from bot.core.queries import Queries
 from bot.core.requests import Origin
 from engine.errors import ModelUnavailable
-from storage import api_keys
-from storage.store import AsyncStore
 
 PLATFORM = "api"
 OK, FAILED = "1001", "1002"
@@ -90,8 +89,8 @@ class AuthError(Exception):
 class KeyAuth:
     """Resolves `Authorization: Bearer <key>` to the key's user (platform "api")."""
 
-    def __init__(self, store: AsyncStore) -> None:
-        self.store = store
+    def __init__(self, queries: Queries) -> None:
+        self.queries = queries
 
     async def origin(self, request: web.Request) -> Origin:
         header = request.headers.get("Authorization", "")
@@ -99,7 +98,7 @@ class KeyAuth:
         if scheme.lower() != "bearer" or not key.strip():
             raise AuthError("Send your API key as 'Authorization: Bearer <key>'")
         key = key.strip()
-        name = await self.store.run(lambda s: api_keys.key_owner(s.db, key))
+        name = await self.queries.api_key_owner(key)
         if name is None:
             raise AuthError("This API key is unknown or revoked")
         # The key name is the user: quotas, fair share, history and banned-term scope.

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from bot.core.queries import Queries
 from bot.core.requests import Origin, Reply, ReplyKind
-from storage.store import AsyncStore, JobStatus, Store
+from storage.store import JobStatus
 
 FINISHED_KEPT = 500  # finished job states kept for subscribers that arrive just after the end
 PREVIEW_BYTES = 32 * 1024 * 1024  # in-memory previews, oldest dropped first
@@ -85,8 +86,8 @@ class Previews:
 class JobBoard:
     """The "api" ReplySink: per-job live state, previews and event fan-out."""
 
-    def __init__(self, store: AsyncStore) -> None:
-        self.store = store
+    def __init__(self, queries: Queries) -> None:
+        self.queries = queries
         self.previews = Previews()
         self._jobs: dict[str, JobState] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
@@ -142,10 +143,8 @@ class JobBoard:
     async def _settle(self, state: JobState) -> None:
         job_id = state.job_id
 
-        def read(s: Store) -> tuple[dict[str, Any] | None, list[str]]:
-            return s.get_job(job_id), [image_name(i.path) for i in s.job_images(job_id)]
-
-        row, images = await self.store.run(read)
+        row, stored = await self.queries.job_and_images(job_id)
+        images = [image_name(image.path) for image in stored]
         if row is None or not JobStatus(row["status"]).finished:
             return
         state.status, state.position = row["status"], None

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from bot.core.queries import JOB_BUCKETS, STEP_BUCKETS
 from bot.core.service import MjService
-from storage import stats
-from storage.store import JobStatus, Store
+from storage.store import JobStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -45,15 +45,9 @@ def _histogram(
 
 
 async def exposition(service: MjService) -> str:
-    def read(s: Store) -> tuple:  # one trip to the database thread for every figure
-        return (
-            stats.jobs_by_status(s.db),
-            stats.blocked_prompts(s.db),
-            stats.histogram(s.db, False, stats.JOB_BUCKETS),
-            stats.histogram(s.db, True, stats.STEP_BUCKETS),
-        )
-
-    by_status, blocked, job_times, step_times = await service.store.run(read)
+    figures = await service.queries.figures()
+    by_status, blocked = figures.jobs_by_status, figures.blocked_prompts
+    job_times, step_times = figures.job_seconds, figures.step_seconds
     lines: list[str] = []
     _metric(lines, "mjbot_queue_length", "gauge", "Jobs waiting in the engine's queue.")
     lines.append(f"mjbot_queue_length {service.engine.waiting_count()}")
@@ -73,14 +67,14 @@ async def exposition(service: MjService) -> str:
         lines,
         "mjbot_job_duration_seconds",
         "Time from a job's start to its stored images.",
-        stats.JOB_BUCKETS,
+        JOB_BUCKETS,
         *job_times,
     )
     _histogram(
         lines,
         "mjbot_step_duration_seconds",
         "A finished job's duration divided by its denoising steps.",
-        stats.STEP_BUCKETS,
+        STEP_BUCKETS,
         *step_times,
     )
     return "\n".join(lines) + "\n"

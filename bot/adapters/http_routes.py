@@ -16,11 +16,10 @@ from bot.adapters.http_body import BodyError, parse_body
 from bot.adapters.http_errors import KeyAuth, failed, ok
 from bot.adapters.http_jobs import JobBoard, JobState, image_name
 from bot.config import Settings
-from bot.core.errors import JobNotFound
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
 from engine.errors import ModelUnavailable
-from storage.store import JobStatus, Store
+from storage.store import JobStatus
 
 CANCEL_WAIT_S = 10.0  # a running job stops within a step; answer with its final state if so
 JOB_ID = r"[a-z0-9]{1,40}"
@@ -107,19 +106,13 @@ class ApiRoutes:
 
     async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
         """The job's row if it is this key's; other keys' jobs do not exist for it."""
-        row = await self.service.store.run(lambda s: s.get_job(job_id))
-        if row is None or (row["platform"], row["platform_user_id"]) != (
-            origin.platform,
-            origin.user_id,
-        ):
-            raise JobNotFound(f"There is no job {job_id}.")
-        return row
+        return await self.service.queries.own_job(origin, job_id)
 
     async def _job(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
         """A job as the API shows it: SQLite for what is settled, the board for what is live."""
         base = public_base(request, self.settings)
         row = await self.own_row(origin, job_id)
-        images = await self.service.store.run(lambda s: Store.job_images(s, job_id))
+        images = await self.service.queries.job_images(job_id)
         state: JobState | None = self.board.known(job_id)
         status = JobStatus(row["status"])
         live = state is not None and not status.finished

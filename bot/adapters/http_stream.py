@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.adapters.http_jobs import JobBoard, JobEvent, final_event, image_name
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
 from bot.config import Settings
-from storage.store import JobStatus, Store
+from storage.store import JobStatus
 
 KEEPALIVE_S = 15.0
 # Stored images and previews are named by 128 random bits in hex: nothing else is served,
@@ -52,7 +52,7 @@ class StreamRoutes:
         state = self.board.known(job_id)
         if JobStatus(row["status"]).finished and (state is None or state.final is None):
             # Finished before this process followed it: the last word is in SQLite.
-            images = await self.routes.service.store.run(lambda s: Store.job_images(s, job_id))
+            images = await self.routes.service.queries.job_images(job_id)
             event = final_event(row, [image_name(image.path) for image in images])
             await _write(response, job_id, event, base)
             return response

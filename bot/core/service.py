@@ -25,6 +25,7 @@ from bot.core.errors import JobNotFound, MjError, ParamError, QueueFull, Unsuppo
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
+from bot.core.queries import Queries
 from bot.core.quota import job_credits, refund_fraction
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
 from bot.core.translation import translate_prompt
@@ -83,6 +84,7 @@ class MjService:
         self.engine = engine
         self.images = images
         self.moderation = Moderation(settings, store)
+        self.queries = Queries(store)
         self.accounts = Accounts(settings, store, clock)
         self.user_settings = UserSettings(store, self.parse)
         self.translator = translator  # None: prompts reach the model as written

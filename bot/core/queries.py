@@ -1,0 +1,62 @@
+"""Read-only questions the adapters ask the core: a job and its images, who owns an API key,
+the figures behind /metrics. Adapters call these instead of touching the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.errors import JobNotFound
+from bot.core.requests import Origin
+from storage import api_keys, stats
+from storage.store import AsyncStore, ImageRow, Store
+
+JOB_BUCKETS = stats.JOB_BUCKETS
+STEP_BUCKETS = stats.STEP_BUCKETS
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    jobs_by_status: dict[str, int]
+    blocked_prompts: int
+    job_seconds: tuple[list[int], int, float]  # cumulative bucket counts, count, sum
+    step_seconds: tuple[list[int], int, float]
+
+
+class Queries:
+    def __init__(self, store: AsyncStore) -> None:
+        self.store = store
+
+    async def job(self, job_id: str) -> dict[str, Any] | None:
+        return await self.store.run(lambda s: s.get_job(job_id))
+
+    async def own_job(self, origin: Origin, job_id: str) -> dict[str, Any]:
+        """The job's row if `origin`'s user made it; anyone else's job does not exist for them."""
+        row = await self.job(job_id)
+        if row is None or (row["platform"], row["platform_user_id"]) != (
+            origin.platform,
+            origin.user_id,
+        ):
+            raise JobNotFound(f"There is no job {job_id}.")
+        return row
+
+    async def job_images(self, job_id: str) -> list[ImageRow]:
+        return await self.store.run(lambda s: Store.job_images(s, job_id))
+
+    async def job_and_images(self, job_id: str) -> tuple[dict[str, Any] | None, list[ImageRow]]:
+        """Both in one trip to the database thread, so they agree with each other."""
+        return await self.store.run(lambda s: (s.get_job(job_id), s.job_images(job_id)))
+
+    async def api_key_owner(self, key: str) -> str | None:
+        return await self.store.run(lambda s: api_keys.key_owner(s.db, key))
+
+    async def figures(self) -> Figures:
+        def read(s: Store) -> Figures:  # one trip to the database thread for every figure
+            return Figures(
+                stats.jobs_by_status(s.db),
+                stats.blocked_prompts(s.db),
+                stats.histogram(s.db, False, stats.JOB_BUCKETS),
+                stats.histogram(s.db, True, stats.STEP_BUCKETS),
+            )
+
+        return await self.store.run(read)
