@@ -196,6 +196,12 @@ def m006_user_settings(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_jobs_parent_image(db: Database) -> None:
+    # Upscales and variations start from one image of their parent job: which one (1..4).
+    db["jobs"].add_column("parent_image", int)
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)
