@@ -37,6 +37,7 @@ def build_backend(settings: Settings) -> DiffusersBackend:
         dtype=settings.dtype,
         allow_download=settings.allow_download,
         single_file_config=settings.single_file_config,
+        images_dir=settings.images_dir,
     )
 
 

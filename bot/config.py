@@ -190,6 +190,14 @@ class Settings:
     default_tier: str = "free"
     quota_timezone: str = "UTC"
     quota_reset_hour: int = 0
+    # Upscale (U buttons: a 2x hires pass repainting this much), variations (V buttons: strong;
+    # after an upscale, Vary Subtle/Strong) and image prompts (URL or attachment downloads).
+    upscale_max_side: int = 2048
+    upscale_strength: float = 0.3
+    vary_subtle: float = 0.35
+    vary_strong: float = 0.65
+    image_fetch_timeout_s: float = 15.0
+    allow_private_image_urls: bool = False  # tests only: lets downloads reach 127.0.0.1
     translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
     translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
     # Telegram (bot.adapters.telegram_adapter). The token and secret stay out of repr and logs.
@@ -266,6 +274,12 @@ class Settings:
             filter_pause_window_min=_int(env, "MJ_FILTER_PAUSE_WINDOW_MIN", 10, 1, 10080),
             filter_pause_min=_int(env, "MJ_FILTER_PAUSE_MIN", 30, 1, 10080),
             **_quota(env),
+            upscale_max_side=_int(env, "MJ_UPSCALE_MAX_SIDE", 2048, 64, 8192),
+            upscale_strength=_float(env, "MJ_UPSCALE_STRENGTH", 0.3, 0.05, 1.0),
+            vary_subtle=_float(env, "MJ_VARY_SUBTLE", 0.35, 0.05, 1.0),
+            vary_strong=_float(env, "MJ_VARY_STRONG", 0.65, 0.05, 1.0),
+            image_fetch_timeout_s=_float(env, "MJ_IMAGE_FETCH_TIMEOUT_S", 15.0, 1.0, 120.0),
+            allow_private_image_urls=_bool(env, "MJ_ALLOW_PRIVATE_IMAGE_URLS", False),
             translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
             translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
             telegram_token=env.get("MJ_TELEGRAM_TOKEN", "").strip() or None,

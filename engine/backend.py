@@ -32,6 +32,11 @@ from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
 
 log = logging.getLogger(__name__)
 
+# Above this many output pixels (2x upscales of large images), the VAE encodes and decodes in
+# tiles: its full-image activations are the memory peak at these sizes, and tiling trades a
+# little speed (and faint seams) for fitting at all.
+TILED_VAE_PIXELS = 1536 * 1536
+
 # Called after every denoising step with (step, total, latents); latents stay on the device.
 StepCallback = Callable[[int, int, Any], None]
 
@@ -42,6 +47,7 @@ class LoadedModel:
     profile: ModelProfile
     default_scheduler: Any
     schedulers: dict[str, Any] = field(default_factory=dict)
+    img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
 
 
 class DiffusersBackend:
@@ -57,6 +63,7 @@ class DiffusersBackend:
         max_loaded: int = 1,
         allow_download: bool = True,
         single_file_config: str | None = None,
+        images_dir: Path | None = None,
     ) -> None:
         if not models:
             raise ValueError("at least one model must be configured")
@@ -67,6 +74,7 @@ class DiffusersBackend:
         self.max_loaded = max_loaded
         self.allow_download = allow_download
         self.single_file_config = single_file_config
+        self.images_dir = images_dir or data_dir / "images"  # where relative init images live
         self._loaded: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()  # profile() may be asked from other threads
         self.device: str | None = None
@@ -128,7 +136,7 @@ class DiffusersBackend:
             raise ValueError("jobs in one batch must share model, size, steps, sampler and cfg")
         first = specs[0]
         model = self.load(first.model)
-        pipe = model.pipe
+        pipe = model.pipe if first.init_image is None else self.image_to_image(model)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
         pipe.scheduler = self._scheduler(model, first.sampler)
         # 3. Conditioning: plain strings unless :: weights or --chaos need embeddings.
@@ -147,12 +155,13 @@ class DiffusersBackend:
             return tensors
 
         # 6. Run, with seamless tiling switched on only for this job.
+        size_kwargs = self._size_kwargs(first, sum(spec.image_count for spec in specs))
         try:
-            with torch.inference_mode(), seamless(pipe, first.tile):
+            tiled = first.width * first.height > TILED_VAE_PIXELS
+            with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
                 output = pipe(
                     **text_kwargs,
-                    width=first.width,
-                    height=first.height,
+                    **size_kwargs,
                     num_inference_steps=first.steps,
                     guidance_scale=first.cfg,
                     generator=generators,
@@ -180,6 +189,34 @@ class DiffusersBackend:
             result.append(images[offset : offset + spec.image_count])
             offset += spec.image_count
         return result
+
+    def image_to_image(self, model: LoadedModel) -> Any:
+        """The model's img2img pipeline, built once from the loaded one: `from_pipe` reuses
+        its modules (unet, vae, text encoders), so no second copy of the weights is made."""
+        if model.img2img is None:
+            from diffusers import AutoPipelineForImage2Image
+
+            model.img2img = AutoPipelineForImage2Image.from_pipe(model.pipe)
+            model.img2img.set_progress_bar_config(disable=True)  # as load_pipeline does
+        return model.img2img
+
+    def _size_kwargs(self, spec: JobSpec, images: int) -> dict[str, Any]:
+        """Text to image: the size. Image to image: the start image, fitted to the size."""
+        if spec.init_image is None:
+            return {"width": spec.width, "height": spec.height}
+        from PIL import Image, ImageOps
+
+        path = Path(spec.init_image)
+        path = path if path.is_absolute() else self.images_dir / path
+        try:
+            with Image.open(path) as opened:
+                start = opened.convert("RGB")
+        except (OSError, ValueError) as exc:
+            raise GenerationFailed(f"The start image could not be read: {exc}") from exc
+        # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
+        # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
+        fitted = ImageOps.fit(start, (spec.width, spec.height), Image.Resampling.LANCZOS)
+        return {"image": [fitted] * images, "strength": spec.strength}
 
     @staticmethod
     def _text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
@@ -219,6 +256,13 @@ def check_spec(spec: JobSpec) -> None:
         raise ValueError(f"unknown sampler {spec.sampler!r}")
     if not any(part.weight > 0 for part in spec.prompts):
         raise ValueError("a job needs a prompt part with a positive weight")
+    if (spec.init_image is None) != (spec.strength is None):
+        raise ValueError("an init image and a strength go together")
+    strength = spec.strength
+    if strength is not None and not (0 < strength <= 1 and spec.steps * strength >= 1):
+        raise ValueError(
+            f"strength must be in (0, 1] and leave at least one step, got {spec.strength}"
+        )
 
 
 @contextmanager
@@ -243,6 +287,19 @@ def seamless(pipe: Any, enabled: bool) -> Iterator[None]:
     finally:
         for conv, mode in zip(convs, saved, strict=True):
             conv.padding_mode = mode
+
+
+@contextmanager
+def vae_tiling(pipe: Any, enabled: bool) -> Iterator[None]:
+    """Tiled VAE for this job only: the VAE is shared by every job on this model."""
+    if not enabled:
+        yield
+        return
+    pipe.vae.enable_tiling()
+    try:
+        yield
+    finally:
+        pipe.vae.disable_tiling()
 
 
 def _free_memory() -> None:

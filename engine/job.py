@@ -34,15 +34,28 @@ class JobSpec:
     stop: int | None = None  # stop denoising at this percent of the steps
     chaos: int = 0  # 0..100: how far the grid's images may stray from each other
     weight: float = 1.0  # the user's fair-share weight (tiers)
+    # img2img (upscale, variations, image prompts): the start image, a path relative to the
+    # image store (or absolute), fitted to width x height with Lanczos; and how much of it to
+    # repaint, 0 (keep it) .. 1 (ignore it). None: text to image.
+    init_image: str | None = None
+    strength: float | None = None
 
     @property
     def image_count(self) -> int:
         return len(self.seeds)
 
     @property
+    def run_steps(self) -> int:
+        """Denoising steps that really run: img2img skips the first (1 - strength) of them."""
+        if self.strength is None:
+            return self.steps
+        return max(1, int(self.steps * self.strength))
+
+    @property
     def cost(self) -> float:
         """GPU work in units of one 512², 1-step image: what the fair queue charges."""
-        steps = self.steps if self.stop is None else max(1, self.steps * self.stop // 100)
+        steps = self.run_steps
+        steps = steps if self.stop is None else max(1, steps * self.stop // 100)
         return self.image_count * steps * (self.width * self.height) / (512 * 512)
 
 
@@ -61,6 +74,9 @@ def batch_key(spec: JobSpec) -> tuple:
         spec.stop,
         needs_embeddings(spec),
         bool(spec.negative_prompt),
+        # img2img jobs share a pass only when they start from the same image at one strength.
+        spec.init_image,
+        spec.strength,
     )
 
 

@@ -197,6 +197,12 @@ def m006_user_settings(db: Database) -> None:
 
 
 @migrations()
+def m007_jobs_parent_image(db: Database) -> None:
+    # Upscales and variations start from one image of their parent job: which one (1..4).
+    db["jobs"].add_column("parent_image", int)
+
+
+@migrations()
 def m008_api_keys(db: Database) -> None:
     # One row per key name (the API user's platform_user_id). Only a hash of the key is
     # kept, so a copy of the database does not give access; revoked rows stay for the record.

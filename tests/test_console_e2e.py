@@ -105,13 +105,6 @@ async def test_reroll_button_makes_a_new_job_with_a_new_seed(app) -> None:
     assert second["prompt"] == "a castle" and second["seed"] != 5
 
 
-async def test_upscale_button_says_it_is_not_there_yet(app) -> None:
-    adapter, sink = await run_line(app, "a castle")
-    await adapter.submit_line("U1")
-    assert sink.replies[-1].kind is ReplyKind.ERROR
-    assert "later release" in sink.replies[-1].text
-
-
 async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     import asyncio
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -25,7 +26,6 @@ from telegram.ext import Application
 
 from bot.adapters.telegram_adapter import (
     ALLOWED_UPDATES,
-    IMAGE_PROMPTS_LATER,
     TelegramAdapter,
     build_application,
     run_telegram,
@@ -165,12 +165,43 @@ async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_gri
     assert (origin["chat_id"], origin["platform_user_id"]) == (str(GROUP), str(BOB))
 
 
-async def test_a_photo_with_a_mj_caption_is_refused_clearly(app, tg_settings, fake):
+async def test_a_photo_with_a_mj_caption_is_the_image_prompt_and_u1_upscales(
+    app, tg_settings, fake
+):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "orange").save(buffer, format="JPEG")
+    fake.user_files["p1"] = buffer.getvalue()
     async with telegram(app, tg_settings) as bot:
-        await bot.feed(photo_update(ALICE, ALICE, "/mj make it blue"))
-        await bot.feed(photo_update(GROUP, ALICE, "/mj@OtherBot make it blue"))
-    assert texts_to(fake, ALICE) == [IMAGE_PROMPTS_LATER] and texts_to(fake, GROUP) == []
-    assert app.service.pending_job_ids() == []
+        await bot.feed(photo_update(GROUP, ALICE, "/mj@OtherBot make it blue"))  # not ours
+        row = await draw(app, bot, photo_update(ALICE, ALICE, "/mj make it blue --iw 3"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U1:{row['id']}"))
+
+    assert [c.params["file_id"] for c in fake.called("getFile")] == ["p1"]
+    assert texts_to(fake, GROUP) == []
+    spec = json.loads(row["spec_json"])
+    assert row["status"] == "done" and spec["strength"] == 0.25  # --iw 3
+    with Image.open(tg_settings.images_dir / spec["init_image"]) as start:
+        assert start.size == (64, 64)
+    assert (upscale["action"], upscale["parent_image"]) == ("upscale", 1)
+    assert (upscale["width"], upscale["height"]) == (128, 128)
+    shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+    assert [[b["text"] for b in r] for r in keyboard_of(shown)] == [
+        ["Vary (Subtle)", "Vary (Strong)", "Upscale 2×"]
+    ]
+    data = [b["callback_data"] for r in keyboard_of(shown) for b in r]
+    assert data == [f"mj:{a}:{upscale['id']}" for a in ("VS", "VX", "U2X")]
+    assert all(len(d.encode()) <= 64 for d in data)
+
+
+async def test_a_photo_that_is_not_an_image_is_refused_and_costs_nothing(app, tg_settings, fake):
+    fake.user_files["junk"] = b"this is not a picture" * 10
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(photo_update(ALICE, ALICE, "/mj make it blue", file_id="junk"))
+        await bot.feed(photo_update(ALICE, ALICE, "/mj make it red", file_id="missing"))
+    invalid, missing = texts_to(fake, ALICE)
+    assert "not a valid PNG" in invalid and "could not be fetched from Telegram" in missing
+    assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)
 
 
 async def test_an_edited_mj_message_does_not_draw_again(app, tg_settings, fake):
@@ -241,12 +272,12 @@ async def test_a_click_by_someone_else_gets_an_alert_and_queues_nothing(app, tg_
         grid = fake.message(GROUP, int(row["reply_message_id"]))
         sent = len(fake.called("sendMessage", "sendPhoto"))
         await bot.feed(callback_update(BOB, grid, f"mj:reroll:{row['id']}"))
-        await bot.feed(callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        await bot.feed(callback_update(ALICE, grid, f"mj:U9:{row['id']}"))
         await bot.feed(callback_update(ALICE, grid, "something:else"))
 
     refusal, later, foreign = fake.called("answerCallbackQuery")
     assert refusal.params["show_alert"] == "true" and "not yours" in refusal.params["text"]
-    assert later.params["show_alert"] == "true" and "later release" in later.params["text"]
+    assert later.params["show_alert"] == "true" and "Unknown button" in later.params["text"]
     assert foreign.params["show_alert"] == "true" and "no longer works" in foreign.params["text"]
     assert len(fake.called("sendMessage", "sendPhoto")) == sent  # all said in alerts
     assert app.service.pending_job_ids() == []

@@ -12,7 +12,15 @@ from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 
 PLATFORM = "console"
-BUTTON_WORDS = {"r": "reroll", "reroll": "reroll", "🔄": "reroll"}
+BUTTON_WORDS = {
+    "r": "reroll",
+    "reroll": "reroll",
+    "🔄": "reroll",
+    # under an upscaled image
+    "vs": "VS",
+    "vx": "VX",
+    "u2x": "U2X",
+}
 
 
 class ConsoleSink:
@@ -57,7 +65,7 @@ class ConsoleSink:
     def _format(reply: Reply) -> str:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
-            hint = "(type U1, V1 or R)"
+            hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
             return f"{reply.text}\n  grid: {reply.image_path}\n  buttons: {labels}  {hint}"
         if reply.kind is ReplyKind.ERROR:
             return f"error: {reply.text}"
@@ -80,7 +88,8 @@ class ConsoleAdapter:
         service.register_sink(PLATFORM, self.sink, preview_every_s=0.0)
 
     def to_incoming(self, line: str) -> Incoming | None:
-        """One typed line: plain text means /mj; U1/V2/R press the last grid's buttons."""
+        """One typed line: plain text means /mj; U1/V2/R (VS/VX/U2X) press the last result's
+        buttons."""
         text = line.strip()
         if not text:
             return None

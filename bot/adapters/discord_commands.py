@@ -34,7 +34,7 @@ def add_commands(tree: app_commands.CommandTree[Any], bot: Relay) -> None:
     @tree.command(name="mj", description="Draw a 2×2 grid (add --ar 16:9, --no …, --seed …)")
     @app_commands.describe(
         prompt="What to draw, then any parameters: a red fox in the snow --ar 3:2",
-        image="An image prompt (not supported yet: the bot will say so)",
+        image="An image prompt: the drawing starts from it (--iw 0..3 sets how closely)",
     )
     async def mj(
         interaction: discord.Interaction[Any],

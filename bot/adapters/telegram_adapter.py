@@ -86,10 +86,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
 _MJ_CAPTION = re.compile(r"^/(?:mj|imagine)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
-IMAGE_PROMPTS_LATER = (
-    "Image prompts are not supported yet: the photo was not used and nothing was drawn. "
-    "Send /mj with a text prompt."
-)
+PHOTO_DOWNLOAD_FAILED = "The photo could not be fetched from Telegram, so nothing was drawn."
+MAX_PHOTO_BYTES = 10 * 1000 * 1000  # what the core accepts as an image prompt
 USER_COMMANDS = (
     BotCommand("mj", "Draw: /mj a red fox in the snow --ar 3:2"),
     BotCommand("cancel", "Cancel your job: /cancel [job id]"),
@@ -188,11 +186,28 @@ class TelegramAdapter:
         addressee = match.group(1)
         if addressee and addressee.lower() != (context.bot.username or "").lower():
             return  # /mj@SomeOtherBot
-        await context.bot.send_message(
-            message.chat.id,
-            IMAGE_PROMPTS_LATER,
-            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        user = update.effective_user
+        if user is None:
+            return
+        # The bytes, not the file's URL: that URL holds the bot token, which must not reach
+        # the jobs table, logs or a downloader. Telegram lists sizes smallest first.
+        sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_PHOTO_BYTES]
+        try:
+            photo = await (await (sizes or message.photo)[-1].get_file()).download_as_bytearray()
+        except TelegramError:
+            log.warning("downloading a photo prompt failed", exc_info=True)
+            await context.bot.send_message(
+                message.chat.id,
+                PHOTO_DOWNLOAD_FAILED,
+                reply_parameters=ReplyParameters(
+                    message.message_id, allow_sending_without_reply=True
+                ),
+            )
+            return
+        incoming = Incoming(
+            _origin(message, user), _name(message, user), text=message.caption, image=bytes(photo)
         )
+        await self._handle(incoming, Answering(None))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every press is answered: an alert if the core refuses it, else a plain answer, and

@@ -5,6 +5,7 @@ Every message is written for the person who will read it: it names what to fix.
     MjError                      base: anything the core refuses, with a user-facing message
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
     ├── UnsupportedError         a valid request for something this install cannot do yet
+    ├── ImagePromptError         an image prompt could not be fetched or is not a usable image
     ├── JobNotFound              a job id that does not exist (or is not yours)
     ├── PromptBlocked            a banned term is in the prompt, or the user is paused
     ├── QuotaExceeded            not enough credits left today for this job
@@ -29,6 +30,10 @@ class ParamError(MjError, ValueError):
 
 class UnsupportedError(MjError):
     """The request is well formed but needs a capability this install does not have yet."""
+
+
+class ImagePromptError(MjError):
+    """An image prompt (URL or attachment) was refused before anything was charged."""
 
 
 class JobNotFound(MjError, LookupError):

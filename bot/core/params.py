@@ -226,8 +226,11 @@ def parse_mj(
     profile: ModelProfile | Callable[[str | None], ModelProfile] = PROFILES["sd-turbo"],
     models: Collection[str] | None = None,
     max_prompt_chars: int = 1500,
+    attached_image: bool = False,
 ) -> MjRequest:
     """Parse one /mj message into a validated request.
+
+    `attached_image`: the message came with an image (a chat attachment), so --iw has one.
 
     `profile` sizes the image and bounds --steps: a fixed profile, or a function from the
     --model name (None when not given) to that model's profile. `models` None accepts any
@@ -253,7 +256,7 @@ def parse_mj(
 
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
-    if "image_weight" in floats and not image_urls:
+    if "image_weight" in floats and not image_urls and not attached_image:
         raise ParamError("--iw needs an image prompt: put an image URL at the start.")
     parts = split_weighted(body)
     if not parts:

@@ -59,7 +59,8 @@ def parse_tiers(text: str) -> dict[str, Tier]:
 def job_credits(spec: JobSpec, profile: ModelProfile) -> float:
     """Credits for `spec`: 1.0 for four native-size images at the model's default steps."""
     reference = REFERENCE_IMAGES * profile.steps * profile.native**2
-    steps = spec.steps if spec.stop is None else max(1, -(-spec.steps * spec.stop // 100))
+    steps = spec.run_steps  # img2img: only the steps that run are paid for
+    steps = steps if spec.stop is None else max(1, -(-steps * spec.stop // 100))
     used = spec.image_count * steps * spec.width * spec.height
     return round(used / reference, 4)
 

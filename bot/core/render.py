@@ -66,6 +66,12 @@ def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
     return (*upscales, *variations, Button("🔄", "reroll", job_id))
 
 
+def upscale_buttons(job_id: str, upscale_again: bool) -> tuple[Button, ...]:
+    """Under an upscaled image: vary it subtly or strongly, or upscale again (if it fits)."""
+    buttons = (Button("Vary (Subtle)", "VS", job_id), Button("Vary (Strong)", "VX", job_id))
+    return (*buttons, Button("Upscale 2×", "U2X", job_id)) if upscale_again else buttons
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return "under a second"

@@ -25,7 +25,7 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class ButtonPress:
-    action: str  # "U1".."U4", "V1".."V4", "reroll"
+    action: str  # "U1".."U4", "V1".."V4", "reroll"; under an upscale "VS", "VX", "U2X"
     job_id: str
 
 
@@ -40,6 +40,9 @@ class Incoming:
     # Set by the adapter: may this user manage this community's banned terms? (Discord:
     # Manage Server or a configured role; Telegram: a group administrator.)
     is_moderator: bool = False
+    # An image sent with the command (a Telegram photo), already downloaded by the adapter:
+    # the image prompt. The core checks it like a downloaded URL before using it.
+    image: bytes | None = field(default=None, repr=False)
 
 
 class ReplyKind(StrEnum):

@@ -14,14 +14,30 @@ import asyncio
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.config import Settings
 from bot.core import render
 from bot.core.accounts import COMMANDS as ACCOUNT_COMMANDS
 from bot.core.accounts import Accounts, Clock, utc_now
-from bot.core.errors import JobNotFound, MjError, ParamError, QueueFull, UnsupportedError
+from bot.core.actions import (
+    can_upscale,
+    derived_spec,
+    image_prompt_strength,
+    parse_action,
+    request_from_json,
+    with_init_image,
+)
+from bot.core.errors import (
+    ImagePromptError,
+    JobNotFound,
+    MjError,
+    ParamError,
+    QueueFull,
+    UnsupportedError,
+)
+from bot.core.image_fetch import fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
@@ -170,28 +186,26 @@ class MjService:
         action: str = "imagine",
         parent_id: str | None = None,
         images: int | None = None,
+        init_image: str | None = None,
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
 
         `images` asks for fewer (or more) images per job than MJ_IMAGES_PER_JOB, 1..4: the
-        HTTP API's `count`. Credits follow the image count.
+        HTTP API's `count`. Credits follow the image count. `init_image`: a stored image
+        prompt to reuse (a reroll) instead of fetching one.
         """
         if images is not None and not 1 <= images <= MAX_IMAGES:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
         per_job = images or self.settings.images_per_job
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
-        request = self.parse(translation.text)
+        attached = incoming.image is not None or init_image is not None
+        request = self.parse(translation.text, attached)
         # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
         # in the prompt as written and as translated.
         texts = positive_texts(request)
         if translation.text != text:
-            texts += positive_texts(self.parse(text))
+            texts += positive_texts(self.parse(text, attached))
         await self.moderation.screen(incoming, text, texts)
-        if request.image_urls:
-            raise UnsupportedError(
-                "Image prompts (image URLs at the start) are not supported yet: they arrive "
-                "with upscale and variations. Remove the URL to draw from text alone."
-            )
         repeat = request.repeat or 1
         if repeat > self.settings.max_repeat:
             raise MjError(f"--repeat can be at most {self.settings.max_repeat} on this bot.")
@@ -199,6 +213,8 @@ class MjService:
         profile = self.engine.profile(request.model or self.settings.default_model)
         user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
         tier = self.accounts.tier(user)
+        # Fetched and checked before any credit is spent: a bad image costs nothing.
+        init_image = init_image or await self._image_prompt(incoming, request)
         job_ids = []
         for i in range(repeat):
             if seed is not None:
@@ -217,6 +233,9 @@ class MjService:
                 tier.weight,
                 images=per_job,
             )
+            if init_image is not None:
+                strength = image_prompt_strength(request.image_weight)
+                spec = with_init_image(spec, init_image, strength)
             credits = job_credits(spec, profile)
             job_ids.append(
                 await self._enqueue(
@@ -233,26 +252,54 @@ class MjService:
             )
         return job_ids
 
-    def parse(self, text: str) -> MjRequest:
+    def parse(self, text: str, attached_image: bool = False) -> MjRequest:
         default = self.settings.default_model
         return parse_mj(
             text,
             profile=lambda model: self.engine.profile(model or default),
             models=list(self.settings.models),
             max_prompt_chars=self.settings.max_prompt_chars,
+            attached_image=attached_image,
         )
 
     async def press(self, incoming: Incoming, button: ButtonPress) -> None:
         job = await self._own_job(incoming.origin, button.job_id)
-        if button.action == "reroll":
+        parent_spec = spec_from_dict(json.loads(job["spec_json"]))
+        if button.action == "reroll" and job["action"] in ("upscale", "variation"):
+            # The same upscale or variation again, with new seeds.
+            seeds = tuple(new_seed() for _ in parent_spec.seeds)
+            spec = replace(parent_spec, job_id=new_job_id(), seeds=seeds)
+            await self._enqueue_derived(incoming, job, spec, job["action"], job["parent_image"])
+        elif button.action == "reroll":
             await self.imagine(
-                incoming, job["raw_text"], seed=new_seed(), action="reroll", parent_id=job["id"]
+                incoming,
+                job["raw_text"],
+                seed=new_seed(),
+                action="reroll",
+                parent_id=job["id"],
+                init_image=parent_spec.init_image,  # an image prompt is not fetched again
             )
-            return
-        if button.action[:1] in ("U", "V") and button.action[1:].isdigit():
-            kind = "Upscale" if button.action[0] == "U" else "Variations"
-            raise UnsupportedError(f"{kind} is coming in a later release; 🔄 works now.")
-        raise MjError(f"Unknown button {button.action!r}.")
+        elif (action := parse_action(button.action, self.settings)) is not None:
+            if JobStatus(job["status"]) is not JobStatus.DONE:
+                raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
+            images = await self.store.run(lambda s: s.job_images(job["id"]))
+            image = next((i for i in images if i.image_index == action.index), None)
+            if image is None:
+                raise MjError(f"Job {job['id']} has no image {action.index}.")
+            user = await self.accounts.user(incoming.origin, incoming.user_name)
+            spec = derived_spec(
+                parent_spec,
+                action,
+                image,
+                job_id=new_job_id(),
+                seed=new_seed(),
+                weight=self.accounts.tier(user).weight,
+                images_per_job=self.settings.images_per_job,
+                settings=self.settings,
+            )
+            await self._enqueue_derived(incoming, job, spec, action.kind, action.index, user)
+        else:
+            raise MjError(f"Unknown button {button.action!r}.")
 
     async def cancel(self, origin: Origin, job_id: str | None) -> None:
         if job_id is None:
@@ -314,6 +361,49 @@ class MjService:
                 return row
         return await future
 
+    async def _image_prompt(self, incoming: Incoming, request: MjRequest) -> str | None:
+        """Fetch, check and store the image prompt, if any; its path in the image store."""
+        count = len(request.image_urls) + (incoming.image is not None)
+        if count == 0:
+            return None
+        if count > 1:
+            raise ImagePromptError("Use one image prompt per job (one URL or one attachment).")
+        data = incoming.image
+        if data is None:
+            data = await fetch_image(
+                request.image_urls[0],
+                timeout_s=self.settings.image_fetch_timeout_s,
+                allow_private=self.settings.allow_private_image_urls,
+            )
+        # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
+        stored = await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))
+        return stored.path
+
+    async def _enqueue_derived(
+        self,
+        incoming: Incoming,
+        parent: dict[str, Any],
+        spec: JobSpec,
+        action: str,
+        parent_image: int | None,
+        user: dict[str, Any] | None = None,
+    ) -> str:
+        """Queue a job made from `parent`'s image, charged like any job for what it uses."""
+        user = user or await self.accounts.user(incoming.origin, incoming.user_name)
+        credits = job_credits(spec, self.engine.profile(spec.model))
+        return await self._enqueue(
+            incoming.origin,
+            spec,
+            request_from_json(json.loads(parent["params_json"])),
+            user,
+            credits,
+            parent["raw_text"],
+            action,
+            parent["id"],
+            parent["prompt"],
+            parent_image=parent_image,
+        )
+
     # the job's life ------------------------------------------------------------------------
     async def _enqueue(
         self,
@@ -326,6 +416,8 @@ class MjService:
         action: str,
         parent_id: str | None,
         written: str | None = None,  # the prompt as typed, when it was translated
+        *,
+        parent_image: int | None = None,  # which image of the parent an action started from
     ) -> str:
         max_waiting = self.accounts.tier(user).max_waiting
         try:
@@ -342,6 +434,7 @@ class MjService:
             parent_id=parent_id,
             prompt=written,
         )
+        row["parent_image"] = parent_image
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:
@@ -452,12 +545,17 @@ class MjService:
 
     # helpers ---------------------------------------------------------------------------------
     def _result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+        if row["action"] == "upscale":
+            again = can_upscale(row["width"], row["height"], self.settings)
+            buttons = render.upscale_buttons(row["id"], again)
+        else:
+            buttons = render.result_buttons(row["id"], row["image_count"])
         return Reply(
             ReplyKind.RESULT,
             render.result_caption(row, row["display_name"], elapsed),
             row["id"],
             image_path=self.images.absolute(row["grid_path"]),
-            buttons=render.result_buttons(row["id"], row["image_count"]),
+            buttons=buttons,
             percent=100,
         )
 

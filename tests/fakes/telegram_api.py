@@ -49,6 +49,7 @@ class FakeBotApi:
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     updates: asyncio.Queue = field(default_factory=asyncio.Queue)  # served by getUpdates
     outage_after: str | None = None  # once this method was answered, answer 502 to all
+    user_files: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes (getFile)
     _fail: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     server: TestServer | None = None
@@ -72,6 +73,7 @@ class FakeBotApi:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
@@ -106,6 +108,26 @@ class FakeBotApi:
         if method == self.outage_after:
             self.outage_after = ""  # Telegram is unreachable from now on
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Files the way Telegram serves them: GET <base_file_url><token>/<file_path>."""
+        if request.match_info["token"] != TOKEN:
+            return _error(401, "Unauthorized")
+        file_id = request.match_info["path"].removeprefix("photos/")
+        if file_id not in self.user_files:
+            return _error(404, "Not Found")
+        return web.Response(body=self.user_files[file_id], content_type="image/jpeg")
+
+    async def _getFile(self, params: dict, files: dict) -> dict:
+        file_id = params["file_id"]
+        if file_id not in self.user_files:
+            raise LookupError("wrong file_id specified")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.user_files[file_id]),
+            "file_path": f"photos/{file_id}",
+        }
 
     async def _getMe(self, params: dict, files: dict) -> dict:
         return {**BOT, "can_join_groups": True, "can_read_all_group_messages": False}
@@ -283,11 +305,11 @@ def message_update(chat_id: int, user_id: int, text: str, **extra: Any) -> dict:
     return {"update_id": next(_update_ids), "message": message}
 
 
-def photo_update(chat_id: int, user_id: int, caption: str) -> dict:
+def photo_update(chat_id: int, user_id: int, caption: str, file_id: str = "p1") -> dict:
     update = message_update(chat_id, user_id, "")
     message = update["message"]
     del message["text"]
-    message["photo"] = [{"file_id": "p1", "file_unique_id": "p1", "width": 64, "height": 64}]
+    message["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 64, "height": 64}]
     message["caption"] = caption
     return update
 

@@ -1,0 +1,111 @@
+"""Jobs made from other jobs' images: upscale (U), variations (V, Vary) and image prompts.
+
+All three are image-to-image jobs: a start image and a strength (how much of it is repainted).
+This module decides those values and nothing else; it is pure.
+
+    U1..U4, U2X   2x "hires fix": the image resized with Lanczos to twice its size, then
+                  repainted lightly (MJ_UPSCALE_STRENGTH) with the job's model, prompt and the
+                  image's own seed, which adds detail the resize could not invent.
+    V1..V4, VX    four new images from image N, strongly varied (MJ_VARY_STRONG), new seeds:
+                  Midjourney's default "high variation mode".
+    VS            the same, subtly varied (MJ_VARY_SUBTLE).
+    --iw W        an image prompt's weight, 0..3, default 1: strength = 1 - W / 4, so W 0 ~ text
+                  only (strength 1), W 1 repaints 75 %, W 3 keeps most of the image (25 %).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.config import Settings
+from bot.core.errors import MjError
+from bot.core.jobs import SEED_SPACE
+from bot.core.params import MjRequest, WeightedPrompt
+from engine.job import JobSpec
+from storage.store import ImageRow
+
+UPSCALE, VARIATION = "upscale", "variation"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: str  # UPSCALE or VARIATION
+    index: int  # which image of the parent job, 1-based
+    strength: float
+
+
+def parse_action(action: str, settings: Settings) -> Action | None:
+    """A button's action string as an Action; None if it is not one of these buttons."""
+    if len(action) == 2 and action[0] in "UV" and action[1] in "1234":
+        kind = UPSCALE if action[0] == "U" else VARIATION
+        strength = settings.upscale_strength if kind == UPSCALE else settings.vary_strong
+        return Action(kind, int(action[1]), strength)
+    # The buttons under an upscaled image, which is image 1 of its own job.
+    return {
+        "U2X": Action(UPSCALE, 1, settings.upscale_strength),
+        "VS": Action(VARIATION, 1, settings.vary_subtle),
+        "VX": Action(VARIATION, 1, settings.vary_strong),
+    }.get(action)
+
+
+def can_upscale(width: int, height: int, settings: Settings) -> bool:
+    return 2 * max(width, height) <= settings.upscale_max_side
+
+
+def image_prompt_strength(image_weight: float | None) -> float:
+    """--iw (0..3, default 1) -> denoising strength: a higher weight keeps more of the image."""
+    weight = 1.0 if image_weight is None else image_weight
+    return 1.0 - weight / 4.0
+
+
+def with_init_image(spec: JobSpec, init_image: str, strength: float) -> JobSpec:
+    """`spec` as image-to-image, with enough steps that at least one of them runs."""
+    steps = max(spec.steps, math.ceil(1 / strength))
+    return replace(spec, init_image=init_image, strength=strength, steps=steps)
+
+
+def derived_spec(
+    parent: JobSpec,
+    action: Action,
+    image: ImageRow,
+    *,
+    job_id: str,
+    seed: int,
+    weight: float,
+    images_per_job: int,
+    settings: Settings,
+) -> JobSpec:
+    """The spec for `action` on `image` of the job `parent` ran. MjError if it can't be done."""
+    if action.kind == UPSCALE:
+        if not can_upscale(image.width, image.height, settings):
+            raise MjError(
+                f"This image is {image.width}x{image.height}: twice that is over this bot's "
+                f"limit of {settings.upscale_max_side} px a side."
+            )
+        own_seed = image.seed if image.seed is not None else parent.seeds[action.index - 1]
+        size, seeds = (2 * image.width, 2 * image.height), (own_seed,)
+    else:
+        size = (image.width, image.height)
+        seeds = tuple((seed + i) % SEED_SPACE for i in range(images_per_job))
+    spec = replace(
+        parent,
+        job_id=job_id,
+        width=size[0],
+        height=size[1],
+        seeds=seeds,
+        stop=None,  # a stopped (noisy) upscale or variation is not what anyone asked for
+        weight=weight,
+        # Start from the parent's own steps, not the steps left after its strength.
+        steps=parent.steps,
+    )
+    return with_init_image(spec, image.path, action.strength)
+
+
+def request_from_json(params: dict[str, Any]) -> MjRequest:
+    """The parent's parsed request back from its params_json (for the derived job's row)."""
+    values = dict(params)
+    values["image_urls"] = tuple(values.get("image_urls") or ())
+    values["prompts"] = tuple(WeightedPrompt(p["text"], p["weight"]) for p in values["prompts"])
+    return MjRequest(**values)

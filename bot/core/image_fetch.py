@@ -1,0 +1,163 @@
+"""Image prompts: download a user's image URL safely, and check any image bytes before use.
+
+A URL comes from a user, so the bot must not become their proxy into its own network (SSRF):
+every host, including each redirect's, is resolved first and refused unless all its addresses
+are public, and the connection then goes to exactly those checked addresses (no second DNS
+answer can point it elsewhere). Bytes are bounded while streaming, the content type must say
+image, and Pillow must verify the file and find no more pixels than we are willing to decode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import ipaddress
+import socket
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from PIL import Image
+
+from bot.core.errors import ImagePromptError
+
+MAX_BYTES = 10 * 1000 * 1000  # 10 MB, Telegram's photo limit and about Discord's
+MAX_PIXELS = 40_000_000  # 40 MP decodes to ~120 MB of RGB: the most we accept
+MAX_SIDE = 2048  # stored image prompts are shrunk to this; jobs never draw larger
+MAX_REDIRECTS = 3
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+_CHUNK = 64 * 1024
+
+
+def is_public(address: str) -> bool:
+    """False for private, loopback, link-local, reserved, multicast and shared (CGNAT) ones."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+    return ip.is_global and not ip.is_multicast
+
+
+class _PinnedResolver(AbstractResolver):
+    """Answers with addresses checked beforehand, so the connection goes where we checked."""
+
+    def __init__(self, answers: list[ResolveResult]) -> None:
+        self.answers = answers
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return self.answers
+
+    async def close(self) -> None:
+        return None
+
+
+async def _checked_addresses(host: str, port: int, allow_private: bool) -> list[ResolveResult]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ImagePromptError(f"The image URL's host {host!r} does not exist.") from None
+    answers: list[ResolveResult] = []
+    for family, _, proto, _, sockaddr in infos:
+        address = str(sockaddr[0])
+        if not allow_private and not is_public(address):
+            raise ImagePromptError(
+                f"The image URL points to a private or local address ({host}); only public "
+                "web addresses can be image prompts."
+            )
+        answers.append(
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": family,
+                "proto": proto,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        )
+    return answers
+
+
+async def fetch_image(
+    url: str, *, timeout_s: float, allow_private: bool = False, max_bytes: int = MAX_BYTES
+) -> bytes:
+    """The bytes at `url` (following at most MAX_REDIRECTS), or ImagePromptError saying why."""
+    shown = url if len(url) <= 80 else url[:77] + "..."
+    try:
+        async with asyncio.timeout(timeout_s):
+            for _ in range(MAX_REDIRECTS + 1):
+                parts = urlsplit(url)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise ImagePromptError(f"Image prompts must be http(s) URLs, got {shown}.")
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+                answers = await _checked_addresses(parts.hostname, port, allow_private)
+                connector = aiohttp.TCPConnector(resolver=_PinnedResolver(answers))
+                async with (
+                    aiohttp.ClientSession(connector=connector) as session,
+                    session.get(url, allow_redirects=False) as response,
+                ):
+                    if response.status in (301, 302, 303, 307, 308):
+                        url = urljoin(url, response.headers.get("Location", ""))
+                        continue
+                    return await _read_body(response, shown, max_bytes)
+            raise ImagePromptError(f"The image URL {shown} redirects too many times.")
+    except TimeoutError:
+        raise ImagePromptError(
+            f"The image URL {shown} did not answer within {timeout_s:g} s."
+        ) from None
+    except aiohttp.ClientError as error:
+        raise ImagePromptError(
+            f"The image URL {shown} could not be downloaded ({type(error).__name__})."
+        ) from None
+
+
+async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: int) -> bytes:
+    if response.status != 200:
+        raise ImagePromptError(f"The image URL {shown} answered HTTP {response.status}.")
+    if not response.content_type.startswith("image/"):
+        raise ImagePromptError(
+            f"The URL {shown} is not an image (it is {response.content_type or 'untyped'})."
+        )
+    too_big = ImagePromptError(f"The image at {shown} is larger than {max_bytes // 10**6} MB.")
+    if (response.content_length or 0) > max_bytes:
+        raise too_big
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:  # a lying or missing Content-Length: stop reading now
+            raise too_big
+    return bytes(body)
+
+
+def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
+    """Verified, decoded RGB image no larger than MAX_SIDE, or ImagePromptError.
+
+    The pixel count is checked from the header, before decoding, so a small file that
+    expands to gigabytes (a decompression bomb) is refused without being decoded.
+    """
+    if len(data) > max_bytes:
+        raise ImagePromptError(f"The image is larger than {max_bytes // 10**6} MB.")
+    not_image = ImagePromptError("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP.")
+    try:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
+            width, height = probe.size
+            probe.verify()
+        if width * height > MAX_PIXELS:
+            raise ImagePromptError(
+                f"The image is {width}x{height}: at most {MAX_PIXELS // 10**6} megapixels."
+            )
+        with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
+            image = opened.convert("RGB")
+    except ImagePromptError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise not_image from None
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
