@@ -40,7 +40,7 @@ async def test_mj_produces_grid_four_images_and_rows(app) -> None:
     images = app.store.run_sync(lambda s: Store.job_images(s, result.job_id))
 
     assert job["status"] == "done" and job["delivered_at"] is not None
-    assert not app.service._settled  # a long-running bot keeps no future per finished job
+    assert not app.service.delivery._settled  # a long-running bot keeps no future per job
     assert (await app.service.wait(result.job_id))["id"] == result.job_id  # late waiters too
     assert (job["width"], job["height"], job["aspect"]) == (96, 48, "2:1")
     assert grid.size == (2 * job["width"], 2 * job["height"])

@@ -1,8 +1,9 @@
 """The platform-neutral core: every adapter hands it `Incoming` and renders the `Reply`s.
 
-/mj flow: parse -> banned terms (`moderation`) -> (translate and quota arrive in their own
-issues) -> persist the job -> acknowledge -> the engine runs it -> progress -> store images
--> deliver -> mark delivered.
+/mj flow: translate (`translation`) -> parse -> banned terms (`moderation`) -> user, tier and
+credits (`accounts`) -> image prompt (`image_fetch`) -> persist the job and debit it in one
+transaction -> the engine queues it -> `delivery` follows it: acknowledge -> progress ->
+store images -> deliver -> mark delivered. Buttons (U/V/🔄) make derived jobs (`actions`).
 A job is in SQLite before anyone is told it was accepted, and on start-up jobs left queued or
 running are queued again and results never delivered are delivered, so nothing acknowledged
 is lost across restarts.
@@ -11,10 +12,9 @@ is lost across restarts.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
@@ -22,57 +22,43 @@ from bot.core import render
 from bot.core.accounts import COMMANDS as ACCOUNT_COMMANDS
 from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.actions import (
-    can_upscale,
     derived_spec,
     image_prompt_strength,
     parse_action,
     request_from_json,
     with_init_image,
 )
+from bot.core.delivery import Delivery, origin_of
 from bot.core.errors import (
     ImagePromptError,
     JobNotFound,
     MjError,
     ParamError,
     QueueFull,
-    UnsupportedError,
 )
 from bot.core.image_fetch import fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
 from bot.core.queries import Queries
-from bot.core.quota import job_credits, refund_fraction
+from bot.core.quota import job_credits
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
 from bot.core.translation import translate_prompt
 from bot.core.user_settings import UserSettings
 from engine.fair_queue import QueueRefused
-from engine.grid import make_grid
 from engine.job import (
-    Cancelled,
-    Failed,
-    Finished,
     JobSpec,
-    Progress,
-    Queued,
-    Started,
     spec_from_dict,
 )
-from engine.worker import Engine, JobHandle
+from engine.worker import Engine
 from storage.images import ImageStore
-from storage.store import AsyncStore, ImageRow, JobStatus, Store
+from storage.store import AsyncStore, JobStatus, Store
 from translate.translator import AsyncTranslator
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("mj", "imagine", "cancel", "help", "start", "settings")
 MAX_IMAGES = 4  # a grid is 2x2
-
-
-@dataclass(slots=True)
-class _Sink:
-    sink: ReplySink
-    preview_every_s: float | None
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -104,38 +90,35 @@ class MjService:
         self.accounts = Accounts(settings, store, clock)
         self.user_settings = UserSettings(store, self.parse)
         self.translator = translator  # None: prompts reach the model as written
-        self._sinks: dict[str, _Sink] = {}
-        self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
-        self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.delivery = Delivery(settings, store, images, self.accounts)
 
     # wiring ------------------------------------------------------------------------------
     def register_sink(
         self, platform: str, sink: ReplySink, preview_every_s: float | None = None
     ) -> None:
         """An adapter says: send replies for `platform` to me, with previews this often."""
-        self._sinks[platform] = _Sink(sink, preview_every_s)
+        self.delivery.register_sink(platform, sink, preview_every_s)
 
     async def start(self) -> None:
         """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
         for row in await self.store.run(Store.unfinished_jobs):
-            origin = _origin_of(row)
+            origin = origin_of(row)
             spec = spec_from_dict(json.loads(row["spec_json"]))
             log.info("resuming job %s (%s before the restart)", row["id"], row["status"])
-            handle = self.engine.submit(spec, preview_every_s=self._pace(origin), force=True)
-            self._follow(origin, handle, resumed=True)
+            handle = self.engine.submit(
+                spec, preview_every_s=self.delivery.pace(origin), force=True
+            )
+            self.delivery.follow(origin, handle, resumed=True)
         for row in await self.store.run(Store.undelivered_jobs):
-            if row["platform"] in self._sinks:
-                await self._deliver_final(row)
+            if self.delivery.connected(row["platform"]):
+                await self.delivery.deliver_final(row)
 
     async def close(self) -> None:
-        tasks = list(self._tracking.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.delivery.close()
 
     def pending_job_ids(self) -> list[str]:
         """Jobs this process is still following (queued, running or being delivered)."""
-        return list(self._tracking)
+        return self.delivery.pending_job_ids()
 
     # incoming ----------------------------------------------------------------------------
     async def handle(self, incoming: Incoming) -> None:
@@ -152,30 +135,34 @@ class MjService:
                 await self.cancel(incoming.origin, rest or None)
             elif command == "settings":
                 reply = await self.user_settings.command(incoming.origin, rest)
-                await self._send(incoming.origin, reply)
+                await self.delivery.send(incoming.origin, reply)
             elif command in ("help", "start"):
-                await self._send(incoming.origin, Reply(ReplyKind.TEXT, render.HELP))
+                await self.delivery.send(incoming.origin, Reply(ReplyKind.TEXT, render.HELP))
             elif command_name(command):
                 reply = await self.moderation.command(incoming, command, rest)
-                await self._send(incoming.origin, reply)
+                await self.delivery.send(incoming.origin, reply)
             elif command == "quota":
                 text = await self.accounts.quota_text(incoming)
-                await self._send(incoming.origin, Reply(ReplyKind.TEXT, text, ephemeral=True))
+                await self.delivery.send(
+                    incoming.origin, Reply(ReplyKind.TEXT, text, ephemeral=True)
+                )
             elif command == "history":
                 await self.history(incoming.origin, rest)
             elif command == "show":
                 await self.show(incoming.origin, rest)
             elif command.replace("_", "-") in ACCOUNT_COMMANDS:
                 reply = await self.accounts.command(incoming, command.replace("_", "-"), rest)
-                await self._send(incoming.origin, reply)
+                await self.delivery.send(incoming.origin, reply)
             else:
                 shown = f"/{command}" if command else "that"
-                await self._send(
+                await self.delivery.send(
                     incoming.origin,
                     Reply(ReplyKind.ERROR, f"I don't know {shown}. {render.HELP}", ephemeral=True),
                 )
         except MjError as error:
-            await self._send(incoming.origin, Reply(ReplyKind.ERROR, str(error), ephemeral=True))
+            await self.delivery.send(
+                incoming.origin, Reply(ReplyKind.ERROR, str(error), ephemeral=True)
+            )
 
     async def imagine(
         self,
@@ -315,7 +302,9 @@ class MjService:
             # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
             await self.store.run(lambda s: s.mark_cancelled(job_id))
             await self.accounts.refund(job_id, 1.0, "job cancelled")
-            await self._send(origin, Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id))
+            await self.delivery.send(
+                origin, Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
+            )
             await self.store.run(lambda s: s.mark_delivered(job_id))
 
     async def history(self, origin: Origin, rest: str) -> None:
@@ -326,7 +315,9 @@ class MjService:
         rows = await self.store.run(
             lambda s: s.user_jobs(origin.platform, origin.user_id, limit=count)
         )
-        await self._send(origin, Reply(ReplyKind.TEXT, render.history_lines(rows), ephemeral=True))
+        await self.delivery.send(
+            origin, Reply(ReplyKind.TEXT, render.history_lines(rows), ephemeral=True)
+        )
 
     async def show(self, origin: Origin, job_id: str) -> None:
         """/show JOB_ID: post a past job's result again, with working buttons."""
@@ -335,7 +326,7 @@ class MjService:
         job = await self._own_job(origin, job_id.strip())
         if JobStatus(job["status"]) is not JobStatus.DONE:
             raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
-        await self._send(origin, self._result_reply(job, None))
+        await self.delivery.send(origin, self.delivery.result_reply(job, None))
 
     async def remember_reply_message(self, job_id: str, message_id: str) -> None:
         """An adapter records the message that shows a job's progress (to edit it later)."""
@@ -347,20 +338,10 @@ class MjService:
         return None if job is None else job.get("reply_message_id")
 
     async def wait(self, job_id: str) -> dict[str, Any]:
-        """Until the job's outcome has been delivered; returns its row (for one-shot commands).
+        """Until the job's outcome has been delivered; returns its row (for one-shot commands)."""
+        return await self.delivery.wait(job_id)
 
-        Futures exist only while someone waits, so a long-running bot keeps none per job.
-        """
-        future = self._settled.get(job_id)
-        if future is None:
-            future = self._settled[job_id] = asyncio.get_running_loop().create_future()
-            row = await self.store.run(lambda s: s.get_job(job_id))
-            settled = row is not None and JobStatus(row["status"]).finished
-            if settled and job_id not in self._tracking:  # nothing more will happen to it
-                self._settled.pop(job_id, None)
-                return row
-        return await future
-
+    # the job's life ------------------------------------------------------------------------
     async def _image_prompt(self, incoming: Incoming, request: MjRequest) -> str | None:
         """Fetch, check and store the image prompt, if any; its path in the image store."""
         count = len(request.image_urls) + (incoming.image is not None)
@@ -404,7 +385,6 @@ class MjService:
             parent_image=parent_image,
         )
 
-    # the job's life ------------------------------------------------------------------------
     async def _enqueue(
         self,
         origin: Origin,
@@ -439,7 +419,7 @@ class MjService:
         await self.accounts.insert_charged(user, row, credits)
         try:
             handle = self.engine.submit(
-                spec, preview_every_s=self._pace(origin), max_waiting=max_waiting
+                spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
             )
         except QueueRefused as refused:
             reason = str(refused)
@@ -447,134 +427,8 @@ class MjService:
             await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
             await self.store.run(lambda s: s.mark_delivered(spec.job_id))
             raise QueueFull(reason) from None
-        self._follow(origin, handle)
+        self.delivery.follow(origin, handle)
         return spec.job_id
-
-    def _follow(self, origin: Origin, handle: JobHandle, *, resumed: bool = False) -> None:
-        job_id = handle.job_id
-        task = asyncio.create_task(self._track(origin, handle, resumed), name=f"job-{job_id}")
-        self._tracking[job_id] = task
-        task.add_done_callback(lambda _: self._tracking.pop(job_id, None))
-
-    async def _track(self, origin: Origin, handle: JobHandle, resumed: bool) -> None:
-        """Turn one job's engine events into SQLite updates and replies, in order."""
-        job_id = handle.job_id
-        acked, last_position = False, None
-        started, steps_done, total_steps = False, 0, 0
-        async for event in handle.events():
-            if isinstance(event, Queued | Started) and not acked:
-                # The first event is the acknowledgement: the job is already in SQLite.
-                position = event.position if isinstance(event, Queued) else 0
-                eta = event.eta_s if isinstance(event, Queued) else None
-                text = render.ack_text(job_id, position, eta, resumed=resumed)
-                await self._send(origin, Reply(ReplyKind.ACK, text, job_id, position=position))
-                acked, last_position = True, position
-            if isinstance(event, Queued):
-                if event.position != last_position:
-                    await self._send(
-                        origin,
-                        Reply(
-                            ReplyKind.PROGRESS,
-                            render.queue_text(job_id, event.position, event.eta_s),
-                            job_id,
-                            position=event.position,
-                        ),
-                    )
-                    last_position = event.position
-            elif isinstance(event, Started):
-                started = True
-                await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
-            elif isinstance(event, Progress):
-                steps_done, total_steps = event.step, event.total
-                await self._send(
-                    origin,
-                    Reply(
-                        ReplyKind.PROGRESS,
-                        render.progress_text(job_id, event.percent, event.step, event.total),
-                        job_id,
-                        image_png=_png(event.preview),
-                        percent=event.percent,
-                    ),
-                )
-            elif isinstance(event, Finished):
-                await self._store_result(job_id, event)
-            elif isinstance(event, Failed):
-                await self.store.run(lambda s, e=event: s.mark_failed(job_id, e.error))
-                await self.accounts.refund(job_id, 1.0, "job failed")
-            elif isinstance(event, Cancelled):
-                await self.store.run(lambda s: s.mark_cancelled(job_id))
-                # Cancelled while running: pay for the steps that ran, get the rest back.
-                share = refund_fraction(steps_done, total_steps, started and event.while_running)
-                await self.accounts.refund(job_id, share, "job cancelled")
-        outcome = handle.outcome.result()
-        row = await self.store.run(lambda s: s.get_job(job_id))
-        await self._deliver_final(
-            row, outcome.elapsed_s if isinstance(outcome, Finished) else None
-        )
-
-    async def _store_result(self, job_id: str, event: Finished) -> None:
-        def save() -> tuple[str, list[ImageRow]]:
-            # PNG encoding takes a while for big images: off the event loop.
-            grid = self.images.save_png(make_grid(event.images))
-            rows = []
-            for index, (image, seed) in enumerate(zip(event.images, event.seeds, strict=True)):
-                stored = self.images.save_png(image)
-                rows.append(
-                    ImageRow(index + 1, stored.path, stored.md5, stored.width, stored.height, seed)
-                )
-            return grid.path, rows
-
-        grid_path, rows = await asyncio.to_thread(save)
-        await self.store.run(lambda s: s.mark_done(job_id, grid_path, rows))
-
-    async def _deliver_final(self, row: dict[str, Any], elapsed: float | None = None) -> None:
-        origin = _origin_of(row)
-        job_id, status = row["id"], JobStatus(row["status"])
-        if status is JobStatus.DONE:
-            reply = self._result_reply(row, elapsed)
-        elif status is JobStatus.FAILED:
-            reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
-        else:
-            reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
-        if await self._send(origin, reply):
-            await self.store.run(lambda s: s.mark_delivered(job_id))
-        final = await self.store.run(lambda s: s.get_job(job_id))
-        future = self._settled.pop(job_id, None)
-        if future is not None and not future.done():
-            future.set_result(final)
-
-    # helpers ---------------------------------------------------------------------------------
-    def _result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
-        if row["action"] == "upscale":
-            again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = render.upscale_buttons(row["id"], again)
-        else:
-            buttons = render.result_buttons(row["id"], row["image_count"])
-        return Reply(
-            ReplyKind.RESULT,
-            render.result_caption(row, row["display_name"], elapsed),
-            row["id"],
-            image_path=self.images.absolute(row["grid_path"]),
-            buttons=buttons,
-            percent=100,
-        )
-
-    async def _send(self, origin: Origin, reply: Reply) -> bool:
-        """Deliver through the origin's adapter; False if it is not connected or failed."""
-        entry = self._sinks.get(origin.platform)
-        if entry is None:
-            log.warning("no adapter for %s; reply kept for later: %s", origin.platform, reply.text)
-            return False
-        try:
-            await entry.sink.send(origin, reply)
-        except Exception:
-            log.exception("delivering a reply to %s failed", origin.platform)
-            return False
-        return True
-
-    def _pace(self, origin: Origin) -> float | None:
-        entry = self._sinks.get(origin.platform)
-        return entry.preview_every_s if entry else None
 
     async def _own_job(self, origin: Origin, job_id: str) -> dict[str, Any]:
         job = await self.store.run(lambda s: s.get_job(job_id))
@@ -583,24 +437,6 @@ class MjService:
         if (job["platform"], job["platform_user_id"]) != (origin.platform, origin.user_id):
             raise JobNotFound(f"Job {job_id} is not yours, so its buttons are not for you.")
         return job
-
-
-def _origin_of(row: dict[str, Any]) -> Origin:
-    return Origin(
-        row["platform"],
-        row["chat_id"],
-        row["platform_user_id"],
-        row["message_id"],
-        row.get("guild_id"),
-    )
-
-
-def _png(image: Any) -> bytes | None:
-    if image is None:
-        return None
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 __all__ = ["MjService", "split_command"]

@@ -1,0 +1,221 @@
+"""Following jobs to the end: engine events become SQLite updates and replies, delivered once.
+
+The service hands each accepted job's engine handle to `Delivery.follow`; from there every
+event is recorded (running, done with its images, failed or cancelled with a refund) and
+turned into a Reply for the job's adapter, and the final reply is marked delivered so a
+restart neither loses nor repeats it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+from bot.core import render
+from bot.core.accounts import Accounts
+from bot.core.actions import can_upscale
+from bot.core.quota import refund_fraction
+from bot.core.requests import Origin, Reply, ReplyKind, ReplySink
+from engine.grid import make_grid
+from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
+from engine.worker import JobHandle
+from storage.images import ImageStore
+from storage.store import AsyncStore, ImageRow, JobStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Sink:
+    sink: ReplySink
+    preview_every_s: float | None
+
+
+class Delivery:
+    def __init__(
+        self, settings: Settings, store: AsyncStore, images: ImageStore, accounts: Accounts
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.images = images
+        self.accounts = accounts
+        self._sinks: dict[str, _Sink] = {}
+        self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
+        self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    def register_sink(
+        self, platform: str, sink: ReplySink, preview_every_s: float | None = None
+    ) -> None:
+        self._sinks[platform] = _Sink(sink, preview_every_s)
+
+    def connected(self, platform: str) -> bool:
+        return platform in self._sinks
+
+    def pending_job_ids(self) -> list[str]:
+        return list(self._tracking)
+
+    async def close(self) -> None:
+        tasks = list(self._tracking.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wait(self, job_id: str) -> dict[str, Any]:
+        """Until the job's outcome has been delivered; returns its row (for one-shot commands).
+
+        Futures exist only while someone waits, so a long-running bot keeps none per job.
+        """
+        future = self._settled.get(job_id)
+        if future is None:
+            future = self._settled[job_id] = asyncio.get_running_loop().create_future()
+            row = await self.store.run(lambda s: s.get_job(job_id))
+            settled = row is not None and JobStatus(row["status"]).finished
+            if settled and job_id not in self._tracking:  # nothing more will happen to it
+                self._settled.pop(job_id, None)
+                return row
+        return await future
+
+    def follow(self, origin: Origin, handle: JobHandle, *, resumed: bool = False) -> None:
+        job_id = handle.job_id
+        task = asyncio.create_task(self._track(origin, handle, resumed), name=f"job-{job_id}")
+        self._tracking[job_id] = task
+        task.add_done_callback(lambda _: self._tracking.pop(job_id, None))
+
+    async def _track(self, origin: Origin, handle: JobHandle, resumed: bool) -> None:
+        """Turn one job's engine events into SQLite updates and replies, in order."""
+        job_id = handle.job_id
+        acked, last_position = False, None
+        started, steps_done, total_steps = False, 0, 0
+        async for event in handle.events():
+            if isinstance(event, Queued | Started) and not acked:
+                # The first event is the acknowledgement: the job is already in SQLite.
+                position = event.position if isinstance(event, Queued) else 0
+                eta = event.eta_s if isinstance(event, Queued) else None
+                text = render.ack_text(job_id, position, eta, resumed=resumed)
+                await self.send(origin, Reply(ReplyKind.ACK, text, job_id, position=position))
+                acked, last_position = True, position
+            if isinstance(event, Queued):
+                if event.position != last_position:
+                    await self.send(
+                        origin,
+                        Reply(
+                            ReplyKind.PROGRESS,
+                            render.queue_text(job_id, event.position, event.eta_s),
+                            job_id,
+                            position=event.position,
+                        ),
+                    )
+                    last_position = event.position
+            elif isinstance(event, Started):
+                started = True
+                await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
+            elif isinstance(event, Progress):
+                steps_done, total_steps = event.step, event.total
+                await self.send(
+                    origin,
+                    Reply(
+                        ReplyKind.PROGRESS,
+                        render.progress_text(job_id, event.percent, event.step, event.total),
+                        job_id,
+                        image_png=_png(event.preview),
+                        percent=event.percent,
+                    ),
+                )
+            elif isinstance(event, Finished):
+                await self._store_result(job_id, event)
+            elif isinstance(event, Failed):
+                await self.store.run(lambda s, e=event: s.mark_failed(job_id, e.error))
+                await self.accounts.refund(job_id, 1.0, "job failed")
+            elif isinstance(event, Cancelled):
+                await self.store.run(lambda s: s.mark_cancelled(job_id))
+                # Cancelled while running: pay for the steps that ran, get the rest back.
+                share = refund_fraction(steps_done, total_steps, started and event.while_running)
+                await self.accounts.refund(job_id, share, "job cancelled")
+        outcome = handle.outcome.result()
+        row = await self.store.run(lambda s: s.get_job(job_id))
+        await self.deliver_final(row, outcome.elapsed_s if isinstance(outcome, Finished) else None)
+
+    async def _store_result(self, job_id: str, event: Finished) -> None:
+        def save() -> tuple[str, list[ImageRow]]:
+            # PNG encoding takes a while for big images: off the event loop.
+            grid = self.images.save_png(make_grid(event.images))
+            rows = []
+            for index, (image, seed) in enumerate(zip(event.images, event.seeds, strict=True)):
+                stored = self.images.save_png(image)
+                rows.append(
+                    ImageRow(index + 1, stored.path, stored.md5, stored.width, stored.height, seed)
+                )
+            return grid.path, rows
+
+        grid_path, rows = await asyncio.to_thread(save)
+        await self.store.run(lambda s: s.mark_done(job_id, grid_path, rows))
+
+    async def deliver_final(self, row: dict[str, Any], elapsed: float | None = None) -> None:
+        origin = origin_of(row)
+        job_id, status = row["id"], JobStatus(row["status"])
+        if status is JobStatus.DONE:
+            reply = self.result_reply(row, elapsed)
+        elif status is JobStatus.FAILED:
+            reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
+        else:
+            reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
+        if await self.send(origin, reply):
+            await self.store.run(lambda s: s.mark_delivered(job_id))
+        final = await self.store.run(lambda s: s.get_job(job_id))
+        future = self._settled.pop(job_id, None)
+        if future is not None and not future.done():
+            future.set_result(final)
+
+    def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+        if row["action"] == "upscale":
+            again = can_upscale(row["width"], row["height"], self.settings)
+            buttons = render.upscale_buttons(row["id"], again)
+        else:
+            buttons = render.result_buttons(row["id"], row["image_count"])
+        return Reply(
+            ReplyKind.RESULT,
+            render.result_caption(row, row["display_name"], elapsed),
+            row["id"],
+            image_path=self.images.absolute(row["grid_path"]),
+            buttons=buttons,
+            percent=100,
+        )
+
+    async def send(self, origin: Origin, reply: Reply) -> bool:
+        """Deliver through the origin's adapter; False if it is not connected or failed."""
+        entry = self._sinks.get(origin.platform)
+        if entry is None:
+            log.warning("no adapter for %s; reply kept for later: %s", origin.platform, reply.text)
+            return False
+        try:
+            await entry.sink.send(origin, reply)
+        except Exception:
+            log.exception("delivering a reply to %s failed", origin.platform)
+            return False
+        return True
+
+    def pace(self, origin: Origin) -> float | None:
+        entry = self._sinks.get(origin.platform)
+        return entry.preview_every_s if entry else None
+
+
+def origin_of(row: dict[str, Any]) -> Origin:
+    return Origin(
+        row["platform"],
+        row["chat_id"],
+        row["platform_user_id"],
+        row["message_id"],
+        row.get("guild_id"),
+    )
+
+
+def _png(image: Any) -> bytes | None:
+    if image is None:
+        return None
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
