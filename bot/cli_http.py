@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Annotated
 
 import typer
 
+from bot.cli_signals import stop_on_signals
 from bot.config import Settings
 
 key_app = typer.Typer(help="API keys for the HTTP API (each key is one user).")
@@ -106,11 +105,7 @@ async def _serve(config: Settings) -> None:
     from bot.app import open_app
 
     # Ctrl-C and SIGTERM end the wait; then the server, engine and store close in order.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     async with open_app(config) as application:
         api = await open_http_api(application, config)
         await api.start()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Annotated
 
 import typer
 
+from bot.cli_signals import stop_on_signals
 from bot.config import ConfigError, Settings
 
 
@@ -29,11 +28,7 @@ def register(
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
         async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, stop.set)
+            stop = stop_on_signals()
             typer.echo(f"Starting {', '.join(front_ends(config)) or 'nothing'}...", err=True)
             await serve(config, stop)
 

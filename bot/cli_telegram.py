@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Annotated
 
 import typer
 
+from bot.cli_signals import stop_on_signals
 from bot.config import Settings
 
 
@@ -54,11 +53,7 @@ async def _serve(config: Settings) -> None:
 
     # Ctrl-C and SIGTERM (service managers, docker stop) end the wait: everything below
     # closes in order (updates, previews, engine, database) instead of dying mid-write.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     async with open_app(config) as application:
         typer.echo("Connecting to Telegram (Ctrl-C stops the bot)...", err=True)
         await run_telegram(application, config, stop)
