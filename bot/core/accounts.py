@@ -107,7 +107,12 @@ class Accounts:
         balance = await self.balance(user)
         when = render.when(self.resets_at(), self.clock())
         if balance.allowance is None:
-            return f"Tier {tier.name}: unlimited credits ({balance.used:g} used today)."
+            who = (
+                "Owner"
+                if user.get("platform") and self.is_owner_row(user)
+                else f"Tier {tier.name}"
+            )
+            return f"{who}: unlimited credits ({balance.used:g} used today)."
         return (
             f"Tier {tier.name}: {balance.used:g} credits used today, {balance.left:g} left of "
             f"{balance.allowance + balance.adjusted:g}. Resets {when}. A default /mj costs 1."
