@@ -14,16 +14,15 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from engine.errors import GenerationFailed, JobCancelled
+from engine.failures import free_cuda_cache, is_oom, user_message
 from engine.fair_queue import FairQueue, QueueRefused
+from engine.handle import JobHandle
 from engine.job import (
-    TERMINAL,
     Cancelled,
-    Event,
     Failed,
     Finished,
     JobSpec,
@@ -42,38 +41,6 @@ __all__ = ["Engine", "JobHandle", "QueueRefused"]
 class Backend(Protocol):
     def generate(self, specs: list[JobSpec], on_step: Any, cancel: Any) -> list[list[Any]]: ...
     def profile(self, name: str) -> Any: ...
-
-
-class JobHandle:
-    """The event-loop side of one job: an ordered stream of events, ending with a terminal one."""
-
-    def __init__(self, job_id: str, loop: asyncio.AbstractEventLoop) -> None:
-        self.job_id = job_id
-        self._loop = loop
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self.outcome: asyncio.Future[Event] = loop.create_future()
-
-    def emit(self, event: Event) -> None:
-        """Thread-safe; events from one thread arrive in the order they were emitted."""
-        try:
-            self._loop.call_soon_threadsafe(self._deliver, event)
-        except RuntimeError:  # the loop is gone (shutdown): nobody is listening any more
-            log.debug("dropped %s for %s: event loop closed", type(event).__name__, self.job_id)
-
-    def _deliver(self, event: Event) -> None:
-        self._events.put_nowait(event)
-        if isinstance(event, TERMINAL) and not self.outcome.done():
-            self.outcome.set_result(event)
-
-    async def events(self) -> AsyncIterator[Event]:
-        while True:
-            event = await self._events.get()
-            yield event
-            if isinstance(event, TERMINAL):
-                return
-
-    async def result(self) -> Event:
-        return await asyncio.shield(self.outcome)
 
 
 @dataclass(slots=True)
@@ -262,7 +229,7 @@ class Engine:
                 ticket.handle.emit(Cancelled(ticket.spec.job_id, while_running=True))
             return
         except Exception as exc:
-            message = _user_message(exc)
+            message = user_message(exc)
             log.exception("job(s) %s failed", [t.spec.job_id for t in batch])
             for ticket in batch:
                 ticket.handle.emit(Failed(ticket.spec.job_id, message))
@@ -281,14 +248,14 @@ class Engine:
         try:
             return self._generate(batch)
         except Exception as exc:
-            if not _is_oom(exc):
+            if not is_oom(exc):
                 raise
             log.warning("out of GPU memory on %d job(s); retrying one at a time", len(batch))
-            _free_cuda_cache()
+            free_cuda_cache()
             try:
                 return [self._generate([ticket])[0] for ticket in batch]
             except Exception as again:
-                if _is_oom(again):
+                if is_oom(again):
                     raise GenerationFailed(
                         "Out of GPU memory, even one job at a time. Try a smaller size "
                         "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB)."
@@ -340,32 +307,3 @@ class Engine:
             ticket = self._tickets[job_id]
             ticket.handle.emit(Queued(job_id, position, self._eta(ahead)))
             ahead += ticket.spec.cost
-
-
-def _is_oom(exc: BaseException) -> bool:
-    try:
-        import torch
-
-        if isinstance(exc, torch.cuda.OutOfMemoryError):
-            return True
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    return "out of memory" in str(exc).lower()
-
-
-def _free_cuda_cache() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def _user_message(exc: BaseException) -> str:
-    if isinstance(exc, GenerationFailed | ModelUnavailable):
-        return str(exc)
-    if isinstance(exc, ValueError):
-        return f"This request cannot be drawn: {exc}"
-    return f"The engine failed on this job ({type(exc).__name__}). It has been logged."

@@ -22,7 +22,7 @@ from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink
 from engine.grid import make_grid
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
-from engine.worker import JobHandle
+from engine.handle import JobHandle
 from storage.images import ImageStore
 from storage.store import AsyncStore, ImageRow, JobStatus
 
