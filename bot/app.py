@@ -38,6 +38,7 @@ def build_backend(settings: Settings) -> DiffusersBackend:
         allow_download=settings.allow_download,
         single_file_config=settings.single_file_config,
         images_dir=settings.images_dir,
+        upscaler=settings.upscaler,
     )
 
 

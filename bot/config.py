@@ -194,6 +194,9 @@ class Settings:
     # after an upscale, Vary Subtle/Strong) and image prompts (URL or attachment downloads).
     upscale_max_side: int = 2048
     upscale_strength: float = 0.3
+    # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests), loaded
+    # on the first upscale; None: the hires fix above.
+    upscaler: str | None = None
     vary_subtle: float = 0.35
     vary_strong: float = 0.65
     image_fetch_timeout_s: float = 15.0
@@ -276,6 +279,7 @@ class Settings:
             **_quota(env),
             upscale_max_side=_int(env, "MJ_UPSCALE_MAX_SIDE", 2048, 64, 8192),
             upscale_strength=_float(env, "MJ_UPSCALE_STRENGTH", 0.3, 0.05, 1.0),
+            upscaler=env.get("MJ_UPSCALER", "").strip() or None,
             vary_subtle=_float(env, "MJ_VARY_SUBTLE", 0.35, 0.05, 1.0),
             vary_strong=_float(env, "MJ_VARY_STRONG", 0.65, 0.05, 1.0),
             image_fetch_timeout_s=_float(env, "MJ_IMAGE_FETCH_TIMEOUT_S", 15.0, 1.0, 120.0),

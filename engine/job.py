@@ -39,6 +39,10 @@ class JobSpec:
     # repaint, 0 (keep it) .. 1 (ignore it). None: text to image.
     init_image: str | None = None
     strength: float | None = None
+    # An upscale drawn by the configured upscaler model (MJ_UPSCALER) instead of the hires fix:
+    # init_image at width x height, all `steps` steps run (strength 1), `model` and `sampler`
+    # unused except for the preview colours and the price.
+    upscaler: bool = False
 
     @property
     def image_count(self) -> int:
@@ -77,6 +81,7 @@ def batch_key(spec: JobSpec) -> tuple:
         # img2img jobs share a pass only when they start from the same image at one strength.
         spec.init_image,
         spec.strength,
+        spec.upscaler,
     )
 
 

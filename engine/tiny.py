@@ -27,6 +27,27 @@ def _byte_level_vocab() -> dict[str, int]:
     return vocab
 
 
+def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    vocab = _byte_level_vocab()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=32,
+            intermediate_size=37,
+            layer_norm_eps=1e-05,
+            num_attention_heads=4,
+            num_hidden_layers=5,
+            vocab_size=len(vocab),
+        )
+    )
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    return text_encoder, tokenizer
+
+
 def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
     import torch
     from diffusers import (
@@ -35,7 +56,6 @@ def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
         StableDiffusionPipeline,
         UNet2DConditionModel,
     )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
@@ -61,21 +81,7 @@ def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
         latent_channels=4,
         norm_num_groups=2,
     )
-    vocab = _byte_level_vocab()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=32,
-            intermediate_size=37,
-            layer_norm_eps=1e-05,
-            num_attention_heads=4,
-            num_hidden_layers=5,
-            vocab_size=len(vocab),
-        )
-    )
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    text_encoder, tokenizer = _tiny_text_model()
     return StableDiffusionPipeline(
         unet=unet,
         scheduler=scheduler,
@@ -98,5 +104,73 @@ def ensure_tiny_model(folder: Path) -> Path:
     (folder / MARKER).write_text(
         "A tiny randomly initialised Stable Diffusion pipeline built by mjbot for tests.\n"
         "Its images are noise. Set MJ_MODEL to a real model for real pictures.\n"
+    )
+    return folder
+
+
+def build_tiny_upscaler(seed: int = 0):  # -> StableDiffusionUpscalePipeline
+    """A tiny x4 upscaler with the shapes of diffusers' own upscale pipeline tests: a UNet that
+    reads 4 latent + 3 low-res image channels and takes the noise level as a class label, a
+    3-block VAE (4x: its latents are at the low-res image's size), DDPM for the low-res noise."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        StableDiffusionUpscalePipeline,
+        UNet2DConditionModel,
+    )
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=7,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        norm_num_groups=2,
+        num_class_embeds=1000,  # the noise level, as in stabilityai/stable-diffusion-x4-upscaler
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[4, 4, 8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 3,
+        up_block_types=["UpDecoderBlock2D"] * 3,
+        latent_channels=4,
+        norm_num_groups=2,
+        scaling_factor=0.08333,
+    )
+    text_encoder, tokenizer = _tiny_text_model()
+    return StableDiffusionUpscalePipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        low_res_scheduler=DDPMScheduler(),
+        scheduler=DDIMScheduler(
+            beta_start=0.00085,
+            beta_end=0.012,
+            beta_schedule="scaled_linear",
+            clip_sample=False,
+            set_alpha_to_one=False,
+            steps_offset=1,
+        ),
+        max_noise_level=350,
+    )
+
+
+def ensure_tiny_upscaler(folder: Path) -> Path:
+    """Build and save the tiny x4 upscaler once (MJ_UPSCALER=tiny-x4); later calls reuse it."""
+    if (folder / MARKER).exists() and (folder / "model_index.json").exists():
+        return folder
+    log.warning("MJ_UPSCALER=tiny-x4: building a tiny random upscaler in %s", folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    build_tiny_upscaler().save_pretrained(folder)
+    (folder / MARKER).write_text(
+        "A tiny randomly initialised x4 upscaler built by mjbot for tests. Its images are noise.\n"
     )
     return folder

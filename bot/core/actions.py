@@ -5,7 +5,9 @@ This module decides those values and nothing else; it is pure.
 
     U1..U4, U2X   2x "hires fix": the image resized with Lanczos to twice its size, then
                   repainted lightly (MJ_UPSCALE_STRENGTH) with the job's model, prompt and the
-                  image's own seed, which adds detail the resize could not invent.
+                  image's own seed, which adds detail the resize could not invent. With an
+                  upscaler model (MJ_UPSCALER) it draws the 2x image instead, every one of its
+                  steps (at least UPSCALER_MIN_STEPS), with the same prompt and seed.
     V1..V4, VX    four new images from image N, strongly varied (MJ_VARY_STRONG), new seeds:
                   Midjourney's default "high variation mode".
     VS            the same, subtly varied (MJ_VARY_SUBTLE).
@@ -27,6 +29,9 @@ from engine.job import JobSpec
 from storage.store import ImageRow
 
 UPSCALE, VARIATION = "upscale", "variation"
+# Upscaler models denoise from pure noise (guided by the low-res image), so a parent's 1-4
+# turbo steps would not do: the SD x4 upscaler gives clean results from about 20 DDIM steps.
+UPSCALER_MIN_STEPS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,12 @@ def derived_spec(
         weight=weight,
         # Start from the parent's own steps, not the steps left after its strength.
         steps=parent.steps,
+        upscaler=False,
     )
+    if action.kind == UPSCALE and settings.upscaler:
+        # The upscaler runs all its steps: strength 1 makes the price (run_steps) say so.
+        steps = max(parent.steps, UPSCALER_MIN_STEPS)
+        return replace(spec, init_image=image.path, strength=1.0, steps=steps, upscaler=True)
     return with_init_image(spec, image.path, action.strength)
 
 
