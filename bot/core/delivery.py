@@ -21,8 +21,8 @@ from bot.core.actions import can_upscale
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink
 from engine.grid import make_grid
-from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from engine.handle import JobHandle
+from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from storage.images import ImageStore
 from storage.store import AsyncStore, ImageRow, JobStatus
 
