@@ -6,13 +6,11 @@ that the bot, the parser and their tests start without them.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,22 +27,19 @@ from engine.models import (
     pick_dtype,
     resolve_folder,
 )
+from engine.pipeline_utils import (
+    TILED_VAE_PIXELS,
+    StepCallback,
+    free_memory,
+    seamless,
+    split_batch,
+    to_images,
+    vae_tiling,
+)
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
+from engine.upscaler import Upscaler
 
 log = logging.getLogger(__name__)
-
-# Above this many output pixels (2x upscales of large images), the VAE encodes and decodes in
-# tiles: its full-image activations are the memory peak at these sizes, and tiling trades a
-# little speed (and faint seams) for fitting at all.
-TILED_VAE_PIXELS = 1536 * 1536
-
-# Called after every denoising step with (step, total, latents); latents stay on the device.
-StepCallback = Callable[[int, int, Any], None]
-
-# The SD x4 upscaler's noise level on the low-res image (its pipeline's default): some noise
-# lets it invent texture, more drifts from the image.
-UPSCALER_NOISE_LEVEL = 20
-TINY_UPSCALER = "tiny-x4"  # MJ_UPSCALER value for the tiny random test upscaler
 
 
 @dataclass(slots=True)
@@ -85,8 +80,10 @@ class DiffusersBackend:
         self._loaded: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()  # profile() may be asked from other threads
         self.device: str | None = None
-        self.upscaler_ref = upscaler  # MJ_UPSCALER; None: upscales are the hires fix
-        self._upscaler: Any = None  # its pipeline, loaded on the first upscale and kept
+        # MJ_UPSCALER: a model of its own, loaded on the first upscale (None: the hires fix).
+        self.upscaler = Upscaler(
+            upscaler, data_dir=data_dir, device=device, dtype=dtype, allow_download=allow_download
+        )
 
     # profiles are cheap: known exactly once loaded, guessed from the folder or name before
     def profile(self, name: str) -> ModelProfile:
@@ -121,7 +118,7 @@ class DiffusersBackend:
             while len(self._loaded) > self.max_loaded:
                 evicted, _ = self._loaded.popitem(last=False)
                 log.info("unloading model %s to make room", evicted)
-                _free_memory()
+                free_memory()
         return loaded
 
     def generate(
@@ -143,7 +140,7 @@ class DiffusersBackend:
             raise ValueError("jobs in one batch must share model, size, steps, sampler and cfg")
         first = specs[0]
         if first.upscaler:
-            return self._upscale(specs, on_step, cancel)
+            return self.upscaler.run(specs, self._start_image, on_step, cancel)
         model = self.load(first.model)
         pipe = model.pipe if first.init_image is None else self.image_to_image(model)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
@@ -184,138 +181,7 @@ class DiffusersBackend:
         if cancel is not None and cancel():
             raise JobCancelled(first.job_id)
         # 7. Reject NaN output, then split the batch back into jobs.
-        return _split(specs, _to_images(output.images))
-
-    def load_upscaler(self) -> Any:
-        """The MJ_UPSCALER pipeline, loaded once on first use and kept: it is a model of its
-        own (no weights to share with the drawing model). Worker thread only."""
-        if self._upscaler is not None:
-            return self._upscaler
-        ref = self.upscaler_ref
-        if ref is None:
-            raise ModelUnavailable(
-                "This upscale was queued for an upscaler model (MJ_UPSCALER), and none is "
-                "configured now. Press U again for the 2x hires fix."
-            )
-        try:
-            pipe = self._load_upscaler(ref)
-        except Exception as exc:  # whatever the cause, the user gets one readable sentence
-            log.exception("could not load the upscaler %s", ref)
-            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            raise ModelUnavailable(
-                f"The upscaler model could not be loaded (MJ_UPSCALER={ref!r}): {reason}"
-            ) from exc
-        self._upscaler = pipe
-        return pipe
-
-    def _load_upscaler(self, ref: str) -> Any:
-        import diffusers
-
-        if ref == TINY_UPSCALER:
-            from engine.tiny import ensure_tiny_upscaler
-
-            folder = ensure_tiny_upscaler(self.data_dir / "models" / TINY_UPSCALER)
-            log.warning("the upscaler is the tiny random test model: its images are noise")
-        else:
-            source = classify("upscaler", ref)
-            if source.kind == "file":
-                raise ModelUnavailable(
-                    "a single checkpoint file is not supported here; use a diffusers folder "
-                    "or a hub id such as stabilityai/stable-diffusion-x4-upscaler"
-                )
-            folder = resolve_folder(source, self.data_dir, allow_download=self.allow_download)
-        self.device = pick_device(self.device_preference)
-        dtype = pick_dtype(self.dtype_preference, self.device)
-        log.info("loading the upscaler %s on %s/%s", ref, self.device, dtype)
-        diffusers.utils.logging.disable_progress_bar()
-        pipe = diffusers.DiffusionPipeline.from_pretrained(
-            folder, dtype=dtype, local_files_only=True
-        )
-        upscalers = (
-            diffusers.StableDiffusionUpscalePipeline,
-            diffusers.StableDiffusionLatentUpscalePipeline,
-        )
-        if not isinstance(pipe, upscalers):
-            raise ModelUnavailable(
-                f"it is a {type(pipe).__name__}, not an upscaler (the SD x4 upscaler or the SD "
-                "latent upscaler)"
-            )
-        pipe.set_progress_bar_config(disable=True)
-        return pipe.to(device=self.device)
-
-    def _upscale(
-        self,
-        specs: Sequence[JobSpec],
-        on_step: StepCallback | None,
-        cancel: Callable[[], bool] | None,
-    ) -> list[list[Any]]:
-        """Upscale jobs drawn by the upscaler model. The start image goes in at 1/factor of the
-        job's size (half size for the x4 upscaler, full size for the 2x latent upscaler), so
-        the model's own output is the 2x image: the x4 upscaler on the full image would denoise
-        4x the latents and decode a 16x image only to throw most of it away."""
-        import diffusers
-        import torch
-        from PIL import Image
-
-        first = specs[0]
-        pipe = self.load_upscaler()
-        x4 = isinstance(pipe, diffusers.StableDiffusionUpscalePipeline)
-        factor = pipe.vae_scale_factor if x4 else 2
-        low = (max(8, first.width // factor), max(8, first.height // factor))
-        start = self._start_image(first, low)
-        count = sum(spec.image_count for spec in specs)
-        negatives = [spec.negative_prompt or "" for spec in specs for _ in spec.seeds]
-        kwargs: dict[str, Any] = {
-            "prompt": [_plain_prompt(spec) for spec in specs for _ in spec.seeds],
-            "negative_prompt": negatives if any(negatives) else None,
-            "image": [start] * count,
-            "num_inference_steps": first.steps,
-            "guidance_scale": first.cfg,
-            "generator": [torch.Generator("cpu").manual_seed(s) for sp in specs for s in sp.seeds],
-            "output_type": "np",
-        }
-        if x4:
-            kwargs["noise_level"] = UPSCALER_NOISE_LEVEL
-        total = first.steps
-
-        # Progress and cancellation: the new step-end callback where the pipeline has one
-        # (interrupting within a step), else the legacy per-step callback, raising to stop.
-        if "callback_on_step_end" in inspect.signature(pipe.__call__).parameters:
-
-            def step_end(pipeline: Any, index: int, _t: Any, tensors: dict[str, Any]) -> dict:
-                if on_step is not None:
-                    on_step(index + 1, total, tensors["latents"])
-                if cancel is not None and cancel():
-                    pipeline._interrupt = True
-                return tensors
-
-            kwargs["callback_on_step_end"] = step_end
-        else:
-
-            def legacy(index: int, _t: Any, latents: Any) -> None:
-                if on_step is not None:
-                    on_step(min(index + 1, total), total, latents)
-                if cancel is not None and cancel():
-                    raise JobCancelled(first.job_id)
-
-            kwargs["callback"], kwargs["callback_steps"] = legacy, 1
-        try:
-            tiled = first.width * first.height > TILED_VAE_PIXELS
-            with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
-                output = pipe(**kwargs)
-        except torch.cuda.OutOfMemoryError:
-            raise
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise GenerationFailed(f"The upscaler could not draw this: {exc}") from exc
-        if cancel is not None and cancel():
-            raise JobCancelled(first.job_id)
-        images = _to_images(output.images)
-        # Models that round sizes to their own multiples: exactly the size the job promised.
-        size = (first.width, first.height)
-        images = [
-            i if i.size == size else i.resize(size, Image.Resampling.LANCZOS) for i in images
-        ]
-        return _split(specs, images)
+        return split_batch(specs, to_images(output.images))
 
     def image_to_image(self, model: LoadedModel) -> Any:
         """The model's img2img pipeline, built once from the loaded one: `from_pipe` reuses
@@ -394,82 +260,6 @@ def check_spec(spec: JobSpec) -> None:
         raise ValueError(
             f"strength must be in (0, 1] and leave at least one step, got {spec.strength}"
         )
-
-
-@contextmanager
-def seamless(pipe: Any, enabled: bool) -> Iterator[None]:
-    """--tile: circular padding in every convolution makes the image wrap at its edges."""
-    if not enabled:
-        yield
-        return
-    import torch
-
-    convs = [
-        module
-        for component in (pipe.unet, pipe.vae)
-        for module in component.modules()
-        if isinstance(module, torch.nn.Conv2d)
-    ]
-    saved = [conv.padding_mode for conv in convs]
-    for conv in convs:
-        conv.padding_mode = "circular"
-    try:
-        yield
-    finally:
-        for conv, mode in zip(convs, saved, strict=True):
-            conv.padding_mode = mode
-
-
-@contextmanager
-def vae_tiling(pipe: Any, enabled: bool) -> Iterator[None]:
-    """Tiled VAE for this job only: the VAE is shared by every job on this model."""
-    if not enabled:
-        yield
-        return
-    pipe.vae.enable_tiling()
-    try:
-        yield
-    finally:
-        pipe.vae.disable_tiling()
-
-
-def _plain_prompt(spec: JobSpec) -> str:
-    """An upscaler takes one plain prompt: the positively weighted parts, joined."""
-    return ", ".join(part.text for part in spec.prompts if part.weight > 0)
-
-
-def _to_images(output: Any) -> list[Any]:
-    """Pipeline output (N, H, W, 3) in 0..1 as PIL images; GenerationFailed on NaN (fp16
-    overflow on some VAEs) instead of sending black squares."""
-    import numpy as np
-    from PIL import Image
-
-    pixels = np.asarray(output)
-    if not np.isfinite(pixels).all():
-        raise GenerationFailed(
-            "The model produced invalid pixels (NaN). This happens with some models in "
-            "half precision: try MJ_DTYPE=float32 or another VAE."
-        )
-    pixels = (pixels.clip(0, 1) * 255).round().astype("uint8")
-    return [Image.fromarray(image) for image in pixels]
-
-
-def _split(specs: Sequence[JobSpec], images: list[Any]) -> list[list[Any]]:
-    result, offset = [], 0
-    for spec in specs:
-        result.append(images[offset : offset + spec.image_count])
-        offset += spec.image_count
-    return result
-
-
-def _free_memory() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def _unknown(name: str, sources: Mapping[str, ModelSource]) -> ModelSource:

@@ -48,39 +48,51 @@ def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
     return text_encoder, tokenizer
 
 
-def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
-    import torch
-    from diffusers import (
-        AutoencoderKL,
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
+def _tiny_unet(in_channels: int, **extra: object):  # -> UNet2DConditionModel
+    from diffusers import UNet2DConditionModel
 
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
+    return UNet2DConditionModel(
         block_out_channels=(4, 8),
         layers_per_block=1,
         sample_size=32,
-        in_channels=4,
+        in_channels=in_channels,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32,
         norm_num_groups=2,
+        **extra,
     )
+
+
+def _tiny_vae(blocks: int, **extra: object):  # -> AutoencoderKL; scale factor 2**(blocks-1)
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=[4] * (blocks - 1) + [8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * blocks,
+        up_block_types=["UpDecoderBlock2D"] * blocks,
+        latent_channels=4,
+        norm_num_groups=2,
+        **extra,
+    )
+
+
+def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
+    import torch
+    from diffusers import (
+        EulerAncestralDiscreteScheduler,
+        StableDiffusionPipeline,
+    )
+
+    torch.manual_seed(seed)
+    unet = _tiny_unet(in_channels=4)
     scheduler = EulerAncestralDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
     )
-    vae = AutoencoderKL(
-        block_out_channels=[4, 8],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
-        latent_channels=4,
-        norm_num_groups=2,
-    )
+    vae = _tiny_vae(blocks=2)
     text_encoder, tokenizer = _tiny_text_model()
     return StableDiffusionPipeline(
         unet=unet,
@@ -114,36 +126,15 @@ def build_tiny_upscaler(seed: int = 0):  # -> StableDiffusionUpscalePipeline
     3-block VAE (4x: its latents are at the low-res image's size), DDPM for the low-res noise."""
     import torch
     from diffusers import (
-        AutoencoderKL,
         DDIMScheduler,
         DDPMScheduler,
         StableDiffusionUpscalePipeline,
-        UNet2DConditionModel,
     )
 
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8),
-        layers_per_block=1,
-        sample_size=32,
-        in_channels=7,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        norm_num_groups=2,
-        num_class_embeds=1000,  # the noise level, as in stabilityai/stable-diffusion-x4-upscaler
-    )
-    vae = AutoencoderKL(
-        block_out_channels=[4, 4, 8],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"] * 3,
-        up_block_types=["UpDecoderBlock2D"] * 3,
-        latent_channels=4,
-        norm_num_groups=2,
-        scaling_factor=0.08333,
-    )
+    # The noise level goes in as a class label, as in stabilityai/stable-diffusion-x4-upscaler.
+    unet = _tiny_unet(in_channels=7, num_class_embeds=1000)
+    vae = _tiny_vae(blocks=3, scaling_factor=0.08333)
     text_encoder, tokenizer = _tiny_text_model()
     return StableDiffusionUpscalePipeline(
         vae=vae,

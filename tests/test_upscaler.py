@@ -46,13 +46,13 @@ async def upscaler_app(tmp_path: Path, tiny_model_dir: Path, tiny_upscaler_dir: 
 def counting_loads(app) -> list[int]:
     """Count the backend's real upscaler loads (the load itself still runs)."""
     calls: list[int] = []
-    real = app.backend._load_upscaler
+    real = app.backend.upscaler._load
 
     def load(ref: str):
         calls.append(1)
         return real(ref)
 
-    app.backend._load_upscaler = load
+    app.backend.upscaler._load = load
     return calls
 
 
@@ -103,14 +103,14 @@ async def test_tiny_x4_is_built_on_first_upscale_and_a_reroll_is_another_image(
 
     settings = upscaler_settings(tmp_path, tiny_model_dir, "tiny-x4")
     async with open_app(settings) as app:
-        assert app.backend._upscaler is None  # lazily: nothing loaded at start
+        assert app.backend.upscaler._pipe is None  # lazily: nothing loaded at start
         adapter, sink = await console(app, "a bridge --seed 5")
         await adapter.submit_line("U1")
         upscale = last_result(sink).job_id
         await adapter.submit_line("R")
         reroll = last_result(sink).job_id
         assert (settings.data_dir / "models" / "tiny-x4" / "model_index.json").is_file()
-        assert type(app.backend._upscaler).__name__ == "StableDiffusionUpscalePipeline"
+        assert type(app.backend.upscaler._pipe).__name__ == "StableDiffusionUpscalePipeline"
         assert job(app, reroll)["action"] == "upscale"
         assert not np.array_equal(pixels(app, upscale)[0], pixels(app, reroll)[0])
 
@@ -132,7 +132,7 @@ async def test_a_bad_upscaler_fails_the_job_readably_and_refunds_it(
             lambda s: [r["delta"] for r in s.db["ledger"].rows_where("job_id = ?", [row["id"]])]
         )
         assert len(deltas) == 2 and sum(deltas) == pytest.approx(0)  # debited, then refunded
-        assert app.backend._upscaler is None  # no silent fallback to the hires fix
+        assert app.backend.upscaler._pipe is None  # no silent fallback to the hires fix
 
 
 def _last_job_id(store) -> str:
