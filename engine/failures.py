@@ -16,16 +16,6 @@ def is_oom(exc: BaseException) -> bool:
     return "out of memory" in str(exc).lower()
 
 
-def free_cuda_cache() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 def user_message(exc: BaseException) -> str:
     if isinstance(exc, GenerationFailed | ModelUnavailable):
         return str(exc)

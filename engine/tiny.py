@@ -8,7 +8,9 @@ its images are noise. It is saved with `save_pretrained` and loaded back like an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +108,26 @@ def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
     )
 
 
-def ensure_tiny_model(folder: Path) -> Path:
-    """Build and save the tiny model once; later calls reuse the folder."""
+def _save_once(folder: Path, build: Callable[[], Any], note: str, warning: str) -> Path:
+    """Build and save a tiny model once (marked by MARKER); later calls reuse the folder."""
     if (folder / MARKER).exists() and (folder / "model_index.json").exists():
         return folder
-    log.warning("MJ_MODEL=tiny: building a tiny random model in %s; its images are noise", folder)
+    log.warning(warning, folder)
     folder.mkdir(parents=True, exist_ok=True)
-    build_tiny_pipeline().save_pretrained(folder)
-    (folder / MARKER).write_text(
-        "A tiny randomly initialised Stable Diffusion pipeline built by mjbot for tests.\n"
-        "Its images are noise. Set MJ_MODEL to a real model for real pictures.\n"
-    )
+    build().save_pretrained(folder)
+    (folder / MARKER).write_text(note)
     return folder
+
+
+def ensure_tiny_model(folder: Path) -> Path:
+    """Build and save the tiny model once; later calls reuse the folder."""
+    return _save_once(
+        folder,
+        build_tiny_pipeline,
+        "A tiny randomly initialised Stable Diffusion pipeline built by mjbot for tests.\n"
+        "Its images are noise. Set MJ_MODEL to a real model for real pictures.\n",
+        "MJ_MODEL=tiny: building a tiny random model in %s; its images are noise",
+    )
 
 
 def build_tiny_upscaler(seed: int = 0):  # -> StableDiffusionUpscalePipeline
@@ -156,12 +166,10 @@ def build_tiny_upscaler(seed: int = 0):  # -> StableDiffusionUpscalePipeline
 
 def ensure_tiny_upscaler(folder: Path) -> Path:
     """Build and save the tiny x4 upscaler once (MJ_UPSCALER=tiny-x4); later calls reuse it."""
-    if (folder / MARKER).exists() and (folder / "model_index.json").exists():
-        return folder
-    log.warning("MJ_UPSCALER=tiny-x4: building a tiny random upscaler in %s", folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    build_tiny_upscaler().save_pretrained(folder)
-    (folder / MARKER).write_text(
-        "A tiny randomly initialised x4 upscaler built by mjbot for tests. Its images are noise.\n"
+    return _save_once(
+        folder,
+        build_tiny_upscaler,
+        "A tiny randomly initialised x4 upscaler built by mjbot for tests.\n"
+        "Its images are noise.\n",
+        "MJ_UPSCALER=tiny-x4: building a tiny random upscaler in %s",
     )
-    return folder

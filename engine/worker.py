@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.errors import GenerationFailed, JobCancelled
-from engine.failures import free_cuda_cache, is_oom, user_message
+from engine.failures import is_oom, user_message
 from engine.fair_queue import FairQueue, QueueRefused
 from engine.handle import JobHandle
 from engine.job import (
@@ -31,6 +31,7 @@ from engine.job import (
     Started,
     batch_key,
 )
+from engine.pipeline_utils import free_memory
 from engine.previews import preview_grid
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ class Engine:
             if not is_oom(exc):
                 raise
             log.warning("out of GPU memory on %d job(s); retrying one at a time", len(batch))
-            free_cuda_cache()
+            free_memory()
             try:
                 return [self._generate([ticket])[0] for ticket in batch]
             except Exception as again:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.store import JobStatus, utcnow
+from storage.store import job_record, utcnow
 
 EPSILON = 1e-9
 
@@ -38,10 +38,6 @@ class Balance:
         if self.allowance is None:
             return math.inf
         return max(0.0, self.allowance + self.adjusted - self.used)
-
-
-def account(db: Database, user_id: int) -> dict[str, Any]:
-    return dict(db["users"].get(user_id))
 
 
 def balance(db: Database, user_id: int, day: str, allowance: float | None) -> Balance:
@@ -77,7 +73,7 @@ def insert_job_charged(
         current = balance(db, job["user_id"], day, allowance)
         if current.left + EPSILON < credits:
             raise InsufficientCredits(current.left, credits)
-        db["jobs"].insert({"status": JobStatus.QUEUED.value, "created_at": utcnow(), **job})
+        db["jobs"].insert(job_record(job))
         db["ledger"].insert(
             _entry(job["user_id"], day, -credits, "debit", f"job {job['id']}", job_id=job["id"])
         )
@@ -104,15 +100,6 @@ def adjust(
 
 def set_fields(db: Database, user_id: int, **fields: Any) -> None:
     db["users"].update(user_id, fields)
-
-
-def find_user(db: Database, platform: str, platform_user_id: str) -> dict[str, Any] | None:
-    rows = list(
-        db["users"].rows_where(
-            "platform = ? and platform_user_id = ?", [platform, platform_user_id], limit=1
-        )
-    )
-    return rows[0] if rows else None
 
 
 def ledger(db: Database, user_id: int, limit: int = 50) -> list[dict[str, Any]]:

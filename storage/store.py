@@ -63,17 +63,21 @@ class Store:
         self.db.close()
 
     # users -------------------------------------------------------------------------------
-    def upsert_user(self, platform: str, platform_user_id: str, display_name: str) -> int:
-        """Create the user on first contact; keep the display name current."""
+    def find_user(self, platform: str, platform_user_id: str) -> dict[str, Any] | None:
         rows = list(
             self.db["users"].rows_where(
                 "platform = ? and platform_user_id = ?", [platform, platform_user_id], limit=1
             )
         )
-        if rows:
-            if display_name and rows[0]["display_name"] != display_name:
-                self.db["users"].update(rows[0]["id"], {"display_name": display_name})
-            return int(rows[0]["id"])
+        return rows[0] if rows else None
+
+    def upsert_user(self, platform: str, platform_user_id: str, display_name: str) -> int:
+        """Create the user on first contact; keep the display name current."""
+        user = self.find_user(platform, platform_user_id)
+        if user is not None:
+            if display_name and user["display_name"] != display_name:
+                self.db["users"].update(user["id"], {"display_name": display_name})
+            return int(user["id"])
         table = self.db["users"].insert(
             {
                 "platform": platform,
@@ -89,11 +93,7 @@ class Store:
 
     # jobs --------------------------------------------------------------------------------
     def insert_job(self, job: dict[str, Any]) -> None:
-        row = {"status": JobStatus.QUEUED.value, "created_at": utcnow(), **job}
-        for key in ("prompts_json", "params_json", "spec_json"):
-            if key in row and not isinstance(row[key], str | None):
-                row[key] = json.dumps(row[key], ensure_ascii=False)
-        self.db["jobs"].insert(row)
+        self.db["jobs"].insert(job_record(job))
 
     def _jobs(self, where: str, params: list[Any], order: str = "", limit: int = 0) -> list[dict]:
         """Job rows with their owner's platform id and name (an Origin needs them)."""
@@ -181,6 +181,15 @@ class Store:
             ImageRow(r["image_index"], r["path"], r["md5"], r["width"], r["height"], r["seed"])
             for r in self.db["images"].rows_where("job_id = ?", [job_id], order_by="image_index")
         ]
+
+
+def job_record(job: dict[str, Any]) -> dict[str, Any]:
+    """A new jobs row: queued now, its JSON columns as readable (non-ASCII kept) text."""
+    row = {"status": JobStatus.QUEUED.value, "created_at": utcnow(), **job}
+    for key in ("prompts_json", "params_json", "spec_json"):
+        if key in row and not isinstance(row[key], str | None):
+            row[key] = json.dumps(row[key], ensure_ascii=False)
+    return row
 
 
 def vars_of(image: ImageRow) -> dict[str, Any]:

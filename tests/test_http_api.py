@@ -461,7 +461,7 @@ def test_api_key_commands(tmp_path: Path) -> None:
     store = Store(tmp_path / "mjbot.db")
     try:
         assert api_keys.key_owner(store.db, key) == "shop"
-        assert accounts.find_user(store.db, "api", "shop")["tier"] == "pro"
+        assert store.find_user("api", "shop")["tier"] == "pro"
     finally:
         store.close()
     assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 0

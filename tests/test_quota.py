@@ -144,7 +144,7 @@ class Someone:
 
 def ledger(app, user_id: str) -> list[tuple[str, float]]:
     def read(s: Store) -> list[tuple[str, float]]:
-        user = accounts.find_user(s.db, "telegram", user_id)
+        user = s.find_user("telegram", user_id)
         return [(r["kind"], r["delta"]) for r in reversed(accounts.ledger(s.db, user["id"]))]
 
     return app.store.run_sync(read)

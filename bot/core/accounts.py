@@ -63,7 +63,7 @@ class Accounts:
         """Create the user on first contact; refuse a blocked one."""
 
         def upsert(s: Store) -> dict[str, Any]:
-            return accounts.account(s.db, s.upsert_user(origin.platform, origin.user_id, name))
+            return s.get_user(s.upsert_user(origin.platform, origin.user_id, name))
 
         user = await self.store.run(upsert)
         if user.get("blocked_at"):
@@ -100,7 +100,7 @@ class Accounts:
     # commands ------------------------------------------------------------------------------
     async def quota_text(self, incoming: Incoming) -> str:
         user = await self.store.run(
-            lambda s: accounts.find_user(s.db, incoming.origin.platform, incoming.origin.user_id)
+            lambda s: s.find_user(incoming.origin.platform, incoming.origin.user_id)
         )
         user = user or {"id": -1}
         tier = self.tier(user)
@@ -183,7 +183,7 @@ class Accounts:
             platform, user_id = origin.platform, match.group(1)
         elif not sep:
             platform, user_id = origin.platform, word.lstrip("@")
-        user = await self.store.run(lambda s: accounts.find_user(s.db, platform, user_id))
+        user = await self.store.run(lambda s: s.find_user(platform, user_id))
         if user is None:
             raise MjError(f"I don't know user {word}: they must have used the bot first.")
         return user

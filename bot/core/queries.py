@@ -30,14 +30,16 @@ class Queries:
     async def job(self, job_id: str) -> dict[str, Any] | None:
         return await self.store.run(lambda s: s.get_job(job_id))
 
-    async def own_job(self, origin: Origin, job_id: str) -> dict[str, Any]:
-        """The job's row if `origin`'s user made it; anyone else's job does not exist for them."""
+    async def own_job(
+        self, origin: Origin, job_id: str, not_yours: str | None = None
+    ) -> dict[str, Any]:
+        """The job's row if `origin`'s user made it. Someone else's job raises JobNotFound with
+        `not_yours`, or (by default) as if it did not exist."""
         row = await self.job(job_id)
-        if row is None or (row["platform"], row["platform_user_id"]) != (
-            origin.platform,
-            origin.user_id,
-        ):
+        if row is None:
             raise JobNotFound(f"There is no job {job_id}.")
+        if (row["platform"], row["platform_user_id"]) != (origin.platform, origin.user_id):
+            raise JobNotFound(not_yours or f"There is no job {job_id}.")
         return row
 
     async def job_images(self, job_id: str) -> list[ImageRow]:

@@ -31,7 +31,6 @@ from bot.core.actions import (
 from bot.core.delivery import Delivery, origin_of
 from bot.core.errors import (
     ImagePromptError,
-    JobNotFound,
     MjError,
     ParamError,
     QueueFull,
@@ -431,12 +430,8 @@ class MjService:
         return spec.job_id
 
     async def _own_job(self, origin: Origin, job_id: str) -> dict[str, Any]:
-        job = await self.store.run(lambda s: s.get_job(job_id))
-        if job is None:
-            raise JobNotFound(f"There is no job {job_id}.")
-        if (job["platform"], job["platform_user_id"]) != (origin.platform, origin.user_id):
-            raise JobNotFound(f"Job {job_id} is not yours, so its buttons are not for you.")
-        return job
+        not_yours = f"Job {job_id} is not yours, so its buttons are not for you."
+        return await self.queries.own_job(origin, job_id, not_yours)
 
 
 __all__ = ["MjService", "split_command"]
