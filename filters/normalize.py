@@ -42,6 +42,7 @@ from filters.charsets import (
     joined_map,
     words_map,
 )
+from lexicon.script import t2s
 
 _DELETE = np.uint32(0xFFFFFFFF)
 _CJK = re.compile(f"[{CJK_CLASS}]")
@@ -89,17 +90,10 @@ _LEET = _Table(LEET_MAP)
 
 
 @cache
-def _t2s():  # type: ignore[no-untyped-def]  # opencc has no type hints
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@cache
 def _traditional() -> re.Pattern[str]:
     """The characters t2s changes, to skip OpenCC (most of a check's time) for text without."""
     basic = "".join(map(chr, range(0x4E00, 0xA000)))
-    converted = _t2s().convert(basic)
+    converted = t2s().convert(basic)
     changed = sorted({a for a, b in zip(basic, converted, strict=True) if a != b})
     return re.compile("[" + "".join(changed) + "]")
 
@@ -119,7 +113,7 @@ def fold(text: str) -> str:
     folded = from_code_points(_FOLD.codes(codes)).casefold()
     folded = unicodedata.normalize("NFC", folded)
     if _CJK.search(folded) and _traditional().search(folded):
-        folded = _t2s().convert(folded)
+        folded = t2s().convert(folded)
     return folded
 
 

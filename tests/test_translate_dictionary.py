@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.core.params import parse_mj
-from translate.cedict import clean_sense
+from lexicon.cedict import clean_sense
 from translate.glossary import default_glossary, parse_glossary
 from translate.translator import Translator
 

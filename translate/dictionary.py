@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from translate.cedict import Cedict, load_cedict
+from lexicon.cedict import Cedict, load_cedict
 from translate.glossary import Glossary
 from translate.segment import PARTICLES, Segmenter, segmenter_for
 

@@ -15,22 +15,19 @@ Translator on one thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from lexicon.script import to_simplified
 from translate.detect import contains_chinese
 from translate.glossary import Glossary, default_glossary
 from translate.packages import PackageInfo, find_package
 from translate.protect import chinese_spans, reassemble, split_protected
-
-if TYPE_CHECKING:
-    from opencc import OpenCC
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +60,6 @@ class SpanCache(Protocol):
     def put_many(self, tag: str, pairs: Mapping[str, str]) -> None: ...
 
     def close(self) -> None: ...
-
-
-@functools.cache
-def _t2s() -> OpenCC:
-    import opencc
-
-    return opencc.OpenCC("t2s.json")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> simplified, so one glossary, dictionary and model serve both."""
-    return _t2s().convert(text)
 
 
 class Translator:
