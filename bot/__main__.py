@@ -70,9 +70,9 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     async def run(settings: Settings) -> None:
         async with open_app(settings) as application:
             sink = ConsoleSink(preview_file=settings.data_dir / "console-preview.png")
-            adapter = ConsoleAdapter(application.service, settings.console_user, sink=sink)
+            adapter = ConsoleAdapter(application.service, settings.console.user, sink=sink)
             await application.service.start()
-            if settings.model == "tiny":
+            if settings.models.model == "tiny":
                 print("Note: MJ_MODEL=tiny is a random test model; its images are noise.")
             await adapter.repl()
 
@@ -80,12 +80,13 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
         asyncio.run(run(settings))
     except ModelUnavailable as error:
         typer.echo(f"Cannot start: {error}", err=True)
-        if not sys.stdin.isatty() or settings.model == "tiny":
+        if not sys.stdin.isatty() or settings.models.model == "tiny":
             raise typer.Exit(1) from None
         # A newcomer without the model can still see the whole bot work, knowingly.
         if not typer.confirm("Start with the tiny test model instead (it draws noise)?"):
             raise typer.Exit(1) from None
-        asyncio.run(run(replace(settings, model="tiny", models={"tiny": "tiny"})))
+        tiny = replace(settings.models, model="tiny", models={"tiny": "tiny"})
+        asyncio.run(run(replace(settings, models=tiny)))
 
 
 @app.command()
@@ -116,7 +117,7 @@ def imagine(
         async with open_app(settings) as application:
             service = application.service
             service.register_sink("console", StderrSink())
-            origin = Origin("console", "local", settings.console_user)
+            origin = Origin("console", "local", settings.console.user)
             _, rest = split_command(text if text.lstrip().startswith("/") else f"/mj {text}")
             try:
                 job_ids = await service.imagine(Incoming(origin, "console", rest), rest)
@@ -192,10 +193,10 @@ def parse(text: Annotated[str, typer.Argument(help="The /mj text to parse")]) ->
         request = parse_mj(
             text,
             profile=lambda model: profile_for_name(
-                settings.models[model or settings.default_model]
+                settings.models.models[model or settings.models.default]
             ),
-            models=list(settings.models),
-            max_prompt_chars=settings.max_prompt_chars,
+            models=list(settings.models.models),
+            max_prompt_chars=settings.limits.max_prompt_chars,
         )
     except ParamError as error:
         typer.echo(json.dumps({"error": str(error)}, ensure_ascii=False))
@@ -225,14 +226,14 @@ def models_list() -> None:
     from engine.models import classify, local_hub_snapshot
 
     settings = _settings()
-    for name, ref in settings.models.items():
+    for name, ref in settings.models.models.items():
         try:
             source = classify(name, ref)
         except ModelUnavailable as error:
             typer.echo(f"{name}: {ref} — {error}")
             continue
         here = source.kind != "hub" or local_hub_snapshot(ref) is not None
-        default = " (default)" if name == settings.default_model else ""
+        default = " (default)" if name == settings.models.default else ""
         typer.echo(
             f"{name}{default}: {ref} [{source.kind}, {'on disk' if here else 'not downloaded'}]"
         )

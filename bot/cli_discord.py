@@ -29,7 +29,7 @@ def register(
 
         logs(verbose)
         config = settings()
-        if not config.discord_token:
+        if not config.discord.token:
             typer.echo("MJ_DISCORD_TOKEN is not set (see README, Discord).", err=True)
             raise typer.Exit(2)
 
@@ -42,7 +42,9 @@ def register(
             async with open_app(config) as application:
                 # Start the core once the bot can send: results the last run left undelivered
                 # go out at once.
-                await run_discord(application, config, on_login=application.service.start)
+                await run_discord(
+                    application.service, config.discord, on_login=application.service.start
+                )
 
         try:
             asyncio.run(main())

@@ -107,7 +107,7 @@ def check(
     if terms_file is not None:
         terms = _read_terms(terms_file)
     else:
-        defaults = _settings().filter_defaults
+        defaults = _settings().moderation.filter_defaults
         with _store() as store:
             terms = load_terms(store.db, _checked_scope(scope), defaults)
     verdict = Matcher(terms).check(text)

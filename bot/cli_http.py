@@ -36,7 +36,7 @@ def register(
             raise typer.Exit(1) from None
         except OSError as error:  # the port is taken, or the host is not ours
             typer.echo(
-                f"Cannot listen on {config.http_host}:{config.http_port}: {error}", err=True
+                f"Cannot listen on {config.http.host}:{config.http.port}: {error}", err=True
             )
             raise typer.Exit(1) from None
 
@@ -50,8 +50,8 @@ def register(
         from storage.store import Store
 
         config = settings()
-        if tier is not None and tier.lower() not in config.tiers:
-            typer.echo(f"Unknown tier {tier!r}; tiers: {', '.join(config.tiers)}", err=True)
+        if tier is not None and tier.lower() not in config.quota.tiers:
+            typer.echo(f"Unknown tier {tier!r}; tiers: {', '.join(config.quota.tiers)}", err=True)
             raise typer.Exit(2)
         store = Store(config.db_path)
         try:
@@ -107,7 +107,7 @@ async def _serve(config: Settings) -> None:
     # Ctrl-C and SIGTERM end the wait; then the server, engine and store close in order.
     stop = stop_on_signals()
     async with open_app(config) as application:
-        api = await open_http_api(application, config)
+        api = await open_http_api(application.service, config.http)
         await api.start()
         await application.service.start()  # after the sink is registered: resumed jobs
         typer.echo(f"HTTP API on {api.url} (Ctrl-C stops it)", err=True)

@@ -26,7 +26,7 @@ def register(
         from engine.errors import ModelUnavailable
 
         config = settings()
-        if not config.telegram_token:
+        if not config.telegram.token:
             typer.echo("Set MJ_TELEGRAM_TOKEN to the token @BotFather gave your bot.", err=True)
             raise typer.Exit(2)
         configure_logging(verbose)
@@ -56,4 +56,4 @@ async def _serve(config: Settings) -> None:
     stop = stop_on_signals()
     async with open_app(config) as application:
         typer.echo("Connecting to Telegram (Ctrl-C stops the bot)...", err=True)
-        await run_telegram(application, config, stop)
+        await run_telegram(application.service, config.telegram, stop)

@@ -18,11 +18,11 @@ from bot.config import ConfigError, Settings
 def front_ends(settings: Settings) -> list[str]:
     """The chat front ends this configuration enables."""
     names = []
-    if settings.discord_token:
+    if settings.discord.token:
         names.append("discord")
-    if settings.telegram_token:
+    if settings.telegram.token:
         names.append("telegram")
-    if settings.http_enabled:
+    if settings.http.enabled:
         names.append("http")
     return names
 
@@ -39,24 +39,24 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
 
 async def serve_app(application: App, settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
-        if settings.telegram_token:
+        if settings.telegram.token:
             from bot.adapters.telegram_adapter import open_telegram
 
-            await stack.enter_async_context(open_telegram(application, settings))
-        if settings.http_enabled:
+            await stack.enter_async_context(open_telegram(application.service, settings.telegram))
+        if settings.http.enabled:
             from bot.adapters.http_api import open_http_api
 
-            api = await open_http_api(application, settings)
+            api = await open_http_api(application.service, settings.http)
             await api.start()
             stack.push_async_callback(api.stop)
-        if not settings.discord_token:
+        if not settings.discord.token:
             await application.service.start()
             await stop.wait()
             return
         from bot.adapters.discord_adapter import run_discord
 
         discord = asyncio.create_task(
-            run_discord(application, settings, on_login=application.service.start),
+            run_discord(application.service, settings.discord, on_login=application.service.start),
             name="discord",
         )
         stopped = asyncio.create_task(stop.wait(), name="stop")

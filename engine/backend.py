@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.conditioning import build_embeddings, needs_embeddings
+from engine.conditioning import build_embeddings
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
-from engine.job import JobSpec, batch_key
+from engine.job import JobSpec, batch_key, needs_embeddings
 from engine.models import (
     ModelSource,
     classify,

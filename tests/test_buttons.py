@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from bot.core.requests import ButtonPress, Incoming, ReplyKind
 from engine.job import spec_from_dict
 from storage.store import Store
 from tests.conftest import CaptureSink, load_image
+from tests.helpers import tweak
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ async def test_upscale_gives_that_image_at_twice_the_size(app, index: int) -> No
     # the image's own seed, the parent's prompt, a light repaint of that image
     assert spec.seeds == (parent.seed,) and spec.init_image == parent.path
     assert spec.prompts == spec_from_dict(json.loads(job(app, grid.job_id)["spec_json"])).prompts
-    assert spec.strength == app.settings.upscale_strength
+    assert spec.strength == app.settings.actions.upscale_strength
     assert [b.label for b in result.buttons] == ["Vary (Subtle)", "Vary (Strong)", "Upscale 2×"]
 
 
@@ -98,7 +98,7 @@ async def test_variation_gives_four_new_images_of_that_one(app) -> None:
     assert all(not np.array_equal(image, parent) for image in images)
     assert all(not np.array_equal(images[i], images[j]) for i in range(4) for j in range(i + 1, 4))
     spec = spec_from_dict(json.loads(row["spec_json"]))
-    assert spec.strength == app.settings.vary_strong and 11 not in spec.seeds
+    assert spec.strength == app.settings.actions.vary_strong and 11 not in spec.seeds
     assert [b.label for b in result.buttons][-1] == "🔄"  # a grid with its own buttons
 
 
@@ -113,7 +113,10 @@ async def test_vary_subtle_strong_and_upscale_again_after_an_upscale(app) -> Non
     await press(adapter, "U2X", upscaled)
     again = job(app, last_result(sink).job_id)
 
-    for row, strength in ((subtle, app.settings.vary_subtle), (strong, app.settings.vary_strong)):
+    for row, strength in (
+        (subtle, app.settings.actions.vary_subtle),
+        (strong, app.settings.actions.vary_strong),
+    ):
         assert (row["width"], row["height"], row["image_count"]) == (128, 128, 4)
         assert spec_from_dict(json.loads(row["spec_json"])).strength == strength
         assert (row["parent_id"], row["parent_image"]) == (upscaled, 1)
@@ -125,7 +128,7 @@ async def test_upscale_stops_at_the_configured_side_and_charges_nothing(
 ) -> None:
     from bot.app import open_app
 
-    async with open_app(replace(settings, upscale_max_side=128)) as app:
+    async with open_app(tweak(settings, "actions", upscale_max_side=128)) as app:
         adapter, sink = await console(app, "a bridge --seed 1")
         await adapter.submit_line("U1")
         upscale = last_result(sink)

@@ -37,6 +37,7 @@ from tests.fakes.discord_api import (
     command,
     interaction,
 )
+from tests.helpers import tweak
 from tests.test_moderation import SizesOnly
 
 GUILD, CHANNEL = 700000000000000001, 710000000000000001
@@ -113,7 +114,7 @@ async def discord_bot(
 ) -> AsyncIterator[Harness]:
     """A bot process: app, logged-in bot (buttons registered, commands synced), started core."""
     async with open_app(settings) as app:
-        bot = DiscordBot(app.service, settings, sink_options=sink_options)
+        bot = DiscordBot(app.service, settings.discord, sink_options=sink_options)
         async with bot:
             await bot.login("test-token")
             await app.service.start()
@@ -125,9 +126,9 @@ async def queued_bot(settings: Settings, api: FakeDiscord) -> AsyncIterator[Harn
     """A bot over a core whose engine never runs: accepted jobs wait in its queue."""
     store = AsyncStore(settings.db_path)
     engine = Engine(SizesOnly())
-    service = MjService(settings, store, engine, ImageStore(settings.images_dir))
+    service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
     try:
-        async with DiscordBot(service, settings) as bot:
+        async with DiscordBot(service, settings.discord) as bot:
             await bot.login("test-token")
             yield Harness(api, bot)
     finally:
@@ -182,7 +183,7 @@ def buttons_for(job_id: str) -> list[list[str]]:
 async def test_mj_defers_then_edits_one_message_from_ack_to_grid_with_buttons(
     settings: Settings, api: FakeDiscord
 ) -> None:
-    settings = replace(settings, discord_edit_every_s=0.0)  # every step's preview is shown
+    settings = tweak(settings, "discord", edit_every_s=0.0)  # every step's preview is shown
     api.rate_limit_next("PATCH", r"/webhooks/\d+/[^/]+/messages/\d+")  # first progress: 429
     async with discord_bot(settings, api) as h:
         job_id, row, ack = await h.draw("a red fox in the snow --ar 3:2 --seed 42")
@@ -346,7 +347,7 @@ async def test_a_job_finishing_after_the_token_expired_comes_as_a_channel_messag
         acked = any(has("accepted")(call) for call in api.find("PATCH", rf"{WEBHOOK}/.*"))
         return discord.utils.utcnow() + (timedelta(minutes=16) if acked else timedelta(0))
 
-    settings = replace(settings, discord_edit_every_s=0.0)
+    settings = tweak(settings, "discord", edit_every_s=0.0)
     async with discord_bot(settings, api, now=now) as h:
         job_id, row, ack = await h.draw("a slow queue")
         token = ack.path.split("/")[3]
@@ -400,7 +401,7 @@ async def test_a_configured_role_moderates_without_manage_server(
     settings: Settings, api: FakeDiscord
 ) -> None:
     role = 720000000000000001
-    settings = replace(settings, discord_moderator_role_ids=frozenset({role}))
+    settings = tweak(settings, "discord", moderator_role_ids=frozenset({role}))
     async with queued_bot(settings, api) as h:
         # The server as the gateway's GUILD_CREATE leaves it in the cache (guilds intent).
         guild = {
@@ -480,7 +481,7 @@ async def test_settings_defaults_reach_the_next_mj(settings: Settings, api: Fake
 async def test_commands_are_synced_with_moderation_hidden_by_default(
     settings: Settings, api: FakeDiscord, guild: int | None, route: str
 ) -> None:
-    async with discord_bot(replace(settings, discord_guild_id=guild), api):
+    async with discord_bot(tweak(settings, "discord", guild_id=guild), api):
         pass
     [sync] = api.find("PUT", rf"/applications/{APP_ID}{route}/commands")
     commands = {c["name"]: c for c in sync.payload}  # type: ignore[union-attr]
@@ -513,7 +514,7 @@ async def test_run_discord_logs_in_starts_the_core_then_connects(
 
     monkeypatch.setattr(DiscordBot, "connect", connect)
     async with open_app(settings) as app:
-        await run_discord(app, replace(settings, discord_token="t"), on_login=started)
+        await run_discord(app.service, replace(settings.discord, token="t"), on_login=started)
     assert steps == ["core started after login", "connect"]
     assert api.find("PUT", rf"/applications/{APP_ID}/commands")  # synced during login
 
@@ -532,10 +533,10 @@ def test_discord_settings_from_env() -> None:
         "MJ_DISCORD_MODERATOR_ROLES": "7, 8",
     }
     config = Settings.from_env(env)
-    assert config.discord_token == "secret-token" and "secret-token" not in repr(config)
-    assert (config.discord_guild_id, config.discord_edit_every_s) == (123, 0.5)
-    assert config.discord_moderator_role_ids == {7, 8}
-    assert Settings.from_env({}).discord_edit_every_s == 2.0
+    assert config.discord.token == "secret-token" and "secret-token" not in repr(config)
+    assert (config.discord.guild_id, config.discord.edit_every_s) == (123, 0.5)
+    assert config.discord.moderator_role_ids == {7, 8}
+    assert Settings.from_env({}).discord.edit_every_s == 2.0
     for key, value in [
         ("MJ_DISCORD_GUILD_ID", "1,2"),
         ("MJ_DISCORD_GUILD_ID", "my-server"),

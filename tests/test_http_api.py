@@ -70,7 +70,7 @@ class Api:
 @asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[Api]:
     async with open_app(settings) as app:
-        web_app = build_http_app(app, settings)
+        web_app = build_http_app(app.service, settings.http)
         await app.service.start()
         async with TestClient(TestServer(web_app)) as client:
             api = Api(app, client)
@@ -159,7 +159,7 @@ async def test_txt2img_answers_with_images_that_download(api: Api) -> None:
     assert (answer["code"], answer["msg"]) == ("1001", "success")
     data = answer["data"]
     assert data["prompt"] == "a red fox" and len(data["jobId"]) == 10
-    assert len(data["images"]) == api.app.settings.images_per_job
+    assert len(data["images"]) == api.app.settings.limits.images_per_job
     assert data["seeds"] == [3, 4, 5, 6]
     for url in data["images"]:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/images/[0-9a-f]{32}\.png", url)

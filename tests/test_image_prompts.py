@@ -6,7 +6,6 @@ import io
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -20,6 +19,7 @@ from bot.core.image_fetch import is_public
 from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict, spec_to_dict
 from tests.conftest import CaptureSink, make_spec
+from tests.helpers import tweak
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ async def images_server() -> AsyncIterator[str]:
 @pytest.fixture
 async def open_loopback(settings, no_network) -> AsyncIterator:
     """The app with the test-only override that lets downloads reach 127.0.0.1."""
-    async with open_app(replace(settings, allow_private_image_urls=True)) as app:
+    async with open_app(tweak(settings, "image_prompts", allow_private_urls=True)) as app:
         yield app
 
 
@@ -180,7 +180,7 @@ def test_an_img2img_spec_survives_the_database() -> None:
 
 async def test_img2img_shares_the_loaded_weights(app) -> None:
     """from_pipe: the same tensors (same storage), not a second copy of the model."""
-    model = app.backend.load(app.settings.default_model)
+    model = app.backend.load(app.settings.models.default)
     img2img = app.backend.image_to_image(model)
     assert type(img2img).__name__ == "StableDiffusionImg2ImgPipeline"
     for name in ("unet", "vae", "text_encoder"):
@@ -206,7 +206,7 @@ async def test_large_outputs_use_a_tiled_vae_for_that_job_only(app, tmp_path, mo
     monkeypatch.setattr(engine.backend, "TILED_VAE_PIXELS", 64 * 64)  # tiny model, same path
     start = tmp_path / "start.png"
     start.write_bytes(png((64, 64)))
-    model = app.backend.load(app.settings.default_model)
+    model = app.backend.load(app.settings.models.default)
     seen = []
     spec = make_spec(width=128, height=128, init_image=str(start), strength=0.5, seeds=(1,))
     [[image]] = app.backend.generate([spec], lambda *_: seen.append(model.pipe.vae.use_tiling))

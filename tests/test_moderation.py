@@ -52,7 +52,7 @@ async def make_core(tmp_path: Path) -> AsyncIterator[Callable[..., MjService]]:
         )
         store = AsyncStore(settings.db_path)
         engine = Engine(SizesOnly())  # never started: accepted jobs wait in its queue
-        service = MjService(settings, store, engine, ImageStore(settings.images_dir))
+        service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
         services.append((service, engine, store))
         return service
 
@@ -262,9 +262,10 @@ def test_owner_ids_and_pause_settings_are_read_and_checked() -> None:
     settings = Settings.from_env(
         {"MJ_OWNER_IDS": " Discord:123 , telegram:-5,", "MJ_FILTER_PAUSE_AFTER": "3"}
     )
-    assert settings.owner_ids == {"discord:123", "telegram:-5"}
-    assert (settings.filter_pause_after, settings.filter_pause_min) == (3, 30)
-    assert Settings.from_env({}).filter_pause_after == 0 and Settings.from_env({}).filter_defaults
+    assert settings.owners == {"discord:123", "telegram:-5"}
+    assert (settings.moderation.pause_after, settings.moderation.pause_min) == (3, 30)
+    assert Settings.from_env({}).moderation.pause_after == 0
+    assert Settings.from_env({}).moderation.filter_defaults
     with pytest.raises(ConfigError, match="MJ_OWNER_IDS"):
         Settings.from_env({"MJ_OWNER_IDS": "discord"})
 

@@ -15,8 +15,9 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.config import ConfigError, Settings
-from bot.core.quota import job_credits, next_reset, parse_tiers, quota_day, refund_fraction
+from bot.core.quota import job_credits, next_reset, quota_day, refund_fraction
 from bot.core.requests import Incoming, Origin, ReplyKind
+from bot.core.tiers import parse_tiers
 from engine.profiles import PROFILES
 from storage import accounts
 from storage.store import Store

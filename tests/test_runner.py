@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import pytest
 
 from bot.config import ConfigError
 from bot.runner import front_ends, serve, serve_app
 from tests.fakes.telegram_api import message_update
+from tests.helpers import tweak
 from tests.test_telegram_adapter import ALICE, app, fake, tg_settings, until  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, 
     import aiohttp
 
     port = _free_port()
-    tg_settings = replace(tg_settings, http_enabled=True, http_port=port)
+    tg_settings = tweak(tg_settings, "http", enabled=True, port=port)
     assert front_ends(tg_settings) == ["telegram", "http"]
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/mj a red fox --seed 4"))
     stop = asyncio.Event()
@@ -42,7 +42,7 @@ async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, 
 async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, fake) -> None:  # noqa: F811
     import discord
 
-    settings = replace(tg_settings, telegram_token=None, discord_token="not-a-token")
+    settings = tweak(tweak(tg_settings, "telegram", token=None), "discord", token="not-a-token")
 
     async def refuse(self, token: str) -> None:
         raise discord.LoginFailure("Improper token has been passed.")

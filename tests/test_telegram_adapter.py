@@ -43,6 +43,7 @@ from tests.fakes.telegram_api import (
     message_update,
     photo_update,
 )
+from tests.helpers import tweak
 
 pytestmark = pytest.mark.slow
 
@@ -60,14 +61,15 @@ async def fake() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 def tg_settings(settings: Settings, fake: FakeBotApi, no_network: None) -> Settings:
-    return replace(
+    settings = tweak(
         settings,
-        telegram_token=TOKEN,
-        telegram_base_url=fake.base_url,
-        telegram_edit_every_s_group=0.2,
-        telegram_edit_every_s_private=0.1,
-        owner_ids=frozenset({f"telegram:{OWNER}"}),
+        "telegram",
+        token=TOKEN,
+        base_url=fake.base_url,
+        edit_every_s_group=0.2,
+        edit_every_s_private=0.1,
     )
+    return replace(settings, owners=frozenset({f"telegram:{OWNER}"}))
 
 
 @pytest.fixture
@@ -88,8 +90,8 @@ class Bot:
 
 @asynccontextmanager
 async def telegram(app: Any, settings: Settings) -> AsyncIterator[Bot]:
-    application = build_application(settings)
-    adapter = TelegramAdapter(app.service, settings, application)
+    application = build_application(settings.telegram)
+    adapter = TelegramAdapter(app.service, settings.telegram, application)
     async with application:
         yield Bot(application, adapter)
         await adapter.sink.close()
@@ -148,7 +150,7 @@ async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_gri
     app, tg_settings, fake
 ):
     # No pacing: every step's preview is shown, so the photo is edited several times.
-    settings = replace(tg_settings, telegram_edit_every_s_group=0)
+    settings = tweak(tg_settings, "telegram", edit_every_s_group=0)
     async with telegram(app, settings) as bot:
         await bot.feed(message_update(GROUP, BOB, "/mj@OtherBot a castle"))  # not ours
         assert fake.calls[-1].method == "getMe" and app.service.pending_job_ids() == []
@@ -247,7 +249,7 @@ async def test_reroll_works_after_the_bot_was_rebuilt(tg_settings, fake):
 
 
 async def test_a_result_delivered_after_a_restart_lands_in_the_jobs_message(tg_settings, fake):
-    settings = replace(tg_settings, telegram_edit_every_s_private=0)
+    settings = tweak(tg_settings, "telegram", edit_every_s_private=0)
     fake.outage_after = "sendPhoto"  # the first preview gets out, then Telegram is gone
     async with open_app(settings) as first, telegram(first, settings) as bot:
         row = await draw(first, bot, message_update(ALICE, ALICE, "/mj a harbour"))
@@ -369,7 +371,7 @@ def result(job_id: str, path: Path) -> Reply:
 
 @asynccontextmanager
 async def bare_sink(settings: Settings, every_s: float) -> AsyncIterator[TelegramSink]:
-    application = build_application(settings)
+    application = build_application(settings.telegram)
     sink = TelegramSink(
         application.bot, MemoryMessages(), group_every_s=every_s, private_every_s=every_s
     )
@@ -433,7 +435,7 @@ async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_a
 async def test_run_telegram_long_polls_and_stops_cleanly(app, tg_settings, fake):
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/help"))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(app, tg_settings, stop))
+    task = asyncio.create_task(run_telegram(app.service, tg_settings.telegram, stop))
     await until(lambda: fake.called("sendMessage"))
     stop.set()
     await asyncio.wait_for(task, 10)
@@ -446,10 +448,10 @@ async def test_run_telegram_long_polls_and_stops_cleanly(app, tg_settings, fake)
 
 async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings, fake):
     settings = replace(
-        tg_settings,
-        telegram_webhook_url="https://bot.example.org/tg/hook",
-        telegram_webhook_port=0,
-        telegram_webhook_secret="s3cret",
+        tg_settings.telegram,
+        webhook_url="https://bot.example.org/tg/hook",
+        webhook_port=0,
+        webhook_secret="s3cret",
     )
     application = build_application(settings)
     assert application.updater is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from bot.app import open_app
 from bot.config import ConfigError, Settings
 from bot.core.requests import ReplyKind
+from tests.helpers import tweak
 from tests.test_console_e2e import result_of, run_line
 from translate.translator import TranslatorUnavailable
 
@@ -55,7 +55,7 @@ async def test_english_prompt_is_left_alone(app) -> None:
 
 
 async def test_translation_off_sends_the_prompt_as_written(settings) -> None:
-    async with open_app(dataclasses.replace(settings, translate="off")) as application:
+    async with open_app(tweak(settings, "translation", mode="off")) as application:
         assert application.translator is None
         _, sink = await run_line(application, "水彩 --seed 2")
         job = application.store.run_sync(lambda s: s.get_job(result_of(sink).job_id))
@@ -71,7 +71,7 @@ def broken_package(settings) -> None:
 
 async def test_a_broken_argos_package_is_an_error_reply_in_argos_mode(settings) -> None:
     broken_package(settings)
-    async with open_app(dataclasses.replace(settings, translate="argos")) as application:
+    async with open_app(tweak(settings, "translation", mode="argos")) as application:
         _, sink = await run_line(application, "水彩 --seed 2")
         jobs = application.store.run_sync(lambda s: s.db["jobs"].count)
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
@@ -91,12 +91,12 @@ async def test_a_broken_argos_package_falls_back_to_the_dictionary_in_auto_mode(
 
 async def test_argos_mode_without_a_package_fails_at_start(settings) -> None:
     with pytest.raises(TranslatorUnavailable, match="pull-translation"):
-        async with open_app(dataclasses.replace(settings, translate="argos")):
+        async with open_app(tweak(settings, "translation", mode="argos")):
             pass
 
 
 def test_mj_translate_setting_is_checked() -> None:
-    assert Settings.from_env({"MJ_TRANSLATE": "Dictionary"}).translate == "dictionary"
+    assert Settings.from_env({"MJ_TRANSLATE": "Dictionary"}).translation.mode == "dictionary"
     with pytest.raises(ConfigError, match="MJ_TRANSLATE must be one of auto, argos"):
         Settings.from_env({"MJ_TRANSLATE": "google"})
     custom = Settings.from_env({"MJ_TRANSLATION_DIR": "/models/zh", "MJ_DATA_DIR": "d"})

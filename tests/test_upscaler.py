@@ -57,8 +57,8 @@ def counting_loads(app) -> list[int]:
 
 
 def test_settings_read_mj_upscaler() -> None:
-    assert Settings.from_env({}).upscaler is None
-    assert Settings.from_env({"MJ_UPSCALER": " tiny-x4 "}).upscaler == "tiny-x4"
+    assert Settings.from_env({}).models.upscaler is None
+    assert Settings.from_env({"MJ_UPSCALER": " tiny-x4 "}).models.upscaler == "tiny-x4"
 
 
 async def test_upscaler_draws_a_2x_image_reproducibly_and_loads_once(upscaler_app) -> None:

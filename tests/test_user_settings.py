@@ -63,7 +63,7 @@ async def core(tmp_path: Path) -> AsyncIterator[MjService]:
     settings = Settings.from_env({"MJ_MODEL": "tiny", "MJ_DATA_DIR": str(tmp_path)})
     store = AsyncStore(settings.db_path)
     engine = Engine(SizesOnly())
-    service = MjService(settings, store, engine, ImageStore(settings.images_dir))
+    service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
     yield service
     await service.close()
     engine.stop()

@@ -6,7 +6,7 @@ comes back through `DiscordSink` (`discord_delivery`). Each interaction is defer
 anything else, because Discord allows three seconds and the core may take longer (translation,
 a busy database).
 
-Run it with `run_discord(app, settings)`, or compose it with other front ends on one event
+Run it with `run_discord(service, settings)`, or compose it with other front ends on one event
 loop: build a `DiscordBot`, `await bot.login(token)`, start the service once every front end
 has logged in (so results left over from the last run can be delivered), then
 `await bot.connect()`.
@@ -24,8 +24,7 @@ from discord import app_commands
 from bot.adapters.discord_commands import add_commands
 from bot.adapters.discord_delivery import DiscordSink
 from bot.adapters.discord_views import ResultButton
-from bot.app import App
-from bot.config import ConfigError, Settings
+from bot.adapters.settings import DiscordSettings
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 
@@ -66,7 +65,7 @@ class DiscordBot(discord.Client):
     def __init__(
         self,
         service: MjService,
-        settings: Settings,
+        settings: DiscordSettings,
         *,
         sink_options: dict[str, Any] | None = None,
         **options: Any,
@@ -87,10 +86,10 @@ class DiscordBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         add_commands(self.tree, self)
         # `sink_options` lets tests set the sink's clocks and pace.
-        paced = {"edit_every_s": settings.discord_edit_every_s, **(sink_options or {})}
+        paced = {"edit_every_s": settings.edit_every_s, **(sink_options or {})}
         self.sink = DiscordSink(self, service, **paced)
         # Previews are computed at the pace the sink may show them, not faster.
-        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.discord_edit_every_s)
+        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.edit_every_s)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: buttons from any earlier run work from now on."""
@@ -100,7 +99,7 @@ class DiscordBot(discord.Client):
     async def sync_commands(self) -> None:
         """To the development server at once if one is configured; globally otherwise (Discord
         may take a while to show global changes)."""
-        guild_id = self.settings.discord_guild_id
+        guild_id = self.settings.guild_id
         if guild_id is None:
             synced = await self.tree.sync()
         else:
@@ -123,7 +122,7 @@ class DiscordBot(discord.Client):
             interaction.user.display_name,
             text=text,
             button=button,
-            is_moderator=is_moderator(interaction, self.settings.discord_moderator_role_ids),
+            is_moderator=is_moderator(interaction, self.settings.moderator_role_ids),
         )
 
     async def relay(
@@ -162,21 +161,20 @@ class DiscordBot(discord.Client):
 
 
 async def run_discord(
-    app: App, settings: Settings, *, on_login: Callable[[], Awaitable[None]] | None = None
+    service: MjService,
+    settings: DiscordSettings,
+    *,
+    on_login: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Run the Discord bot on the current event loop until cancelled, then close it.
 
     `on_login` runs once the bot can send (after login, before the gateway connects): the
     place to call `service.start()`, whose leftover deliveries need a logged-in bot.
     """
-    if not settings.discord_token:
-        raise ConfigError(
-            "MJ_DISCORD_TOKEN is not set: copy the bot token from the Discord "
-            "developer portal (see README, Discord)."
-        )
-    bot = DiscordBot(app.service, settings)
+    assert settings.token, "the launcher checks MJ_DISCORD_TOKEN"
+    bot = DiscordBot(service, settings)
     async with bot:
-        await bot.login(settings.discord_token)
+        await bot.login(settings.token)
         if on_login is not None:
             await on_login()
         await bot.connect()

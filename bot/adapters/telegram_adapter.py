@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -47,15 +47,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.settings import TelegramSettings
 from bot.adapters.telegram_format import PLATFORM, parse_button_data
 from bot.adapters.telegram_sink import ANSWERING, Answering, TelegramSink
 from bot.adapters.telegram_webhook import serve_webhook
-from bot.config import ConfigError, Settings
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -110,23 +107,22 @@ MODERATOR_COMMANDS = (
 )
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: TelegramSettings) -> Application:
     """A PTB Application for MJ_TELEGRAM_TOKEN, paced by PTB's rate limiter."""
-    if not settings.telegram_token:
-        raise ConfigError("MJ_TELEGRAM_TOKEN is not set: create a bot with @BotFather first")
+    assert settings.token, "the launcher checks MJ_TELEGRAM_TOKEN"
     builder = (
         Application.builder()
-        .token(settings.telegram_token)
+        .token(settings.token)
         # Flood limits (30 msg/s overall, 20/min per group) and RetryAfter: wait, then retry.
         .rate_limiter(AIORateLimiter(max_retries=3))
         # One slow update (a first Chinese prompt loads the dictionary) must not hold others.
         .concurrent_updates(16)
     )
-    if settings.telegram_base_url:  # a self-hosted Bot API server, or the tests' fake
-        builder = builder.base_url(f"{settings.telegram_base_url}/bot").base_file_url(
-            f"{settings.telegram_base_url}/file/bot"
+    if settings.base_url:  # a self-hosted Bot API server, or the tests' fake
+        builder = builder.base_url(f"{settings.base_url}/bot").base_file_url(
+            f"{settings.base_url}/file/bot"
         )
-    if settings.telegram_webhook_url:
+    if settings.webhook_url:
         builder = builder.updater(None)  # updates arrive at our own aiohttp route
     return builder.build()
 
@@ -134,14 +130,13 @@ def build_application(settings: Settings) -> Application:
 class TelegramAdapter:
     """Registers the handlers on `application` and the reply sink with the core."""
 
-    def __init__(self, service: MjService, settings: Settings, application: Application) -> None:
+    def __init__(
+        self, service: MjService, settings: TelegramSettings, application: Application
+    ) -> None:
         self.service = service
         self.settings = settings
         self.application = application
-        group, private = (
-            settings.telegram_edit_every_s_group,
-            settings.telegram_edit_every_s_private,
-        )
+        group, private = settings.edit_every_s_group, settings.edit_every_s_private
         self.sink = TelegramSink(
             application.bot, service, group_every_s=group, private_every_s=private
         )
@@ -245,7 +240,7 @@ class TelegramAdapter:
 
     # moderators ----------------------------------------------------------------------------
     async def is_moderator(self, message: Message, user: User) -> bool:
-        if f"{PLATFORM}:{user.id}" in self.settings.owner_ids:
+        if self.service.is_owner(_origin(message, user)):
             return True
         chat = message.chat
         if chat.type == ChatType.PRIVATE:
@@ -301,11 +296,13 @@ async def _quietly(answer: Coroutine[Any, Any, Any]) -> None:
 
 
 @asynccontextmanager
-async def open_telegram(app: App, settings: Settings) -> AsyncIterator[TelegramAdapter]:
+async def open_telegram(
+    service: MjService, settings: TelegramSettings
+) -> AsyncIterator[TelegramAdapter]:
     """Connect (getMe fails fast on a bad token), register with the core, receive updates;
     on exit stop receiving, drop pending preview edits and disconnect."""
     application = build_application(settings)
-    adapter = TelegramAdapter(app.service, settings, application)
+    adapter = TelegramAdapter(service, settings, application)
     async with application:
         await adapter.publish_commands()
         await application.start()
@@ -325,9 +322,11 @@ async def open_telegram(app: App, settings: Settings) -> AsyncIterator[TelegramA
             await application.stop()
 
 
-async def run_telegram(app: App, settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run_telegram(
+    service: MjService, settings: TelegramSettings, stop: asyncio.Event | None = None
+) -> None:
     """Telegram alone on this event loop: connect, resume the core's unfinished jobs and
     deliver what it owes, then serve until `stop` is set (or this task is cancelled)."""
-    async with open_telegram(app, settings):
-        await app.service.start()
+    async with open_telegram(service, settings):
+        await service.start()
         await (stop or asyncio.Event()).wait()

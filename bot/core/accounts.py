@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.core import render
 from bot.core.errors import MjError, NotPermitted, QuotaExceeded, UserBlocked
 from bot.core.permissions import is_owner, may_moderate
-from bot.core.quota import Tier, next_reset, quota_day
+from bot.core.quota import next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from bot.core.settings import QuotaSettings
+from bot.core.tiers import Tier
 from storage import accounts
 from storage.store import AsyncStore, Store
 
@@ -32,11 +33,18 @@ def utc_now() -> datetime:
 
 
 class Accounts:
-    def __init__(self, settings: Settings, store: AsyncStore, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        settings: QuotaSettings,
+        owners: frozenset[str],
+        store: AsyncStore,
+        clock: Clock = utc_now,
+    ) -> None:
         self.settings = settings
+        self.owners = owners
         self.store = store
         self.clock = clock
-        self.zone = ZoneInfo(settings.quota_timezone)
+        self.zone = ZoneInfo(settings.timezone)
 
     # reading -------------------------------------------------------------------------------
     def tier(self, user: dict[str, Any]) -> Tier:
@@ -51,13 +59,13 @@ class Accounts:
         return override if override is not None else self.tier(user).daily
 
     def is_owner_row(self, user: dict[str, Any]) -> bool:
-        return is_owner(self.settings, Origin(user["platform"], "", user["platform_user_id"]))
+        return is_owner(self.owners, Origin(user["platform"], "", user["platform_user_id"]))
 
     def day(self) -> str:
-        return quota_day(self.clock(), self.zone, self.settings.quota_reset_hour)
+        return quota_day(self.clock(), self.zone, self.settings.reset_hour)
 
     def resets_at(self) -> datetime:
-        return next_reset(self.clock(), self.zone, self.settings.quota_reset_hour)
+        return next_reset(self.clock(), self.zone, self.settings.reset_hour)
 
     async def user(self, origin: Origin, name: str) -> dict[str, Any]:
         """Create the user on first contact; refuse a blocked one."""
@@ -121,9 +129,9 @@ class Accounts:
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
         """quota-grant USER N, quota-set USER N, quota-reset USER, tier-set USER TIER,
         block USER [reason], unblock USER."""
-        if command == "tier-set" and not is_owner(self.settings, incoming.origin):
+        if command == "tier-set" and not is_owner(self.owners, incoming.origin):
             raise NotPermitted("Only the bot's owners can change tiers.")
-        if not may_moderate(self.settings, incoming):
+        if not may_moderate(self.owners, incoming):
             raise NotPermitted(f"/{command} is for moderators.")
         words = rest.split()
         if not words:

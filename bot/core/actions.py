@@ -21,10 +21,10 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.config import Settings
 from bot.core.errors import MjError
 from bot.core.jobs import SEED_SPACE
 from bot.core.params import MjRequest, WeightedPrompt
+from bot.core.settings import ActionSettings
 from engine.job import JobSpec
 from storage.store import ImageRow
 
@@ -41,7 +41,7 @@ class Action:
     strength: float
 
 
-def parse_action(action: str, settings: Settings) -> Action | None:
+def parse_action(action: str, settings: ActionSettings) -> Action | None:
     """A button's action string as an Action; None if it is not one of these buttons."""
     if len(action) == 2 and action[0] in "UV" and action[1] in "1234":
         kind = UPSCALE if action[0] == "U" else VARIATION
@@ -55,7 +55,7 @@ def parse_action(action: str, settings: Settings) -> Action | None:
     }.get(action)
 
 
-def can_upscale(width: int, height: int, settings: Settings) -> bool:
+def can_upscale(width: int, height: int, settings: ActionSettings) -> bool:
     return 2 * max(width, height) <= settings.upscale_max_side
 
 
@@ -80,7 +80,8 @@ def derived_spec(
     seed: int,
     weight: float,
     images_per_job: int,
-    settings: Settings,
+    settings: ActionSettings,
+    upscaler: bool,
 ) -> JobSpec:
     """The spec for `action` on `image` of the job `parent` ran. MjError if it can't be done."""
     if action.kind == UPSCALE:
@@ -106,7 +107,7 @@ def derived_spec(
         steps=parent.steps,
         upscaler=False,
     )
-    if action.kind == UPSCALE and settings.upscaler:
+    if action.kind == UPSCALE and upscaler:
         # The upscaler runs all its steps: strength 1 makes the price (run_steps) say so.
         steps = max(parent.steps, UPSCALER_MIN_STEPS)
         return replace(spec, init_image=image.path, strength=1.0, steps=steps, upscaler=True)

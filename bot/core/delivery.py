@@ -14,12 +14,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config import Settings
 from bot.core import render
 from bot.core.accounts import Accounts
 from bot.core.actions import can_upscale
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink
+from bot.core.settings import ActionSettings
 from engine.grid import make_grid
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
@@ -37,7 +37,11 @@ class _Sink:
 
 class Delivery:
     def __init__(
-        self, settings: Settings, store: AsyncStore, images: ImageStore, accounts: Accounts
+        self,
+        settings: ActionSettings,
+        store: AsyncStore,
+        images: ImageStore,
+        accounts: Accounts,
     ) -> None:
         self.settings = settings
         self.store = store

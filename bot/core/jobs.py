@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.config import Settings
 from bot.core.params import MjRequest
 from bot.core.requests import Origin
 from bot.core.styles import apply_style
@@ -29,16 +28,15 @@ def build_spec(
     job_id: str,
     origin: Origin,
     request: MjRequest,
-    settings: Settings,
     profile: ModelProfile,
     seed: int,
     weight: float = 1.0,
     *,
-    images: int | None = None,
+    default_model: str,
+    images: int,
 ) -> JobSpec:
-    """Fill the request's gaps with the model's defaults and apply its --style.
-
-    `images` per job; None: the bot's MJ_IMAGES_PER_JOB."""
+    """Fill the request's gaps with the model's defaults and apply its --style; `images`
+    per job."""
     negative = request.negative_prompt
     parts = []
     for part in request.prompts:
@@ -51,7 +49,7 @@ def build_spec(
     return JobSpec(
         job_id=job_id,
         user_key=origin.user_key,
-        model=request.model or settings.default_model,
+        model=request.model or default_model,
         prompts=tuple(parts),
         negative_prompt=negative,
         width=request.width,
@@ -60,7 +58,7 @@ def build_spec(
         cfg=request.cfg if request.cfg is not None else profile.cfg,
         sampler=request.sampler or profile.sampler,
         # Image i is seed + i: any one image can be redrawn alone from its own seed.
-        seeds=tuple((seed + i) % SEED_SPACE for i in range(images or settings.images_per_job)),
+        seeds=tuple((seed + i) % SEED_SPACE for i in range(images)),
         tile=request.tile,
         stop=request.stop,
         chaos=request.chaos or 0,

@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from bot.config import Settings
 from bot.core.errors import MjError, NotPermitted, PromptBlocked
 from bot.core.params import MjRequest
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from bot.core.settings import ModerationSettings
 from filters.terms import (
     Matcher,
     MatcherCache,
@@ -130,8 +130,11 @@ def unlist_terms(
 
 
 class Moderation:
-    def __init__(self, settings: Settings, store: AsyncStore) -> None:
+    def __init__(
+        self, settings: ModerationSettings, owners: frozenset[str], store: AsyncStore
+    ) -> None:
         self.settings = settings
+        self.owners = owners
         self.store = store
         self._matchers = MatcherCache()
 
@@ -182,16 +185,16 @@ class Moderation:
         message = f"Not drawn: your prompt contains {noun} {quoted}. It cost you nothing."
         until = await self._pause_end(origin)
         if until is not None and until > _now():
-            message += f" After {self.settings.filter_pause_after} blocked prompts you are "
+            message += f" After {self.settings.pause_after} blocked prompts you are "
             message += f"paused for {_minutes(until - _now())}."
         raise PromptBlocked(message, tuple(found))
 
     async def _pause_end(self, origin: Origin) -> datetime | None:
-        after = self.settings.filter_pause_after
+        after = self.settings.pause_after
         if after <= 0:
             return None
-        window = timedelta(minutes=self.settings.filter_pause_window_min)
-        pause = timedelta(minutes=self.settings.filter_pause_min)
+        window = timedelta(minutes=self.settings.pause_window_min)
+        pause = timedelta(minutes=self.settings.pause_min)
         since = (_now() - window - pause).isoformat(timespec="milliseconds")
         times = await self.store.run(
             lambda s: lists.block_times(s.db, origin.platform, origin.user_id, since)
@@ -203,12 +206,12 @@ class Moderation:
         if until is not None and until > _now():
             raise PromptBlocked(
                 f"You are paused for {_minutes(until - _now())} after "
-                f"{self.settings.filter_pause_after} blocked prompts. Nothing was queued."
+                f"{self.settings.pause_after} blocked prompts. Nothing was queued."
             )
 
     # the commands ----------------------------------------------------------------------------
     def is_owner(self, origin: Origin) -> bool:
-        return is_owner(self.settings, origin)
+        return is_owner(self.owners, origin)
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
         """Run one moderator command; NotPermitted (nothing changed) for anyone else."""

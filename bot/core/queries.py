@@ -1,5 +1,8 @@
 """Read-only questions the adapters ask the core: a job and its images, who owns an API key,
-the figures behind /metrics. Adapters call these instead of touching the database."""
+the figures behind /metrics. Adapters call these instead of touching the database.
+
+`JobStatus` (a job row's status) is the core's vocabulary for adapters too; it is defined by
+storage, which persists it, and handed on from here so adapters need no storage import."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from typing import Any
 from bot.core.errors import JobNotFound
 from bot.core.requests import Origin
 from storage import api_keys, stats
-from storage.store import AsyncStore, ImageRow, Store
+from storage.store import AsyncStore, ImageRow, JobStatus, Store
+
+__all__ = ["Figures", "ImageRow", "JobStatus", "Queries"]
 
 JOB_BUCKETS = stats.JOB_BUCKETS
 STEP_BUCKETS = stats.STEP_BUCKETS

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
 from bot.core import render
 from bot.core.accounts import COMMANDS as ACCOUNT_COMMANDS
 from bot.core.accounts import Accounts, Clock, utc_now
@@ -39,17 +39,18 @@ from bot.core.image_fetch import fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, command_name, positive_texts
 from bot.core.params import MjRequest, parse_mj
+from bot.core.permissions import is_owner
 from bot.core.queries import Queries
 from bot.core.quota import job_credits
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
+from bot.core.settings import CoreSettings
 from bot.core.translation import translate_prompt
 from bot.core.user_settings import UserSettings
-from engine.fair_queue import QueueRefused
 from engine.job import (
     JobSpec,
     spec_from_dict,
 )
-from engine.worker import Engine
+from engine.port import EnginePort, QueueRefused
 from storage.images import ImageStore
 from storage.store import AsyncStore, JobStatus, Store
 from translate.translator import AsyncTranslator
@@ -58,6 +59,12 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("mj", "imagine", "cancel", "help", "start", "settings")
 MAX_IMAGES = 4  # a grid is 2x2
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    alive: bool  # the engine runs and takes jobs
+    waiting: int  # jobs waiting in its queue
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -72,9 +79,9 @@ def split_command(text: str) -> tuple[str, str]:
 class MjService:
     def __init__(
         self,
-        settings: Settings,
+        settings: CoreSettings,
         store: AsyncStore,
-        engine: Engine,
+        engine: EnginePort,
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
@@ -84,12 +91,12 @@ class MjService:
         self.store = store
         self.engine = engine
         self.images = images
-        self.moderation = Moderation(settings, store)
+        self.moderation = Moderation(settings.moderation, settings.owners, store)
         self.queries = Queries(store)
-        self.accounts = Accounts(settings, store, clock)
+        self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         self.user_settings = UserSettings(store, self.parse)
         self.translator = translator  # None: prompts reach the model as written
-        self.delivery = Delivery(settings, store, images, self.accounts)
+        self.delivery = Delivery(settings.actions, store, images, self.accounts)
 
     # wiring ------------------------------------------------------------------------------
     def register_sink(
@@ -114,6 +121,16 @@ class MjService:
 
     async def close(self) -> None:
         await self.delivery.close()
+
+    def health(self) -> Health:
+        return Health(self.engine.is_alive(), self.engine.waiting_count())
+
+    def image_file(self, name: str) -> Path | None:
+        """A stored image (a result or an image prompt) by its public name, if there is one."""
+        return self.images.find(name)
+
+    def is_owner(self, origin: Origin) -> bool:
+        return is_owner(self.settings.owners, origin)
 
     def pending_job_ids(self) -> list[str]:
         """Jobs this process is still following (queued, running or being delivered)."""
@@ -182,7 +199,7 @@ class MjService:
         """
         if images is not None and not 1 <= images <= MAX_IMAGES:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
-        per_job = images or self.settings.images_per_job
+        per_job = images or self.settings.limits.images_per_job
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
         attached = incoming.image is not None or init_image is not None
         request = self.parse(translation.text, attached)
@@ -193,10 +210,11 @@ class MjService:
             texts += positive_texts(self.parse(text, attached))
         await self.moderation.screen(incoming, text, texts)
         repeat = request.repeat or 1
-        if repeat > self.settings.max_repeat:
-            raise MjError(f"--repeat can be at most {self.settings.max_repeat} on this bot.")
+        if repeat > self.settings.limits.max_repeat:
+            limit = self.settings.limits.max_repeat
+            raise MjError(f"--repeat can be at most {limit} on this bot.")
         origin = incoming.origin
-        profile = self.engine.profile(request.model or self.settings.default_model)
+        profile = self.engine.profile(request.model or self.settings.models.default)
         user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
         tier = self.accounts.tier(user)
         # Fetched and checked before any credit is spent: a bad image costs nothing.
@@ -213,10 +231,10 @@ class MjService:
                 new_job_id(),
                 origin,
                 request,
-                self.settings,
                 profile,
                 job_seed,
                 tier.weight,
+                default_model=self.settings.models.default,
                 images=per_job,
             )
             if init_image is not None:
@@ -239,12 +257,12 @@ class MjService:
         return job_ids
 
     def parse(self, text: str, attached_image: bool = False) -> MjRequest:
-        default = self.settings.default_model
+        default = self.settings.models.default
         return parse_mj(
             text,
             profile=lambda model: self.engine.profile(model or default),
-            models=list(self.settings.models),
-            max_prompt_chars=self.settings.max_prompt_chars,
+            models=self.settings.models.names,
+            max_prompt_chars=self.settings.limits.max_prompt_chars,
             attached_image=attached_image,
         )
 
@@ -265,7 +283,7 @@ class MjService:
                 parent_id=job["id"],
                 init_image=parent_spec.init_image,  # an image prompt is not fetched again
             )
-        elif (action := parse_action(button.action, self.settings)) is not None:
+        elif (action := parse_action(button.action, self.settings.actions)) is not None:
             if JobStatus(job["status"]) is not JobStatus.DONE:
                 raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
             images = await self.store.run(lambda s: s.job_images(job["id"]))
@@ -280,8 +298,9 @@ class MjService:
                 job_id=new_job_id(),
                 seed=new_seed(),
                 weight=self.accounts.tier(user).weight,
-                images_per_job=self.settings.images_per_job,
-                settings=self.settings,
+                images_per_job=self.settings.limits.images_per_job,
+                settings=self.settings.actions,
+                upscaler=self.settings.models.upscaler,
             )
             await self._enqueue_derived(incoming, job, spec, action.kind, action.index, user)
         else:
@@ -352,8 +371,8 @@ class MjService:
         if data is None:
             data = await fetch_image(
                 request.image_urls[0],
-                timeout_s=self.settings.image_fetch_timeout_s,
-                allow_private=self.settings.allow_private_image_urls,
+                timeout_s=self.settings.image_prompts.fetch_timeout_s,
+                allow_private=self.settings.image_prompts.allow_private_urls,
             )
         # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
         stored = await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))
