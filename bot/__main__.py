@@ -138,9 +138,7 @@ def imagine(
 
 
 def _job_json(application: Any, row: dict[str, Any], out: Path | None) -> dict[str, Any]:
-    from storage.store import Store
-
-    images = application.store.run_sync(lambda s: Store.job_images(s, row["id"]))
+    images = application.store.run_sync(lambda s: s.jobs.images(row["id"]))
     root = application.settings.images_dir
     paths = [root / image.path for image in images]
     grid = root / row["grid_path"] if row.get("grid_path") else None

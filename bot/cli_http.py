@@ -46,7 +46,7 @@ def register(
         tier: Annotated[str | None, typer.Option(help="Quota tier (MJ_TIERS)")] = None,
     ) -> None:
         """Create a key and print it once: only its hash is stored."""
-        from storage import accounts, api_keys
+        from storage.api_keys import ApiKeyError
         from storage.store import Store
 
         config = settings()
@@ -55,12 +55,12 @@ def register(
             raise typer.Exit(2)
         store = Store(config.db_path)
         try:
-            with store.db.atomic():
-                key = api_keys.create_key(store.db, name)
-                user_id = store.upsert_user("api", name, name)
+            with store.transaction():
+                key = store.api_keys.create(name)
+                user_id = store.users.upsert("api", name, name)
                 if tier is not None:
-                    accounts.set_fields(store.db, user_id, tier=tier.lower())
-        except api_keys.ApiKeyError as error:
+                    store.users.update(user_id, tier=tier.lower())
+        except ApiKeyError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
         finally:
@@ -71,13 +71,13 @@ def register(
     @key_app.command("revoke")
     def revoke(name: Annotated[str, typer.Argument(help="The key's name")]) -> None:
         """Revoke a key at once: requests with it are refused (401)."""
-        from storage import api_keys
+        from storage.api_keys import ApiKeyError
         from storage.store import Store
 
         store = Store(settings().db_path)
         try:
-            api_keys.revoke_key(store.db, name)
-        except api_keys.ApiKeyError as error:
+            store.api_keys.revoke(name)
+        except ApiKeyError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
         finally:
@@ -87,12 +87,11 @@ def register(
     @key_app.command("list")
     def list_keys() -> None:
         """Key names, when each was created, and whether it was revoked."""
-        from storage import api_keys
         from storage.store import Store
 
         store = Store(settings().db_path)
         try:
-            rows = api_keys.list_keys(store.db)
+            rows = store.api_keys.list_all()
         finally:
             store.close()
         for row in rows:

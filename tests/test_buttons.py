@@ -11,7 +11,6 @@ from bot.adapters.console import ConsoleAdapter
 from bot.core.quota import job_credits
 from bot.core.requests import ButtonPress, Incoming, ReplyKind
 from engine.job import spec_from_dict
-from storage.store import Store
 from tests.conftest import CaptureSink, load_image
 from tests.helpers import tweak
 
@@ -39,12 +38,12 @@ def last_result(sink: CaptureSink):
 
 
 def pixels(app, job_id: str) -> list[np.ndarray]:
-    rows = app.store.run_sync(lambda s: Store.job_images(s, job_id))
+    rows = app.store.run_sync(lambda s: s.jobs.images(job_id))
     return [np.asarray(load_image(app.settings.images_dir / row.path)) for row in rows]
 
 
 def job(app, job_id: str) -> dict:
-    return app.store.run_sync(lambda s: s.get_job(job_id))
+    return app.store.run_sync(lambda s: s.jobs.get(job_id))
 
 
 @pytest.mark.parametrize("index", [1, 2, 3, 4], ids=lambda i: f"U{i}")
@@ -54,7 +53,7 @@ async def test_upscale_gives_that_image_at_twice_the_size(app, index: int) -> No
     await press(adapter, f"U{index}", grid.job_id)
     result = last_result(sink)
     row = job(app, result.job_id)
-    parent_rows = app.store.run_sync(lambda s: Store.job_images(s, grid.job_id))
+    parent_rows = app.store.run_sync(lambda s: s.jobs.images(grid.job_id))
     parent = parent_rows[index - 1]
 
     assert (row["action"], row["parent_id"], row["parent_image"]) == (

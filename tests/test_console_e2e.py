@@ -10,7 +10,6 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.requests import ReplyKind
-from storage.store import Store
 from tests.conftest import CaptureSink, load_image
 
 pytestmark = pytest.mark.slow
@@ -36,8 +35,8 @@ async def test_mj_produces_grid_four_images_and_rows(app) -> None:
     _, sink = await run_line(app, "/mj a red fox --ar 2:1 --seed 42")
     result = result_of(sink)
     grid = load_image(result.image_path)
-    job = app.store.run_sync(lambda s: s.get_job(result.job_id))
-    images = app.store.run_sync(lambda s: Store.job_images(s, result.job_id))
+    job = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
+    images = app.store.run_sync(lambda s: s.jobs.images(result.job_id))
 
     assert job["status"] == "done" and job["delivered_at"] is not None
     assert not app.service.delivery._settled  # a long-running bot keeps no future per job
@@ -74,7 +73,7 @@ async def test_same_seed_reproduces_and_each_image_stands_alone(app) -> None:
     _, again = await run_line(app, "a lighthouse --seed 7")
     _, single = await run_line(app, "a lighthouse --seed 8")
     rows = [
-        app.store.run_sync(lambda s, r=r: Store.job_images(s, result_of(r).job_id))
+        app.store.run_sync(lambda s, r=r: s.jobs.images(result_of(r).job_id))
         for r in (first, again, single)
     ]
     pixels = [
@@ -100,7 +99,7 @@ async def test_reroll_button_makes_a_new_job_with_a_new_seed(app) -> None:
     await adapter.submit_line("R")
     results = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
     assert len(results) == 2
-    second = app.store.run_sync(lambda s: s.get_job(results[1].job_id))
+    second = app.store.run_sync(lambda s: s.jobs.get(results[1].job_id))
     assert second["parent_id"] == first.job_id and second["action"] == "reroll"
     assert second["prompt"] == "a castle" and second["seed"] != 5
 
@@ -117,7 +116,7 @@ async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     await adapter.submit_line("/cancel")
     job_id = sink.replies[0].job_id
     await app.service.wait(job_id)
-    job = app.store.run_sync(lambda s: s.get_job(job_id))
+    job = app.store.run_sync(lambda s: s.jobs.get(job_id))
     assert job["status"] == "cancelled" and job["delivered_at"] is not None
     assert any(r.text == f"Job {job_id} cancelled." for r in sink.replies)
     steps = [r.percent for r in sink.replies if r.kind is ReplyKind.PROGRESS and r.percent]

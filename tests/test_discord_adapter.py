@@ -306,7 +306,7 @@ async def test_refused_buttons_answer_privately(
         job_id, row, _ = await h.draw("a castle")
         payload = h.click(int(row["reply_message_id"]), f"mj:{action}:{job_id}", user=user)
         answer = await api.wait_for("POST", followups(payload))
-        jobs = await h.store.run(lambda s: s.user_jobs("discord", str(user)))
+        jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(user)))
     assert note in answer.payload["content"]
     assert answer.payload["flags"] == EPHEMERAL and answer.response["flags"] == EPHEMERAL
     assert jobs == []  # no job was made by the click
@@ -324,7 +324,7 @@ async def test_moderators_ban_terms_others_cannot_and_blocked_prompts_stay_priva
         yes = await api.wait_for("PATCH", original(banned))
         blocked = h.command("mj", prompt="a zeppelin over Paris")
         note = await api.wait_for("POST", followups(blocked))
-        jobs = await h.store.run(lambda s: s.user_jobs("discord", str(ALICE)))
+        jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(ALICE)))
     # Moderator commands are deferred privately: their answers never reach the channel.
     for call in (refused, banned):
         assert api.find("POST", callback(call))[0].payload == {"type": 5, "data": {"flags": 64}}
@@ -372,7 +372,7 @@ async def test_a_result_the_last_run_could_not_deliver_comes_after_the_restart(
         job_id, row, ack = await h.draw("a stormy sea")
     assert row["status"] == "done" and row["delivered_at"] is None
     async with discord_bot(settings, api) as h:  # the restart: no interaction is known
-        delivered = await h.store.run(lambda s: s.get_job(job_id))
+        delivered = await h.store.run(lambda s: s.jobs.get(job_id))
     [late] = api.find("POST", rf"/channels/{CHANNEL}/messages")
     assert late.payload["content"].startswith(f"<@{ALICE}> ")
     assert late.payload["message_reference"]["message_id"] == int(ack.response["id"])
@@ -551,8 +551,8 @@ async def queued_job(store: AsyncStore) -> str:
     """A job row for tests that drive the sink by hand."""
 
     def insert(s: Any) -> str:
-        user_id = s.upsert_user("discord", str(ALICE), "alice")
-        s.insert_job({"id": "handmade01", "user_id": user_id, "platform": "discord"})
+        user_id = s.users.upsert("discord", str(ALICE), "alice")
+        s.jobs.insert({"id": "handmade01", "user_id": user_id, "platform": "discord"})
         return "handmade01"
 
     return await store.run(insert)

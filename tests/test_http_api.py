@@ -22,7 +22,7 @@ from bot.adapters.http_api import build_http_app
 from bot.adapters.http_body import BodyError, parse_body
 from bot.app import App, open_app
 from bot.config import Settings
-from storage import accounts, api_keys
+from storage.api_keys import hash_key
 from storage.store import Store
 from tests.conftest import TINY_ENV
 
@@ -50,10 +50,10 @@ class Api:
 
     async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
         def create(s: Store) -> str:
-            key = api_keys.create_key(s.db, name)
-            user = s.upsert_user("api", name, name)
+            key = s.api_keys.create(name)
+            user = s.users.upsert("api", name, name)
             if tier:
-                accounts.set_fields(s.db, user, tier=tier)
+                s.users.update(user, tier=tier)
             return key
 
         self.keys[name] = await self.app.store.run(create)
@@ -167,7 +167,7 @@ async def test_txt2img_answers_with_images_that_download(api: Api) -> None:
         assert response.status == 200 and response.content_type == "image/png"
         with Image.open(io.BytesIO(await response.read())) as image:
             assert image.size == (64, 64)
-    row = await api.app.store.run(lambda s: s.get_job(data["jobId"]))
+    row = await api.app.store.run(lambda s: s.jobs.get(data["jobId"]))
     assert row["platform"] == "api" and row["platform_user_id"] == "alice"
     assert "--no blur" in row["raw_text"]
 
@@ -238,7 +238,7 @@ async def test_keys_are_required_and_revocation_is_immediate(api: Api) -> None:
     assert response.status == 401
     status, answer = await api.post("/api/jobs", {"prompt": "a fox", "count": 1})
     assert status == 202
-    await api.app.store.run(lambda s: api_keys.revoke_key(s.db, "alice"))
+    await api.app.store.run(lambda s: s.api_keys.revoke("alice"))
     response = await api.client.get(
         f"/api/jobs/{answer['data']['jobId']}", headers=api.auth("alice")
     )
@@ -247,8 +247,8 @@ async def test_keys_are_required_and_revocation_is_immediate(api: Api) -> None:
 
 
 async def test_keys_are_stored_hashed(api: Api) -> None:
-    rows = await api.app.store.run(lambda s: api_keys.list_keys(s.db))
-    assert rows[0]["key_hash"] == api_keys.hash_key(api.keys["alice"])
+    rows = await api.app.store.run(lambda s: s.api_keys.list_all())
+    assert rows[0]["key_hash"] == hash_key(api.keys["alice"])
     assert api.keys["alice"] not in json.dumps(rows)
 
 
@@ -274,7 +274,7 @@ async def test_a_full_queue_is_429(make_settings: Callable[..., Settings]) -> No
 
 async def test_a_blocked_user_is_403(api: Api) -> None:
     await api.app.store.run(
-        lambda s: accounts.set_fields(s.db, s.upsert_user("api", "alice", "alice"), blocked_at="x")
+        lambda s: s.users.update(s.users.upsert("api", "alice", "alice"), blocked_at="x")
     )
     status, answer = await api.post("/api/jobs", {"prompt": "a fox"})
     assert status == 403 and "blocked" in answer["msg"]
@@ -460,14 +460,14 @@ def test_api_key_commands(tmp_path: Path) -> None:
     assert "shop" in listed.output and "active" in listed.output
     store = Store(tmp_path / "mjbot.db")
     try:
-        assert api_keys.key_owner(store.db, key) == "shop"
-        assert store.find_user("api", "shop")["tier"] == "pro"
+        assert store.api_keys.owner(key) == "shop"
+        assert store.users.find("api", "shop")["tier"] == "pro"
     finally:
         store.close()
     assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 0
     assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 2
     store = Store(tmp_path / "mjbot.db")
     try:
-        assert api_keys.key_owner(store.db, key) is None
+        assert store.api_keys.owner(key) is None
     finally:
         store.close()

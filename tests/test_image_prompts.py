@@ -84,7 +84,7 @@ async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_s
     app = open_loopback
     sink = await console(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
     [result] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    row = app.store.run_sync(lambda s: s.get_job(result.job_id))
+    row = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
     spec = spec_from_dict(json.loads(row["spec_json"]))
     assert row["status"] == "done"
     assert spec.strength == image_prompt_strength(2.0) == 0.5
@@ -94,7 +94,7 @@ async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_s
     # a reroll reuses the stored image instead of fetching the URL again
     await ConsoleAdapter(app.service, "alice", "Alice", sink=sink).submit_line("R")
     [_, reroll] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    rerolled = app.store.run_sync(lambda s: s.get_job(reroll.job_id))
+    rerolled = app.store.run_sync(lambda s: s.jobs.get(reroll.job_id))
     assert spec_from_dict(json.loads(rerolled["spec_json"])).init_image == spec.init_image
 
 

@@ -35,7 +35,7 @@ async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, 
         assert r.status == 200
     stop.set()
     await asyncio.wait_for(task, 10)
-    [job] = app.store.run_sync(lambda s: s.user_jobs("telegram", str(ALICE)))
+    [job] = app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
     assert job["status"] == "done" and job["delivered_at"]
 
 

@@ -163,7 +163,7 @@ async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_gri
     assert "reply_markup" not in edits[0].params and "reply_markup" in edits[-1].params
     grid = fake.message(GROUP, int(row["reply_message_id"]))
     assert len(keyboard_of(grid)) == 3 and row["id"] in grid["caption"]
-    origin = app.store.run_sync(lambda s: s.get_job(row["id"]))
+    origin = app.store.run_sync(lambda s: s.jobs.get(row["id"]))
     assert (origin["chat_id"], origin["platform_user_id"]) == (str(GROUP), str(BOB))
 
 

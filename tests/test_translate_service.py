@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 async def test_chinese_prompt_is_translated_stored_and_shown(app) -> None:
     _, sink = await run_line(app, "/mj 赛博朋克风格的猫，水彩 --seed 3 --no 文字，水印")
     result = result_of(sink)
-    job = app.store.run_sync(lambda s: s.get_job(result.job_id))
+    job = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
 
     assert job["raw_text"] == "赛博朋克风格的猫，水彩 --seed 3 --no 文字，水印"
     assert job["prompt"] == "赛博朋克风格的猫，水彩"  # as written
@@ -43,14 +43,14 @@ async def test_reroll_of_a_chinese_prompt_translates_it_again(app) -> None:
     first = result_of(sink)
     await adapter.submit_line("R")
     second = [r for r in sink.replies if r.kind is ReplyKind.RESULT][-1]
-    rows = [app.store.run_sync(lambda s, r=r: s.get_job(r.job_id)) for r in (first, second)]
+    rows = [app.store.run_sync(lambda s, r=r: s.jobs.get(r.job_id)) for r in (first, second)]
     assert [row["translated_prompt"] for row in rows] == ["castle under moonlight"] * 2
     assert rows[1]["prompt"] == "月光下的城堡" and rows[1]["parent_id"] == first.job_id
 
 
 async def test_english_prompt_is_left_alone(app) -> None:
     _, sink = await run_line(app, "a red fox --seed 1")
-    job = app.store.run_sync(lambda s: s.get_job(result_of(sink).job_id))
+    job = app.store.run_sync(lambda s: s.jobs.get(result_of(sink).job_id))
     assert job["prompt"] == job["translated_prompt"] == "a red fox"
 
 
@@ -58,7 +58,7 @@ async def test_translation_off_sends_the_prompt_as_written(settings) -> None:
     async with open_app(tweak(settings, "translation", mode="off")) as application:
         assert application.translator is None
         _, sink = await run_line(application, "水彩 --seed 2")
-        job = application.store.run_sync(lambda s: s.get_job(result_of(sink).job_id))
+        job = application.store.run_sync(lambda s: s.jobs.get(result_of(sink).job_id))
     assert job["prompt"] == job["translated_prompt"] == "水彩"
 
 
@@ -84,7 +84,7 @@ async def test_a_broken_argos_package_falls_back_to_the_dictionary_in_auto_mode(
     broken_package(settings)
     async with open_app(settings) as application:
         _, sink = await run_line(application, "水彩 --seed 2")
-        job = application.store.run_sync(lambda s: s.get_job(result_of(sink).job_id))
+        job = application.store.run_sync(lambda s: s.jobs.get(result_of(sink).job_id))
     assert job["translated_prompt"] == "watercolor"
     assert "failed to load" in caplog.text
 

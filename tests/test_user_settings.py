@@ -88,10 +88,10 @@ async def test_settings_command_round_trip_and_mj_uses_them(core: MjService) -> 
 
     await say(alice, "/mj a fox --steps 2")
     await say(bob, "/mj a fox")  # Bob has no defaults
-    rows = {
-        who.user_id: (await core.store.run(lambda s, o=who: s.user_jobs(o.platform, o.user_id)))[0]
-        for who in (alice, bob)
-    }
+    rows = {}
+    for who in (alice, bob):
+        jobs = await core.store.run(lambda s, o=who: s.jobs.of_user(o.platform, o.user_id))
+        rows[who.user_id] = jobs[0]
     assert (rows["1"]["aspect"], rows["1"]["steps"]) == ("16:9", 2)
     assert rows["1"]["raw_text"] == "a fox --steps 2 --ar 16:9"  # what was drawn, for rerolls
     assert rows["2"]["aspect"] == "1:1"

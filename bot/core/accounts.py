@@ -20,7 +20,7 @@ from bot.core.quota import next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.settings import QuotaSettings
 from bot.core.tiers import Tier
-from storage import accounts
+from storage.credits import Balance, InsufficientCredits
 from storage.store import AsyncStore, Store
 
 Clock = Callable[[], datetime]
@@ -71,7 +71,7 @@ class Accounts:
         """Create the user on first contact; refuse a blocked one."""
 
         def upsert(s: Store) -> dict[str, Any]:
-            return s.get_user(s.upsert_user(origin.platform, origin.user_id, name))
+            return s.users.get(s.users.upsert(origin.platform, origin.user_id, name))
 
         user = await self.store.run(upsert)
         if user.get("blocked_at"):
@@ -79,9 +79,9 @@ class Accounts:
             raise UserBlocked(f"You are blocked from drawing here{reason}. Ask a moderator.")
         return user
 
-    async def balance(self, user: dict[str, Any]) -> accounts.Balance:
+    async def balance(self, user: dict[str, Any]) -> Balance:
         day, allowance = self.day(), self.allowance(user)
-        return await self.store.run(lambda s: accounts.balance(s.db, user["id"], day, allowance))
+        return await self.store.run(lambda s: s.credits.balance(user["id"], day, allowance))
 
     # charging ------------------------------------------------------------------------------
     async def insert_charged(
@@ -90,10 +90,8 @@ class Accounts:
         """Persist the job and debit it together, or refuse with when credits return."""
         day, allowance = self.day(), self.allowance(user)
         try:
-            await self.store.run(
-                lambda s: accounts.insert_job_charged(s.db, job, day, credits, allowance)
-            )
-        except accounts.InsufficientCredits as short:
+            await self.store.run(lambda s: s.credits.charge(job, day, credits, allowance))
+        except InsufficientCredits as short:
             raise QuotaExceeded(
                 f"Not enough credits: this job needs {short.needed:g}, you have {short.left:g} "
                 f"left today. Credits return {render.when(self.resets_at(), self.clock())}."
@@ -101,14 +99,12 @@ class Accounts:
 
     async def refund(self, job_id: str, fraction: float, reason: str) -> float:
         day = self.day()
-        return await self.store.run(
-            lambda s: accounts.refund_job(s.db, job_id, day, fraction, reason)
-        )
+        return await self.store.run(lambda s: s.credits.refund(job_id, day, fraction, reason))
 
     # commands ------------------------------------------------------------------------------
     async def quota_text(self, incoming: Incoming) -> str:
         user = await self.store.run(
-            lambda s: s.find_user(incoming.origin.platform, incoming.origin.user_id)
+            lambda s: s.users.find(incoming.origin.platform, incoming.origin.user_id)
         )
         user = user or {"id": -1}
         tier = self.tier(user)
@@ -144,9 +140,7 @@ class Accounts:
         if command == "quota-grant":
             amount = _number(command, args)
             await self.store.run(
-                lambda s: accounts.adjust(
-                    s.db, target["id"], day, "grant", amount, "granted", actor
-                )
+                lambda s: s.credits.adjust(target["id"], day, "grant", amount, "granted", actor)
             )
             return _ok(f"Granted {amount:g} credits to {name} for today.")
         if command in ("quota-set", "quota-reset"):
@@ -156,9 +150,7 @@ class Accounts:
             wanted = _number(command, args) if command == "quota-set" else balance.allowance
             delta = wanted - balance.left
             await self.store.run(
-                lambda s: accounts.adjust(
-                    s.db, target["id"], day, command[6:], delta, command, actor
-                )
+                lambda s: s.credits.adjust(target["id"], day, command[6:], delta, command, actor)
             )
             return _ok(f"{name} now has {wanted:g} credits left today.")
         if command == "tier-set":
@@ -167,19 +159,17 @@ class Accounts:
                     f"Usage: /tier-set USER TIER (tiers: {', '.join(self.settings.tiers)})"
                 )
             tier = args[0].lower()
-            await self.store.run(lambda s: accounts.set_fields(s.db, target["id"], tier=tier))
+            await self.store.run(lambda s: s.users.update(target["id"], tier=tier))
             return _ok(f"{name} is now on tier {tier}.")
         if command == "block":
             reason = " ".join(args) or None
             stamp = self.clock().isoformat()
             await self.store.run(
-                lambda s: accounts.set_fields(
-                    s.db, target["id"], blocked_at=stamp, blocked_reason=reason
-                )
+                lambda s: s.users.update(target["id"], blocked_at=stamp, blocked_reason=reason)
             )
             return _ok(f"{name} is blocked from drawing.")
         await self.store.run(
-            lambda s: accounts.set_fields(s.db, target["id"], blocked_at=None, blocked_reason=None)
+            lambda s: s.users.update(target["id"], blocked_at=None, blocked_reason=None)
         )
         return _ok(f"{name} may draw again.")
 
@@ -191,7 +181,7 @@ class Accounts:
             platform, user_id = origin.platform, match.group(1)
         elif not sep:
             platform, user_id = origin.platform, word.lstrip("@")
-        user = await self.store.run(lambda s: s.find_user(platform, user_id))
+        user = await self.store.run(lambda s: s.users.find(platform, user_id))
         if user is None:
             raise MjError(f"I don't know user {word}: they must have used the bot first.")
         return user

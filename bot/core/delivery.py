@@ -76,7 +76,7 @@ class Delivery:
         future = self._settled.get(job_id)
         if future is None:
             future = self._settled[job_id] = asyncio.get_running_loop().create_future()
-            row = await self.store.run(lambda s: s.get_job(job_id))
+            row = await self.store.run(lambda s: s.jobs.get(job_id))
             settled = row is not None and JobStatus(row["status"]).finished
             if settled and job_id not in self._tracking:  # nothing more will happen to it
                 self._settled.pop(job_id, None)
@@ -116,7 +116,7 @@ class Delivery:
                     last_position = event.position
             elif isinstance(event, Started):
                 started = True
-                await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
+                await self.store.run(lambda s, e=event: s.jobs.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
                 steps_done, total_steps = event.step, event.total
                 await self.send(
@@ -132,15 +132,15 @@ class Delivery:
             elif isinstance(event, Finished):
                 await self._store_result(job_id, event)
             elif isinstance(event, Failed):
-                await self.store.run(lambda s, e=event: s.mark_failed(job_id, e.error))
+                await self.store.run(lambda s, e=event: s.jobs.mark_failed(job_id, e.error))
                 await self.accounts.refund(job_id, 1.0, "job failed")
             elif isinstance(event, Cancelled):
-                await self.store.run(lambda s: s.mark_cancelled(job_id))
+                await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
                 # Cancelled while running: pay for the steps that ran, get the rest back.
                 share = refund_fraction(steps_done, total_steps, started and event.while_running)
                 await self.accounts.refund(job_id, share, "job cancelled")
         outcome = handle.outcome.result()
-        row = await self.store.run(lambda s: s.get_job(job_id))
+        row = await self.store.run(lambda s: s.jobs.get(job_id))
         await self.deliver_final(row, outcome.elapsed_s if isinstance(outcome, Finished) else None)
 
     async def _store_result(self, job_id: str, event: Finished) -> None:
@@ -156,7 +156,7 @@ class Delivery:
             return grid.path, rows
 
         grid_path, rows = await asyncio.to_thread(save)
-        await self.store.run(lambda s: s.mark_done(job_id, grid_path, rows))
+        await self.store.run(lambda s: s.jobs.mark_done(job_id, grid_path, rows))
 
     async def deliver_final(self, row: dict[str, Any], elapsed: float | None = None) -> None:
         origin = origin_of(row)
@@ -168,8 +168,8 @@ class Delivery:
         else:
             reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
         if await self.send(origin, reply):
-            await self.store.run(lambda s: s.mark_delivered(job_id))
-        final = await self.store.run(lambda s: s.get_job(job_id))
+            await self.store.run(lambda s: s.jobs.mark_delivered(job_id))
+        final = await self.store.run(lambda s: s.jobs.get(job_id))
         future = self._settled.pop(job_id, None)
         if future is not None and not future.done():
             future.set_result(final)

@@ -18,8 +18,6 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlite_utils import Database
-
 from bot.core.errors import MjError, NotPermitted, PromptBlocked
 from bot.core.params import MjRequest
 from bot.core.permissions import is_owner
@@ -35,8 +33,8 @@ from filters.terms import (
     effective_terms,
     term_keys,
 )
-from storage import terms as lists
 from storage.store import AsyncStore, Store
+from storage.terms import ListName
 
 GLOBAL = "global"
 PAGE_SIZE = 25
@@ -70,12 +68,12 @@ def positive_texts(request: MjRequest) -> list[str]:
     return [", ".join(parts)] if parts else []
 
 
-def load_terms(db: Database, scope: str, defaults: bool) -> TermList:
+def load_terms(store: Store, scope: str, defaults: bool) -> TermList:
     """What applies in `scope`: the defaults, the global list, then the scope's own list."""
     layers = [default_terms()] if defaults else []
     for name in dict.fromkeys((GLOBAL, scope)):
-        banned = lists.list_terms(db, name, "banned")
-        layers.append(TermList(tuple(banned), tuple(lists.list_terms(db, name, "allowed"))))
+        banned, allowed = store.terms.lists(name)
+        layers.append(TermList(tuple(banned), tuple(allowed)))
     return effective_terms(layers)
 
 
@@ -104,28 +102,15 @@ def valid_scope(scope: str) -> bool:
     return scope == GLOBAL or re.fullmatch(r"[a-z]+:\S+", scope) is not None
 
 
-def ban_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
-    """Ban (validated) terms in `scope`, and stop allowing them there. Returns those added."""
-    entries = list(zip(terms, term_keys(terms), strict=True))
-    with db.atomic():
-        lists.remove_terms(db, scope, "allowed", [key for _, key in entries])
-        return lists.add_terms(db, scope, "banned", entries, by)
+def keyed(terms: Sequence[str]) -> list[tuple[str, str]]:
+    """(term, key) pairs for storage: validated terms with the spelling they are matched by."""
+    return list(zip(terms, term_keys(terms), strict=True))
 
 
-def allow_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
-    """Allow (validated) terms in `scope`, and stop banning them there. Returns those added."""
-    entries = list(zip(terms, term_keys(terms), strict=True))
-    with db.atomic():
-        lists.remove_terms(db, scope, "banned", [key for _, key in entries])
-        return lists.add_terms(db, scope, "allowed", entries, by)
-
-
-def unlist_terms(
-    db: Database, scope: str, which: lists.ListName, terms: Sequence[str]
-) -> list[str]:
+def unlist_terms(store: Store, scope: str, which: ListName, terms: Sequence[str]) -> list[str]:
     """Take terms off one of a scope's lists; returns the terms not found there."""
     keys = term_keys(terms)
-    removed = set(term_keys(lists.remove_terms(db, scope, which, keys)))
+    removed = set(term_keys(store.terms.remove_terms(scope, which, keys)))
     return [term for term, key in zip(terms, keys, strict=True) if key not in removed]
 
 
@@ -143,11 +128,11 @@ class Moderation:
         """The compiled lists of `scope`, rebuilt only after one of them changed."""
         scopes = tuple(dict.fromkeys((GLOBAL, scope)))
         key = (scopes, self.settings.filter_defaults)
-        revisions = await self.store.run(lambda s: lists.revisions(s.db, scopes))
+        revisions = await self.store.run(lambda s: s.terms.revisions(scopes))
         matcher = self._matchers.get((key, revisions))
         if matcher is None:
             defaults = self.settings.filter_defaults
-            terms = await self.store.run(lambda s: load_terms(s.db, scope, defaults))
+            terms = await self.store.run(lambda s: load_terms(s, scope, defaults))
             # Thousands of terms take a noticeable moment to compile: off the event loop.
             matcher = await asyncio.to_thread(Matcher, terms)
             self._matchers.put((key, revisions), matcher)
@@ -169,8 +154,7 @@ class Moderation:
         if not found:
             return
         await self.store.run(
-            lambda s: lists.record_block(
-                s.db,
+            lambda s: s.terms.record_block(
                 platform=origin.platform,
                 user_id=origin.user_id,
                 user_name=incoming.user_name,
@@ -197,7 +181,7 @@ class Moderation:
         pause = timedelta(minutes=self.settings.pause_min)
         since = (_now() - window - pause).isoformat(timespec="milliseconds")
         times = await self.store.run(
-            lambda s: lists.block_times(s.db, origin.platform, origin.user_id, since)
+            lambda s: s.terms.block_times(origin.platform, origin.user_id, since)
         )
         return paused_until([datetime.fromisoformat(t) for t in times], after, window, pause)
 
@@ -251,20 +235,20 @@ class Moderation:
         return target, rest.strip()
 
     async def _ban(self, target: str, where: str, terms: list[str], by: str) -> str:
-        added = await self.store.run(lambda s: ban_terms(s.db, target, terms, by))
+        added = await self.store.run(lambda s: s.terms.ban(target, keyed(terms), by))
         already = [term for term in terms if term not in added]
         text = f"Banned {where}: {', '.join(added)}." if added else ""
         return " ".join(filter(None, [text, _listed("Already banned", already)]))
 
     async def _allow(self, target: str, where: str, terms: list[str], by: str) -> str:
-        added = await self.store.run(lambda s: allow_terms(s.db, target, terms, by))
+        added = await self.store.run(lambda s: s.terms.allow(target, keyed(terms), by))
         already = [term for term in terms if term not in added]
         text = f"Allowed {where}: {', '.join(added)}. " if added else ""
         text += "A banned term found inside an allowed one no longer counts." if added else ""
         return " ".join(filter(None, [text, _listed("Already allowed", already)]))
 
     async def _unban(self, target: str, where: str, terms: list[str]) -> str:
-        missing = await self.store.run(lambda s: unlist_terms(s.db, target, "banned", terms))
+        missing = await self.store.run(lambda s: unlist_terms(s, target, "banned", terms))
         removed = [term for term in terms if term not in missing]
         text = f"No longer banned {where}: {', '.join(removed)}." if removed else ""
         if missing and target != GLOBAL:
@@ -280,10 +264,10 @@ class Moderation:
         page = max(int(rest or 1), 1)
 
         def read(s: Store) -> tuple[int, list[str], list[str]]:
-            count = lists.count_terms(s.db, target, "banned")
+            count = s.terms.count_terms(target, "banned")
             offset = (page - 1) * PAGE_SIZE
-            banned = lists.list_terms(s.db, target, "banned", limit=PAGE_SIZE, offset=offset)
-            return count, banned, lists.list_terms(s.db, target, "allowed")
+            banned = s.terms.list_terms(target, "banned", limit=PAGE_SIZE, offset=offset)
+            return count, banned, s.terms.list_terms(target, "allowed")
 
         count, banned, allowed = await self.store.run(read)
         pages = max(-(-count // PAGE_SIZE), 1)

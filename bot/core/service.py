@@ -52,7 +52,7 @@ from engine.job import (
 )
 from engine.port import EnginePort, QueueRefused
 from storage.images import ImageStore
-from storage.store import AsyncStore, JobStatus, Store
+from storage.store import AsyncStore, JobStatus
 from translate.translator import AsyncTranslator
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class MjService:
 
     async def start(self) -> None:
         """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
-        for row in await self.store.run(Store.unfinished_jobs):
+        for row in await self.store.run(lambda s: s.jobs.unfinished()):
             origin = origin_of(row)
             spec = spec_from_dict(json.loads(row["spec_json"]))
             log.info("resuming job %s (%s before the restart)", row["id"], row["status"])
@@ -115,7 +115,7 @@ class MjService:
                 spec, preview_every_s=self.delivery.pace(origin), force=True
             )
             self.delivery.follow(origin, handle, resumed=True)
-        for row in await self.store.run(Store.undelivered_jobs):
+        for row in await self.store.run(lambda s: s.jobs.undelivered()):
             if self.delivery.connected(row["platform"]):
                 await self.delivery.deliver_final(row)
 
@@ -286,7 +286,7 @@ class MjService:
         elif (action := parse_action(button.action, self.settings.actions)) is not None:
             if JobStatus(job["status"]) is not JobStatus.DONE:
                 raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
-            images = await self.store.run(lambda s: s.job_images(job["id"]))
+            images = await self.queries.job_images(job["id"])
             image = next((i for i in images if i.image_index == action.index), None)
             if image is None:
                 raise MjError(f"Job {job['id']} has no image {action.index}.")
@@ -308,7 +308,7 @@ class MjService:
 
     async def cancel(self, origin: Origin, job_id: str | None) -> None:
         if job_id is None:
-            rows = await self.store.run(lambda s: s.user_jobs(origin.platform, origin.user_id))
+            rows = await self.store.run(lambda s: s.jobs.of_user(origin.platform, origin.user_id))
             live = [r for r in rows if not JobStatus(r["status"]).finished]
             if not live:
                 raise MjError("You have no queued or running job to cancel.")
@@ -318,12 +318,12 @@ class MjService:
             raise MjError(f"Job {job_id} is already {job['status']}.")
         if not self.engine.cancel(job_id):
             # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
-            await self.store.run(lambda s: s.mark_cancelled(job_id))
+            await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
             await self.accounts.refund(job_id, 1.0, "job cancelled")
             await self.delivery.send(
                 origin, Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
             )
-            await self.store.run(lambda s: s.mark_delivered(job_id))
+            await self.store.run(lambda s: s.jobs.mark_delivered(job_id))
 
     async def history(self, origin: Origin, rest: str) -> None:
         """/history [N]: the user's last N jobs (10 by default, at most 50)."""
@@ -331,7 +331,7 @@ class MjService:
         if not 1 <= count <= 50 or (rest.strip() and not rest.strip().isdigit()):
             raise MjError("Usage: /history [N], N from 1 to 50.")
         rows = await self.store.run(
-            lambda s: s.user_jobs(origin.platform, origin.user_id, limit=count)
+            lambda s: s.jobs.of_user(origin.platform, origin.user_id, limit=count)
         )
         await self.delivery.send(
             origin, Reply(ReplyKind.TEXT, render.history_lines(rows), ephemeral=True)
@@ -348,11 +348,11 @@ class MjService:
 
     async def remember_reply_message(self, job_id: str, message_id: str) -> None:
         """An adapter records the message that shows a job's progress (to edit it later)."""
-        await self.store.run(lambda s: s.set_reply_message(job_id, message_id))
+        await self.store.run(lambda s: s.jobs.set_reply_message(job_id, message_id))
 
     async def reply_message(self, job_id: str) -> str | None:
         """The message an adapter recorded for this job, even from before a restart."""
-        job = await self.store.run(lambda s: s.get_job(job_id))
+        job = await self.queries.job(job_id)
         return None if job is None else job.get("reply_message_id")
 
     async def wait(self, job_id: str) -> dict[str, Any]:
@@ -441,9 +441,9 @@ class MjService:
             )
         except QueueRefused as refused:
             reason = str(refused)
-            await self.store.run(lambda s: s.mark_failed(spec.job_id, reason))
+            await self.store.run(lambda s: s.jobs.mark_failed(spec.job_id, reason))
             await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
-            await self.store.run(lambda s: s.mark_delivered(spec.job_id))
+            await self.store.run(lambda s: s.jobs.mark_delivered(spec.job_id))
             raise QueueFull(reason) from None
         self.delivery.follow(origin, handle)
         return spec.job_id

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from bot.core.errors import ParamError
 from bot.core.params_tokens import ALIASES, normalize_input, split_params
 from bot.core.requests import Origin, Reply, ReplyKind
-from storage import user_settings as stored
 from storage.store import AsyncStore
 
 USAGE = (
@@ -73,9 +72,7 @@ class UserSettings:
         self.parse = parse  # the service's /mj parser: defaults are checked like a /mj
 
     async def defaults(self, origin: Origin) -> str:
-        params = await self.store.run(
-            lambda s: stored.default_params(s.db, origin.platform, origin.user_id)
-        )
+        params = await self.store.run(lambda s: s.defaults.get(origin.platform, origin.user_id))
         return params or ""
 
     async def apply(self, origin: Origin, text: str) -> str:
@@ -89,15 +86,11 @@ class UserSettings:
             current = await self.defaults(origin)
             text = f"Your defaults: {current}. {USAGE}" if current else f"No defaults. {USAGE}"
         elif rest.lower() in CLEAR_WORDS:
-            await self.store.run(
-                lambda s: stored.clear_default_params(s.db, origin.platform, origin.user_id)
-            )
+            await self.store.run(lambda s: s.defaults.clear(origin.platform, origin.user_id))
             text = "Your defaults are cleared: /mj uses the bot's own again."
         else:
             params = canonical_params(rest)
             self.parse(f"x {params}")  # a bad value fails now, not on every later /mj
-            await self.store.run(
-                lambda s: stored.set_default_params(s.db, origin.platform, origin.user_id, params)
-            )
+            await self.store.run(lambda s: s.defaults.set(origin.platform, origin.user_id, params))
             text = f"Saved. Your /mj now gets {params} unless it sets them itself."
         return Reply(ReplyKind.TEXT, text, ephemeral=True)
