@@ -97,9 +97,9 @@ def imagine(
 ) -> None:
     """Run one /mj job and print JSON: job id, image paths and the parameters used."""
     from bot.app import open_app
+    from bot.core.commands import split_command
     from bot.core.errors import MjError
     from bot.core.requests import Incoming, Origin, Reply, ReplyKind
-    from bot.core.service import split_command
     from engine.errors import ModelUnavailable
 
     _logging(verbose)
@@ -120,7 +120,7 @@ def imagine(
             origin = Origin("console", "local", settings.console.user)
             _, rest = split_command(text if text.lstrip().startswith("/") else f"/mj {text}")
             try:
-                job_ids = await service.imagine(Incoming(origin, "console", rest), rest)
+                job_ids = await service.imagine(Incoming(origin, "console"), rest)
             except MjError as error:
                 return {"error": str(error)}
             rows = [await service.wait(job_id) for job_id in job_ids]

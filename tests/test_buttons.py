@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.quota import job_credits
-from bot.core.requests import ButtonPress, Incoming, ReplyKind
+from bot.core.requests import ButtonPress, Incoming, ReplyKind, SinkResponder
 from engine.job import spec_from_dict
 from tests.conftest import CaptureSink, load_image
 from tests.helpers import tweak
@@ -28,7 +28,7 @@ async def press(adapter: ConsoleAdapter, action: str, job_id: str) -> None:
     """Press a button of any earlier result (typed U1 only reaches the latest one)."""
     before = set(adapter.service.pending_job_ids())
     incoming = Incoming(adapter.origin, adapter.user_name, button=ButtonPress(action, job_id))
-    await adapter.service.handle(incoming)
+    await adapter.service.handle(incoming, SinkResponder(adapter.sink, adapter.origin))
     for job_id in set(adapter.service.pending_job_ids()) - before:
         await adapter.service.wait(job_id)
 

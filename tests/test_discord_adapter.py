@@ -234,14 +234,13 @@ async def test_progress_edits_keep_the_configured_pace(
         )
         live = discord.Interaction(data=payload, state=h.bot._connection)
         await live.response.defer(thinking=True)
-        h.bot.sink.track(live, public=True, fill=True)
-        origin = origin_of(live)
-        await h.bot.sink.send(origin, Reply(ReplyKind.ACK, f"Job {job_id} accepted", job_id))
+        respond = h.bot.sink.responder(live, origin_of(live), public=True, fill=True)
+        await respond.report(Reply(ReplyKind.ACK, f"Job {job_id} accepted", job_id))
         for at, percent in [(0.5, 10), (1.9, 20), (2.1, 30), (3.0, 40), (4.2, 50), (9.0, 60)]:
             clock[0] = 1000.0 + at
             text = f"Job {job_id}: {percent}%"
             progress = Reply(ReplyKind.PROGRESS, text, job_id, image_png=PNG, percent=percent)
-            await h.bot.sink.send(origin, progress)
+            await respond.report(progress)
     shown = [call.payload["content"] for call in api.find("PATCH", edits(payload))]
     # At most one edit per 2 s after the acknowledgement; the ones in between are dropped.
     assert shown == [f"Job {job_id}: 30%", f"Job {job_id}: 50%", f"Job {job_id}: 60%"]
@@ -260,7 +259,7 @@ async def test_reroll_button_works_after_the_bot_is_rebuilt(
         new_id = job_in(ack)
         row = await h.service.wait(new_id)
     assert api.find("POST", callback(payload))[0].payload == {"type": 6}  # nothing shown
-    assert (row["action"], row["parent_id"], row["raw_text"]) == (
+    assert (row["action"], row["parent_id"], row["mj_text"]) == (
         "reroll",
         job_id,
         "a lighthouse at dusk",

@@ -20,7 +20,7 @@ from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import ConfigError, Settings
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from bot.core.requests import Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
 from engine.profiles import profile_for_name
 from engine.worker import Engine
@@ -91,7 +91,7 @@ class Chat:
         before = len(self.sink.replies)
         origin = Origin(platform, chat, user, "m1", guild)
         incoming = Incoming(origin, f"user{user}", text, None, moderator)
-        await self.service.handle(incoming)
+        await self.service.handle(incoming, SinkResponder(self.sink, origin))
         return self.sink.replies[before:]
 
     async def draws(self, text: str, **who: Any) -> bool:

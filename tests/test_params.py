@@ -9,7 +9,8 @@ from fractions import Fraction
 import pytest
 
 from bot.core.errors import ParamError
-from bot.core.params import MjRequest, WeightedPrompt, normalize_input, parse_mj, size_for_aspect
+from bot.core.params import MjRequest, normalize_input, parse_mj, size_for_aspect
+from engine.job import PromptPart
 from engine.profiles import PROFILES
 
 TURBO = PROFILES["sd-turbo"]
@@ -143,35 +144,35 @@ PARSES = [
     # Multi-prompts
     pytest.param(
         "a cat",
-        {"prompts": (WeightedPrompt("a cat", 1.0),)},
+        {"prompts": (PromptPart("a cat", 1.0),)},
         id="single-prompt-weight-1",
     ),
     pytest.param(
         "cat::2 dog::-0.5",
         {
-            "prompts": (WeightedPrompt("cat", 2.0), WeightedPrompt("dog", -0.5)),
+            "prompts": (PromptPart("cat", 2.0), PromptPart("dog", -0.5)),
             "prompt": "cat, dog",
         },
         id="weights-negative",
     ),
     pytest.param(
         "space:: ship",
-        {"prompts": (WeightedPrompt("space", 1.0), WeightedPrompt("ship", 1.0))},
+        {"prompts": (PromptPart("space", 1.0), PromptPart("ship", 1.0))},
         id="separator-without-number",
     ),
     pytest.param(
         "hot dog::1.5 food",
-        {"prompts": (WeightedPrompt("hot dog", 1.5), WeightedPrompt("food", 1.0))},
+        {"prompts": (PromptPart("hot dog", 1.5), PromptPart("food", 1.0))},
         id="last-part-weight-1",
     ),
     pytest.param(
         "猫：：2 狗",
-        {"prompts": (WeightedPrompt("猫", 2.0), WeightedPrompt("狗", 1.0))},
+        {"prompts": (PromptPart("猫", 2.0), PromptPart("狗", 1.0))},
         id="full-width-separator",
     ),
     pytest.param(
         "see http://[::1]/a.png here",
-        {"prompts": (WeightedPrompt("see http://[::1]/a.png here", 1.0),)},
+        {"prompts": (PromptPart("see http://[::1]/a.png here", 1.0),)},
         id="double-colon-inside-url",
     ),
     pytest.param(

@@ -16,7 +16,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.config import ConfigError, Settings
 from bot.core.quota import job_credits, next_reset, quota_day, refund_fraction
-from bot.core.requests import Incoming, Origin, ReplyKind
+from bot.core.requests import Incoming, Origin, ReplyKind, SinkResponder
 from bot.core.tiers import parse_tiers
 from engine.profiles import PROFILES
 from storage.credits import InsufficientCredits
@@ -127,7 +127,8 @@ class Someone:
 
     async def say(self, text: str) -> str:
         await self.app.service.handle(
-            Incoming(self.origin, f"user{self.origin.user_id}", text, None, self.moderator)
+            Incoming(self.origin, f"user{self.origin.user_id}", text, None, self.moderator),
+            SinkResponder(self.shared, self.origin),
         )
         return self.replies[-1].text if self.replies else ""
 

@@ -34,7 +34,7 @@ from bot.adapters.telegram_sink import TelegramSink
 from bot.adapters.telegram_webhook import SECRET_HEADER, serve_webhook
 from bot.app import open_app
 from bot.config import Settings
-from bot.core.render import result_buttons
+from bot.core.buttons import result_buttons
 from bot.core.requests import Origin, Reply, ReplyKind
 from tests.fakes.telegram_api import (
     TOKEN,
@@ -294,9 +294,9 @@ async def test_a_slow_press_is_answered_before_the_core_is_done(
     monkeypatch.setattr(adapter_module, "ANSWER_WITHIN_S", 0.05)
     real_handle = app.service.handle
 
-    async def slow_handle(incoming: Any) -> None:
+    async def slow_handle(incoming: Any, respond: Any) -> None:
         await asyncio.sleep(0.8)
-        await real_handle(incoming)
+        await real_handle(incoming, respond)
 
     async with telegram(app, tg_settings) as bot:
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a hill"))

@@ -22,7 +22,8 @@ async def test_chinese_prompt_is_translated_stored_and_shown(app) -> None:
     result = result_of(sink)
     job = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
 
-    assert job["raw_text"] == "赛博朋克风格的猫，水彩 --seed 3 --no 文字，水印"
+    # What was parsed: the typed text, its params normalised (the prompt is kept as typed).
+    assert job["mj_text"] == "赛博朋克风格的猫，水彩 --seed 3 --no 文字, 水印"
     assert job["prompt"] == "赛博朋克风格的猫，水彩"  # as written
     assert job["translated_prompt"] == "cyberpunk style cat, watercolor"  # what the model got
     assert job["negative_prompt"] == "text, watermark"
@@ -51,7 +52,7 @@ async def test_reroll_of_a_chinese_prompt_translates_it_again(app) -> None:
 async def test_english_prompt_is_left_alone(app) -> None:
     _, sink = await run_line(app, "a red fox --seed 1")
     job = app.store.run_sync(lambda s: s.jobs.get(result_of(sink).job_id))
-    assert job["prompt"] == job["translated_prompt"] == "a red fox"
+    assert (job["prompt"], job["translated_prompt"]) == ("a red fox", None)  # nothing translated
 
 
 async def test_translation_off_sends_the_prompt_as_written(settings) -> None:
@@ -59,7 +60,7 @@ async def test_translation_off_sends_the_prompt_as_written(settings) -> None:
         assert application.translator is None
         _, sink = await run_line(application, "水彩 --seed 2")
         job = application.store.run_sync(lambda s: s.jobs.get(result_of(sink).job_id))
-    assert job["prompt"] == job["translated_prompt"] == "水彩"
+    assert (job["prompt"], job["translated_prompt"]) == ("水彩", None)
 
 
 def broken_package(settings) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from bot.config import Settings
 from bot.core.errors import ParamError
-from bot.core.requests import Incoming, Origin
+from bot.core.params import normalize_input
+from bot.core.requests import Incoming, Origin, SinkResponder
 from bot.core.service import MjService
 from bot.core.user_settings import canonical_params, merge_params
 from engine.worker import Engine
@@ -43,7 +44,8 @@ from tests.test_moderation import SizesOnly
     ],
 )
 def test_merge_params(typed: str, defaults: str, merged: str) -> None:
-    assert merge_params(typed, defaults) == merged
+    # The core normalises a /mj text once, before the defaults are merged in.
+    assert merge_params(normalize_input(typed), defaults) == normalize_input(merged)
 
 
 def test_canonical_params_normalises_and_refuses_what_cannot_be_a_default() -> None:
@@ -77,7 +79,7 @@ async def test_settings_command_round_trip_and_mj_uses_them(core: MjService) -> 
     bob = Origin("telegram", "chat", "2")
 
     async def say(origin: Origin, text: str) -> str:
-        await core.handle(Incoming(origin, "user", text))
+        await core.handle(Incoming(origin, "user", text), SinkResponder(sink, origin))
         return sink.replies[-1].text
 
     assert (await say(alice, "/settings")).startswith("No defaults.")
@@ -93,7 +95,7 @@ async def test_settings_command_round_trip_and_mj_uses_them(core: MjService) -> 
         jobs = await core.store.run(lambda s, o=who: s.jobs.of_user(o.platform, o.user_id))
         rows[who.user_id] = jobs[0]
     assert (rows["1"]["aspect"], rows["1"]["steps"]) == ("16:9", 2)
-    assert rows["1"]["raw_text"] == "a fox --steps 2 --ar 16:9"  # what was drawn, for rerolls
+    assert rows["1"]["mj_text"] == "a fox --steps 2 --ar 16:9"  # what was drawn, for rerolls
     assert rows["2"]["aspect"] == "1:1"
 
     assert "cleared" in await say(alice, "/settings clear")

@@ -1,10 +1,11 @@
 """The Discord front end: slash commands and grid buttons in, the core's replies out.
 
 The adapter translates and nothing more. A slash command becomes the core's command text
-(`discord_commands`), a button click a `ButtonPress` (`discord_views`), and every `Reply`
-comes back through `DiscordSink` (`discord_delivery`). Each interaction is deferred before
-anything else, because Discord allows three seconds and the core may take longer (translation,
-a busy database).
+(`discord_commands`, built from the core's registry), a button click a `ButtonPress`
+(`discord_views`), and every `Reply` comes back through the interaction's own Responder, or
+`DiscordSink` once no interaction can answer (`discord_delivery`). Each interaction is deferred
+before anything else, because Discord allows three seconds and the core may take longer
+(translation, a busy database).
 
 Run it with `run_discord(service, settings)`, or compose it with other front ends on one event
 loop: build a `DiscordBot`, `await bot.login(token)`, start the service once every front end
@@ -22,7 +23,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord_commands import add_commands
-from bot.adapters.discord_delivery import DiscordSink
+from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
 from bot.adapters.discord_views import ResultButton
 from bot.adapters.settings import DiscordSettings
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
@@ -35,14 +36,13 @@ OOPS = "Something went wrong on the bot's side; its owner can find the details i
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin:
-    """Plain ids only: the interaction's id stands for "the message that asked", which lets
-    the sink find the live interaction again when the job's replies come."""
+    """Plain ids only: the channel, the user and the server (the community). Late replies go
+    to the channel, under the job's own earlier message, so no reply handle is needed."""
     return Origin(
         PLATFORM,
         str(interaction.channel_id or ""),
         str(interaction.user.id),
-        str(interaction.id),
-        str(interaction.guild_id) if interaction.guild_id else None,
+        scope_id=str(interaction.guild_id) if interaction.guild_id else None,
     )
 
 
@@ -134,10 +134,11 @@ class DiscordBot(discord.Client):
         command queues work, whose acknowledgement comes after the core returns.
         """
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        self.sink.track(interaction, public=public, fill=True)
-        await self._handle(interaction, self.incoming(interaction, text=text))
+        incoming = self.incoming(interaction, text=text)
+        respond = self.sink.responder(interaction, incoming.origin, public=public, fill=True)
+        await self._handle(incoming, respond)
         if not job:
-            await self.sink.settle(interaction)
+            await respond.settle()
 
     async def press_button(
         self, interaction: discord.Interaction[Any], action: str, job_id: str
@@ -145,19 +146,18 @@ class DiscordBot(discord.Client):
         """A click on a grid's button. Deferred without a visible response (the grid must not
         be replaced); the answers are followups: a new job's message, or a private note."""
         await interaction.response.defer()
-        self.sink.track(interaction, public=False, fill=False)
-        await self._handle(
-            interaction, self.incoming(interaction, button=ButtonPress(action, job_id))
-        )
+        incoming = self.incoming(interaction, button=ButtonPress(action, job_id))
+        respond = self.sink.responder(interaction, incoming.origin, public=False, fill=False)
+        await self._handle(incoming, respond)
 
-    async def _handle(self, interaction: discord.Interaction[Any], incoming: Incoming) -> None:
+    async def _handle(self, incoming: Incoming, respond: InteractionResponder) -> None:
         try:
-            await self.service.handle(incoming)
+            await self.service.handle(incoming, respond)
         except Exception:
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            await self.sink.send(incoming.origin, Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
+            await respond.answer(Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
 
 
 async def run_discord(

@@ -101,7 +101,9 @@ class ApiRoutes:
         if not self.service.health().alive:
             raise EngineUnavailable("The drawing engine is not running; try again later.")
         incoming = Incoming(origin, origin.user_id)
-        job_ids = await self.service.imagine(incoming, order.text, images=order.count)
+        job_ids = await self.service.imagine(
+            incoming, order.prompt, fields=order.fields, images=order.count
+        )
         return origin, job_ids
 
     async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
@@ -131,7 +133,8 @@ class ApiRoutes:
             "seeds": [image.seed for image in images],
             "error": row.get("error"),
             "prompt": row["prompt"],
-            "translatedPrompt": row["translated_prompt"],
+            # The prompt the model read: the translation, or the prompt as written.
+            "translatedPrompt": row["translated_prompt"] or row["prompt"],
             "width": row["width"],
             "height": row["height"],
             "createdAt": row["created_at"],

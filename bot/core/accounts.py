@@ -7,15 +7,14 @@ user's share of the one GPU everywhere, not in one community.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import render
-from bot.core.errors import MjError, NotPermitted, QuotaExceeded, UserBlocked
-from bot.core.permissions import is_owner, may_moderate
+from bot.core.errors import MjError, QuotaExceeded, UserBlocked
+from bot.core.permissions import is_owner
 from bot.core.quota import next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.settings import QuotaSettings
@@ -24,8 +23,6 @@ from storage.credits import Balance, InsufficientCredits
 from storage.store import AsyncStore, Store
 
 Clock = Callable[[], datetime]
-MENTION = re.compile(r"^<@!?(\d+)>$")  # Discord's user mention
-COMMANDS = ("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
 
 
 def utc_now() -> datetime:
@@ -124,11 +121,7 @@ class Accounts:
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
         """quota-grant USER N, quota-set USER N, quota-reset USER, tier-set USER TIER,
-        block USER [reason], unblock USER."""
-        if command == "tier-set" and not is_owner(self.owners, incoming.origin):
-            raise NotPermitted("Only the bot's owners can change tiers.")
-        if not may_moderate(self.owners, incoming):
-            raise NotPermitted(f"/{command} is for moderators.")
+        block USER [reason], unblock USER (the registry says who may: the dispatch checked)."""
         words = rest.split()
         if not words:
             raise MjError(f"Usage: /{command} USER{_usage(command)}")
@@ -174,12 +167,10 @@ class Accounts:
         return _ok(f"{name} may draw again.")
 
     async def _target(self, origin: Origin, word: str) -> dict[str, Any]:
-        """USER is a mention, a platform user id, or platform:id for another platform."""
-        match = MENTION.match(word)
+        """USER is a platform user id (adapters turn their mentions into ids), or platform:id
+        for another platform."""
         platform, sep, user_id = word.partition(":")
-        if match:
-            platform, user_id = origin.platform, match.group(1)
-        elif not sep:
+        if not sep:
             platform, user_id = origin.platform, word.lstrip("@")
         user = await self.store.run(lambda s: s.users.find(platform, user_id))
         if user is None:

@@ -71,27 +71,27 @@ def job_row(
     request: MjRequest,
     origin: Origin,
     user_id: int,
-    raw_text: str,
+    mj_text: str,
     *,
     action: str = "imagine",
     parent_id: str | None = None,
-    prompt: str | None = None,
+    written: str | None = None,
 ) -> dict[str, Any]:
-    """`request` is what the model gets; `prompt` the prompt as written when that differs
-    (a translated Chinese prompt): both are kept, the English as translated_prompt."""
+    """`request` is what was parsed; `written` the prompt as typed when it was translated
+    (a Chinese prompt): then both are kept, the English as translated_prompt."""
     params = request.to_json_dict()
     return {
         "id": spec.job_id,
         "user_id": user_id,
         "platform": origin.platform,
         "chat_id": origin.chat_id,
-        "guild_id": origin.guild_id,
-        "message_id": origin.message_id,
+        "scope_id": origin.scope_id,
+        "reply_handle": origin.reply_handle,
         "action": action,
         "parent_id": parent_id,
-        "raw_text": raw_text,
-        "prompt": request.prompt if prompt is None else prompt,
-        "translated_prompt": request.prompt,
+        "mj_text": mj_text,
+        "prompt": request.prompt if written is None else written,
+        "translated_prompt": None if written is None else request.prompt,
         "negative_prompt": request.negative_prompt,
         "prompts_json": params["prompts"],
         "width": spec.width,

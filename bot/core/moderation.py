@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import MjError, NotPermitted, PromptBlocked
-from bot.core.params import MjRequest
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.settings import ModerationSettings
+from engine.job import PromptPart
 from filters.terms import (
     Matcher,
     MatcherCache,
@@ -38,7 +38,6 @@ from storage.terms import ListName
 
 GLOBAL = "global"
 PAGE_SIZE = 25
-COMMANDS = ("ban-term", "unban-term", "banned-terms", "allow-term")
 USAGE = (
     "Moderators: /ban-term TERM, TERM… · /unban-term TERM… · /allow-term TERM… · "
     "/banned-terms [page]. Separate terms with commas; `*` ends or starts a word (nud*). "
@@ -49,22 +48,16 @@ _GLOBAL_FLAG = re.compile(r"(?<!\S)--global(?!\S)")
 _SCOPE_FLAG = re.compile(r"(?<!\S)--scope(?:\s+|=)(\S+)")
 
 
-def command_name(command: str) -> str | None:
-    """'ban_term' (Telegram allows no dash) -> 'ban-term'; None if not a moderation command."""
-    name = command.replace("_", "-")
-    return name if name in COMMANDS else None
-
-
 def scope_for(origin: Origin) -> str:
-    """The list a message answers to: its Discord server's (`Origin.guild_id`: one list for all
-    its channels), else its chat's (a Telegram group, a DM, the console's "local")."""
-    return f"{origin.platform}:{origin.guild_id or origin.chat_id}"
+    """The list a message answers to: its community's (`Origin.scope_id`: a Discord server's
+    one list for all its channels, a Telegram group's), else its chat's (a DM, the console)."""
+    return f"{origin.platform}:{origin.scope_id or origin.chat_id}"
 
 
-def positive_texts(request: MjRequest) -> list[str]:
+def positive_texts(prompts: Sequence[PromptPart]) -> list[str]:
     """What /mj will draw: the parts with a positive weight, as one text (so a term split over
     `::` parts still counts). `--no` values and negative weights keep things out: unchecked."""
-    parts = [part.text for part in request.prompts if part.weight > 0]
+    parts = [part.text for part in prompts if part.weight > 0]
     return [", ".join(parts)] if parts else []
 
 
@@ -198,8 +191,8 @@ class Moderation:
         return is_owner(self.owners, origin)
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
-        """Run one moderator command; NotPermitted (nothing changed) for anyone else."""
-        name = command_name(command)
+        """Run one moderator command (the dispatch checked the caller moderates here)."""
+        name = command
         own = scope_for(incoming.origin)
         target, rest = self._target(incoming, own, rest)
         where = "globally" if target == GLOBAL else "here" if target == own else f"in {target}"
@@ -227,10 +220,7 @@ class Moderation:
             target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
             if not valid_scope(target):
                 raise MjError(f"--scope takes global or platform:id, got {target!r}.")
-        owner = self.is_owner(incoming.origin)
-        if target == own and not (incoming.is_moderator or owner):
-            raise NotPermitted("Only this community's moderators can manage its banned terms.")
-        if target != own and not owner:
+        if target != own and not self.is_owner(incoming.origin):
             raise NotPermitted("Only the bot's owner can manage the global or another list.")
         return target, rest.strip()
 
