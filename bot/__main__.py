@@ -14,11 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_discord import register as register_discord
+from bot.cli_api_keys import register as register_api_keys
 from bot.cli_filters import filter_app
-from bot.cli_http import register as register_http
-from bot.cli_run import register as register_run
-from bot.cli_telegram import register as register_telegram
+from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
 
@@ -44,10 +42,8 @@ def _logging(verbose: bool) -> None:
 
 
 register_translation(app, models_app, _settings)
-register_telegram(app, _settings, _logging)
-register_discord(app, _settings, _logging)
-register_run(app, _settings, _logging)
-register_http(app, _settings, _logging)
+register_front_ends(app, _settings, _logging)
+register_api_keys(app, _settings)
 
 
 @app.callback(invoke_without_command=True)

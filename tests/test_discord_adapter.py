@@ -4,10 +4,11 @@ REST API (`tests/fakes/discord_api.py`)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.__main__ import app as cli
-from bot.adapters.discord_adapter import DiscordBot, origin_of, run_discord
+from bot.adapters.discord_adapter import DiscordBot, origin_of
 from bot.app import open_app
 from bot.config import ConfigError, Settings
 from bot.core.requests import Reply, ReplyKind
 from bot.core.service import MjService
+from bot.runner import serve_app
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
@@ -500,7 +502,7 @@ async def test_commands_are_synced_with_moderation_hidden_by_default(
     assert commands["mj"]["default_member_permissions"] is None
 
 
-async def test_run_discord_logs_in_starts_the_core_then_connects(
+async def test_the_launcher_logs_in_starts_the_core_then_connects(
     settings: Settings, api: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     steps: list[str] = []
@@ -512,8 +514,10 @@ async def test_run_discord_logs_in_starts_the_core_then_connects(
         steps.append("core started after login" if api.find("GET", "/users/@me") else "early")
 
     monkeypatch.setattr(DiscordBot, "connect", connect)
+    settings = tweak(settings, "discord", token="t")
     async with open_app(settings) as app:
-        await run_discord(app.service, replace(settings.discord, token="t"), on_login=started)
+        monkeypatch.setattr(app.service, "start", started)
+        await serve_app(app, settings, ["discord"], asyncio.Event(), lambda _: None)
     assert steps == ["core started after login", "connect"]
     assert api.find("PUT", rf"/applications/{APP_ID}/commands")  # synced during login
 

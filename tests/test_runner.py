@@ -1,4 +1,5 @@
-"""`mjbot run`: the configured front ends on one loop, the core started once, a clean stop."""
+"""The one launcher: the configured front ends on one loop, the core started once, a clean
+stop, and one mapping from failures to exit codes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import asyncio
 
 import pytest
 
+from bot.adapters.front_end import FrontEndError
 from bot.config import ConfigError
-from bot.runner import front_ends, serve, serve_app
+from bot.runner import configured, launch, serve, serve_app
 from tests.fakes.telegram_api import message_update
 from tests.helpers import tweak
 from tests.test_telegram_adapter import ALICE, app, fake, tg_settings, until  # noqa: F401
@@ -16,9 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 async def test_nothing_configured_says_what_to_set(settings) -> None:
-    assert front_ends(settings) == []
+    assert configured(settings) == []
     with pytest.raises(ConfigError, match="MJ_HTTP_ENABLED"):
-        await serve(settings, asyncio.Event())
+        await serve(settings, [], asyncio.Event())
 
 
 async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, fake) -> None:  # noqa: F811
@@ -26,15 +28,19 @@ async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, 
 
     port = _free_port()
     tg_settings = tweak(tg_settings, "http", enabled=True, port=port)
-    assert front_ends(tg_settings) == ["telegram", "http"]
+    assert configured(tg_settings) == ["telegram", "http"]
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/mj a red fox --seed 4"))
     stop = asyncio.Event()
-    task = asyncio.create_task(serve_app(app, tg_settings, stop))
+    said: list[str] = []
+    task = asyncio.create_task(
+        serve_app(app, tg_settings, ["telegram", "http"], stop, said.append)
+    )
     await until(lambda: fake.called("sendPhoto") and not app.service.pending_job_ids(), 60)
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
         assert r.status == 200
     stop.set()
     await asyncio.wait_for(task, 10)
+    assert said == ["Telegram: receiving updates", f"HTTP API on http://127.0.0.1:{port}"]
     [job] = app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
     assert job["status"] == "done" and job["delivered_at"]
 
@@ -49,8 +55,24 @@ async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, f
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(discord.Client, "login", refuse)
-        with pytest.raises(discord.LoginFailure):
-            await asyncio.wait_for(serve_app(app, settings, asyncio.Event()), 10)
+        with pytest.raises(FrontEndError, match="Discord refused MJ_DISCORD_TOKEN"):
+            await asyncio.wait_for(serve_app(app, settings, ["discord"], asyncio.Event()), 10)
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [(["discord"], "MJ_DISCORD_TOKEN is not set"), (["telegram"], "MJ_TELEGRAM_TOKEN is not set")],
+    ids=["discord", "telegram"],
+)
+def test_a_front_end_without_its_token_exits_2_before_anything_loads(
+    tmp_path, names: list[str], message: str
+) -> None:
+    from bot.config import Settings
+
+    said: list[str] = []
+    settings = Settings.from_env({"MJ_MODEL": "/nowhere", "MJ_DATA_DIR": str(tmp_path)})
+    assert launch(settings, names, said.append) == 2
+    assert message in said[-1] and not (tmp_path / "mjbot.db").exists()
 
 
 def _free_port() -> int:

@@ -28,7 +28,6 @@ from bot.adapters.telegram_adapter import (
     ALLOWED_UPDATES,
     TelegramAdapter,
     build_application,
-    run_telegram,
 )
 from bot.adapters.telegram_sink import TelegramSink
 from bot.adapters.telegram_webhook import SECRET_HEADER, serve_webhook
@@ -36,6 +35,7 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.core.buttons import result_buttons
 from bot.core.requests import Origin, Reply, ReplyKind
+from bot.runner import serve_app
 from tests.fakes.telegram_api import (
     TOKEN,
     FakeBotApi,
@@ -432,10 +432,10 @@ async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_a
 
 
 # receiving updates ------------------------------------------------------------------------
-async def test_run_telegram_long_polls_and_stops_cleanly(app, tg_settings, fake):
+async def test_telegram_alone_long_polls_and_stops_cleanly(app, tg_settings, fake):
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/help"))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(app.service, tg_settings.telegram, stop))
+    task = asyncio.create_task(serve_app(app, tg_settings, ["telegram"], stop, lambda _: None))
     await until(lambda: fake.called("sendMessage"))
     stop.set()
     await asyncio.wait_for(task, 10)

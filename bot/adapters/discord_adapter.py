@@ -7,24 +7,24 @@ The adapter translates and nothing more. A slash command becomes the core's comm
 before anything else, because Discord allows three seconds and the core may take longer
 (translation, a busy database).
 
-Run it with `run_discord(service, settings)`, or compose it with other front ends on one event
-loop: build a `DiscordBot`, `await bot.login(token)`, start the service once every front end
-has logged in (so results left over from the last run can be delivered), then
-`await bot.connect()`.
+`DiscordFrontEnd` is what the launcher (`bot.runner`) runs: it logs in on entry, the core
+starts once every front end is open (so results left over from the last run can be
+delivered), then `serve()` connects to the gateway.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from bot.adapters.discord_commands import add_commands
 from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
 from bot.adapters.discord_views import ResultButton
+from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
@@ -160,21 +160,43 @@ class DiscordBot(discord.Client):
             await respond.answer(Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
 
 
-async def run_discord(
-    service: MjService,
-    settings: DiscordSettings,
-    *,
-    on_login: Callable[[], Awaitable[None]] | None = None,
-) -> None:
-    """Run the Discord bot on the current event loop until cancelled, then close it.
+class DiscordFrontEnd:
+    """The launcher's handle (`bot.adapters.front_end`): log in on entry, so the core can
+    deliver what it owes before the gateway connects in `serve()`."""
 
-    `on_login` runs once the bot can send (after login, before the gateway connects): the
-    place to call `service.start()`, whose leftover deliveries need a logged-in bot.
-    """
-    assert settings.token, "the launcher checks MJ_DISCORD_TOKEN"
-    bot = DiscordBot(service, settings)
-    async with bot:
-        await bot.login(settings.token)
-        if on_login is not None:
-            await on_login()
-        await bot.connect()
+    name = PLATFORM
+    ready = "Discord: logged in"
+
+    def __init__(self, service: MjService, settings: DiscordSettings) -> None:
+        assert settings.token, "the launcher checks MJ_DISCORD_TOKEN"
+        self.token = settings.token
+        self.bot = DiscordBot(service, settings)
+
+    async def __aenter__(self) -> Self:
+        await self.bot.__aenter__()
+        try:
+            await self.bot.login(self.token)
+        except BaseException as error:
+            await self.bot.close()
+            if isinstance(error, _REFUSED):
+                raise _failure(error) from None
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.bot.__aexit__(*exc_info)
+
+    async def serve(self) -> None:
+        try:
+            await self.bot.connect()
+        except _REFUSED as error:
+            raise _failure(error) from None
+
+
+_REFUSED = (discord.LoginFailure, aiohttp.ClientConnectionError)
+
+
+def _failure(error: Exception) -> FrontEndError:
+    if isinstance(error, discord.LoginFailure):
+        return FrontEndError("Discord refused MJ_DISCORD_TOKEN: copy it again from the portal.")
+    return FrontEndError(f"Cannot reach Discord: {error}")

@@ -1,22 +1,25 @@
 """The HTTP API adapter: aiohttp in the bot's own event loop, one more front end of the core.
 
     open_http_api(service, settings) -> HttpApi     registers the "api" sink; start() / stop()
+    HttpFrontEnd(service, settings)                 the same as the launcher runs it
 
 Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
-Several front ends in one process: open each (this registers its sink), then call
-`service.start()` once, so jobs resumed after a restart find every sink.
+Several front ends in one process (`bot.runner`): open each (this registers its sink), then
+call `service.start()` once, so jobs resumed after a restart find every sink.
 """
 
 from __future__ import annotations
 
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Self
 
 from aiohttp import web
 
+from bot.adapters.front_end import FrontEndError, wait_forever
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
@@ -95,3 +98,36 @@ class HttpApi:
 async def open_http_api(service: MjService, settings: HttpSettings) -> HttpApi:
     """Build the API over the core and return its (not yet started) server handle."""
     return HttpApi(build_http_app(service, settings), settings.host, settings.port)
+
+
+class HttpFrontEnd:
+    """The launcher's handle (`bot.adapters.front_end`): listening from entry to exit."""
+
+    name = PLATFORM
+
+    def __init__(self, service: MjService, settings: HttpSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self.api: HttpApi | None = None
+
+    @property
+    def ready(self) -> str:
+        return f"HTTP API on {self.api.url}" if self.api else "HTTP API"
+
+    async def __aenter__(self) -> Self:
+        api = await open_http_api(self.service, self.settings)
+        try:
+            await api.start()
+        except OSError as error:  # the port is taken, or the host is not ours
+            await api.stop()
+            where = f"{self.settings.host}:{self.settings.port}"
+            raise FrontEndError(f"Cannot listen on {where}: {error}") from None
+        self.api = api
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self.api is not None:
+            await self.api.stop()
+
+    async def serve(self) -> None:
+        await wait_forever()  # aiohttp's server answers in tasks of its own

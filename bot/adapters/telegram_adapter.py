@@ -11,9 +11,8 @@ nobody else is: a user who could /allow-term in their own chat could let globall
 through there.
 
 Lifecycle: `open_telegram` connects and receives updates on the running event loop (PTB's
-manual lifecycle, long polling or a webhook); `run_telegram` is Telegram alone. A runner with
-several front ends enters each one's context first, then calls `service.start()` once (it
-resumes and delivers through every registered adapter), then waits.
+manual lifecycle, long polling or a webhook); `TelegramFrontEnd` is that as the launcher
+(`bot.runner`) runs it.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, Self
 
 from telegram import (
     BotCommand,
@@ -36,7 +35,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -47,6 +46,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.front_end import FrontEndError, wait_forever
 from bot.adapters.settings import TelegramSettings
 from bot.adapters.telegram_format import PLATFORM, parse_button_data
 from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
@@ -297,11 +297,31 @@ async def open_telegram(
             await application.stop()
 
 
-async def run_telegram(
-    service: MjService, settings: TelegramSettings, stop: asyncio.Event | None = None
-) -> None:
-    """Telegram alone on this event loop: connect, resume the core's unfinished jobs and
-    deliver what it owes, then serve until `stop` is set (or this task is cancelled)."""
-    async with open_telegram(service, settings):
-        await service.start()
-        await (stop or asyncio.Event()).wait()
+class TelegramFrontEnd:
+    """The launcher's handle (`bot.adapters.front_end`): connected and receiving updates from
+    entry to exit (long polling, or the webhook)."""
+
+    name = PLATFORM
+    ready = "Telegram: receiving updates"
+
+    def __init__(self, service: MjService, settings: TelegramSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._stack.enter_async_context(open_telegram(self.service, self.settings))
+        except InvalidToken:
+            raise FrontEndError(
+                "Telegram refused MJ_TELEGRAM_TOKEN: check it with @BotFather."
+            ) from None
+        except NetworkError as error:
+            raise FrontEndError(f"Cannot reach Telegram: {error}") from None
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._stack.aclose()
+
+    async def serve(self) -> None:
+        await wait_forever()  # PTB's own tasks receive the updates
