@@ -201,9 +201,9 @@ async def test_img2img_is_reproducible_from_its_seed(app, tmp_path) -> None:
 
 
 async def test_large_outputs_use_a_tiled_vae_for_that_job_only(app, tmp_path, monkeypatch) -> None:
-    import engine.backend
+    import engine.pipeline_utils
 
-    monkeypatch.setattr(engine.backend, "TILED_VAE_PIXELS", 64 * 64)  # tiny model, same path
+    monkeypatch.setattr(engine.pipeline_utils, "TILED_VAE_PIXELS", 64 * 64)  # tiny model
     start = tmp_path / "start.png"
     start.write_bytes(png((64, 64)))
     model = app.backend.load(app.settings.models.default)
