@@ -9,46 +9,16 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.quota import job_credits
-from bot.core.requests import ButtonPress, Incoming, ReplyKind, SinkResponder
+from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict
-from tests.conftest import CaptureSink, load_image
-from tests.helpers import tweak
+from tests.helpers import CaptureSink, job, last_result, load_image, pixels, press, run_line, tweak
 
 pytestmark = pytest.mark.slow
 
 
-async def console(app, line: str) -> tuple[ConsoleAdapter, CaptureSink]:
-    sink = CaptureSink()
-    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
-    await adapter.submit_line(line)
-    return adapter, sink
-
-
-async def press(adapter: ConsoleAdapter, action: str, job_id: str) -> None:
-    """Press a button of any earlier result (typed U1 only reaches the latest one)."""
-    before = set(adapter.service.pending_job_ids())
-    incoming = Incoming(adapter.origin, adapter.user_name, button=ButtonPress(action, job_id))
-    await adapter.service.handle(incoming, SinkResponder(adapter.sink, adapter.origin))
-    for job_id in set(adapter.service.pending_job_ids()) - before:
-        await adapter.service.wait(job_id)
-
-
-def last_result(sink: CaptureSink):
-    return [r for r in sink.replies if r.kind is ReplyKind.RESULT][-1]
-
-
-def pixels(app, job_id: str) -> list[np.ndarray]:
-    rows = app.store.run_sync(lambda s: s.jobs.images(job_id))
-    return [np.asarray(load_image(app.settings.images_dir / row.path)) for row in rows]
-
-
-def job(app, job_id: str) -> dict:
-    return app.store.run_sync(lambda s: s.jobs.get(job_id))
-
-
 @pytest.mark.parametrize("index", [1, 2, 3, 4], ids=lambda i: f"U{i}")
 async def test_upscale_gives_that_image_at_twice_the_size(app, index: int) -> None:
-    adapter, sink = await console(app, "a castle --seed 40 --ar 2:1")
+    adapter, sink = await run_line(app, "a castle --seed 40 --ar 2:1")
     grid = last_result(sink)
     await press(adapter, f"U{index}", grid.job_id)
     result = last_result(sink)
@@ -73,7 +43,7 @@ async def test_upscale_gives_that_image_at_twice_the_size(app, index: int) -> No
 
 
 async def test_typed_u1_upscales_and_is_reproducible(app) -> None:
-    adapter, sink = await console(app, "a lighthouse --seed 7")
+    adapter, sink = await run_line(app, "a lighthouse --seed 7")
     grid = last_result(sink).job_id
     await adapter.submit_line("U1")
     first = last_result(sink).job_id
@@ -84,7 +54,7 @@ async def test_typed_u1_upscales_and_is_reproducible(app) -> None:
 
 
 async def test_variation_gives_four_new_images_of_that_one(app) -> None:
-    adapter, sink = await console(app, "a fox --seed 11")
+    adapter, sink = await run_line(app, "a fox --seed 11")
     grid = last_result(sink)
     await adapter.submit_line("V2")
     result = last_result(sink)
@@ -102,7 +72,7 @@ async def test_variation_gives_four_new_images_of_that_one(app) -> None:
 
 
 async def test_vary_subtle_strong_and_upscale_again_after_an_upscale(app) -> None:
-    adapter, sink = await console(app, "a tower --seed 3")
+    adapter, sink = await run_line(app, "a tower --seed 3")
     await adapter.submit_line("U3")
     upscaled = last_result(sink).job_id
     await adapter.submit_line("VS")
@@ -128,7 +98,7 @@ async def test_upscale_stops_at_the_configured_side_and_charges_nothing(
     from bot.app import open_app
 
     async with open_app(tweak(settings, "actions", upscale_max_side=128)) as app:
-        adapter, sink = await console(app, "a bridge --seed 1")
+        adapter, sink = await run_line(app, "a bridge --seed 1")
         await adapter.submit_line("U1")
         upscale = last_result(sink)
         assert [b.action for b in upscale.buttons] == ["VS", "VX"]  # no third 2x
@@ -140,7 +110,7 @@ async def test_upscale_stops_at_the_configured_side_and_charges_nothing(
 
 
 async def test_actions_are_charged_for_what_they_use(app) -> None:
-    adapter, sink = await console(app, "a boat --seed 2")
+    adapter, sink = await run_line(app, "a boat --seed 2")
     await adapter.submit_line("U1")
     row = job(app, last_result(sink).job_id)
     spec = spec_from_dict(json.loads(row["spec_json"]))
@@ -154,7 +124,7 @@ async def test_actions_are_charged_for_what_they_use(app) -> None:
 
 
 async def test_reroll_of_a_variation_varies_again_with_new_seeds(app) -> None:
-    adapter, sink = await console(app, "a cat --seed 9")
+    adapter, sink = await run_line(app, "a cat --seed 9")
     await adapter.submit_line("V1")
     variation = job(app, last_result(sink).job_id)
     await adapter.submit_line("R")

@@ -10,25 +10,9 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.requests import ReplyKind
-from tests.conftest import CaptureSink, load_image
+from tests.helpers import CaptureSink, load_image, result_of, run_line
 
 pytestmark = pytest.mark.slow
-
-
-Capture = CaptureSink
-
-
-async def run_line(app, line: str) -> tuple[ConsoleAdapter, Capture]:
-    sink = Capture()
-    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
-    await adapter.submit_line(line)
-    return adapter, sink
-
-
-def result_of(sink: Capture):
-    results = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    assert len(results) == 1, [r.text for r in sink.replies]
-    return results[0]
 
 
 async def test_mj_produces_grid_four_images_and_rows(app) -> None:
@@ -107,7 +91,7 @@ async def test_reroll_button_makes_a_new_job_with_a_new_seed(app) -> None:
 async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     import asyncio
 
-    sink = Capture()
+    sink = CaptureSink()
     adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
     await adapter.submit_line("a very slow fox --steps 50", wait=False)
     async with asyncio.timeout(60):
@@ -126,7 +110,7 @@ async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
 async def test_cancel_refuses_someone_elses_job(app) -> None:
     _, alice = await run_line(app, "a fox --seed 1")
     job_id = result_of(alice).job_id
-    bob_sink = Capture()
+    bob_sink = CaptureSink()
     bob = ConsoleAdapter(app.service, "bob", "Bob", sink=bob_sink)
     await bob.submit_line(f"/cancel {job_id}")
     assert bob_sink.replies[-1].kind is ReplyKind.ERROR

@@ -24,7 +24,7 @@ from bot.app import App, open_app
 from bot.config import Settings
 from storage.api_keys import hash_key
 from storage.store import Store
-from tests.conftest import TINY_ENV
+from tests.helpers import TINY_ENV, until
 
 
 @pytest.fixture
@@ -95,12 +95,6 @@ def gate_engine(app: App) -> threading.Event:
 
     app.backend.generate = held  # type: ignore[method-assign]
     return gate
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 # the body, pure ----------------------------------------------------------------------------

@@ -18,8 +18,7 @@ from bot.core.actions import image_prompt_strength
 from bot.core.image_fetch import is_public
 from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict, spec_to_dict
-from tests.conftest import CaptureSink, make_spec
-from tests.helpers import tweak
+from tests.helpers import make_spec, run_line, tweak
 
 pytestmark = pytest.mark.slow
 
@@ -74,15 +73,9 @@ async def open_loopback(settings, no_network) -> AsyncIterator:
         yield app
 
 
-async def console(app, line: str) -> CaptureSink:
-    sink = CaptureSink()
-    await ConsoleAdapter(app.service, "alice", "Alice", sink=sink).submit_line(line)
-    return sink
-
-
 async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_server) -> None:
     app = open_loopback
-    sink = await console(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
+    _, sink = await run_line(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
     [result] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
     row = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
     spec = spec_from_dict(json.loads(row["spec_json"]))
@@ -113,7 +106,7 @@ async def test_bad_image_urls_are_refused_before_any_credit(
     open_loopback, images_server, path: str, message: str
 ) -> None:
     app = open_loopback
-    sink = await console(app, f"/mj {images_server}{path} a fox")
+    _, sink = await run_line(app, f"/mj {images_server}{path} a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert message in sink.replies[0].text
     assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)
@@ -123,7 +116,7 @@ async def test_an_unreachable_url_is_refused(open_loopback) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sink = await console(open_loopback, f"/mj http://127.0.0.1:{port}/x.png a fox")
+    _, sink = await run_line(open_loopback, f"/mj http://127.0.0.1:{port}/x.png a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert "could not be downloaded" in sink.replies[0].text
     assert open_loopback.store.run_sync(lambda s: s.db["ledger"].count) == 0
@@ -133,7 +126,7 @@ async def test_private_addresses_are_refused_without_the_test_override(
     app, images_server, no_network
 ) -> None:
     for url in (f"{images_server}/fox.png", "http://localhost:9/x.png", "http://10.0.0.1/x.png"):
-        sink = await console(app, f"/mj {url} a fox")
+        _, sink = await run_line(app, f"/mj {url} a fox")
         assert [r.kind for r in sink.replies] == [ReplyKind.ERROR], url
         assert "private or local address" in sink.replies[0].text
     assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)

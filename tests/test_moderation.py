@@ -22,23 +22,12 @@ from bot.config import ConfigError, Settings
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
-from engine.profiles import profile_for_name
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
-from tests.conftest import CaptureSink
+from tests.helpers import CaptureSink, SizesOnly
 
 OWNER = "telegram:1"
-
-
-class SizesOnly:
-    """A backend that only sizes prompts like the tiny model: nothing is drawn here."""
-
-    def profile(self, name: str) -> Any:
-        return profile_for_name("tiny")
-
-    def generate(self, specs: Any, on_step: Any, cancel: Any) -> Any:
-        raise AssertionError("these tests never draw")
 
 
 @pytest.fixture

@@ -12,31 +12,10 @@ from bot.core.errors import ParamError
 from bot.core.params import MjRequest, normalize_input, parse_mj, size_for_aspect
 from engine.job import PromptPart
 from engine.profiles import PROFILES
+from tests.helpers import CONTRACT_KEYS
 
 TURBO = PROFILES["sd-turbo"]
 SDXL = PROFILES["sdxl"]
-
-# The JSON keys of `mjbot parse`, in order: a contract other tools rely on.
-CONTRACT_KEYS = [
-    "prompt",
-    "negative_prompt",
-    "width",
-    "height",
-    "aspect",
-    "seed",
-    "steps",
-    "cfg",
-    "sampler",
-    "model",
-    "style",
-    "tile",
-    "repeat",
-    "stop",
-    "chaos",
-    "image_urls",
-    "image_weight",
-    "prompts",
-]
 
 
 def _check(request: MjRequest, expected: dict[str, object]) -> None:

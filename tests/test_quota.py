@@ -21,7 +21,7 @@ from bot.core.tiers import parse_tiers
 from engine.profiles import PROFILES
 from storage.credits import InsufficientCredits
 from storage.store import Store
-from tests.conftest import TINY_ENV, CaptureSink, make_spec
+from tests.helpers import TINY_ENV, CaptureSink, make_spec
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -7,7 +7,7 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.core.requests import Incoming, Origin, ReplyKind
-from tests.conftest import CaptureSink
+from tests.helpers import CaptureSink
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,9 @@ from bot.adapters.front_end import FrontEndError
 from bot.config import ConfigError
 from bot.runner import configured, launch, serve, serve_app
 from tests.fakes.telegram_api import message_update
-from tests.helpers import tweak
-from tests.test_telegram_adapter import ALICE, app, fake, tg_settings, until  # noqa: F401
+from tests.helpers import tweak, until
+
+ALICE = 42
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +24,7 @@ async def test_nothing_configured_says_what_to_set(settings) -> None:
         await serve(settings, [], asyncio.Event())
 
 
-async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, fake) -> None:  # noqa: F811
+async def test_telegram_and_http_serve_together_until_stopped(tg_app, tg_settings, fake) -> None:
     import aiohttp
 
     port = _free_port()
@@ -33,19 +34,19 @@ async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, 
     stop = asyncio.Event()
     said: list[str] = []
     task = asyncio.create_task(
-        serve_app(app, tg_settings, ["telegram", "http"], stop, said.append)
+        serve_app(tg_app, tg_settings, ["telegram", "http"], stop, said.append)
     )
-    await until(lambda: fake.called("sendPhoto") and not app.service.pending_job_ids(), 60)
+    await until(lambda: fake.called("sendPhoto") and not tg_app.service.pending_job_ids(), 60)
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
         assert r.status == 200
     stop.set()
     await asyncio.wait_for(task, 10)
     assert said == ["Telegram: receiving updates", f"HTTP API on http://127.0.0.1:{port}"]
-    [job] = app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
+    [job] = tg_app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
     assert job["status"] == "done" and job["delivered_at"]
 
 
-async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, fake) -> None:  # noqa: F811
+async def test_a_refused_discord_token_stops_with_the_reason(tg_app, tg_settings, fake) -> None:
     import discord
 
     settings = tweak(tweak(tg_settings, "telegram", token=None), "discord", token="not-a-token")
@@ -56,7 +57,7 @@ async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, f
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(discord.Client, "login", refuse)
         with pytest.raises(FrontEndError, match="Discord refused MJ_DISCORD_TOKEN"):
-            await asyncio.wait_for(serve_app(app, settings, ["discord"], asyncio.Event()), 10)
+            await asyncio.wait_for(serve_app(tg_app, settings, ["discord"], asyncio.Event()), 10)
 
 
 @pytest.mark.parametrize(

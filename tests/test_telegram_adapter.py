@@ -12,7 +12,7 @@ import asyncio
 import io
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,13 +37,12 @@ from bot.core.buttons import result_buttons
 from bot.core.requests import Origin, Reply, ReplyKind
 from bot.runner import serve_app
 from tests.fakes.telegram_api import (
-    TOKEN,
     FakeBotApi,
     callback_update,
     message_update,
     photo_update,
 )
-from tests.helpers import tweak
+from tests.helpers import tweak, until
 
 pytestmark = pytest.mark.slow
 
@@ -52,31 +51,9 @@ GROUP = -1001234
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi()
-    await api.start()
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-def tg_settings(settings: Settings, fake: FakeBotApi, no_network: None) -> Settings:
-    settings = tweak(
-        settings,
-        "telegram",
-        token=TOKEN,
-        base_url=fake.base_url,
-        edit_every_s_group=0.2,
-        edit_every_s_private=0.1,
-    )
-    return replace(settings, owners=frozenset({f"telegram:{OWNER}"}))
-
-
-@pytest.fixture
-async def app(tg_settings: Settings) -> AsyncIterator[Any]:
+def app(tg_app: Any) -> Any:
     """The shared tiny-model app, configured like the adapter (owners, token, pacing)."""
-    async with open_app(tg_settings) as application:
-        yield application
+    return tg_app
 
 
 @dataclass
@@ -112,12 +89,6 @@ def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
 def texts_to(fake: FakeBotApi, chat_id: int) -> list[str]:
     calls = fake.called("sendMessage")
     return [call.params["text"] for call in calls if call.params["chat_id"] == str(chat_id)]
-
-
-async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 # /mj --------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ import pytest
 from bot.app import open_app
 from bot.config import ConfigError, Settings
 from bot.core.requests import ReplyKind
-from tests.helpers import tweak
-from tests.test_console_e2e import result_of, run_line
+from tests.helpers import result_of, run_line, tweak
 from translate.translator import TranslatorUnavailable
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,7 @@ from bot.core.user_settings import canonical_params, merge_params
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
-from tests.conftest import CaptureSink
-from tests.test_moderation import SizesOnly
+from tests.helpers import CaptureSink, SizesOnly
 
 
 @pytest.mark.parametrize(

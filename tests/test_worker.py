@@ -11,7 +11,7 @@ from PIL import Image
 from engine.backend import DiffusersBackend
 from engine.job import Cancelled, Failed, Finished, Progress, PromptPart, Queued, Started
 from engine.worker import Engine, QueueRefused
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 pytestmark = pytest.mark.slow
 
