@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.jobs import job_record
+from storage.jobs import Jobs
 from storage.rows import utcnow
 
 EPSILON = 1e-9
@@ -42,8 +42,9 @@ class Balance:
 
 
 class Credits:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, jobs: Jobs) -> None:
         self.db = db
+        self.jobs = jobs  # a debit is written with its job, in one transaction
 
     def balance(self, user_id: int, day: str, allowance: float | None) -> Balance:
         used = adjusted = 0.0
@@ -66,7 +67,7 @@ class Credits:
             current = self.balance(job["user_id"], day, allowance)
             if current.left + EPSILON < credits:
                 raise InsufficientCredits(current.left, credits)
-            self.db["jobs"].insert(job_record(job))
+            self.jobs.insert(job)
             self.db["ledger"].insert(
                 _entry(
                     job["user_id"], day, -credits, "debit", f"job {job['id']}", job_id=job["id"]
@@ -91,11 +92,6 @@ class Credits:
     ) -> None:
         """A moderator's grant, set or reset, recorded with who did it."""
         self.db["ledger"].insert(_entry(user_id, day, delta, kind, reason, actor=actor))
-
-    def ledger(self, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
-        return list(
-            self.db["ledger"].rows_where("user_id = ?", [user_id], order_by="id desc", limit=limit)
-        )
 
 
 def _entry(user_id: int, day: str, delta: float, kind: str, reason: str, **extra: Any) -> dict:

@@ -55,7 +55,7 @@ class Store:
         migrate(self.db)
         self.users = Users(self.db)
         self.jobs = Jobs(self.db)
-        self.credits = Credits(self.db)
+        self.credits = Credits(self.db, self.jobs)
         self.terms = Terms(self.db)
         self.defaults = Defaults(self.db)
         self.api_keys = ApiKeys(self.db)

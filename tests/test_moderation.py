@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import ConfigError, Settings
+from bot.core.commands import COMMANDS, Access
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
@@ -338,3 +339,18 @@ async def test_chinese_prompts_are_checked_as_written_and_as_translated(app) -> 
     await adapter.submit_line("/mj 一只猫在雪地里")  # the Chinese term itself
     assert sink.replies[-1].kind is ReplyKind.ERROR and "雪地" in sink.replies[-1].text
     assert jobs(app.service) == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [c for c in COMMANDS if c.access is not Access.EVERYONE],
+    ids=lambda command: command.name,
+)
+async def test_the_registry_says_who_may_use_each_command(core: MjService, command) -> None:
+    chat = Chat(core)
+    [refusal] = await chat.say(f"/{command.name} 7 1")
+    assert refusal.kind is ReplyKind.ERROR and refusal.ephemeral
+    assert refusal.text == command.refused()
+    if command.access is Access.OWNER:
+        [refusal] = await chat.say(f"/{command.name} 7 pro", moderator=True)
+        assert refusal.text == command.refused()

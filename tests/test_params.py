@@ -7,6 +7,8 @@ import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.errors import ParamError
 from bot.core.params import MjRequest, normalize_input, parse_mj, size_for_aspect
@@ -361,3 +363,31 @@ def test_request_is_frozen() -> None:
     request = parse_mj("a cat")
     with pytest.raises(dataclasses.FrozenInstanceError):
         request.prompt = "a dog"  # type: ignore[misc]
+
+
+# fields: parameters given apart from the text (the HTTP API's JSON) ------------------------
+FIELD_LABELS = {"steps": "steps", "seed": "seed", "cfg": "cfg", "aspect": "width and height"}
+
+
+def test_fields_are_validated_like_params_and_named_as_given() -> None:
+    fields = {"steps": ("steps", "3"), "aspect": ("width and height", "3:2")}
+    request = parse_mj("a fox", fields=fields)
+    assert (request.steps, request.aspect) == (3, "3:2")
+    with pytest.raises(ParamError, match=r"^steps must be a whole number between 1 and 8"):
+        parse_mj("a fox", fields={"steps": ("steps", "20")})
+    with pytest.raises(ParamError, match=r"^steps and --steps in the prompt set the same thing"):
+        parse_mj("a fox --steps 3", fields={"steps": ("steps", "4")})
+
+
+@given(
+    text=st.text(max_size=80),
+    fields=st.dictionaries(
+        st.sampled_from(sorted(FIELD_LABELS)), st.text(max_size=12), max_size=3
+    ),
+)
+def test_any_text_and_fields_parse_or_say_what_to_fix(text: str, fields: dict[str, str]) -> None:
+    given_fields = {name: (FIELD_LABELS[name], value) for name, value in fields.items()}
+    try:
+        parse_mj(text, fields=given_fields)
+    except ParamError as error:
+        assert str(error)

@@ -147,7 +147,8 @@ class Someone:
 def ledger(app, user_id: str) -> list[tuple[str, float]]:
     def read(s: Store) -> list[tuple[str, float]]:
         user = s.users.find("telegram", user_id)
-        return [(r["kind"], r["delta"]) for r in reversed(s.credits.ledger(user["id"]))]
+        rows = s.db["ledger"].rows_where("user_id = ?", [user["id"]], order_by="id")
+        return [(r["kind"], r["delta"]) for r in rows]
 
     return app.store.run_sync(read)
 
