@@ -22,26 +22,25 @@ Parse = Callable[[str, str], Any]
 
 
 def whole(low: int, high: int) -> Parse:
-    def parse(key: str, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
-        if not low <= value <= high:
-            raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
-        return value
-
-    return parse
+    return _within(int, "a whole number", low, high, str)
 
 
 def number(low: float, high: float) -> Parse:
+    return _within(float, "a number", low, high, lambda value: f"{value:g}")
+
+
+def _within(
+    kind: Callable[[str], float], noun: str, low: float, high: float, shown: Callable
+) -> Parse:
     def parse(key: str, raw: str) -> float:
         try:
-            value = float(raw)
+            value = kind(raw)
         except ValueError:
-            raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+            raise ConfigError(f"{key} must be {noun}, got {raw!r}") from None
         if not low <= value <= high:
-            raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {value:g}")
+            raise ConfigError(
+                f"{key} must be between {shown(low)} and {shown(high)}, got {shown(value)}"
+            )
         return value
 
     return parse

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
 from bot.adapters.discord_views import result_view
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,6 @@ EXPIRY_MARGIN = timedelta(seconds=30)
 _TOKEN_GONE = (10015, 50027)  # Unknown Webhook, Invalid Webhook Token
 _UNKNOWN_MESSAGE = 10008
 _FINAL = (ReplyKind.RESULT, ReplyKind.ERROR, ReplyKind.TEXT)
-
-
-class ReplyMessages(Protocol):
-    """Where the core keeps the message that shows each job (MjService implements it)."""
-
-    async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
-
-    async def reply_message(self, job_id: str) -> str | None: ...
 
 
 @dataclass(slots=True)

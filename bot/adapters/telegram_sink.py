@@ -23,7 +23,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from telegram import Bot, CallbackQuery, InputMediaPhoto, Message, ReplyParameters
 from telegram.error import BadRequest, RetryAfter, TelegramError
@@ -39,17 +38,9 @@ from bot.adapters.telegram_format import (
     seconds,
 )
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
-
-
-class ReplyMessages(Protocol):
-    """Where the core keeps the message that shows each job (MjService implements it)."""
-
-    async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
-
-    async def reply_message(self, job_id: str) -> str | None: ...
 
 
 @dataclass(slots=True, eq=False)

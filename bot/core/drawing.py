@@ -20,7 +20,7 @@ from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
 from bot.core.image_fetch import fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, positive_texts
-from bot.core.params import Fields, MjRequest, normalize_input, parse_normalized
+from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
@@ -74,8 +74,9 @@ class Drawing:
     ) -> MjRequest:
         """`text` normalised already (`normalize_input`)."""
         default = self.settings.models.default
-        return parse_normalized(
+        return parse_mj(
             text,
+            normalized=True,
             profile=lambda model: self.engine.profile(model or default),
             models=self.settings.models.names,
             max_prompt_chars=self.settings.limits.max_prompt_chars,

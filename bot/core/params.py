@@ -28,14 +28,7 @@ from bot.core.styles import STYLES
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 
-__all__ = [
-    "Fields",
-    "MjRequest",
-    "normalize_input",
-    "parse_mj",
-    "parse_normalized",
-    "size_for_aspect",
-]
+__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj", "size_for_aspect"]
 
 # Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
 # (the name the client used, shown in messages; the value as it would follow --name).
@@ -242,45 +235,26 @@ def parse_mj(
     max_prompt_chars: int = 1500,
     attached_image: bool = False,
     fields: Fields | None = None,
+    normalized: bool = False,
 ) -> MjRequest:
     """Parse one /mj message into a validated request.
 
     `attached_image`: the message came with an image (a chat attachment), so --iw has one.
-    `fields`: parameters given apart from the text (see `Fields`).
+    `fields`: parameters given apart from the text (see `Fields`). `normalized`: the text went
+    through `normalize_input` already (the core does that once per request).
 
     `profile` sizes the image and bounds --steps: a fixed profile, or a function from the
     --model name (None when not given) to that model's profile. `models` None accepts any
     model name.
     """
-    # 1. Undo what phones and input methods did.
-    return parse_normalized(
-        normalize_input(text),
-        profile=profile,
-        models=models,
-        max_prompt_chars=max_prompt_chars,
-        attached_image=attached_image,
-        fields=fields,
-    )
-
-
-def parse_normalized(
-    text: str,
-    *,
-    profile: ModelProfile | Callable[[str | None], ModelProfile] = PROFILES["sd-turbo"],
-    models: Collection[str] | None = None,
-    max_prompt_chars: int = 1500,
-    attached_image: bool = False,
-    fields: Fields | None = None,
-) -> MjRequest:
-    """`parse_mj` for text that went through `normalize_input` already (the core's path)."""
-    # 2. Drop the command, then find the params.
-    text = _COMMAND.sub("", text).strip()
+    # 1. Undo what phones and input methods did, then drop the command.
+    text = _COMMAND.sub("", text if normalized else normalize_input(text)).strip()
     head, pairs = split_params(text)
     params = _read_params(pairs, fields or {})
     typed = {field: name for field, (name, _) in params.items()}
     raw = {field: value for field, (_, value) in params.items()}
 
-    # 3. Values, each against its own range.
+    # 2. Values, each against its own range.
     model = _model(raw["model"], models) if "model" in raw else None
     if callable(profile):
         profile = profile(model)
@@ -291,7 +265,7 @@ def parse_normalized(
     sampler = _sampler(typed["sampler"], raw["sampler"]) if "sampler" in raw else None
     style = _style(typed["style"], raw["style"]) if "style" in raw else None
 
-    # 4. Image prompts first in the text, then ::weights in the rest.
+    # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
     if "image_weight" in floats and not image_urls and not attached_image:
         raise ParamError("--iw needs an image prompt: put an image URL at the start.")
@@ -310,7 +284,7 @@ def parse_normalized(
             "Shorten it."
         )
 
-    # 5. Size from the profile's native area.
+    # 4. Size from the profile's native area.
     width, height = size_for_aspect(aspect_w, aspect_h, profile)
     return MjRequest(
         prompt=prompt,

@@ -89,6 +89,14 @@ class ReplySink(Protocol):
     async def send(self, origin: Origin, reply: Reply) -> None: ...
 
 
+class ReplyMessages(Protocol):
+    """Where the core keeps the message that shows each job (MjService implements it)."""
+
+    async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
+
+    async def reply_message(self, job_id: str) -> str | None: ...
+
+
 class Responder(Protocol):
     """Bound by an adapter to one request: where its answers go."""
 
