@@ -58,7 +58,7 @@ def front_end(name: str, service: MjService, settings: Settings) -> FrontEnd:
 
         return DiscordFrontEnd(service, settings.discord)
     if name == "telegram":
-        from bot.adapters.telegram_adapter import TelegramFrontEnd
+        from bot.adapters.telegram_front_end import TelegramFrontEnd
 
         return TelegramFrontEnd(service, settings.telegram)
     from bot.adapters.http_api import HttpFrontEnd

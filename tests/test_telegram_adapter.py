@@ -24,11 +24,8 @@ from PIL import Image
 from telegram import Update
 from telegram.ext import Application
 
-from bot.adapters.telegram_adapter import (
-    ALLOWED_UPDATES,
-    TelegramAdapter,
-    build_application,
-)
+from bot.adapters.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter
+from bot.adapters.telegram_front_end import build_application
 from bot.adapters.telegram_sink import TelegramSink
 from bot.adapters.telegram_webhook import SECRET_HEADER, serve_webhook
 from bot.app import open_app

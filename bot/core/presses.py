@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from bot.core import buttons
 from bot.core.accounts import Accounts
@@ -21,7 +22,7 @@ from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
 from bot.core.requests import ButtonPress, Incoming, Responder
 from bot.core.settings import CoreSettings
-from engine.job import spec_from_dict
+from engine.job import JobSpec, spec_from_dict
 
 
 class Presses:
@@ -44,7 +45,7 @@ class Presses:
         else:
             await self._from_image(incoming, job, action, respond)
 
-    async def _reroll(self, incoming: Incoming, job: dict, respond: Responder) -> None:
+    async def _reroll(self, incoming: Incoming, job: dict[str, Any], respond: Responder) -> None:
         parent = spec_from_dict(json.loads(job["spec_json"]))
         if job["action"] in (JobKind.UPSCALE, JobKind.VARIATION):
             # The same upscale or variation again, with new seeds.
@@ -63,7 +64,7 @@ class Presses:
         )
 
     async def _from_image(
-        self, incoming: Incoming, job: dict, action: ButtonAction, respond: Responder
+        self, incoming: Incoming, job: dict[str, Any], action: ButtonAction, respond: Responder
     ) -> None:
         if JobStatus(job["status"]) is not JobStatus.DONE:
             raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
@@ -88,12 +89,12 @@ class Presses:
     async def _enqueue(
         self,
         incoming: Incoming,
-        parent: dict,
-        spec,
+        parent: dict[str, Any],
+        spec: JobSpec,
         kind: str,
         parent_image: int | None,
         respond: Responder,
-        user: dict | None = None,
+        user: dict[str, Any] | None = None,
     ) -> None:
         """Queue a job made from `parent`'s image, charged like any job for what it uses."""
         user = user or await self.accounts.user(incoming.origin, incoming.user_name)
