@@ -46,9 +46,10 @@ LETTER_EMOJI = (0x1F1E6, 0x1F150, 0x1F170)
 SEPARATORS = ".-_*'`^+=~|/\\#·•‧・‐‑‒–—―⁃"
 MARK = "\x01"  # where a separator was, in the joined view until `filters.english` decides
 
+# Chinese, Japanese and Korean letters (not the katakana middle dot U+30FB: a separator).
 CJK_CLASS = (
-    "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
-    "\uf900-\ufaff\U00020000-\U000323af"
+    "\u2e80-\u2fdf\u3040-\u30fa\u30fc-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U000323af"
 )
 
 
