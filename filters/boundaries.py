@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from lexicon.segment import segmenter
 
-_CONTEXT = 16  # characters each side of a match: words are shorter
+_CONTEXT = 10  # characters each side of a match: two or three words
 _DEPTH = 3  # how many times a longer word is cut again
 
 

@@ -179,18 +179,20 @@ class Matcher:
         self.terms = terms
         listed = [(term, False) for term in terms.banned] + [(t, True) for t in terms.allowed]
         entries: dict[str, list[_Entry]] = {}
+        chinese = False  # a key with a CJK edge: the segmenter will be needed
         spelled = term_views([term.strip(WILDCARD) for term, _ in listed])
         for (term, allowed), (words, joined) in zip(listed, spelled, strict=True):
             for key in _keys(term, words, joined):
                 collapsed, runs = collapse_runs(key)
                 needs = tuple((i, n) for i, n in enumerate(runs) if n > 1)
                 edge = is_cjk(collapsed[0]) or is_cjk(collapsed[-1])
+                chinese |= edge
                 entries.setdefault(collapsed, []).append(
                     _Entry(term, allowed, len(collapsed), needs, edge)
                 )
         self.keys = tuple(entries)  # as collapsed
         self._automata = Automata({key: tuple(found) for key, found in entries.items()})
-        if any(entry.chinese_edge for found in entries.values() for entry in found):
+        if chinese:
             segmenter()  # loaded now, while the matcher is built off the event loop
         common_words()  # the same, for prompts with separators in words
 

@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 _CEDICT_FREQUENCY = 3  # jieba's median word frequency
-_LONGEST_CEDICT = 8  # characters: longer CC-CEDICT entries are names and sayings
+_LONGEST_CEDICT = 4  # characters: longer CC-CEDICT entries are names and sayings
 
 _lock = threading.Lock()
 _segmenter: Segmenter | None = None
@@ -35,6 +35,7 @@ class Segmenter:
         self._jieba.initialize()
         self._cedict = load_cedict()
         self._log_total = math.log(self._jieba.total)
+        self._scores: dict[str, float] = {}
 
     def cut(self, text: str) -> list[str]:
         return self._best_path(text, self._graph(text))
@@ -50,35 +51,40 @@ class Segmenter:
 
     def _graph(self, text: str) -> dict[int, list[int]]:
         """For each index, where the words that start there end (inclusive): jieba's, and
-        CC-CEDICT's. Single characters are always there."""
+        CC-CEDICT's."""
         graph = self._jieba.get_DAG(text)
+        cedict = self._cedict
         for start in range(len(text) - 1):
+            ends = graph[start]
             for end in range(start + 1, min(len(text), start + _LONGEST_CEDICT)):
-                if end not in graph[start] and text[start : end + 1] in self._cedict:
-                    graph[start].append(end)
+                if text[start : end + 1] in cedict and end not in ends:
+                    ends.append(end)
         return graph
 
-    def _frequency(self, word: str) -> int:
-        if found := self._jieba.FREQ.get(word):
-            return found
-        return _CEDICT_FREQUENCY if len(word) > 1 and word in self._cedict else 1
+    def _log_probability(self, word: str) -> float:
+        """jieba's score of a word, kept: a word's frequency never changes."""
+        found = self._scores.get(word)
+        if found is None:
+            frequency = self._jieba.FREQ.get(word) or (
+                _CEDICT_FREQUENCY if len(word) > 1 and word in self._cedict else 1
+            )
+            found = self._scores[word] = math.log(frequency) - self._log_total
+        return found
 
     def _best_path(self, text: str, graph: dict[int, list[int]]) -> list[str]:
         """jieba's `calc`: the path of greatest summed log frequency, from the end."""
-        route: dict[int, tuple[float, int]] = {len(text): (0.0, 0)}
+        score = [0.0] * (len(text) + 1)
+        step = [0] * len(text)
         for start in reversed(range(len(text))):
-            route[start] = max(
-                (
-                    math.log(self._frequency(text[start : end + 1]))
-                    - self._log_total
-                    + route[end + 1][0],
-                    end,
-                )
-                for end in graph[start]
-            )
+            best, best_end = -math.inf, start
+            for end in graph[start]:
+                candidate = self._log_probability(text[start : end + 1]) + score[end + 1]
+                if candidate >= best:  # ties go to the longer word, as in jieba
+                    best, best_end = candidate, end
+            score[start], step[start] = best, best_end
         words, start = [], 0
         while start < len(text):
-            end = route[start][1] + 1
+            end = step[start] + 1
             words.append(text[start:end])
             start = end
         return words
