@@ -14,7 +14,10 @@ import re
 
 FIRST = {ord(char): ord(letter) for char, letter in zip("013456789@$", "oieasgtbgas", strict=True)}
 OTHER = {"1": "l", "6": "b", "|": "l"}  # second readings ("|" is first a separator)
-MAX_VARIANTS = 16  # per word: 4 ambiguous characters in every combination
+MAX_VARIANTS = 15  # per word: 4 ambiguous characters in every combination
+# Per prompt: beyond this many, a word gets only its all-other reading, so a prompt of a
+# thousand "1a1a1a1a" costs milliseconds, not tens of them.
+MAX_COMBINATIONS = 128
 CONTEXT = 2  # words kept either side of a variant, for terms of several words
 
 _AMBIGUOUS = re.compile("[" + re.escape("".join(OTHER)) + "]")
@@ -37,6 +40,8 @@ def variants(folded: str) -> list[str]:
         after = words[index + 1 : index + 1 + CONTEXT]
         choices = itertools.product((False, True), repeat=len(where))
         next(choices)  # all first readings: the joined view has that one
+        if len(pieces) >= MAX_COMBINATIONS:
+            choices = iter([(True,) * len(where)])
         for swap in itertools.islice(choices, MAX_VARIANTS):
             letters = list(word)
             for position, swapped in zip(where, swap, strict=True):

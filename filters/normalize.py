@@ -192,9 +192,12 @@ def normalize(text: str) -> Normalized:
 
 def normalize_folded(folded: str) -> Normalized:
     words, joined, unleeted = views(folded)
-    others = [views(piece)[1:] for piece in variants(folded)]
-    before_leet = "\0".join([words, joined, *(other for other, _ in others)])
-    scan = collapse("\0".join([words, unleeted, *(other for _, other in others)]))
+    before_leet, scan_text = words + "\0" + joined, words + "\0" + unleeted
+    if pieces := variants(folded):  # all in one pass, NUL between them
+        _, other_joined, other_unleeted = views("\0".join(f" {piece} " for piece in pieces))
+        before_leet += "\0" + other_joined
+        scan_text += "\0" + other_unleeted
+    scan = collapse(scan_text)
     joined_start = scan.text.index("\0") + 1
     joined_end = scan.text.find("\0", joined_start)
     if joined_end < 0:

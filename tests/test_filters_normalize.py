@@ -10,7 +10,7 @@ import pytest
 from filters import normalize as n
 from filters.collapse import collapse
 from filters.english import glue, is_word, join_parts
-from filters.leet import variants
+from filters.leet import MAX_COMBINATIONS, variants
 from filters.normalize import fold, normalize, term_views, views
 
 
@@ -176,6 +176,12 @@ def test_the_filter_does_not_import_torch() -> None:
 )
 def test_leet_variants_are_the_other_readings(text: str, others: list[str]) -> None:
     assert variants(fold(text)) == others
+
+
+def test_leet_variants_are_bounded_yet_every_word_keeps_its_other_reading() -> None:
+    found = variants(fold("1a1a1a1a " * 200 + "chi1d porn"))
+    assert len(found) <= MAX_COMBINATIONS + 201
+    assert found[-1] == "1a1a1a1a 1a1a1a1a child porn"
 
 
 def test_other_leet_readings_are_scanned_after_the_joined_view() -> None:
