@@ -50,6 +50,7 @@ _LIGATURES = (("æ", "ae"), ("Æ", "ae"), ("œ", "oe"), ("Œ", "oe"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LEET_CHARS = re.compile("[" + re.escape("".join(map(chr, FIRST))) + "]")
 _WORD_END = re.compile("[ \0]")
+_MARK_B = MARK.encode()
 # Two single characters in a row ("n s"): a cheap test before the join below.
 _PAIR = re.compile(r"[ \0][^ \0] +[^ \0][ \0]")
 _PAIR_B = re.compile(rb"[ \0][^ \0] +[^ \0][ \0]")
@@ -139,10 +140,11 @@ def views(folded: str) -> tuple[str, str, str]:
         data = folded.encode("ascii")
         words = (b" " + _WORDS.bytes(data) + b" ").decode()
         joined_bytes = b" " + _JOINED.bytes(data) + b" "
-        if MARK.encode() not in joined_bytes and not _PAIR_B.search(joined_bytes):
-            return words, joined_bytes.decode(), _LEET.bytes(joined_bytes).decode()
-        joined = _join_singles(_join_marked(joined_bytes.decode()))
-        return words, joined, _LEET.bytes(joined.encode()).decode()
+        if _MARK_B in joined_bytes:
+            joined_bytes = _join_marked(joined_bytes.decode()).encode()
+        if _PAIR_B.search(joined_bytes):
+            joined_bytes = _join_singles(joined_bytes.decode()).encode()
+        return words, joined_bytes.decode(), _LEET.bytes(joined_bytes).decode()
     if _LATIN.search(folded) and _CJK.search(folded):
         # Chinese needs no spaces, so "裸体nude" must still show " nude " to a Latin term.
         folded = _CJK_RUN.sub(r" \g<0> ", folded)
