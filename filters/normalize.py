@@ -193,6 +193,7 @@ def normalize(text: str) -> Normalized:
 
 
 def normalize_folded(folded: str) -> Normalized:
+    """Steps 2-4 on folded text (the matcher's second reading of "the-rapist" starts here)."""
     words, joined, unleeted = views(folded)
     before_leet, scan_text = words + "\0" + joined, words + "\0" + unleeted
     if pieces := variants(folded):  # all in one pass, NUL between them
