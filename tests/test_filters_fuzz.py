@@ -3,6 +3,7 @@ however hostile, is normalised without an exception, and evasions stay evasions.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from filters.charsets import MARK, SEPARATORS
 from filters.confusables import lookalikes
-from filters.normalize import fold, has_cjk, normalize, views
+from filters.normalize import fold, has_cjk, normalize, term_views, views
 from filters.terms import (
     Matcher,
     TermError,
@@ -21,7 +22,13 @@ from filters.terms import (
     parse_terms,
 )
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Fixed examples in CI (a run must not fail by chance), new ones on every local run.
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # Any code point, lone surrogates included (JSON bodies and chat APIs can carry them).
 ANY_TEXT = st.text(st.characters(codec=None), max_size=200)
@@ -82,9 +89,9 @@ def test_any_term_list_compiles_and_checks(terms: list[str], text: str) -> None:
             continue  # a moderator's error, with a message: allowed
     matcher = Matcher(TermList(tuple(usable)))
     assert set(matcher.check(text).terms) <= set(usable)
-    for term in usable:
-        if not has_cjk(term) and "*" not in term:
-            assert term in matcher.check(f"x {term} y").terms or not term.strip()
+    for term in usable:  # a Latin term is found as a word among others
+        if term_views([term])[0][0].isascii() and "*" not in term:
+            assert term in matcher.check(f"x {term} y").terms
 
 
 @FUZZ
