@@ -24,18 +24,18 @@ async def test_chinese_prompt_is_translated_stored_and_shown(app) -> None:
 
     assert job["raw_text"] == "赛博朋克风格的猫，水彩 --seed 3 --no 文字，水印"
     assert job["prompt"] == "赛博朋克风格的猫，水彩"  # as written
-    assert job["translated_prompt"] == "cyberpunk style cat, watercolor"  # what the model got
+    assert job["translated_prompt"] == "cat, cyberpunk style, watercolor"  # what the model got
     assert job["negative_prompt"] == "text, watermark"
     spec = json.loads(job["spec_json"])
-    assert [part["text"] for part in spec["prompts"]] == ["cyberpunk style cat, watercolor"]
+    assert [part["text"] for part in spec["prompts"]] == ["cat, cyberpunk style, watercolor"]
     assert spec["negative_prompt"] == "text, watermark"
 
     # The result caption shows the prompt the model really got, like Midjourney's.
-    assert result.text.startswith("cyberpunk style cat, watercolor --no text, watermark")
+    assert result.text.startswith("cat, cyberpunk style, watercolor --no text, watermark")
     cached = app.store.run_sync(
         lambda s: {r["source"]: r["translated"] for r in s.db["translations"].rows}
     )
-    assert cached["赛博朋克风格的猫"] == "cyberpunk style cat" and cached["文字"] == "text"
+    assert cached["赛博朋克风格的猫"] == "cat, cyberpunk style" and cached["文字"] == "text"
 
 
 async def test_reroll_of_a_chinese_prompt_translates_it_again(app) -> None:
