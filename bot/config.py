@@ -201,8 +201,15 @@ class Settings:
     vary_strong: float = 0.65
     image_fetch_timeout_s: float = 15.0
     allow_private_image_urls: bool = False  # tests only: lets downloads reach 127.0.0.1
-    translate: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
-    translation_dir: Path | None = None  # argos packages; None: data_dir / "translation"
+    # Chinese prompts: auto (a local LLM if installed, else argos, else the dictionary), llm,
+    # argos, dictionary, off
+    translate: str = "auto"
+    translation_dir: Path | None = None  # argos packages, llm/; None: data_dir / "translation"
+    # The translation LLM: a model folder, or a hub name pulled into translation_dir/llm;
+    # None: the last one pulled. Each prompt's LLM answer gets this long before the dictionary
+    # translation is used instead.
+    translate_llm: str | None = None
+    translate_llm_timeout_s: float = 8.0
     # Telegram (bot.adapters.telegram_adapter). The token and secret stay out of repr and logs.
     telegram_token: str | None = field(default=None, repr=False)
     telegram_edit_every_s_group: float = 3.0  # progress edits per job: groups allow 20 msg/min
@@ -284,8 +291,12 @@ class Settings:
             vary_strong=_float(env, "MJ_VARY_STRONG", 0.65, 0.05, 1.0),
             image_fetch_timeout_s=_float(env, "MJ_IMAGE_FETCH_TIMEOUT_S", 15.0, 1.0, 120.0),
             allow_private_image_urls=_bool(env, "MJ_ALLOW_PRIVATE_IMAGE_URLS", False),
-            translate=_choice(env, "MJ_TRANSLATE", "auto", ("auto", "argos", "dictionary", "off")),
+            translate=_choice(
+                env, "MJ_TRANSLATE", "auto", ("auto", "llm", "argos", "dictionary", "off")
+            ),
             translation_dir=_path(env, "MJ_TRANSLATION_DIR"),
+            translate_llm=env.get("MJ_TRANSLATE_LLM", "").strip() or None,
+            translate_llm_timeout_s=_float(env, "MJ_TRANSLATE_LLM_TIMEOUT_S", 8.0, 0.5, 120.0),
             telegram_token=env.get("MJ_TELEGRAM_TOKEN", "").strip() or None,
             telegram_edit_every_s_group=_float(env, "MJ_TELEGRAM_EDIT_EVERY_S_GROUP", 3, 0, 60),
             telegram_edit_every_s_private=_float(

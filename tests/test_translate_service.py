@@ -97,10 +97,18 @@ async def test_argos_mode_without_a_package_fails_at_start(settings) -> None:
 
 def test_mj_translate_setting_is_checked() -> None:
     assert Settings.from_env({"MJ_TRANSLATE": "Dictionary"}).translate == "dictionary"
-    with pytest.raises(ConfigError, match="MJ_TRANSLATE must be one of auto, argos"):
+    with pytest.raises(ConfigError, match="MJ_TRANSLATE must be one of auto, llm, argos"):
         Settings.from_env({"MJ_TRANSLATE": "google"})
     custom = Settings.from_env({"MJ_TRANSLATION_DIR": "/models/zh", "MJ_DATA_DIR": "d"})
     assert custom.translation_packages_dir == Path("/models/zh")
     assert Settings.from_env({"MJ_DATA_DIR": "d"}).translation_packages_dir == Path(
         "d/translation"
     )
+
+
+async def test_a_configured_llm_translates_bot_prompts(settings, scripted_llm_dir: Path) -> None:
+    configured = dataclasses.replace(settings, translate_llm=str(scripted_llm_dir))
+    async with open_app(configured) as application:
+        _, sink = await run_line(application, "/mj 狐狸 --seed 2")
+        job = application.store.run_sync(lambda s: s.get_job(result_of(sink).job_id))
+    assert (job["prompt"], job["translated_prompt"]) == ("狐狸", "watercolor fox")

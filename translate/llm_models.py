@@ -9,6 +9,7 @@ anywhere, or the name it was pulled under.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 # Only what loading needs: weights, config, tokenizer and chat template (no other formats).
@@ -70,9 +71,12 @@ def pull_llm(repo_id: str, translation_dir: Path) -> Path:
     from huggingface_hub import snapshot_download
 
     target = llm_root(translation_dir) / folder_name(repo_id)
+    existed = target.exists()
     try:
         snapshot_download(repo_id=repo_id, local_dir=target, allow_patterns=_PATTERNS)
     except Exception as error:  # offline, unknown repo, gated model, disk full: all say why
+        if not existed:
+            shutil.rmtree(target, ignore_errors=True)  # no half-made folder to be found later
         raise LlmError(
             f"Cannot download {repo_id} from the Hugging Face hub ({type(error).__name__}: "
             f"{error}). Where the hub is not reachable, download the model folder on a machine "
