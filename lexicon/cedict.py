@@ -72,9 +72,9 @@ def clean_name(sense: str) -> str | None:
     "Chang Dai-chien or Zhang Daqian (1899-1983), ..." -> "Zhang Daqian" (the pinyin form,
     which CC-CEDICT puts last); "Mt. Fuji, Japan" -> "Mount Fuji"; "surname Qi" -> None.
     """
-    if _NOT_A_NAME.search(sense):
-        return None
     name = re.sub(r"\([^)]*\)?", " ", sense).replace('"', " ")
+    if _NOT_A_NAME.search(name):
+        return None
     name = re.split(r"[,;]", name, maxsplit=1)[0]
     name = " ".join(name.split()).rsplit(" or ", 1)[-1]
     name = _NAME_EXPLANATION.sub("", name).strip(" .")

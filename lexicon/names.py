@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
+from lexicon.script import HAN_CLASS
+
 KINDS = frozenset({"person", "studio", "work", "place", "character"})
 # The dots that join the parts of a transliterated name: 达·芬奇, 達‧文西 (Taiwan), ダ・ヴィンチ.
 NAME_DOTS = "·•‧・"
 _NAME_DOTS = re.compile(f"[{NAME_DOTS}]")
 # Han characters, possibly with ASCII letters and digits inside (哆啦A梦, 赛博朋克2077).
-_KEY = re.compile(r"[\u3007\u3400-\u9fff\U00020000-\U0003134f][\u3007\u3400-\u9fffA-Za-z0-9]*")
+_KEY = re.compile(f"[{HAN_CLASS}][{HAN_CLASS}A-Za-z0-9]*")
 # Plain ASCII, no commas (a comma would split the name into two prompt keywords) and no "::"
 # (the multi-prompt weight separator).
 _ENGLISH = re.compile(r"[A-Za-z0-9][A-Za-z0-9 '.&!?-]*(?::[ A-Za-z0-9][A-Za-z0-9 '.&!?-]*)?")

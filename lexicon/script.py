@@ -5,6 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+# CJK Unified Ideographs with extension A, the compatibility block and the supplementary planes
+# (extensions B and later), plus 〇, the ideographic zero.
+HAN_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+
 
 @functools.cache
 def converter(config: str) -> Any:  # opencc has no type hints
