@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lexicon.names import NAME_DOTS
-from translate.detect import HAN_CLASS
+from lexicon.script import HAN_CLASS
 
 
 class Kind(StrEnum):
