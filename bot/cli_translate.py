@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -64,15 +65,12 @@ def register(app: typer.Typer, models_app: typer.Typer, settings: Callable[[], S
             return
         from translate.packages import PackageError, install_package, pull_package
 
-        try:
+        with _exit_on(PackageError, "Could not install the translation package"):
             if file is not None:
                 package = install_package(file, target)
             else:
                 typer.echo("Downloading the zh->en package from the argos index...", err=True)
                 package = pull_package(target, index)
-        except PackageError as error:
-            typer.echo(f"Could not install the translation package: {error}", err=True)
-            raise typer.Exit(1) from None
         typer.echo(
             f"Installed {package.name} (version {package.version}) in {package.path}. "
             "Chinese prompts now go through argos (MJ_TRANSLATE=auto or argos)."
@@ -83,12 +81,19 @@ def _pull_llm(name: str, target: Path) -> None:
     from translate.llm_models import LlmError, pull_llm
 
     typer.echo(f"Downloading {name} from the Hugging Face hub...", err=True)
-    try:
+    with _exit_on(LlmError, "Could not pull the translation model"):
         folder = pull_llm(name, target)
-    except LlmError as error:
-        typer.echo(f"Could not pull the translation model: {error}", err=True)
-        raise typer.Exit(1) from None
     typer.echo(
         f"Installed {name} in {folder}. Chinese prompts now go through it (MJ_TRANSLATE=auto "
         f"or llm; MJ_TRANSLATE_LLM={name} picks it when several are installed)."
     )
+
+
+@contextmanager
+def _exit_on(error_type: type[Exception], what: str) -> Iterator[None]:
+    """An expected failure (offline, a bad file) is a message and exit code 1, no traceback."""
+    try:
+        yield
+    except error_type as error:
+        typer.echo(f"{what}: {error}", err=True)
+        raise typer.Exit(1) from None

@@ -9,7 +9,6 @@ prompts use most (千与千寻, 新海诚) and not always spelled the way Englis
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from importlib import resources
 from types import MappingProxyType
 
 from lexicon.script import HAN_CLASS
+from lexicon.table import read_table
 
 KINDS = frozenset({"person", "studio", "work", "place", "character"})
 # The dots that join the parts of a transliterated name: 达·芬奇, 達‧文西 (Taiwan), ダ・ヴィンチ.
@@ -54,27 +54,17 @@ class Names:
 
 def parse_names(lines: Iterable[str]) -> Names:
     """Read `chinese<TAB>English<TAB>kind` lines; `#` starts a comment. Errors name the line."""
+    rows, digest = read_table(lines, "names")
     entries: dict[str, Name] = {}
-    digest = hashlib.sha256()
-    for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
-        if not line.strip() or line.startswith("#"):
-            continue
-        digest.update(line.encode() + b"\n")
-        fields = [field.strip() for field in line.split("\t")]
-        if len(fields) != 3:
-            raise ValueError(f"names line {number}: expected 3 tab-separated fields: {line!r}")
-        chinese, english, kind = fields
+    for chinese, (number, english, kind) in rows.items():
         if not _KEY.fullmatch(chinese):
             raise ValueError(f"names line {number}: {chinese!r} is not a Chinese name (no dots)")
         if not _ENGLISH.fullmatch(english):
             raise ValueError(f"names line {number}: {english!r} is not plain ASCII without commas")
         if kind not in KINDS:
             raise ValueError(f"names line {number}: unknown kind {kind!r}")
-        if chinese in entries:
-            raise ValueError(f"names line {number}: {chinese} is listed twice")
         entries[chinese] = Name(english, kind)
-    return Names(MappingProxyType(entries), digest.hexdigest()[:12])
+    return Names(MappingProxyType(entries), digest)
 
 
 @functools.cache

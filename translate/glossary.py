@@ -9,7 +9,6 @@ terms of category "name": proper nouns are kept whole and spelled as English pro
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from importlib import resources
 from types import MappingProxyType
 
 from lexicon.names import Names, load_names
+from lexicon.table import read_table
 from translate.detect import is_chinese
 
 # Words of these kinds describe the word after them (红色 汽车 -> "red car", 穿着 裙子 ->
@@ -87,27 +87,17 @@ def parse_glossary(lines: Iterable[str]) -> Glossary:
     """Read `chinese<TAB>english<TAB>category` lines; `#` starts a comment.
 
     Errors name the line: a broken glossary fails at start-up, not on some prompt."""
+    rows, digest = read_table(lines, "glossary")
     terms: dict[str, Term] = {}
-    digest = hashlib.sha256()
-    for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
-        if not line.strip() or line.startswith("#"):
-            continue
-        digest.update(line.encode() + b"\n")
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise ValueError(f"glossary line {number}: expected 3 tab-separated fields: {line!r}")
-        chinese, english, category = (field.strip() for field in fields)
+    for chinese, (number, english, category) in rows.items():
         if not is_chinese(chinese):
             raise ValueError(f"glossary line {number}: {chinese!r} is not Han characters only")
         if not _ENGLISH.fullmatch(english):
             raise ValueError(f"glossary line {number}: {english!r} is not lower-case English")
         if category not in CATEGORIES:
             raise ValueError(f"glossary line {number}: unknown category {category!r}")
-        if chinese in terms:
-            raise ValueError(f"glossary line {number}: {chinese} is listed twice")
         terms[chinese] = Term(english, category)
-    return Glossary(MappingProxyType(terms), digest.hexdigest()[:12])
+    return Glossary(MappingProxyType(terms), digest)
 
 
 @functools.cache
