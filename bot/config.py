@@ -36,6 +36,7 @@ from bot.config_values import (
 from bot.core.settings import (
     ActionSettings,
     CoreSettings,
+    DeliverySettings,
     ImagePromptSettings,
     Limits,
     ModelChoice,
@@ -102,6 +103,7 @@ class Settings:
     moderation: ModerationSettings = ModerationSettings()
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
+    delivery: DeliverySettings = DeliverySettings()
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -121,6 +123,7 @@ class Settings:
             self.moderation,
             self.actions,
             self.image_prompts,
+            self.delivery,
         )
 
     @property
@@ -197,6 +200,8 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
+    "MJ_DELIVERY_RETRY_FIRST_S": ("delivery", "retry_first_s", number(0.01, 60.0)),
+    "MJ_DELIVERY_RETRY_MAX_S": ("delivery", "retry_max_s", number(0.01, 60.0)),
     "MJ_CONSOLE_USER": ("console", "user", text),
     "MJ_DISCORD_TOKEN": ("discord", "token", text),
     "MJ_DISCORD_GUILD_ID": ("discord", "guild_id", snowflake),
@@ -227,6 +232,12 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         if not sep or not name.strip() or not ref.strip():
             raise ConfigError(f"MJ_MODELS entries look like name=source, got {item!r}")
         models[name.strip().lower()] = ref.strip()
+    delivery = settings.delivery
+    if delivery.retry_first_s > delivery.retry_max_s:
+        raise ConfigError(
+            "MJ_DELIVERY_RETRY_FIRST_S must not exceed MJ_DELIVERY_RETRY_MAX_S "
+            f"({delivery.retry_first_s:g} > {delivery.retry_max_s:g})"
+        )
     quota = settings.quota
     if values.get("MJ_TIERS") and not values.get("MJ_DEFAULT_TIER"):
         quota = replace(quota, default_tier=next(iter(quota.tiers)))

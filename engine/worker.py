@@ -51,6 +51,11 @@ class _Ticket:
     preview_every_s: float | None  # None: no previews; 0: every step
     cancelled: threading.Event = field(default_factory=threading.Event)
     last_preview: float = float("-inf")  # so the first step always gets a preview
+    # Under the engine's lock: steps reported so far, and whether its outcome is decided.
+    # A cancel after every step ran, or after that, is too late: the job is delivered.
+    steps_done: int = 0
+    total_steps: int = 0
+    settled: bool = False
 
 
 class Engine:
@@ -145,7 +150,8 @@ class Engine:
         return handle
 
     def cancel(self, job_id: str) -> bool:
-        """True if the job was waiting (now removed) or running (now interrupting)."""
+        """True if the job was waiting (now removed) or running (now interrupting): it will end
+        Cancelled. False if unknown, or too late: every step ran, so it ends Finished."""
         with self._cond:
             ticket = self._queue.remove(job_id)
             if ticket is not None:
@@ -155,6 +161,9 @@ class Engine:
                 return True
             for running in self._running:
                 if running.spec.job_id == job_id:
+                    ran = running.total_steps and running.steps_done >= running.total_steps
+                    if running.settled or ran:
+                        return False
                     running.cancelled.set()
                     return True
         return False
@@ -226,10 +235,12 @@ class Engine:
         try:
             results = self._generate_with_oom_retry(batch)
         except JobCancelled:
+            self._settle(batch)
             for ticket in batch:
                 ticket.handle.emit(Cancelled(ticket.spec.job_id, while_running=True))
             return
         except Exception as exc:
+            self._settle(batch)
             message = user_message(exc)
             log.exception("job(s) %s failed", [t.spec.job_id for t in batch])
             for ticket in batch:
@@ -237,13 +248,22 @@ class Engine:
             return
         elapsed = time.monotonic() - started
         self._learn(batch, elapsed)
+        # One decision per job, under the lock that cancel() takes: cancelled or finished.
+        cancelled = self._settle(batch)
         for ticket, images in zip(batch, results, strict=True):
-            if ticket.cancelled.is_set():  # cancelled while its batch-mates kept it running
+            if ticket in cancelled:  # cancelled while its batch-mates kept it running
                 ticket.handle.emit(Cancelled(ticket.spec.job_id, while_running=True))
             else:
                 ticket.handle.emit(
                     Finished(ticket.spec.job_id, images, ticket.spec.seeds, elapsed)
                 )
+
+    def _settle(self, batch: list[_Ticket]) -> list[_Ticket]:
+        """From here no cancel reaches these jobs; returns those a cancel reached before."""
+        with self._cond:
+            for ticket in batch:
+                ticket.settled = True
+            return [ticket for ticket in batch if ticket.cancelled.is_set()]
 
     def _generate_with_oom_retry(self, batch: list[_Ticket]) -> list[list[Any]]:
         try:
@@ -270,8 +290,17 @@ class Engine:
 
         def on_step(step: int, total: int, latents: Any) -> None:
             now = time.monotonic()
+            with self._cond:  # against cancel(): a step counts for a job not cancelled yet
+                live = [not ticket.cancelled.is_set() for ticket in batch]
+                for ticket, counted in zip(batch, live, strict=True):
+                    if counted:
+                        ticket.steps_done, ticket.total_steps = step, total
             offset = 0
-            for ticket, count in zip(batch, counts, strict=True):
+            for ticket, count, counted in zip(batch, counts, live, strict=True):
+                if not counted:
+                    # Cancelled while batch-mates run on: its progress (and price) stops here.
+                    offset += count
+                    continue
                 preview = None
                 every = ticket.preview_every_s
                 if every is not None and (now - ticket.last_preview >= every or step == total):

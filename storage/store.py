@@ -3,6 +3,7 @@ event loop.
 
     store.users     users (created on first contact, tiers, blocks)
     store.jobs      jobs and their images
+    store.outbox    what finished jobs still owe their users (final message, notice)
     store.credits   the credit ledger: debit with a job's insert, refunds, grants
     store.terms     banned and allowed terms per scope, and the audit of blocked prompts
     store.defaults  users' default /mj params (/settings)
@@ -28,6 +29,7 @@ from storage.api_keys import ApiKeys
 from storage.credits import Credits
 from storage.jobs import Jobs
 from storage.migrations import migrate
+from storage.outbox import Outbox
 from storage.rows import ImageRow, JobStatus
 from storage.stats import Stats
 from storage.terms import Terms
@@ -55,6 +57,7 @@ class Store:
         migrate(self.db)
         self.users = Users(self.db)
         self.jobs = Jobs(self.db)
+        self.outbox = Outbox(self.db, self.jobs)
         self.credits = Credits(self.db, self.jobs)
         self.terms = Terms(self.db)
         self.defaults = Defaults(self.db)

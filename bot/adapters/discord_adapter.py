@@ -22,7 +22,8 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord_commands import add_commands
-from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
+from bot.adapters.discord_delivery import DiscordSink
+from bot.adapters.discord_responder import InteractionResponder
 from bot.adapters.discord_views import ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
@@ -88,8 +89,11 @@ class DiscordBot(discord.Client):
         # `sink_options` lets tests set the sink's clocks and pace.
         paced = {"edit_every_s": settings.edit_every_s, **(sink_options or {})}
         self.sink = DiscordSink(self, service, **paced)
-        # Previews are computed at the pace the sink may show them, not faster.
-        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.edit_every_s)
+        # Previews are computed at the pace the sink may show them, not faster. Outcomes are
+        # edited into the job's message, which notifies nobody: notices follow them.
+        service.register_sink(
+            PLATFORM, self.sink, preview_every_s=settings.edit_every_s, notices=True
+        )
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: buttons from any earlier run work from now on."""
@@ -135,7 +139,7 @@ class DiscordBot(discord.Client):
         """
         await interaction.response.defer(ephemeral=not public, thinking=True)
         incoming = self.incoming(interaction, text=text)
-        respond = self.sink.responder(interaction, incoming.origin, public=public, fill=True)
+        respond = self.responder(interaction, incoming.origin, public=public, fill=True)
         await self._handle(incoming, respond)
         if not job:
             await respond.settle()
@@ -147,8 +151,14 @@ class DiscordBot(discord.Client):
         be replaced); the answers are followups: a new job's message, or a private note."""
         await interaction.response.defer()
         incoming = self.incoming(interaction, button=ButtonPress(action, job_id))
-        respond = self.sink.responder(interaction, incoming.origin, public=False, fill=False)
+        respond = self.responder(interaction, incoming.origin, public=False, fill=False)
         await self._handle(incoming, respond)
+
+    def responder(
+        self, interaction: discord.Interaction[Any], origin: Origin, *, public: bool, fill: bool
+    ) -> InteractionResponder:
+        """A deferred interaction's Responder; `fill`: its deferred response awaits a text."""
+        return InteractionResponder(self.sink, interaction, origin, public, fill)
 
     async def _handle(self, incoming: Incoming, respond: InteractionResponder) -> None:
         try:

@@ -1,11 +1,19 @@
-"""Where the core's replies land in Discord: a Responder per interaction, and the ReplySink.
+"""Where the core's replies land in Discord: the ReplySink, and each job's message.
 
-A job's replies (acknowledgement, progress, result) go to one message that is posted once and
+A job's replies (acknowledgement, progress, outcome) go to one message that is posted once and
 then edited. While the interaction that asked is alive, its `InteractionResponder` answers
-through the interaction's webhook: the deferred response, or a followup. Interaction tokens
-die after 15 minutes, and a restart forgets every interaction, so without a live one replies
-go through `DiscordSink`: ordinary channel messages that mention the user and reply to the
-job's earlier message. Only ids are kept across restarts (`MjService.remember_reply_message`).
+through the interaction's webhook (`discord_responder`): the deferred response, or a followup.
+Interaction tokens
+die after 15 minutes, and a restart forgets every interaction; then `DiscordSink` edits the
+same message through the channel (a bot may edit its public interaction responses there).
+Only ids are kept across restarts (`MjService.remember_reply_message`).
+
+The outcome may be sent again (a failed try, or one whose answer was lost): it is always an
+edit of the job's message, or, where that message is gone or unknown, a channel message whose
+nonce Discord enforces (a second send within minutes returns the first message). An edit
+notifies nobody, so the core follows it with a NOTICE: a short channel message that mentions
+the user and replies to the job's message (also under an enforced nonce). Progress edits of a
+job never land after its outcome: the outcome waits for an edit in flight, and ends them.
 """
 
 from __future__ import annotations
@@ -15,39 +23,41 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 import discord
 
 from bot.adapters.discord_views import result_view
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
 
 MAX_CONTENT = 2000  # characters in one Discord message
 UPLOAD_BYTES = 10 * 1024 * 1024  # per file, unless the server allows more (or less)
-# Stop using a token a little before it dies, so a request in flight does not meet its end.
-EXPIRY_MARGIN = timedelta(seconds=30)
-# Webhook errors that mean the interaction's token no longer works.
-_TOKEN_GONE = (10015, 50027)  # Unknown Webhook, Invalid Webhook Token
-_UNKNOWN_MESSAGE = 10008
-_FINAL = (ReplyKind.RESULT, ReplyKind.ERROR, ReplyKind.TEXT)
+FINAL = (ReplyKind.RESULT, ReplyKind.ERROR, ReplyKind.TEXT)  # a job's outcome
+
+
+class Interaction(Protocol):
+    """What the sink needs of a live interaction's Responder (`discord_responder`)."""
+
+    @property
+    def alive(self) -> bool: ...
+
+    async def report(self, reply: Reply) -> None: ...
 
 
 @dataclass(slots=True)
 class JobMessage:
     """The message that shows one job, and how it may be edited."""
 
-    message_id: int
-    through: InteractionResponder | None  # posted through its webhook; None: a channel post
+    message_id: int | None  # None: the interaction's deferred response, id not learnt yet
+    through: Interaction | None  # posted through its webhook; None: a channel post
     last_edit: float  # monotonic time of the last post or edit
-
-
-class TokenGone(Exception):
-    """The interaction can no longer answer: deliver through the channel instead."""
+    closed: bool = False  # its outcome was sent: no progress edit may follow
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one edit at a time
 
 
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
@@ -72,63 +82,83 @@ class DiscordSink:
         self.monotonic = monotonic  # paces progress edits
         self.now = now  # tells expired tokens
         self.jobs: dict[str, JobMessage] = {}  # job id -> its message, until its final reply
-
-    def responder(
-        self, interaction: discord.Interaction[Any], origin: Origin, *, public: bool, fill: bool
-    ) -> InteractionResponder:
-        """A deferred interaction's Responder; `fill`: its deferred response awaits a text."""
-        return InteractionResponder(self, interaction, origin, public, fill)
+        self.announced: set[str] = set()  # jobs whose outcome came as a new message
 
     async def send(self, origin: Origin, reply: Reply) -> None:
+        job = self.jobs.get(reply.job_id or "")
         if reply.kind is ReplyKind.PROGRESS:
-            job = self.jobs.get(reply.job_id or "")
-            if job is not None and job.through is None and self.due(job):
+            if job is not None and job.through is None and job.message_id and self.due(job):
                 channel = await self._channel(origin)
-                await self._edit_progress(job, reply, channel.get_partial_message(job.message_id))
+                await self.edit_progress(job, reply, channel.get_partial_message(job.message_id))
             return
+        try:
+            if reply.kind is ReplyKind.NOTICE:
+                await self._notify(origin, reply)
+            elif reply.job_id is not None and reply.kind in FINAL:
+                if job is not None and job.through is not None and job.through.alive:
+                    await job.through.report(reply)  # its webhook, while the token lives
+                else:
+                    await self.finish_in_channel(origin, reply, job)
+            elif reply.job_id is not None:
+                await self._acknowledge(origin, reply)
+            else:
+                await self.post(origin, reply)
+        except discord.Forbidden as error:  # no access to that channel (any more)
+            raise Undeliverable(str(error)) from error
+
+    async def post(self, origin: Origin, reply: Reply) -> None:
+        """A request's answer once its interaction is gone: a channel message."""
         if reply.ephemeral:
             # Only immediate answers are private, and they come while the interaction lives;
             # posting one publicly instead would show it to everyone.
             log.warning("dropped a private reply with no live interaction: %s", reply.text)
             return
-        await self.record(reply, await self._via_channel(origin, reply), None)
+        await self._in_channel(origin, reply)
 
     # shared with the responders ------------------------------------------------------------
     def due(self, job: JobMessage) -> bool:
         """A progress edit may go out now (at most one per `edit_every_s`)."""
         return self.monotonic() - job.last_edit >= self.edit_every_s
 
-    async def _edit_progress(self, job: JobMessage, reply: Reply, target: Any) -> None:
-        """Edit the job's message (`target`: a partial message or a webhook). Updates in
-        between are dropped: the next one, or the result, shows the newer state."""
+    async def edit_progress(self, job: JobMessage, reply: Reply, target: Any) -> None:
+        """Edit the job's message (`target`: a partial message or a webhook one). Updates in
+        between, or while an edit is in flight, are dropped: a newer one shows more."""
+        if job.closed or job.lock.locked():
+            return
         job.last_edit = self.monotonic()
         fields: dict[str, Any] = {"content": clip(reply.text)}
         if reply.image_png is not None:
             fields["attachments"] = [discord.File(io.BytesIO(reply.image_png), "preview.png")]
-        try:
-            await target.edit(**fields)
-        except discord.HTTPException as error:
-            # A lost progress edit costs nothing; the job and its result go on.
-            log.warning("progress edit for job %s failed: %s", reply.job_id, error)
+        async with job.lock:
+            if job.closed:
+                return
+            try:
+                await target.edit(**fields)
+            except Exception as error:  # refused, rate limited, or the connection dropped
+                # A lost progress edit costs nothing; the job and its result go on.
+                log.warning("progress edit for job %s failed: %r", reply.job_id, error)
 
     async def record(
-        self, reply: Reply, message_id: int, through: InteractionResponder | None
+        self, reply: Reply, message_id: int | None, through: Interaction | None
     ) -> None:
         """Keep (and persist) which message shows a job, until its final reply."""
         if reply.job_id is None:
             return
         job = self.jobs.get(reply.job_id)
-        if reply.kind in _FINAL:
+        if reply.kind in FINAL:
+            if message_id is not None:
+                await self.messages.remember_reply_message(reply.job_id, str(message_id))
             # A final reply to another interaction (a /cancel of a job the engine had lost)
             # does not end what the job's own message shows.
             if job is not None and (through is None or through is job.through):
                 del self.jobs[reply.job_id]
             return
-        if job is not None and job.message_id == message_id:
-            job.last_edit = self.monotonic()
-            return
-        self.jobs[reply.job_id] = JobMessage(message_id, through, self.monotonic())
-        await self.messages.remember_reply_message(reply.job_id, str(message_id))
+        if job is not None and job.message_id in (None, message_id):
+            job.message_id, job.last_edit = message_id, self.monotonic()
+        else:
+            self.jobs[reply.job_id] = JobMessage(message_id, through, self.monotonic())
+        if message_id is not None:
+            await self.messages.remember_reply_message(reply.job_id, str(message_id))
 
     async def files(self, reply: Reply, limit: int) -> list[discord.File]:
         """Fresh file objects per request (a sent File is consumed)."""
@@ -140,8 +170,56 @@ class DiscordSink:
             return [discord.File(io.BytesIO(reply.image_png), "preview.png")]
         return []
 
+    async def finish_in_channel(
+        self, origin: Origin, reply: Reply, job: JobMessage | None
+    ) -> None:
+        """The outcome edited into the job's message through the channel; a new message (under
+        an enforced nonce) if that one is gone or was never known."""
+        assert reply.job_id is not None
+        lock = job.lock if job is not None else asyncio.Lock()
+        async with lock:
+            if job is not None:
+                job.closed = True
+            channel = await self._channel(origin)
+            earlier = await self._earlier_message(reply.job_id)
+            fields = {
+                "content": clip(reply.text),
+                "attachments": await self.files(reply, UPLOAD_BYTES),
+                "view": result_view(reply.buttons) if reply.buttons else None,
+            }
+            if earlier is not None:
+                try:
+                    edited = await channel.get_partial_message(earlier).edit(**fields)
+                except (discord.NotFound, discord.Forbidden) as error:
+                    # Deleted, or not ours to edit (an ephemeral response): post it anew.
+                    log.info("job %s: its message not edited (%s)", reply.job_id, error)
+                else:
+                    await self.record(reply, edited.id, None)
+                    return
+            message_id = await self._in_channel(origin, reply, nonce=f"r{reply.job_id}")
+            self.announced.add(reply.job_id)  # it mentioned the user: no notice needed
+            await self.record(reply, message_id, None)
+
     # the channel path ----------------------------------------------------------------------
-    async def _via_channel(self, origin: Origin, reply: Reply) -> int:
+    async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
+        """A job's news without a live interaction (resumed after a restart): its message
+        edited, if it has one, else a new one (under an enforced nonce)."""
+        assert reply.job_id is not None
+        earlier = await self._earlier_message(reply.job_id)
+        if earlier is not None:
+            channel = await self._channel(origin)
+            try:
+                edited = await channel.get_partial_message(earlier).edit(
+                    content=clip(reply.text), attachments=[]
+                )
+            except (discord.NotFound, discord.Forbidden) as error:
+                log.info("job %s: its message not edited (%s)", reply.job_id, error)
+            else:
+                await self.record(reply, edited.id, None)
+                return
+        await self.record(reply, await self._in_channel(origin, reply, f"a{reply.job_id}"), None)
+
+    async def _in_channel(self, origin: Origin, reply: Reply, nonce: str | None = None) -> int:
         """A new channel message that mentions the user and replies to the job's last one."""
         channel = await self._channel(origin)
         fields: dict[str, Any] = {
@@ -149,6 +227,8 @@ class DiscordSink:
             # Only this user is pinged, whatever the prompt says (@everyone, roles).
             "allowed_mentions": discord.AllowedMentions(users=[discord.Object(origin.user_id)]),
             "files": await self.files(reply, UPLOAD_BYTES),
+            # Discord enforces a nonce for a few minutes: a repeated send returns the first.
+            "nonce": nonce,
         }
         if reply.buttons:
             fields["view"] = result_view(reply.buttons)
@@ -160,11 +240,19 @@ class DiscordSink:
         message = await channel.send(**fields)
         return message.id
 
+    async def _notify(self, origin: Origin, reply: Reply) -> None:
+        """The notice after an outcome edited in: a mention under the job's message."""
+        assert reply.job_id is not None
+        if reply.job_id in self.announced:
+            self.announced.discard(reply.job_id)
+            return
+        await self._in_channel(origin, reply, nonce=f"n{reply.job_id}")
+
     async def _earlier_message(self, job_id: str | None) -> int | None:
         if job_id is None:
             return None
         job = self.jobs.get(job_id)
-        if job is not None:
+        if job is not None and job.message_id is not None:
             return job.message_id
         stored = await self.messages.reply_message(job_id)  # also from before a restart
         return int(stored) if stored and stored.isdigit() else None
@@ -174,128 +262,3 @@ class DiscordSink:
             guild_id = int(origin.scope_id) if origin.scope_id else None
             return self.client.get_partial_messageable(int(origin.chat_id), guild_id=guild_id)
         return await self.client.create_dm(discord.Object(int(origin.user_id)))
-
-
-class InteractionResponder:
-    """One deferred interaction: answers and job news through its webhook while its token
-    lives, then through the sink's channel messages."""
-
-    def __init__(
-        self,
-        sink: DiscordSink,
-        interaction: discord.Interaction[Any],
-        origin: Origin,
-        public: bool,
-        original_free: bool,
-    ) -> None:
-        self.sink = sink
-        self.interaction = interaction
-        self.origin = origin
-        self.public = public  # deferred visibly to the channel (slash commands that show results)
-        self.original_free = original_free  # the deferred "thinking…" still waits for its text
-        self.gone = False  # the token stopped working
-        # One answer at a time: with --repeat, two jobs' acknowledgements race, and a followup
-        # that reached Discord before the deferred response was filled would fill it instead.
-        self.lock = asyncio.Lock()
-
-    @property
-    def alive(self) -> bool:
-        return not self.gone and self.sink.now() < self.interaction.expires_at - EXPIRY_MARGIN
-
-    async def answer(self, reply: Reply) -> None:
-        await self._send(reply)
-
-    async def report(self, reply: Reply) -> None:
-        await self._send(reply)
-
-    async def settle(self) -> None:
-        """Remove a "thinking…" response the core had nothing to say to (e.g. /cancel, whose
-        outcome shows on the job's own message)."""
-        async with self.lock:
-            if self.original_free and self.alive:
-                self.original_free = False
-                await self.interaction.delete_original_response()
-
-    async def _send(self, reply: Reply) -> None:
-        if reply.kind is ReplyKind.PROGRESS:
-            job = self.sink.jobs.get(reply.job_id or "")
-            if job is not None and job.through is self and self.alive and self.sink.due(job):
-                webhook_message = _WebhookMessage(self.interaction, job.message_id)
-                await self.sink._edit_progress(job, reply, webhook_message)
-            elif job is not None and job.through is None:
-                await self.sink.send(self.origin, reply)
-            return
-        if not self.alive:
-            await self.sink.send(self.origin, reply)
-            return
-        if reply.ephemeral:
-            async with self.lock:
-                await self._ephemeral(reply)
-            return
-        try:
-            async with self.lock:
-                message_id = await self._via_interaction(reply)
-        except TokenGone:
-            self.gone = True
-            await self.sink.send(self.origin, reply)
-        else:
-            await self.sink.record(reply, message_id, self)
-
-    async def _ephemeral(self, reply: Reply) -> None:
-        interaction = self.interaction
-        if self.original_free:
-            self.original_free = False
-            if not self.public:
-                await interaction.edit_original_response(content=clip(reply.text))
-                return
-            # The first followup would fill a public "thinking…" response and so show this
-            # to everyone: remove that response first, then answer privately.
-            await interaction.delete_original_response()
-        await interaction.followup.send(clip(reply.text), ephemeral=True, wait=True)
-
-    async def _via_interaction(self, reply: Reply) -> int:
-        """Edit the job's message, fill the deferred response, or post a followup."""
-        interaction = self.interaction
-        limit = min(UPLOAD_BYTES, interaction.filesize_limit)
-        fields: dict[str, Any] = {"content": clip(reply.text)}
-        if reply.kind in _FINAL:
-            fields["view"] = result_view(reply.buttons) if reply.buttons else None
-        job = self.sink.jobs.get(reply.job_id or "")
-        try:
-            if job is not None and job.through is self:
-                try:
-                    edited = await interaction.followup.edit_message(
-                        job.message_id, attachments=await self.sink.files(reply, limit), **fields
-                    )
-                    return edited.id
-                except discord.NotFound as error:
-                    if error.code != _UNKNOWN_MESSAGE:
-                        raise
-                    # Someone deleted the job's message: post a new one instead.
-            if self.original_free:
-                self.original_free = False
-                filled = await interaction.edit_original_response(
-                    attachments=await self.sink.files(reply, limit), **fields
-                )
-                return filled.id
-            if fields.get("view", ...) is None:
-                del fields["view"]  # `view=None` only means "remove the buttons" in an edit
-            posted = await interaction.followup.send(
-                files=await self.sink.files(reply, limit), wait=True, **fields
-            )
-            return posted.id
-        except discord.HTTPException as error:
-            if error.status == 401 or error.code in _TOKEN_GONE:
-                raise TokenGone from error
-            raise
-
-
-@dataclass(frozen=True, slots=True)
-class _WebhookMessage:
-    """A message posted through an interaction's webhook, edited the way a channel one is."""
-
-    interaction: discord.Interaction[Any]
-    message_id: int
-
-    async def edit(self, **fields: Any) -> None:
-        await self.interaction.followup.edit_message(self.message_id, **fields)

@@ -97,7 +97,10 @@ class TelegramAdapter:
             application.bot, service, group_every_s=group, private_every_s=private
         )
         # The engine renders previews at the faster pace; the sink paces each chat's edits.
-        service.register_sink(PLATFORM, self.sink, preview_every_s=min(group, private))
+        # Results are edited into the job's message, which notifies nobody: notices follow.
+        service.register_sink(
+            PLATFORM, self.sink, preview_every_s=min(group, private), notices=True
+        )
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
         new_messages = filters.UpdateType.MESSAGE  # not edits: an edited /mj must not draw again
         application.add_handlers(

@@ -94,10 +94,6 @@ class Accounts:
                 f"left today. Credits return {render.when(self.resets_at(), self.clock())}."
             ) from None
 
-    async def refund(self, job_id: str, fraction: float, reason: str) -> float:
-        day = self.day()
-        return await self.store.run(lambda s: s.credits.refund(job_id, day, fraction, reason))
-
     # commands ------------------------------------------------------------------------------
     async def quota_text(self, incoming: Incoming) -> str:
         user = await self.store.run(

@@ -1,10 +1,11 @@
 """Following jobs to the end: engine events become SQLite updates and replies, delivered once.
 
 The service hands each accepted job's engine handle to `Delivery.follow`; from there every
-event is recorded (running, done with its images, failed or cancelled with a refund) and
-turned into a Reply, reported to the Responder of the request that made the job (or, for jobs
-resumed after a restart, to its platform's ReplySink), and the final reply is marked
-delivered so a restart neither loses nor repeats it.
+event is recorded and turned into a Reply for the Responder of the request that made the job
+(or, for jobs resumed after a restart, its platform's ReplySink). A job ends exactly one way:
+done, failed or cancelled is written in one transaction with its refund and the final reply
+it owes (whichever comes first wins). That final reply, and the notice after it, go through
+the outbox (`bot.core.outbox`), which retries them until the platform takes them.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from typing import Any
 from bot.core import render
 from bot.core.accounts import Accounts
 from bot.core.buttons import can_upscale, result_buttons, upscale_buttons
+from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
-from bot.core.settings import ActionSettings
+from bot.core.settings import CoreSettings
 from engine.grid import make_grid
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from storage.images import ImageStore
-from storage.store import AsyncStore, ImageRow, JobStatus
+from storage.store import AsyncStore, ImageRow, JobStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,28 +36,38 @@ log = logging.getLogger(__name__)
 class _Sink:
     sink: ReplySink
     preview_every_s: float | None
+    notices: bool  # final replies are edits there, which notify nobody: send a notice too
 
 
 class Delivery:
     def __init__(
         self,
-        settings: ActionSettings,
+        settings: CoreSettings,
         store: AsyncStore,
         images: ImageStore,
         accounts: Accounts,
     ) -> None:
-        self.settings = settings
+        self.settings = settings.actions
         self.store = store
         self.images = images
         self.accounts = accounts
+        self.outbox = Outbox(
+            settings.delivery, store, self._send_owed, self.connected, self._settle
+        )
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     def register_sink(
-        self, platform: str, sink: ReplySink, preview_every_s: float | None = None
+        self,
+        platform: str,
+        sink: ReplySink,
+        preview_every_s: float | None = None,
+        *,
+        notices: bool = False,
     ) -> None:
-        self._sinks[platform] = _Sink(sink, preview_every_s)
+        self._sinks[platform] = _Sink(sink, preview_every_s, notices)
+        self.outbox.connect(platform)
 
     def connected(self, platform: str) -> bool:
         return platform in self._sinks
@@ -63,26 +75,40 @@ class Delivery:
     def pending_job_ids(self) -> list[str]:
         return list(self._tracking)
 
+    def following(self, job_id: str) -> bool:
+        """This process follows the job: queued, running, or being settled and delivered."""
+        return job_id in self._tracking
+
+    async def start(self) -> None:
+        """Deliver what a previous run still owed (results, failures, notices)."""
+        await self.outbox.load()
+
     async def close(self) -> None:
         tasks = list(self._tracking.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.outbox.close()
+        for job_id in list(self._settled):
+            await self._settle(job_id)
 
     async def wait(self, job_id: str) -> dict[str, Any]:
-        """Until the job's outcome has been delivered; returns its row (for one-shot commands).
-
-        Futures exist only while someone waits, so a long-running bot keeps none per job.
-        """
+        """Until the job ended and what it owes was delivered (or its front end is not
+        connected); returns its row. Futures exist only while someone waits."""
         future = self._settled.get(job_id)
         if future is None:
             future = self._settled[job_id] = asyncio.get_running_loop().create_future()
             row = await self.store.run(lambda s: s.jobs.get(job_id))
-            settled = row is not None and JobStatus(row["status"]).finished
-            if settled and job_id not in self._tracking:  # nothing more will happen to it
+            ended = row is not None and JobStatus(row["status"]).finished
+            if ended and not self.following(job_id) and not self.outbox.owes(job_id):
                 self._settled.pop(job_id, None)
                 return row
         return await future
+
+    async def _settle(self, job_id: str) -> None:
+        future = self._settled.pop(job_id, None)
+        if future is not None and not future.done():
+            future.set_result(await self.store.run(lambda s: s.jobs.get(job_id)))
 
     def follow(
         self,
@@ -107,6 +133,8 @@ class Delivery:
         job_id = handle.job_id
         acked, last_position = False, None
         started, steps_done, total_steps = False, 0, 0
+        ended = False  # this job's outcome was written here (not by a cancel that came first)
+        elapsed = None
         async for event in handle.events():
             if isinstance(event, Queued | Started) and not acked:
                 # The first event is the acknowledgement: the job is already in SQLite.
@@ -118,49 +146,65 @@ class Delivery:
                 acked, last_position = True, position
             if isinstance(event, Queued):
                 if event.position != last_position:
-                    await self.report(
-                        origin,
-                        respond,
-                        Reply(
-                            ReplyKind.PROGRESS,
-                            render.queue_text(job_id, event.position, event.eta_s),
-                            job_id,
-                            position=event.position,
-                        ),
-                    )
+                    text = render.queue_text(job_id, event.position, event.eta_s)
+                    reply = Reply(ReplyKind.PROGRESS, text, job_id, position=event.position)
+                    await self.report(origin, respond, reply)
                     last_position = event.position
             elif isinstance(event, Started):
                 started = True
                 await self.store.run(lambda s, e=event: s.jobs.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
                 steps_done, total_steps = event.step, event.total
-                await self.report(
-                    origin,
-                    respond,
-                    Reply(
-                        ReplyKind.PROGRESS,
-                        render.progress_text(job_id, event.percent, event.step, event.total),
-                        job_id,
-                        image_png=_png(event.preview),
-                        percent=event.percent,
-                    ),
+                text = render.progress_text(job_id, event.percent, event.step, event.total)
+                progress = Reply(
+                    ReplyKind.PROGRESS,
+                    text,
+                    job_id,
+                    image_png=_png(event.preview),
+                    percent=event.percent,
                 )
+                await self.report(origin, respond, progress)
             elif isinstance(event, Finished):
-                await self._store_result(job_id, event)
+                ended, elapsed = await self._store_result(job_id, event), event.elapsed_s
             elif isinstance(event, Failed):
-                await self.store.run(lambda s, e=event: s.jobs.mark_failed(job_id, e.error))
-                await self.accounts.refund(job_id, 1.0, "job failed")
+                ended = await self._end(job_id, JobStatus.FAILED, 1.0, error=event.error)
             elif isinstance(event, Cancelled):
-                await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
                 # Cancelled while running: pay for the steps that ran, get the rest back.
                 share = refund_fraction(steps_done, total_steps, started and event.while_running)
-                await self.accounts.refund(job_id, share, "job cancelled")
-        outcome = handle.outcome.result()
-        row = await self.store.run(lambda s: s.jobs.get(job_id))
-        elapsed = outcome.elapsed_s if isinstance(outcome, Finished) else None
-        await self.deliver_final(row, elapsed, respond)
+                ended = await self._end(job_id, JobStatus.CANCELLED, share)
+        if ended:
+            await self.outbox.deliver(Item(job_id, FINAL, origin.platform, elapsed), respond)
 
-    async def _store_result(self, job_id: str, event: Finished) -> None:
+    async def cancel_unheld(self, job: dict[str, Any]) -> bool:
+        """Cancel a job this process's engine does not hold (accepted before a restart, not
+        resumed yet): a full refund, and its final reply. False if it had ended already."""
+        if not await self._end(job["id"], JobStatus.CANCELLED, 1.0):
+            return False
+        await self.outbox.deliver(Item(job["id"], FINAL, job["platform"]))
+        return True
+
+    async def _end(
+        self, job_id: str, status: JobStatus, refund: float, *, error: str | None = None
+    ) -> bool:
+        """Fail or cancel a queued or running job, with its refund and the final reply it owes,
+        in one transaction; False if it had ended another way."""
+        day = self.accounts.day()
+        reason = "job failed" if status is JobStatus.FAILED else "job cancelled"
+
+        def write(s: Store) -> bool:
+            with s.transaction():
+                if status is JobStatus.FAILED:
+                    ended = s.jobs.mark_failed(job_id, error or "failed")
+                else:
+                    ended = s.jobs.mark_cancelled(job_id)
+                if ended:
+                    s.credits.refund(job_id, day, refund, reason)
+                    s.outbox.add(job_id, FINAL)
+                return ended
+
+        return await self.store.run(write)
+
+    async def _store_result(self, job_id: str, event: Finished) -> bool:
         def save() -> tuple[str, list[ImageRow]]:
             # PNG encoding takes a while for big images: off the event loop.
             grid = self.images.save_png(make_grid(event.images))
@@ -173,28 +217,49 @@ class Delivery:
             return grid.path, rows
 
         grid_path, rows = await asyncio.to_thread(save)
-        await self.store.run(lambda s: s.jobs.mark_done(job_id, grid_path, rows))
 
-    async def deliver_final(
-        self,
-        row: dict[str, Any],
-        elapsed: float | None = None,
-        respond: Responder | None = None,
-    ) -> None:
-        origin = origin_of(row)
-        job_id, status = row["id"], JobStatus(row["status"])
+        def write(s: Store) -> bool:
+            with s.transaction():
+                done = s.jobs.mark_done(job_id, grid_path, rows)
+                if done:
+                    s.outbox.add(job_id, FINAL)
+                return done
+
+        if await self.store.run(write):
+            return True
+        for path in (grid_path, *(row.path for row in rows)):  # it ended another way first
+            self.images.delete(path)
+        return False
+
+    async def _send_owed(self, item: Item, respond: Responder | None) -> str | None:
+        """The outbox's sender: one final reply or notice, raising if it did not get out.
+        Returns NOTICE after a final reply that a sink with notices edited in silently."""
+        job_id = item.job_id
+        row, (charged, refunded) = await self.store.run(
+            lambda s: (s.jobs.get(job_id), s.credits.of_job(job_id))
+        )
+        origin, status = origin_of(row), JobStatus(row["status"])
+        if item.kind == NOTICE:
+            await self._through(
+                origin, respond, Reply(ReplyKind.NOTICE, render.notice_text(row), job_id)
+            )
+            return None
         if status is JobStatus.DONE:
-            reply = self.result_reply(row, elapsed)
+            reply = self.result_reply(row, item.elapsed_s)
         elif status is JobStatus.FAILED:
-            reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
+            text = render.failed_text(job_id, row["error"] or "", charged, refunded)
+            reply = Reply(ReplyKind.ERROR, text, job_id)
         else:
-            reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
-        if await self.report(origin, respond, reply):
-            await self.store.run(lambda s: s.jobs.mark_delivered(job_id))
-        final = await self.store.run(lambda s: s.jobs.get(job_id))
-        future = self._settled.pop(job_id, None)
-        if future is not None and not future.done():
-            future.set_result(final)
+            reply = Reply(ReplyKind.TEXT, render.cancelled_text(job_id, charged, refunded), job_id)
+        await self._through(origin, respond, reply)
+        notify = self._sinks[origin.platform].notices and status is not JobStatus.CANCELLED
+        return NOTICE if notify else None
+
+    async def _through(self, origin: Origin, respond: Responder | None, reply: Reply) -> None:
+        if respond is not None:
+            await respond.report(reply)
+        else:
+            await self._sinks[origin.platform].sink.send(origin, reply)
 
     def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
         if row["action"] == "upscale":
@@ -218,30 +283,15 @@ class Delivery:
         except Exception:
             log.exception("answering a request failed: %s", reply.text)
 
-    async def report(self, origin: Origin, respond: Responder | None, reply: Reply) -> bool:
-        """A job's news to the request that made it, else through the origin's sink; False
-        if it could not be sent (it is then delivered after the next start)."""
-        if respond is None:
-            return await self.send(origin, reply)
+    async def report(self, origin: Origin, respond: Responder | None, reply: Reply) -> None:
+        """News of a job (acknowledgement, queue, progress): the next one supersedes it, so a
+        failure to send it is logged, not retried."""
+        if respond is None and not self.connected(origin.platform):
+            return  # its front end is not running here: the final reply waits in the outbox
         try:
-            await respond.report(reply)
+            await self._through(origin, respond, reply)
         except Exception:
             log.exception("reporting on job %s failed", reply.job_id)
-            return False
-        return True
-
-    async def send(self, origin: Origin, reply: Reply) -> bool:
-        """Deliver through the origin's adapter; False if it is not connected or failed."""
-        entry = self._sinks.get(origin.platform)
-        if entry is None:
-            log.warning("no adapter for %s; reply kept for later: %s", origin.platform, reply.text)
-            return False
-        try:
-            await entry.sink.send(origin, reply)
-        except Exception:
-            log.exception("delivering a reply to %s failed", origin.platform)
-            return False
-        return True
 
     def pace(self, origin: Origin) -> float | None:
         entry = self._sinks.get(origin.platform)

@@ -68,6 +68,10 @@ class Drawing:
         self.accounts = accounts
         self.delivery = delivery
         self.translator = translator  # None: prompts reach the model as written
+        # Admission, persisting and queueing as one step: no other job can take the place a
+        # job was admitted to while it is being recorded, so the queue never refuses a job
+        # that was already recorded and charged.
+        self._admitting = asyncio.Lock()
 
     def parse(
         self, text: str, attached_image: bool = False, fields: Fields | None = None
@@ -164,13 +168,10 @@ class Drawing:
         credits: float,
         respond: Responder | None,
     ) -> str:
-        """Persist and debit the job in one transaction, then queue it and follow it."""
+        """Persist and debit the job in one transaction, then queue it and follow it. A job the
+        queue refuses is a refusal (QueueFull), never a recorded job."""
         origin = incoming.origin
         max_waiting = self.accounts.tier(user).max_waiting
-        try:
-            self.engine.check_admission(spec.user_key, max_waiting)
-        except QueueRefused as refused:
-            raise QueueFull(str(refused)) from None
         row = job_row(
             spec,
             record.request,
@@ -182,18 +183,20 @@ class Drawing:
             written=record.written,
         )
         row["parent_image"] = record.parent_image
-        # Persisted, and paid for, before it is acknowledged: one transaction.
-        await self.accounts.insert_charged(user, row, credits)
-        try:
-            handle = self.engine.submit(
-                spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
-            )
-        except QueueRefused as refused:
-            reason = str(refused)
-            await self.store.run(lambda s: s.jobs.mark_failed(spec.job_id, reason))
-            await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
-            await self.store.run(lambda s: s.jobs.mark_delivered(spec.job_id))
-            raise QueueFull(reason) from None
+        async with self._admitting:
+            try:
+                self.engine.check_admission(spec.user_key, max_waiting)
+            except QueueRefused as refused:
+                raise QueueFull(str(refused)) from None
+            # Persisted, and paid for, before it is acknowledged: one transaction.
+            await self.accounts.insert_charged(user, row, credits)
+            try:
+                handle = self.engine.submit(
+                    spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
+                )
+            except QueueRefused as refused:  # an engine with limits of its own: never happened
+                await self.store.run(lambda s: s.credits.withdraw(spec.job_id))
+                raise QueueFull(str(refused)) from None
         self.delivery.follow(origin, handle, respond)
         return spec.job_id
 

@@ -45,6 +45,40 @@ def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None)
     return f"{prompt}{negative} {params_suffix(job)} — {user_name}{took} (job {job['id']})"
 
 
+def failed_text(job_id: str, error: str, charged: float, refunded: float) -> str:
+    end = "" if error.rstrip().endswith((".", "!", "?", "。")) else "."
+    return f"Job {job_id} failed: {error.rstrip()}{end} {refund_text(charged, refunded)}"
+
+
+def cancelled_text(job_id: str, charged: float, refunded: float) -> str:
+    return f"Job {job_id} cancelled. {refund_text(charged, refunded)}"
+
+
+def refund_text(charged: float, refunded: float) -> str:
+    """What a failed or cancelled job gave back, from its ledger rows."""
+    if charged <= 0:
+        return "It cost nothing."
+    if refunded >= charged - 1e-9:
+        return f"Its {credits(charged)} {'was' if charged == 1 else 'were'} refunded."
+    if refunded <= 0:
+        return f"Nothing was refunded: every step had run ({credits(charged)})."
+    return f"{refunded:g} of its {credits(charged)} refunded, for the steps that did not run."
+
+
+def credits(amount: float) -> str:
+    return f"{amount:g} credit{'' if amount == 1 else 's'}"
+
+
+def notice_text(job: dict[str, Any]) -> str:
+    """The short new message that tells a user their job's message now shows its outcome."""
+    if job["status"] == "failed":
+        return f"Job {job['id']} failed; its message says why and what was refunded."
+    prompt = job.get("translated_prompt") or job.get("prompt") or ""
+    if len(prompt) > 60:
+        prompt = prompt[:57] + "..."
+    return f"Job {job['id']} is done: {prompt}"
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return "under a second"

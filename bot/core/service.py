@@ -72,7 +72,7 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts)
+        self.delivery = Delivery(settings, store, images, self.accounts)
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
@@ -91,10 +91,16 @@ class MjService:
 
     # wiring ------------------------------------------------------------------------------
     def register_sink(
-        self, platform: str, sink: ReplySink, preview_every_s: float | None = None
+        self,
+        platform: str,
+        sink: ReplySink,
+        preview_every_s: float | None = None,
+        *,
+        notices: bool = False,
     ) -> None:
-        """An adapter says: send replies for `platform` to me, with previews this often."""
-        self.delivery.register_sink(platform, sink, preview_every_s)
+        """An adapter says: send replies for `platform` to me, with previews this often, and
+        (`notices`) a NOTICE after each final reply, which it edits in without notifying."""
+        self.delivery.register_sink(platform, sink, preview_every_s, notices=notices)
 
     async def start(self) -> None:
         """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
@@ -106,9 +112,7 @@ class MjService:
                 spec, preview_every_s=self.delivery.pace(origin), force=True
             )
             self.delivery.follow(origin, handle, resumed=True)
-        for row in await self.store.run(lambda s: s.jobs.undelivered()):
-            if self.delivery.connected(row["platform"]):
-                await self.delivery.deliver_final(row)
+        await self.delivery.start()
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -182,7 +186,6 @@ class MjService:
         return await self.drawing.imagine(incoming, text, fields=fields, images=images)
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
-        """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
-        reply = await cancel(self.parts, origin, job_id)
-        if reply is not None:
-            await self.delivery.send(origin, reply)
+        """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished.
+        The job's final reply says so (through the platform's sink)."""
+        await cancel(self.parts, origin, job_id)

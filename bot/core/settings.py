@@ -67,6 +67,16 @@ class ImagePromptSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """Retrying a job's final message (and its notice) while a platform fails: the first retry
+    after `retry_first_s`, then twice as long each time, never more than `retry_max_s` apart,
+    so a result arrives within `retry_max_s` of the platform recovering."""
+
+    retry_first_s: float = 1.0
+    retry_max_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class CoreSettings:
     # Who owns the bot ("platform:user_id"; the console always does): never limited, and
     # managers of the global banned-terms list and of tiers.
@@ -77,3 +87,4 @@ class CoreSettings:
     moderation: ModerationSettings = ModerationSettings()
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
+    delivery: DeliverySettings = DeliverySettings()

@@ -2,10 +2,12 @@
 
 discord.py talks to it for real (point `discord.http.Route.BASE` at `FakeDiscord.base`), so
 tests see the requests the bot makes: deferrals, followups, edits with attachments, buttons.
-It keeps messages like Discord does, including two rules the bot must live with: the first
+It keeps messages like Discord does, including the rules the bot must live with: the first
 followup after a "thinking…" deferral fills that deferred message (and keeps its visibility),
-and a deleted message cannot be edited. `rate_limit_next` and `refuse_next` make the next
-matching request fail.
+a deleted message cannot be edited, and a channel message sent with `enforce_nonce` and a
+nonce seen before is not created again (the first one is returned). `rate_limit_next` and
+`refuse_next` make the next matching request fail; a `FaultPlan` (tests/fakes/faults.py)
+installed as `faults` fails a seeded share of all requests it finds eligible.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 import discord
 from aiohttp import web
+
+from tests.fakes.faults import FaultPlan
 
 APP_ID = 900000000000000001
 BOT_USER = {"id": str(APP_ID), "username": "mjbot", "discriminator": "0", "avatar": None}
@@ -39,6 +43,7 @@ class Call:
     payload: dict[str, Any] | list[Any] | None
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, data)
     response: Any = None  # the JSON the fake answered with
+    status: int = 200  # what the bot was answered (0: the connection dropped)
 
     def matches(self, method: str, pattern: str) -> bool:
         return self.method == method and re.fullmatch(pattern, self.path) is not None
@@ -50,6 +55,8 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}
         self._originals: dict[str, int | None] = {}  # interaction token -> deferred message
         self.channels: dict[str, int] = {}  # interaction token -> its channel
+        self.faults: FaultPlan | None = None  # fails a seeded share of eligible requests
+        self._nonces: dict[tuple[int | None, str], int] = {}  # (channel, nonce) -> message
         self.faulted: list[str] = []  # "METHOD path" of requests answered with a fault
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -117,11 +124,24 @@ class FakeDiscord:
                 self.faulted.append(f"{method} {path}")
                 return answer
         call = Call(request.method, path, payload, files)
-        try:
+
+        async def apply() -> tuple[web.StreamResponse, object]:
             response = self._answer(call)
             if isinstance(response, web.Response) and response.body:
                 call.response = json.loads(response.body)  # type: ignore[arg-type]
-            return response
+            return response, call.response
+
+        def failed(status: int) -> web.Response:
+            call.status = status
+            if status == 429:
+                body = {"message": "You are being rate limited.", "retry_after": 0.05}
+                return _json({**body, "global": False}, status=429, headers=_RATE_LIMITED)
+            return _json({"message": f"{status}: Discord had a problem", "code": 0}, status)
+
+        try:
+            if self.faults is None:
+                return (await apply())[0]
+            return await self.faults.serve(request, f"{request.method} {path}", apply, failed)
         finally:
             async with self._changed:
                 self.calls.append(call)
@@ -153,7 +173,7 @@ class FakeDiscord:
         if match := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path):
             return self._followup(match[1], body, call.files)
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
-            return self._create(int(match[1]), body, call.files, 0)
+            return self._send(int(match[1]), body, call.files)
         if match := re.fullmatch(r"/channels/\d+/messages/(\d+)", path):
             return self._edit(int(match[1]), body, call.files)
         if method == "POST" and path == "/users/@me/channels":
@@ -179,6 +199,17 @@ class FakeDiscord:
             return self._edit(original, {**body, "flags": flags}, files)
         channel_id = self.channels.get(token)
         return self._create(channel_id, body, files, body.get("flags", 0) & EPHEMERAL)
+
+    def _send(self, channel_id: int, body: Any, files: list[tuple[str, bytes]]) -> web.Response:
+        """A channel message; with `enforce_nonce`, a nonce sent before returns that message."""
+        nonce = body.get("nonce") if body.get("enforce_nonce") else None
+        earlier = self._nonces.get((channel_id, str(nonce)))
+        if nonce is not None and earlier in self.messages:
+            return _json(self.messages[earlier])
+        response = self._create(channel_id, body, files, 0)
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = int(json.loads(response.body)["id"])  # type: ignore[arg-type]
+        return response
 
     def _create(
         self, channel_id: int | None, body: Any, files: list[tuple[str, bytes]], flags: int
@@ -246,6 +277,10 @@ class FakeDiscord:
             else:
                 result += [a for a in kept if a["id"] == str(index)]
         return result
+
+
+# discord.py retries only a 429 that came through Discord's proxy (`Via`).
+_RATE_LIMITED = {"X-RateLimit-Scope": "user", "Retry-After": "0.05", "Via": "1.1 google"}
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

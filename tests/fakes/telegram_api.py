@@ -3,7 +3,10 @@
 python-telegram-bot talks to it over HTTP exactly as to api.telegram.org (`base_url`), so the
 tests exercise PTB's request encoding (form fields, multipart uploads), its error mapping
 (429 -> RetryAfter) and the rate limiter. Every call is recorded with its parameters, uploaded
-files and arrival time; `messages` holds what each chat would now show, edits applied.
+files and arrival time; `messages` holds what each chat would now show, edits applied, with
+Telegram's rules for edits: media can be added to a text message, a text edit of a photo
+(or a caption edit of a text) is refused, and an edit that changes nothing is "not modified".
+A `FaultPlan` (tests/fakes/faults.py) installed as `faults` fails a seeded share of calls.
 The update builders follow PTB's own tests (`tests/auxil/build_messages.py`): plain dicts in
 the Bot API's JSON shape, turned into objects with `Update.de_json`.
 """
@@ -20,6 +23,8 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.faults import FaultPlan
 
 TOKEN = "123456:TEST-token"
 BOT = {"id": 123456, "is_bot": True, "first_name": "Mj", "username": "MjTestBot"}
@@ -50,6 +55,7 @@ class FakeBotApi:
     updates: asyncio.Queue = field(default_factory=asyncio.Queue)  # served by getUpdates
     outage_after: str | None = None  # once this method was answered, answer 502 to all
     user_files: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes (getFile)
+    faults: FaultPlan | None = None  # fails a seeded share of the calls it finds eligible
     _fail: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     server: TestServer | None = None
@@ -100,14 +106,27 @@ class FakeBotApi:
         if answer is None:
             call.status = 404
             return _error(404, "Not Found")
-        try:
-            result = await answer(params, files)
-        except LookupError as missing:
-            call.status = 400
-            return _error(400, f"Bad Request: {missing.args[0]}")
-        if method == self.outage_after:
-            self.outage_after = ""  # Telegram is unreachable from now on
-        return web.json_response({"ok": True, "result": result})
+
+        async def apply() -> tuple[web.StreamResponse, object]:
+            try:
+                result = await answer(params, files)
+            except LookupError as refused:
+                call.status = 400
+                return _error(400, f"Bad Request: {refused.args[0]}"), None
+            if method == self.outage_after:
+                self.outage_after = ""  # Telegram is unreachable from now on
+            return web.json_response({"ok": True, "result": result}), result
+
+        if self.faults is None:
+            return (await apply())[0]
+
+        def failed(status: int) -> web.Response:
+            call.status = status
+            if status == 429:
+                return _error(429, "Too Many Requests: retry after 1", 1)
+            return _error(status or 502, _REASONS.get(status, "Bad Gateway"))
+
+        return await self.faults.serve(request, method, apply, failed)
 
     async def _download(self, request: web.Request) -> web.Response:
         """Files the way Telegram serves them: GET <base_file_url><token>/<file_path>."""
@@ -161,21 +180,27 @@ class FakeBotApi:
         return [_administrator(user_id) for user_id in self.admins.get(chat_id, [])]
 
     async def _sendMessage(self, params: dict, files: dict) -> dict:
-        return self._post(params, {"text": params["text"]})
+        extra = {"parse_mode": params["parse_mode"]} if "parse_mode" in params else {}
+        return self._post(params, {"text": params["text"], **extra})
 
     async def _sendPhoto(self, params: dict, files: dict) -> dict:
         photo = _photo(files, params.get("photo", "photo"))
         return self._post(params, {"photo": photo, "caption": params.get("caption", "")})
 
     async def _editMessageText(self, params: dict, files: dict) -> dict:
+        if "photo" in self._target(params):
+            raise LookupError("there is no text in the message to edit")
         return self._edit(params, {"text": params["text"]})
 
     async def _editMessageCaption(self, params: dict, files: dict) -> dict:
+        if "photo" not in self._target(params):
+            raise LookupError("there is no caption in the message to edit")
         return self._edit(params, {"caption": params.get("caption", "")})
 
     async def _editMessageMedia(self, params: dict, files: dict) -> dict:
         media = params["media"]
         photo = _photo(files, media["media"])
+        self._target(params).pop("text", None)  # media added to a text message replaces it
         return self._edit(params, {"photo": photo, "caption": media.get("caption", "")})
 
     def _post(self, params: dict, content: dict) -> dict:
@@ -194,11 +219,20 @@ class FakeBotApi:
         self.messages[(chat_id, message["message_id"])] = message
         return _public(message)
 
-    def _edit(self, params: dict, content: dict) -> dict:
+    def _target(self, params: dict) -> dict:
         key = (int(params["chat_id"]), int(params["message_id"]))
         if key not in self.messages:
             raise LookupError("message to edit not found")
-        message = self.messages[key]
+        return self.messages[key]
+
+    def _edit(self, params: dict, content: dict) -> dict:
+        message = self._target(params)
+        unchanged = all(message.get(key) == value for key, value in content.items())
+        if unchanged and message.get("reply_markup") == params.get("reply_markup"):
+            raise LookupError(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
         message.update(content, edit_date=int(time.time()))
         # Like Telegram: an edit without reply_markup removes the keyboard.
         message.pop("reply_markup", None)
@@ -245,6 +279,9 @@ def _public(message: dict) -> dict:
             {k: v for k, v in size.items() if k != "_bytes"} for size in clean["photo"]
         ]
     return clean
+
+
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
 def _error(code: int, description: str, retry_after: int | None = None) -> web.Response:
