@@ -149,3 +149,17 @@ async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+def delivered_and_charged_once(store: Any, rows: list[dict]) -> None:
+    """Every job done and delivered, its final reply sent once; one debit and no refund."""
+
+    def ledger(s: Any, job_id: str) -> list[str]:
+        return [row["kind"] for row in s.db["ledger"].rows_where("job_id = ?", [job_id])]
+
+    for row in rows:
+        job_id = row["id"]
+        assert row["status"] == "done" and row["delivered_at"], row
+        kinds, final = store.run_sync(lambda s, j=job_id: (ledger(s, j), s.outbox.get(j, "final")))
+        assert kinds == ["debit"], (job_id, kinds)
+        assert final["sent_at"] and not final["abandoned_at"], final

@@ -1,19 +1,18 @@
 """Where the core's replies land in Discord: the ReplySink, and each job's message.
 
 A job's replies (acknowledgement, progress, outcome) go to one message that is posted once and
-then edited. While the interaction that asked is alive, its `InteractionResponder` answers
-through the interaction's webhook (`discord_responder`): the deferred response, or a followup.
-Interaction tokens
-die after 15 minutes, and a restart forgets every interaction; then `DiscordSink` edits the
-same message through the channel (a bot may edit its public interaction responses there).
+then edited. While the interaction that asked is alive, its `InteractionResponder`
+(`discord_responder`) answers through the interaction's webhook: the deferred response, or a
+followup. Interaction tokens die after 15 minutes, and a restart forgets every interaction;
+then `DiscordSink` edits the same message through the channel (a bot may edit its public
+interaction responses there).
 Only ids are kept across restarts (`MjService.remember_reply_message`).
 
 The outcome may be sent again (a failed try, or one whose answer was lost): it is always an
 edit of the job's message, or, where that message is gone or unknown, a channel message whose
 nonce Discord enforces (a second send within minutes returns the first message). An edit
 notifies nobody, so the core follows it with a NOTICE: a short channel message that mentions
-the user and replies to the job's message (also under an enforced nonce). Progress edits of a
-job never land after its outcome: the outcome waits for an edit in flight, and ends them.
+the user and replies to the job's message (also under an enforced nonce).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -56,8 +55,6 @@ class JobMessage:
     message_id: int | None  # None: the interaction's deferred response, id not learnt yet
     through: Interaction | None  # posted through its webhook; None: a channel post
     last_edit: float  # monotonic time of the last post or edit
-    closed: bool = False  # its outcome was sent: no progress edit may follow
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one edit at a time
 
 
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
@@ -98,7 +95,7 @@ class DiscordSink:
                 if job is not None and job.through is not None and job.through.alive:
                     await job.through.report(reply)  # its webhook, while the token lives
                 else:
-                    await self.finish_in_channel(origin, reply, job)
+                    await self.finish_in_channel(origin, reply)
             elif reply.job_id is not None:
                 await self._acknowledge(origin, reply)
             else:
@@ -122,21 +119,17 @@ class DiscordSink:
 
     async def edit_progress(self, job: JobMessage, reply: Reply, target: Any) -> None:
         """Edit the job's message (`target`: a partial message or a webhook one). Updates in
-        between, or while an edit is in flight, are dropped: a newer one shows more."""
-        if job.closed or job.lock.locked():
-            return
+        between are dropped: the next one, or the outcome, shows the newer state. The core
+        sends a job's news in order and awaits each, so no edit can land after the outcome."""
         job.last_edit = self.monotonic()
         fields: dict[str, Any] = {"content": clip(reply.text)}
         if reply.image_png is not None:
             fields["attachments"] = [discord.File(io.BytesIO(reply.image_png), "preview.png")]
-        async with job.lock:
-            if job.closed:
-                return
-            try:
-                await target.edit(**fields)
-            except Exception as error:  # refused, rate limited, or the connection dropped
-                # A lost progress edit costs nothing; the job and its result go on.
-                log.warning("progress edit for job %s failed: %r", reply.job_id, error)
+        try:
+            await target.edit(**fields)
+        except Exception as error:  # refused, rate limited, or the connection dropped
+            # A lost progress edit costs nothing; the job and its result go on.
+            log.warning("progress edit for job %s failed: %r", reply.job_id, error)
 
     async def record(
         self, reply: Reply, message_id: int | None, through: Interaction | None
@@ -176,29 +169,25 @@ class DiscordSink:
         """The outcome edited into the job's message through the channel; a new message (under
         an enforced nonce) if that one is gone or was never known."""
         assert reply.job_id is not None
-        lock = job.lock if job is not None else asyncio.Lock()
-        async with lock:
-            if job is not None:
-                job.closed = True
-            channel = await self._channel(origin)
-            earlier = await self._earlier_message(reply.job_id)
-            fields = {
-                "content": clip(reply.text),
-                "attachments": await self.files(reply, UPLOAD_BYTES),
-                "view": result_view(reply.buttons) if reply.buttons else None,
-            }
-            if earlier is not None:
-                try:
-                    edited = await channel.get_partial_message(earlier).edit(**fields)
-                except (discord.NotFound, discord.Forbidden) as error:
-                    # Deleted, or not ours to edit (an ephemeral response): post it anew.
-                    log.info("job %s: its message not edited (%s)", reply.job_id, error)
-                else:
-                    await self.record(reply, edited.id, None)
-                    return
-            message_id = await self._in_channel(origin, reply, nonce=f"r{reply.job_id}")
-            self.announced.add(reply.job_id)  # it mentioned the user: no notice needed
-            await self.record(reply, message_id, None)
+        channel = await self._channel(origin)
+        earlier = await self._earlier_message(reply.job_id)
+        fields = {
+            "content": clip(reply.text),
+            "attachments": await self.files(reply, UPLOAD_BYTES),
+            "view": result_view(reply.buttons) if reply.buttons else None,
+        }
+        if earlier is not None:
+            try:
+                edited = await channel.get_partial_message(earlier).edit(**fields)
+            except (discord.NotFound, discord.Forbidden) as error:
+                # Deleted, or not ours to edit (an ephemeral response): post it anew.
+                log.info("job %s: its message not edited (%s)", reply.job_id, error)
+            else:
+                await self.record(reply, edited.id, None)
+                return
+        message_id = await self._in_channel(origin, reply, nonce=f"r{reply.job_id}")
+        self.announced.add(reply.job_id)  # it mentioned the user: no notice needed
+        await self.record(reply, message_id, None)
 
     # the channel path ----------------------------------------------------------------------
     async def _acknowledge(self, origin: Origin, reply: Reply) -> None:

@@ -94,9 +94,7 @@ class InteractionResponder:
         try:
             if final:
                 assert job is not None
-                async with job.lock:  # after a progress edit in flight, and none after it
-                    job.closed = True
-                    message_id = await self._edit_job_message(reply, job)
+                message_id = await self._edit_job_message(reply, job)
             else:
                 async with self.lock:
                     message_id = await self._post(reply, for_job=True)
@@ -107,7 +105,7 @@ class InteractionResponder:
             if error.code != _UNKNOWN_MESSAGE:
                 raise
             # Someone deleted the job's message: the outcome is posted anew.
-            await self.sink.finish_in_channel(self.origin, reply, None)
+            await self.sink.finish_in_channel(self.origin, reply)
         else:
             await self.sink.record(reply, message_id, self)
 
