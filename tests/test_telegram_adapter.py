@@ -248,7 +248,8 @@ async def test_a_result_whose_answer_was_lost_is_edited_again_after_a_restart(tg
 
     async with open_app(settings) as second, telegram(second, settings):
         await second.service.start()  # delivers what the first process could not
-        delivered = await second.service.wait(job_id)
+        async with asyncio.timeout(60):
+            delivered = await second.service.wait(job_id)
     assert delivered["delivered_at"] is not None
     grids = [
         m for m in fake.messages.values() if "reply_markup" in m and job_id in m.get("caption", "")
@@ -274,7 +275,8 @@ async def test_a_result_arrives_in_the_same_run_once_telegram_recovers(tg_settin
 
         await until(lambda: attempts() >= 3)  # three tries failed, the platform still down
         fake.outage_after = None  # Telegram is back
-        row = await app.service.wait(job_id)
+        async with asyncio.timeout(60):
+            row = await app.service.wait(job_id)
     assert row["delivered_at"] and row["status"] == "done"
     grid = fake.message(ALICE, int(row["reply_message_id"]))
     assert len(keyboard_of(grid)) == 3 and job_id in grid["caption"]

@@ -163,9 +163,7 @@ class DiscordSink:
             return [discord.File(io.BytesIO(reply.image_png), "preview.png")]
         return []
 
-    async def finish_in_channel(
-        self, origin: Origin, reply: Reply, job: JobMessage | None
-    ) -> None:
+    async def finish_in_channel(self, origin: Origin, reply: Reply) -> None:
         """The outcome edited into the job's message through the channel; a new message (under
         an enforced nonce) if that one is gone or was never known."""
         assert reply.job_id is not None

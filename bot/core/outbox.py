@@ -187,6 +187,7 @@ class Outbox:
             owed.attempts,
             reason,
             wait,
+            exc_info=error if owed.attempts == 1 else None,  # the whole story once
         )
         self._wake(item.platform)
 

@@ -3,6 +3,7 @@ results through the channel, delivery after a restart, uploads, attachments, /se
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 
@@ -168,7 +169,7 @@ async def test_a_result_whose_answer_was_lost_is_not_doubled_after_a_restart(
         job_id = job_in(ack)
         await until(lambda: api.faults.injected)
         await until(lambda: h.store.run_sync(lambda s: s.outbox.get(job_id, "final"))["attempts"])
-    async with discord_bot(settings, api) as h:  # the restart: no interaction is known
+    async with discord_bot(settings, api) as h, asyncio.timeout(60):  # the restart
         delivered = await h.service.wait(job_id)
     assert delivered["delivered_at"]
     shown = [m for m in api.messages.values() if custom_ids_of(m) == buttons_for(job_id)]
