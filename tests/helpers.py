@@ -163,3 +163,11 @@ def delivered_and_charged_once(store: Any, rows: list[dict]) -> None:
         kinds, final = store.run_sync(lambda s, j=job_id: (ledger(s, j), s.outbox.get(j, "final")))
         assert kinds == ["debit"], (job_id, kinds)
         assert final["sent_at"] and not final["abandoned_at"], final
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
