@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.core.service import MjService
 from engine.backend import DiffusersBackend
+from engine.tuning import Tuning
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
@@ -34,7 +35,7 @@ def build_backend(settings: Settings) -> DiffusersBackend:
         settings.models,
         data_dir=settings.data_dir,
         device=settings.device,
-        dtype=settings.dtype,
+        tuning=Tuning(dtype=settings.dtype),
         allow_download=settings.allow_download,
         single_file_config=settings.single_file_config,
         images_dir=settings.images_dir,

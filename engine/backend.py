@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.conditioning import build_embeddings, needs_embeddings
+from engine.decoders import decoding_with
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from engine.hardware import probe
 from engine.job import JobSpec, batch_key
 from engine.models import (
     ModelSource,
@@ -24,7 +26,6 @@ from engine.models import (
     folder_profile,
     load_pipeline,
     pick_device,
-    pick_dtype,
     resolve_folder,
 )
 from engine.pipeline_utils import (
@@ -36,7 +37,10 @@ from engine.pipeline_utils import (
     to_images,
     vae_tiling,
 )
+from engine.previews import Previewer
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
+from engine.speed import Acceleration, prepare
+from engine.tuning import Tuning, plan
 from engine.upscaler import Upscaler
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class LoadedModel:
     pipe: Any
     profile: ModelProfile
     default_scheduler: Any
+    speed: Acceleration
     schedulers: dict[str, Any] = field(default_factory=dict)
     img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
 
@@ -60,7 +65,7 @@ class DiffusersBackend:
         *,
         data_dir: Path,
         device: str = "auto",
-        dtype: str = "auto",
+        tuning: Tuning | None = None,
         max_loaded: int = 1,
         allow_download: bool = True,
         single_file_config: str | None = None,
@@ -72,7 +77,8 @@ class DiffusersBackend:
         self.sources = {name: classify(name, ref) for name, ref in models.items()}
         self.data_dir = data_dir
         self.device_preference = device
-        self.dtype_preference = dtype
+        self.tuning = tuning or Tuning()  # dtype, layout, compile, decoder and previews
+        self.compile_backend = "inductor"  # tests compile with "eager" (dynamo alone), fast
         self.max_loaded = max_loaded
         self.allow_download = allow_download
         self.single_file_config = single_file_config
@@ -82,7 +88,11 @@ class DiffusersBackend:
         self.device: str | None = None
         # MJ_UPSCALER: a model of its own, loaded on the first upscale (None: the hires fix).
         self.upscaler = Upscaler(
-            upscaler, data_dir=data_dir, device=device, dtype=dtype, allow_download=allow_download
+            upscaler,
+            data_dir=data_dir,
+            device=device,
+            dtype=self.tuning.dtype,
+            allow_download=allow_download,
         )
 
     # profiles are cheap: known exactly once loaded, guessed from the folder or name before
@@ -97,8 +107,17 @@ class DiffusersBackend:
             return folder_profile(Path(source.ref), source.ref)
         return profile_for_name(source.ref)
 
+    def previewer(self, name: str) -> Previewer:
+        """How previews of this model's jobs are drawn (TAESD or the projection)."""
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name].speed.previewer
+        return Previewer(self.profile(name).family)
+
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
+        import torch
+
         with self._lock:
             if name in self._loaded:
                 self._loaded.move_to_end(name)
@@ -108,11 +127,30 @@ class DiffusersBackend:
         if source.kind == "tiny":
             log.warning("model %r is the tiny random test model: its images are noise", name)
         self.device = pick_device(self.device_preference)
-        dtype = pick_dtype(self.dtype_preference, self.device)
-        log.info("loading model %s (%s) on %s/%s", name, source.ref, self.device, dtype)
-        pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
         profile = folder_profile(folder, source.ref) if folder else profile_for_name(source.ref)
-        loaded = LoadedModel(pipe, profile, pipe.scheduler)
+        hardware = probe(self.device)
+        chosen = plan(self.tuning, hardware, profile.family)
+        log.info(
+            "loading model %s (%s) on %s (%s), %s",
+            name,
+            source.ref,
+            self.device,
+            hardware.name,
+            chosen.dtype,
+        )
+        dtype = getattr(torch, chosen.dtype)
+        pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
+        speed = prepare(
+            pipe,
+            chosen,
+            self.tuning,
+            family=profile.family,
+            native=profile.native,
+            data_dir=self.data_dir,
+            allow_download=self.allow_download,
+            compile_backend=self.compile_backend,
+        )
+        loaded = LoadedModel(pipe, profile, pipe.scheduler, speed)
         with self._lock:
             self._loaded[name] = loaded
             while len(self._loaded) > self.max_loaded:
@@ -164,7 +202,12 @@ class DiffusersBackend:
         size_kwargs = self._size_kwargs(first, sum(spec.image_count for spec in specs))
         try:
             tiled = first.width * first.height > TILED_VAE_PIXELS
-            with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
+            with (
+                torch.inference_mode(),
+                decoding_with(pipe, model.speed.decoder),
+                seamless(pipe, first.tile),
+                vae_tiling(pipe, tiled),
+            ):
                 output = pipe(
                     **text_kwargs,
                     **size_kwargs,
