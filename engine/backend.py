@@ -98,12 +98,13 @@ class DiffusersBackend:
             return folder_profile(Path(source.ref), source.ref)
         return profile_for_name(source.ref)
 
-    def previewer(self, name: str) -> Previewer:
-        """How previews of this model's jobs are drawn (TAESD or the projection)."""
+    def previewer(self, spec: JobSpec) -> Previewer:
+        """How this job's previews are drawn: its model's TAESD where affordable, else the
+        projection (always for upscaler models, whose latents TAESD cannot read)."""
         with self._lock:
-            if name in self._loaded:
-                return self._loaded[name].speed.previewer
-        return Previewer(self.profile(name).family)
+            if spec.model in self._loaded and not spec.upscaler:
+                return self._loaded[spec.model].speed.previewer
+        return Previewer(self.profile(spec.model).family)
 
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""

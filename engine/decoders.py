@@ -120,6 +120,9 @@ def decoding_with(pipe: Any, decoder: Any | None) -> Iterator[None]:
 
 def decode_to_pixels(decoder: Any, latents: Any) -> Any:
     """Latents as the UNet sees them -> (N, 3, H, W) float32 pixels in 0..1 on the CPU."""
-    scaled = latents.to(decoder.dtype) / decoder.config.scaling_factor
-    images = decoder.decode(scaled, return_dict=False)[0]
-    return ((images.float() + 1) / 2).clamp(0, 1).cpu()
+    import torch
+
+    with torch.inference_mode():
+        scaled = latents.to(decoder.dtype) / decoder.config.scaling_factor
+        images = decoder.decode(scaled, return_dict=False)[0]
+        return ((images.float() + 1) / 2).clamp(0, 1).cpu()

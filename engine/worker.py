@@ -32,7 +32,7 @@ from engine.job import (
     batch_key,
 )
 from engine.pipeline_utils import free_memory
-from engine.previews import preview_grid
+from engine.previews import Previewer
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ __all__ = ["Engine", "JobHandle", "QueueRefused"]
 class Backend(Protocol):
     def generate(self, specs: list[JobSpec], on_step: Any, cancel: Any) -> list[list[Any]]: ...
     def profile(self, name: str) -> Any: ...
+    def previewer(self, spec: JobSpec) -> Previewer: ...
 
 
 @dataclass(slots=True)
@@ -265,17 +266,20 @@ class Engine:
 
     def _generate(self, batch: list[_Ticket]) -> list[list[Any]]:
         specs = [ticket.spec for ticket in batch]
-        family = self.backend.profile(specs[0].model).family
         counts = [spec.image_count for spec in specs]
+        started = time.monotonic()
 
         def on_step(step: int, total: int, latents: Any) -> None:
             now = time.monotonic()
+            # Asked after the load: a model's previewer knows its TAESD once it is loaded.
+            previewer = self.backend.previewer(specs[0])
+            step_s = (now - started) / step
             offset = 0
             for ticket, count in zip(batch, counts, strict=True):
                 preview = None
                 every = ticket.preview_every_s
                 if every is not None and (now - ticket.last_preview >= every or step == total):
-                    preview = preview_grid(latents[offset : offset + count], family)
+                    preview = previewer.grid(latents[offset : offset + count], step_s, every)
                     ticket.last_preview = now
                 ticket.handle.emit(Progress(ticket.spec.job_id, step, total, preview))
                 offset += count
