@@ -14,7 +14,9 @@ nothing with random weights: they are two unrelated decoders here.)
 
 Prints JSON, then a summary. Goals: cpu_speedup >= 2.0 (full VAE), cpu_speedup_taesd >= 4.0,
 psnr_vs_fp32_db >= 30. Usage: python bench/time_to_image.py [--rounds N] [--threads N]
-[--small: tiny widths, seconds; the test suite's smoke test]. Takes a few minutes on 2 cores.
+[--small: tiny widths, seconds; the test suite's smoke test] [--compile MODE: the engine
+with MJ_COMPILE=MODE instead of TAESD, timed once its background compile is done: this is
+how the CPU default (off) was chosen]. A few minutes on 2 cores (--compile: add 5-15).
 """
 
 from __future__ import annotations
@@ -120,38 +122,63 @@ def engine_runner(model: Path, size: int, data_dir: Path, tuning: Any):
     return run, close, backend
 
 
-def measure(shape: shapes.Shape, rounds: int, root: Path) -> dict[str, Any]:
+def measure(
+    shape: shapes.Shape, rounds: int, root: Path, compile_mode: str | None = None
+) -> dict[str, Any]:
+    """Medians of interleaved rounds: bare, the engine, and the engine with TAESD (or, with
+    `compile_mode`, with its UNet compiled: timed after the background compile is done)."""
+    import numpy as np
+
     from engine.tuning import Tuning
 
     model, taesd = build_models(shape, root)
-    data_dir = root / "data"
-    bare = bare_runner(model, shape.size)
-    # The full-VAE engine gets the TAESD too, for previews only (none are asked for here).
-    vae_run, vae_close, backend = engine_runner(
-        model, shape.size, data_dir, Tuning(taesd=str(taesd))
-    )
-    taesd_run, taesd_close, _ = engine_runner(
-        model, shape.size, data_dir, Tuning(decoder="taesd", taesd=str(taesd))
-    )
-    runs = {"bare": bare, "engine": vae_run, "engine_taesd": taesd_run}
+    # Every engine gets the TAESD, for previews at least (none are asked for here).
+    engines = {"engine": Tuning(taesd=str(taesd))}
+    if compile_mode is None:
+        engines["engine_taesd"] = Tuning(decoder="taesd", taesd=str(taesd))
+    else:
+        engines["engine_compiled"] = Tuning(compile=compile_mode, taesd=str(taesd))
+    runs = {"bare": bare_runner(model, shape.size)}
+    closers, backends = [], {}
+    for name, tuning in engines.items():
+        runs[name], close, backends[name] = engine_runner(model, shape.size, root / "data", tuning)
+        closers.append(close)
     images = {name: run() for name, run in runs.items()}  # warm-up: loads, first kernels
+    result: dict[str, Any] = {}
+    if compile_mode is not None:
+        started = time.perf_counter()
+        compiled = backends["engine_compiled"].load("sd-turbo").speed.compiled
+        if not compiled.wait() or not compiled.ready:
+            raise RuntimeError("torch.compile failed: see the log")
+        result["compile_s"] = round(time.perf_counter() - started, 1)
+        runs["engine_compiled"]()  # the compiled code's first call
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             started = time.perf_counter()
             images[name] = run()
             samples[name].append(time.perf_counter() - started)
-    vae_close()
-    taesd_close()
+    for close in closers:
+        close()
     median = {name: statistics.median(values) for name, values in samples.items()}
-    plan = backend.load("sd-turbo").speed.plan
+    for name in engines:
+        result[f"{name}_s"] = round(median[name], 3)
+    if compile_mode is None:
+        result["cpu_speedup_taesd"] = round(median["bare"] / median["engine_taesd"], 2)
+    else:
+        result["compile_speedup"] = round(median["engine"] / median["engine_compiled"], 3)
+        result["compile_mode"] = compile_mode
+    bare = np.asarray(images["bare"])
+    plan = backends["engine"].load("sd-turbo").speed.plan
     return {
         "bare_s": round(median["bare"], 3),
-        "engine_s": round(median["engine"], 3),
-        "engine_taesd_s": round(median["engine_taesd"], 3),
+        **result,
         "cpu_speedup": round(median["bare"] / median["engine"], 2),
-        "cpu_speedup_taesd": round(median["bare"] / median["engine_taesd"], 2),
-        "psnr_vs_fp32_db": psnr_db(images["engine"], images["bare"]),
+        "psnr_vs_fp32_db": psnr_db(images["engine"], bare),
+        # How much picture the PSNR is measured on: random weights could draw flat or
+        # saturated images, which would flatter it.
+        "bare_image_std": round(float(bare.std()), 1),
+        "bare_clipped_share": round(float(((bare == 0) | (bare == 255)).mean()), 4),
         "engine_dtype": plan.dtype,
         "channels_last": plan.channels_last,
         "rounds": rounds,
@@ -165,24 +192,36 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--small", action="store_true", help="tiny widths: a smoke test")
+    parser.add_argument(
+        "--compile",
+        metavar="MODE",
+        help="time the engine with MJ_COMPILE=MODE instead of TAESD (compiling takes minutes)",
+    )
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "mjbot-bench")
     args = parser.parse_args(argv)
     common.torch_threads(args.threads)
     from engine.hardware import probe
 
     hardware = probe("cpu")
-    result = measure(shapes.SMALL if args.small else shapes.SD_TURBO, args.rounds, args.dir)
+    shape = shapes.SMALL if args.small else shapes.SD_TURBO
+    result = measure(shape, args.rounds, args.dir, args.compile)
     result["threads"] = args.threads
     result["native_bf16"] = hardware.native_bf16
     print(json.dumps(result))
     print(
         f"one {result['size']}px image in {result['engine_s']} s through the engine "
-        f"({result['engine_dtype']}), {result['engine_taesd_s']} s with TAESD, against "
-        f"{result['bare_s']} s bare: x{result['cpu_speedup']} and x{result['cpu_speedup_taesd']}"
-        f" (goals 2 and 4); PSNR {result['psnr_vs_fp32_db']} dB against float32 (goal 30); "
-        f"{common.machine()}, "
-        f"{args.threads} threads, bfloat16 native: {hardware.native_bf16}"
+        f"({result['engine_dtype']}) against {result['bare_s']} s bare: "
+        f"x{result['cpu_speedup']} (goal 2); PSNR {result['psnr_vs_fp32_db']} dB against "
+        "float32 (goal 30)"
     )
+    if "engine_taesd_s" in result:
+        print(f"with TAESD: {result['engine_taesd_s']} s, x{result['cpu_speedup_taesd']} (goal 4)")
+    else:
+        print(
+            f"compiled ({args.compile}, {result['compile_s']} s to compile): "
+            f"{result['engine_compiled_s']} s, x{result['compile_speedup']} over eager"
+        )
+    print(f"{common.machine()}, {args.threads} threads, bfloat16 native: {hardware.native_bf16}")
     return result
 
 
