@@ -267,13 +267,17 @@ class Engine:
     def _generate(self, batch: list[_Ticket]) -> list[list[Any]]:
         specs = [ticket.spec for ticket in batch]
         counts = [spec.image_count for spec in specs]
-        started = time.monotonic()
+        first_step_at: list[float] = []
 
         def on_step(step: int, total: int, latents: Any) -> None:
             now = time.monotonic()
+            # Steps are timed from the end of the first, which also carried the model's load
+            # and the text encoding; until then only the preview pace bounds a preview's share.
+            if not first_step_at:
+                first_step_at.append(now)
+            step_s = (now - first_step_at[0]) / max(1, step - 1)
             # Asked after the load: a model's previewer knows its TAESD once it is loaded.
             previewer = self.backend.previewer(specs[0])
-            step_s = (now - started) / step
             offset = 0
             for ticket, count in zip(batch, counts, strict=True):
                 preview = None
