@@ -18,6 +18,7 @@ from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
 from bot.cli_http import register as register_http
 from bot.cli_run import register as register_run
+from bot.cli_safety import safety_app
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
@@ -26,6 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
 app.add_typer(models_app, name="models")
 app.add_typer(filter_app, name="filter")
+app.add_typer(safety_app, name="safety")
 
 
 def _settings() -> Settings:
