@@ -16,7 +16,8 @@ from PIL import Image
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.core.actions import image_prompt_strength
-from bot.core.image_fetch import is_public
+from bot.core.errors import ImagePromptError
+from bot.core.image_fetch import fetch_image, is_public
 from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict, spec_to_dict
 from tests.conftest import CaptureSink, make_spec
@@ -161,6 +162,52 @@ async def test_private_addresses_are_refused_without_the_test_override(
 )
 def test_only_public_addresses_may_be_fetched(address: str, public: bool) -> None:
     assert is_public(address) is public
+
+
+# IPv6 addresses that lead to an IPv4 one: judged by the IPv4 address they embed as well.
+EMBEDDED_IPV4 = {
+    "compatible loopback": ("::127.0.0.1", False),
+    "compatible loopback, hex": ("::7f00:1", False),
+    "compatible private": ("::10.0.0.1", False),
+    "compatible public": ("::93.184.216.34", True),
+    "mapped, hex": ("::ffff:7f00:1", False),
+    "mapped, full": ("0:0:0:0:0:ffff:127.0.0.1", False),
+    "mapped, zero-padded caps": ("0000:0000:0000:0000:0000:FFFF:7F00:0001", False),
+    "mapped, metadata": ("::ffff:169.254.169.254", False),
+    "mapped, zone id": ("::ffff:10.0.0.1%eth0", False),
+    "mapped public": ("::ffff:93.184.216.34", True),
+    "translated loopback": ("::ffff:0:127.0.0.1", False),
+    "translated public": ("::ffff:0:93.184.216.34", True),
+    "nat64 loopback": ("64:ff9b::127.0.0.1", False),
+    "nat64 private, hex": ("64:ff9b::a00:1", False),
+    "nat64 metadata": ("64:ff9b::a9fe:a9fe", False),
+    "nat64 cgnat": ("64:ff9b::100.64.0.1", False),
+    "nat64 public": ("64:ff9b::5db8:d822", True),
+    "local nat64, private": ("64:ff9b:1::7f00:1", False),
+    "local nat64, public": ("64:ff9b:1:5db8:d8:2200::", False),  # never global (RFC 8215)
+    "6to4 loopback": ("2002:7f00:1::", False),
+    "6to4 private": ("2002:a00:1::1", False),
+    "6to4 metadata": ("2002:a9fe:a9fe::1", False),
+    "6to4 public": ("2002:5db8:d822::1", True),
+    "teredo, loopback client": ("2001:0:5db8:d822:0:0:80ff:fffe", False),
+    "teredo, private client": ("2001:0:5db8:d822:0:0:f5ff:fffe", False),
+    "teredo, public client": ("2001:0:4136:e378:8000:63bf:a247:27dd", False),  # not global
+    "site-local": ("fec0::1", False),
+}
+
+
+@pytest.mark.parametrize(("address", "public"), EMBEDDED_IPV4.values(), ids=list(EMBEDDED_IPV4))
+def test_ipv6_that_embeds_ipv4_is_judged_by_both(address: str, public: bool) -> None:
+    assert is_public(address) is public
+
+
+@pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]"])
+async def test_embedded_private_addresses_are_refused_before_connecting(
+    no_network, host: str
+) -> None:
+    # Refused with this message, not "could not be downloaded": no connection was tried.
+    with pytest.raises(ImagePromptError, match="private or local address"):
+        await fetch_image(f"http://{host}:8080/x.png", timeout_s=5)
 
 
 def test_iw_maps_to_strength() -> None:
