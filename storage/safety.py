@@ -1,7 +1,7 @@
 """SQL for the image safety check: each scope's policy, and the log of decisions.
 
-Functions take a `sqlite_utils.Database` and run on the store's thread. Values arrive already
-validated (`filters.safety_policy`): storage keeps strings and numbers and knows no rules.
+Values arrive validated (`filters.safety_policy`): storage keeps strings and numbers and knows
+no rules.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.store import utcnow
+from storage.rows import utcnow
 
 _POLICIES = "safety_policies"
 _LOG = "safety_log"
@@ -56,94 +56,93 @@ def _decision(row: dict[str, Any]) -> Decision:
     return Decision(**{name: row[name] for name in _COLUMNS})
 
 
-def get_policy(db: Database, scope: str) -> StoredPolicy | None:
-    rows = list(db[_POLICIES].rows_where("scope = ?", [scope], limit=1))
-    if not rows:
-        return None
-    row = rows[0]
-    return StoredPolicy(
-        row["mode"], row["threshold"], row["nsfw_mode"], row["set_by"], row["updated_at"]
-    )
+class Safety:
+    """Each scope's safety policy, and the log of decisions on images."""
 
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-def set_policy(
-    db: Database, scope: str, mode: str, threshold: float, nsfw_mode: str | None, set_by: str
-) -> None:
-    db[_POLICIES].upsert(
-        {
-            "scope": scope,
-            "mode": mode,
-            "threshold": threshold,
-            "nsfw_mode": nsfw_mode,
-            "set_by": set_by,
-            "updated_at": utcnow(),
-        },
-        pk="scope",
-    )
-
-
-def clear_policy(db: Database, scope: str) -> bool:
-    """Forget a scope's own policy (it follows the default again); False if it had none."""
-    with db.atomic():
-        cursor = db.execute(f"delete from {_POLICIES} where scope = ?", [scope])
-    return cursor.rowcount > 0
-
-
-def record_decisions(db: Database, decisions: Iterable[Decision]) -> list[Decision]:
-    """Append decisions to the log; returns them with their ids and times."""
-    recorded = []
-    with db.atomic():
-        for decision in decisions:
-            row = {name: getattr(decision, name) for name in _COLUMNS if name != "id"}
-            row["created_at"] = utcnow()
-            last = db[_LOG].insert(row).last_pk
-            recorded.append(_decision({**row, "id": int(last)}))
-    return recorded
-
-
-def job_decisions(db: Database, job_id: str) -> list[Decision]:
-    """The decisions on a job's images, by image index (the latest per image wins on redo)."""
-    rows = db[_LOG].rows_where("job_id = ? and kind = 'image'", [job_id], order_by="id")
-    latest = {row["image_index"]: _decision(row) for row in rows}
-    return [latest[index] for index in sorted(latest)]
-
-
-def get_decision(db: Database, decision_id: int) -> Decision | None:
-    rows = list(db[_LOG].rows_where("id = ?", [decision_id], limit=1))
-    return _decision(rows[0]) if rows else None
-
-
-def decision_log(
-    db: Database,
-    scope: str | None = None,
-    *,
-    flagged_only: bool = True,
-    limit: int = 20,
-    offset: int = 0,
-) -> list[Decision]:
-    """Newest first: a scope's decisions (every scope's with None), by default the flagged."""
-    where, params = [], []
-    if scope is not None:
-        where.append("scope = ?")
-        params.append(scope)
-    if flagged_only:
-        where.append("action != 'show'")
-    rows = db[_LOG].rows_where(
-        " and ".join(where) or None,
-        params,
-        order_by="id desc",
-        limit=limit,
-        offset=offset,
-    )
-    return [_decision(row) for row in rows]
-
-
-def release(db: Database, decision_id: int, released_by: str) -> bool:
-    """Mark a withheld or blurred image released; False if it was already (or is unknown)."""
-    with db.atomic():
-        cursor = db.execute(
-            f"update {_LOG} set released_at = ?, released_by = ? "
-            "where id = ? and released_at is null and action in ('blur', 'block')",
-            [utcnow(), released_by, decision_id],
+    def get_policy(self, scope: str) -> StoredPolicy | None:
+        rows = list(self.db[_POLICIES].rows_where("scope = ?", [scope], limit=1))
+        if not rows:
+            return None
+        row = rows[0]
+        return StoredPolicy(
+            row["mode"], row["threshold"], row["nsfw_mode"], row["set_by"], row["updated_at"]
         )
-    return cursor.rowcount > 0
+
+    def set_policy(
+        self, scope: str, mode: str, threshold: float, nsfw_mode: str | None, set_by: str
+    ) -> None:
+        self.db[_POLICIES].upsert(
+            {
+                "scope": scope,
+                "mode": mode,
+                "threshold": threshold,
+                "nsfw_mode": nsfw_mode,
+                "set_by": set_by,
+                "updated_at": utcnow(),
+            },
+            pk="scope",
+        )
+
+    def clear_policy(self, scope: str) -> bool:
+        """Forget a scope's own policy (it follows the default again); False if it had none."""
+        with self.db.atomic():
+            cursor = self.db.execute(f"delete from {_POLICIES} where scope = ?", [scope])
+        return cursor.rowcount > 0
+
+    def record(self, decisions: Iterable[Decision]) -> list[Decision]:
+        """Append decisions to the log; returns them with their ids and times."""
+        recorded = []
+        with self.db.atomic():
+            for decision in decisions:
+                row = {name: getattr(decision, name) for name in _COLUMNS if name != "id"}
+                row["created_at"] = utcnow()
+                last = self.db[_LOG].insert(row).last_pk
+                recorded.append(_decision({**row, "id": int(last)}))
+        return recorded
+
+    def job_decisions(self, job_id: str) -> list[Decision]:
+        """The decisions on a job's images, by image index (the latest per image wins on redo)."""
+        rows = self.db[_LOG].rows_where("job_id = ? and kind = 'image'", [job_id], order_by="id")
+        latest = {row["image_index"]: _decision(row) for row in rows}
+        return [latest[index] for index in sorted(latest)]
+
+    def decision(self, decision_id: int) -> Decision | None:
+        rows = list(self.db[_LOG].rows_where("id = ?", [decision_id], limit=1))
+        return _decision(rows[0]) if rows else None
+
+    def log(
+        self,
+        scope: str | None = None,
+        *,
+        flagged_only: bool = True,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Decision]:
+        """Newest first: a scope's decisions (every scope's with None), by default the flagged."""
+        where, params = [], []
+        if scope is not None:
+            where.append("scope = ?")
+            params.append(scope)
+        if flagged_only:
+            where.append("action != 'show'")
+        rows = self.db[_LOG].rows_where(
+            " and ".join(where) or None,
+            params,
+            order_by="id desc",
+            limit=limit,
+            offset=offset,
+        )
+        return [_decision(row) for row in rows]
+
+    def release(self, decision_id: int, released_by: str) -> bool:
+        """Mark a withheld or blurred image released; False if it was already (or is unknown)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                f"update {_LOG} set released_at = ?, released_by = ? "
+                "where id = ? and released_at is null and action in ('blur', 'block')",
+                [utcnow(), released_by, decision_id],
+            )
+        return cursor.rowcount > 0

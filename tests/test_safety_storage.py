@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from storage import safety
 from storage.safety import Decision
 from storage.store import Store
 
@@ -39,10 +38,10 @@ def decision(**changes) -> Decision:
 
 
 def test_a_scope_has_a_policy_until_it_is_cleared(store: Store) -> None:
-    assert safety.get_policy(store.db, "discord:1") is None
-    safety.set_policy(store.db, "discord:1", "blur", 0.7, "spoiler", "discord:42")
-    safety.set_policy(store.db, "telegram:-5", "off", 0.8, None, "cli")
-    stored = safety.get_policy(store.db, "discord:1")
+    assert store.safety.get_policy("discord:1") is None
+    store.safety.set_policy("discord:1", "blur", 0.7, "spoiler", "discord:42")
+    store.safety.set_policy("telegram:-5", "off", 0.8, None, "cli")
+    stored = store.safety.get_policy("discord:1")
     assert stored is not None
     assert (stored.mode, stored.threshold, stored.nsfw_mode, stored.set_by) == (
         "blur",
@@ -50,18 +49,17 @@ def test_a_scope_has_a_policy_until_it_is_cleared(store: Store) -> None:
         "spoiler",
         "discord:42",
     )
-    safety.set_policy(store.db, "discord:1", "block", 0.9, None, "discord:43")
-    stored = safety.get_policy(store.db, "discord:1")
+    store.safety.set_policy("discord:1", "block", 0.9, None, "discord:43")
+    stored = store.safety.get_policy("discord:1")
     assert stored is not None and (stored.mode, stored.nsfw_mode) == ("block", None)
-    assert safety.clear_policy(store.db, "discord:1")
-    assert not safety.clear_policy(store.db, "discord:1")
-    assert safety.get_policy(store.db, "discord:1") is None
-    assert safety.get_policy(store.db, "telegram:-5") is not None
+    assert store.safety.clear_policy("discord:1")
+    assert not store.safety.clear_policy("discord:1")
+    assert store.safety.get_policy("discord:1") is None
+    assert store.safety.get_policy("telegram:-5") is not None
 
 
 def test_decisions_are_logged_and_listed_newest_first(store: Store) -> None:
-    recorded = safety.record_decisions(
-        store.db,
+    recorded = store.safety.record(
         [
             decision(image_index=1, score=0.1),
             decision(image_index=2, score=0.95, action="block"),
@@ -76,33 +74,33 @@ def test_decisions_are_logged_and_listed_newest_first(store: Store) -> None:
         ],
     )
     assert [d.id for d in recorded] == [1, 2, 3] and all(d.created_at for d in recorded)
-    flagged = safety.decision_log(store.db)
+    flagged = store.safety.log()
     assert [(d.id, d.kind) for d in flagged] == [(3, "image_prompt"), (2, "image")]
-    assert [d.id for d in safety.decision_log(store.db, "discord:1")] == [2]
-    everything = safety.decision_log(store.db, "discord:1", flagged_only=False)
+    assert [d.id for d in store.safety.log("discord:1")] == [2]
+    everything = store.safety.log("discord:1", flagged_only=False)
     assert [d.image_index for d in everything] == [2, 1]
-    assert [d.id for d in safety.decision_log(store.db, limit=1, offset=1)] == [2]
-    assert safety.get_decision(store.db, 2) == recorded[1]
-    assert safety.get_decision(store.db, 99) is None
+    assert [d.id for d in store.safety.log(limit=1, offset=1)] == [2]
+    assert store.safety.decision(2) == recorded[1]
+    assert store.safety.decision(99) is None
 
 
 def test_a_jobs_latest_decision_per_image_wins(store: Store) -> None:
-    safety.record_decisions(
-        store.db, [decision(image_index=2, score=0.9, action="blur"), decision(image_index=1)]
+    store.safety.record(
+        [decision(image_index=2, score=0.9, action="blur"), decision(image_index=1)]
     )
-    safety.record_decisions(store.db, [decision(image_index=2, score=0.2, action="show")])
-    safety.record_decisions(store.db, [decision(job_id="other", image_index=1)])
-    latest = safety.job_decisions(store.db, "j1")
+    store.safety.record([decision(image_index=2, score=0.2, action="show")])
+    store.safety.record([decision(job_id="other", image_index=1)])
+    latest = store.safety.job_decisions("j1")
     assert [(d.image_index, d.action) for d in latest] == [(1, "show"), (2, "show")]
 
 
 def test_a_withheld_image_is_released_once(store: Store) -> None:
-    blocked, shown = safety.record_decisions(
-        store.db, [decision(action="block", score=0.9), decision(image_index=2)]
+    blocked, shown = store.safety.record(
+        [decision(action="block", score=0.9), decision(image_index=2)]
     )
-    assert safety.release(store.db, blocked.id, "discord:9")
-    assert not safety.release(store.db, blocked.id, "discord:10")  # already released
-    assert not safety.release(store.db, shown.id, "discord:9")  # nothing was withheld
-    assert not safety.release(store.db, 99, "discord:9")
-    released = safety.get_decision(store.db, blocked.id)
+    assert store.safety.release(blocked.id, "discord:9")
+    assert not store.safety.release(blocked.id, "discord:10")  # already released
+    assert not store.safety.release(shown.id, "discord:9")  # nothing was withheld
+    assert not store.safety.release(99, "discord:9")
+    released = store.safety.decision(blocked.id)
     assert released is not None and released.released_by == "discord:9" and released.released_at
