@@ -10,6 +10,7 @@ open_nsfw (a ResNet-50, BSD-2-Clause weights) converted to ONNX and bundled insi
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import math
 import threading
@@ -81,11 +82,17 @@ class OpenNsfwScorer:
         return float(self._classifier.classify(image.convert("RGB")).nsfw)
 
 
+@functools.cache
+def _shared_opennsfw(threads: int | None) -> OpenNsfwScorer:
+    """One session per process (per thread count): every app and checker in it shares it."""
+    return OpenNsfwScorer(threads)
+
+
 def load_scorer(spec: str, *, threads: int | None = None) -> SafetyScorer:
     """The scorer MJ_SAFETY_SCORER names: `opennsfw`, or `module:attribute` where the attribute
     is a scorer, or a class or function that returns one when called without arguments."""
     if spec == OPENNSFW:
-        return OpenNsfwScorer(threads)
+        return _shared_opennsfw(threads)
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ScorerUnavailable(

@@ -277,6 +277,7 @@ def m013_image_safety(db: Database) -> None:
             "threshold": float,
             "mode": str,  # the mode in force where the image went
             "action": str,  # show, spoiler, blur, block
+            "shown_path": str,  # the blurred copy users see (blur), relative to the images
             "released_at": str,  # a moderator let it through
             "released_by": str,
         },
@@ -285,6 +286,9 @@ def m013_image_safety(db: Database) -> None:
     )
     db["safety_log"].create_index(["scope", "id"])
     db["safety_log"].create_index(["job_id", "image_index"])
+    # The chat is marked for adult content (a Discord NSFW channel): where the community's
+    # policy allows it, a laxer mode applies there, also to a job resumed after a restart.
+    db["jobs"].add_column("nsfw_chat", int)
 
 
 def migrate(db: Database) -> None:

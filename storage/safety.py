@@ -43,6 +43,7 @@ class Decision:
     action: str  # show, spoiler, blur, block
     job_id: str | None = None
     image_index: int | None = None  # 1..4 within the job
+    shown_path: str | None = None  # the blurred copy users see (blur)
     id: int | None = None  # set once recorded
     created_at: str | None = None
     released_at: str | None = None  # a moderator let a withheld image through

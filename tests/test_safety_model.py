@@ -21,7 +21,7 @@ from filters.image_safety import (
     load_scorer,
 )
 from filters.safety_policy import DEFAULT_POLICY, Action, decide
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 from tests.fakes.safety_scorer import MagentaScorer, magenta_image
 
 SIZE = 512

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from filters.blur import strong_blur
+from filters.safety_images import strong_blur, withheld_tile
 
 
 def detailed(size: tuple[int, int]) -> Image.Image:
@@ -53,3 +53,11 @@ def test_the_colours_are_kept() -> None:
     blurred = np.asarray(strong_blur(image), dtype=int)
     left, right = blurred[256, 20], blurred[256, 490]
     assert left[0] > 150 > left[2] and right[2] > 150 > right[0]
+
+
+@pytest.mark.parametrize("size", [(512, 512), (768, 432), (3, 3)], ids=["square", "wide", "tiny"])
+def test_the_withheld_tile_keeps_the_grid_shape_and_shows_nothing_of_the_image(size) -> None:
+    tile = withheld_tile(size)
+    assert tile.size == size and tile.mode == "RGB"
+    colours = {colour for _, colour in tile.getcolors(maxcolors=size[0] * size[1])}
+    assert (48, 48, 52) in colours and len(colours) <= 40  # two colours, and their antialiasing
