@@ -21,8 +21,8 @@ from filters.image_safety import (
     load_scorer,
 )
 from filters.safety_policy import DEFAULT_POLICY, Action, decide
-from tests.helpers import make_spec
 from tests.fakes.safety_scorer import MagentaScorer, magenta_image
+from tests.helpers import make_spec
 
 SIZE = 512
 

@@ -32,3 +32,10 @@ class BrokenScorer:
 def make_magenta_scorer() -> MagentaScorer:
     """A factory, the other form MJ_SAFETY_SCORER=module:attribute may name."""
     return MagentaScorer()
+
+
+class FlaggingScorer:
+    """Flags every image it sees: the classifier's verdict on an unsafe picture."""
+
+    def score(self, image: Image.Image) -> float:
+        return 0.95
