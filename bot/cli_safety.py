@@ -51,16 +51,24 @@ def _check(scorer: SafetyScorer, path: Path, threshold: float) -> dict[str, Any]
 def check(
     images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, WebP, ...)")],
     scorer: Annotated[
-        str, typer.Option(help="opennsfw (the bundled model), or module:attribute of your own")
-    ] = "opennsfw",
+        str | None,
+        typer.Option(help="opennsfw (the bundled model) or module:attribute (MJ_SAFETY_SCORER)"),
+    ] = None,
 ) -> None:
-    """Print {"path", "score", "verdict"} per file, at the default threshold."""
+    """Print {"path", "score", "verdict"} per file, at the default threshold
+    (MJ_SAFETY_THRESHOLD)."""
+    from bot.config import ConfigError, Settings
     from filters.image_safety import ScorerUnavailable, load_scorer
-    from filters.safety_policy import DEFAULT_POLICY
 
     try:
-        loaded = load_scorer(scorer)
-        results = [_check(loaded, path, DEFAULT_POLICY.threshold) for path in images]
+        settings = Settings.from_env()
+    except ConfigError as error:
+        typer.echo(f"Configuration error: {error}", err=True)
+        raise typer.Exit(2) from None
+    threshold = settings.safety_policy.threshold
+    try:
+        loaded = load_scorer(scorer or settings.safety.scorer, threads=settings.safety.threads)
+        results = [_check(loaded, path, threshold) for path in images]
     except ScorerUnavailable as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None

@@ -85,3 +85,19 @@ def test_a_scorer_that_cannot_load_exits_2(images: dict[str, Path]) -> None:
     )
     assert result.exit_code == 2
     assert "cannot load" in result.output
+
+
+def test_the_configured_threshold_and_scorer_apply(images: dict[str, Path]) -> None:
+    env = {"MJ_SAFETY_SCORER": STAND_IN[1], "MJ_SAFETY_THRESHOLD": "0.5"}
+    half = Image.new("RGB", (10, 10), (0, 0, 0))
+    half.paste(magenta_image((10, 5)), (0, 0))
+    half.save(images["sky.png"].parent / "half.png")
+    result = CliRunner().invoke(
+        app, ["safety", "check", str(images["sky.png"].parent / "half.png")], env=env
+    )
+    assert result.exit_code == 1, result.output
+    assert lines(result.output)[0] == {
+        "path": str(images["sky.png"].parent / "half.png"),
+        "score": 0.5,
+        "verdict": "flagged",
+    }
