@@ -57,7 +57,7 @@ async def say(app, text: str, sink: CaptureSink | None = None) -> str:
 
 
 async def test_out_of_the_box_the_real_model_checks_every_image(settings: Settings) -> None:
-    async with open_app(settings) as app:
+    async with open_app(with_safety(settings, scorer="opennsfw")) as app:
         _, sink = await run_line(app, DRAW)
         result = result_of(sink)
         shown = await app.service.queries.shown_images(result.job_id)
