@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.core.service import MjService
 from engine.backend import DiffusersBackend
-from engine.worker import Engine
+from engine.dispatcher import Engine
+from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.translations import SqliteSpanCache
@@ -70,7 +71,7 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
     translator = build_translator(settings)  # first: a misconfiguration fails before any thread
     store = AsyncStore(settings.db_path)
     backend = build_backend(settings)
-    engine = Engine(
+    engine = local_engine(
         backend,
         max_waiting_per_user=settings.max_waiting_per_user,
         max_waiting=settings.max_waiting,

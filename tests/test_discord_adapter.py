@@ -22,7 +22,7 @@ from bot.app import open_app
 from bot.config import ConfigError, Settings
 from bot.core.requests import Reply, ReplyKind
 from bot.core.service import MjService
-from engine.worker import Engine
+from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.fakes.discord_api import (
@@ -124,7 +124,7 @@ async def discord_bot(
 async def queued_bot(settings: Settings, api: FakeDiscord) -> AsyncIterator[Harness]:
     """A bot over a core whose engine never runs: accepted jobs wait in its queue."""
     store = AsyncStore(settings.db_path)
-    engine = Engine(SizesOnly())
+    engine = local_engine(SizesOnly())
     service = MjService(settings, store, engine, ImageStore(settings.images_dir))
     try:
         async with DiscordBot(service, settings) as bot:

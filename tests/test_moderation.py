@@ -22,8 +22,9 @@ from bot.config import ConfigError, Settings
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
+from engine.dispatcher import Engine
 from engine.profiles import profile_for_name
-from engine.worker import Engine
+from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.conftest import CaptureSink
@@ -51,7 +52,7 @@ async def make_core(tmp_path: Path) -> AsyncIterator[Callable[..., MjService]]:
             {"MJ_MODEL": "tiny", "MJ_DATA_DIR": str(data), "MJ_OWNER_IDS": OWNER, **env}
         )
         store = AsyncStore(settings.db_path)
-        engine = Engine(SizesOnly())  # never started: accepted jobs wait in its queue
+        engine = local_engine(SizesOnly())  # never started: accepted jobs wait in its queue
         service = MjService(settings, store, engine, ImageStore(settings.images_dir))
         services.append((service, engine, store))
         return service

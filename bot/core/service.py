@@ -44,12 +44,12 @@ from bot.core.quota import job_credits
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, ReplySink
 from bot.core.translation import translate_prompt
 from bot.core.user_settings import UserSettings
+from engine.dispatcher import Engine
 from engine.fair_queue import QueueRefused
 from engine.job import (
     JobSpec,
     spec_from_dict,
 )
-from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore, JobStatus, Store
 from translate.translator import AsyncTranslator
