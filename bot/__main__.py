@@ -20,6 +20,7 @@ from bot.cli_http import register as register_http
 from bot.cli_run import register as register_run
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
+from bot.cli_workers import register as register_workers
 from bot.config import ConfigError, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
@@ -48,6 +49,7 @@ register_telegram(app, _settings, _logging)
 register_discord(app, _settings, _logging)
 register_run(app, _settings, _logging)
 register_http(app, _settings, _logging)
+register_workers(app, _settings)
 
 
 @app.callback(invoke_without_command=True)

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.core.service import MjService
 from engine.backend import DiffusersBackend
 from engine.dispatcher import Engine
+from engine.wire import WorkerConfig
 from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
@@ -30,26 +31,58 @@ class App:
     translator: AsyncTranslator | None = None
 
 
-def build_backend(settings: Settings) -> DiffusersBackend:
-    return DiffusersBackend(
-        settings.models,
-        data_dir=settings.data_dir,
+def worker_config(settings: Settings) -> WorkerConfig:
+    """How every worker (the local one, or each Ray actor) builds its diffusers backend."""
+    return WorkerConfig(
+        dict(settings.models),
+        str(settings.data_dir.resolve()),
         device=settings.device,
         dtype=settings.dtype,
         allow_download=settings.allow_download,
         single_file_config=settings.single_file_config,
-        images_dir=settings.images_dir,
         upscaler=settings.upscaler,
+        preload=settings.default_model,
+        torch_threads=settings.ray_worker_cpus or None,
     )
 
 
-def batching_enabled(settings: Settings, backend: DiffusersBackend) -> bool:
+def build_backend(settings: Settings) -> DiffusersBackend:
+    return worker_config(settings).build_backend(settings.images_dir)
+
+
+def batching_enabled(settings: Settings) -> bool:
     """Batching pays on GPUs; on CPUs it was measured to give no throughput (bench/)."""
     if settings.batching != "auto":
         return settings.batching == "on"
+    if settings.engine == "ray":
+        return not settings.ray_worker_cpus  # GPU workers
     from engine.models import pick_device
 
     return pick_device(settings.device) == "cuda"
+
+
+def build_engine(settings: Settings, backend: DiffusersBackend) -> Engine:
+    """MJ_ENGINE: the local worker thread, or workers on a Ray cluster. Either way this process
+    keeps the fair queue, and `backend` answers model profiles without loading anything."""
+    options = {
+        "max_waiting_per_user": settings.max_waiting_per_user,
+        "max_waiting": settings.max_waiting,
+        "max_running_per_user": settings.max_running_per_user,
+        "batching": batching_enabled(settings),
+    }
+    if settings.engine == "local":
+        return local_engine(backend, **options)
+    from engine.ray_cluster import ClusterConfig
+    from engine.ray_pool import ray_engine  # lazily: Ray is an optional extra
+
+    cluster = ClusterConfig(
+        settings.ray_address,
+        settings.ray_namespace,
+        settings.ray_workers,
+        settings.ray_worker_cpus,
+    )
+    config = worker_config(settings)
+    return ray_engine(cluster, config, settings.images_dir, backend.profile, **options)
 
 
 def build_translator(settings: Settings) -> AsyncTranslator | None:
@@ -71,18 +104,12 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
     translator = build_translator(settings)  # first: a misconfiguration fails before any thread
     store = AsyncStore(settings.db_path)
     backend = build_backend(settings)
-    engine = local_engine(
-        backend,
-        max_waiting_per_user=settings.max_waiting_per_user,
-        max_waiting=settings.max_waiting,
-        max_running_per_user=settings.max_running_per_user,
-        batching=batching_enabled(settings, backend),
-    )
+    engine = build_engine(settings, backend)
     service = MjService(
         settings, store, engine, ImageStore(settings.images_dir), translator=translator
     )
     try:
-        if preload:
+        if preload and settings.engine == "local":  # Ray workers load it where they run
             # Load before accepting anything: a missing model is reported now, not per job.
             import asyncio
 

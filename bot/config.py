@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -76,6 +77,13 @@ def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, 
     if value not in choices:
         raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _engine(env: Mapping[str, str]) -> str:
+    engine = _choice(env, "MJ_ENGINE", "local", ("local", "ray"))
+    if engine == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("MJ_ENGINE=ray needs Ray, an optional extra: pip install -e '.[ray]'")
+    return engine
 
 
 def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
@@ -176,6 +184,13 @@ class Settings:
     max_waiting: int = 1000
     max_running_per_user: int = 1
     batching: str = "auto"  # auto: on for CUDA, off elsewhere (no throughput gain on CPU)
+    # Where jobs are drawn: "local" (a thread of this process) or "ray" (one worker per GPU on
+    # a Ray cluster: joined at ray_address, or started here when it is None).
+    engine: str = "local"
+    ray_address: str | None = None
+    ray_namespace: str = "mjbot"
+    ray_workers: int = 0  # 0: one per GPU in the cluster (or one CPU worker)
+    ray_worker_cpus: int = 0  # 0: GPU workers; N: CPU workers of N cores (and torch threads)
     console_user: str = "local"
     # Banned terms: who manages the global list ("platform:user_id"; the console always may),
     # whether the shipped default terms apply, and the pause after repeated blocks (off at 0).
@@ -270,6 +285,11 @@ class Settings:
             max_waiting=_int(env, "MJ_MAX_WAITING", 1000, 1, 100000),
             max_running_per_user=_int(env, "MJ_MAX_RUNNING_PER_USER", 1, 1, 64),
             batching=_choice(env, "MJ_BATCHING", "auto", ("auto", "on", "off")),
+            engine=_engine(env),
+            ray_address=env.get("MJ_RAY_ADDRESS", "").strip() or None,
+            ray_namespace=env.get("MJ_RAY_NAMESPACE", "").strip() or "mjbot",
+            ray_workers=_int(env, "MJ_RAY_WORKERS", 0, 0, 1024),
+            ray_worker_cpus=_int(env, "MJ_RAY_WORKER_CPUS", 0, 0, 1024),
             console_user=env.get("MJ_CONSOLE_USER", "").strip() or "local",
             owner_ids=_owner_ids(env),
             filter_defaults=_bool(env, "MJ_FILTER_DEFAULTS", True),

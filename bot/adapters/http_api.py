@@ -52,10 +52,15 @@ def build_http_app(app: App, settings: Settings) -> web.Application:
 
     async def healthz(request: web.Request) -> web.Response:
         alive = service.engine.is_alive()
+        workers = service.engine.workers()
+        ready = sum(worker.alive for worker in workers)
+        # No worker ready: jobs still queue (200), and the status says why none start.
+        status = "ok" if ready else "no worker alive"
         return web.json_response(
             {
-                "status": "ok" if alive else "engine stopped",
+                "status": status if alive else "engine stopped",
                 "queue": service.engine.waiting_count(),
+                "workers": {"alive": ready, "total": len(workers)},
             },
             status=200 if alive else 503,
         )
