@@ -125,7 +125,7 @@ def list_workers(config: ClusterConfig, timeout_s: float = 5.0) -> list[WorkerSt
                     "Is the bot running with MJ_ENGINE=ray?"
                 ) from exc
     names = sorted(
-        (a["name"] for a in ray.util.list_named_actors() if a["name"].startswith(WORKER_PREFIX)),
+        (name for name in ray.util.list_named_actors() if name.startswith(WORKER_PREFIX)),
         key=lambda name: int(name.removeprefix(WORKER_PREFIX) or 0),
     )
     calls = {name: ray.get_actor(name, config.namespace).info.remote() for name in names}

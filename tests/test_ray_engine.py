@@ -16,7 +16,9 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.core.requests import ButtonPress, Incoming, ReplyKind
@@ -134,6 +136,15 @@ async def test_two_users_draw_on_both_workers_at_once(ray_settings) -> None:
         workers = {row(app, job_id)["task_id"].rsplit(":", 1)[1] for job_id in jobs}
         assert workers == {"mjbot-worker-0", "mjbot-worker-1"}
         assert all(w.jobs_done >= 1 and w.alive for w in app.engine.workers())
+        # `mjbot workers` asks the actors themselves.
+        env = {"MJ_ENGINE": "ray", "MJ_RAY_NAMESPACE": ray_settings.ray_namespace}
+        output = CliRunner().invoke(cli, ["workers", "--json"], env=env).output
+        listed = [json.loads(line) for line in output.splitlines()]
+        assert [(w["name"], w["alive"], w["loaded"]) for w in listed] == [
+            ("mjbot-worker-0", True, ["tiny"]),
+            ("mjbot-worker-1", True, ["tiny"]),
+        ]
+        assert sum(w["jobs_done"] for w in listed) >= 2 and all(w["pid"] for w in listed)
 
 
 async def test_buttons_upscale_vary_and_reroll_on_remote_workers(ray_settings) -> None:
