@@ -33,16 +33,17 @@ class App:
 
 def worker_config(settings: Settings) -> WorkerConfig:
     """How every worker (the local one, or each Ray actor) builds its diffusers backend."""
+    models = settings.models
     return WorkerConfig(
-        dict(settings.models),
+        dict(models.models),
         str(settings.data_dir.resolve()),
-        device=settings.device,
-        dtype=settings.dtype,
-        allow_download=settings.allow_download,
-        single_file_config=settings.single_file_config,
-        upscaler=settings.upscaler,
-        preload=settings.default_model,
-        torch_threads=settings.ray_worker_cpus or None,
+        device=models.device,
+        dtype=models.dtype,
+        allow_download=models.allow_download,
+        single_file_config=models.single_file_config,
+        upscaler=models.upscaler,
+        preload=models.default,
+        torch_threads=settings.engine.ray_worker_cpus or None,
     )
 
 
@@ -52,34 +53,32 @@ def build_backend(settings: Settings) -> DiffusersBackend:
 
 def batching_enabled(settings: Settings) -> bool:
     """Batching pays on GPUs; on CPUs it was measured to give no throughput (bench/)."""
-    if settings.batching != "auto":
-        return settings.batching == "on"
-    if settings.engine == "ray":
-        return not settings.ray_worker_cpus  # GPU workers
+    if settings.queue.batching != "auto":
+        return settings.queue.batching == "on"
+    if settings.engine.kind == "ray":
+        return not settings.engine.ray_worker_cpus  # GPU workers
     from engine.models import pick_device
 
-    return pick_device(settings.device) == "cuda"
+    return pick_device(settings.models.device) == "cuda"
 
 
 def build_engine(settings: Settings, backend: DiffusersBackend) -> Engine:
     """MJ_ENGINE: the local worker thread, or workers on a Ray cluster. Either way this process
     keeps the fair queue, and `backend` answers model profiles without loading anything."""
     options = {
-        "max_waiting_per_user": settings.max_waiting_per_user,
-        "max_waiting": settings.max_waiting,
-        "max_running_per_user": settings.max_running_per_user,
+        "max_waiting_per_user": settings.queue.max_waiting_per_user,
+        "max_waiting": settings.queue.max_waiting,
+        "max_batch_jobs_per_user": settings.queue.max_batch_jobs_per_user,
         "batching": batching_enabled(settings),
     }
-    if settings.engine == "local":
+    engine = settings.engine
+    if engine.kind == "local":
         return local_engine(backend, **options)
     from engine.ray_cluster import ClusterConfig
     from engine.ray_pool import ray_engine  # lazily: Ray is an optional extra
 
     cluster = ClusterConfig(
-        settings.ray_address,
-        settings.ray_namespace,
-        settings.ray_workers,
-        settings.ray_worker_cpus,
+        engine.ray_address, engine.ray_namespace, engine.ray_workers, engine.ray_worker_cpus
     )
     config = worker_config(settings)
     return ray_engine(cluster, config, settings.images_dir, backend.profile, **options)
@@ -87,10 +86,10 @@ def build_engine(settings: Settings, backend: DiffusersBackend) -> Engine:
 
 def build_translator(settings: Settings) -> AsyncTranslator | None:
     """None with MJ_TRANSLATE=off; raises TranslatorUnavailable for argos without a package."""
-    if settings.translate == "off":
+    if settings.translation.mode == "off":
         return None
     translator = Translator(
-        settings.translate,
+        settings.translation.mode,
         settings.translation_packages_dir,
         cache=SqliteSpanCache(settings.db_path),
     )
@@ -106,14 +105,14 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
     backend = build_backend(settings)
     engine = build_engine(settings, backend)
     service = MjService(
-        settings, store, engine, ImageStore(settings.images_dir), translator=translator
+        settings.core, store, engine, ImageStore(settings.images_dir), translator=translator
     )
     try:
-        if preload and settings.engine == "local":  # Ray workers load it where they run
+        if preload and settings.engine.kind == "local":  # Ray workers load it where they run
             # Load before accepting anything: a missing model is reported now, not per job.
             import asyncio
 
-            await asyncio.to_thread(backend.load, settings.default_model)
+            await asyncio.to_thread(backend.load, settings.models.default)
         engine.start()
         yield App(settings, store, backend, engine, service, translator)
     finally:

@@ -57,10 +57,11 @@ def register(app: typer.Typer, settings: Callable[[], Settings]) -> None:
         from engine.ray_cluster import ClusterConfig, list_workers
 
         config = settings()
-        if config.engine != "ray":
+        engine = config.engine
+        if engine.kind != "ray":
             typer.echo("MJ_ENGINE=local: the bot draws in its own process (one worker).")
             raise typer.Exit(0)
-        cluster = ClusterConfig(config.ray_address, config.ray_namespace)
+        cluster = ClusterConfig(engine.ray_address, engine.ray_namespace)
         try:
             statuses = list_workers(cluster)
         except EngineUnavailable as error:
@@ -70,6 +71,6 @@ def register(app: typer.Typer, settings: Callable[[], Settings]) -> None:
             for status in statuses:
                 typer.echo(json.dumps(asdict(status), ensure_ascii=False))
         elif not statuses:
-            typer.echo(f"No mjbot workers in Ray namespace {config.ray_namespace!r} yet.")
+            typer.echo(f"No mjbot workers in Ray namespace {engine.ray_namespace!r} yet.")
         else:
             typer.echo(format_workers(statuses))

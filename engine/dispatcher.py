@@ -47,7 +47,7 @@ class Engine:
         *,
         max_waiting_per_user: int = 10,
         max_waiting: int = 1000,
-        max_running_per_user: int = 1,
+        max_batch_jobs_per_user: int = 1,
         batching: bool = False,
         max_batch_images: int = 8,
     ) -> None:
@@ -55,7 +55,7 @@ class Engine:
         self._profile = profile
         self.batching = batching
         self.max_batch_images = max_batch_images
-        self.max_running_per_user = max_running_per_user
+        self.max_batch_jobs_per_user = max_batch_jobs_per_user  # one user's jobs in one batch
         self._queue: FairQueue[Ticket] = FairQueue(
             max_per_user=max_waiting_per_user, max_total=max_waiting
         )
@@ -216,7 +216,7 @@ class Engine:
                 break
             slot = choose_slot(free, head.spec.model)
             slot.batch = take_batch(
-                self._queue, self.batching, self.max_batch_images, self.max_running_per_user
+                self._queue, self.batching, self.max_batch_images, self.max_batch_jobs_per_user
             )
             slot.since = time.monotonic()
             assigned = True

@@ -89,7 +89,7 @@ def take_batch(
     images = [0]
 
     def fits(ticket: Ticket) -> bool:
-        """Companions stay within the image budget and the per-user running limit."""
+        """Companions stay within the image budget and the per-user share of a batch."""
         user, count = ticket.spec.user_key, ticket.spec.image_count
         if images[0] and images[0] + count > max_images:
             return False

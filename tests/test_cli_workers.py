@@ -82,10 +82,10 @@ def test_the_ray_engine_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPa
 
 
 def test_ray_settings_defaults() -> None:
-    settings = Settings.from_env({"MJ_ENGINE": "ray", "MJ_RAY_ADDRESS": " 10.0.0.5:6379 "})
-    assert (settings.engine, settings.ray_address, settings.ray_namespace) == (
+    engine = Settings.from_env({"MJ_ENGINE": "ray", "MJ_RAY_ADDRESS": " 10.0.0.5:6379 "}).engine
+    assert (engine.kind, engine.ray_address, engine.ray_namespace) == (
         "ray",
         "10.0.0.5:6379",
         "mjbot",
     )
-    assert (settings.ray_workers, settings.ray_worker_cpus) == (0, 0)
+    assert (engine.ray_workers, engine.ray_worker_cpus) == (0, 0)

@@ -10,7 +10,7 @@ from engine.dispatcher import MAX_LOST_RUNS, Engine
 from engine.executor import Outcome, WorkerStatus
 from engine.job import Failed, Finished, Started
 from engine.profiles import profile_for_name
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 
 class ScriptedWorker:

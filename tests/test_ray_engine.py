@@ -22,7 +22,7 @@ from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.core.requests import ButtonPress, Incoming, ReplyKind
-from tests.conftest import TINY_ENV, CaptureSink
+from tests.helpers import TINY_ENV, CaptureSink
 
 if importlib.util.find_spec("ray") is None:
     pytest.skip("Ray is not installed: pip install -e '.[ray]'", allow_module_level=True)
@@ -137,7 +137,7 @@ async def test_two_users_draw_on_both_workers_at_once(ray_settings) -> None:
         assert workers == {"mjbot-worker-0", "mjbot-worker-1"}
         assert all(w.jobs_done >= 1 and w.alive for w in app.engine.workers())
         # `mjbot workers` asks the actors themselves.
-        env = {"MJ_ENGINE": "ray", "MJ_RAY_NAMESPACE": ray_settings.ray_namespace}
+        env = {"MJ_ENGINE": "ray", "MJ_RAY_NAMESPACE": ray_settings.engine.ray_namespace}
         output = CliRunner().invoke(cli, ["workers", "--json"], env=env).output
         listed = [json.loads(line) for line in output.splitlines()]
         assert [(w["name"], w["alive"], w["loaded"]) for w in listed] == [

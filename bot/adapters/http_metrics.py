@@ -11,10 +11,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot.core.queries import JOB_BUCKETS, STEP_BUCKETS
-from bot.core.service import MjService
-from engine.executor import WorkerStatus
-from storage.store import JobStatus
+from bot.core.queries import JOB_BUCKETS, STEP_BUCKETS, JobStatus
+from bot.core.service import Health, MjService
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -49,10 +47,10 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _worker_gauges(lines: list[str], workers: Sequence[WorkerStatus]) -> None:
+def _worker_gauges(lines: list[str], health: Health) -> None:
     """Per worker (one for the local engine, one per GPU for Ray): up, busy, jobs finished."""
     _metric(lines, "mjbot_workers_alive", "gauge", "Workers ready to draw.")
-    lines.append(f"mjbot_workers_alive {sum(w.alive for w in workers)}")
+    lines.append(f"mjbot_workers_alive {health.workers_alive}")
     gauges = (
         ("mjbot_worker_up", "1 while the worker is ready to draw.", lambda w: int(w.alive)),
         ("mjbot_worker_busy", "1 while the worker draws a job.", lambda w: int(w.busy)),
@@ -61,7 +59,7 @@ def _worker_gauges(lines: list[str], workers: Sequence[WorkerStatus]) -> None:
     )
     for name, help_text, value in gauges:
         _metric(lines, name, "gauge", help_text)
-        for worker in workers:
+        for worker in health.workers:
             labels = f'worker="{_label(worker.name)}",node="{_label(worker.node)}"'
             lines.append(f"{name}{{{labels}}} {value(worker)}")
 
@@ -72,10 +70,11 @@ async def exposition(service: MjService) -> str:
     job_times, step_times = figures.job_seconds, figures.step_seconds
     lines: list[str] = []
     _metric(lines, "mjbot_queue_length", "gauge", "Jobs waiting in the engine's queue.")
-    lines.append(f"mjbot_queue_length {service.engine.waiting_count()}")
+    health = service.health()
+    lines.append(f"mjbot_queue_length {health.waiting}")
     _metric(lines, "mjbot_engine_up", "gauge", "1 while the engine's worker thread runs.")
-    lines.append(f"mjbot_engine_up {int(service.engine.is_alive())}")
-    _worker_gauges(lines, service.engine.workers())
+    lines.append(f"mjbot_engine_up {int(health.alive)}")
+    _worker_gauges(lines, health)
     _metric(lines, "mjbot_jobs", "gauge", "Jobs recorded, by status.")
     for status in JobStatus:
         lines.append(f'mjbot_jobs{{status="{status.value}"}} {by_status.get(status.value, 0)}')
