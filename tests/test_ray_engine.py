@@ -110,6 +110,14 @@ async def until(condition: Callable[[], bool], timeout: float = 120) -> None:
             await asyncio.sleep(0.05)
 
 
+async def start_long_job(app, adapter: ConsoleAdapter, sink: Sink, prompt: str) -> str:
+    """Submit a long job and return its id once it is drawing (its first progress came)."""
+    await adapter.submit_line(f"{prompt} {LONG}", wait=False)
+    [job_id] = app.service.pending_job_ids()
+    await sink.wait_for(lambda _: bool(sink.of(job_id, ReplyKind.PROGRESS)))
+    return job_id
+
+
 def ledger(app, job_id: str) -> list[dict]:
     return app.store.run_sync(lambda s: list(s.db["ledger"].rows_where("job_id = ?", [job_id])))
 
@@ -172,9 +180,7 @@ async def test_buttons_upscale_vary_and_reroll_on_remote_workers(ray_settings) -
 async def test_cancel_reaches_a_job_running_on_a_worker(ray_settings) -> None:
     async with AsyncExitStack() as stack:
         app, alice, sink = await open_bot(stack, ray_settings)
-        await alice.submit_line(f"a slow river {LONG}", wait=False)
-        [job_id] = app.service.pending_job_ids()
-        await sink.wait_for(lambda _: bool(sink.of(job_id, ReplyKind.PROGRESS)))
+        job_id = await start_long_job(app, alice, sink, "a slow river")
         await app.service.cancel(alice.origin, job_id)
         final = await app.service.wait(job_id)
         assert final["status"] == "cancelled"
@@ -203,9 +209,7 @@ async def test_a_restarted_dispatcher_reruns_jobs_in_flight_and_delivers_once(
 ) -> None:
     async with AsyncExitStack() as stack:
         first, alice, first_sink = await open_bot(stack, ray_settings)
-        await alice.submit_line(f"a lighthouse {LONG}", wait=False)
-        [job_id] = first.service.pending_job_ids()
-        await first_sink.wait_for(lambda _: bool(first_sink.of(job_id, ReplyKind.PROGRESS)))
+        job_id = await start_long_job(first, alice, first_sink, "a lighthouse")
         # The first dispatcher dies: it records nothing more, while its worker draws on.
         await first.service.close()
         second, _, second_sink = await open_bot(stack, ray_settings)
@@ -224,9 +228,7 @@ async def test_a_restarted_dispatcher_reruns_jobs_in_flight_and_delivers_once(
 async def test_a_killed_worker_hands_its_job_to_the_other(ray_settings) -> None:
     async with AsyncExitStack() as stack:
         app, alice, sink = await open_bot(stack, ray_settings)
-        await alice.submit_line(f"a burning barn {LONG}", wait=False)
-        [job_id] = app.service.pending_job_ids()
-        await sink.wait_for(lambda _: bool(sink.of(job_id, ReplyKind.PROGRESS)))
+        job_id = await start_long_job(app, alice, sink, "a burning barn")
         [victim] = [w for w in app.engine.workers() if job_id in w.current_jobs]
         os.kill(victim.pid, signal.SIGKILL)
         final = await app.service.wait(job_id)
