@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
-from bot.core.requests import ButtonPress, Incoming, ReplyKind
-from tests.helpers import TINY_ENV, CaptureSink
+from bot.core.requests import ReplyKind
+from tests.helpers import TINY_ENV, CaptureSink, job, press, until
 
 if importlib.util.find_spec("ray") is None:
     pytest.skip("Ray is not installed: pip install -e '.[ray]'", allow_module_level=True)
@@ -99,15 +99,8 @@ async def open_bot(stack: AsyncExitStack, settings: Settings, user: str = "alice
     app = await stack.enter_async_context(open_app(settings))
     sink = Sink()
     adapter = ConsoleAdapter(app.service, user, user.title(), sink=sink)
-    await until(lambda: sum(w.alive for w in app.engine.workers()) == 2)
+    await until(lambda: sum(w.alive for w in app.engine.workers()) == 2, timeout=120)
     return app, adapter, sink
-
-
-async def until(condition: Callable[[], bool], timeout: float = 120) -> None:
-    """For state with no event of its own (a worker coming back): look again every 50 ms."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 async def start_long_job(app, adapter: ConsoleAdapter, sink: Sink, prompt: str) -> str:
@@ -120,10 +113,6 @@ async def start_long_job(app, adapter: ConsoleAdapter, sink: Sink, prompt: str) 
 
 def ledger(app, job_id: str) -> list[dict]:
     return app.store.run_sync(lambda s: list(s.db["ledger"].rows_where("job_id = ?", [job_id])))
-
-
-def row(app, job_id: str) -> dict:
-    return app.store.run_sync(lambda s: s.get_job(job_id))
 
 
 async def test_two_users_draw_on_both_workers_at_once(ray_settings) -> None:
@@ -141,9 +130,10 @@ async def test_two_users_draw_on_both_workers_at_once(ray_settings) -> None:
             assert sink.replies.index(progress[0]) < first_result
             percents = [r.percent for r in progress if r.percent is not None]
             assert percents == sorted(percents) and percents[-1] == 100  # in order, to the end
-        workers = {row(app, job_id)["task_id"].rsplit(":", 1)[1] for job_id in jobs}
+        workers = {job(app, job_id)["task_id"].rsplit(":", 1)[1] for job_id in jobs}
         assert workers == {"mjbot-worker-0", "mjbot-worker-1"}
-        assert all(w.jobs_done >= 1 and w.alive for w in app.engine.workers())
+        # Counted once each worker has settled its batch (just after the result went out).
+        await until(lambda: all(w.jobs_done >= 1 and w.alive for w in app.engine.workers()))
         # `mjbot workers` asks the actors themselves.
         env = {"MJ_ENGINE": "ray", "MJ_RAY_NAMESPACE": ray_settings.engine.ray_namespace}
         output = CliRunner().invoke(cli, ["workers", "--json"], env=env).output
@@ -161,13 +151,9 @@ async def test_buttons_upscale_vary_and_reroll_on_remote_workers(ray_settings) -
         await alice.submit_line("a castle --seed 7")
         [grid] = [r.job_id for r in sink.replies if r.kind is ReplyKind.RESULT]
         for action in ("U1", "V2", "reroll"):
-            before = set(app.service.pending_job_ids())
-            press = Incoming(alice.origin, "Alice", button=ButtonPress(action, grid))
-            await app.service.handle(press)
-            for job_id in set(app.service.pending_job_ids()) - before:
-                await app.service.wait(job_id)
+            await press(alice, action, grid)
         derived = [r.job_id for r in sink.replies if r.kind is ReplyKind.RESULT][1:]
-        rows = [row(app, job_id) for job_id in derived]
+        rows = [job(app, job_id) for job_id in derived]
         assert [(r["action"], r["status"]) for r in rows] == [
             ("upscale", "done"),
             ("variation", "done"),
@@ -196,7 +182,7 @@ async def test_a_model_that_fails_to_load_fails_its_job_only(ray_settings) -> No
         await alice.submit_line("a ship --model broken")
         [error] = [r for r in sink.replies if r.kind is ReplyKind.ERROR]
         assert "'broken' could not be loaded on worker mjbot-worker-" in error.text
-        assert row(app, error.job_id)["status"] == "failed"
+        assert job(app, error.job_id)["status"] == "failed"
         assert sum(entry["delta"] for entry in ledger(app, error.job_id)) == 0  # refunded
         # Both workers stay in service for the model they can load.
         await asyncio.gather(alice.submit_line("a ship"), alice.submit_line("a harbour"))
@@ -218,7 +204,7 @@ async def test_a_restarted_dispatcher_reruns_jobs_in_flight_and_delivers_once(
         assert final["status"] == "done" and final["attempts"] == 2
         assert len(second_sink.of(job_id, ReplyKind.RESULT)) == 1
         assert first_sink.of(job_id, ReplyKind.RESULT) == []
-        images = second.store.run_sync(lambda s: s.job_images(job_id))
+        images = second.store.run_sync(lambda s: s.jobs.images(job_id))
         assert len(images) == 4  # stored once
         assert [entry["kind"] for entry in ledger(second, job_id)] == ["debit"]
         # The old dispatcher learnt that its workers were taken, and dropped what they drew.
@@ -237,6 +223,6 @@ async def test_a_killed_worker_hands_its_job_to_the_other(ray_settings) -> None:
         assert len(sink.of(job_id, ReplyKind.RESULT)) == 1
         assert [entry["kind"] for entry in ledger(app, job_id)] == ["debit"]
         # Ray restarts the killed worker, and it takes work again.
-        await until(lambda: all(w.alive for w in app.engine.workers()))
+        await until(lambda: all(w.alive for w in app.engine.workers()), timeout=120)
         revived = next(w for w in app.engine.workers() if w.name == victim.name)
         assert revived.pid != victim.pid
