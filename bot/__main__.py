@@ -60,7 +60,7 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     """Chat with the bot in this terminal: type prompts, see progress, get grid paths."""
     from bot.adapters.console import ConsoleAdapter, ConsoleSink
     from bot.app import open_app
-    from engine.errors import ModelUnavailable
+    from engine.errors import EngineUnavailable, ModelUnavailable
 
     _logging(verbose)
     settings = _settings()
@@ -76,6 +76,9 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
 
     try:
         asyncio.run(run(settings))
+    except EngineUnavailable as error:  # MJ_ENGINE=ray and no cluster to join
+        typer.echo(f"Cannot start: {error}", err=True)
+        raise typer.Exit(1) from None
     except ModelUnavailable as error:
         typer.echo(f"Cannot start: {error}", err=True)
         if not sys.stdin.isatty() or settings.models.model == "tiny":
@@ -98,7 +101,7 @@ def imagine(
     from bot.core.commands import split_command
     from bot.core.errors import MjError
     from bot.core.requests import Incoming, Origin, Reply, ReplyKind
-    from engine.errors import ModelUnavailable
+    from engine.errors import EngineUnavailable, ModelUnavailable
 
     _logging(verbose)
     settings = _settings()
@@ -126,7 +129,7 @@ def imagine(
 
     try:
         result = asyncio.run(run())
-    except ModelUnavailable as error:
+    except (ModelUnavailable, EngineUnavailable) as error:
         result = {"error": str(error)}
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     if "error" in result:
