@@ -92,8 +92,15 @@ class EngineSettings:
 
 @dataclass(frozen=True, slots=True)
 class TranslationSettings:
-    mode: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
-    packages_dir: Path | None = None  # argos packages; None: data_dir / "translation"
+    # Chinese prompts: auto (a local LLM if installed, else argos, else the dictionary), llm,
+    # argos, dictionary, off
+    mode: str = "auto"
+    packages_dir: Path | None = None  # argos packages, llm/; None: data_dir / "translation"
+    # The translation LLM: a model folder, or a hub name pulled into packages_dir/llm; None:
+    # the last one pulled. Each prompt's LLM answer gets this long before the dictionary
+    # translation is used instead.
+    llm: str | None = None
+    llm_timeout_s: float = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +195,10 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_RAY_NAMESPACE": ("engine", "ray_namespace", text),
     "MJ_RAY_WORKERS": ("engine", "ray_workers", whole(0, 1024)),
     "MJ_RAY_WORKER_CPUS": ("engine", "ray_worker_cpus", whole(0, 1024)),
-    "MJ_TRANSLATE": ("translation", "mode", choice("auto", "argos", "dictionary", "off")),
+    "MJ_TRANSLATE": ("translation", "mode", choice("auto", "llm", "argos", "dictionary", "off")),
     "MJ_TRANSLATION_DIR": ("translation", "packages_dir", path),
+    "MJ_TRANSLATE_LLM": ("translation", "llm", text),
+    "MJ_TRANSLATE_LLM_TIMEOUT_S": ("translation", "llm_timeout_s", number(0.5, 120.0)),
     "MJ_IMAGES_PER_JOB": ("limits", "images_per_job", whole(1, 4)),
     "MJ_MAX_PROMPT_CHARS": ("limits", "max_prompt_chars", whole(10, 6000)),
     "MJ_MAX_REPEAT": ("limits", "max_repeat", whole(1, 40)),
