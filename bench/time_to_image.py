@@ -90,12 +90,12 @@ def engine_runner(model: Path, size: int, data_dir: Path, tuning: Any):
     """The bot's engine: a job submitted and awaited, on an event loop of its own."""
     from engine.backend import DiffusersBackend
     from engine.job import JobSpec, PromptPart
-    from engine.worker import Engine
+    from engine.worker import local_engine
 
     backend = DiffusersBackend(
         {"sd-turbo": str(model)}, data_dir=data_dir, allow_download=False, tuning=tuning
     )
-    engine = Engine(backend)
+    engine = local_engine(backend)
     engine.start()
     loop = asyncio.new_event_loop()
     jobs = iter(range(1_000_000))

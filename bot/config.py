@@ -8,6 +8,7 @@ field of one group; an unset (or empty) variable keeps the field's default.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -41,9 +42,13 @@ from bot.core.settings import (
     ModelChoice,
     ModerationSettings,
     QuotaSettings,
+    SafetySettings,
 )
 from engine.profiles import DEFAULT_MODEL, model_alias
 from engine.tuning import COMPILE_MODES, DECODERS, DTYPES, PREVIEWS, SWITCHES, Tuning
+from filters.image_safety import OPENNSFW
+from filters.safety_policy import DEFAULT_POLICY as DEFAULT_SAFETY
+from filters.safety_policy import Mode, PolicyError, SafetyPolicy
 
 __all__ = ["ConfigError", "Settings"]
 
@@ -78,9 +83,42 @@ class QueueSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Where jobs are drawn: "local" (a thread of this process) or "ray" (one worker per GPU on
+    a Ray cluster, joined at ray_address, or started in this process when it is None)."""
+
+    kind: str = "local"
+    ray_address: str | None = None
+    ray_namespace: str = "mjbot"  # worker names are unique in it: one bot per namespace
+    ray_workers: int = 0  # 0: one per GPU in the cluster (or one CPU worker)
+    ray_worker_cpus: int = 0  # 0: GPU workers; N: CPU workers of N cores (and torch threads)
+
+
+@dataclass(frozen=True, slots=True)
 class TranslationSettings:
-    mode: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
-    packages_dir: Path | None = None  # argos packages; None: data_dir / "translation"
+    # Chinese prompts: auto (a local LLM if installed, else argos, else the dictionary), llm,
+    # argos, dictionary, off
+    mode: str = "auto"
+    packages_dir: Path | None = None  # argos packages, llm/; None: data_dir / "translation"
+    # The translation LLM: a model folder, or a hub name pulled into packages_dir/llm; None:
+    # the last one pulled. Each prompt's LLM answer gets this long before the dictionary
+    # translation is used instead.
+    llm: str | None = None
+    llm_timeout_s: float = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyCheckSettings:
+    """The image safety classifier: `opennsfw` (bundled) or `module:attribute` of the owner's
+    own, and the threads it may use (the engine keeps the other cores)."""
+
+    scorer: str = OPENNSFW
+    threads: int = 1
+    # The default policy's parts, as written (bot.core.settings.SafetySettings holds the
+    # policy built from them).
+    mode: str = DEFAULT_SAFETY.mode.value
+    threshold: float = DEFAULT_SAFETY.threshold
+    nsfw_mode: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +128,14 @@ class Settings:
     models: ModelSettings = ModelSettings()
     speed: Tuning = Tuning()  # how models run: dtype, layout, compile, decoder, previews
     queue: QueueSettings = QueueSettings()
+    engine: EngineSettings = EngineSettings()
     translation: TranslationSettings = TranslationSettings()
     limits: Limits = Limits()
     quota: QuotaSettings = QuotaSettings()
     moderation: ModerationSettings = ModerationSettings()
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
+    safety: SafetyCheckSettings = SafetyCheckSettings()
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -115,6 +155,15 @@ class Settings:
             self.moderation,
             self.actions,
             self.image_prompts,
+            SafetySettings(self.safety_policy),
+        )
+
+    @property
+    def safety_policy(self) -> SafetyPolicy:
+        """The default policy MJ_SAFETY_* describe (checked when the settings are built)."""
+        nsfw = self.safety.nsfw_mode
+        return SafetyPolicy(
+            Mode(self.safety.mode), self.safety.threshold, Mode(nsfw) if nsfw else None
         )
 
     @property
@@ -176,8 +225,15 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
     "MJ_BATCHING": ("queue", "batching", choice("auto", "on", "off")),
-    "MJ_TRANSLATE": ("translation", "mode", choice("auto", "argos", "dictionary", "off")),
+    "MJ_ENGINE": ("engine", "kind", choice("local", "ray")),
+    "MJ_RAY_ADDRESS": ("engine", "ray_address", text),
+    "MJ_RAY_NAMESPACE": ("engine", "ray_namespace", text),
+    "MJ_RAY_WORKERS": ("engine", "ray_workers", whole(0, 1024)),
+    "MJ_RAY_WORKER_CPUS": ("engine", "ray_worker_cpus", whole(0, 1024)),
+    "MJ_TRANSLATE": ("translation", "mode", choice("auto", "llm", "argos", "dictionary", "off")),
     "MJ_TRANSLATION_DIR": ("translation", "packages_dir", path),
+    "MJ_TRANSLATE_LLM": ("translation", "llm", text),
+    "MJ_TRANSLATE_LLM_TIMEOUT_S": ("translation", "llm_timeout_s", number(0.5, 120.0)),
     "MJ_IMAGES_PER_JOB": ("limits", "images_per_job", whole(1, 4)),
     "MJ_MAX_PROMPT_CHARS": ("limits", "max_prompt_chars", whole(10, 6000)),
     "MJ_MAX_REPEAT": ("limits", "max_repeat", whole(1, 40)),
@@ -195,6 +251,11 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
+    "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),
+    "MJ_SAFETY_THRESHOLD": ("safety", "threshold", number(0.0, 1.0)),
+    "MJ_SAFETY_NSFW_POLICY": ("safety", "nsfw_mode", choice(*Mode)),
+    "MJ_SAFETY_SCORER": ("safety", "scorer", text),
+    "MJ_SAFETY_THREADS": ("safety", "threads", whole(1, 256)),
     "MJ_CONSOLE_USER": ("console", "user", text),
     "MJ_DISCORD_TOKEN": ("discord", "token", text),
     "MJ_DISCORD_GUILD_ID": ("discord", "guild_id", snowflake),
@@ -225,6 +286,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         if not sep or not name.strip() or not ref.strip():
             raise ConfigError(f"MJ_MODELS entries look like name=source, got {item!r}")
         models[name.strip().lower()] = ref.strip()
+    if settings.engine.kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("MJ_ENGINE=ray needs Ray, an optional extra: pip install -e '.[ray]'")
     quota = settings.quota
     if values.get("MJ_TIERS") and not values.get("MJ_DEFAULT_TIER"):
         quota = replace(quota, default_tier=next(iter(quota.tiers)))
@@ -232,4 +295,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         raise ConfigError(
             f"MJ_DEFAULT_TIER must be one of {', '.join(quota.tiers)}, got {quota.default_tier!r}"
         )
+    try:
+        settings.safety_policy  # noqa: B018 - built to be checked
+    except PolicyError as error:
+        raise ConfigError(f"MJ_SAFETY_NSFW_POLICY: {error}") from None
     return replace(settings, models=replace(settings.models, models=models), quota=quota)

@@ -98,6 +98,11 @@ class DiffusersBackend:
             return folder_profile(Path(source.ref), source.ref)
         return profile_for_name(source.ref)
 
+    def loaded_models(self) -> list[str]:
+        """Names of the models in memory, least recently used first."""
+        with self._lock:
+            return list(self._loaded)
+
     def previewer(self, spec: JobSpec) -> Previewer:
         """How this job's previews are drawn: its model's TAESD where affordable, else the
         projection (always for upscaler models, whose latents TAESD cannot read)."""

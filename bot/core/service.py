@@ -37,10 +37,14 @@ from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Presses
 from bot.core.queries import Queries
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.safety import ImageSafety
+from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
+from engine.executor import WorkerStatus
 from engine.job import spec_from_dict
 from engine.port import EnginePort
+from filters.image_safety import SafetyChecker
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -52,6 +56,12 @@ log = logging.getLogger(__name__)
 class Health:
     alive: bool  # the engine runs and takes jobs
     waiting: int  # jobs waiting in its queue
+    workers: tuple[WorkerStatus, ...] = ()  # who draws: the local one, or one per Ray GPU
+
+    @property
+    def workers_alive(self) -> int:
+        """Workers ready to draw: with none, jobs wait (and are still accepted)."""
+        return sum(worker.alive for worker in self.workers)
 
 
 class MjService:
@@ -63,6 +73,7 @@ class MjService:
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
+        safety_checker: SafetyChecker | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -72,7 +83,9 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts)
+        # Without a checker, every policy but off fails closed (nothing unchecked goes out).
+        self.safety = ImageSafety(settings.safety, store, images, safety_checker)
+        self.delivery = Delivery(settings.actions, store, images, self.accounts, self.safety)
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
@@ -87,6 +100,7 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            SafetyCommands(settings.owners, self.safety, self.delivery),
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -115,7 +129,8 @@ class MjService:
 
     # what adapters ask -----------------------------------------------------------------------
     def health(self) -> Health:
-        return Health(self.engine.is_alive(), self.engine.waiting_count())
+        engine = self.engine
+        return Health(engine.is_alive(), engine.waiting_count(), tuple(engine.workers()))
 
     def image_file(self, name: str) -> Path | None:
         """A stored image (a result or an image prompt) by its public name, if there is one."""
