@@ -58,31 +58,18 @@ SMALL = Shape(
 
 def sd_turbo_pipeline(shape: Shape = SD_TURBO, seed: int = 0):  # -> StableDiffusionPipeline
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
 
-    from engine.tiny import byte_level_tokenizer
+    from engine.tiny import byte_level_text_model, text_to_image_pipeline
 
     torch.manual_seed(seed)
-    tokenizer = byte_level_tokenizer()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=shape.context,
-            intermediate_size=shape.context * 4,
-            num_attention_heads=shape.text_heads,
-            num_hidden_layers=shape.text_layers,
-            hidden_act="gelu",
-            projection_dim=shape.context,
-            vocab_size=len(tokenizer),
-        )
+    text_encoder, tokenizer = byte_level_text_model(
+        hidden_size=shape.context,
+        intermediate_size=shape.context * 4,
+        num_attention_heads=shape.text_heads,
+        num_hidden_layers=shape.text_layers,
+        hidden_act="gelu",
+        projection_dim=shape.context,
     )
     unet = UNet2DConditionModel(
         sample_size=shape.size // 8,
@@ -110,16 +97,7 @@ def sd_turbo_pipeline(shape: Shape = SD_TURBO, seed: int = 0):  # -> StableDiffu
         steps_offset=1,
         timestep_spacing="trailing",
     )
-    return StableDiffusionPipeline(
-        unet=unet,
-        scheduler=scheduler,
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    return text_to_image_pipeline(unet, vae, text_encoder, tokenizer, scheduler)
 
 
 def taesd(shape: Shape = SD_TURBO, seed: int = 0):  # -> AutoencoderTiny
