@@ -37,3 +37,11 @@ class ImageStore:
 
     def absolute(self, relative: str) -> Path:
         return self.root / relative
+
+    def remove(self, relatives: list[str]) -> None:
+        """Delete stored files (missing ones are fine); never anything outside the store."""
+        root = self.root.resolve()
+        for relative in relatives:
+            path = (self.root / relative).resolve()
+            if path.is_relative_to(root) and path != root:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,89 @@
+"""m017's storage: Remix mode, 🗑, pending actions and the link secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from storage import editing
+from storage import user_settings as settings_sql
+from storage.images import ImageStore
+from storage.store import ImageRow, Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "mjbot.db")
+    yield store
+    store.close()
+
+
+def test_the_secret_is_made_once_and_kept(store: Store, tmp_path: Path) -> None:
+    first = editing.secret(store.db, "region-links")
+    assert len(first) >= 32 and editing.secret(store.db, "region-links") == first
+    assert editing.secret(store.db, "other") != first
+    store.close()
+    again = Store(tmp_path / "mjbot.db")
+    assert editing.secret(again.db, "region-links") == first
+    again.close()
+
+
+def test_remix_is_per_user_and_keeps_default_params(store: Store) -> None:
+    db = store.db
+    assert not editing.remix(db, "discord", "1")
+    settings_sql.set_default_params(db, "discord", "1", "--ar 16:9")
+    editing.set_remix(db, "discord", "1", True)
+    assert editing.remix(db, "discord", "1") and not editing.remix(db, "discord", "2")
+    assert settings_sql.default_params(db, "discord", "1") == "--ar 16:9"
+    editing.set_remix(db, "telegram", "9", True)  # no defaults yet
+    assert editing.remix(db, "telegram", "9")
+    assert settings_sql.default_params(db, "telegram", "9") == ""
+    editing.set_remix(db, "discord", "1", False)
+    assert not editing.remix(db, "discord", "1")
+
+
+def test_pending_actions_are_found_by_message_and_used_once(store: Store) -> None:
+    db = store.db
+    row = {
+        "id": "p1",
+        "platform": "telegram",
+        "platform_user_id": "7",
+        "chat_id": "-100",
+        "kind": "remix",
+        "job_id": "job",
+        "payload_json": {"action": "VX", "prompt": "一只猫"},
+    }
+    editing.add_pending(db, row)
+    assert editing.pending_by_message(db, "telegram", "-100", "55") is None
+    editing.set_pending_message(db, "p1", "55")
+    found = editing.pending_by_message(db, "telegram", "-100", "55")
+    assert found is not None and found["payload_json"] == {"action": "VX", "prompt": "一只猫"}
+    assert editing.take_pending(db, "p1")["job_id"] == "job"  # type: ignore[index]
+    assert editing.take_pending(db, "p1") is None
+
+
+def test_old_pending_actions_are_dropped(store: Store) -> None:
+    db = store.db
+    row = {"platform": "discord", "platform_user_id": "1", "kind": "k", "payload_json": {}}
+    editing.add_pending(db, {**row, "id": "old"})
+    db.execute("update pending_actions set created_at = '2000-01-01T00:00:00.000+00:00'")
+    editing.add_pending(db, {**row, "id": "new"})
+    assert editing.take_pending(db, "old") is None
+    assert editing.take_pending(db, "new") is not None
+
+
+def test_delete_removes_images_and_files_but_keeps_the_job(store: Store, tmp_path: Path) -> None:
+    images = ImageStore(tmp_path / "images")
+    saved = [images.save_png(Image.new("RGB", (8, 8), c)) for c in ("red", "blue", "green")]
+    user = store.upsert_user("console", "local", "me")
+    store.insert_job({"id": "j1", "user_id": user, "platform": "console"})
+    store.mark_done("j1", saved[0].path, [ImageRow(1, saved[1].path, saved[1].md5, 8, 8, 3)])
+    paths = editing.delete_job_output(store.db, "j1", [saved[2].path])
+    assert sorted(paths) == sorted(s.path for s in saved)
+    images.remove([*paths, "../../etc/passwd", "missing.png"])
+    assert not any(images.absolute(s.path).exists() for s in saved)
+    job = store.get_job("j1")
+    assert job is not None and job["deleted_at"] and job["grid_path"] is None
+    assert store.job_images("j1") == []
