@@ -229,8 +229,14 @@ def m017_editing_actions(db: Database) -> None:
     db["jobs"].add_column("action_json", str)
     # Set by 🗑: the images and their files are gone; the row stays for the ledger's sake.
     db["jobs"].add_column("deleted_at", str)
-    # Remix mode: 1 while V, Vary, Zoom Out (Custom) and Vary (Region) ask for the prompt.
-    db["user_settings"].add_column("remix", int)
+    # Remix mode is on for the users listed here: V, Vary, Zoom Out (Custom) and Vary
+    # (Region) then ask for the prompt first. Its own table, so that /settings clear (which
+    # forgets default params) leaves it alone.
+    db["remix_users"].create(
+        {"platform": str, "platform_user_id": str, "created_at": str},
+        pk=("platform", "platform_user_id"),
+        not_null={"created_at"},
+    )
     db["secrets"].create(
         {"name": str, "value": str, "created_at": str},
         pk="name",

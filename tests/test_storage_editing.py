@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from storage import editing
 from storage import user_settings as settings_sql
+from storage.editing import Editing
 from storage.images import ImageStore
 from storage.store import ImageRow, Store
 
@@ -21,31 +21,30 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_the_secret_is_made_once_and_kept(store: Store, tmp_path: Path) -> None:
-    first = editing.secret(store.db, "region-links")
-    assert len(first) >= 32 and editing.secret(store.db, "region-links") == first
-    assert editing.secret(store.db, "other") != first
+    first = Editing(store.db).secret("region-links")
+    assert len(first) >= 32 and Editing(store.db).secret("region-links") == first
+    assert Editing(store.db).secret("other") != first
     store.close()
     again = Store(tmp_path / "mjbot.db")
-    assert editing.secret(again.db, "region-links") == first
+    assert Editing(again.db).secret("region-links") == first
     again.close()
 
 
-def test_remix_is_per_user_and_keeps_default_params(store: Store) -> None:
-    db = store.db
-    assert not editing.remix(db, "discord", "1")
+def test_remix_is_per_user_and_outlives_settings_clear(store: Store) -> None:
+    db, editing = store.db, Editing(store.db)
+    assert not editing.remix("discord", "1")
     settings_sql.set_default_params(db, "discord", "1", "--ar 16:9")
-    editing.set_remix(db, "discord", "1", True)
-    assert editing.remix(db, "discord", "1") and not editing.remix(db, "discord", "2")
-    assert settings_sql.default_params(db, "discord", "1") == "--ar 16:9"
-    editing.set_remix(db, "telegram", "9", True)  # no defaults yet
-    assert editing.remix(db, "telegram", "9")
-    assert settings_sql.default_params(db, "telegram", "9") == ""
-    editing.set_remix(db, "discord", "1", False)
-    assert not editing.remix(db, "discord", "1")
+    editing.set_remix("discord", "1", True)
+    editing.set_remix("discord", "1", True)  # twice is once
+    assert editing.remix("discord", "1") and not editing.remix("discord", "2")
+    assert settings_sql.clear_default_params(db, "discord", "1")  # /settings clear
+    assert editing.remix("discord", "1")
+    editing.set_remix("discord", "1", False)
+    assert not editing.remix("discord", "1")
 
 
 def test_pending_actions_are_found_by_message_and_used_once(store: Store) -> None:
-    db = store.db
+    editing = Editing(store.db)
     row = {
         "id": "p1",
         "platform": "telegram",
@@ -55,23 +54,23 @@ def test_pending_actions_are_found_by_message_and_used_once(store: Store) -> Non
         "job_id": "job",
         "payload_json": {"action": "VX", "prompt": "一只猫"},
     }
-    editing.add_pending(db, row)
-    assert editing.pending_by_message(db, "telegram", "-100", "55") is None
-    editing.set_pending_message(db, "p1", "55")
-    found = editing.pending_by_message(db, "telegram", "-100", "55")
+    editing.add_pending(row)
+    assert editing.pending_by_message("telegram", "-100", "55") is None
+    editing.set_pending_message("p1", "55")
+    found = editing.pending_by_message("telegram", "-100", "55")
     assert found is not None and found["payload_json"] == {"action": "VX", "prompt": "一只猫"}
-    assert editing.take_pending(db, "p1")["job_id"] == "job"  # type: ignore[index]
-    assert editing.take_pending(db, "p1") is None
+    assert editing.take_pending("p1")["job_id"] == "job"  # type: ignore[index]
+    assert editing.take_pending("p1") is None
 
 
 def test_old_pending_actions_are_dropped(store: Store) -> None:
-    db = store.db
+    editing = Editing(store.db)
     row = {"platform": "discord", "platform_user_id": "1", "kind": "k", "payload_json": {}}
-    editing.add_pending(db, {**row, "id": "old"})
-    db.execute("update pending_actions set created_at = '2000-01-01T00:00:00.000+00:00'")
-    editing.add_pending(db, {**row, "id": "new"})
-    assert editing.take_pending(db, "old") is None
-    assert editing.take_pending(db, "new") is not None
+    editing.add_pending({**row, "id": "old"})
+    store.db.execute("update pending_actions set created_at = '2000-01-01T00:00:00.000+00:00'")
+    editing.add_pending({**row, "id": "new"})
+    assert editing.take_pending("old") is None
+    assert editing.take_pending("new") is not None
 
 
 def test_delete_removes_images_and_files_but_keeps_the_job(store: Store, tmp_path: Path) -> None:
@@ -80,7 +79,7 @@ def test_delete_removes_images_and_files_but_keeps_the_job(store: Store, tmp_pat
     user = store.upsert_user("console", "local", "me")
     store.insert_job({"id": "j1", "user_id": user, "platform": "console"})
     store.mark_done("j1", saved[0].path, [ImageRow(1, saved[1].path, saved[1].md5, 8, 8, 3)])
-    paths = editing.delete_job_output(store.db, "j1", [saved[2].path])
+    paths = Editing(store.db).delete_output("j1", [saved[2].path])
     assert sorted(paths) == sorted(s.path for s in saved)
     images.remove([*paths, "../../etc/passwd", "missing.png"])
     assert not any(images.absolute(s.path).exists() for s in saved)
