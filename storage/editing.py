@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.store import utcnow
+from storage.rows import utcnow
 
 
 class Editing:

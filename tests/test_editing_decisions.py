@@ -23,7 +23,7 @@ from bot.core.editing import (
 )
 from bot.core.errors import ParamError
 from engine.profiles import PROFILES
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 SD = PROFILES["sd-turbo"]
 

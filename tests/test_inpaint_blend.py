@@ -14,7 +14,7 @@ from engine.backend import DiffusersBackend
 from engine.canvas import box_mask, pan, place_source, thirds_mask, whole, zoom_out
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from storage.images import ImageStore
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 pytestmark = pytest.mark.slow
 BUDGET = 64 * 64  # the tiny model's native size
