@@ -40,6 +40,7 @@ def build_backend(settings: Settings) -> DiffusersBackend:
         single_file_config=models.single_file_config,
         images_dir=settings.images_dir,
         upscaler=models.upscaler,
+        ip_adapter=models.ip_adapter,
     )
 
 

@@ -31,7 +31,7 @@ SD = PROFILES["sd-turbo"]
 def test_every_button_fits_discord_and_telegram_ids() -> None:
     for code in BUTTON_EDITS:
         assert len(f"mj:{code}:k7x2m9pq4a") <= 64  # Telegram's callback_data limit
-    assert parse_edit("ZO1.5") == Edit(ZOOM_OUT, factor=1.5)
+    assert parse_edit("ZO15") == Edit(ZOOM_OUT, factor=1.5)
     assert parse_edit("PU") == Edit(PAN, direction="up")
     assert parse_edit("U1") is None
 

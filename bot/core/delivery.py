@@ -199,7 +199,7 @@ class Delivery:
     def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
         if row["action"] == "upscale":
             again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = upscale_buttons(row["id"], again)
+            buttons = upscale_buttons(row["id"], again, row["width"] == row["height"])
         else:
             buttons = result_buttons(row["id"], row["image_count"])
         return Reply(

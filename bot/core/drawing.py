@@ -10,6 +10,7 @@ jobs from other jobs (`presses`) through `enqueue` too.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from bot.core.params_tokens import SPELLING
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
 from bot.core.settings import CoreSettings
-from bot.core.translation import translate_prompt
+from bot.core.translation import PromptTranslation, translate_prompt
 from bot.core.user_settings import merge_params
 from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
@@ -46,6 +47,8 @@ class Record:
     parent_id: str | None = None
     written: str | None = None  # the prompt as typed, when it was translated
     parent_image: int | None = None  # which image of the parent it started from
+    # An editing action's own values and the files the job made for itself (action_json).
+    details: dict[str, Any] | None = None
 
 
 class Drawing:
@@ -70,7 +73,11 @@ class Drawing:
         self.translator = translator  # None: prompts reach the model as written
 
     def parse(
-        self, text: str, attached_image: bool = False, fields: Fields | None = None
+        self,
+        text: str,
+        attached_image: bool = False,
+        fields: Fields | None = None,
+        allow_empty: bool = False,
     ) -> MjRequest:
         """`text` normalised already (`normalize_input`)."""
         default = self.settings.models.default
@@ -82,6 +89,7 @@ class Drawing:
             max_prompt_chars=self.settings.limits.max_prompt_chars,
             attached_image=attached_image,
             fields=fields,
+            allow_empty=allow_empty,
         )
 
     async def imagine(
@@ -110,14 +118,9 @@ class Drawing:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
-        translation = await translate_prompt(self.translator, text)  # Chinese -> English
         fields = await self._translated(fields or {})
         attached = incoming.image is not None or init_image is not None
-        request = self.parse(translation.text, attached, fields)
-        # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
-        # in the prompt as written and as translated.
-        texts = positive_texts(request.prompts) + positive_texts(translation.written)
-        await self.moderation.screen(incoming, text, texts)
+        request, translation = await self.prepare(incoming, text, attached, fields)
         repeat = request.repeat or 1
         if repeat > self.settings.limits.max_repeat:
             limit = self.settings.limits.max_repeat
@@ -155,6 +158,24 @@ class Drawing:
             job_ids.append(await self.enqueue(incoming, spec, record, user, credits, respond))
         return job_ids
 
+    async def prepare(
+        self,
+        incoming: Incoming,
+        text: str,
+        attached: bool = False,
+        fields: Fields | None = None,
+        *,
+        allow_empty: bool = False,
+    ) -> tuple[MjRequest, PromptTranslation]:
+        """`text` (normalised) translated, parsed and screened for banned terms (before
+        anything is stored or queued: a blocked prompt costs nothing), in the prompt as written
+        and as translated."""
+        translation = await translate_prompt(self.translator, text)  # Chinese -> English
+        request = self.parse(translation.text, attached, fields, allow_empty)
+        texts = positive_texts(request.prompts) + positive_texts(translation.written)
+        await self.moderation.screen(incoming, text, texts)
+        return request, translation
+
     async def enqueue(
         self,
         incoming: Incoming,
@@ -182,6 +203,8 @@ class Drawing:
             written=record.written,
         )
         row["parent_image"] = record.parent_image
+        if record.details is not None:
+            row["action_json"] = json.dumps(record.details, ensure_ascii=False)
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:

@@ -1,7 +1,7 @@
 """The editing actions' decisions, pure: what each button asks for, the canvas it needs, the
 job it becomes, and reading what users type back (zoom factors, regions, blend dimensions).
 
-    ZO2, ZO1.5   Zoom Out 2x / 1.5x         PL PR PU PD   Pan left, right, up, down
+    ZO2, ZO15    Zoom Out 2x / 1.5x         PL PR PU PD   Pan left, right, up, down
     ZOC          Zoom Out with a factor the user types (1.0-2.0; and a prompt with Remix)
     SQ           Make Square                VR            Vary (Region)
     DEL          🗑: delete the result
@@ -59,7 +59,7 @@ class Edit:
 _PANS: dict[str, Direction] = {"PL": "left", "PR": "right", "PU": "up", "PD": "down"}
 BUTTON_EDITS: dict[str, Edit] = {
     "ZO2": Edit(ZOOM_OUT, factor=2.0),
-    "ZO1.5": Edit(ZOOM_OUT, factor=1.5),
+    "ZO15": Edit(ZOOM_OUT, factor=1.5),
     "ZOC": Edit(ZOOM_OUT),
     **{code: Edit(PAN, direction=direction) for code, direction in _PANS.items()},
     "SQ": Edit(MAKE_SQUARE),

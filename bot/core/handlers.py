@@ -7,13 +7,15 @@ otherwise, like /mj, whose jobs report as they go). Access was checked before it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.commands import help_text
+from bot.core.commands import find, help_text
 from bot.core.delivery import Delivery
 from bot.core.drawing import Drawing
+from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_zoom
+from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
 from bot.core.moderation import Moderation
 from bot.core.queries import JobStatus, Queries
@@ -35,6 +37,7 @@ class Parts:
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
+    edits: Edits
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +131,55 @@ async def show(parts: Parts, call: Call) -> Reply:
         raise MjError("Usage: /show JOB_ID (see /history for your job ids).")
     not_yours = f"Job {job_id} is not yours, so its buttons are not for you."
     job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
+    if job.get("deleted_at"):
+        raise MjError(f"Job {job['id']} was deleted.")
     if JobStatus(job["status"]) is not JobStatus.DONE:
         raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
-    return parts.delivery.result_reply(job, None)
+    reply = parts.delivery.result_reply(job, None)
+    lineage = render.lineage(job)
+    return replace(reply, text=f"{reply.text}\n{lineage}") if lineage else reply
+
+
+@handles("blend")
+async def blend(parts: Parts, call: Call) -> None:
+    images = [call.incoming.image] if call.incoming.image is not None else []
+    await parts.edits.blend(call.incoming, call.args, call.respond, images)
+
+
+@handles("zoom")
+async def zoom(parts: Parts, call: Call) -> None:
+    """/zoom JOB FACTOR: Custom Zoom (with a prompt: `/zoom JOB a prompt --zoom 1.5`)."""
+    job_id, _, answer = call.args.strip().partition(" ")
+    job = await _editable(parts, call, job_id)
+    factor, prompt = parse_zoom(answer)
+    edit = Edit(ZOOM_OUT, factor=factor)
+    await parts.edits.run(call.incoming, job, EditRequest(edit, prompt=prompt), call.respond)
+
+
+@handles("region")
+async def region(parts: Parts, call: Call) -> None:
+    """/region JOB CELLS [prompt]: Vary (Region) by the thirds of the image."""
+    job_id, _, rest = call.args.strip().partition(" ")
+    job = await _editable(parts, call, job_id)
+    cells_text, prompt = _cells_and_prompt(rest)
+    request = EditRequest(Edit(VARY_REGION), cells=parse_regions(cells_text), prompt=prompt)
+    await parts.edits.run(call.incoming, job, request, call.respond)
+
+
+async def _editable(parts: Parts, call: Call, job_id: str) -> dict:
+    if not job_id:
+        command = find(call.name)
+        raise MjError(f"Usage: {command.usage if command else call.name}")
+    not_yours = f"Job {job_id} is not yours to edit."
+    return await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
+
+
+def _cells_and_prompt(text: str) -> tuple[str, str | None]:
+    """'4 5 6 a red door' -> ('4 5 6', 'a red door'): leading digits are the cells."""
+    words = text.split()
+    count = next((i for i, w in enumerate(words) if not w.strip(",，、").isdigit()), len(words))
+    prompt = " ".join(words[count:]) or None
+    return " ".join(words[:count]), prompt
 
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")

@@ -16,23 +16,31 @@ from bot.core.accounts import Accounts
 from bot.core.actions import derived_spec, request_from_json
 from bot.core.buttons import ButtonAction, JobKind
 from bot.core.drawing import Drawing, Record
+from bot.core.editing import parse_edit
+from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
 from bot.core.jobs import new_job_id, new_seed
 from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
-from bot.core.requests import ButtonPress, Incoming, Responder
+from bot.core.requests import Button, ButtonPress, Incoming, Reply, ReplyKind, Responder
 from bot.core.settings import CoreSettings
 from engine.job import JobSpec, spec_from_dict
 
 
 class Presses:
     def __init__(
-        self, settings: CoreSettings, queries: Queries, accounts: Accounts, drawing: Drawing
+        self,
+        settings: CoreSettings,
+        queries: Queries,
+        accounts: Accounts,
+        drawing: Drawing,
+        edits: Edits,
     ) -> None:
         self.settings = settings
         self.queries = queries
         self.accounts = accounts
         self.drawing = drawing
+        self.edits = edits
 
     async def press(self, incoming: Incoming, press: ButtonPress, respond: Responder) -> None:
         action = buttons.find(press.action)
@@ -42,13 +50,52 @@ class Presses:
         job = await self.queries.own_job(incoming.origin, press.job_id, not_yours)
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
+        elif action.kind is JobKind.DELETE:
+            await respond.answer(await self.edits.delete(job))
+        elif action.kind in buttons.EDITS:
+            await self._edit(incoming, job, press.action, respond)
         else:
             await self._from_image(incoming, job, action, respond)
 
+    async def _edit(
+        self, incoming: Incoming, job: dict[str, Any], code: str, respond: Responder
+    ) -> None:
+        """Zoom Out, Pan, Make Square at once; Custom Zoom and Vary (Region) ask first."""
+        edit = parse_edit(code)
+        assert edit is not None  # the buttons table and the editing codes agree
+        if code == "ZOC":
+            text = (
+                f"Custom Zoom: send /zoom {job['id']} FACTOR, a factor from 1.0 to 2.0 "
+                f"(or with a new prompt: /zoom {job['id']} your prompt --zoom 1.5)."
+            )
+            await respond.answer(Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True))
+        elif code == "VR":
+            await respond.answer(await self._region_choice(incoming, job))
+        else:
+            await self.edits.run(incoming, job, EditRequest(edit), respond)
+
+    async def _region_choice(self, incoming: Incoming, job: dict[str, Any]) -> Reply:
+        """The region page's signed link where the HTTP front end serves it; else the thirds."""
+        link = await self.edits.region_link(incoming.origin, job["id"])
+        if link is not None:
+            minutes = self.settings.actions.region_link_ttl_min
+            text = (
+                f"Vary (Region): mark the part of job {job['id']}'s image to repaint on this "
+                f"page (the link is yours alone and works for {minutes} min)."
+            )
+            button = Button("Open the region editor", "", job["id"], url=link)
+            return Reply(ReplyKind.TEXT, text, job["id"], buttons=(button,), ephemeral=True)
+        text = (
+            f"Vary (Region): send /region {job['id']} CELLS with the cells of a 3×3 grid to "
+            "repaint (1 2 3 / 4 5 6 / 7 8 9, left to right, top to bottom), e.g. "
+            f"/region {job['id']} 4 5 6."
+        )
+        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True)
+
     async def _reroll(self, incoming: Incoming, job: dict[str, Any], respond: Responder) -> None:
         parent = spec_from_dict(json.loads(job["spec_json"]))
-        if job["action"] in (JobKind.UPSCALE, JobKind.VARIATION):
-            # The same upscale or variation again, with new seeds.
+        if job["action"] in buttons.SAME_AGAIN:
+            # The same upscale, variation, edit or blend again, with new seeds.
             seeds = tuple(new_seed() for _ in parent.seeds)
             spec = replace(parent, job_id=new_job_id(), seeds=seeds)
             await self._enqueue(incoming, job, spec, job["action"], job["parent_image"], respond)

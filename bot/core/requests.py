@@ -60,6 +60,7 @@ class ReplyKind(StrEnum):
     PROGRESS = "progress"  # queue position or generation progress, maybe with a preview
     RESULT = "result"  # the finished grid, with its buttons
     ERROR = "error"  # something the user should fix or know; shown only to them if possible
+    DELETED = "deleted"  # 🗑: the job's result is gone; remove the message that shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Button:
     label: str  # "U1", "V3", "🔄"
     action: str  # what a press sends back (ButtonPress.action)
     job_id: str
+    url: str | None = None  # a link to open instead (the Vary (Region) page); no press
 
 
 @dataclass(frozen=True, slots=True)

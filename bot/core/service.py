@@ -29,6 +29,7 @@ from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
+from bot.core.edits import Edits
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.moderation import Moderation
@@ -76,7 +77,8 @@ class MjService:
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
-        self.presses = Presses(settings, self.queries, self.accounts, self.drawing)
+        self.edits = Edits(settings, store, images, self.queries, self.accounts, self.drawing)
+        self.presses = Presses(settings, self.queries, self.accounts, self.drawing, self.edits)
         user_settings = UserSettings(store, self.drawing.parse)
         self.parts = Parts(
             store,
@@ -87,6 +89,7 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            self.edits,
         )
 
     # wiring ------------------------------------------------------------------------------
