@@ -198,12 +198,16 @@ def thirds_mask(width: int, height: int, cells: frozenset[int] | set[int]) -> Im
 def mask_from_drawing(drawing: Image.Image, width: int, height: int) -> Image.Image:
     """A user's drawn mask (any size and mode) as a black and white mask of width x height.
 
-    Where the drawing has transparency, painted means opaque (strokes on a clear canvas);
-    otherwise painted means light. ValueError when nothing, or everything, is painted."""
+    Where the drawing is partly transparent, painted means opaque (strokes on a clear canvas);
+    otherwise painted means light (white on black, as the region page sends it).
+    ValueError when nothing, or everything, is painted."""
     from PIL import Image
 
-    has_alpha = drawing.mode in ("RGBA", "LA", "PA") or "transparency" in drawing.info
-    gray = drawing.convert("RGBA").getchannel("A") if has_alpha else drawing.convert("L")
+    gray = drawing.convert("L")
+    if drawing.mode in ("RGBA", "LA", "PA") or "transparency" in drawing.info:
+        alpha = drawing.convert("RGBA").getchannel("A")
+        if alpha.getextrema()[0] < 128:  # some of it is clear: the strokes are what is opaque
+            gray = alpha
     mask = gray.resize((width, height), Image.Resampling.NEAREST).point(
         lambda value: 255 if value >= 128 else 0
     )

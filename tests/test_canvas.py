@@ -188,6 +188,10 @@ def test_mask_from_drawing_reads_alpha_or_brightness_and_refuses_all_or_nothing(
     assert mask.shape == (20, 40) and set(np.unique(mask)) == {0, 255}
     assert mask[:, :20].min() == 255 and mask[:, 20:].max() == 0
 
+    opaque = Image.new("RGBA", (4, 4), (0, 0, 0, 255))  # a browser canvas: opaque, black
+    opaque.paste((255, 255, 255, 255), (0, 0, 2, 4))
+    assert np.asarray(mask_from_drawing(opaque, 4, 4))[:, 2:].max() == 0
+
     grey = Image.new("L", (4, 4), 0)
     grey.paste(200, (0, 0, 2, 4))
     assert np.asarray(mask_from_drawing(grey, 4, 4))[:, :2].min() == 255

@@ -43,8 +43,7 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMP
                 style=discord.ButtonStyle.secondary,
                 custom_id=custom_id(action, job_id),
             ),
-            # Midjourney's layout: U1-U4 and 🔄 on the first row, V1-V4 under them.
-            row=1 if action.startswith("V") else 0,
+            row=_row(action),
         )
         self.action = action
         self.job_id = job_id
@@ -65,9 +64,21 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMP
         )
 
 
+def _row(action: str) -> int | None:
+    """Midjourney's layout: U1-U4 and 🔄 on the first row, V1-V4 under them; the rest (the
+    editing buttons, 🗑) fill the rows in order, five to a row."""
+    if action == "reroll" or (action[:1] == "U" and action[1:].isdigit()):
+        return 0
+    return 1 if action[:1] == "V" and action[1:].isdigit() else None
+
+
 def result_view(buttons: Sequence[Button]) -> discord.ui.View:
-    """The core's buttons as a view; timeout None, because the buttons never expire."""
+    """The core's buttons as a view; timeout None, because the buttons never expire. A link
+    (the Vary (Region) page) is a plain URL button: Discord opens it, no press comes back."""
     view = discord.ui.View(timeout=None)
     for button in buttons:
-        view.add_item(ResultButton(button.action, button.job_id, button.label))
+        if button.url is not None:
+            view.add_item(discord.ui.Button(label=button.label, url=button.url))
+        else:
+            view.add_item(ResultButton(button.action, button.job_id, button.label))
     return view

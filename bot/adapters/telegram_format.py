@@ -53,6 +53,9 @@ def _suffix(text: str, units: int) -> str:
     return _prefix(text[::-1], units)[::-1]
 
 
+OTHERS_PER_ROW = 4  # phones show about four labels like "Zoom Out 1.5×" side by side
+
+
 def button_data(button: Button) -> str:
     """'mj:<action>:<job id>': all a press needs, so buttons keep working after a restart."""
     data = f"{_PREFIX}:{button.action}:{button.job_id}"
@@ -70,15 +73,22 @@ def parse_button_data(data: str | None) -> ButtonPress | None:
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """Midjourney's layout: U1..U4 on one row, V1..V4 on the next, then 🔄 (and any others)."""
+    """Midjourney's layout: U1..U4 on one row, V1..V4 on the next, then 🔄 and the others four
+    to a row (the editing buttons under an upscale); a link (the Vary (Region) page) opens."""
     if not buttons:
         return None
     rows: dict[str, list[InlineKeyboardButton]] = {"U": [], "V": [], "": []}
     for button in buttons:
         lead = button.action[:1]
         row = lead if lead in ("U", "V") and button.action[1:].isdigit() else ""
-        rows[row].append(InlineKeyboardButton(button.label, callback_data=button_data(button)))
-    return InlineKeyboardMarkup([row for row in rows.values() if row])
+        if button.url is not None:
+            rows[row].append(InlineKeyboardButton(button.label, url=button.url))
+        else:
+            rows[row].append(InlineKeyboardButton(button.label, callback_data=button_data(button)))
+    others = rows.pop("")
+    lines = [row for row in rows.values() if row]
+    lines += [others[i : i + OTHERS_PER_ROW] for i in range(0, len(others), OTHERS_PER_ROW)]
+    return InlineKeyboardMarkup(lines)
 
 
 def seconds(value: int | float | timedelta) -> float:

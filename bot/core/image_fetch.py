@@ -181,10 +181,11 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
 def load_mask(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     """A drawn Vary (Region) mask, checked like an image prompt; its transparency is kept
     (strokes on a clear canvas mark the region)."""
-    return _decoded(data, max_bytes, "RGBA", "mask")
+    return _decoded(data, max_bytes, None, "mask")
 
 
-def _decoded(data: bytes, max_bytes: int, mode: str, what: str) -> Image.Image:
+def _decoded(data: bytes, max_bytes: int, mode: str | None, what: str) -> Image.Image:
+    """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L)."""
     if len(data) > max_bytes:
         raise ImagePromptError(f"The {what} is larger than {max_bytes // 10**6} MB.")
     not_image = ImagePromptError(f"The {what} is not a valid PNG, JPEG, WebP, GIF or BMP.")
@@ -197,6 +198,9 @@ def _decoded(data: bytes, max_bytes: int, mode: str, what: str) -> Image.Image:
                 f"The {what} is {width}x{height}: at most {MAX_PIXELS // 10**6} megapixels."
             )
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
+            if mode is None:
+                clear = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info
+                mode = "RGBA" if clear else "L"
             return opened.convert(mode)
     except ImagePromptError:
         raise

@@ -8,7 +8,7 @@ uses, and reports to the press's own Responder.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core import buttons
@@ -16,15 +16,31 @@ from bot.core.accounts import Accounts
 from bot.core.actions import derived_spec, request_from_json
 from bot.core.buttons import ButtonAction, JobKind
 from bot.core.drawing import Drawing, Record
-from bot.core.editing import parse_edit
+from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
-from bot.core.errors import MjError
+from bot.core.errors import MjError, ParamError
 from bot.core.jobs import new_job_id, new_seed
 from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
 from bot.core.requests import Button, ButtonPress, Incoming, Reply, ReplyKind, Responder
 from bot.core.settings import CoreSettings
 from engine.job import JobSpec, spec_from_dict
+
+# The HTTP API's names for the buttons' image jobs, and the button each one works like.
+BY_NAME = {"upscale": "U1", "variation": "V1", "vary_subtle": "VS", "vary_strong": "VX"}
+ACTION_NAMES = ("reroll", *BY_NAME, "zoom_out", "pan", "make_square", "vary_region")
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An action asked for by name and fields (the HTTP API's POST /api/jobs/{id}/actions)."""
+
+    action: str  # one of ACTION_NAMES
+    index: int = 1  # which image of the job, 1-based
+    factor: float | None = None  # zoom_out
+    direction: str | None = None  # pan
+    mask: bytes | None = field(default=None, repr=False)  # vary_region: a PNG
+    prompt: str | None = None  # a new prompt for the edit (Remix)
 
 
 class Presses:
@@ -56,6 +72,23 @@ class Presses:
             await self._edit(incoming, job, press.action, respond)
         else:
             await self._from_image(incoming, job, action, respond)
+
+    async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
+        """An action named by fields (the HTTP API): the buttons' jobs, on any image of the
+        job. Returns the new job's id; its news goes to the platform's sink."""
+        job = await self.queries.own_job(incoming.origin, job_id)
+        if order.action == "reroll":
+            return await self._reroll(incoming, job, None)
+        if order.action in BY_NAME:
+            strength_of = buttons.find(BY_NAME[order.action])
+            assert strength_of is not None
+            action = replace(strength_of, image=order.index)
+            return await self._from_image(incoming, job, action, None)
+        edit = edit_from_fields(order.action, order.factor, order.direction)
+        if edit.kind == VARY_REGION and order.mask is None:
+            raise ParamError("vary_region needs a mask: a PNG, white (or opaque) where to paint.")
+        request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
+        return await self.edits.run(incoming, job, request, None)
 
     async def _edit(
         self, incoming: Incoming, job: dict[str, Any], code: str, respond: Responder
@@ -92,15 +125,18 @@ class Presses:
         )
         return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True)
 
-    async def _reroll(self, incoming: Incoming, job: dict[str, Any], respond: Responder) -> None:
+    async def _reroll(
+        self, incoming: Incoming, job: dict[str, Any], respond: Responder | None
+    ) -> str:
         parent = spec_from_dict(json.loads(job["spec_json"]))
         if job["action"] in buttons.SAME_AGAIN:
             # The same upscale, variation, edit or blend again, with new seeds.
             seeds = tuple(new_seed() for _ in parent.seeds)
             spec = replace(parent, job_id=new_job_id(), seeds=seeds)
-            await self._enqueue(incoming, job, spec, job["action"], job["parent_image"], respond)
-            return
-        await self.drawing.imagine(
+            return await self._enqueue(
+                incoming, job, spec, job["action"], job["parent_image"], respond
+            )
+        [job_id, *_] = await self.drawing.imagine(
             incoming,
             job["mj_text"],
             respond,
@@ -109,10 +145,15 @@ class Presses:
             parent_id=job["id"],
             init_image=parent.init_image,  # an image prompt is not fetched again
         )
+        return job_id
 
     async def _from_image(
-        self, incoming: Incoming, job: dict[str, Any], action: ButtonAction, respond: Responder
-    ) -> None:
+        self,
+        incoming: Incoming,
+        job: dict[str, Any],
+        action: ButtonAction,
+        respond: Responder | None,
+    ) -> str:
         if JobStatus(job["status"]) is not JobStatus.DONE:
             raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
         images = await self.queries.job_images(job["id"])
@@ -131,7 +172,7 @@ class Presses:
             settings=self.settings.actions,
             upscaler=self.settings.models.upscaler,
         )
-        await self._enqueue(incoming, job, spec, action.kind, action.image, respond, user)
+        return await self._enqueue(incoming, job, spec, action.kind, action.image, respond, user)
 
     async def _enqueue(
         self,
@@ -140,9 +181,9 @@ class Presses:
         spec: JobSpec,
         kind: str,
         parent_image: int | None,
-        respond: Responder,
+        respond: Responder | None,
         user: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> str:
         """Queue a job made from `parent`'s image, charged like any job for what it uses."""
         user = user or await self.accounts.user(incoming.origin, incoming.user_name)
         credits = job_credits(spec, self.drawing.engine.profile(spec.model))
@@ -154,4 +195,4 @@ class Presses:
             parent["prompt"] if parent["translated_prompt"] else None,
             parent_image,
         )
-        await self.drawing.enqueue(incoming, spec, record, user, credits, respond)
+        return await self.drawing.enqueue(incoming, spec, record, user, credits, respond)
