@@ -104,10 +104,10 @@ async def test_mj_in_a_private_chat_ends_in_one_grid_with_nine_buttons(app, tg_s
     assert [[b["text"] for b in r] for r in keyboard_of(grid)] == [
         ["U1", "U2", "U3", "U4"],
         ["V1", "V2", "V3", "V4"],
-        ["🔄"],
+        ["🔄", "🗑"],
     ]
     data = [b["callback_data"] for r in keyboard_of(grid) for b in r]
-    assert data[0] == f"mj:U1:{row['id']}" and data[-1] == f"mj:reroll:{row['id']}"
+    assert data[0] == f"mj:U1:{row['id']}" and data[-2] == f"mj:reroll:{row['id']}"
     assert all(len(d.encode()) <= 64 for d in data)
     assert "a red fox" in grid["caption"] and "--seed 7" in grid["caption"]
     stored = (tg_settings.images_dir / row["grid_path"]).read_bytes()
@@ -157,11 +157,34 @@ async def test_a_photo_with_a_mj_caption_is_the_image_prompt_and_u1_upscales(
     assert (upscale["width"], upscale["height"]) == (128, 128)
     shown = fake.message(ALICE, int(upscale["reply_message_id"]))
     assert [[b["text"] for b in r] for r in keyboard_of(shown)] == [
-        ["Vary (Subtle)", "Vary (Strong)", "Upscale 2×"]
+        ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)", "Upscale 2×"],
+        ["Zoom Out 2×", "Zoom Out 1.5×", "Custom Zoom", "⬅️"],
+        ["➡️", "⬆️", "⬇️", "🗑"],
     ]
     data = [b["callback_data"] for r in keyboard_of(shown) for b in r]
-    assert data == [f"mj:{a}:{upscale['id']}" for a in ("VS", "VX", "U2X")]
+    codes = ("VS", "VX", "VR", "U2X", "ZO2", "ZO15", "ZOC", "PL", "PR", "PU", "PD", "DEL")
+    assert data == [f"mj:{a}:{upscale['id']}" for a in codes]
     assert all(len(d.encode()) <= 64 for d in data)
+
+
+async def test_pan_from_an_upscale_then_delete_it(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a quay --seed 4"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U3:{row['id']}"))
+        shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+        pan = await draw(app, bot, callback_update(ALICE, shown, f"mj:PR:{upscale['id']}"))
+        result = fake.message(ALICE, int(pan["reply_message_id"]))
+        await bot.feed(callback_update(ALICE, result, f"mj:DEL:{pan['id']}"))
+        await bot.feed(callback_update(ALICE, shown, f"mj:VR:{upscale['id']}"))
+    assert (pan["action"], pan["parent_id"], pan["parent_image"]) == ("pan", upscale["id"], 1)
+    assert pan["width"] > pan["height"] and pan["status"] == "done"
+    assert [c.params["message_id"] for c in fake.called("deleteMessage")] == [
+        str(result["message_id"])
+    ]
+    assert (ALICE, result["message_id"]) not in fake.messages
+    answers = [c.params.get("text", "") for c in fake.called("answerCallbackQuery")]
+    assert any(f"/region {upscale['id']} 4 5 6" in text for text in answers)
 
 
 async def test_a_photo_that_is_not_an_image_is_refused_and_costs_nothing(app, tg_settings, fake):

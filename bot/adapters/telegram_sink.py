@@ -24,7 +24,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from telegram import Bot, CallbackQuery, InputMediaPhoto, Message, ReplyParameters
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.adapters.telegram_format import (
@@ -85,7 +92,9 @@ class TelegramSink:
         if self._closed:
             # Raising keeps the reply undelivered in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
-        if reply.job_id is None:
+        if reply.kind is ReplyKind.DELETED:
+            await self.delete_shown(origin, reply.job_id)
+        elif reply.job_id is None:
             await self.post(origin, reply.text)
         elif reply.kind is ReplyKind.ACK:
             await self._acknowledge(origin, reply)
@@ -103,12 +112,29 @@ class TelegramSink:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._views.clear()
 
-    async def post(self, origin: Origin, text: str) -> Message:
+    async def post(
+        self, origin: Origin, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
         return await self.bot.send_message(
             int(origin.chat_id),
             fit(text, MESSAGE_LIMIT),
             reply_parameters=_reply_to(origin),
+            reply_markup=markup,
         )
+
+    async def delete_shown(
+        self, origin: Origin, job_id: str | None, query: CallbackQuery | None = None
+    ) -> None:
+        """🗑: remove the message that shows the job (the one pressed, else its stored one)."""
+        message = query.message if query is not None else None
+        stored = None if job_id is None else await self.messages.reply_message(job_id)
+        message_id = message.message_id if message is not None else stored
+        if message_id is None or not str(message_id).lstrip("-").isdigit():
+            return
+        try:
+            await self.bot.delete_message(int(origin.chat_id), int(message_id))
+        except TelegramError as error:  # gone already, or too old to delete (48 h)
+            log.info("could not delete the message of job %s: %s", job_id, error)
 
     # a job's messages ----------------------------------------------------------------------
     async def _view(self, origin: Origin, job_id: str) -> _JobView:
@@ -286,6 +312,14 @@ class TelegramResponder:
     async def answer(self, reply: Reply) -> None:
         if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
             await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
+            return
+        if reply.kind is ReplyKind.DELETED:
+            await self.sink.delete_shown(self.origin, reply.job_id, self.query)
+            await self.answer_query(reply.text)
+            return
+        if reply.buttons:  # a link (the Vary (Region) page): a message with its button
+            await self.sink.post(self.origin, reply.text, keyboard(reply.buttons))
+            await self.answer_query()
             return
         if reply.ephemeral and self.query is not None:
             try:

@@ -159,8 +159,16 @@ def custom_ids_of(message: dict[str, Any]) -> list[list[str]]:
 def buttons_for(job_id: str) -> list[list[str]]:
     return [
         [f"mj:U{i}:{job_id}" for i in range(1, 5)] + [f"mj:reroll:{job_id}"],
-        [f"mj:V{i}:{job_id}" for i in range(1, 5)],
+        [f"mj:V{i}:{job_id}" for i in range(1, 5)] + [f"mj:DEL:{job_id}"],
     ]
+
+
+def upscale_buttons_for(job_id: str, square: bool = True) -> list[list[str]]:
+    """Under an upscale: the editing buttons fill rows of five, in the table's order."""
+    codes = ["VS", "VX", "VR", "U2X", "ZO2", "ZO15", "ZOC", *([] if square else ["SQ"])]
+    codes += ["PL", "PR", "PU", "PD", "DEL"]
+    ids = [f"mj:{code}:{job_id}" for code in codes]
+    return [ids[i : i + 5] for i in range(0, len(ids), 5)]
 
 
 async def queued_job(store: AsyncStore) -> str:

@@ -15,6 +15,7 @@ from tests.discord_adapter.harness import (
     followups,
     has,
     job_in,
+    upscale_buttons_for,
 )
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
 
@@ -56,10 +57,30 @@ async def test_u2_upscales_and_the_result_has_the_upscale_buttons(
     assert (row["action"], row["parent_id"], row["parent_image"]) == ("upscale", job_id, 2)
     assert (row["width"], row["height"]) == (2 * first["width"], 2 * first["height"])
     result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
-    assert custom_ids(result) == [
-        [f"mj:U2X:{new_id}"],
-        [f"mj:VS:{new_id}", f"mj:VX:{new_id}"],
-    ]
+    assert custom_ids(result) == upscale_buttons_for(new_id)
+
+
+async def test_zoom_out_from_an_upscale_and_delete_its_result(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        job_id, first, _ = await h.draw("a lighthouse at dusk")
+        payload = h.click(int(first["reply_message_id"]), f"mj:U1:{job_id}")
+        upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
+        upscale = await h.service.wait(upscale_id)
+        payload = h.click(int(upscale["reply_message_id"]), f"mj:ZO2:{upscale_id}")
+        ack = await api.wait_for("POST", followups(payload), has("accepted"))
+        zoom = await h.service.wait(job_in(ack))
+        result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
+        assert custom_ids(result) == buttons_for(zoom["id"])
+        shown = int(zoom["reply_message_id"])
+        payload = h.click(shown, f"mj:DEL:{zoom['id']}")
+        note = await api.wait_for("POST", followups(payload), has("deleted"))
+        row = await h.store.run(lambda s: s.jobs.get(zoom["id"]))
+    assert (zoom["action"], zoom["parent_id"], zoom["parent_image"]) == ("zoom_out", upscale_id, 1)
+    assert (zoom["width"], zoom["height"]) == (first["width"], first["height"])
+    assert api.find("DELETE", rf"/channels/\d+/messages/{shown}")
+    assert note.payload["flags"] == EPHEMERAL and row["deleted_at"]
 
 
 @pytest.mark.parametrize(

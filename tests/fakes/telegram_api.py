@@ -178,6 +178,12 @@ class FakeBotApi:
         photo = _photo(files, media["media"])
         return self._edit(params, {"photo": photo, "caption": media.get("caption", "")})
 
+    async def _deleteMessage(self, params: dict, files: dict) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.messages.pop(key, None) is None:
+            raise LookupError("message to delete not found")
+        return True
+
     def _post(self, params: dict, content: dict) -> dict:
         chat_id = int(params["chat_id"])
         message = {
