@@ -186,3 +186,17 @@ async def test_blend_mixes_urls_into_one_grid(settings, pictures, no_network) ->
         six = " ".join(f"{pictures}/green.png" for _ in range(6))
         await adapter.submit_line(f"/blend {six}")
         assert "got 6" in sink.replies[-1].text
+
+
+async def test_permutations_run_every_combination_in_the_console(app) -> None:
+    adapter, sink = await run_line(app, "a {red, green} kite --ar {1:1, 2:1} --seed 3")
+    results = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
+    rows = [job(app, r.job_id) for r in results]
+    assert sorted((r["prompt"], r["aspect"]) for r in rows) == [
+        ("a green kite", "1:1"),
+        ("a green kite", "2:1"),
+        ("a red kite", "1:1"),
+        ("a red kite", "2:1"),
+    ]
+    await adapter.submit_line(r"a \{literal\} {x, y")
+    assert "is not closed" in sink.replies[-1].text

@@ -466,3 +466,29 @@ async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings
     assert hook.params["url"] == "https://bot.example.org/tg/hook"
     assert hook.params["secret_token"] == "s3cret"
     assert len(fake.called("sendMessage")) == 1  # the forged update did nothing
+
+
+async def test_many_permutations_wait_for_the_confirm_button(app, tg_settings, fake):
+    text = "/mj a {red, green, blue} {kite, boat} --seed 2"
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, text))
+        question = fake.called("sendMessage")[-1]
+        assert "This makes 6 jobs" in question.params["text"]
+        assert "3. a green kite" in question.params["text"]
+        [[start, cancel]] = question.params["reply_markup"]["inline_keyboard"]
+        asked = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        assert app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE))) == []
+        await bot.feed(callback_update(BOB, asked, start["callback_data"]))  # not Bob's
+        assert app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(BOB))) == []
+        before = set(app.service.pending_job_ids())
+        await bot.feed(callback_update(ALICE, asked, start["callback_data"]))
+        started = set(app.service.pending_job_ids()) - before
+        for job_id in started:
+            await app.service.wait(job_id)
+        await bot.feed(callback_update(ALICE, asked, start["callback_data"]))  # used once
+    rows = app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
+    assert len(started) == 6 and len(rows) == 6
+    assert {r["prompt"] for r in rows} == {
+        f"a {c} {t}" for c in ("red", "green", "blue") for t in ("kite", "boat")
+    }
+    assert cancel["callback_data"].startswith("mj:PERMNO:")

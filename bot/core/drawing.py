@@ -23,6 +23,7 @@ from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, positive_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
+from bot.core.permutations import expand_permutations
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
 from bot.core.settings import CoreSettings
@@ -105,6 +106,7 @@ class Drawing:
         action: str = "imagine",
         parent_id: str | None = None,
         init_image: str | None = None,
+        permute: bool = True,
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
 
@@ -112,8 +114,28 @@ class Drawing:
         the user's /settings, added where the text does not set them. `fields`: parameters
         given apart from the text (the HTTP API's). `images` asks for fewer (or more) images
         per job than MJ_IMAGES_PER_JOB, 1..4; credits follow. `init_image`: a stored image
-        prompt to reuse (a reroll) instead of fetching one.
+        prompt to reuse (a reroll) instead of fetching one. `permute`: expand
+        `{a, b}` choices into one request each (a reroll repeats one that was expanded).
         """
+        variants = expand_permutations(text) if permute else (text,)
+        if len(variants) > 1:  # every combination, each a request (and charged) of its own
+            job_ids = []
+            for variant in variants:
+                job_ids += await self.imagine(
+                    incoming,
+                    variant,
+                    respond,
+                    defaults=defaults,
+                    fields=fields,
+                    images=images,
+                    seed=seed,
+                    action=action,
+                    parent_id=parent_id,
+                    init_image=init_image,
+                    permute=False,
+                )
+            return job_ids
+        text = variants[0]
         if images is not None and not 1 <= images <= MAX_IMAGES:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
         per_job = images or self.settings.limits.images_per_job

@@ -17,9 +17,12 @@ from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_zoom
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
+from bot.core.jobs import new_job_id
 from bot.core.moderation import Moderation
+from bot.core.permutations import count_permutations, expand_permutations
+from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE
 from bot.core.queries import JobStatus, Queries
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
+from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.user_settings import UserSettings
 from engine.port import EnginePort
 from storage.store import AsyncStore
@@ -62,10 +65,40 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
 
 
 @handles("mj")
-async def imagine(parts: Parts, call: Call) -> None:
+async def imagine(parts: Parts, call: Call) -> Reply | None:
     # Typed /mj only gets the user's defaults: a reroll repeats the stored text, which has them.
-    defaults = await parts.user_settings.defaults(call.incoming.origin)
+    origin = call.incoming.origin
+    defaults = await parts.user_settings.defaults(origin)
+    count = count_permutations(call.args)
+    if count > CONFIRM_ABOVE and origin.platform in CONFIRMING:
+        return await _confirm_permutations(parts, call, defaults, count)
     await parts.drawing.imagine(call.incoming, call.args, call.respond, defaults=defaults)
+    return None
+
+
+CONFIRMING = ("discord", "telegram")  # chats, where a slip of the keyboard costs 12 jobs
+
+
+async def _confirm_permutations(parts: Parts, call: Call, defaults: str, count: int) -> Reply:
+    """Show what the {...} choices expand to and keep them until the user confirms."""
+    prompts = expand_permutations(call.args)  # ParamError now, not after the confirmation
+    origin, pending_id = call.incoming.origin, new_job_id()
+    row = {
+        "id": pending_id,
+        "platform": origin.platform,
+        "platform_user_id": origin.user_id,
+        "chat_id": origin.chat_id,
+        "kind": "permutations",
+        "payload_json": {"text": call.args, "defaults": defaults},
+    }
+    await parts.store.run(lambda s: s.editing.add_pending(row))
+    listed = "\n".join(f"{i}. {prompt}" for i, prompt in enumerate(prompts, start=1))
+    text = f"This makes {count} jobs, each charged like a /mj:\n{listed}\nStart them?"
+    buttons = (
+        Button(f"Start {count} jobs", CONFIRM, pending_id),
+        Button("Cancel", DECLINE, pending_id),
+    )
+    return Reply(ReplyKind.TEXT, text, buttons=buttons, ephemeral=True)
 
 
 @handles("cancel")

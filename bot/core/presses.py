@@ -26,6 +26,9 @@ from bot.core.requests import Button, ButtonPress, Incoming, Reply, ReplyKind, R
 from bot.core.settings import CoreSettings
 from engine.job import JobSpec, spec_from_dict
 
+CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make N jobs"
+CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
+
 # The HTTP API's names for the buttons' image jobs, and the button each one works like.
 BY_NAME = {"upscale": "U1", "variation": "V1", "vary_subtle": "VS", "vary_strong": "VX"}
 ACTION_NAMES = ("reroll", *BY_NAME, "zoom_out", "pan", "make_square", "vary_region")
@@ -59,6 +62,9 @@ class Presses:
         self.edits = edits
 
     async def press(self, incoming: Incoming, press: ButtonPress, respond: Responder) -> None:
+        if press.action in (CONFIRM, DECLINE):
+            await self._permutations(incoming, press, respond)
+            return
         action = buttons.find(press.action)
         if action is None:
             raise MjError(f"Unknown button {press.action!r}.")
@@ -89,6 +95,29 @@ class Presses:
             raise ParamError("vary_region needs a mask: a PNG, white (or opaque) where to paint.")
         request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
         return await self.edits.run(incoming, job, request, None)
+
+    async def _permutations(
+        self, incoming: Incoming, press: ButtonPress, respond: Responder
+    ) -> None:
+        """The answer to 'this makes N jobs: run them?' (the pending request's id)."""
+        origin = incoming.origin
+        pending = await self.drawing.store.run(lambda s: s.editing.take_pending(press.job_id))
+        mine = pending is not None and (pending["platform"], pending["platform_user_id"]) == (
+            origin.platform,
+            origin.user_id,
+        )
+        if not mine:
+            if pending is not None:  # not theirs: put it back for its owner
+                await self.drawing.store.run(lambda s: s.editing.add_pending(pending))
+            raise MjError("These jobs are not yours to start, or they were answered already.")
+        assert pending is not None
+        if press.action == DECLINE:
+            await respond.answer(Reply(ReplyKind.TEXT, "Not started.", ephemeral=True))
+            return
+        payload = pending["payload_json"]
+        await self.drawing.imagine(
+            incoming, payload["text"], respond, defaults=payload["defaults"]
+        )
 
     async def _edit(
         self, incoming: Incoming, job: dict[str, Any], code: str, respond: Responder
@@ -144,6 +173,7 @@ class Presses:
             action=JobKind.REROLL,
             parent_id=job["id"],
             init_image=parent.init_image,  # an image prompt is not fetched again
+            permute=False,  # its text is one of the expanded ones, braces taken literally
         )
         return job_id
 
