@@ -78,6 +78,10 @@ class Editing:
     def set_pending_message(self, pending_id: str, message_id: str) -> None:
         self.db["pending_actions"].update(pending_id, {"message_id": message_id})
 
+    def pending(self, pending_id: str) -> dict[str, Any] | None:
+        rows = list(self.db["pending_actions"].rows_where("id = ?", [pending_id], limit=1))
+        return _decoded(rows[0]) if rows else None
+
     def take_pending(self, pending_id: str) -> dict[str, Any] | None:
         """The pending action, removed (an answer is used once); None if unknown or gone."""
         with self.db.atomic():

@@ -200,3 +200,39 @@ async def test_permutations_run_every_combination_in_the_console(app) -> None:
     ]
     await adapter.submit_line(r"a \{literal\} {x, y")
     assert "is not closed" in sink.replies[-1].text
+
+
+async def test_remix_asks_for_the_prompt_and_draws_the_edited_one(app) -> None:
+    adapter, sink = await run_line(app, "/settings remix on")
+    assert "Remix is on" in sink.replies[-1].text
+    await adapter.submit_line("a red barn --seed 9")
+    grid = last_result(sink)
+    await adapter.submit_line("V2")
+    asked = sink.replies[-1]
+    assert asked.question is not None and asked.question.command == f"/remix {grid.job_id} V2"
+    assert asked.question.prefill.startswith("a red barn")
+    assert await app.service.question(asked.question.id) == asked.question
+    await adapter.submit_line(f"/remix {grid.job_id} V2 a blue barn at night")
+    variation = job(app, last_result(sink).job_id)
+    assert (variation["action"], variation["parent_id"], variation["parent_image"]) == (
+        "variation",
+        grid.job_id,
+        2,
+    )
+    assert variation["prompt"] == "a blue barn at night"
+    spec = json.loads(variation["spec_json"])
+    assert spec["prompts"][0]["text"] == "a blue barn at night" and spec["init_image"]
+
+    await press(adapter, "U1", grid.job_id)
+    upscale = last_result(sink)
+    await press(adapter, "ZOC", upscale.job_id)
+    zoom_question = sink.replies[-1].question
+    assert zoom_question is not None and zoom_question.prefill.endswith("--zoom 2")
+    await adapter.submit_line(f"{zoom_question.command} a barn in a field --zoom 1.25")
+    zoom = job(app, last_result(sink).job_id)
+    assert zoom["prompt"] == "a barn in a field" and zoom["action"] == "zoom_out"
+    assert json.loads(zoom["action_json"])["factor"] == 1.25
+
+    await adapter.submit_line("/settings remix off")
+    await adapter.submit_line("/settings")
+    assert "Remix is off" in sink.replies[-1].text

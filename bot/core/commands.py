@@ -115,6 +115,18 @@ COMMANDS: tuple[Command, ...] = (
         queues=True,
     ),
     Command(
+        "remix",
+        "Vary an image towards an edited prompt (Remix mode)",
+        "/remix JOB_ID V1..V4|VS|VX prompt [parameters]",
+        args=(
+            Arg("job", Kind.TEXT, "The job id", True),
+            Arg("image", Kind.TEXT, "V1..V4, or VS / VX under an upscale", True),
+            Arg("prompt", Kind.TEXT, "The prompt to draw, with any parameters", True, 1, 6000),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
         "region",
         "Repaint regions of an upscaled image: cells 1-9 of a 3×3 grid",
         "/region JOB_ID CELLS [prompt] (cells left to right, top to bottom: 4 5 6)",

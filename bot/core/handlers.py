@@ -20,7 +20,7 @@ from bot.core.errors import MjError
 from bot.core.jobs import new_job_id
 from bot.core.moderation import Moderation
 from bot.core.permutations import count_permutations, expand_permutations
-from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE
+from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
 from bot.core.queries import JobStatus, Queries
 from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.user_settings import UserSettings
@@ -41,6 +41,7 @@ class Parts:
     drawing: Drawing
     delivery: Delivery
     edits: Edits
+    presses: Presses
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,15 @@ async def zoom(parts: Parts, call: Call) -> None:
     factor, prompt = parse_zoom(answer)
     edit = Edit(ZOOM_OUT, factor=factor)
     await parts.edits.run(call.incoming, job, EditRequest(edit, prompt=prompt), call.respond)
+
+
+@handles("remix")
+async def remix(parts: Parts, call: Call) -> None:
+    """/remix JOB V2 PROMPT: a variation drawn towards an edited prompt (Remix mode)."""
+    job_id, code, prompt = [*call.args.strip().split(maxsplit=2), "", "", ""][:3]
+    if not prompt:
+        raise MjError("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params")
+    await parts.presses.remix(call.incoming, job_id, code.upper(), prompt, call.respond)
 
 
 @handles("region")

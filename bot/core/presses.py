@@ -19,13 +19,24 @@ from bot.core.drawing import Drawing, Record
 from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, ParamError
-from bot.core.jobs import new_job_id, new_seed
+from bot.core.jobs import build_spec, new_job_id, new_seed
+from bot.core.params import normalize_input
 from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
-from bot.core.requests import Button, ButtonPress, Incoming, Reply, ReplyKind, Responder
+from bot.core.requests import (
+    Button,
+    ButtonPress,
+    Incoming,
+    Question,
+    Reply,
+    ReplyKind,
+    Responder,
+)
 from bot.core.settings import CoreSettings
 from engine.job import JobSpec, spec_from_dict
 
+# With Remix on, these ask for the prompt before they draw.
+REMIXED = ("V1", "V2", "V3", "V4", "VS", "VX", "ZOC")
 CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make N jobs"
 CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
 
@@ -70,6 +81,9 @@ class Presses:
             raise MjError(f"Unknown button {press.action!r}.")
         not_yours = f"Job {press.job_id} is not yours, so its buttons are not for you."
         job = await self.queries.own_job(incoming.origin, press.job_id, not_yours)
+        if press.action in REMIXED and await self._remixing(incoming):
+            await respond.answer(await self._ask_prompt(incoming, job, press.action))
+            return
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
         elif action.kind is JobKind.DELETE:
@@ -95,6 +109,42 @@ class Presses:
             raise ParamError("vary_region needs a mask: a PNG, white (or opaque) where to paint.")
         request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
         return await self.edits.run(incoming, job, request, None)
+
+    async def _remixing(self, incoming: Incoming) -> bool:
+        origin = incoming.origin
+        return await self.drawing.store.run(
+            lambda s: s.editing.remix(origin.platform, origin.user_id)
+        )
+
+    async def _ask_prompt(self, incoming: Incoming, job: dict[str, Any], code: str) -> Reply:
+        """Remix: the press waits for the prompt (pre-filled with the job's own)."""
+        origin = incoming.origin
+        prefill = job["mj_text"] + (" --zoom 2" if code == "ZOC" else "")
+        command = f"/zoom {job['id']}" if code == "ZOC" else f"/remix {job['id']} {code}"
+        question = Question(new_job_id(), command, prefill, "Prompt")
+        row = {
+            "id": question.id,
+            "platform": origin.platform,
+            "platform_user_id": origin.user_id,
+            "chat_id": origin.chat_id,
+            "kind": "question",
+            "job_id": job["id"],
+            "payload_json": {"command": command, "prefill": prefill},
+        }
+        await self.drawing.store.run(lambda s: s.editing.add_pending(row))
+        text = f"Remix: send {command} with the prompt to draw, e.g.\n{command} {prefill}"
+        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, question=question)
+
+    async def remix(
+        self, incoming: Incoming, job_id: str, code: str, prompt: str, respond: Responder
+    ) -> None:
+        """/remix JOB V2 PROMPT: the variation (V1-V4, VS, VX) with the edited prompt."""
+        action = buttons.find(code)
+        if code not in REMIXED or code == "ZOC" or action is None:
+            raise ParamError("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params")
+        not_yours = f"Job {job_id} is not yours to remix."
+        job = await self.queries.own_job(incoming.origin, job_id, not_yours)
+        await self._from_image(incoming, job, action, respond, prompt)
 
     async def _permutations(
         self, incoming: Incoming, press: ButtonPress, respond: Responder
@@ -183,6 +233,7 @@ class Presses:
         job: dict[str, Any],
         action: ButtonAction,
         respond: Responder | None,
+        prompt: str | None = None,
     ) -> str:
         if JobStatus(job["status"]) is not JobStatus.DONE:
             raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
@@ -191,8 +242,12 @@ class Presses:
         if image is None:
             raise MjError(f"Job {job['id']} has no image {action.image}.")
         user = await self.accounts.user(incoming.origin, incoming.user_name)
+        parent = spec_from_dict(json.loads(job["spec_json"]))
+        record: Record | None = None
+        if prompt:  # Remix: the parent's image, drawn towards the edited prompt
+            parent, record = await self._remixed(incoming, job, parent, prompt, action)
         spec = derived_spec(
-            spec_from_dict(json.loads(job["spec_json"])),
+            parent,
             action,
             image,
             job_id=new_job_id(),
@@ -202,7 +257,35 @@ class Presses:
             settings=self.settings.actions,
             upscaler=self.settings.models.upscaler,
         )
-        return await self._enqueue(incoming, job, spec, action.kind, action.image, respond, user)
+        return await self._enqueue(
+            incoming, job, spec, action.kind, action.image, respond, user, record
+        )
+
+    async def _remixed(
+        self,
+        incoming: Incoming,
+        job: dict[str, Any],
+        parent: JobSpec,
+        prompt: str,
+        action: ButtonAction,
+    ) -> tuple[JobSpec, Record]:
+        """The parent's spec with the remix prompt's prompt and parameters, and its record."""
+        text = normalize_input(prompt)
+        request, translation = await self.drawing.prepare(incoming, text)
+        profile = self.drawing.engine.profile(request.model or parent.model)
+        spec = build_spec(
+            parent.job_id,
+            incoming.origin,
+            request,
+            profile,
+            parent.seeds[0],
+            default_model=parent.model,
+            images=len(parent.seeds),
+        )
+        record = Record(
+            request, text, action.kind, job["id"], translation.written_prompt, action.image
+        )
+        return replace(spec, init_image=parent.init_image, strength=parent.strength), record
 
     async def _enqueue(
         self,
@@ -213,11 +296,12 @@ class Presses:
         parent_image: int | None,
         respond: Responder | None,
         user: dict[str, Any] | None = None,
+        record: Record | None = None,
     ) -> str:
         """Queue a job made from `parent`'s image, charged like any job for what it uses."""
         user = user or await self.accounts.user(incoming.origin, incoming.user_name)
         credits = job_credits(spec, self.drawing.engine.profile(spec.model))
-        record = Record(
+        record = record or Record(
             request_from_json(json.loads(parent["params_json"])),
             parent["mj_text"],
             kind,

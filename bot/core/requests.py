@@ -72,6 +72,18 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Question:
+    """The core asks the user to complete a command (Remix: the prompt for a variation).
+    Adapters show it their way (Telegram: a ForceReply; Discord: a form) and send back
+    `f"{command} {answer}"` as the user's text; the console and others just show the text."""
+
+    id: str  # for the adapter to find it again (a form's button, the message replied to)
+    command: str  # "/remix k7x2m9pq4a V2"
+    prefill: str  # the answer as it stands: the job's prompt and parameters
+    label: str  # what is asked: "Prompt"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     kind: ReplyKind
     text: str
@@ -82,6 +94,7 @@ class Reply:
     percent: int | None = None  # generation progress, 0..100
     position: int | None = None  # place in the queue, 1 = next
     ephemeral: bool = False  # only the asking user should see it
+    question: Question | None = None  # an answer the user is asked for
 
 
 class ReplySink(Protocol):

@@ -38,7 +38,15 @@ from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Order, Presses
 from bot.core.queries import Queries
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.requests import (
+    Incoming,
+    Origin,
+    Question,
+    Reply,
+    ReplyKind,
+    ReplySink,
+    Responder,
+)
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
 from engine.job import spec_from_dict
@@ -91,6 +99,7 @@ class MjService:
             self.drawing,
             self.delivery,
             self.edits,
+            self.presses,
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -218,8 +227,31 @@ class MjService:
         request = EditRequest(Edit(VARY_REGION), mask=mask, prompt=prompt or None)
         return await self.edits.run(incoming, job, request, None)
 
+    # questions (Remix prompts): where the adapters find them again ----------------------------
+    async def question(self, question_id: str) -> Question | None:
+        row = await self.store.run(lambda s: s.editing.pending(question_id))
+        return None if row is None else _question(row)
+
+    async def asked_in(self, question_id: str, message_id: str) -> None:
+        """The message that shows the question (a Telegram ForceReply), to find it by."""
+        await self.store.run(lambda s: s.editing.set_pending_message(question_id, message_id))
+
+    async def question_in(self, origin: Origin, message_id: str) -> Question | None:
+        """The question the bot's message `message_id` asked `origin`'s user, if any."""
+        row = await self.store.run(
+            lambda s: s.editing.pending_by_message(origin.platform, origin.chat_id, message_id)
+        )
+        if row is None or row["kind"] != "question" or row["platform_user_id"] != origin.user_id:
+            return None
+        return _question(row)
+
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
         reply = await cancel(self.parts, origin, job_id)
         if reply is not None:
             await self.delivery.send(origin, reply)
+
+
+def _question(row: dict[str, Any]) -> Question:
+    payload = row["payload_json"]
+    return Question(row["id"], payload["command"], payload["prefill"], "Prompt")
