@@ -212,21 +212,58 @@ def describe(document: dict[str, Any]) -> None:
         reference = {"$ref": f"#/components/schemas/{schema}"}
         return {"required": True, "content": {"application/json": {"schema": reference}}}
 
+    job_path = {
+        "name": "job_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": f"^{JOB_ID}$"},
+    }
     document["paths"]["/api/jobs/{job_id}/actions"] = {
-        "parameters": [
-            {
-                "name": "job_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "pattern": f"^{JOB_ID}$"},
-            }
-        ],
+        "parameters": [job_path],
         "post": {
             "summary": "A new job from this job's image: upscale, variation, vary_subtle, "
             "vary_strong, reroll, zoom_out (factor), pan (direction), make_square, "
             "vary_region (mask)",
             "requestBody": body("Action"),
             "responses": {"202": queued, **errors},
+        },
+    }
+    token = {"name": "t", "in": "query", "required": True, "schema": {"type": "string"}}
+    refused = {"description": "The link expired, was changed, or is for another image"}
+    document["paths"]["/region/{job_id}"] = {
+        "parameters": [job_path, token],
+        "get": {
+            "summary": "The Vary (Region) page (HTML) a signed link opens",
+            "security": [],
+            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+        },
+        "post": {
+            "summary": "The page's mask (a PNG in base64) and, with Remix, its prompt",
+            "security": [],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["mask"],
+                            "properties": {
+                                "mask": {"type": "string", "contentEncoding": "base64"},
+                                "prompt": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"202": {"description": "Queued"}, "400": error, "403": refused},
+        },
+    }
+    document["paths"]["/region/{job_id}/info"] = {
+        "parameters": [job_path, token],
+        "get": {
+            "summary": "What the page shows: the image, its size, the prompt, Remix",
+            "security": [],
+            "responses": {"200": {"description": "JSON"}, "403": refused},
         },
     }
     document["paths"]["/api/blend"] = {
