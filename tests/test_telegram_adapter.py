@@ -492,3 +492,23 @@ async def test_many_permutations_wait_for_the_confirm_button(app, tg_settings, f
         f"a {c} {t}" for c in ("red", "green", "blue") for t in ("kite", "boat")
     }
     assert cancel["callback_data"].startswith("mj:PERMNO:")
+
+
+async def test_remix_asks_with_a_force_reply_and_the_reply_draws(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, "/settings remix on"))
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a red tram --seed 6"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        await bot.feed(callback_update(ALICE, grid, f"mj:V3:{row['id']}"))
+        ask = fake.called("sendMessage")[-1]
+        assert ask.params["reply_markup"]["force_reply"] is True
+        assert "a red tram" in ask.params["text"]
+        asked = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        answer = message_update(ALICE, ALICE, "a green tram at dawn", reply_to_message=asked)
+        remixed = await draw(app, bot, answer)
+    assert (remixed["action"], remixed["parent_id"], remixed["parent_image"]) == (
+        "variation",
+        row["id"],
+        3,
+    )
+    assert remixed["prompt"] == "a green tram at dawn" and remixed["status"] == "done"

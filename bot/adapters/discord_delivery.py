@@ -21,9 +21,9 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord_views import result_view
+from bot.adapters.discord_views import ASK, result_view
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
+from bot.core.requests import Button, Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
 
@@ -274,8 +274,11 @@ class InteractionResponder:
 
     async def _ephemeral(self, reply: Reply) -> None:
         interaction = self.interaction
-        # A link (the Vary (Region) page) comes as a button; presses need none here.
-        extra: dict[str, Any] = {"view": result_view(reply.buttons)} if reply.buttons else {}
+        # A link (the Vary (Region) page) comes as a button, and so does a question's form.
+        buttons = reply.buttons
+        if reply.question is not None:
+            buttons = (*buttons, Button("✏️ Edit the prompt", ASK, reply.question.id))
+        extra: dict[str, Any] = {"view": result_view(buttons)} if buttons else {}
         if self.original_free:
             self.original_free = False
             if not self.public:

@@ -17,6 +17,7 @@ import discord
 from bot.core.requests import Button
 
 TEMPLATE = r"mj:(?P<action>\w+):(?P<job>\w+)"
+ASK = "ASK"  # a question's button (Remix): opens its form; the id is the question's
 MAX_CUSTOM_ID = 100  # Discord's limit
 
 

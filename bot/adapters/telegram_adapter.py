@@ -112,6 +112,12 @@ class TelegramAdapter:
                 MessageHandler(
                     filters.COMMAND & filters.ChatType.PRIVATE & new_messages, self.on_command
                 ),
+                # A reply to the bot's question (Remix: the prompt), which privacy mode
+                # delivers in groups too.
+                MessageHandler(
+                    filters.REPLY & filters.TEXT & ~filters.COMMAND & new_messages,
+                    self.on_answer,
+                ),
                 CallbackQueryHandler(self.on_button),
             ]
         )
@@ -130,6 +136,21 @@ class TelegramAdapter:
         incoming = Incoming(
             origin, _name(message, user), text=message.text, is_moderator=moderator
         )
+        await self.service.handle(incoming, TelegramResponder(self.sink, origin))
+
+    async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The answer to a question the bot asked (a reply to its ForceReply message): the
+        question's command with the answer, as if typed."""
+        message, user = update.message, update.effective_user
+        asked = message.reply_to_message if message is not None else None
+        if message is None or user is None or asked is None or not message.text:
+            return
+        origin = _origin(message, user)
+        question = await self.service.question_in(origin, str(asked.message_id))
+        if question is None:
+            return  # a reply to something else: not for the bot
+        text = f"{question.command} {message.text}"
+        incoming = Incoming(origin, _name(message, user), text=text)
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

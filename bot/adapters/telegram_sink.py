@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from telegram import (
     Bot,
     CallbackQuery,
+    ForceReply,
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
@@ -113,7 +114,7 @@ class TelegramSink:
         self._views.clear()
 
     async def post(
-        self, origin: Origin, text: str, markup: InlineKeyboardMarkup | None = None
+        self, origin: Origin, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
     ) -> Message:
         return await self.bot.send_message(
             int(origin.chat_id),
@@ -288,6 +289,9 @@ class TelegramSink:
         await self.post(view.origin, text)
 
 
+PLACEHOLDER_LIMIT = 64  # Telegram's input_field_placeholder
+
+
 def _reply_to(origin: Origin) -> ReplyParameters | None:
     """Answer under the user's message (in its forum topic too); still send if it is gone."""
     handle = origin.reply_handle  # the message that asked (or the grid a button is under)
@@ -317,6 +321,9 @@ class TelegramResponder:
             await self.sink.delete_shown(self.origin, reply.job_id, self.query)
             await self.answer_query(reply.text)
             return
+        if reply.question is not None:  # Remix: the answer is a reply to this message
+            await self.ask(reply)
+            return
         if reply.buttons:  # a link (the Vary (Region) page): a message with its button
             await self.sink.post(self.origin, reply.text, keyboard(reply.buttons))
             await self.answer_query()
@@ -331,6 +338,22 @@ class TelegramResponder:
 
     async def report(self, reply: Reply) -> None:
         await self.sink.send(self.origin, reply)
+
+    async def ask(self, reply: Reply) -> None:
+        """A question as a ForceReply: the user's reply to it is the answer (found again by
+        this message's id, across restarts too)."""
+        assert reply.question is not None
+        question = reply.question
+        text = (
+            f"{reply.text}\n\nOr reply to this message with the prompt; as it stands:\n"
+            f"{question.prefill}"
+        )
+        placeholder = fit(question.prefill, PLACEHOLDER_LIMIT)
+        asked = await self.sink.post(
+            self.origin, text, ForceReply(selective=True, input_field_placeholder=placeholder)
+        )
+        await self.sink.messages.asked_in(question.id, str(asked.message_id))
+        await self.answer_query()
 
     async def answer_query(self, text: str | None = None, *, alert: bool = False) -> bool:
         """Answer the button press (stops the client's spinner); False if that was done."""

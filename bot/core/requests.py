@@ -111,6 +111,9 @@ class ReplyMessages(Protocol):
 
     async def reply_message(self, job_id: str) -> str | None: ...
 
+    async def asked_in(self, question_id: str, message_id: str) -> None:
+        """The message that asks a question (a Telegram ForceReply), to find it again by."""
+
 
 class Responder(Protocol):
     """Bound by an adapter to one request: where its answers go."""

@@ -195,7 +195,8 @@ class FakeBotApi:
         }
         if "reply_parameters" in params:
             message["reply_to"] = params["reply_parameters"]["message_id"]
-        if "reply_markup" in params:
+        # Like Telegram: a message shows an inline keyboard; a ForceReply is not kept.
+        if "inline_keyboard" in params.get("reply_markup", {}):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
         return _public(message)
