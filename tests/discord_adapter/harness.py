@@ -83,6 +83,27 @@ class Harness:
         self.bot._connection.parse_interaction_create(payload)
         return payload
 
+    def submit_form(self, form: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+        """Submit a form (a modal, as the bot opened it) with `values` by field custom_id."""
+        rows = [
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 4,
+                        "custom_id": field["custom_id"],
+                        "value": values[field["custom_id"]],
+                    }
+                    for field in row["components"]
+                ],
+            }
+            for row in form["components"]
+        ]
+        data = {"custom_id": form["custom_id"], "components": rows}
+        payload = interaction(self.api, 5, data, user_id=ALICE, channel_id=CHANNEL, guild_id=GUILD)
+        self.bot._connection.parse_interaction_create(payload)
+        return payload
+
     async def draw(self, prompt: str, **options: Any) -> tuple[str, dict[str, Any], Call]:
         """/mj until the result is delivered: (job id, its row, the acknowledgement call)."""
         payload = self.command("mj", prompt=prompt, **options)

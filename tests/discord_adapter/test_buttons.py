@@ -7,14 +7,17 @@ import pytest
 
 from bot.config import Settings
 from tests.discord_adapter.harness import (
+    ALICE,
     BOB,
     buttons_for,
     callback,
     custom_ids,
+    custom_ids_of,
     discord_bot,
     followups,
     has,
     job_in,
+    original,
     upscale_buttons_for,
 )
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
@@ -103,3 +106,26 @@ async def test_refused_buttons_answer_privately(
     assert note in answer.payload["content"]
     assert answer.payload["flags"] == EPHEMERAL and answer.response["flags"] == EPHEMERAL
     assert jobs == []  # no job was made by the click
+
+
+async def test_remix_opens_a_form_and_its_submission_draws(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        await h.store.run(lambda s: s.editing.set_remix("discord", str(ALICE), True))
+        job_id, first, _ = await h.draw("a windmill --seed 3")
+        payload = h.click(int(first["reply_message_id"]), f"mj:V2:{job_id}")
+        asked = await api.wait_for("POST", followups(payload), has("Remix"))
+        [[ask]] = custom_ids_of(asked.response)
+        assert asked.response["flags"] == EPHEMERAL and ask.startswith("mj:ASK:")
+        payload = h.click(int(asked.response["id"]), ask)
+        opened = await api.wait_for("POST", callback(payload))
+        assert opened.payload["type"] == 9  # a form
+        form = opened.payload["data"]
+        [[field]] = [row["components"] for row in form["components"]]
+        assert field["value"].startswith("a windmill")
+        payload = h.submit_form(form, {field["custom_id"]: "a stone windmill at night"})
+        ack = await api.wait_for("PATCH", original(payload), has("accepted"))
+        row = await h.service.wait(job_in(ack))
+    assert (row["action"], row["parent_id"], row["parent_image"]) == ("variation", job_id, 2)
+    assert row["prompt"] == "a stone windmill at night" and row["status"] == "done"
