@@ -183,8 +183,29 @@ async def test_pan_from_an_upscale_then_delete_it(app, tg_settings, fake):
         str(result["message_id"])
     ]
     assert (ALICE, result["message_id"]) not in fake.messages
-    answers = [c.params.get("text", "") for c in fake.called("answerCallbackQuery")]
-    assert any(f"/region {upscale['id']} 4 5 6" in text for text in answers)
+    offer = fake.called("sendMessage")[-1]
+    assert f"/region {upscale['id']} 4 5 6" in offer.params["text"]
+    cells = [b["text"] for r in offer.params["reply_markup"]["inline_keyboard"] for b in r]
+    assert cells == [str(cell) for cell in range(1, 10)]
+
+
+async def test_vary_region_by_toggling_thirds(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a pond --seed 5"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+        await bot.feed(callback_update(ALICE, shown, f"mj:VR:{upscale['id']}"))
+        offer = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        middle = keyboard_of(offer)[1][1]
+        assert middle["callback_data"] == f"mj:RG16:{upscale['id']}"
+        await bot.feed(callback_update(ALICE, offer, middle["callback_data"]))
+        toggled = fake.message(ALICE, offer["message_id"])
+        assert keyboard_of(toggled)[1][1]["text"] == "✅ 5"
+        go = keyboard_of(toggled)[-1][0]["callback_data"]
+        region = await draw(app, bot, callback_update(ALICE, toggled, go))
+    assert (region["action"], region["parent_id"]) == ("vary_region", upscale["id"])
+    assert json.loads(region["action_json"])["regions"] == [5]
 
 
 async def test_a_photo_that_is_not_an_image_is_refused_and_costs_nothing(app, tg_settings, fake):

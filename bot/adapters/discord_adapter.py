@@ -23,7 +23,7 @@ from discord import app_commands
 
 from bot.adapters.discord_commands import add_commands
 from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
-from bot.adapters.discord_views import ASK, ResultButton
+from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
 from bot.core.requests import ButtonPress, Incoming, Origin, Question, Reply, ReplyKind
@@ -114,7 +114,7 @@ class DiscordBot(discord.Client):
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: buttons from any earlier run work from now on."""
-        self.add_dynamic_items(ResultButton)
+        self.add_dynamic_items(ResultButton, RegionSelect)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord_views import ASK, result_view
+from bot.adapters.discord_views import ASK, region_view, result_view
 from bot.adapters.uploads import fit_upload
 from bot.core.requests import Button, Origin, Reply, ReplyKind, ReplyMessages
 
@@ -279,6 +279,8 @@ class InteractionResponder:
         if reply.question is not None:
             buttons = (*buttons, Button("✏️ Edit the prompt", ASK, reply.question.id))
         extra: dict[str, Any] = {"view": result_view(buttons)} if buttons else {}
+        if reply.pick_regions and reply.job_id is not None:
+            extra = {"view": region_view(reply.job_id)}
         if self.original_free:
             self.original_free = False
             if not self.public:

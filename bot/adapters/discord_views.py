@@ -83,3 +83,66 @@ def result_view(buttons: Sequence[Button]) -> discord.ui.View:
         else:
             view.add_item(ResultButton(button.action, button.job_id, button.label))
     return view
+
+
+REGION_TEMPLATE = r"mjvr:(?P<job>\w+)"
+THIRDS = (
+    "top left",
+    "top",
+    "top right",
+    "left",
+    "middle",
+    "right",
+    "bottom left",
+    "bottom",
+    "bottom right",
+)
+
+
+class RegionCommand(Protocol):
+    """What the bot does with the picked thirds: `/region JOB CELLS`, as if typed."""
+
+    async def relay(
+        self, interaction: discord.Interaction[Any], text: str, *, public: bool, job: bool
+    ) -> None: ...
+
+
+class RegionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=REGION_TEMPLATE):
+    """Vary (Region) without the web page: the nine thirds, several may be picked."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"mjvr:{job_id}",
+                placeholder="The parts to repaint",
+                min_values=1,
+                max_values=len(THIRDS),
+                options=[
+                    discord.SelectOption(label=f"{i} · {name}", value=str(i))
+                    for i, name in enumerate(THIRDS, start=1)
+                ],
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RegionSelect:
+        return cls(match["job"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        cells = " ".join(sorted(self.item.values))
+        await cast(RegionCommand, interaction.client).relay(
+            interaction, f"/region {self.job_id} {cells}", public=True, job=True
+        )
+
+
+def region_view(job_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RegionSelect(job_id))
+    return view

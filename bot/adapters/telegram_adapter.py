@@ -27,6 +27,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeDefault,
+    CallbackQuery,
     Message,
     ReplyParameters,
     Update,
@@ -44,7 +45,13 @@ from telegram.ext import (
 )
 
 from bot.adapters.settings import TelegramSettings
-from bot.adapters.telegram_format import PLATFORM, parse_button_data
+from bot.adapters.telegram_format import (
+    PLATFORM,
+    cells_of,
+    parse_button_data,
+    region_press,
+    regions_keyboard,
+)
 from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
 from bot.core.commands import COMMANDS, Access
 from bot.core.commands import find as find_command
@@ -57,7 +64,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
-_MJ_CAPTION = re.compile(r"^/(?:mj|imagine)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
+# Photos captioned with a drawing command: /mj (an image prompt) or /blend (one of its images).
+_MJ_CAPTION = re.compile(r"^/(?:mj|imagine|blend)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 PHOTO_DOWNLOAD_FAILED = "The photo could not be fetched from Telegram, so nothing was drawn."
 
 
@@ -195,6 +203,9 @@ class TelegramAdapter:
             return
         # A new job answers under the grid whose button was pressed.
         origin = _origin(message, query.from_user)
+        if (regions := region_press(press.action)) is not None:
+            await self.on_regions(query, origin, press.job_id, *regions)
+            return
         respond = TelegramResponder(self.sink, origin, query)
         incoming = Incoming(origin, query.from_user.full_name, button=press)
         task = asyncio.create_task(self.service.handle(incoming, respond))
@@ -203,6 +214,19 @@ class TelegramAdapter:
             await _quietly(respond.answer_query())
         await task
         await _quietly(respond.answer_query())  # accepted: the acknowledgement is in the chat
+
+    async def on_regions(
+        self, query: CallbackQuery, origin: Origin, job_id: str, go: bool, picked: int
+    ) -> None:
+        """The thirds keyboard: a toggle redraws it; Repaint is `/region JOB CELLS`."""
+        if not go:
+            await _quietly(query.answer())
+            await _quietly(query.edit_message_reply_markup(regions_keyboard(job_id, picked)))
+            return
+        text = f"/region {job_id} {cells_of(picked)}"
+        respond = TelegramResponder(self.sink, origin, query)
+        await self.service.handle(Incoming(origin, query.from_user.full_name, text=text), respond)
+        await _quietly(respond.answer_query())
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling a Telegram update failed", exc_info=context.error)

@@ -91,6 +91,41 @@ def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(lines)
 
 
+REGION_TOGGLE, REGION_GO = "RG", "RGO"  # a cell pressed (the new picks), or "repaint these"
+
+
+def regions_keyboard(job_id: str, picked: int = 0) -> InlineKeyboardMarkup:
+    """Vary (Region) without the web page: a 3×3 grid of toggles (the picks travel in the
+    callback data as a bit mask, so nothing is kept) and, once one is picked, Repaint."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"✅ {cell}" if picked >> (cell - 1) & 1 else str(cell),
+                callback_data=f"{_PREFIX}:{REGION_TOGGLE}{picked ^ 1 << (cell - 1)}:{job_id}",
+            )
+            for cell in range(row * 3 + 1, row * 3 + 4)
+        ]
+        for row in range(3)
+    ]
+    if picked:
+        go = f"{_PREFIX}:{REGION_GO}{picked}:{job_id}"
+        rows.append([InlineKeyboardButton("Repaint the picked parts", callback_data=go)])
+    return InlineKeyboardMarkup(rows)
+
+
+def region_press(action: str) -> tuple[bool, int] | None:
+    """('RGO', picks) or ('RG', picks) from a regions keyboard's press; None otherwise."""
+    for prefix, go in ((REGION_GO, True), (REGION_TOGGLE, False)):
+        rest = action.removeprefix(prefix)
+        if rest != action and rest.isdigit() and 0 <= int(rest) < 512:
+            return go, int(rest)
+    return None
+
+
+def cells_of(picked: int) -> str:
+    return " ".join(str(cell) for cell in range(1, 10) if picked >> (cell - 1) & 1)
+
+
 def seconds(value: int | float | timedelta) -> float:
     """A time period from python-telegram-bot, an int before v22.2 and a timedelta after."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

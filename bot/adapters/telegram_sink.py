@@ -43,6 +43,7 @@ from bot.adapters.telegram_format import (
     PHOTO_BYTES,
     fit,
     keyboard,
+    regions_keyboard,
     seconds,
 )
 from bot.adapters.uploads import fit_upload
@@ -320,6 +321,10 @@ class TelegramResponder:
         if reply.kind is ReplyKind.DELETED:
             await self.sink.delete_shown(self.origin, reply.job_id, self.query)
             await self.answer_query(reply.text)
+            return
+        if reply.pick_regions and reply.job_id is not None:
+            await self.sink.post(self.origin, reply.text, regions_keyboard(reply.job_id))
+            await self.answer_query()
             return
         if reply.question is not None:  # Remix: the answer is a reply to this message
             await self.ask(reply)

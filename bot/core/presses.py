@@ -198,11 +198,11 @@ class Presses:
             button = Button("Open the region editor", "", job["id"], url=link)
             return Reply(ReplyKind.TEXT, text, job["id"], buttons=(button,), ephemeral=True)
         text = (
-            f"Vary (Region): send /region {job['id']} CELLS with the cells of a 3×3 grid to "
-            "repaint (1 2 3 / 4 5 6 / 7 8 9, left to right, top to bottom), e.g. "
-            f"/region {job['id']} 4 5 6."
+            f"Vary (Region): pick the parts of a 3×3 grid to repaint (1 2 3 / 4 5 6 / 7 8 9, "
+            f"left to right, top to bottom), or send /region {job['id']} CELLS, e.g. "
+            f"/region {job['id']} 4 5 6 (with Remix, a prompt after the cells)."
         )
-        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True)
+        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, pick_regions=True)
 
     async def _reroll(
         self, incoming: Incoming, job: dict[str, Any], respond: Responder | None

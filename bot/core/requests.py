@@ -95,6 +95,9 @@ class Reply:
     position: int | None = None  # place in the queue, 1 = next
     ephemeral: bool = False  # only the asking user should see it
     question: Question | None = None  # an answer the user is asked for
+    # Vary (Region) without the web page: the adapter may offer the nine thirds of job_id's
+    # image as a picker (several at once), sending back `/region JOB_ID CELLS`.
+    pick_regions: bool = False
 
 
 class ReplySink(Protocol):

@@ -3,12 +3,16 @@ job's author."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.config import Settings
 from tests.discord_adapter.harness import (
     ALICE,
     BOB,
+    CHANNEL,
+    GUILD,
     buttons_for,
     callback,
     custom_ids,
@@ -20,7 +24,7 @@ from tests.discord_adapter.harness import (
     original,
     upscale_buttons_for,
 )
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
+from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, interaction
 
 
 async def test_reroll_button_works_after_the_bot_is_rebuilt(
@@ -129,3 +133,36 @@ async def test_remix_opens_a_form_and_its_submission_draws(
         row = await h.service.wait(job_in(ack))
     assert (row["action"], row["parent_id"], row["parent_image"]) == ("variation", job_id, 2)
     assert row["prompt"] == "a stone windmill at night" and row["status"] == "done"
+
+
+async def test_vary_region_offers_the_thirds_without_the_web_page(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        job_id, first, _ = await h.draw("a garden --seed 8")
+        payload = h.click(int(first["reply_message_id"]), f"mj:U4:{job_id}")
+        upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
+        upscale = await h.service.wait(upscale_id)
+        payload = h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
+        offer = await api.wait_for("POST", followups(payload), has("Vary (Region)"))
+        [[menu]] = [row["components"] for row in offer.response["components"]]
+        assert (menu["type"], menu["custom_id"], menu["max_values"]) == (
+            3,
+            f"mjvr:{upscale_id}",
+            9,
+        )
+        data = {"custom_id": menu["custom_id"], "component_type": 3, "values": ["5", "2"]}
+        pick = interaction(
+            api,
+            3,
+            data,
+            user_id=ALICE,
+            channel_id=CHANNEL,
+            guild_id=GUILD,
+            message=offer.response,
+        )
+        h.bot._connection.parse_interaction_create(pick)
+        ack = await api.wait_for("PATCH", original(pick), has("accepted"))
+        row = await h.service.wait(job_in(ack))
+    assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)
+    assert json.loads(row["action_json"])["regions"] == [2, 5]

@@ -178,6 +178,9 @@ class FakeBotApi:
         photo = _photo(files, media["media"])
         return self._edit(params, {"photo": photo, "caption": media.get("caption", "")})
 
+    async def _editMessageReplyMarkup(self, params: dict, files: dict) -> dict:
+        return self._edit(params, {})
+
     async def _deleteMessage(self, params: dict, files: dict) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))
         if self.messages.pop(key, None) is None:
