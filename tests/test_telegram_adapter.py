@@ -533,3 +533,30 @@ async def test_remix_asks_with_a_force_reply_and_the_reply_draws(app, tg_setting
         3,
     )
     assert remixed["prompt"] == "a green tram at dawn" and remixed["status"] == "done"
+
+
+async def test_an_album_captioned_blend_mixes_its_photos(app, tg_settings, fake):
+    for name, colour in (("a1", "red"), ("a2", "blue"), ("a3", "green")):
+        buffer = io.BytesIO()
+        Image.new("RGB", (80, 60), colour).save(buffer, format="JPEG")
+        fake.user_files[name] = buffer.getvalue()
+
+    def album_photo(file_id: str, caption: str | None) -> dict[str, Any]:
+        update = photo_update(ALICE, ALICE, caption or "", file_id=file_id)
+        update["message"]["media_group_id"] = "album-1"
+        if caption is None:
+            del update["message"]["caption"]
+        return update
+
+    async with telegram(app, tg_settings) as bot:
+        bot.adapter.albums.wait_s = 0  # the test sends the album's photos before its caption
+        await bot.feed(album_photo("a2", None))
+        await bot.feed(album_photo("a3", None))
+        before = set(app.service.pending_job_ids())
+        await bot.feed(album_photo("a1", "/blend --dimensions portrait"))
+        await bot.adapter.albums.drain()
+        [job_id] = set(app.service.pending_job_ids()) - before
+        row = await app.service.wait(job_id)
+    assert (row["action"], row["aspect"], row["status"]) == ("blend", "2:3", "done")
+    assert len(json.loads(row["spec_json"])["blend_images"]) == 3
+    assert sorted(c.params["file_id"] for c in fake.called("getFile")) == ["a1", "a2", "a3"]

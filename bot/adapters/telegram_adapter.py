@@ -45,6 +45,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.settings import TelegramSettings
+from bot.adapters.telegram_albums import Albums
 from bot.adapters.telegram_format import (
     PLATFORM,
     cells_of,
@@ -107,6 +108,7 @@ class TelegramAdapter:
         # The engine renders previews at the faster pace; the sink paces each chat's edits.
         service.register_sink(PLATFORM, self.sink, preview_every_s=min(group, private))
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self.albums = Albums()
         new_messages = filters.UpdateType.MESSAGE  # not edits: an edited /mj must not draw again
         application.add_handlers(
             [
@@ -114,6 +116,10 @@ class TelegramAdapter:
                 MessageHandler(
                     filters.PHOTO & filters.CaptionRegex(_MJ_CAPTION) & new_messages,
                     self.on_photo,
+                ),
+                # The other photos of an album whose caption is a /blend.
+                MessageHandler(
+                    filters.PHOTO & ~filters.CAPTION & new_messages, self.on_album_photo
                 ),
                 # Private chats: any other command too, so new core commands work at once and
                 # unknown ones get the core's help (groups: other bots' commands stay theirs).
@@ -172,24 +178,50 @@ class TelegramAdapter:
         user = update.effective_user
         if user is None:
             return
-        # The bytes, not the file's URL: that URL holds the bot token, which must not reach
-        # the jobs table, logs or a downloader. Telegram lists sizes smallest first.
-        sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_BYTES]
+        origin = _origin(message, user)
+
+        async def handle(others: list[Any]) -> None:
+            photos = await self._download([message.photo, *others], message)
+            if photos:
+                incoming = Incoming(
+                    origin,
+                    _name(message, user),
+                    text=message.caption,
+                    image=photos[0],
+                    images=tuple(photos[1:]),
+                )
+                await self.service.handle(incoming, TelegramResponder(self.sink, origin))
+
+        if message.media_group_id:  # an album: its other photos come as messages of their own
+            self.albums.finish(message.media_group_id, handle)
+        else:
+            await handle([])
+
+    async def on_album_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is not None and message.media_group_id and not message.caption:
+            self.albums.add(message.media_group_id, message.photo)
+
+    async def _download(self, photos: list[Any], message: Message) -> list[bytes]:
+        """The bytes, not the files' URLs: those hold the bot token, which must not reach the
+        jobs table, logs or a downloader. Telegram lists each photo's sizes smallest first."""
+        found = []
         try:
-            photo = await (await (sizes or message.photo)[-1].get_file()).download_as_bytearray()
+            for sizes in photos:
+                fitting = [p for p in sizes if (p.file_size or 0) <= MAX_BYTES]
+                file = await (fitting or sizes)[-1].get_file()
+                found.append(bytes(await file.download_as_bytearray()))
         except TelegramError:
             log.warning("downloading a photo prompt failed", exc_info=True)
-            await context.bot.send_message(
+            await message.get_bot().send_message(
                 message.chat.id,
                 PHOTO_DOWNLOAD_FAILED,
                 reply_parameters=ReplyParameters(
                     message.message_id, allow_sending_without_reply=True
                 ),
             )
-            return
-        origin = _origin(message, user)
-        incoming = Incoming(origin, _name(message, user), text=message.caption, image=bytes(photo))
-        await self.service.handle(incoming, TelegramResponder(self.sink, origin))
+            return []
+        return found
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every press is answered: an alert if the core refuses it, else a plain answer, and

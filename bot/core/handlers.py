@@ -176,8 +176,9 @@ async def show(parts: Parts, call: Call) -> Reply:
 
 @handles("blend")
 async def blend(parts: Parts, call: Call) -> None:
-    images = [call.incoming.image] if call.incoming.image is not None else []
-    await parts.edits.blend(call.incoming, call.args, call.respond, images)
+    incoming = call.incoming
+    images = [incoming.image, *incoming.images] if incoming.image is not None else []
+    await parts.edits.blend(incoming, call.args, call.respond, images)
 
 
 @handles("zoom")

@@ -52,6 +52,8 @@ class Incoming:
     # An image sent with the command (a Telegram photo), already downloaded by the adapter:
     # the image prompt. The core checks it like a downloaded URL before using it.
     image: bytes | None = field(default=None, repr=False)
+    # More images sent with it (the rest of a Telegram album): a /blend's other images.
+    images: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 class ReplyKind(StrEnum):
