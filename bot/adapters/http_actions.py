@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from importlib.resources import files
 from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError
+from bot.adapters.http_body import BodyError, read_json
 from bot.adapters.http_errors import failed, ok
 from bot.adapters.http_jobs import image_name
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
@@ -33,12 +32,7 @@ REGION_PAGE = files("bot.adapters").joinpath("static/region.html").read_text(enc
 
 
 async def json_body(request: web.Request, allowed: tuple[str, ...]) -> dict[str, Any]:
-    try:
-        body = await request.json(loads=json.loads)
-    except json.JSONDecodeError as error:
-        raise BodyError(f"The body is not valid JSON: {error.msg} at {error.pos}") from None
-    except UnicodeDecodeError:
-        raise BodyError("The body must be JSON in UTF-8") from None
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise BodyError("The body must be a JSON object")
     unknown = [name for name in body if name not in allowed]

@@ -7,12 +7,11 @@ parses, screens, charges and queues exactly as for a chat message.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError, parse_body
+from bot.adapters.http_body import parse_body, read_json
 from bot.adapters.http_errors import KeyAuth, failed, ok
 from bot.adapters.http_jobs import JobBoard, JobState, image_name
 from bot.adapters.settings import HttpSettings
@@ -91,13 +90,7 @@ class ApiRoutes:
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
-        try:
-            body = await request.json(loads=json.loads)
-        except json.JSONDecodeError as error:
-            raise BodyError(f"The body is not valid JSON: {error.msg} at {error.pos}") from None
-        except UnicodeDecodeError:
-            raise BodyError("The body must be JSON in UTF-8") from None
-        order = parse_body(body)
+        order = parse_body(await read_json(request))
         if not self.service.health().alive:
             raise EngineUnavailable("The drawing engine is not running; try again later.")
         incoming = Incoming(origin, origin.user_id)

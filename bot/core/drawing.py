@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.accounts import Accounts
@@ -197,6 +197,26 @@ class Drawing:
         texts = positive_texts(request.prompts) + positive_texts(translation.written)
         await self.moderation.screen(incoming, text, texts)
         return request, translation
+
+    async def remixed(
+        self, incoming: Incoming, prompt: str, parent: JobSpec
+    ) -> tuple[JobSpec, MjRequest, str, str | None]:
+        """Remix: `parent` redrawn for an edited /mj text (its prompt and parameters; the
+        parent's model, seeds and image count where the text does not say). Returns the spec,
+        the parsed request, the normalised text and the prompt as written if translated."""
+        text = normalize_input(prompt)
+        request, translation = await self.prepare(incoming, text)
+        spec = build_spec(
+            parent.job_id,
+            incoming.origin,
+            request,
+            self.engine.profile(request.model or parent.model),
+            parent.seeds[0],
+            default_model=parent.model,
+            images=len(parent.seeds),
+        )
+        spec = replace(spec, init_image=parent.init_image, strength=parent.strength)
+        return spec, request, text, translation.written_prompt
 
     async def enqueue(
         self,

@@ -111,17 +111,8 @@ class Edits:
         details = _details(request, [canvas, mask])
         base, parsed, mj_text, written = parent, None, job["mj_text"], None
         if request.prompt:
-            mj_text = normalize_input(request.prompt)
-            parsed, translation = await self.drawing.prepare(incoming, mj_text)
-            written = translation.written_prompt
-            base = build_spec(
-                parent.job_id,
-                incoming.origin,
-                parsed,
-                self.drawing.engine.profile(parsed.model or parent.model),
-                parent.seeds[0],
-                default_model=parent.model,
-                images=len(parent.seeds),
+            base, parsed, mj_text, written = await self.drawing.remixed(
+                incoming, request.prompt, parent
             )
         seed = image.seed if image.seed is not None else new_seed()
         spec = edit_spec(

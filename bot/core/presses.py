@@ -19,8 +19,7 @@ from bot.core.drawing import Drawing, Record
 from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, ParamError
-from bot.core.jobs import build_spec, new_job_id, new_seed
-from bot.core.params import normalize_input
+from bot.core.jobs import new_job_id, new_seed
 from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
 from bot.core.requests import (
@@ -270,22 +269,9 @@ class Presses:
         action: ButtonAction,
     ) -> tuple[JobSpec, Record]:
         """The parent's spec with the remix prompt's prompt and parameters, and its record."""
-        text = normalize_input(prompt)
-        request, translation = await self.drawing.prepare(incoming, text)
-        profile = self.drawing.engine.profile(request.model or parent.model)
-        spec = build_spec(
-            parent.job_id,
-            incoming.origin,
-            request,
-            profile,
-            parent.seeds[0],
-            default_model=parent.model,
-            images=len(parent.seeds),
-        )
-        record = Record(
-            request, text, action.kind, job["id"], translation.written_prompt, action.image
-        )
-        return replace(spec, init_image=parent.init_image, strength=parent.strength), record
+        spec, request, text, written = await self.drawing.remixed(incoming, prompt, parent)
+        record = Record(request, text, action.kind, job["id"], written, action.image)
+        return spec, record
 
     async def _enqueue(
         self,
