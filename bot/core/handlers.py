@@ -23,6 +23,7 @@ from bot.core.permutations import count_permutations, expand_permutations
 from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
 from bot.core.queries import JobStatus, Queries
 from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
+from bot.core.safety_commands import SafetyCommands
 from bot.core.user_settings import UserSettings
 from engine.port import EnginePort
 from storage.store import AsyncStore
@@ -42,6 +43,7 @@ class Parts:
     delivery: Delivery
     edits: Edits
     presses: Presses
+    safety: SafetyCommands
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ async def show(parts: Parts, call: Call) -> Reply:
         raise MjError(f"Job {job['id']} was deleted.")
     if JobStatus(job["status"]) is not JobStatus.DONE:
         raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
-    reply = parts.delivery.result_reply(job, None)
+    reply = await parts.delivery.result_reply(job, None)
     lineage = render.lineage(job)
     return replace(reply, text=f"{reply.text}\n{lineage}") if lineage else reply
 
@@ -234,3 +236,8 @@ async def terms(parts: Parts, call: Call) -> Reply:
 @handles("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
 async def accounts(parts: Parts, call: Call) -> Reply:
     return await parts.accounts.command(call.incoming, call.name, call.args)
+
+
+@handles("safety", "safety-log", "safety-release")
+async def safety(parts: Parts, call: Call) -> Reply:
+    return await parts.safety.command(call.incoming, call.name, call.args)

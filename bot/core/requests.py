@@ -26,6 +26,9 @@ class Origin:
     # The community: a Discord server, a Telegram group; None in DMs and the console. Banned
     # terms are kept per community (or per chat without one).
     scope_id: str | None = None
+    # The chat is marked for adult content (a Discord channel marked NSFW): where the
+    # community's image safety policy allows it, its laxer mode applies there.
+    nsfw: bool = False
 
     @property
     def user_key(self) -> str:
@@ -100,6 +103,9 @@ class Reply:
     # Vary (Region) without the web page: the adapter may offer the nine thirds of job_id's
     # image as a picker (several at once), sending back `/region JOB_ID CELLS`.
     pick_regions: bool = False
+    # The image was flagged by the safety check and the policy says spoiler: show it hidden
+    # until the viewer opens it (Discord spoiler, Telegram has_spoiler); others mark it.
+    spoiler: bool = False
 
 
 class ReplySink(Protocol):

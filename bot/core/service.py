@@ -47,10 +47,13 @@ from bot.core.requests import (
     ReplySink,
     Responder,
 )
+from bot.core.safety import ImageSafety
+from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
 from engine.job import spec_from_dict
 from engine.port import EnginePort
+from filters.image_safety import SafetyChecker
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -73,6 +76,7 @@ class MjService:
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
+        safety_checker: SafetyChecker | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -82,7 +86,9 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts)
+        # Without a checker, every policy but off fails closed (nothing unchecked goes out).
+        self.safety = ImageSafety(settings.safety, store, images, safety_checker)
+        self.delivery = Delivery(settings.actions, store, images, self.accounts, self.safety)
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
@@ -100,6 +106,7 @@ class MjService:
             self.delivery,
             self.edits,
             self.presses,
+            SafetyCommands(settings.owners, self.safety, self.delivery),
         )
 
     # wiring ------------------------------------------------------------------------------
