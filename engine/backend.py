@@ -19,22 +19,20 @@ from engine.blend import IpAdapter, blend_kwargs
 from engine.conditioning import build_embeddings
 from engine.decoders import decoding_with
 from engine.errors import GenerationFailed, ModelUnavailable
-from engine.hardware import probe
 from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
 from engine.job import JobSpec, batch_key, check_sources, needs_embeddings
 from engine.models import (
     ModelSource,
     classify,
     folder_profile,
-    load_pipeline,
     pick_device,
     resolve_folder,
 )
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
 from engine.previews import Previewer
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
-from engine.speed import Acceleration, prepare
-from engine.tuning import Tuning, plan
+from engine.speed import Acceleration, load_tuned
+from engine.tuning import Tuning
 from engine.upscaler import Upscaler
 
 log = logging.getLogger(__name__)
@@ -120,8 +118,6 @@ class DiffusersBackend:
 
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
-        import torch
-
         with self._lock:
             if name in self._loaded:
                 self._loaded.move_to_end(name)
@@ -132,26 +128,15 @@ class DiffusersBackend:
             log.warning("model %r is the tiny random test model: its images are noise", name)
         self.device = pick_device(self.device_preference)
         profile = folder_profile(folder, source.ref) if folder else profile_for_name(source.ref)
-        hardware = probe(self.device)
-        chosen = plan(self.tuning, hardware, profile.family)
-        log.info(
-            "loading model %s (%s) on %s (%s), %s",
-            name,
-            source.ref,
-            self.device,
-            hardware.name,
-            chosen.dtype,
-        )
-        dtype = getattr(torch, chosen.dtype)
-        pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
-        speed = prepare(
-            pipe,
-            chosen,
+        pipe, speed = load_tuned(
+            source,
+            folder,
+            profile,
             self.tuning,
-            family=profile.family,
-            native=profile.native,
+            device=self.device,
             data_dir=self.data_dir,
             allow_download=self.allow_download,
+            single_file_config=self.single_file_config,
             compile_backend=self.compile_backend,
         )
         loaded = LoadedModel(pipe, profile, pipe.scheduler, speed)

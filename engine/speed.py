@@ -11,8 +11,11 @@ from typing import Any
 from engine.compiling import BackgroundCompiled
 from engine.decoders import load_taesd, taesd_ref
 from engine.errors import ModelUnavailable
+from engine.hardware import probe
+from engine.models import ModelSource, load_pipeline
 from engine.previews import Previewer
-from engine.tuning import Plan, Tuning
+from engine.profiles import ModelProfile
+from engine.tuning import Plan, Tuning, plan
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,39 @@ def apply_plan(pipe: Any, chosen: Plan) -> list[str]:
             module.to(memory_format=torch.channels_last)
         attention.update(use_fused_attention(module))
     return sorted(attention)
+
+
+def load_tuned(
+    source: ModelSource,
+    folder: Path | None,
+    profile: ModelProfile,
+    tuning: Tuning,
+    *,
+    device: str,
+    data_dir: Path,
+    allow_download: bool,
+    single_file_config: str | None,
+    compile_backend: str,
+) -> tuple[Any, Acceleration]:
+    """Load a model's pipeline in the number format planned for this hardware, then set it up
+    for speed (`prepare`)."""
+    import torch
+
+    hardware = probe(device)
+    chosen = plan(tuning, hardware, profile.family)
+    log.info("loading %s on %s (%s), %s", source.ref, device, hardware.name, chosen.dtype)
+    pipe = load_pipeline(source, folder, device, getattr(torch, chosen.dtype), single_file_config)
+    speed = prepare(
+        pipe,
+        chosen,
+        tuning,
+        family=profile.family,
+        native=profile.native,
+        data_dir=data_dir,
+        allow_download=allow_download,
+        compile_backend=compile_backend,
+    )
+    return pipe, speed
 
 
 def prepare(
