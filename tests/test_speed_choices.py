@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.compiling import shape_key
 from engine.decoders import taesd_ref
@@ -49,6 +51,14 @@ def test_cpuinfo_flags_on_x86_and_arm() -> None:
     assert cpuinfo_flags(x86) == {"fpu", "avx2", "avx512_bf16"}
     assert cpuinfo_flags(arm) == {"fp", "asimd", "bf16"}
     assert cpuinfo_flags("model name : no flags here") == frozenset()
+
+
+@given(st.text(), st.lists(st.from_regex(r"[a-z0-9_]{1,12}", fullmatch=True), max_size=8))
+def test_any_cpuinfo_text_parses(noise: str, flags: list[str]) -> None:
+    assert isinstance(cpuinfo_flags(noise), frozenset)
+    text = f"{noise}\nflags\t: {' '.join(flags)}\n" if "flags" not in noise.lower() else noise
+    if "flags" not in noise.lower() and "features" not in noise.lower():
+        assert cpuinfo_flags(text) == frozenset(flags)
 
 
 def test_torch_capabilities_keep_only_present_features() -> None:
