@@ -16,14 +16,17 @@ import typer
 
 from bot.cli_api_keys import register as register_api_keys
 from bot.cli_filters import filter_app
+from bot.cli_safety import safety_app
 from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
+from bot.cli_workers import register as register_workers
 from bot.config import ConfigError, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
 app.add_typer(models_app, name="models")
 app.add_typer(filter_app, name="filter")
+app.add_typer(safety_app, name="safety")
 
 
 def _settings() -> Settings:
@@ -44,6 +47,7 @@ def _logging(verbose: bool) -> None:
 register_translation(app, models_app, _settings)
 register_front_ends(app, _settings, _logging)
 register_api_keys(app, _settings)
+register_workers(app, _settings)
 
 
 @app.callback(invoke_without_command=True)
@@ -58,7 +62,7 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     """Chat with the bot in this terminal: type prompts, see progress, get grid paths."""
     from bot.adapters.console import ConsoleAdapter, ConsoleSink
     from bot.app import open_app
-    from engine.errors import ModelUnavailable
+    from engine.errors import EngineUnavailable, ModelUnavailable
 
     _logging(verbose)
     settings = _settings()
@@ -74,6 +78,9 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
 
     try:
         asyncio.run(run(settings))
+    except EngineUnavailable as error:  # MJ_ENGINE=ray and no cluster to join
+        typer.echo(f"Cannot start: {error}", err=True)
+        raise typer.Exit(1) from None
     except ModelUnavailable as error:
         typer.echo(f"Cannot start: {error}", err=True)
         if not sys.stdin.isatty() or settings.models.model == "tiny":
@@ -96,7 +103,7 @@ def imagine(
     from bot.core.commands import split_command
     from bot.core.errors import MjError
     from bot.core.requests import Incoming, Origin, Reply, ReplyKind
-    from engine.errors import ModelUnavailable
+    from engine.errors import EngineUnavailable, ModelUnavailable
 
     _logging(verbose)
     settings = _settings()
@@ -124,7 +131,7 @@ def imagine(
 
     try:
         result = asyncio.run(run())
-    except ModelUnavailable as error:
+    except (ModelUnavailable, EngineUnavailable) as error:
         result = {"error": str(error)}
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     if "error" in result:
@@ -231,6 +238,43 @@ def models_list() -> None:
         typer.echo(
             f"{name}{default}: {ref} [{source.kind}, {'on disk' if here else 'not downloaded'}]"
         )
+
+
+@models_app.command("speed")
+def models_speed() -> None:
+    """How each configured model will run on this machine (number format, layout, decoder,
+    previews, compile), as JSON: what MJ_DTYPE=auto and the other speed settings decide here."""
+    from bot.app import build_backend
+    from engine.decoders import TAESD_BY_FAMILY
+    from engine.hardware import probe
+    from engine.models import pick_device
+    from engine.tuning import plan
+
+    settings = _settings()
+    backend = build_backend(settings)  # sources and profiles only: nothing is loaded
+    hardware = probe(pick_device(settings.models.device))
+    tuning = settings.speed
+    models = {}
+    for name in settings.models.models:
+        family = backend.profile(name).family
+        chosen = plan(tuning, hardware, family)
+        models[name] = {
+            "family": family,
+            "dtype": chosen.dtype,
+            "channels_last": chosen.channels_last,
+            "cudnn_benchmark": chosen.cudnn_benchmark,
+            "compile": chosen.compile_mode or "off",
+            "decoder": tuning.decoder,
+            "previews": tuning.previews,
+            "taesd": tuning.taesd or TAESD_BY_FAMILY.get(family),
+        }
+    report = {
+        "device": hardware.device,
+        "hardware": hardware.name,
+        "native_bf16": hardware.native_bf16,
+        "models": models,
+    }
+    typer.echo(json.dumps(report, indent=2))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ field of one group; an unset (or empty) variable keeps the field's default.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -42,8 +43,13 @@ from bot.core.settings import (
     ModelChoice,
     ModerationSettings,
     QuotaSettings,
+    SafetySettings,
 )
 from engine.profiles import DEFAULT_MODEL, model_alias
+from engine.tuning import COMPILE_MODES, DECODERS, DTYPES, PREVIEWS, SWITCHES, Tuning
+from filters.image_safety import OPENNSFW
+from filters.safety_policy import DEFAULT_POLICY as DEFAULT_SAFETY
+from filters.safety_policy import Mode, PolicyError, SafetyPolicy
 
 __all__ = ["ConfigError", "Settings"]
 
@@ -57,12 +63,14 @@ class ModelSettings:
         default_factory=lambda: {model_alias(DEFAULT_MODEL): DEFAULT_MODEL}
     )
     device: str = "auto"
-    dtype: str = "auto"
     single_file_config: str | None = None
     allow_download: bool = True
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests),
     # loaded on the first upscale; None: the hires fix.
     upscaler: str | None = None
+    # An IP-Adapter for /blend (a weights file with its image_encoder/ beside it, a hub path,
+    # or "tiny" for tests), loaded on the first blend; None: blends mix the images' latents.
+    ip_adapter: str | None = None
 
     @property
     def default(self) -> str:
@@ -79,6 +87,18 @@ class QueueSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Where jobs are drawn: "local" (a thread of this process) or "ray" (one worker per GPU on
+    a Ray cluster, joined at ray_address, or started in this process when it is None)."""
+
+    kind: str = "local"
+    ray_address: str | None = None
+    ray_namespace: str = "mjbot"  # worker names are unique in it: one bot per namespace
+    ray_workers: int = 0  # 0: one per GPU in the cluster (or one CPU worker)
+    ray_worker_cpus: int = 0  # 0: GPU workers; N: CPU workers of N cores (and torch threads)
+
+
+@dataclass(frozen=True, slots=True)
 class TranslationSettings:
     # Chinese prompts: auto (a local LLM if installed, else argos, else the dictionary), llm,
     # argos, dictionary, off
@@ -92,17 +112,34 @@ class TranslationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SafetyCheckSettings:
+    """The image safety classifier: `opennsfw` (bundled) or `module:attribute` of the owner's
+    own, and the threads it may use (the engine keeps the other cores)."""
+
+    scorer: str = OPENNSFW
+    threads: int = 1
+    # The default policy's parts, as written (bot.core.settings.SafetySettings holds the
+    # policy built from them).
+    mode: str = DEFAULT_SAFETY.mode.value
+    threshold: float = DEFAULT_SAFETY.threshold
+    nsfw_mode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = Path("data")
     owners: frozenset[str] = frozenset()  # "platform:user_id"; see CoreSettings.owners
     models: ModelSettings = ModelSettings()
+    speed: Tuning = Tuning()  # how models run: dtype, layout, compile, decoder, previews
     queue: QueueSettings = QueueSettings()
+    engine: EngineSettings = EngineSettings()
     translation: TranslationSettings = TranslationSettings()
     limits: Limits = Limits()
     quota: QuotaSettings = QuotaSettings()
     moderation: ModerationSettings = ModerationSettings()
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
+    safety: SafetyCheckSettings = SafetyCheckSettings()
     delivery: DeliverySettings = DeliverySettings()
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
@@ -113,8 +150,13 @@ class Settings:
     def core(self) -> CoreSettings:
         """What the core reads: no tokens, ports or engine internals."""
         models = ModelChoice(
-            tuple(self.models.models), self.models.default, self.models.upscaler is not None
+            tuple(self.models.models),
+            self.models.default,
+            self.models.upscaler is not None,
+            self.models.ip_adapter is not None,
         )
+        http = self.http
+        pages = (http.public_url or f"http://{http.host}:{http.port}") if http.enabled else None
         return CoreSettings(
             self.owners,
             models,
@@ -123,7 +165,17 @@ class Settings:
             self.moderation,
             self.actions,
             self.image_prompts,
+            SafetySettings(self.safety_policy),
+            pages,
             self.delivery,
+        )
+
+    @property
+    def safety_policy(self) -> SafetyPolicy:
+        """The default policy MJ_SAFETY_* describe (checked when the settings are built)."""
+        nsfw = self.safety.nsfw_mode
+        return SafetyPolicy(
+            Mode(self.safety.mode), self.safety.threshold, Mode(nsfw) if nsfw else None
         )
 
     @property
@@ -171,14 +223,26 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_OWNER_IDS": ("", "owners", owner_ids),
     "MJ_MODEL": ("models", "model", text),  # MJ_MODELS is read in _checked, after it
     "MJ_DEVICE": ("models", "device", choice("auto", "cpu", "cuda", "mps")),
-    "MJ_DTYPE": ("models", "dtype", choice("auto", "float32", "float16", "bfloat16")),
     "MJ_MODEL_CONFIG": ("models", "single_file_config", text),
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
+    "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
+    "MJ_DTYPE": ("speed", "dtype", choice(*DTYPES)),
+    "MJ_CHANNELS_LAST": ("speed", "channels_last", choice(*SWITCHES)),
+    "MJ_COMPILE": ("speed", "compile", choice(*COMPILE_MODES)),
+    "MJ_CUDNN_BENCHMARK": ("speed", "cudnn_benchmark", choice(*SWITCHES)),
+    "MJ_DECODER": ("speed", "decoder", choice(*DECODERS)),
+    "MJ_PREVIEWS": ("speed", "previews", choice(*PREVIEWS)),
+    "MJ_TAESD": ("speed", "taesd", text),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
     "MJ_BATCHING": ("queue", "batching", choice("auto", "on", "off")),
+    "MJ_ENGINE": ("engine", "kind", choice("local", "ray")),
+    "MJ_RAY_ADDRESS": ("engine", "ray_address", text),
+    "MJ_RAY_NAMESPACE": ("engine", "ray_namespace", text),
+    "MJ_RAY_WORKERS": ("engine", "ray_workers", whole(0, 1024)),
+    "MJ_RAY_WORKER_CPUS": ("engine", "ray_worker_cpus", whole(0, 1024)),
     "MJ_TRANSLATE": ("translation", "mode", choice("auto", "llm", "argos", "dictionary", "off")),
     "MJ_TRANSLATION_DIR": ("translation", "packages_dir", path),
     "MJ_TRANSLATE_LLM": ("translation", "llm", text),
@@ -198,8 +262,15 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_UPSCALE_STRENGTH": ("actions", "upscale_strength", number(0.05, 1.0)),
     "MJ_VARY_SUBTLE": ("actions", "vary_subtle", number(0.05, 1.0)),
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
+    "MJ_BLEND_STRENGTH": ("actions", "blend_strength", number(0.05, 1.0)),
+    "MJ_REGION_LINK_TTL_MIN": ("actions", "region_link_ttl_min", whole(1, 1440)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
+    "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),
+    "MJ_SAFETY_THRESHOLD": ("safety", "threshold", number(0.0, 1.0)),
+    "MJ_SAFETY_NSFW_POLICY": ("safety", "nsfw_mode", choice(*Mode)),
+    "MJ_SAFETY_SCORER": ("safety", "scorer", text),
+    "MJ_SAFETY_THREADS": ("safety", "threads", whole(1, 256)),
     "MJ_DELIVERY_RETRY_FIRST_S": ("delivery", "retry_first_s", number(0.01, 60.0)),
     "MJ_DELIVERY_RETRY_MAX_S": ("delivery", "retry_max_s", number(0.01, 60.0)),
     "MJ_CONSOLE_USER": ("console", "user", text),
@@ -232,6 +303,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         if not sep or not name.strip() or not ref.strip():
             raise ConfigError(f"MJ_MODELS entries look like name=source, got {item!r}")
         models[name.strip().lower()] = ref.strip()
+    if settings.engine.kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("MJ_ENGINE=ray needs Ray, an optional extra: pip install -e '.[ray]'")
     delivery = settings.delivery
     if delivery.retry_first_s > delivery.retry_max_s:
         raise ConfigError(
@@ -245,4 +318,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         raise ConfigError(
             f"MJ_DEFAULT_TIER must be one of {', '.join(quota.tiers)}, got {quota.default_tier!r}"
         )
+    try:
+        settings.safety_policy  # noqa: B018 - built to be checked
+    except PolicyError as error:
+        raise ConfigError(f"MJ_SAFETY_NSFW_POLICY: {error}") from None
     return replace(settings, models=replace(settings.models, models=models), quota=quota)

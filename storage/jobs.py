@@ -75,6 +75,10 @@ class Jobs:
             )
             return True
 
+    def set_grid(self, job_id: str, grid_path: str) -> None:
+        """The grid users see changed (a moderator released an image the safety check hid)."""
+        self.db["jobs"].update(job_id, {"grid_path": grid_path})
+
     def mark_failed(self, job_id: str, error: str) -> bool:
         failed = [JobStatus.FAILED.value, error, utcnow()]
         return self._while_open(job_id, "status = ?, error = ?, finished_at = ?", failed)

@@ -242,6 +242,101 @@ def m009_jobs_honest_names(db: Database) -> None:
 
 
 @migrations()
+def m013_image_safety(db: Database) -> None:
+    """Image safety check: a policy per scope and the log of every decision on an image.
+
+    A scope is "global" (the owners' default) or "<platform>:<community id>", as for banned
+    terms. The log keeps the decision, not the picture: a withheld or blurred result is the
+    job's own image (images table), and a refused image prompt is not stored at all.
+    """
+    db["safety_policies"].create(
+        {
+            "scope": str,
+            "mode": str,  # off, spoiler, blur, block
+            "threshold": float,  # a score at or above it is flagged
+            "nsfw_mode": str,  # the laxer mode for channels marked NSFW; None: the same
+            "set_by": str,  # "platform:user id", or "cli"
+            "updated_at": str,
+        },
+        pk="scope",
+        not_null={"mode", "threshold", "updated_at"},
+    )
+    db["safety_log"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "kind": str,  # "image" (a user receives it) or "image_prompt" (a user gives it)
+            "job_id": str,  # None for a refused image prompt: no job was made
+            "image_index": int,  # 1..4 within the job
+            "platform": str,
+            "user_id": str,  # the platform's user id
+            "user_name": str,
+            "scope": str,
+            "chat_id": str,
+            "score": float,
+            "threshold": float,
+            "mode": str,  # the mode in force where the image went
+            "action": str,  # show, spoiler, blur, block
+            "shown_path": str,  # the blurred copy users see (blur), relative to the images
+            "released_at": str,  # a moderator let it through
+            "released_by": str,
+        },
+        pk="id",
+        not_null={"created_at", "kind", "platform", "user_id", "scope", "score", "action"},
+    )
+    db["safety_log"].create_index(["scope", "id"])
+    db["safety_log"].create_index(["job_id", "image_index"])
+    # The chat is marked for adult content (a Discord NSFW channel): where the community's
+    # policy allows it, a laxer mode applies there, also to a job resumed after a restart.
+    db["jobs"].add_column("nsfw_chat", int)
+
+
+@migrations()
+def m017_editing_actions(db: Database) -> None:
+    """Editing actions (Zoom Out, Pan, Make Square, Vary (Region), Blend), Remix mode, the 🗑
+    button, the region page's signing secret, and prompts a user is asked for."""
+    # What an action did beyond `action` and `parent_image` (the zoom factor, the pan
+    # direction, the regions, the blend's sources), and the files the job made for itself
+    # (canvas, mask, blend inputs) so 🗑 can remove them: JSON.
+    db["jobs"].add_column("action_json", str)
+    # Set by 🗑: the images and their files are gone; the row stays for the ledger's sake.
+    db["jobs"].add_column("deleted_at", str)
+    # Remix mode is on for the users listed here: V, Vary, Zoom Out (Custom) and Vary
+    # (Region) then ask for the prompt first. Its own table, so that /settings clear (which
+    # forgets default params) leaves it alone.
+    db["remix_users"].create(
+        {"platform": str, "platform_user_id": str, "created_at": str},
+        pk=("platform", "platform_user_id"),
+        not_null={"created_at"},
+    )
+    db["secrets"].create(
+        {"name": str, "value": str, "created_at": str},
+        pk="name",
+        not_null={"value", "created_at"},
+    )
+    # An action waiting for the user's answer: a Remix prompt asked for with Telegram's
+    # ForceReply (found again by the message it replies to), permutations awaiting the
+    # confirm button. Kept in SQLite so a restart in between loses nothing.
+    db["pending_actions"].create(
+        {
+            "id": str,  # short random id, in button ids
+            "platform": str,
+            "platform_user_id": str,  # who may answer
+            "chat_id": str,
+            "message_id": str,  # the bot's message that asked, once sent
+            "kind": str,  # what is waiting: an action with a prompt, permutations, ...
+            "job_id": str,  # the job the action is on (None for permutations)
+            "payload_json": str,  # everything needed to carry the action out
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"platform", "platform_user_id", "kind", "payload_json", "created_at"},
+    )
+    db["pending_actions"].create_index(["platform", "chat_id", "message_id"])
+    db["pending_actions"].create_index(["created_at"])
+
+
+@migrations()
 def m018_delivery_outbox(db: Database) -> None:
     """What each finished job still owes its user (storage/outbox.py), until a front end took
     it: its final message, then the notice that tells the user. Finished jobs an earlier

@@ -9,6 +9,8 @@ event loop.
     store.defaults  users' default /mj params (/settings)
     store.api_keys  the HTTP API's keys, stored hashed
     store.stats     counts and durations for /metrics
+    store.editing   Remix mode, deleted results, answers still owed, the link secret
+    store.safety    image safety policies per scope, and the log of decisions
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
 one), never the connection.
@@ -27,10 +29,12 @@ from sqlite_utils import Database
 
 from storage.api_keys import ApiKeys
 from storage.credits import Credits
+from storage.editing import Editing
 from storage.jobs import Jobs
 from storage.migrations import migrate
 from storage.outbox import Outbox
 from storage.rows import ImageRow, JobStatus
+from storage.safety import Safety
 from storage.stats import Stats
 from storage.terms import Terms
 from storage.user_settings import Defaults
@@ -63,6 +67,8 @@ class Store:
         self.defaults = Defaults(self.db)
         self.api_keys = ApiKeys(self.db)
         self.stats = Stats(self.db)
+        self.editing = Editing(self.db)
+        self.safety = Safety(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -18,7 +18,8 @@ from bot.core.outbox import FINAL, Item, Outbox, backoff
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 from bot.core.settings import DeliverySettings
-from engine.worker import Engine
+from engine.dispatcher import Engine
+from engine.worker import LocalPool, local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.helpers import TINY_ENV, CaptureSink, SizesOnly, until
@@ -58,7 +59,7 @@ def jobs_and_ledger(store: AsyncStore) -> tuple[int, list[str]]:
 async def test_two_requests_racing_for_the_last_place_make_one_job_and_one_refusal(
     tmp_path: Path,
 ) -> None:
-    async for service, store in core(tmp_path, Engine(SizesOnly())):
+    async for service, store in core(tmp_path, local_engine(SizesOnly())):
         asks = (service.imagine(Incoming(RACER, "Racer"), f"a lamp {n}") for n in range(2))
         answers = await asyncio.gather(*asks, return_exceptions=True)
         refused = [answer for answer in answers if isinstance(answer, QueueFull)]
@@ -68,7 +69,10 @@ async def test_two_requests_racing_for_the_last_place_make_one_job_and_one_refus
 
 
 async def test_a_job_the_queue_refuses_after_admission_never_happened(tmp_path: Path) -> None:
-    async for service, store in core(tmp_path, AdmitsEverything(SizesOnly())):
+    backend = SizesOnly()
+    async for service, store in core(
+        tmp_path, AdmitsEverything(LocalPool(backend), backend.profile)
+    ):
         await service.imagine(Incoming(RACER, "Racer"), "a lamp")
         with pytest.raises(QueueFull, match="1 jobs waiting"):
             await service.imagine(Incoming(RACER, "Racer"), "another lamp")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +21,18 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "vr": "VR",
+    "zo2": "ZO2",
+    "zo15": "ZO15",
+    "zoc": "ZOC",
+    "sq": "SQ",
+    "pl": "PL",
+    "pr": "PR",
+    "pu": "PU",
+    "pd": "PD",
+    # under any result
+    "del": "DEL",
+    "🗑": "DEL",
 }
 
 
@@ -49,6 +62,8 @@ class ConsoleSink:
             self.preview_file.parent.mkdir(parents=True, exist_ok=True)
             self.preview_file.write_bytes(reply.image_png)
         percent = reply.percent or 0
+        if reply.spoiler:
+            reply = replace(reply, text=f"{reply.text} [preview flagged by the safety check]")
         if self.tty:
             bar = "#" * (percent // 5)
             self.out.write(f"\r\033[K[{bar:<20}] {reply.text}")
@@ -65,11 +80,18 @@ class ConsoleSink:
     def _format(reply: Reply) -> str:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
-            hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
-            return f"{reply.text}\n  grid: {reply.image_path}\n  buttons: {labels}  {hint}"
+            hint = (
+                "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, ZO2, ZO15, ZOC, SQ, "
+                "PL, PR, PU or PD)"
+            )
+            # A terminal cannot hide a picture: say so before anyone opens the file.
+            mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""
+            grid = f"  grid: {reply.image_path}{mark}"
+            return f"{reply.text}\n{grid}\n  buttons: {labels}  {hint}"
         if reply.kind is ReplyKind.ERROR:
             return f"error: {reply.text}"
-        return reply.text
+        links = "".join(f"\n  {b.label}: {b.url}" for b in reply.buttons if b.url)
+        return reply.text + links
 
 
 class ConsoleAdapter:

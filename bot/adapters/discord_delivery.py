@@ -57,6 +57,11 @@ class JobMessage:
     last_edit: float  # monotonic time of the last post or edit
 
 
+def _file(data: bytes, name: str, reply: Reply) -> discord.File:
+    """An upload; behind a spoiler when the image safety check says so."""
+    return discord.File(io.BytesIO(data), name, spoiler=reply.spoiler)
+
+
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -82,6 +87,9 @@ class DiscordSink:
         self.announced: set[str] = set()  # jobs whose outcome came as a new message
 
     async def send(self, origin: Origin, reply: Reply) -> None:
+        if reply.kind is ReplyKind.DELETED:
+            await self.delete_shown(origin, reply.job_id)
+            return
         job = self.jobs.get(reply.job_id or "")
         if reply.kind is ReplyKind.PROGRESS:
             if job is not None and job.through is None and job.message_id and self.due(job):
@@ -124,7 +132,7 @@ class DiscordSink:
         job.last_edit = self.monotonic()
         fields: dict[str, Any] = {"content": clip(reply.text)}
         if reply.image_png is not None:
-            fields["attachments"] = [discord.File(io.BytesIO(reply.image_png), "preview.png")]
+            fields["attachments"] = [_file(reply.image_png, "preview.png", reply)]
         try:
             await target.edit(**fields)
         except Exception as error:  # refused, rate limited, or the connection dropped
@@ -158,9 +166,9 @@ class DiscordSink:
         if reply.image_path is not None:
             # Re-encoding a large grid takes a moment of CPU: off the event loop.
             upload = await asyncio.to_thread(fit_upload, reply.image_path, limit)
-            return [discord.File(io.BytesIO(upload.data), upload.filename)]
+            return [_file(upload.data, upload.filename, reply)]
         if reply.image_png is not None:
-            return [discord.File(io.BytesIO(reply.image_png), "preview.png")]
+            return [_file(reply.image_png, "preview.png", reply)]
         return []
 
     async def finish_in_channel(self, origin: Origin, reply: Reply) -> None:
@@ -186,6 +194,17 @@ class DiscordSink:
         message_id = await self._in_channel(origin, reply, nonce=f"r{reply.job_id}")
         self.announced.add(reply.job_id)  # it mentioned the user: no notice needed
         await self.record(reply, message_id, None)
+
+    async def delete_shown(self, origin: Origin, job_id: str | None) -> None:
+        """🗑: remove the message that shows the job (the core removed its files)."""
+        message_id = await self._earlier_message(job_id)
+        if message_id is None:
+            return
+        channel = await self._channel(origin)
+        try:
+            await channel.get_partial_message(message_id).delete()
+        except discord.HTTPException as error:  # gone already, or not ours to delete
+            log.info("could not delete the message of job %s: %s", job_id, error)
 
     # the channel path ----------------------------------------------------------------------
     async def _acknowledge(self, origin: Origin, reply: Reply) -> None:

@@ -9,6 +9,7 @@ minutes, or a restart), replies go through `DiscordSink`'s channel path instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,8 +23,10 @@ from bot.adapters.discord_delivery import (
     JobMessage,
     clip,
 )
-from bot.adapters.discord_views import result_view
-from bot.core.requests import Origin, Reply, ReplyKind
+from bot.adapters.discord_views import ASK, region_view, result_view
+from bot.core.requests import Button, Origin, Reply, ReplyKind
+
+log = logging.getLogger(__name__)
 
 # Stop using a token a little before it dies, so a request in flight does not meet its end.
 EXPIRY_MARGIN = timedelta(seconds=30)
@@ -63,7 +66,10 @@ class InteractionResponder:
         return not self.gone and self.sink.now() < self.interaction.expires_at - EXPIRY_MARGIN
 
     async def answer(self, reply: Reply) -> None:
-        """The request's own answer: a refusal, help, a past result (/show)."""
+        """The request's own answer: a refusal, help, a past result (/show), 🗑's."""
+        if reply.kind is ReplyKind.DELETED:
+            await self._delete(reply)
+            return
         if self.alive:
             try:
                 async with self.lock:
@@ -78,6 +84,9 @@ class InteractionResponder:
 
     async def report(self, reply: Reply) -> None:
         """News of a job this request made: acknowledgement, progress, outcome, notice."""
+        if reply.kind is ReplyKind.DELETED:
+            await self._delete(reply)
+            return
         job = self.sink.jobs.get(reply.job_id or "")
         if reply.kind is ReplyKind.PROGRESS:
             if job is not None and job.through is self and self.alive and self.sink.due(job):
@@ -117,17 +126,38 @@ class InteractionResponder:
                 self.original_free = False
                 await self.interaction.delete_original_response()
 
+    async def _delete(self, reply: Reply) -> None:
+        """🗑 pressed: remove the message the button is on, then say so privately."""
+        message = self.interaction.message
+        try:
+            if message is not None:
+                await message.delete()
+            else:
+                await self.sink.delete_shown(self.origin, reply.job_id)
+        except discord.HTTPException as error:
+            log.info("could not delete the message of job %s: %s", reply.job_id, error)
+        if self.alive:
+            async with self.lock:
+                await self._ephemeral(reply)
+
     async def _ephemeral(self, reply: Reply) -> None:
         interaction = self.interaction
+        # A link (the Vary (Region) page) comes as a button, and so does a question's form.
+        buttons = reply.buttons
+        if reply.question is not None:
+            buttons = (*buttons, Button("✏️ Edit the prompt", ASK, reply.question.id))
+        extra: dict[str, Any] = {"view": result_view(buttons)} if buttons else {}
+        if reply.pick_regions and reply.job_id is not None:
+            extra = {"view": region_view(reply.job_id)}
         if self.original_free:
             self.original_free = False
             if not self.public:
-                await interaction.edit_original_response(content=clip(reply.text))
+                await interaction.edit_original_response(content=clip(reply.text), **extra)
                 return
             # The first followup would fill a public "thinking…" response and so show this
             # to everyone: remove that response first, then answer privately.
             await interaction.delete_original_response()
-        await interaction.followup.send(clip(reply.text), ephemeral=True, wait=True)
+        await interaction.followup.send(clip(reply.text), ephemeral=True, wait=True, **extra)
 
     async def _post(self, reply: Reply, *, for_job: bool) -> int:
         """The deferred response if it still waits, else a followup. `for_job`: a job's first

@@ -23,9 +23,7 @@ edit waits for an edit in flight and then always goes out. Flood control (RetryA
 honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
 then retries; if a preview edit still fails, this job stays quiet for the time asked.
 
-The core answers each update through its `TelegramResponder`: refusals of a button press become
-an alert on the press, the rest a reply to the user's message (Telegram has no messages only one
-member of a group can see); news of the jobs it made go to the sink's job views.
+The core answers each update through a `TelegramResponder` (`telegram_responder`).
 """
 
 from __future__ import annotations
@@ -38,12 +36,19 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Bot, CallbackQuery, InputMediaPhoto, Message, ReplyParameters
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.adapters.telegram_format import (
-    ALERT_LIMIT,
     CAPTION_LIMIT,
     CAPTION_TAIL,
     MESSAGE_LIMIT,
@@ -76,6 +81,7 @@ class _JobView:
     status: str = ""  # newest status line
     shown: str = ""  # the status line the chat shows
     preview: bytes | None = None  # newest preview not shown yet
+    spoiler: bool = False  # that preview goes behind a spoiler (the image safety check)
     dirty: bool = False
     next_at: float = 0.0  # monotonic time before which this job's message is left alone
     closed: bool = False  # the final reply took over
@@ -108,7 +114,9 @@ class TelegramSink:
             # Raising keeps the reply owed in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
         try:
-            if reply.job_id is None:
+            if reply.kind is ReplyKind.DELETED:
+                await self.delete_shown(origin, reply.job_id)
+            elif reply.job_id is None:
                 await self.post(origin, reply.text)
             elif reply.kind is ReplyKind.ACK:
                 await self._acknowledge(origin, reply)
@@ -134,12 +142,29 @@ class TelegramSink:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._views.clear()
 
-    async def post(self, origin: Origin, text: str) -> Message:
+    async def post(
+        self, origin: Origin, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+    ) -> Message:
         return await self.bot.send_message(
             int(origin.chat_id),
             fit(text, MESSAGE_LIMIT),
             reply_parameters=_reply_to(origin),
+            reply_markup=markup,
         )
+
+    async def delete_shown(
+        self, origin: Origin, job_id: str | None, query: CallbackQuery | None = None
+    ) -> None:
+        """🗑: remove the message that shows the job (the one pressed, else its stored one)."""
+        message = query.message if query is not None else None
+        stored = None if job_id is None else await self.messages.reply_message(job_id)
+        message_id = message.message_id if message is not None else stored
+        if message_id is None or not str(message_id).lstrip("-").isdigit():
+            return
+        try:
+            await self.bot.delete_message(int(origin.chat_id), int(message_id))
+        except TelegramError as error:  # gone already, or too old to delete (48 h)
+            log.info("could not delete the message of job %s: %s", job_id, error)
 
     # a job's message -----------------------------------------------------------------------
     async def _view(self, origin: Origin, job_id: str) -> _JobView:
@@ -181,7 +206,7 @@ class TelegramSink:
         view = await self._view(origin, reply.job_id)
         view.status = reply.text
         if reply.image_png is not None:
-            view.preview = reply.image_png
+            view.preview, view.spoiler = reply.image_png, reply.spoiler
         view.dirty = True
         if view.task is None or view.task.done():
             view.task = asyncio.create_task(self._flush(view), name=f"tg-edit-{view.job_id}")
@@ -211,7 +236,9 @@ class TelegramSink:
         try:
             if preview is not None:
                 caption = fit(status, CAPTION_LIMIT, tail=CAPTION_TAIL)
-                media = InputMediaPhoto(preview, caption=caption, filename="preview.png")
+                media = InputMediaPhoto(
+                    preview, caption=caption, filename="preview.png", has_spoiler=view.spoiler
+                )
                 await self.bot.edit_message_media(media, int(view.origin.chat_id), view.message_id)
                 view.photo = True
             elif status != view.shown:
@@ -278,7 +305,9 @@ class TelegramSink:
         if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
             upload = await asyncio.to_thread(fit_upload, reply.image_path, PHOTO_BYTES)
             caption = fit(reply.text, CAPTION_LIMIT, tail=CAPTION_TAIL)
-            media = InputMediaPhoto(upload.data, caption=caption, filename=upload.filename)
+            media = InputMediaPhoto(
+                upload.data, caption=caption, filename=upload.filename, has_spoiler=reply.spoiler
+            )
             chat, markup = int(view.origin.chat_id), keyboard(reply.buttons)
             await _unless_unchanged(
                 self.bot.edit_message_media(media, chat, view.message_id, reply_markup=markup)
@@ -319,6 +348,7 @@ class TelegramSink:
             filename=upload.filename,
             reply_markup=keyboard(reply.buttons),
             reply_parameters=_reply_to(origin),
+            has_spoiler=reply.spoiler,
         )
 
 
@@ -341,41 +371,3 @@ def _reply_to(origin: Origin) -> ReplyParameters | None:
     if handle is None or not handle.isdigit():
         return None
     return ReplyParameters(int(handle), allow_sending_without_reply=True)
-
-
-class TelegramResponder:
-    """One update the core answers: a command or photo message, or a button press (`query`,
-    answered once: an alert for a refusal, else a plain answer that stops the spinner)."""
-
-    def __init__(
-        self, sink: TelegramSink, origin: Origin, query: CallbackQuery | None = None
-    ) -> None:
-        self.sink = sink
-        self.origin = origin
-        self.query = query
-        self.answered = False
-        self._lock = asyncio.Lock()
-
-    async def answer(self, reply: Reply) -> None:
-        if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
-            await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
-            return
-        if reply.ephemeral and self.query is not None:
-            try:
-                if await self.answer_query(reply.text, alert=True):
-                    return
-            except TelegramError as error:  # e.g. "query is too old": say it in the chat
-                log.info("could not answer a button press (%s); replying instead", error)
-        await self.sink.post(self.origin, reply.text)
-
-    async def report(self, reply: Reply) -> None:
-        await self.sink.send(self.origin, reply)
-
-    async def answer_query(self, text: str | None = None, *, alert: bool = False) -> bool:
-        """Answer the button press (stops the client's spinner); False if that was done."""
-        async with self._lock:
-            if self.query is None or self.answered:
-                return False
-            self.answered = True
-            await self.query.answer(fit(text, ALERT_LIMIT) if text else None, show_alert=alert)
-            return True

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     NUMBER = "number"  # a number within [low, high]
     USER = "user"  # a user: a platform user id, or platform:id
     IMAGE = "image"  # an attached image (its URL leads the text)
+    PARAM = "param"  # a /mj-style parameter: written `--name value` into the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ _TERMS = Arg("terms", Kind.TEXT, "Terms separated by commas; * ends or starts a 
 _MEMBER = Arg("member", Kind.USER, "The user", True)
 _CREDITS = Arg("credits", Kind.NUMBER, "Credits", True, 0, 1_000_000)
 _TERMS_REFUSAL = "Only this community's moderators can manage its banned terms."
+_SAFETY_REFUSAL = "Only this community's moderators can manage its image safety check."
 
 COMMANDS: tuple[Command, ...] = (
     Command(
@@ -87,6 +89,53 @@ COMMANDS: tuple[Command, ...] = (
             Arg("image", Kind.IMAGE, "An image prompt: the drawing starts from it (--iw 0..3)"),
         ),
         aliases=("imagine",),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "blend",
+        "Mix 2 to 5 images into one grid",
+        "/blend URL URL [… up to 5] [prompt] [--dimensions portrait|square|landscape]",
+        args=(
+            *(Arg(f"image{i}", Kind.IMAGE, f"Image {i} to mix", i <= 2) for i in range(1, 6)),
+            Arg("prompt", Kind.TEXT, "Optional words to steer the mix", high=1500),
+            Arg("dimensions", Kind.PARAM, "portrait (2:3), square (1:1) or landscape (3:2)"),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "zoom",
+        "Zoom out of an upscaled image by your own factor",
+        "/zoom JOB_ID FACTOR (1.0-2.0; with Remix: /zoom JOB_ID prompt --zoom FACTOR)",
+        args=(
+            Arg("job", Kind.TEXT, "The upscaled image's job id", True),
+            Arg("factor", Kind.TEXT, "1.0 to 2.0 (or a prompt with --zoom 1.5)", True),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "remix",
+        "Vary an image towards an edited prompt (Remix mode)",
+        "/remix JOB_ID V1..V4|VS|VX prompt [parameters]",
+        args=(
+            Arg("job", Kind.TEXT, "The job id", True),
+            Arg("image", Kind.TEXT, "V1..V4, or VS / VX under an upscale", True),
+            Arg("prompt", Kind.TEXT, "The prompt to draw, with any parameters", True, 1, 6000),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "region",
+        "Repaint regions of an upscaled image: cells 1-9 of a 3×3 grid",
+        "/region JOB_ID CELLS [prompt] (cells left to right, top to bottom: 4 5 6)",
+        args=(
+            Arg("job", Kind.TEXT, "The upscaled image's job id", True),
+            Arg("cells", Kind.TEXT, "Cells 1-9 (1 2 3 / 4 5 6 / 7 8 9), e.g. 4 5 6", True),
+            Arg("prompt", Kind.TEXT, "With Remix: the prompt for the region"),
+        ),
         public=True,
         queues=True,
     ),
@@ -113,8 +162,14 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "settings",
         "Your default /mj parameters",
-        "/settings [params | clear]",
-        args=(Arg("params", Kind.TEXT, "e.g. --ar 16:9 --model NAME; 'clear' removes them"),),
+        "/settings [params | clear | remix on|off]",
+        args=(
+            Arg(
+                "params",
+                Kind.TEXT,
+                "e.g. --ar 16:9 --model NAME; 'clear' removes them; 'remix on' or 'remix off'",
+            ),
+        ),
     ),
     Command("help", "How to use /mj and its parameters", "/help", aliases=("start",)),
     Command(
@@ -152,6 +207,33 @@ COMMANDS: tuple[Command, ...] = (
         (Arg("page", Kind.WHOLE, "Page number", low=1),),
         community=True,
         refusal=_TERMS_REFUSAL,
+    ),
+    Command(
+        "safety",
+        "Show or set the image safety check here: off, spoiler, blur or block, and a threshold",
+        "/safety [MODE] [THRESHOLD] [--nsfw MODE] | default",
+        Access.MODERATOR,
+        (Arg("policy", Kind.TEXT, "e.g. blur 0.7 --nsfw spoiler; 'default' follows the bot's"),),
+        community=True,
+        refusal=_SAFETY_REFUSAL,
+    ),
+    Command(
+        "safety-log",
+        "Images the safety check flagged here, newest first",
+        "/safety-log [page]",
+        Access.MODERATOR,
+        (Arg("page", Kind.WHOLE, "Page number", low=1),),
+        community=True,
+        refusal=_SAFETY_REFUSAL,
+    ),
+    Command(
+        "safety-release",
+        "Let a blurred or withheld image through (its # in /safety-log)",
+        "/safety-release ID",
+        Access.MODERATOR,
+        (Arg("id", Kind.WHOLE, "The # number in /safety-log", True, low=1),),
+        community=True,
+        refusal=_SAFETY_REFUSAL,
     ),
     Command(
         "quota-grant",

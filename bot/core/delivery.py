@@ -18,16 +18,18 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import can_upscale, result_buttons, upscale_buttons
+from bot.core.buttons import can_upscale, find, result_buttons, upscale_buttons
+from bot.core.endings import Endings
 from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.safety import ImageSafety, result_note
 from bot.core.settings import CoreSettings
-from engine.grid import make_grid
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
+from filters.safety_policy import Action, SafetyPolicy
 from storage.images import ImageStore
-from storage.store import AsyncStore, ImageRow, JobStatus, Store
+from storage.store import AsyncStore, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,13 @@ class Delivery:
         store: AsyncStore,
         images: ImageStore,
         accounts: Accounts,
+        safety: ImageSafety,
     ) -> None:
         self.settings = settings.actions
         self.store = store
         self.images = images
-        self.accounts = accounts
+        self.safety = safety
+        self.endings = Endings(store, images, accounts, safety)
         self.outbox = Outbox(
             settings.delivery, store, self._send_owed, self.connected, self._settle
         )
@@ -135,6 +139,7 @@ class Delivery:
         started, steps_done, total_steps = False, 0, 0
         ended = False  # this job's outcome was written here (not by a cancel that came first)
         elapsed = None
+        policy: SafetyPolicy | None = None  # for this job's previews: looked up once
         async for event in handle.events():
             if isinstance(event, Queued | Started) and not acked:
                 # The first event is the acknowledgement: the job is already in SQLite.
@@ -155,81 +160,41 @@ class Delivery:
                 await self.store.run(lambda s, e=event: s.jobs.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
                 steps_done, total_steps = event.step, event.total
-                text = render.progress_text(job_id, event.percent, event.step, event.total)
-                progress = Reply(
-                    ReplyKind.PROGRESS,
-                    text,
-                    job_id,
-                    image_png=_png(event.preview),
-                    percent=event.percent,
+                preview, spoiler = event.preview, False
+                if preview is not None:  # shown only as the safety policy allows
+                    policy = policy or await self.safety.policy(origin)
+                    preview, spoiler = await self.safety.preview(origin, policy, preview)
+                await self.report(
+                    origin,
+                    respond,
+                    Reply(
+                        ReplyKind.PROGRESS,
+                        render.progress_text(job_id, event.percent, event.step, event.total),
+                        job_id,
+                        image_png=_png(preview),
+                        percent=event.percent,
+                        spoiler=spoiler,
+                    ),
                 )
-                await self.report(origin, respond, progress)
             elif isinstance(event, Finished):
-                ended, elapsed = await self._store_result(job_id, event), event.elapsed_s
+                ended = await self.endings.result(origin, job_id, event)
+                elapsed = event.elapsed_s
             elif isinstance(event, Failed):
-                ended = await self._end(job_id, JobStatus.FAILED, 1.0, error=event.error)
+                ended = await self.endings.end(job_id, JobStatus.FAILED, 1.0, error=event.error)
             elif isinstance(event, Cancelled):
                 # Cancelled while running: pay for the steps that ran, get the rest back.
                 share = refund_fraction(steps_done, total_steps, started and event.while_running)
-                ended = await self._end(job_id, JobStatus.CANCELLED, share)
+                ended = await self.endings.end(job_id, JobStatus.CANCELLED, share)
         if ended:
             await self.outbox.deliver(Item(job_id, FINAL, origin.platform, elapsed), respond)
 
     async def cancel_unheld(self, job: dict[str, Any]) -> bool:
         """Cancel a job this process's engine does not hold (accepted before a restart, not
         resumed yet): a full refund, and its final reply. False if it had ended already."""
-        if not await self._end(job["id"], JobStatus.CANCELLED, 1.0):
+        if not await self.endings.end(job["id"], JobStatus.CANCELLED, 1.0):
             return False
         await self.outbox.deliver(Item(job["id"], FINAL, job["platform"]))
         return True
-
-    async def _end(
-        self, job_id: str, status: JobStatus, refund: float, *, error: str | None = None
-    ) -> bool:
-        """Fail or cancel a queued or running job, with its refund and the final reply it owes,
-        in one transaction; False if it had ended another way."""
-        day = self.accounts.day()
-        reason = "job failed" if status is JobStatus.FAILED else "job cancelled"
-
-        def write(s: Store) -> bool:
-            with s.transaction():
-                if status is JobStatus.FAILED:
-                    ended = s.jobs.mark_failed(job_id, error or "failed")
-                else:
-                    ended = s.jobs.mark_cancelled(job_id)
-                if ended:
-                    s.credits.refund(job_id, day, refund, reason)
-                    s.outbox.add(job_id, FINAL)
-                return ended
-
-        return await self.store.run(write)
-
-    async def _store_result(self, job_id: str, event: Finished) -> bool:
-        def save() -> tuple[str, list[ImageRow]]:
-            # PNG encoding takes a while for big images: off the event loop.
-            grid = self.images.save_png(make_grid(event.images))
-            rows = []
-            for index, (image, seed) in enumerate(zip(event.images, event.seeds, strict=True)):
-                stored = self.images.save_png(image)
-                rows.append(
-                    ImageRow(index + 1, stored.path, stored.md5, stored.width, stored.height, seed)
-                )
-            return grid.path, rows
-
-        grid_path, rows = await asyncio.to_thread(save)
-
-        def write(s: Store) -> bool:
-            with s.transaction():
-                done = s.jobs.mark_done(job_id, grid_path, rows)
-                if done:
-                    s.outbox.add(job_id, FINAL)
-                return done
-
-        if await self.store.run(write):
-            return True
-        for path in (grid_path, *(row.path for row in rows)):  # it ended another way first
-            self.images.delete(path)
-        return False
 
     async def _send_owed(self, item: Item, respond: Responder | None) -> str | None:
         """The outbox's sender: one final reply or notice, raising if it did not get out.
@@ -245,7 +210,7 @@ class Delivery:
             )
             return None
         if status is JobStatus.DONE:
-            reply = self.result_reply(row, item.elapsed_s)
+            reply = await self.result_reply(row, item.elapsed_s)
         elif status is JobStatus.FAILED:
             text = render.failed_text(job_id, row["error"] or "", charged, refunded)
             reply = Reply(ReplyKind.ERROR, text, job_id)
@@ -261,19 +226,26 @@ class Delivery:
         else:
             await self._sinks[origin.platform].sink.send(origin, reply)
 
-    def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+    async def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+        """The grid as users may see it: images the safety check hid have no buttons."""
+        shown = await self.safety.shown(row["id"])
+        hidden = {image.image_index for image in shown if image.hidden}
         if row["action"] == "upscale":
             again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = upscale_buttons(row["id"], again)
+            buttons = upscale_buttons(row["id"], again, row["width"] == row["height"])
         else:
             buttons = result_buttons(row["id"], row["image_count"])
+        usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)
+        caption = render.result_caption(row, row["display_name"], elapsed)
+        note = result_note(shown)
         return Reply(
             ReplyKind.RESULT,
-            render.result_caption(row, row["display_name"], elapsed),
+            f"{caption}\n{note}" if note else caption,
             row["id"],
             image_path=self.images.absolute(row["grid_path"]),
-            buttons=buttons,
+            buttons=usable,
             percent=100,
+            spoiler=any(image.action is Action.SPOILER for image in shown),
         )
 
     async def answer(self, respond: Responder, reply: Reply) -> None:
@@ -293,6 +265,18 @@ class Delivery:
         except Exception:
             log.exception("reporting on job %s failed", reply.job_id)
 
+    async def send(self, origin: Origin, reply: Reply) -> bool:
+        """A reply outside a job's course (a released image's new grid) through the origin's
+        sink; False if its front end is not running here or the platform failed."""
+        if not self.connected(origin.platform):
+            return False
+        try:
+            await self._through(origin, None, reply)
+        except Exception:
+            log.exception("delivering a reply to %s failed", origin.platform)
+            return False
+        return True
+
     def pace(self, origin: Origin) -> float | None:
         entry = self._sinks.get(origin.platform)
         return entry.preview_every_s if entry else None
@@ -305,6 +289,7 @@ def origin_of(row: dict[str, Any]) -> Origin:
         row["platform_user_id"],
         row["reply_handle"],
         row["scope_id"],
+        bool(row.get("nsfw_chat")),
     )
 
 

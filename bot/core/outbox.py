@@ -171,6 +171,7 @@ class Outbox:
 
     async def _failed(self, owed: _Owed, error: Exception) -> None:
         item = owed.item
+        failed_at = self.monotonic()  # the wait counts from the failure, not from its record
         reason = f"{type(error).__name__}: {error}"
         owed.attempts = await self.store.run(
             lambda s: s.outbox.failed(item.job_id, item.kind, reason)
@@ -178,7 +179,7 @@ class Outbox:
         wait = backoff(
             owed.attempts, self.settings.retry_first_s, self.settings.retry_max_s, self.jitter()
         )
-        owed.due = self.monotonic() + wait
+        owed.due = failed_at + wait
         self._paused[item.platform] = owed.due
         log.warning(
             "job %s: %s not delivered (try %d: %s); trying again in %.1f s",

@@ -185,7 +185,9 @@ class FakeBotApi:
 
     async def _sendPhoto(self, params: dict, files: dict) -> dict:
         photo = _photo(files, params.get("photo", "photo"))
-        return self._post(params, {"photo": photo, "caption": params.get("caption", "")})
+        spoiler = str(params.get("has_spoiler", "")).lower() == "true"
+        content = {"photo": photo, "caption": params.get("caption", "")}
+        return self._post(params, {**content, "has_media_spoiler": spoiler})
 
     async def _editMessageText(self, params: dict, files: dict) -> dict:
         if "photo" in self._target(params):
@@ -201,7 +203,17 @@ class FakeBotApi:
         media = params["media"]
         photo = _photo(files, media["media"])
         self._target(params).pop("text", None)  # media added to a text message replaces it
-        return self._edit(params, {"photo": photo, "caption": media.get("caption", "")})
+        content = {"photo": photo, "caption": media.get("caption", "")}
+        return self._edit(params, {**content, "has_media_spoiler": bool(media.get("has_spoiler"))})
+
+    async def _editMessageReplyMarkup(self, params: dict, files: dict) -> dict:
+        return self._edit(params, {})
+
+    async def _deleteMessage(self, params: dict, files: dict) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.messages.pop(key, None) is None:
+            raise LookupError("message to delete not found")
+        return True
 
     def _post(self, params: dict, content: dict) -> dict:
         chat_id = int(params["chat_id"])
@@ -214,7 +226,8 @@ class FakeBotApi:
         }
         if "reply_parameters" in params:
             message["reply_to"] = params["reply_parameters"]["message_id"]
-        if "reply_markup" in params:
+        # Like Telegram: a message shows an inline keyboard; a ForceReply is not kept.
+        if "inline_keyboard" in params.get("reply_markup", {}):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
         return _public(message)
