@@ -1,4 +1,5 @@
-"""The `mjbot` command: console bot, one-shot imagine, the parser, models, banned terms."""
+"""The `mjbot` command: console bot, one-shot imagine and describe, the parser, models, banned
+terms."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_describe import register as register_describe
 from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
 from bot.cli_http import register as register_http
@@ -48,6 +50,7 @@ register_telegram(app, _settings, _logging)
 register_discord(app, _settings, _logging)
 register_run(app, _settings, _logging)
 register_http(app, _settings, _logging)
+register_describe(app, _settings, _logging)
 
 
 @app.callback(invoke_without_command=True)

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.quota import DEFAULT_TIERS, Tier, parse_tiers
+from engine.captioner import DEFAULT_CAPTION_MODEL
 from engine.profiles import DEFAULT_MODEL
 
 
@@ -197,6 +198,9 @@ class Settings:
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests), loaded
     # on the first upscale; None: the hires fix above.
     upscaler: str | None = None
+    # /describe: the image-to-text model (hub id, transformers folder, or "tiny" for tests),
+    # loaded on the first describe.
+    caption_model: str = DEFAULT_CAPTION_MODEL
     vary_subtle: float = 0.35
     vary_strong: float = 0.65
     image_fetch_timeout_s: float = 15.0
@@ -280,6 +284,7 @@ class Settings:
             upscale_max_side=_int(env, "MJ_UPSCALE_MAX_SIDE", 2048, 64, 8192),
             upscale_strength=_float(env, "MJ_UPSCALE_STRENGTH", 0.3, 0.05, 1.0),
             upscaler=env.get("MJ_UPSCALER", "").strip() or None,
+            caption_model=env.get("MJ_CAPTION_MODEL", "").strip() or DEFAULT_CAPTION_MODEL,
             vary_subtle=_float(env, "MJ_VARY_SUBTLE", 0.35, 0.05, 1.0),
             vary_strong=_float(env, "MJ_VARY_STRONG", 0.65, 0.05, 1.0),
             image_fetch_timeout_s=_float(env, "MJ_IMAGE_FETCH_TIMEOUT_S", 15.0, 1.0, 120.0),

@@ -37,11 +37,29 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: N
 
 
 @pytest.fixture(scope="session")
+def tiny_captioner_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """The tiny random BLIP captioner, built and saved once per session, shared read-only."""
+    from engine.tiny import ensure_tiny_captioner
+
+    return ensure_tiny_captioner(tmp_path_factory.mktemp("models") / "tiny-captioner")
+
+
+@pytest.fixture(scope="session")
 def tiny_argosmodel(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
     """A zh->en .argosmodel with random MarianMT weights (gibberish out), built once."""
     from translate.tiny_package import build_tiny_package
 
     return build_tiny_package(tmp_path_factory.mktemp("argos"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gloss_argosmodel(
+    tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None
+) -> Path:
+    """An en->zh .argosmodel with random MarianMT weights (for /describe's glosses), built once."""
+    from translate.tiny_package import build_tiny_package
+
+    return build_tiny_package(tmp_path_factory.mktemp("argos-gloss"), direction=("en", "zh"))
 
 
 @pytest.fixture

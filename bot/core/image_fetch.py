@@ -138,7 +138,7 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     """
     if len(data) > max_bytes:
         raise ImagePromptError(f"The image is larger than {max_bytes // 10**6} MB.")
-    not_image = ImagePromptError("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP.")
+    not_image = ImagePromptError("The image is not a valid PNG, JPEG, WebP, GIF or BMP file.")
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
