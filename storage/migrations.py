@@ -219,6 +219,23 @@ def m008_api_keys(db: Database) -> None:
     db["api_keys"].create_index(["key_hash"], unique=True)
 
 
+@migrations()
+def m016_describe_suggestions(db: Database) -> None:
+    # /describe jobs (jobs.action "describe") answer with four prompts, numbered as buttons
+    # 1-4 are, which must still work after a restart: the prompts live here, not in a message.
+    db["suggestions"].create(
+        {
+            "job_id": str,
+            "suggestion_index": int,  # 1..4
+            "prompt": str,  # a /mj text as the user sees it, "--ar W:H" included
+            "gloss": str,  # its Chinese gloss; None without one
+        },
+        pk=("job_id", "suggestion_index"),
+        foreign_keys=[("job_id", "jobs", "id")],
+        not_null={"prompt"},
+    )
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)
