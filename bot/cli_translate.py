@@ -45,21 +45,41 @@ def register(app: typer.Typer, models_app: typer.Typer, settings: Callable[[], S
         index: Annotated[
             str | None, typer.Option(help="Package index URL (default: argos' own index)")
         ] = None,
+        gloss: Annotated[
+            bool,
+            typer.Option(
+                "--gloss", help="Download the en->zh package instead: Chinese glosses of /describe"
+            ),
+        ] = False,
     ) -> None:
-        """Install the zh->en argostranslate package that translates Chinese prompts."""
-        from translate.packages import PackageError, install_package, pull_package
+        """Install the zh->en argostranslate package that translates Chinese prompts (or, with
+        --gloss, the en->zh one that glosses /describe's prompts in Chinese)."""
+        from translate.packages import (
+            FROM_CODE,
+            GLOSS,
+            PackageError,
+            find_package,
+            install_package,
+            pull_package,
+        )
 
         target = settings().translation_packages_dir
+        direction = GLOSS if gloss else (FROM_CODE, "en")
         try:
             if file is not None:
                 package = install_package(file, target)
             else:
-                typer.echo("Downloading the zh->en package from the argos index...", err=True)
-                package = pull_package(target, index)
+                name = "->".join(direction)
+                typer.echo(f"Downloading the {name} package from the argos index...", err=True)
+                package = pull_package(target, index, direction=direction)
         except PackageError as error:
             typer.echo(f"Could not install the translation package: {error}", err=True)
             raise typer.Exit(1) from None
+        uses = (
+            "/describe now glosses its prompts in Chinese for Chinese users."
+            if find_package(target, *GLOSS) == package
+            else "Chinese prompts now go through argos (MJ_TRANSLATE=auto or argos)."
+        )
         typer.echo(
-            f"Installed {package.name} (version {package.version}) in {package.path}. "
-            "Chinese prompts now go through argos (MJ_TRANSLATE=auto or argos)."
+            f"Installed {package.name} (version {package.version}) in {package.path}. {uses}"
         )
