@@ -48,12 +48,13 @@ def describe_file(settings: Settings, path: Path, seed: int) -> dict[str, Any]:
         return {"error": f"Cannot read {path}: {error.strerror or error}."}
     except ImagePromptError as error:
         return {"error": f"{path}: {error}"}
+    models = settings.models
     captioner = Captioner(
-        settings.caption_model,
+        models.caption_model,
         data_dir=settings.data_dir,
-        device=settings.device,
-        dtype=settings.dtype,
-        allow_download=settings.allow_download,
+        device=models.device,
+        dtype=models.dtype,
+        allow_download=models.allow_download,
     )
     try:
         prompts = captioner.describe(image, seed=seed)[:SUGGESTIONS]

@@ -24,11 +24,11 @@ def register(app: typer.Typer, models_app: typer.Typer, settings: Callable[[], S
         from translate.translator import Translation, Translator, TranslatorUnavailable
 
         config = settings()
-        if config.translate == "off":
+        if config.translation.mode == "off":
             result = Translation(text, text, "none")  # MJ_TRANSLATE=off: what the bot would do
         else:
             try:
-                translator = Translator(config.translate, config.translation_packages_dir)
+                translator = Translator(config.translation.mode, config.translation_packages_dir)
             except TranslatorUnavailable as error:
                 typer.echo(str(error), err=True)
                 raise typer.Exit(1) from None

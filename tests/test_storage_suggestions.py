@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from storage.store import JobStatus, Store
-from storage.suggestions import Suggestion, job_suggestions, mark_described
+from storage.suggestions import Suggestion
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "x.db")
-    user = store.upsert_user("telegram", "7", "Li")
+    user = store.users.upsert("telegram", "7", "Li")
     for job_id in ("d1", "other"):
-        store.insert_job({"id": job_id, "user_id": user, "platform": "telegram", "chat_id": "7"})
-    store.mark_running("d1", "d1:1")
+        store.jobs.insert({"id": job_id, "user_id": user, "platform": "telegram", "chat_id": "7"})
+    store.jobs.mark_running("d1", "d1:1")
     return store
 
 
@@ -26,18 +26,18 @@ def test_suggestions_are_stored_with_the_status_and_read_back_in_order(store: St
         Suggestion(2, "red fox in snow, photograph --ar 3:2", "雪中的红狐狸，照片"),
         Suggestion(1, "fox, watercolor painting --ar 3:2"),
     ]
-    mark_described(store.db, "d1", answer)
-    assert store.get_job("d1")["status"] == JobStatus.DONE
-    assert store.get_job("d1")["finished_at"]
-    assert job_suggestions(store.db, "d1") == sorted(answer, key=lambda s: s.index)
-    assert job_suggestions(store.db, "other") == []
+    store.suggestions.mark_described("d1", answer)
+    assert store.jobs.get("d1")["status"] == JobStatus.DONE
+    assert store.jobs.get("d1")["finished_at"]
+    assert store.suggestions.of_job("d1") == sorted(answer, key=lambda s: s.index)
+    assert store.suggestions.of_job("other") == []
 
 
 def test_mark_described_is_all_or_nothing(store: Store) -> None:
     twice = [Suggestion(1, "a --ar 1:1"), Suggestion(1, "b --ar 1:1")]
     with pytest.raises(sqlite3.IntegrityError):
-        mark_described(store.db, "d1", twice)
-    assert store.get_job("d1")["status"] == JobStatus.RUNNING
-    assert job_suggestions(store.db, "d1") == []
+        store.suggestions.mark_described("d1", twice)
+    assert store.jobs.get("d1")["status"] == JobStatus.RUNNING
+    assert store.suggestions.of_job("d1") == []
     with pytest.raises(sqlite3.IntegrityError):  # only for jobs that exist
-        mark_described(store.db, "nope", [Suggestion(1, "a --ar 1:1")])
+        store.suggestions.mark_described("nope", [Suggestion(1, "a --ar 1:1")])
