@@ -9,7 +9,7 @@
 
 Prints JSON: medians, `describe_units` (a describe that stops after its beam pass, the usual
 case: eight beams clean into four or more distinct prompts), `describe_units_worst` (beams and
-two sampling passes). engine.captioner.DESCRIBE_COST is set from these.
+two sampling passes). engine.job.DESCRIBE_COST is set from these.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def main() -> None:
     from diffusers import UNet2DConditionModel
     from PIL import Image
 
-    from engine.captioner import DESCRIBE_COST, Captioner
+    from engine.captioner import Captioner
+    from engine.job import DESCRIBE_COST
 
     with tempfile.TemporaryDirectory() as tmp:
         captioner = Captioner(str(blip_base_folder(Path(tmp))), data_dir=Path(tmp))
@@ -91,7 +92,7 @@ def main() -> None:
     print(json.dumps(result))
     print(
         f"a describe costs {result['describe_units']} (worst {result['describe_units_worst']}) "
-        f"512x512 one-step images; engine.captioner.DESCRIBE_COST = {DESCRIBE_COST}; "
+        f"512x512 one-step images; engine.job.DESCRIBE_COST = {DESCRIBE_COST}; "
         f"{common.machine()}, {torch.get_num_threads()} torch thread(s)"
     )
 

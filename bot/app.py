@@ -14,6 +14,7 @@ from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.translations import SqliteSpanCache
+from translate.gloss import Glosser
 from translate.translator import AsyncTranslator, Translator
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def build_backend(settings: Settings) -> DiffusersBackend:
         single_file_config=models.single_file_config,
         images_dir=settings.images_dir,
         upscaler=models.upscaler,
+        caption_model=models.caption_model,
     )
 
 
@@ -79,7 +81,13 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
         batching=batching_enabled(settings, backend),
     )
     service = MjService(
-        settings.core, store, engine, ImageStore(settings.images_dir), translator=translator
+        settings.core,
+        store,
+        engine,
+        ImageStore(settings.images_dir),
+        translator=translator,
+        # /describe's Chinese glosses, when an en->zh argos package is installed.
+        glosser=Glosser(settings.translation_packages_dir),
     )
     try:
         if preload:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.captioner import DEFAULT_CAPTION_MODEL, Captioner
 from engine.conditioning import build_embeddings
 from engine.errors import GenerationFailed, ModelUnavailable
-from engine.job import JobSpec, batch_key, needs_embeddings
+from engine.job import DESCRIBE_MODES, JobSpec, batch_key, needs_embeddings
 from engine.models import (
     ModelSource,
     classify,
@@ -57,6 +58,7 @@ class DiffusersBackend:
         single_file_config: str | None = None,
         images_dir: Path | None = None,
         upscaler: str | None = None,
+        caption_model: str = DEFAULT_CAPTION_MODEL,
     ) -> None:
         if not models:
             raise ValueError("at least one model must be configured")
@@ -74,6 +76,14 @@ class DiffusersBackend:
         # MJ_UPSCALER: a model of its own, loaded on the first upscale (None: the hires fix).
         self.upscaler = Upscaler(
             upscaler, data_dir=data_dir, device=device, dtype=dtype, allow_download=allow_download
+        )
+        # MJ_CAPTION_MODEL: /describe's model, loaded on the first describe and kept.
+        self.captioner = Captioner(
+            caption_model,
+            data_dir=data_dir,
+            device=device,
+            dtype=dtype,
+            allow_download=allow_download,
         )
 
     # profiles are cheap: known exactly once loaded, guessed from the folder or name before
@@ -118,7 +128,8 @@ class DiffusersBackend:
         on_step: StepCallback | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> list[list[Any]]:
-        """Render jobs that share a `batch_key` in one pass; one image list per job.
+        """Render jobs that share a `batch_key` in one pass; one image list per job (for a
+        describe: its prompts, best first).
 
         Raises JobCancelled (when `cancel()` turns true) or GenerationFailed. Worker thread only.
         """
@@ -130,6 +141,8 @@ class DiffusersBackend:
         if len({batch_key(spec) for spec in specs}) != 1:
             raise ValueError("jobs in one batch must share model, size, steps, sampler and cfg")
         first = specs[0]
+        if first.describe is not None:
+            return [self._describe(spec, cancel) for spec in specs]
         if first.upscaler:
             return self.upscaler.run(specs, self._start_image, on_step, cancel)
         model = self.load(first.model)
@@ -175,17 +188,27 @@ class DiffusersBackend:
     def _start_image(self, spec: JobSpec, size: tuple[int, int]) -> Any:
         from PIL import Image, ImageOps
 
+        # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
+        # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
+        return ImageOps.fit(self._init_image(spec), size, Image.Resampling.LANCZOS)
+
+    def _init_image(self, spec: JobSpec) -> Any:
+        """The job's stored start image (or the image to describe), as RGB."""
+        from PIL import Image
+
         assert spec.init_image is not None
         path = Path(spec.init_image)
         path = path if path.is_absolute() else self.images_dir / path
         try:
             with Image.open(path) as opened:
-                start = opened.convert("RGB")
+                return opened.convert("RGB")
         except (OSError, ValueError) as exc:
             raise GenerationFailed(f"The start image could not be read: {exc}") from exc
-        # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
-        # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
-        return ImageOps.fit(start, size, Image.Resampling.LANCZOS)
+
+    def _describe(self, spec: JobSpec, cancel: Callable[[], bool] | None) -> list[str]:
+        fresh = spec.describe == "samples"
+        image = self._init_image(spec)
+        return self.captioner.describe(image, seed=spec.seeds[0], fresh=fresh, cancel=cancel)
 
     @staticmethod
     def _text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
@@ -213,6 +236,12 @@ class DiffusersBackend:
 
 def check_spec(spec: JobSpec) -> None:
     """Like a diffusers pipeline's check_inputs: ValueError for what can never work."""
+    if spec.describe is not None:
+        if spec.describe not in DESCRIBE_MODES or spec.init_image is None:
+            raise ValueError("a describe needs a mode of DESCRIBE_MODES and an image")
+        if len(spec.seeds) != 1:
+            raise ValueError("a describe takes one seed")
+        return
     if spec.width % 8 or spec.height % 8 or spec.width < 8 or spec.height < 8:
         raise ValueError(
             f"width and height must be positive multiples of 8, got {spec.width}x{spec.height}"

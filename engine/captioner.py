@@ -32,9 +32,6 @@ _SEQUENCES = 8  # captions per generate() call: beams, or samples
 _SAMPLE_ROUNDS = 2  # sampling passes after the beams, while fewer than CANDIDATES differ
 _MAX_NEW_TOKENS = 32  # BLIP's captions are 8-20 tokens; a runaway stops here
 _SEED_SPACE = 2**32
-# What a describe costs in the fair queue (and the quota), in its unit: one 512x512 image, one
-# denoising step. Measured by bench/describe.py (see bench/RESULTS.md).
-DESCRIBE_COST = 1.0
 
 
 class Captioner:

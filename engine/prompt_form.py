@@ -157,6 +157,7 @@ _LEADING = frozenset(
     | {"that", "which", "who", "while", "as", "'s"}
 )
 _QUANTITY = {"a lot of": "many", "lots of": "many", "a bunch of": "many", "a couple of": "two"}
+MAX_PROMPT_CHARS = 200  # a runaway caption is cut at a word: four must fit in one message
 _NOISE = re.compile(r"\bara+f+\w*\b")  # BLIP's "arafed", "araffe", ...: training-data artefacts
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _STYLE_OF = re.compile(r"\bin the style of ([a-z0-9' -]+?)(?=,|$| with | at | in )")
@@ -295,7 +296,17 @@ def caption_to_prompt(caption: str) -> str:
         if m.group(0) not in medium_text and not set(_WORD.findall(_STYLES[m.group(0)])) <= used
     ]
     lights += [_LIGHTING[m.group(0)] for m in _LIGHT_WORDS.finditer(subject)]
-    return ", ".join(_dedupe([*subject.split(", "), *media, *styles, *lights]))
+    return _shortened(", ".join(_dedupe([*subject.split(", "), *media, *styles, *lights])))
+
+
+def _shortened(prompt: str) -> str:
+    """At most MAX_PROMPT_CHARS, cut after a whole word, without a dangling tail."""
+    if len(prompt) <= MAX_PROMPT_CHARS:
+        return prompt
+    words = prompt[: MAX_PROMPT_CHARS + 1].rsplit(" ", 1)[0].split(" ")
+    while words and words[-1].strip(",") in _DANGLING:
+        words.pop()
+    return " ".join(words).strip(" ,")
 
 
 def prompt_key(prompt: str) -> frozenset[str]:

@@ -24,12 +24,12 @@ from engine.handle import JobHandle
 from engine.job import (
     Cancelled,
     Failed,
-    Finished,
     JobSpec,
     Progress,
     Queued,
     Started,
     batch_key,
+    finished,
 )
 from engine.pipeline_utils import free_memory
 from engine.previews import preview_grid
@@ -241,9 +241,7 @@ class Engine:
             if ticket.cancelled.is_set():  # cancelled while its batch-mates kept it running
                 ticket.handle.emit(Cancelled(ticket.spec.job_id, while_running=True))
             else:
-                ticket.handle.emit(
-                    Finished(ticket.spec.job_id, images, ticket.spec.seeds, elapsed)
-                )
+                ticket.handle.emit(finished(ticket.spec, images, elapsed))
 
     def _generate_with_oom_retry(self, batch: list[_Ticket]) -> list[list[Any]]:
         try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from tests.helpers import TINY_ENV, tweak
+from tests.helpers import TINY_ENV, link_captioner, tweak
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +76,21 @@ async def app(settings: Settings) -> AsyncIterator:
     from bot.app import open_app
 
     async with open_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+def describe_settings(settings: Settings, tiny_captioner_dir: Path) -> Settings:
+    """`settings` whose MJ_CAPTION_MODEL=tiny finds the session's tiny captioner."""
+    link_captioner(settings.data_dir, tiny_captioner_dir)
+    return settings
+
+
+@pytest.fixture
+async def describe_app(describe_settings: Settings) -> AsyncIterator:
+    from bot.app import open_app
+
+    async with open_app(describe_settings) as application:
         yield application
 
 

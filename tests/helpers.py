@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,33 @@ from bot.config import Settings
 from bot.core.requests import ButtonPress, Incoming, ReplyKind, SinkResponder
 from engine.profiles import profile_for_name
 
-TINY_ENV = {"MJ_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
+# MJ_CAPTION_MODEL=tiny costs nothing until a describe runs (see `link_captioner`).
+TINY_ENV = {"MJ_MODEL": "tiny", "MJ_CAPTION_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
+
+
+def link_captioner(data_dir: Path, tiny_captioner_dir: Path) -> None:
+    """Let MJ_CAPTION_MODEL=tiny find the session's tiny captioner instead of building one."""
+    (data_dir / "models").mkdir(parents=True, exist_ok=True)
+    target = data_dir / "models" / "tiny-captioner"
+    if not target.exists():
+        target.symlink_to(tiny_captioner_dir, target_is_directory=True)
+
+
+def picture(size: tuple[int, int] = (96, 64)):
+    """A PNG-ready picture with some structure (a gradient, a block): an image to describe."""
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    image.paste(Image.new("RGB", (size[0] // 3, size[1] // 3), "white"), (4, 4))
+    return image
+
+
+def png_bytes(image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def tweak(settings: Settings, group: str, **changes: Any) -> Settings:

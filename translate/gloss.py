@@ -10,6 +10,7 @@ dictionary backend only knows zh->en.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class Glosser:
-    """Blocking, one thread at a time. The model loads on the first gloss."""
+    """Blocking; callers on several threads take turns. The model loads on the first gloss."""
 
     def __init__(self, packages_dir: Path | None, threads: int | None = None) -> None:
         self.package: PackageInfo | None = (
@@ -32,6 +33,7 @@ class Glosser:
         self.threads = threads
         self._model: ArgosModel | None = None
         self._broken = False
+        self._lock = threading.Lock()
 
     @property
     def available(self) -> bool:
@@ -41,6 +43,10 @@ class Glosser:
         """One gloss per prompt, or None without a (working) en->zh package."""
         if not self.available or not prompts:
             return None
+        with self._lock:
+            return self._gloss(prompts)
+
+    def _gloss(self, prompts: Sequence[str]) -> list[str] | None:
         if self._model is None:
             from translate.argos import ArgosModel
 

@@ -3,6 +3,7 @@ and which kind of job a press makes. Pure.
 
     under a grid:        U1..U4 (upscale image N), V1..V4 (vary it strongly), 🔄 (reroll)
     under an upscale:    Vary (Subtle), Vary (Strong), Upscale 2× (if twice the size fits)
+    under a describe:    1..4 (draw suggestion N), 🔄 (describe the image again)
 
 A press comes back as `ButtonPress(action, job_id)` and `bot.core.presses` makes the job. To
 add a button (Zoom Out, Pan, Upscale 4×...): one `ButtonAction` here; a new kind of job also
@@ -24,11 +25,14 @@ class JobKind(StrEnum):
     REROLL = "reroll"  # the same prompt with new seeds (an upscale or variation: the same again)
     UPSCALE = "upscale"  # image N at twice the size
     VARIATION = "variation"  # four new images from image N
+    DESCRIBE = "describe"  # four prompts for an image (/describe; 🔄 under one: new ones)
+    SUGGESTION = "suggestion"  # a describe's prompt N, drawn as the user's own /mj
 
 
 class Under(StrEnum):
     GRID = "grid"  # a job's 2×2 result
     UPSCALE = "upscale"  # an upscaled image (image 1 of its own job)
+    DESCRIBE = "describe"  # a describe's four prompts
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class ButtonAction:
     action: str  # what a press sends back (`\w+`: it goes into button ids)
     label: str
     kind: JobKind
-    image: int  # the parent's image it starts from, 1-based; 0: the whole job
+    image: int  # the parent's image (or suggestion) it starts from, 1-based; 0: the whole job
     under: Under
     strength: str = ""  # the ActionSettings field: how much of the image is repainted
 
@@ -57,6 +61,7 @@ ACTIONS: tuple[ButtonAction, ...] = (
     ButtonAction("VS", "Vary (Subtle)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
     ButtonAction("VX", "Vary (Strong)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
     ButtonAction("U2X", "Upscale 2×", JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+    *(ButtonAction(f"P{i}", str(i), JobKind.SUGGESTION, i, Under.DESCRIBE) for i in range(1, 5)),
 )
 _BY_ACTION = {action.action: action for action in ACTIONS}
 
@@ -76,6 +81,18 @@ def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
         for a in ACTIONS
         if a.under is Under.GRID and a.image <= image_count
     )
+
+
+def describe_buttons(job_id: str, suggestions: int) -> tuple[Button, ...]:
+    """Under a describe: 1..n to draw a suggestion, and 🔄 for new ones (the reroll button,
+    which describes again when it sits under a describe)."""
+    drawn = tuple(
+        Button(a.label, a.action, job_id)
+        for a in ACTIONS
+        if a.under is Under.DESCRIBE and a.image <= suggestions
+    )
+    reroll = next(a for a in ACTIONS if a.kind is JobKind.REROLL)
+    return (*drawn, Button(reroll.label, reroll.action, job_id))
 
 
 def upscale_buttons(job_id: str, upscale_again: bool) -> tuple[Button, ...]:

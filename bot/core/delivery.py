@@ -17,7 +17,8 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import can_upscale, result_buttons, upscale_buttons
+from bot.core.buttons import JobKind, can_upscale, result_buttons, upscale_buttons
+from bot.core.describe_results import DescribeResults
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
 from bot.core.settings import ActionSettings
@@ -43,11 +44,13 @@ class Delivery:
         store: AsyncStore,
         images: ImageStore,
         accounts: Accounts,
+        described: DescribeResults,
     ) -> None:
         self.settings = settings
         self.store = store
         self.images = images
         self.accounts = accounts
+        self.described = described  # a describe's prompts, where a drawing has its images
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -145,6 +148,8 @@ class Delivery:
                         percent=event.percent,
                     ),
                 )
+            elif isinstance(event, Finished) and event.prompts is not None:
+                await self.described.finish(origin, job_id, event.prompts)
             elif isinstance(event, Finished):
                 await self._store_result(job_id, event)
             elif isinstance(event, Failed):
@@ -184,7 +189,7 @@ class Delivery:
         origin = origin_of(row)
         job_id, status = row["id"], JobStatus(row["status"])
         if status is JobStatus.DONE:
-            reply = self.result_reply(row, elapsed)
+            reply = await self.final_reply(row, elapsed)
         elif status is JobStatus.FAILED:
             reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
         else:
@@ -195,6 +200,12 @@ class Delivery:
         future = self._settled.pop(job_id, None)
         if future is not None and not future.done():
             future.set_result(final)
+
+    async def final_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+        """A done job's result: its grid with buttons, or a describe's prompts."""
+        if row["action"] == JobKind.DESCRIBE:
+            return await self.described.reply(row, elapsed)
+        return self.result_reply(row, elapsed)
 
     def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
         if row["action"] == "upscale":

@@ -29,7 +29,7 @@ from bot.core.translation import translate_prompt
 from bot.core.user_settings import merge_params
 from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
-from storage.images import ImageStore
+from storage.images import ImageStore, StoredImage
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
 
@@ -165,16 +165,10 @@ class Drawing:
         respond: Responder | None,
     ) -> str:
         """Persist and debit the job in one transaction, then queue it and follow it."""
-        origin = incoming.origin
-        max_waiting = self.accounts.tier(user).max_waiting
-        try:
-            self.engine.check_admission(spec.user_key, max_waiting)
-        except QueueRefused as refused:
-            raise QueueFull(str(refused)) from None
         row = job_row(
             spec,
             record.request,
-            origin,
+            incoming.origin,
             user["id"],
             record.mj_text,
             action=record.action,
@@ -182,6 +176,24 @@ class Drawing:
             written=record.written,
         )
         row["parent_image"] = record.parent_image
+        return await self.enqueue_row(incoming, spec, row, user, credits, respond)
+
+    async def enqueue_row(
+        self,
+        incoming: Incoming,
+        spec: JobSpec,
+        row: dict[str, Any],
+        user: dict[str, Any],
+        credits: float,
+        respond: Responder | None,
+    ) -> str:
+        """`enqueue` for a job whose row is made already (a describe's)."""
+        origin = incoming.origin
+        max_waiting = self.accounts.tier(user).max_waiting
+        try:
+            self.engine.check_admission(spec.user_key, max_waiting)
+        except QueueRefused as refused:
+            raise QueueFull(str(refused)) from None
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:
@@ -212,13 +224,17 @@ class Drawing:
             return None
         if count > 1:
             raise ImagePromptError("Use one image prompt per job (one URL or one attachment).")
-        data = incoming.image
+        url = None if incoming.image is not None else request.image_urls[0]
+        return (await self.user_image(incoming.image, url)).path
+
+    async def user_image(self, data: bytes | None, url: str | None) -> StoredImage:
+        """An image a user gave (its bytes, or a URL fetched safely), checked and stored as PNG
+        (so its job can be rebuilt after a restart): image prompts and /describe."""
         if data is None:
+            assert url is not None
             data = await fetch_image(
-                request.image_urls[0],
+                url,
                 timeout_s=self.settings.image_prompts.fetch_timeout_s,
                 allow_private=self.settings.image_prompts.allow_private_urls,
             )
-        # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
-        stored = await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))
-        return stored.path
+        return await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))

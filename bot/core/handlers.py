@@ -13,6 +13,7 @@ from bot.core import render
 from bot.core.accounts import Accounts
 from bot.core.commands import help_text
 from bot.core.delivery import Delivery
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError
 from bot.core.moderation import Moderation
@@ -35,6 +36,7 @@ class Parts:
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
+    describing: Describing
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,11 @@ async def imagine(parts: Parts, call: Call) -> None:
     # Typed /mj only gets the user's defaults: a reroll repeats the stored text, which has them.
     defaults = await parts.user_settings.defaults(call.incoming.origin)
     await parts.drawing.imagine(call.incoming, call.args, call.respond, defaults=defaults)
+
+
+@handles("describe")
+async def describe(parts: Parts, call: Call) -> None:
+    await parts.describing.describe(call.incoming, call.args, call.respond)
 
 
 @handles("cancel")
@@ -130,7 +137,7 @@ async def show(parts: Parts, call: Call) -> Reply:
     job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
     if JobStatus(job["status"]) is not JobStatus.DONE:
         raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
-    return parts.delivery.result_reply(job, None)
+    return await parts.delivery.final_reply(job, None)
 
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")

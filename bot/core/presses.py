@@ -1,4 +1,5 @@
-"""A button press becomes a job: reroll, upscale or vary the job the button sits under.
+"""A button press becomes a job: reroll, upscale or vary the job the button sits under; draw a
+describe's suggestion, or describe its image again.
 
 Which button does what is the table in `bot.core.buttons`; the specs are `bot.core.actions`'s.
 Only the job's author may press its buttons; a derived job is charged like any job for what it
@@ -15,6 +16,7 @@ from bot.core import buttons
 from bot.core.accounts import Accounts
 from bot.core.actions import derived_spec, request_from_json
 from bot.core.buttons import ButtonAction, JobKind
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing, Record
 from bot.core.errors import MjError
 from bot.core.jobs import new_job_id, new_seed
@@ -22,17 +24,26 @@ from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
 from bot.core.requests import ButtonPress, Incoming, Responder
 from bot.core.settings import CoreSettings
+from bot.core.user_settings import UserSettings
 from engine.job import JobSpec, spec_from_dict
 
 
 class Presses:
     def __init__(
-        self, settings: CoreSettings, queries: Queries, accounts: Accounts, drawing: Drawing
+        self,
+        settings: CoreSettings,
+        queries: Queries,
+        accounts: Accounts,
+        drawing: Drawing,
+        describing: Describing,
+        user_settings: UserSettings,
     ) -> None:
         self.settings = settings
         self.queries = queries
         self.accounts = accounts
         self.drawing = drawing
+        self.describing = describing
+        self.user_settings = user_settings
 
     async def press(self, incoming: Incoming, press: ButtonPress, respond: Responder) -> None:
         action = buttons.find(press.action)
@@ -40,8 +51,12 @@ class Presses:
             raise MjError(f"Unknown button {press.action!r}.")
         not_yours = f"Job {press.job_id} is not yours, so its buttons are not for you."
         job = await self.queries.own_job(incoming.origin, press.job_id, not_yours)
-        if action.kind is JobKind.REROLL:
+        if action.kind is JobKind.REROLL and job["action"] == JobKind.DESCRIBE:
+            await self.describing.again(incoming, job, respond)
+        elif action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
+        elif action.kind is JobKind.SUGGESTION:
+            await self._suggestion(incoming, job, action, respond)
         else:
             await self._from_image(incoming, job, action, respond)
 
@@ -61,6 +76,27 @@ class Presses:
             action=JobKind.REROLL,
             parent_id=job["id"],
             init_image=parent.init_image,  # an image prompt is not fetched again
+        )
+
+    async def _suggestion(
+        self, incoming: Incoming, job: dict[str, Any], action: ButtonAction, respond: Responder
+    ) -> None:
+        """Draw a describe's prompt N as if the user had typed it: their /settings defaults,
+        the filter, credits and fair share as for any /mj."""
+        if job["action"] != JobKind.DESCRIBE or JobStatus(job["status"]) is not JobStatus.DONE:
+            raise MjError(f"Job {job['id']} has no prompts to draw.")
+        suggestions = await self.queries.suggestions(job["id"])
+        chosen = next((s for s in suggestions if s.index == action.image), None)
+        if chosen is None:
+            raise MjError(f"Job {job['id']} has no prompt {action.image}.")
+        defaults = await self.user_settings.defaults(incoming.origin)
+        await self.drawing.imagine(
+            incoming,
+            chosen.prompt,
+            respond,
+            defaults=defaults,
+            action=JobKind.SUGGESTION,
+            parent_id=job["id"],
         )
 
     async def _from_image(

@@ -13,8 +13,17 @@ from bot.core.errors import JobNotFound
 from bot.core.requests import Origin
 from storage.stats import JOB_BUCKETS, STEP_BUCKETS
 from storage.store import AsyncStore, ImageRow, JobStatus, Store
+from storage.suggestions import Suggestion
 
-__all__ = ["JOB_BUCKETS", "STEP_BUCKETS", "Figures", "ImageRow", "JobStatus", "Queries"]
+__all__ = [
+    "JOB_BUCKETS",
+    "STEP_BUCKETS",
+    "Figures",
+    "ImageRow",
+    "JobStatus",
+    "Queries",
+    "Suggestion",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,10 @@ class Queries:
     async def job_and_images(self, job_id: str) -> tuple[dict[str, Any] | None, list[ImageRow]]:
         """Both in one trip to the database thread, so they agree with each other."""
         return await self.store.run(lambda s: (s.jobs.get(job_id), s.jobs.images(job_id)))
+
+    async def suggestions(self, job_id: str) -> list[Suggestion]:
+        """A describe job's prompts, numbered as its buttons; [] for other jobs."""
+        return await self.store.run(lambda s: s.suggestions.of_job(job_id))
 
     async def api_key_owner(self, key: str) -> str | None:
         return await self.store.run(lambda s: s.api_keys.owner(key))

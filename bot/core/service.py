@@ -5,6 +5,7 @@ Entry points for adapters:
                                   included, is answered through `respond`
     imagine(incoming, text, ...)  a drawing from a prompt and fields (the HTTP API), raising
                                   MjError; its jobs report to the platform's sink
+    describe(incoming, text)      /describe's job for the HTTP API, the same way
     cancel(origin, job_id)        the same as /cancel, raising MjError
     register_sink(platform, sink) where replies go that outlive a request (after a restart)
     start() / close()             resume and deliver what a previous run left; stop following
@@ -28,6 +29,8 @@ from bot.core import commands
 from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
+from bot.core.describe_results import DescribeResults
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
@@ -43,6 +46,7 @@ from engine.job import spec_from_dict
 from engine.port import EnginePort
 from storage.images import ImageStore
 from storage.store import AsyncStore
+from translate.gloss import Glosser
 from translate.translator import AsyncTranslator
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class MjService:
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
+        glosser: Glosser | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -72,12 +77,16 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts)
+        described = DescribeResults(store, images, moderation, self.accounts, glosser)
+        self.delivery = Delivery(settings.actions, store, images, self.accounts, described)
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
-        self.presses = Presses(settings, self.queries, self.accounts, self.drawing)
+        self.describing = Describing(settings, self.accounts, self.drawing)
         user_settings = UserSettings(store, self.drawing.parse)
+        self.presses = Presses(
+            settings, self.queries, self.accounts, self.drawing, self.describing, user_settings
+        )
         self.parts = Parts(
             store,
             engine,
@@ -87,6 +96,7 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            self.describing,
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -180,6 +190,13 @@ class MjService:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
         MjError when it is refused; the jobs report to the platform's sink."""
         return await self.drawing.imagine(incoming, text, fields=fields, images=images)
+
+    async def describe(
+        self, incoming: Incoming, text: str = "", *, gloss: bool | None = None
+    ) -> str:
+        """Describe the image `incoming` carries (or `text` links to); returns the job id.
+        MjError when it is refused; the job reports to the platform's sink."""
+        return await self.describing.describe(incoming, text, gloss=gloss)
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
