@@ -27,12 +27,13 @@ def link_captioner(data_dir: Path, tiny_captioner_dir: Path) -> None:
         target.symlink_to(tiny_captioner_dir, target_is_directory=True)
 
 
-def picture(size: tuple[int, int] = (96, 64)):
-    """A PNG-ready picture with some structure (a gradient, a block): an image to describe."""
+def picture(size: tuple[int, int] = (96, 64), mode: str = "RGB"):
+    """A picture with some structure (a gradient, a block), so captions depend on it: an
+    image to describe."""
     from PIL import Image
 
-    image = Image.linear_gradient("L").resize(size).convert("RGB")
-    image.paste(Image.new("RGB", (size[0] // 3, size[1] // 3), "white"), (4, 4))
+    image = Image.linear_gradient("L").resize(size).convert(mode)
+    image.paste(Image.new(mode, (size[0] // 3, size[1] // 3), "white"), (4, 4))
     return image
 
 

@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from engine.captioner import CANDIDATES, SUGGESTIONS, Captioner
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from engine.prompt_form import prompt_key
+from tests.helpers import picture
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +23,6 @@ def captioner(tmp_path_factory: pytest.TempPathFactory, tiny_captioner_dir: Path
     return Captioner(
         str(tiny_captioner_dir), data_dir=tmp_path_factory.mktemp("data"), allow_download=False
     )
-
-
-def picture(size: tuple[int, int] = (96, 64), mode: str = "RGB") -> Image.Image:
-    """A picture with some structure: a gradient and a block, so captions depend on it."""
-    image = Image.linear_gradient("L").resize(size).convert(mode)
-    image.paste(Image.new(mode, (size[0] // 3, size[1] // 3), "white"), (4, 4))
-    return image
 
 
 def test_describe_gives_distinct_prompts_best_first_and_reproducibly(captioner) -> None:
