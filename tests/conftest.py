@@ -11,7 +11,7 @@ os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 os.environ["OMP_NUM_THREADS"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,12 +63,24 @@ def tiny_gloss_argosmodel(
 
 
 @pytest.fixture
-def settings(tmp_path: Path, tiny_model_dir: Path) -> Settings:
+def make_settings(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., Settings]:
+    """Settings for the tiny model in this test's data directory, with extra MJ_ values."""
+
+    def make(**env: str) -> Settings:
+        data = tmp_path / "data"
+        (data / "models").mkdir(parents=True, exist_ok=True)
+        link = data / "models" / "tiny"
+        if not link.exists():
+            link.symlink_to(tiny_model_dir, target_is_directory=True)
+        return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data), **env})
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
     """Tiny model, fresh data directory per test (the tiny model folder is reused)."""
-    data = tmp_path / "data"
-    (data / "models").mkdir(parents=True)
-    (data / "models" / "tiny").symlink_to(tiny_model_dir, target_is_directory=True)
-    return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data)})
+    return make_settings()
 
 
 @pytest.fixture

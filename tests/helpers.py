@@ -214,3 +214,47 @@ async def draw(app: Any, bot: TelegramBot, update: dict[str, Any]) -> dict[str, 
 
 def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
     return message["reply_markup"]["inline_keyboard"]
+
+
+# HTTP API: the real app behind aiohttp's test client ------------------------------------------
+class Api:
+    """The running app, its test client, and keys by name."""
+
+    def __init__(self, app: Any, client: Any) -> None:
+        self.app = app  # bot.app.App
+        self.client = client  # aiohttp.test_utils.TestClient
+        self.keys: dict[str, str] = {}
+
+    async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
+        def create(s: Any) -> str:
+            key = s.api_keys.create(name)
+            user = s.users.upsert("api", name, name)
+            if tier:
+                s.users.update(user, tier=tier)
+            return key
+
+        self.keys[name] = await self.app.store.run(create)
+        return self.auth(name)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+    async def post(self, path: str, body: Any, name: str = "alice") -> tuple[int, dict]:
+        response = await self.client.post(path, json=body, headers=self.auth(name))
+        return response.status, await response.json()
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[Api]:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.adapters.http_api import build_http_app
+    from bot.app import open_app
+
+    async with open_app(settings) as app:
+        web_app = build_http_app(app.service, settings.http)
+        await app.service.start()
+        async with TestClient(TestServer(web_app)) as client:
+            api = Api(app, client)
+            await api.key("alice")
+            yield api

@@ -5,6 +5,7 @@
 
 Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
+    POST /api/describe (an image file or URL -> four prompts)
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
 Several front ends in one process (`bot.runner`): open each (this registers its sink), then
@@ -20,6 +21,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.adapters.front_end import FrontEndError, wait_forever
+from bot.adapters.http_describe import DescribeRoutes
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
@@ -48,6 +50,7 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     routes = ApiRoutes(service, board, KeyAuth(service.queries), settings)
     routes.add_to(web_app)
     StreamRoutes(routes, board).add_to(web_app)
+    DescribeRoutes(routes, board).add_to(web_app)
     document = openapi(_version())
 
     async def healthz(request: web.Request) -> web.Response:

@@ -147,7 +147,7 @@ class JobBoard:
         if row is None or not JobStatus(row["status"]).finished:
             return
         state.status, state.position = row["status"], None
-        state.final = final_event(row, images)
+        state.final = final_event(row, images, await describe_prompts(self.queries, row))
         self._publish(state, state.final)
         state.settled.set()
         state.subscribers.clear()
@@ -161,12 +161,24 @@ class JobBoard:
             queue.put_nowait(event)
 
 
-def final_event(row: dict[str, Any], images: list[str]) -> JobEvent:
-    """The last event of a job, from its row and its images' names."""
+async def describe_prompts(queries: Queries, row: dict[str, Any]) -> list[str] | None:
+    """A describe's prompts (None for a drawing, which has images instead)."""
+    if row["action"] != "describe":
+        return None
+    return [suggestion.prompt for suggestion in await queries.suggestions(row["id"])]
+
+
+def final_event(
+    row: dict[str, Any], images: list[str], prompts: list[str] | None = None
+) -> JobEvent:
+    """The last event of a job, from its row and its images' names (or a describe's prompts)."""
     status = JobStatus(row["status"])
     if status is JobStatus.DONE:
         grid = image_name(row["grid_path"]) if row.get("grid_path") else None
-        return JobEvent("done", {"images": images, "grid": grid})
+        data: dict[str, Any] = {"images": images, "grid": grid}
+        if prompts is not None:
+            data["prompts"] = prompts
+        return JobEvent("done", data)
     if status is JobStatus.FAILED:
         return JobEvent("failed", {"error": row.get("error") or "failed"})
     return JobEvent("cancelled", {})

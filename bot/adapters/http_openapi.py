@@ -40,6 +40,42 @@ _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Txt2Img"}}},
 }
+_TEXTS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
+_DESCRIBE_FIELDS = {
+    "url": {"type": "string", "minLength": 1, "maxLength": 2000, "format": "uri"},
+    "gloss": {"type": "boolean", "default": False, "description": "Chinese glosses"},
+}
+_DESCRIBE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "image": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "PNG, JPEG, WebP, GIF or BMP, at most 10 MB",
+                    },
+                    **_DESCRIBE_FIELDS,
+                },
+                "description": "image or url, not both",
+            }
+        },
+        **{
+            kind: {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["url"],
+                    "properties": _DESCRIBE_FIELDS,
+                }
+            }
+            for kind in ("application/json", "application/x-www-form-urlencoded")
+        },
+    },
+}
 _SUBMIT_ERRORS = {
     "400": _ERROR,
     "401": _ERROR,
@@ -111,6 +147,15 @@ def openapi(version: str) -> dict[str, Any]:
                         "images": _URLS,
                         "grid": {"type": ["string", "null"], "format": "uri"},
                         "seeds": {"type": "array", "items": {"type": "integer"}},
+                        "prompts": {
+                            **_TEXTS_OR_NULL,
+                            "description": "A describe's prompts, each ending in --ar W:H",
+                        },
+                        "glosses": {
+                            **_TEXTS_OR_NULL,
+                            "description": "Their Chinese glosses, when asked for",
+                        },
+                        "aspect": {"type": ["string", "null"], "pattern": "^[0-9]+:[0-9]+$"},
                         "error": {"type": ["string", "null"]},
                         "prompt": {"type": "string"},
                         "translatedPrompt": {"type": "string"},
@@ -154,6 +199,40 @@ def openapi(version: str) -> dict[str, Any]:
                     "summary": "Queue a drawing and answer at once",
                     "requestBody": _BODY,
                     "responses": {"202": _ok(job, "Queued"), **_SUBMIT_ERRORS},
+                }
+            },
+            "/api/describe": {
+                "post": {
+                    "summary": "Four prompts for an image, answered when they are ready",
+                    "description": (
+                        "The image as a file (multipart/form-data, field image) or by URL; "
+                        "each prompt ends in the image's --ar. Charged and queued like a job; "
+                        "banned terms never appear in a prompt."
+                    ),
+                    "requestBody": _DESCRIBE_BODY,
+                    "responses": {
+                        "200": _ok(
+                            {
+                                "type": "object",
+                                "required": ["jobId", "prompts", "aspect"],
+                                "properties": {
+                                    "jobId": {"type": "string"},
+                                    "prompts": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "minItems": 1,
+                                        "maxItems": 4,
+                                    },
+                                    "glosses": _TEXTS_OR_NULL,
+                                    "aspect": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"},
+                                },
+                            },
+                            "The prompts",
+                        ),
+                        **_SUBMIT_ERRORS,
+                        "409": _ERROR,
+                        "500": _ERROR,
+                    },
                 }
             },
             "/api/jobs/{job_id}": {

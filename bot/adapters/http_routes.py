@@ -47,7 +47,7 @@ class ApiRoutes:
         # States are taken now, before any await, so a finished one cannot be dropped first.
         states = [self.board.state(job_id) for job_id in job_ids]
         await asyncio.gather(*(state.settled.wait() for state in states))
-        jobs = [await self._job(request, origin, job_id) for job_id in job_ids]
+        jobs = [await self.job(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
                 return failed(500, f"Job {job['jobId']} failed: {job['error']}")
@@ -67,12 +67,12 @@ class ApiRoutes:
     async def create_job(self, request: web.Request) -> web.Response:
         """Queue the drawing and answer at once; follow it with GET or its event stream."""
         origin, job_ids = await self._submit(request)
-        job = await self._job(request, origin, job_ids[0])
+        job = await self.job(request, origin, job_ids[0])
         return ok({**job, "jobIds": job_ids}, status=202)
 
     async def get_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
-        return ok(await self._job(request, origin, request.match_info["job_id"]))
+        return ok(await self.job(request, origin, request.match_info["job_id"]))
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
@@ -85,8 +85,8 @@ class ApiRoutes:
         try:
             await asyncio.wait_for(state.settled.wait(), CANCEL_WAIT_S)
         except TimeoutError:
-            return ok(await self._job(request, origin, job_id), status=202)  # still stopping
-        return ok(await self._job(request, origin, job_id))
+            return ok(await self.job(request, origin, job_id), status=202)  # still stopping
+        return ok(await self.job(request, origin, job_id))
 
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
@@ -110,11 +110,15 @@ class ApiRoutes:
         """The job's row if it is this key's; other keys' jobs do not exist for it."""
         return await self.service.queries.own_job(origin, job_id)
 
-    async def _job(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
+    async def job(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
         """A job as the API shows it: SQLite for what is settled, the board for what is live."""
         base = public_base(request, self.settings)
         row = await self.own_row(origin, job_id)
         images = await self.service.queries.job_images(job_id)
+        # A describe's answer: its prompts (with --ar) and their Chinese glosses, if any.
+        suggestions = await self.service.queries.suggestions(job_id)
+        described = row["action"] == "describe"
+        glosses = [s.gloss for s in suggestions]
         state: JobState | None = self.board.known(job_id)
         status = JobStatus(row["status"])
         live = state is not None and not status.finished
@@ -131,6 +135,9 @@ class ApiRoutes:
             if row.get("grid_path")
             else None,
             "seeds": [image.seed for image in images],
+            "prompts": [s.prompt for s in suggestions] if described else None,
+            "glosses": glosses if described and any(glosses) else None,
+            "aspect": row["aspect"],
             "error": row.get("error"),
             "prompt": row["prompt"],
             # The prompt the model read: the translation, or the prompt as written.
