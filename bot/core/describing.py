@@ -67,16 +67,20 @@ class Describing:
         respond: Responder | None = None,
         *,
         gloss: bool | None = None,
+        seed: int | None = None,
     ) -> str:
         """Queue a describe of the image `incoming` carries or `text` links to; its job id.
-        `gloss`: whether to add Chinese glosses (None: if the text is Chinese)."""
+        `gloss`: whether to add Chinese glosses (None: if the text is Chinese); `seed`: for
+        the samples that top up too few distinct beams (None: a new one)."""
         url = image_url(text, incoming.image is not None)
         user = await self.accounts.user(incoming.origin, incoming.user_name)  # blocked: refused
         # Fetched and checked before any credit is spent: a bad image costs nothing.
         stored = await self.drawing.user_image(incoming.image, url)
         gloss = wants_gloss(text) if gloss is None else gloss
         size = (stored.width, stored.height)
-        return await self._enqueue(incoming, user, stored.path, size, text, gloss, respond)
+        return await self._enqueue(
+            incoming, user, stored.path, size, text, gloss, respond, seed=seed
+        )
 
     async def again(self, incoming: Incoming, parent: dict[str, Any], respond: Responder) -> str:
         """🔄 under a describe: the same stored image, described with new candidates."""
@@ -101,6 +105,7 @@ class Describing:
         respond: Responder | None,
         *,
         parent_id: str | None = None,
+        seed: int | None = None,
     ) -> str:
         model = self.settings.models.default  # whose profile prices it, as for a default /mj
         tier = self.accounts.tier(user)
@@ -110,7 +115,7 @@ class Describing:
             incoming.origin,
             image,
             size,
-            new_seed(),
+            new_seed() if seed is None else seed,
             tier.weight,
             model=model,
             again=again,

@@ -192,11 +192,16 @@ class MjService:
         return await self.drawing.imagine(incoming, text, fields=fields, images=images)
 
     async def describe(
-        self, incoming: Incoming, text: str = "", *, gloss: bool | None = None
+        self,
+        incoming: Incoming,
+        text: str = "",
+        *,
+        gloss: bool | None = None,
+        seed: int | None = None,
     ) -> str:
         """Describe the image `incoming` carries (or `text` links to); returns the job id.
         MjError when it is refused; the job reports to the platform's sink."""
-        return await self.describing.describe(incoming, text, gloss=gloss)
+        return await self.describing.describe(incoming, text, gloss=gloss, seed=seed)
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
