@@ -258,3 +258,30 @@ async def serve(settings: Settings) -> AsyncIterator[Api]:
             api = Api(app, client)
             await api.key("alice")
             yield api
+
+
+@asynccontextmanager
+async def image_server(images: dict[str, bytes]) -> AsyncIterator[str]:
+    """A local web server with these PNGs at these paths, plus an HTML page at /page (not an
+    image); yields its base URL. Downloads reach it only where private URLs are allowed."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    app = web.Application()
+    for path, data in images.items():
+
+        async def png(_: web.Request, data: bytes = data) -> web.Response:
+            return web.Response(body=data, content_type="image/png")
+
+        app.router.add_get(path, png)
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text="<html>", content_type="text/html")
+
+    app.router.add_get("/page", page)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()

@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
@@ -17,7 +15,16 @@ from bot.core.quota import job_credits
 from bot.core.requests import ReplyKind
 from engine.job import DESCRIBE_COST, spec_from_dict
 from engine.profiles import profile_for_name
-from tests.helpers import CaptureSink, last_result, picture, png_bytes, press, run_line, tweak
+from tests.helpers import (
+    CaptureSink,
+    image_server,
+    last_result,
+    picture,
+    png_bytes,
+    press,
+    run_line,
+    tweak,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +46,7 @@ def photo(tmp_path: Path) -> Path:
 
 async def test_describe_answers_four_prompts_ending_in_the_aspect(describe_app, photo) -> None:
     app = describe_app
-    _, sink = await run_line(app, f"describe {photo}")
+    adapter, sink = await run_line(app, f"describe {photo}")
     answer = last_result(sink)
     prompts = prompts_of(answer)
     assert len(prompts) == 4 and len(set(prompts)) == 4
@@ -58,6 +65,9 @@ async def test_describe_answers_four_prompts_ending_in_the_aspect(describe_app, 
     debit = app.store.run_sync(lambda s: s.db["ledger"].get(1))
     assert debit["job_id"] == answer.job_id
     assert -debit["delta"] == job_credits(spec, profile_for_name("tiny")) > 0
+    await adapter.submit_line(f"/show {answer.job_id}")  # the answer again, buttons and all
+    shown = last_result(sink)
+    assert (prompts_of(shown), shown.buttons) == (prompts, answer.buttons)
 
 
 async def test_buttons_draw_a_prompt_and_describe_again(describe_app, photo) -> None:
@@ -122,20 +132,8 @@ async def test_a_file_that_is_not_an_image(describe_app, tmp_path: Path) -> None
 
 @pytest.fixture
 async def image_url(no_network) -> AsyncIterator[str]:
-    app = web.Application()
-
-    async def photo(_: web.Request) -> web.Response:
-        return web.Response(body=png_bytes(picture((160, 90))), content_type="image/png")
-
-    async def page(_: web.Request) -> web.Response:
-        return web.Response(text="<html>", content_type="text/html")
-
-    app.router.add_get("/cat.png", photo)
-    app.router.add_get("/page", page)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("/cat.png"))
-    await server.close()
+    async with image_server({"/cat.png": png_bytes(picture((160, 90)))}) as base:
+        yield f"{base}/cat.png"
 
 
 async def test_a_url_goes_through_the_safe_download(describe_settings, image_url) -> None:

@@ -8,11 +8,9 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.config import Settings
-from tests.helpers import Api, link_captioner, picture, png_bytes, serve
+from tests.helpers import Api, image_server, link_captioner, picture, png_bytes, serve
 
 pytestmark = pytest.mark.slow
 
@@ -58,16 +56,8 @@ async def test_a_file_gets_four_prompts_and_the_job_shows_them(api: Api) -> None
 
 @pytest.fixture
 async def url() -> AsyncIterator[str]:
-    app = web.Application()
-
-    async def photo(_: web.Request) -> web.Response:
-        return web.Response(body=png_bytes(picture((200, 200))), content_type="image/png")
-
-    app.router.add_get("/photo.png", photo)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("/photo.png"))
-    await server.close()
+    async with image_server({"/photo.png": png_bytes(picture((200, 200)))}) as base:
+        yield f"{base}/photo.png"
 
 
 async def test_a_url_by_json_or_form(api: Api, url: str) -> None:

@@ -81,14 +81,7 @@ def job_row(
     (a Chinese prompt): then both are kept, the English as translated_prompt."""
     params = request.to_json_dict()
     return {
-        "id": spec.job_id,
-        "user_id": user_id,
-        "platform": origin.platform,
-        "chat_id": origin.chat_id,
-        "scope_id": origin.scope_id,
-        "reply_handle": origin.reply_handle,
-        "action": action,
-        "parent_id": parent_id,
+        **_who_and_why(spec, origin, user_id, action, parent_id),
         "mj_text": mj_text,
         "prompt": request.prompt if written is None else written,
         "translated_prompt": None if written is None else request.prompt,
@@ -156,14 +149,7 @@ def describe_row(
     """The jobs row of a describe: `text` what the user wrote after /describe; `aspect` the
     image's --ar; `gloss` whether its prompts get a Chinese gloss (kept in params_json)."""
     return {
-        "id": spec.job_id,
-        "user_id": user_id,
-        "platform": origin.platform,
-        "chat_id": origin.chat_id,
-        "scope_id": origin.scope_id,
-        "reply_handle": origin.reply_handle,
-        "action": "describe",
-        "parent_id": parent_id,
+        **_who_and_why(spec, origin, user_id, "describe", parent_id),
         "mj_text": f"/describe {text}".strip(),
         "prompt": "/describe",
         "width": spec.width,
@@ -174,4 +160,20 @@ def describe_row(
         "image_count": 0,
         "params_json": {"gloss": gloss},
         "spec_json": spec_to_dict(spec),
+    }
+
+
+def _who_and_why(
+    spec: JobSpec, origin: Origin, user_id: int, action: str, parent_id: str | None
+) -> dict[str, Any]:
+    """What every jobs row starts with: whose job, where to answer, what made it."""
+    return {
+        "id": spec.job_id,
+        "user_id": user_id,
+        "platform": origin.platform,
+        "chat_id": origin.chat_id,
+        "scope_id": origin.scope_id,
+        "reply_handle": origin.reply_handle,
+        "action": action,
+        "parent_id": parent_id,
     }

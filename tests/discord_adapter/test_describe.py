@@ -7,8 +7,6 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.config import Settings
 from tests.discord_adapter.harness import (
@@ -22,7 +20,7 @@ from tests.discord_adapter.harness import (
     original,
 )
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
-from tests.helpers import link_captioner, picture, png_bytes, tweak
+from tests.helpers import image_server, link_captioner, picture, png_bytes, tweak
 
 pytestmark = pytest.mark.slow
 
@@ -37,16 +35,9 @@ def dc_settings(settings: Settings, tiny_captioner_dir) -> Settings:
 @pytest.fixture
 async def cdn() -> AsyncIterator[str]:
     """Stands in for Discord's CDN: where an attachment's URL points."""
-    app = web.Application()
-
-    async def wide(_: web.Request) -> web.Response:
-        return web.Response(body=png_bytes(picture((200, 100))), content_type="image/png")
-
-    app.router.add_get("/attachments/1/2/wide.png", wide)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("/attachments/1/2/wide.png"))
-    await server.close()
+    path = "/attachments/1/2/wide.png"
+    async with image_server({path: png_bytes(picture((200, 100)))}) as base:
+        yield base + path
 
 
 def attachment(url: str) -> dict[str, object]:
