@@ -54,16 +54,26 @@ def batching_enabled(settings: Settings, backend: DiffusersBackend) -> bool:
     return pick_device(settings.models.device) == "cuda"
 
 
+def translator_for(settings: Settings, cache: SqliteSpanCache | None = None) -> Translator:
+    """The configured Translator (not with MJ_TRANSLATE=off); raises TranslatorUnavailable
+    for a backend that is required but not installed. An LLM runs on the engine's device."""
+    from engine.models import pick_device
+
+    return Translator(
+        settings.translation.mode,
+        settings.translation_packages_dir,
+        cache=cache,
+        llm=settings.translation.llm,
+        llm_time_limit_s=settings.translation.llm_timeout_s,
+        device=pick_device(settings.models.device),
+    )
+
+
 def build_translator(settings: Settings) -> AsyncTranslator | None:
     """None with MJ_TRANSLATE=off; raises TranslatorUnavailable for argos without a package."""
     if settings.translation.mode == "off":
         return None
-    translator = Translator(
-        settings.translation.mode,
-        settings.translation_packages_dir,
-        cache=SqliteSpanCache(settings.db_path),
-    )
-    return AsyncTranslator(translator)
+    return AsyncTranslator(translator_for(settings, SqliteSpanCache(settings.db_path)))
 
 
 @asynccontextmanager

@@ -83,8 +83,15 @@ class QueueSettings:
 
 @dataclass(frozen=True, slots=True)
 class TranslationSettings:
-    mode: str = "auto"  # Chinese prompts: auto (argos if installed), argos, dictionary, off
-    packages_dir: Path | None = None  # argos packages; None: data_dir / "translation"
+    # Chinese prompts: auto (a local LLM if installed, else argos, else the dictionary), llm,
+    # argos, dictionary, off
+    mode: str = "auto"
+    packages_dir: Path | None = None  # argos packages, llm/; None: data_dir / "translation"
+    # The translation LLM: a model folder, or a hub name pulled into packages_dir/llm; None:
+    # the last one pulled. Each prompt's LLM answer gets this long before the dictionary
+    # translation is used instead.
+    llm: str | None = None
+    llm_timeout_s: float = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +181,10 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
     "MJ_BATCHING": ("queue", "batching", choice("auto", "on", "off")),
-    "MJ_TRANSLATE": ("translation", "mode", choice("auto", "argos", "dictionary", "off")),
+    "MJ_TRANSLATE": ("translation", "mode", choice("auto", "llm", "argos", "dictionary", "off")),
     "MJ_TRANSLATION_DIR": ("translation", "packages_dir", path),
+    "MJ_TRANSLATE_LLM": ("translation", "llm", text),
+    "MJ_TRANSLATE_LLM_TIMEOUT_S": ("translation", "llm_timeout_s", number(0.5, 120.0)),
     "MJ_IMAGES_PER_JOB": ("limits", "images_per_job", whole(1, 4)),
     "MJ_MAX_PROMPT_CHARS": ("limits", "max_prompt_chars", whole(10, 6000)),
     "MJ_MAX_REPEAT": ("limits", "max_repeat", whole(1, 40)),

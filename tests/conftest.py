@@ -156,3 +156,19 @@ async def tg_app(tg_settings: Settings) -> AsyncIterator:
 
     async with open_app(tg_settings) as application:
         yield application
+
+
+@pytest.fixture(scope="session")
+def tiny_llm_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """A tiny Qwen2-style chat model with random weights (gibberish answers), built once."""
+    from translate.tiny_llm import build_tiny_llm
+
+    return build_tiny_llm(tmp_path_factory.mktemp("llm") / "tiny-random")
+
+
+@pytest.fixture(scope="session")
+def scripted_llm_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """A tiny chat model whose weights make greedy decoding answer "watercolor fox"."""
+    from translate.tiny_llm import build_tiny_llm
+
+    return build_tiny_llm(tmp_path_factory.mktemp("llm") / "tiny-fox", answer="watercolor fox")

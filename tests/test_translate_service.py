@@ -24,18 +24,18 @@ async def test_chinese_prompt_is_translated_stored_and_shown(app) -> None:
     # What was parsed: the typed text, its params normalised (the prompt is kept as typed).
     assert job["mj_text"] == "赛博朋克风格的猫，水彩 --seed 3 --no 文字, 水印"
     assert job["prompt"] == "赛博朋克风格的猫，水彩"  # as written
-    assert job["translated_prompt"] == "cyberpunk style cat, watercolor"  # what the model got
+    assert job["translated_prompt"] == "cat, cyberpunk style, watercolor"  # what the model got
     assert job["negative_prompt"] == "text, watermark"
     spec = json.loads(job["spec_json"])
-    assert [part["text"] for part in spec["prompts"]] == ["cyberpunk style cat, watercolor"]
+    assert [part["text"] for part in spec["prompts"]] == ["cat, cyberpunk style, watercolor"]
     assert spec["negative_prompt"] == "text, watermark"
 
     # The result caption shows the prompt the model really got, like Midjourney's.
-    assert result.text.startswith("cyberpunk style cat, watercolor --no text, watermark")
+    assert result.text.startswith("cat, cyberpunk style, watercolor --no text, watermark")
     cached = app.store.run_sync(
         lambda s: {r["source"]: r["translated"] for r in s.db["translations"].rows}
     )
-    assert cached["赛博朋克风格的猫"] == "cyberpunk style cat" and cached["文字"] == "text"
+    assert cached["赛博朋克风格的猫"] == "cat, cyberpunk style" and cached["文字"] == "text"
 
 
 async def test_reroll_of_a_chinese_prompt_translates_it_again(app) -> None:
@@ -97,10 +97,18 @@ async def test_argos_mode_without_a_package_fails_at_start(settings) -> None:
 
 def test_mj_translate_setting_is_checked() -> None:
     assert Settings.from_env({"MJ_TRANSLATE": "Dictionary"}).translation.mode == "dictionary"
-    with pytest.raises(ConfigError, match="MJ_TRANSLATE must be one of auto, argos"):
+    with pytest.raises(ConfigError, match="MJ_TRANSLATE must be one of auto, llm, argos"):
         Settings.from_env({"MJ_TRANSLATE": "google"})
     custom = Settings.from_env({"MJ_TRANSLATION_DIR": "/models/zh", "MJ_DATA_DIR": "d"})
     assert custom.translation_packages_dir == Path("/models/zh")
     assert Settings.from_env({"MJ_DATA_DIR": "d"}).translation_packages_dir == Path(
         "d/translation"
     )
+
+
+async def test_a_configured_llm_translates_bot_prompts(settings, scripted_llm_dir: Path) -> None:
+    configured = tweak(settings, "translation", llm=str(scripted_llm_dir))
+    async with open_app(configured) as application:
+        _, sink = await run_line(application, "/mj 狐狸 --seed 2")
+        job = application.store.run_sync(lambda s: s.jobs.get(result_of(sink).job_id))
+    assert (job["prompt"], job["translated_prompt"]) == ("狐狸", "watercolor fox")
