@@ -25,153 +25,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-# Frames that say nothing about the picture, at the start of a caption (longest first).
-_FILLER = (
-    "there is a picture of",
-    "there is an image of",
-    "this is a picture of",
-    "this is an image of",
-    "the image shows",
-    "the picture shows",
-    "this image shows",
-    "this is",
-    "these are",
-    "there is",
-    "there are",
-    "there's",
-    "here is",
-    "it is",
-    "an image of",
-    "a picture of",
-    "image of",
-    "picture of",
-    "a view of",
-    "view of",
+from engine.prompt_words import (
+    ARTICLES,
+    DANGLING,
+    DROPPED,
+    FILLER,
+    LEADING,
+    LIGHTING,
+    MEDIA,
+    QUANTITY,
+    RELATIVE,
+    STYLES,
+    VIEWS,
 )
-# Medium words as a caption says them -> as a prompt says them.
-_MEDIA = {
-    "photo": "photograph",
-    "photograph": "photograph",
-    "photography": "photograph",
-    "snapshot": "photograph",
-    "polaroid": "polaroid photograph",
-    "painting": "painting",
-    "oil painting": "oil painting",
-    "watercolor painting": "watercolor painting",
-    "watercolor": "watercolor painting",
-    "acrylic painting": "acrylic painting",
-    "drawing": "drawing",
-    "pencil drawing": "pencil drawing",
-    "sketch": "sketch",
-    "illustration": "illustration",
-    "cartoon": "cartoon",
-    "comic": "comic art",
-    "digital art": "digital art",
-    "3d rendering": "3d render",
-    "3d render": "3d render",
-    "rendering": "3d render",
-    "render": "3d render",
-    "pixel art": "pixel art",
-    "poster": "poster",
-    "print": "print",
-    "mosaic": "mosaic",
-    "sculpture": "sculpture",
-    "statue": "sculpture",
-    "stained glass": "stained glass",
-    "screenshot": "screenshot",
-}
-# Views and framings a caption opens with ("a close up of") -> composition words.
-_VIEWS = {
-    "close up": "close-up",
-    "close-up": "close-up",
-    "closeup": "close-up",
-    "aerial view": "aerial view",
-    "aerial photo": "aerial view",
-    "top view": "top view",
-    "side view": "side view",
-    "portrait": "portrait",
-    "selfie": "selfie",
-    "silhouette": "silhouette",
-}
-# Art styles named anywhere in a caption -> the style words a prompt uses for them.
-_STYLES = {
-    "anime": "anime style",
-    "manga": "manga style",
-    "cartoon": "cartoon style",
-    "cyberpunk": "cyberpunk",
-    "steampunk": "steampunk",
-    "pixel art": "pixel art",
-    "watercolor": "watercolor",
-    "low poly": "low poly",
-    "art deco": "art deco",
-    "art nouveau": "art nouveau",
-    "pop art": "pop art",
-    "impressionist": "impressionism",
-    "surreal": "surrealism",
-    "abstract": "abstract art",
-    "vaporwave": "vaporwave",
-    "ukiyo-e": "ukiyo-e",
-    "black and white": "black and white",
-    "monochrome": "monochrome",
-    "vintage": "vintage",
-    "retro": "retro",
-    "futuristic": "futuristic",
-    "fantasy": "fantasy art",
-    "minimalist": "minimalist",
-}
-# Lighting a caption's words imply -> as a prompt says it. "at X" phrases leave the subject.
-_LIGHTING = {
-    "sunset": "sunset lighting",
-    "sunrise": "sunrise lighting",
-    "dusk": "dusk",
-    "dawn": "dawn light",
-    "night": "night",
-    "golden hour": "golden hour",
-    "neon": "neon lighting",
-    "moonlight": "moonlight",
-    "moon light": "moonlight",
-    "sunlight": "sunlight",
-    "sun light": "sunlight",
-    "candlelight": "candlelight",
-    "candle light": "candlelight",
-    "backlit": "backlit",
-    "spotlight": "spotlight",
-    "dark": "low light",
-    "fog": "fog",
-    "foggy": "fog",
-    "misty": "mist",
-}
-_ARTICLES = frozenset({"a", "an", "the"})
-# Words that carry no picture: auxiliaries and the relative pronouns that lead into them.
-_DROPPED = frozenset({"is", "are", "was", "were", "be", "been", "being", "very", "there"})
-_RELATIVE = frozenset({"that", "which", "who"})
-# Words a caption cut off mid-phrase leaves dangling at its end.
-_DANGLING = frozenset(
-    {"a", "an", "the", "and", "or", "of", "with", "in", "on", "at", "to", "for", "by", "from"}
-    | {"near", "under", "over", "into", "onto", "its", "his", "her", "their", "that", "which"}
-    | {"who", "while", "as", "is", "are", "next", "front", "top", "some", ","}
-)
-# Words that cannot open a subject: what a caption's dropped frame leaves in front of it.
-_LEADING = frozenset(
-    {"and", "or", "of", "with", "in", "on", "at", "to", "for", "by", "from", ","}
-    | {"that", "which", "who", "while", "as", "'s"}
-)
-_QUANTITY = {"a lot of": "many", "lots of": "many", "a bunch of": "many", "a couple of": "two"}
+
 MAX_PROMPT_CHARS = 200  # a runaway caption is cut at a word: four must fit in one message
 _NOISE = re.compile(r"\bara+f+\w*\b")  # BLIP's "arafed", "araffe", ...: training-data artefacts
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _STYLE_OF = re.compile(r"\bin the style of ([a-z0-9' -]+?)(?=,|$| with | at | in )")
-
-
-def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One alternation of whole phrases, longest first, so "oil painting" beats "painting"."""
-    ordered = sorted(phrases, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ordered) + r")\b")
-
-
-_MEDIUM_WORDS = _phrase_pattern(_MEDIA)
-_STYLE_WORDS = _phrase_pattern(_STYLES)
-_LIGHT_WORDS = _phrase_pattern(_LIGHTING)
 
 
 # Up to `n` words that describe the picture itself ("black and white"), never an article or
@@ -181,19 +52,24 @@ def _adjectives(n: int) -> str:
 
 
 def _alternation(phrases: Iterable[str]) -> str:
+    """One group of these phrases, longest first, so "oil painting" beats "painting"."""
     return "(" + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + ")"
 
 
+_STYLE_WORDS = re.compile(rf"\b{_alternation(STYLES)}\b")
+_LIGHT_WORDS = re.compile(rf"\b{_alternation(LIGHTING)}\b")
+
+
 # "a [adjectives] MEDIUM|VIEW of X": the opening frame that names the picture itself.
-_FRAME = re.compile(rf"^(?:an? |the )?{_adjectives(4)}{_alternation({*_MEDIA, *_VIEWS})} of ")
+_FRAME = re.compile(rf"^(?:an? |the )?{_adjectives(4)}{_alternation({*MEDIA, *VIEWS})} of ")
 # "at sunset", "in the dark", "under neon lights": lighting phrases that leave the subject.
 _AT_LIGHT = re.compile(
-    rf"\b(?:at|in|under|during|by) (?:the )?{_alternation(_LIGHTING)}(?: lights?| time)?\b"
+    rf"\b(?:at|in|under|during|by) (?:the )?{_alternation(LIGHTING)}(?: lights?| time)?\b"
 )
 # ", [adjectives] MEDIUM" or "in MEDIUM style" at the end: the caption tells its medium last.
 _TRAILING_MEDIUM = re.compile(
-    rf"(?:, (?:an? )?{_adjectives(2)}{_alternation(_MEDIA)}(?: style)?"
-    rf"| in (?:an? )?{_adjectives(2)}{_alternation(_MEDIA)} style)$"
+    rf"(?:, (?:an? )?{_adjectives(2)}{_alternation(MEDIA)}(?: style)?"
+    rf"| in (?:an? )?{_adjectives(2)}{_alternation(MEDIA)} style)$"
 )
 
 
@@ -215,7 +91,7 @@ def _drop_filler(text: str) -> str:
     changed = True
     while changed:
         changed = False
-        for filler in _FILLER:
+        for filler in FILLER:
             if text == filler or text.startswith(filler + " "):
                 text = text[len(filler) :].strip()
                 changed = True
@@ -224,21 +100,21 @@ def _drop_filler(text: str) -> str:
 
 def _keep_describing_words(text: str) -> str:
     """Rule 4: articles, auxiliaries and relative pronouns go; a dangling tail goes too."""
-    for phrase, replacement in _QUANTITY.items():
+    for phrase, replacement in QUANTITY.items():
         text = re.sub(rf"\b{phrase}\b", replacement, text)
     words = text.replace(",", " , ").split()
     kept: list[str] = []
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
-        if word in _ARTICLES or word in _DROPPED:
+        if word in ARTICLES or word in DROPPED:
             continue
-        if word in _RELATIVE and following in _DROPPED:
+        if word in RELATIVE and following in DROPPED:
             continue  # "dog that is sitting" -> "dog sitting"
-        if not kept and word in _LEADING:
+        if not kept and word in LEADING:
             continue  # "in bird ..." -> "bird ..."
         if not kept or word != kept[-1]:  # "watercolor is watercolor" -> "watercolor"
             kept.append(word)
-    while kept and kept[-1] in _DANGLING:
+    while kept and kept[-1] in DANGLING:
         kept.pop()
     return " ".join(kept).replace(" ,", ",")
 
@@ -263,23 +139,23 @@ def caption_to_prompt(caption: str) -> str:
     # 2. The opening frame: "a black and white photo of" -> medium, style words, the rest.
     if frame := _FRAME.match(text):
         adjectives, named = frame[1].strip(), frame[2]
-        if named in _VIEWS:
-            styles.append(_VIEWS[named])
+        if named in VIEWS:
+            styles.append(VIEWS[named])
             if adjectives:  # "a close up of" has none; "a blurry close up of" keeps its word
                 styles.append(adjectives)
         else:
-            media.append(" ".join(filter(None, [adjectives, _MEDIA[named]])))
+            media.append(" ".join(filter(None, [adjectives, MEDIA[named]])))
         text = _drop_filler(text[frame.end() :])
     # 3. What a caption says after its subject: a named style, lighting, a trailing medium.
     for match in _STYLE_OF.finditer(text):
         styles.append(f"in the style of {match.group(1).strip()}")
     text = _STYLE_OF.sub("", text)
     for match in _AT_LIGHT.finditer(text):
-        lights.append(_LIGHTING[match.group(1)])
+        lights.append(LIGHTING[match.group(1)])
     text = _AT_LIGHT.sub("", text)
     if trailing := _TRAILING_MEDIUM.search(text):
         adjectives, named = trailing[1] or trailing[3] or "", trailing[2] or trailing[4]
-        media.append(" ".join(filter(None, [adjectives.strip(), _MEDIA[named]])))
+        media.append(" ".join(filter(None, [adjectives.strip(), MEDIA[named]])))
         text = text[: trailing.start()]
     # 4. The subject: the words that describe.
     subject = _keep_describing_words(re.sub(r"\s+", " ", text).strip(" ,"))
@@ -291,11 +167,11 @@ def caption_to_prompt(caption: str) -> str:
     medium_text = " ".join(media)
     used = set(_WORD.findall(f"{subject} {medium_text}"))
     styles += [
-        _STYLES[m.group(0)]
+        STYLES[m.group(0)]
         for m in _STYLE_WORDS.finditer(f"{subject} {medium_text}")
-        if m.group(0) not in medium_text and not set(_WORD.findall(_STYLES[m.group(0)])) <= used
+        if m.group(0) not in medium_text and not set(_WORD.findall(STYLES[m.group(0)])) <= used
     ]
-    lights += [_LIGHTING[m.group(0)] for m in _LIGHT_WORDS.finditer(subject)]
+    lights += [LIGHTING[m.group(0)] for m in _LIGHT_WORDS.finditer(subject)]
     return _shortened(", ".join(_dedupe([*subject.split(", "), *media, *styles, *lights])))
 
 
@@ -304,7 +180,7 @@ def _shortened(prompt: str) -> str:
     if len(prompt) <= MAX_PROMPT_CHARS:
         return prompt
     words = prompt[: MAX_PROMPT_CHARS + 1].rsplit(" ", 1)[0].split(" ")
-    while words and words[-1].strip(",") in _DANGLING:
+    while words and words[-1].strip(",") in DANGLING:
         words.pop()
     return " ".join(words).strip(" ,")
 

@@ -131,3 +131,51 @@ def _gloss(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
         return value.strip().lower() in ("true", "1")
     raise BodyError("gloss must be true or false.")
+
+
+# Its part of /openapi.json (`bot.adapters.http_openapi`), next to what it describes.
+_TEXT_FIELDS = {
+    "url": {"type": "string", "minLength": 1, "maxLength": MAX_URL, "format": "uri"},
+    "gloss": {"type": "boolean", "default": False, "description": "Chinese glosses"},
+}
+DESCRIBE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "image": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "PNG, JPEG, WebP, GIF or BMP, at most 10 MB",
+                    },
+                    **_TEXT_FIELDS,
+                },
+                "description": "image or url, not both",
+            }
+        },
+        **{
+            kind: {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["url"],
+                    "properties": _TEXT_FIELDS,
+                }
+            }
+            for kind in ("application/json", "application/x-www-form-urlencoded")
+        },
+    },
+}
+DESCRIBED = {
+    "type": "object",
+    "required": ["jobId", "prompts", "aspect"],
+    "properties": {
+        "jobId": {"type": "string"},
+        "prompts": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4},
+        "glosses": {"type": ["array", "null"], "items": {"type": "string"}},
+        "aspect": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"},
+    },
+}

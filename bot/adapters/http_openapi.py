@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.adapters.http_body import MAX_SIDE
+from bot.adapters.http_describe import DESCRIBE_BODY, DESCRIBED
 
 _ERROR = {"$ref": "#/components/responses/Failed"}
 _AUTH_ERRORS = {"401": _ERROR, "404": _ERROR}
@@ -41,41 +42,6 @@ _BODY = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Txt2Img"}}},
 }
 _TEXTS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
-_DESCRIBE_FIELDS = {
-    "url": {"type": "string", "minLength": 1, "maxLength": 2000, "format": "uri"},
-    "gloss": {"type": "boolean", "default": False, "description": "Chinese glosses"},
-}
-_DESCRIBE_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "image": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "PNG, JPEG, WebP, GIF or BMP, at most 10 MB",
-                    },
-                    **_DESCRIBE_FIELDS,
-                },
-                "description": "image or url, not both",
-            }
-        },
-        **{
-            kind: {
-                "schema": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["url"],
-                    "properties": _DESCRIBE_FIELDS,
-                }
-            }
-            for kind in ("application/json", "application/x-www-form-urlencoded")
-        },
-    },
-}
 _SUBMIT_ERRORS = {
     "400": _ERROR,
     "401": _ERROR,
@@ -209,26 +175,9 @@ def openapi(version: str) -> dict[str, Any]:
                         "each prompt ends in the image's --ar. Charged and queued like a job; "
                         "banned terms never appear in a prompt."
                     ),
-                    "requestBody": _DESCRIBE_BODY,
+                    "requestBody": DESCRIBE_BODY,
                     "responses": {
-                        "200": _ok(
-                            {
-                                "type": "object",
-                                "required": ["jobId", "prompts", "aspect"],
-                                "properties": {
-                                    "jobId": {"type": "string"},
-                                    "prompts": {
-                                        "type": "array",
-                                        "items": {"type": "string"},
-                                        "minItems": 1,
-                                        "maxItems": 4,
-                                    },
-                                    "glosses": _TEXTS_OR_NULL,
-                                    "aspect": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"},
-                                },
-                            },
-                            "The prompts",
-                        ),
+                        "200": _ok(DESCRIBED, "The prompts"),
                         **_SUBMIT_ERRORS,
                         "409": _ERROR,
                         "500": _ERROR,
