@@ -75,7 +75,7 @@ class Describing:
         url = image_url(text, incoming.image is not None)
         user = await self.accounts.user(incoming.origin, incoming.user_name)  # blocked: refused
         # Fetched and checked before any credit is spent: a bad image costs nothing.
-        stored = await self.drawing.user_image(incoming.image, url)
+        stored = await self.drawing.user_image(incoming, url)
         gloss = wants_gloss(text) if gloss is None else gloss
         size = (stored.width, stored.height)
         return await self._enqueue(

@@ -225,11 +225,13 @@ class Drawing:
         if count > 1:
             raise ImagePromptError("Use one image prompt per job (one URL or one attachment).")
         url = None if incoming.image is not None else request.image_urls[0]
-        return (await self.user_image(incoming.image, url)).path
+        return (await self.user_image(incoming, url)).path
 
-    async def user_image(self, data: bytes | None, url: str | None) -> StoredImage:
-        """An image a user gave (its bytes, or a URL fetched safely), checked and stored as PNG
-        (so its job can be rebuilt after a restart): image prompts and /describe."""
+    async def user_image(self, incoming: Incoming, url: str | None) -> StoredImage:
+        """An image a user gave (attached to `incoming`, else at `url`, fetched safely),
+        checked and stored as PNG (so its job can be rebuilt after a restart): image prompts
+        and /describe, before anything is charged."""
+        data = incoming.image
         if data is None:
             assert url is not None
             data = await fetch_image(
