@@ -186,3 +186,17 @@ async def test_chinese_users_get_glosses(describe_settings, photo, tiny_gloss_ar
         _, sink = await run_line(app, f"describe {photo}")  # English: no gloss
         stored = app.store.run_sync(lambda s: s.suggestions.of_job(last_result(sink).job_id))
         assert not any(s.gloss for s in stored)
+
+
+async def test_the_image_safety_check_refuses_a_flagged_image(describe_app, tmp_path) -> None:
+    from tests.fakes.safety_scorer import magenta_image  # what the test scorer flags
+
+    flagged = tmp_path / "flagged.png"
+    magenta_image((120, 80)).save(flagged)
+    _, sink = await run_line(describe_app, f"describe {flagged}")
+    [refusal] = sink.replies
+    assert refusal.kind is ReplyKind.ERROR and "refused by the image safety check" in refusal.text
+    counts = describe_app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count))
+    assert counts == (0, 0)  # nothing made, nothing charged
+    logged = describe_app.store.run_sync(lambda s: s.safety.log("console:local"))
+    assert [(entry.kind, entry.action) for entry in logged] == [("image_prompt", "block")]

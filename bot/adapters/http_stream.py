@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_jobs import JobBoard, JobEvent, describe_prompts, final_event, image_name
+from bot.adapters.http_jobs import JobBoard, JobEvent, describe_prompts, final_event
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
 from bot.core.queries import JobStatus
 
@@ -47,8 +47,8 @@ class StreamRoutes:
         if JobStatus(row["status"]).finished and (state is None or state.final is None):
             # Finished before this process followed it: the last word is in SQLite.
             queries = self.routes.service.queries
-            images = [image_name(image.path) for image in await queries.job_images(job_id)]
-            event = final_event(row, images, await describe_prompts(queries, row))
+            shown = await queries.shown_images(job_id)
+            event = final_event(row, shown, await describe_prompts(queries, row))
             await _write(response, job_id, event, base)
             return response
         snapshot, queue = self.board.subscribe(job_id)
@@ -89,8 +89,8 @@ async def _write(response: web.StreamResponse, job_id: str, event: JobEvent, bas
     # Image names become URLs as they leave: the base depends on how this client called.
     if data.get("preview"):
         data["preview"] = image_url(base, data["preview"])
-    if "images" in data:
-        data["images"] = [image_url(base, name) for name in data["images"]]
+    if "images" in data:  # a withheld image has no name, and so no URL
+        data["images"] = [name and image_url(base, name) for name in data["images"]]
     if data.get("grid"):
         data["grid"] = image_url(base, data["grid"])
     payload = json.dumps(data, ensure_ascii=False)

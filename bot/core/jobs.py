@@ -174,6 +174,7 @@ def _who_and_why(
         "chat_id": origin.chat_id,
         "scope_id": origin.scope_id,
         "reply_handle": origin.reply_handle,
+        "nsfw_chat": int(origin.nsfw),
         "action": action,
         "parent_id": parent_id,
     }

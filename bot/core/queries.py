@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.core.errors import JobNotFound
 from bot.core.requests import Origin
+from bot.core.safety import ShownImage, read_shown
 from storage.stats import JOB_BUCKETS, STEP_BUCKETS
 from storage.store import AsyncStore, ImageRow, JobStatus, Store
 from storage.suggestions import Suggestion
@@ -22,6 +23,7 @@ __all__ = [
     "ImageRow",
     "JobStatus",
     "Queries",
+    "ShownImage",
     "Suggestion",
 ]
 
@@ -56,9 +58,14 @@ class Queries:
     async def job_images(self, job_id: str) -> list[ImageRow]:
         return await self.store.run(lambda s: s.jobs.images(job_id))
 
-    async def job_and_images(self, job_id: str) -> tuple[dict[str, Any] | None, list[ImageRow]]:
-        """Both in one trip to the database thread, so they agree with each other."""
-        return await self.store.run(lambda s: (s.jobs.get(job_id), s.jobs.images(job_id)))
+    async def shown_images(self, job_id: str) -> list[ShownImage]:
+        """A result's images as users may see them, with the safety check's verdicts."""
+        return (await self.job_and_shown(job_id))[1]
+
+    async def job_and_shown(self, job_id: str) -> tuple[dict[str, Any] | None, list[ShownImage]]:
+        """The job and its images as users may see them, in one trip to the database thread
+        (so they agree with each other)."""
+        return await self.store.run(lambda s: read_shown(s, job_id))
 
     async def suggestions(self, job_id: str) -> list[Suggestion]:
         """A describe job's prompts, numbered as its buttons; [] for other jobs."""

@@ -40,10 +40,13 @@ from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Presses
 from bot.core.queries import Queries
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.safety import ImageSafety
+from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
 from engine.job import spec_from_dict
 from engine.port import EnginePort
+from filters.image_safety import SafetyChecker
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.gloss import Glosser
@@ -67,6 +70,7 @@ class MjService:
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
+        safety_checker: SafetyChecker | None = None,
         glosser: Glosser | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -77,8 +81,12 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
+        # Without a checker, every policy but off fails closed (nothing unchecked goes out).
+        self.safety = ImageSafety(settings.safety, store, images, safety_checker)
         described = DescribeResults(store, images, moderation, self.accounts, glosser)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts, described)
+        self.delivery = Delivery(
+            settings.actions, store, images, self.accounts, self.safety, described
+        )
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
@@ -96,6 +104,7 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            SafetyCommands(settings.owners, self.safety, self.delivery),
             self.describing,
         )
 
