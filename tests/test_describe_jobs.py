@@ -17,7 +17,7 @@ from engine.backend import DiffusersBackend
 from engine.job import DESCRIBE_COST, Finished, Started
 from engine.profiles import PROFILES
 from engine.prompt_form import prompt_key
-from engine.worker import Engine
+from engine.worker import local_engine
 from filters.terms import Matcher, TermList
 from tests.helpers import make_spec, picture
 
@@ -97,7 +97,7 @@ async def test_a_describe_waits_its_fair_turn_among_drawings(
         allow_download=False,
         caption_model=str(tiny_captioner_dir),
     )
-    engine = Engine(backend)
+    engine = local_engine(backend)
     try:
         heavy = [engine.submit(make_spec(f"h{i}", user="console:heavy")) for i in range(4)]
         origin = Origin("console", "local", "light")
