@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +117,22 @@ def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
 
 
 def _save_once(
-    folder: Path, save: Callable[[Path], None], note: str, warning: str, proof: str
+    folder: Path,
+    build: Callable[[], Any],
+    note: str,
+    warning: str,
+    ready: str = "model_index.json",
 ) -> Path:
-    """Build and save a tiny model once (marked by MARKER and its `proof` file, the one a
-    complete save writes); later calls reuse the folder."""
-    if (folder / MARKER).exists() and (folder / proof).exists():
+    """Build and save a tiny model once (marked by MARKER, complete once `ready` is written);
+    later calls reuse the folder. `build()` returns something with save_pretrained, or None
+    when it wrote the folder itself."""
+    if (folder / MARKER).exists() and (folder / ready).exists():
         return folder
     log.warning(warning, folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save(folder)
+    built = build()
+    if built is not None:
+        built.save_pretrained(folder)
     (folder / MARKER).write_text(note)
     return folder
 
@@ -133,11 +141,10 @@ def ensure_tiny_model(folder: Path) -> Path:
     """Build and save the tiny model once; later calls reuse the folder."""
     return _save_once(
         folder,
-        lambda path: build_tiny_pipeline().save_pretrained(path),
+        build_tiny_pipeline,
         "A tiny randomly initialised Stable Diffusion pipeline built by mjbot for tests.\n"
         "Its images are noise. Set MJ_MODEL to a real model for real pictures.\n",
         "MJ_MODEL=tiny: building a tiny random model in %s; its images are noise",
-        "model_index.json",
     )
 
 
@@ -179,11 +186,10 @@ def ensure_tiny_upscaler(folder: Path) -> Path:
     """Build and save the tiny x4 upscaler once (MJ_UPSCALER=tiny-x4); later calls reuse it."""
     return _save_once(
         folder,
-        lambda path: build_tiny_upscaler().save_pretrained(path),
+        build_tiny_upscaler,
         "A tiny randomly initialised x4 upscaler built by mjbot for tests.\n"
         "Its images are noise.\n",
         "MJ_UPSCALER=tiny-x4: building a tiny random upscaler in %s",
-        "model_index.json",
     )
 
 
@@ -249,10 +255,10 @@ def build_tiny_captioner(seed: int = 0):  # -> (BlipForConditionalGeneration, Bl
 def ensure_tiny_captioner(folder: Path) -> Path:
     """Build and save the tiny captioner once (MJ_CAPTION_MODEL=tiny); later calls reuse it."""
 
-    def save(path: Path) -> None:
+    def save() -> None:  # the model and its processor: two save_pretrained calls
         model, processor = build_tiny_captioner()
-        model.save_pretrained(path)
-        processor.save_pretrained(path)
+        model.save_pretrained(folder)
+        processor.save_pretrained(folder)
 
     return _save_once(
         folder,
@@ -260,5 +266,68 @@ def ensure_tiny_captioner(folder: Path) -> Path:
         "A tiny randomly initialised BLIP captioner built by mjbot for tests.\n"
         "Its captions are random words.\n",
         "MJ_CAPTION_MODEL=tiny: building a tiny random captioner in %s; it says random words",
-        "model.safetensors",
+        ready="model.safetensors",
     )
+
+
+IP_ADAPTER_WEIGHTS = "ip-adapter.safetensors"
+
+
+def _attention_width(name: str, channels: tuple[int, ...]) -> int:
+    """The hidden size at a UNet attention processor, by its name (as diffusers works it out)."""
+    if name.startswith("mid_block"):
+        return channels[-1]
+    block = int(name.split(".")[1])
+    return list(reversed(channels))[block] if name.startswith("up_blocks") else channels[block]
+
+
+def build_tiny_ip_adapter(folder: Path) -> None:
+    """A random IP-Adapter for the tiny model, laid out like h94/IP-Adapter: the weights file
+    (image projection to 4 tokens, and to_k_ip/to_v_ip for every cross-attention, numbered as
+    diffusers' loader expects) and a tiny CLIP image encoder in `image_encoder/` beside it."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    unet = _tiny_unet(in_channels=4)  # the tiny model's shapes: which attentions, what sizes
+    cross, embed, tokens = unet.config.cross_attention_dim, 32, 4
+    tensors = {
+        "image_proj.proj.weight": torch.randn(cross * tokens, embed) * 0.1,
+        "image_proj.proj.bias": torch.zeros(cross * tokens),
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    key_id = 1  # diffusers numbers every attention, self (even) and cross (odd)
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        hidden = _attention_width(name, tuple(unet.config.block_out_channels))
+        for key in ("to_k_ip", "to_v_ip"):
+            tensors[f"ip_adapter.{key_id}.{key}.weight"] = torch.randn(hidden, cross) * 0.1
+        key_id += 2
+    save_file(tensors, str(folder / IP_ADAPTER_WEIGHTS))
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=37,
+            projection_dim=embed,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=4,
+        )
+    )
+    encoder.save_pretrained(folder / "image_encoder")
+
+
+def ensure_tiny_ip_adapter(folder: Path) -> Path:
+    """Build the tiny IP-Adapter once (MJ_IP_ADAPTER=tiny); returns its weights file."""
+    _save_once(
+        folder,
+        lambda: build_tiny_ip_adapter(folder),
+        "A tiny random IP-Adapter built by mjbot for tests. Its embeddings are noise.\n",
+        "MJ_IP_ADAPTER=tiny: building a tiny random IP-Adapter in %s",
+        ready=IP_ADAPTER_WEIGHTS,
+    )
+    return folder / IP_ADAPTER_WEIGHTS

@@ -38,7 +38,8 @@ async def test_a_photo_captioned_describe_gets_four_prompts_and_buttons(app, tg_
         lines = numbered(answer["caption"])
         assert len(lines) == 4 and all(line.endswith("--ar 16:9") for line in lines)
         assert [[b["text"] for b in r] for r in keyboard_of(answer)] == [
-            ["1", "2", "3", "4", "🔄"]
+            ["1", "2", "3", "4"],
+            ["🔄"],
         ]
         data = [b["callback_data"] for r in keyboard_of(answer) for b in r]
         assert data == [f"mj:{a}:{row['id']}" for a in ("P1", "P2", "P3", "P4", "reroll")]

@@ -15,6 +15,7 @@ from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, S
 from bot.core.service import MjService
 
 PLATFORM = "console"
+_SUGGESTIONS = frozenset(f"P{i}" for i in range(1, 5))  # buttons 1-4 under a describe
 BUTTON_WORDS = {
     "r": "reroll",
     "reroll": "reroll",
@@ -23,8 +24,20 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "vr": "VR",
+    "zo2": "ZO2",
+    "zo15": "ZO15",
+    "zoc": "ZOC",
+    "sq": "SQ",
+    "pl": "PL",
+    "pr": "PR",
+    "pu": "PU",
+    "pd": "PD",
+    # under any result
+    "del": "DEL",
+    "🗑": "DEL",
     # under a describe: draw prompt N
-    **{str(i): f"P{i}" for i in range(1, 5)},
+    **{action[1:]: action for action in _SUGGESTIONS},
 }
 _DESCRIBE = re.compile(r"^/?describe(?:@\w+)?(?:\s+(?P<what>.*))?$", re.IGNORECASE | re.DOTALL)
 
@@ -77,17 +90,21 @@ class ConsoleSink:
     def _format(reply: Reply) -> str:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
-            if any(b.action.startswith("P") for b in reply.buttons):  # a describe's prompts
+            if any(b.action in _SUGGESTIONS for b in reply.buttons):  # a describe's prompts
                 hint = "(type 1-4 to draw a prompt, R for new prompts)"
                 return f"{reply.text}\n  image: {reply.image_path}\n  buttons: {labels}  {hint}"
-            hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
+            hint = (
+                "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, ZO2, ZO15, ZOC, SQ, "
+                "PL, PR, PU or PD)"
+            )
             # A terminal cannot hide a picture: say so before anyone opens the file.
             mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""
             grid = f"  grid: {reply.image_path}{mark}"
             return f"{reply.text}\n{grid}\n  buttons: {labels}  {hint}"
         if reply.kind is ReplyKind.ERROR:
             return f"error: {reply.text}"
-        return reply.text
+        links = "".join(f"\n  {b.label}: {b.url}" for b in reply.buttons if b.url)
+        return reply.text + links
 
 
 class ConsoleAdapter:

@@ -65,7 +65,7 @@ class DescribeRoutes:
         incoming = Incoming(origin, origin.user_id, image=order.image)
         job_id = await service.describe(incoming, order.url or "", gloss=order.gloss)
         await self.board.state(job_id).settled.wait()
-        job = await self.routes.job(request, origin, job_id)
+        job = await self.routes.job_json(request, origin, job_id)
         if job["status"] == JobStatus.FAILED.value:
             return failed(500, f"Job {job_id} failed: {job['error']}")
         if job["status"] == JobStatus.CANCELLED.value:
@@ -133,12 +133,40 @@ def _gloss(value: Any) -> bool:
     raise BodyError("gloss must be true or false.")
 
 
-# Its part of /openapi.json (`bot.adapters.http_openapi`), next to what it describes.
+def add_to_openapi(document: dict[str, Any]) -> None:
+    """Add this endpoint to the OpenAPI document (`bot.adapters.http_openapi`)."""
+    error = {"$ref": "#/components/responses/Failed"}
+    statuses = ("400", "401", "403", "409", "413", "429", "500", "503")
+    answer = {
+        "type": "object",
+        "required": ["code", "msg", "data"],
+        "properties": {"code": {"const": "1001"}, "msg": {"const": "success"}, "data": _PROMPTS},
+    }
+    document["paths"]["/api/describe"] = {
+        "post": {
+            "summary": "Four prompts for an image, answered when they are ready",
+            "description": (
+                "The image as a file (multipart/form-data, field image) or by URL; each prompt "
+                "ends in the image's --ar. Charged and queued like a job; banned terms never "
+                "appear in a prompt."
+            ),
+            "requestBody": _BODY,
+            "responses": {
+                "200": {
+                    "description": "The prompts",
+                    "content": {"application/json": {"schema": answer}},
+                },
+                **{status: error for status in statuses},
+            },
+        }
+    }
+
+
 _TEXT_FIELDS = {
     "url": {"type": "string", "minLength": 1, "maxLength": MAX_URL, "format": "uri"},
     "gloss": {"type": "boolean", "default": False, "description": "Chinese glosses"},
 }
-DESCRIBE_BODY = {
+_BODY = {
     "required": True,
     "content": {
         "multipart/form-data": {
@@ -169,7 +197,7 @@ DESCRIBE_BODY = {
         },
     },
 }
-DESCRIBED = {
+_PROMPTS = {
     "type": "object",
     "required": ["jobId", "prompts", "aspect"],
     "properties": {

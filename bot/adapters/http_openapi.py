@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.adapters.http_body import MAX_SIDE
-from bot.adapters.http_describe import DESCRIBE_BODY, DESCRIBED
 
 _ERROR = {"$ref": "#/components/responses/Failed"}
 _AUTH_ERRORS = {"401": _ERROR, "404": _ERROR}
@@ -183,23 +182,6 @@ def openapi(version: str) -> dict[str, Any]:
                     "summary": "Queue a drawing and answer at once",
                     "requestBody": _BODY,
                     "responses": {"202": _ok(job, "Queued"), **_SUBMIT_ERRORS},
-                }
-            },
-            "/api/describe": {
-                "post": {
-                    "summary": "Four prompts for an image, answered when they are ready",
-                    "description": (
-                        "The image as a file (multipart/form-data, field image) or by URL; "
-                        "each prompt ends in the image's --ar. Charged and queued like a job; "
-                        "banned terms never appear in a prompt."
-                    ),
-                    "requestBody": DESCRIBE_BODY,
-                    "responses": {
-                        "200": _ok(DESCRIBED, "The prompts"),
-                        **_SUBMIT_ERRORS,
-                        "409": _ERROR,
-                        "500": _ERROR,
-                    },
                 }
             },
             "/api/jobs/{job_id}": {

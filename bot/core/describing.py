@@ -75,14 +75,16 @@ class Describing:
         url = image_url(text, incoming.image is not None)
         user = await self.accounts.user(incoming.origin, incoming.user_name)  # blocked: refused
         # Fetched and checked before any credit is spent: a bad image costs nothing.
-        stored = await self.drawing.user_image(incoming, url)
+        stored = await self.drawing.user_image(incoming, url, "image")
         gloss = wants_gloss(text) if gloss is None else gloss
         size = (stored.width, stored.height)
         return await self._enqueue(
             incoming, user, stored.path, size, text, gloss, respond, seed=seed
         )
 
-    async def again(self, incoming: Incoming, parent: dict[str, Any], respond: Responder) -> str:
+    async def again(
+        self, incoming: Incoming, parent: dict[str, Any], respond: Responder | None
+    ) -> str:
         """🔄 under a describe: the same stored image, described with new candidates."""
         image = spec_from_dict(json.loads(parent["spec_json"])).init_image
         assert image is not None
