@@ -162,13 +162,14 @@ def pick_device(preference: str) -> str:
     return "cpu"
 
 
-def pick_dtype(preference: str, device: str) -> Any:
+def pick_dtype(preference: str, device: str, family: str = "") -> Any:
+    """The torch dtype for `device` as engine.tuning chooses it for this hardware."""
     import torch
 
-    if preference != "auto":
-        return getattr(torch, preference)
-    # Half precision halves memory and doubles speed on GPUs; CPUs only have fast fp32 kernels.
-    return torch.float16 if device in ("cuda", "mps") else torch.float32
+    from engine.hardware import probe
+    from engine.tuning import choose_dtype
+
+    return getattr(torch, choose_dtype(preference, probe(device), family))
 
 
 def load_pipeline(
