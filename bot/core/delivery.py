@@ -18,7 +18,8 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import can_upscale, find, result_buttons, upscale_buttons
+from bot.core.buttons import JobKind, can_upscale, find, result_buttons, upscale_buttons
+from bot.core.describe_results import DescribeResults
 from bot.core.endings import Endings
 from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
@@ -49,12 +50,14 @@ class Delivery:
         images: ImageStore,
         accounts: Accounts,
         safety: ImageSafety,
+        described: DescribeResults,
     ) -> None:
         self.settings = settings.actions
         self.store = store
         self.images = images
         self.safety = safety
-        self.endings = Endings(store, images, accounts, safety)
+        self.described = described  # a describe's prompts, where a drawing has its images
+        self.endings = Endings(store, images, accounts, safety, described)
         self.outbox = Outbox(
             settings.delivery, store, self._send_owed, self.connected, self._settle
         )
@@ -176,6 +179,9 @@ class Delivery:
                         spoiler=spoiler,
                     ),
                 )
+            elif isinstance(event, Finished) and event.prompts is not None:
+                ended = await self.endings.describe(origin, job_id, event.prompts)
+                elapsed = event.elapsed_s
             elif isinstance(event, Finished):
                 ended = await self.endings.result(origin, job_id, event)
                 elapsed = event.elapsed_s
@@ -227,7 +233,10 @@ class Delivery:
             await self._sinks[origin.platform].sink.send(origin, reply)
 
     async def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
-        """The grid as users may see it: images the safety check hid have no buttons."""
+        """The grid as users may see it: images the safety check hid have no buttons. (A
+        describe's result is its prompts.)"""
+        if row["action"] == JobKind.DESCRIBE:
+            return await self.described.reply(row, elapsed)
         shown = await self.safety.shown(row["id"])
         hidden = {image.image_index for image in shown if image.hidden}
         if row["action"] == "upscale":

@@ -9,8 +9,10 @@ others find the job settled: it is never delivered and refunded both.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from bot.core.accounts import Accounts
+from bot.core.describe_results import ALL_BANNED, DescribeResults
 from bot.core.requests import Origin
 from bot.core.safety import ImageSafety, SafetyUnavailable
 from engine.job import Finished
@@ -21,12 +23,18 @@ from storage.store import AsyncStore, JobStatus, Store
 
 class Endings:
     def __init__(
-        self, store: AsyncStore, images: ImageStore, accounts: Accounts, safety: ImageSafety
+        self,
+        store: AsyncStore,
+        images: ImageStore,
+        accounts: Accounts,
+        safety: ImageSafety,
+        described: DescribeResults,
     ) -> None:
         self.store = store
         self.images = images
         self.accounts = accounts
         self.safety = safety
+        self.described = described  # a describe's prompts, where a drawing has its images
 
     async def end(
         self, job_id: str, status: JobStatus, refund: float, *, error: str | None = None
@@ -81,3 +89,19 @@ class Endings:
         for path in (grid, *(row.path for row in rows), *blurred):  # it ended another way
             self.images.delete(path)
         return False
+
+    async def describe(self, origin: Origin, job_id: str, candidates: Sequence[str]) -> bool:
+        """A finished describe: its suggestions stored with `done` and the final reply owed,
+        or, if every candidate is banned, failed and refunded; False if it had ended already."""
+        suggestions = await self.described.suggestions(origin, job_id, candidates)
+        if suggestions is None:
+            return await self.end(job_id, JobStatus.FAILED, 1.0, error=ALL_BANNED)
+
+        def write(s: Store) -> bool:
+            with s.transaction():
+                done = s.suggestions.mark_described(job_id, suggestions)
+                if done:
+                    s.outbox.add(job_id, FINAL)
+                return done
+
+        return await self.store.run(write)
