@@ -17,19 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core import render
-from bot.core.accounts import Accounts
 from bot.core.buttons import JobKind, can_upscale, find, result_buttons, upscale_buttons
-from bot.core.describe_results import DescribeResults
 from bot.core.endings import Endings
 from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
-from bot.core.safety import ImageSafety, result_note
+from bot.core.safety import result_note
 from bot.core.settings import CoreSettings
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from filters.safety_policy import Action, SafetyPolicy
-from storage.images import ImageStore
 from storage.store import AsyncStore, JobStatus
 
 log = logging.getLogger(__name__)
@@ -43,21 +40,13 @@ class _Sink:
 
 
 class Delivery:
-    def __init__(
-        self,
-        settings: CoreSettings,
-        store: AsyncStore,
-        images: ImageStore,
-        accounts: Accounts,
-        safety: ImageSafety,
-        described: DescribeResults,
-    ) -> None:
+    def __init__(self, settings: CoreSettings, store: AsyncStore, endings: Endings) -> None:
         self.settings = settings.actions
         self.store = store
-        self.images = images
-        self.safety = safety
-        self.described = described  # a describe's prompts, where a drawing has its images
-        self.endings = Endings(store, images, accounts, safety, described)
+        self.endings = endings  # how each job ends: written once, with its refund
+        self.images = endings.images
+        self.safety = endings.safety
+        self.described = endings.described  # a describe's prompts, where a drawing has images
         self.outbox = Outbox(
             settings.delivery, store, self._send_owed, self.connected, self._settle
         )

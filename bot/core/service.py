@@ -34,6 +34,7 @@ from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, Edit
 from bot.core.edits import EditRequest, Edits
+from bot.core.endings import Endings
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.moderation import Moderation
@@ -101,7 +102,8 @@ class MjService:
         # Without a checker, every policy but off fails closed (nothing unchecked goes out).
         self.safety = ImageSafety(settings.safety, store, images, safety_checker)
         described = DescribeResults(store, images, moderation, glosser)
-        self.delivery = Delivery(settings, store, images, self.accounts, self.safety, described)
+        endings = Endings(store, images, self.accounts, self.safety, described)
+        self.delivery = Delivery(settings, store, endings)
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
