@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 # CPU build for tests and CI (installs from local disk here; no multi-GB CUDA download).
 # GPU owners: make setup TORCH="torch --index-url https://download.pytorch.org/whl/cu128"
 TORCH ?= torch==2.13.0
+# The gan extra (4x upscaler, for its tests too) goes in without its torchvision requirement:
+# PyPI has no torchvision for this CPU torch, and pip would replace torch to get one.
+GAN := "spandrel>=0.4,<0.5" "einops>=0.7"
 
 .PHONY: setup run test lint bench clean
 
@@ -16,6 +19,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e ".[dev,translate]"
+	$(PY) -m pip install --quiet --no-deps $(GAN)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -17,7 +17,9 @@ from typing import Any
 
 from engine.conditioning import build_embeddings, needs_embeddings
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from engine.gan_upscaler import GanUpscaler
 from engine.job import JobSpec, batch_key
+from engine.loras import DEFAULT_MAX_LOADED, LoraSlots
 from engine.models import (
     ModelSource,
     classify,
@@ -41,12 +43,15 @@ from engine.upscaler import Upscaler
 
 log = logging.getLogger(__name__)
 
+MAX_CLIP_SKIP = 4  # deeper than that the text encoder's features stop meaning the prompt
+
 
 @dataclass(slots=True)
 class LoadedModel:
     pipe: Any
     profile: ModelProfile
     default_scheduler: Any
+    loras: LoraSlots  # the LoRA adapters loaded into this model, and which are applied
     schedulers: dict[str, Any] = field(default_factory=dict)
     img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
 
@@ -66,6 +71,8 @@ class DiffusersBackend:
         single_file_config: str | None = None,
         images_dir: Path | None = None,
         upscaler: str | None = None,
+        gan_upscaler: str | None = None,
+        lora_max_loaded: int = DEFAULT_MAX_LOADED,
     ) -> None:
         if not models:
             raise ValueError("at least one model must be configured")
@@ -84,6 +91,11 @@ class DiffusersBackend:
         self.upscaler = Upscaler(
             upscaler, data_dir=data_dir, device=device, dtype=dtype, allow_download=allow_download
         )
+        # MJ_GAN_UPSCALER: "Upscale 4x" with a GAN model file, loaded on first use.
+        self.gan_upscaler = GanUpscaler(
+            gan_upscaler, data_dir=data_dir, device=device, dtype=dtype
+        )
+        self.lora_max_loaded = lora_max_loaded
 
     # profiles are cheap: known exactly once loaded, guessed from the folder or name before
     def profile(self, name: str) -> ModelProfile:
@@ -112,7 +124,7 @@ class DiffusersBackend:
         log.info("loading model %s (%s) on %s/%s", name, source.ref, self.device, dtype)
         pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
         profile = folder_profile(folder, source.ref) if folder else profile_for_name(source.ref)
-        loaded = LoadedModel(pipe, profile, pipe.scheduler)
+        loaded = LoadedModel(pipe, profile, pipe.scheduler, LoraSlots(pipe, self.lora_max_loaded))
         with self._lock:
             self._loaded[name] = loaded
             while len(self._loaded) > self.max_loaded:
@@ -141,11 +153,14 @@ class DiffusersBackend:
         first = specs[0]
         if first.upscaler:
             return self.upscaler.run(specs, self._start_image, on_step, cancel)
+        if first.gan_upscale:
+            return self.gan_upscaler.run(specs, self._start_image, on_step, cancel)
         model = self.load(first.model)
+        model.loras.apply(first.loras)  # before the text encoding: LoRAs change it too
         pipe = model.pipe if first.init_image is None else self.image_to_image(model)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
         pipe.scheduler = self._scheduler(model, first.sampler)
-        # 3. Conditioning: plain strings unless :: weights or --chaos need embeddings.
+        # 3. Conditioning: plain strings unless :: weights, --chaos or clip skip need embeddings.
         text_kwargs = self._text_kwargs(pipe, specs)
         # 4. One CPU generator per image: image i depends on its own seed, batched or not.
         generators = [torch.Generator("cpu").manual_seed(s) for spec in specs for s in spec.seeds]
@@ -200,7 +215,7 @@ class DiffusersBackend:
         fitted = self._start_image(spec, (spec.width, spec.height))
         return {"image": [fitted] * images, "strength": spec.strength}
 
-    def _start_image(self, spec: JobSpec, size: tuple[int, int]) -> Any:
+    def _start_image(self, spec: JobSpec, size: tuple[int, int] | None) -> Any:
         from PIL import Image, ImageOps
 
         assert spec.init_image is not None
@@ -211,6 +226,8 @@ class DiffusersBackend:
                 start = opened.convert("RGB")
         except (OSError, ValueError) as exc:
             raise GenerationFailed(f"The start image could not be read: {exc}") from exc
+        if size is None:  # as stored (the GAN upscaler enlarges it itself)
+            return start
         # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
         # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
         return ImageOps.fit(start, size, Image.Resampling.LANCZOS)
@@ -251,6 +268,10 @@ def check_spec(spec: JobSpec) -> None:
         raise ValueError("a job needs at least one seed")
     if spec.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {spec.sampler!r}")
+    if not 1 <= spec.clip_skip <= MAX_CLIP_SKIP:
+        raise ValueError(f"clip skip must be 1..{MAX_CLIP_SKIP}, got {spec.clip_skip}")
+    if len({lora.adapter for lora in spec.loras}) != len(spec.loras):
+        raise ValueError("a LoRA may appear only once in a job")
     if not any(part.weight > 0 for part in spec.prompts):
         raise ValueError("a job needs a prompt part with a positive weight")
     if (spec.init_image is None) != (spec.strength is None):

@@ -16,6 +16,21 @@ class PromptPart:
 
 
 @dataclass(frozen=True, slots=True)
+class LoraUse:
+    """One LoRA applied to a job: the registry's name (for captions), its file and weight."""
+
+    name: str
+    path: str  # absolute path of the .safetensors file
+    sha256: str  # its content: the same file under two names is one adapter
+    weight: float  # -2..2; 0 draws exactly the base image
+
+    @property
+    def adapter(self) -> str:
+        """The PEFT adapter name: by content, so a replaced file is never mistaken for the old."""
+        return f"lora_{self.sha256[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
 class JobSpec:
     """Everything needed to render one job. Plain values only, so it can be rebuilt from SQLite."""
 
@@ -43,6 +58,13 @@ class JobSpec:
     # init_image at width x height, all `steps` steps run (strength 1), `model` and `sampler`
     # unused except for the preview colours and the price.
     upscaler: bool = False
+    # LoRA styles, in the order the user gave them; jobs with different sets never share a pass.
+    loras: tuple[LoraUse, ...] = ()
+    # A1111's clip skip: 1 uses the text encoder's last layer, N its N-th from last.
+    clip_skip: int = 1
+    # "Upscale 4x" with the GAN upscaler model (MJ_GAN_UPSCALER): init_image, enlarged to
+    # width x height in one forward pass per tile; no prompt, steps or seeds take part.
+    gan_upscale: bool = False
 
     @property
     def image_count(self) -> int:
@@ -82,6 +104,9 @@ def batch_key(spec: JobSpec) -> tuple:
         spec.init_image,
         spec.strength,
         spec.upscaler,
+        spec.loras,
+        spec.clip_skip,
+        spec.gan_upscale,
     )
 
 
@@ -142,6 +167,9 @@ def spec_to_dict(spec: JobSpec) -> dict:
     data = {name: getattr(spec, name) for name in JobSpec.__slots__}
     data["prompts"] = [{"text": p.text, "weight": p.weight} for p in spec.prompts]
     data["seeds"] = list(spec.seeds)
+    data["loras"] = [
+        {name: getattr(lora, name) for name in LoraUse.__slots__} for lora in spec.loras
+    ]
     return data
 
 
@@ -149,4 +177,5 @@ def spec_from_dict(data: dict) -> JobSpec:
     values = dict(data)
     values["prompts"] = tuple(PromptPart(p["text"], float(p["weight"])) for p in data["prompts"])
     values["seeds"] = tuple(int(seed) for seed in data["seeds"])
+    values["loras"] = tuple(LoraUse(**lora) for lora in data.get("loras", ()))
     return JobSpec(**values)
