@@ -17,6 +17,7 @@ import typer
 from bot.cli_discord import register as register_discord
 from bot.cli_filters import filter_app
 from bot.cli_http import register as register_http
+from bot.cli_looks import loras_app, themes_app
 from bot.cli_run import register as register_run
 from bot.cli_telegram import register as register_telegram
 from bot.cli_translate import register as register_translation
@@ -26,6 +27,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
 app.add_typer(models_app, name="models")
 app.add_typer(filter_app, name="filter")
+app.add_typer(loras_app, name="loras")
+app.add_typer(themes_app, name="themes")
 
 
 def _settings() -> Settings:

@@ -39,6 +39,8 @@ def build_backend(settings: Settings) -> DiffusersBackend:
         single_file_config=settings.single_file_config,
         images_dir=settings.images_dir,
         upscaler=settings.upscaler,
+        gan_upscaler=settings.gan_upscaler,
+        lora_max_loaded=settings.lora_max_loaded,
     )
 
 

@@ -197,6 +197,13 @@ class Settings:
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests), loaded
     # on the first upscale; None: the hires fix above.
     upscaler: str | None = None
+    # LoRA styles: the folder `mjbot loras add` copies files into (None: data_dir / "loras"),
+    # and how many adapters a loaded model keeps (least recently used unloaded first).
+    lora_dir: Path | None = None
+    lora_max_loaded: int = 8
+    # "Upscale 4x": a GAN upscaler model file (.pth/.safetensors, spandrel), or "tiny" for tests;
+    # None: no such action.
+    gan_upscaler: str | None = None
     vary_subtle: float = 0.35
     vary_strong: float = 0.65
     image_fetch_timeout_s: float = 15.0
@@ -237,6 +244,10 @@ class Settings:
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def lora_folder(self) -> Path:
+        return self.lora_dir or self.data_dir / "loras"
 
     @property
     def translation_packages_dir(self) -> Path:
@@ -280,6 +291,9 @@ class Settings:
             upscale_max_side=_int(env, "MJ_UPSCALE_MAX_SIDE", 2048, 64, 8192),
             upscale_strength=_float(env, "MJ_UPSCALE_STRENGTH", 0.3, 0.05, 1.0),
             upscaler=env.get("MJ_UPSCALER", "").strip() or None,
+            lora_dir=_path(env, "MJ_LORA_DIR"),
+            lora_max_loaded=_int(env, "MJ_LORA_MAX_LOADED", 8, 4, 256),
+            gan_upscaler=env.get("MJ_GAN_UPSCALER", "").strip() or None,
             vary_subtle=_float(env, "MJ_VARY_SUBTLE", 0.35, 0.05, 1.0),
             vary_strong=_float(env, "MJ_VARY_STRONG", 0.65, 0.05, 1.0),
             image_fetch_timeout_s=_float(env, "MJ_IMAGE_FETCH_TIMEOUT_S", 15.0, 1.0, 120.0),

@@ -28,6 +28,7 @@ from engine.models import (
     pick_device,
     pick_dtype,
     resolve_folder,
+    source_profile,
 )
 from engine.pipeline_utils import (
     TILED_VAE_PIXELS,
@@ -102,12 +103,7 @@ class DiffusersBackend:
         with self._lock:
             if name in self._loaded:
                 return self._loaded[name].profile
-        source = self.sources[name]
-        if source.kind == "tiny":
-            return profile_for_name("tiny")
-        if source.kind == "folder":
-            return folder_profile(Path(source.ref), source.ref)
-        return profile_for_name(source.ref)
+        return source_profile(self.sources[name])
 
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""

@@ -80,6 +80,15 @@ def folder_profile(folder: Path, name_hint: str) -> ModelProfile:
     return guess
 
 
+def source_profile(source: ModelSource) -> ModelProfile:
+    """A model's profile before it is loaded: from its folder if local, else from its name."""
+    if source.kind == "tiny":
+        return profile_for_name("tiny")
+    if source.kind == "folder":
+        return folder_profile(Path(source.ref), source.ref)
+    return profile_for_name(source.ref)
+
+
 def local_hub_snapshot(repo_id: str) -> Path | None:
     """The cached snapshot of a hub model, or None; never touches the network."""
     from huggingface_hub import snapshot_download

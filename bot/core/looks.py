@@ -1,0 +1,49 @@
+"""Rules for LoRA and theme names and LoRA weights (pure functions, no I/O).
+
+Names are what users type in `--lora NAME:0.8`, `<lora:NAME:0.8>` and `--theme NAME`, so they
+are short, lowercase and free of `:`, `<`, `>` and spaces, which delimit them there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.errors import ParamError
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+MAX_LORAS = 4  # per job: each one adds step time until fused, and they blur together beyond
+WEIGHT_RANGE = (-2.0, 2.0)  # beyond this a LoRA overpowers the model into noise
+_WEIGHT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def check_name(kind: str, name: str) -> str:
+    """A valid name, lowercased; ParamError saying what a name may hold otherwise."""
+    key = name.strip().lower()
+    if not NAME.fullmatch(key):
+        raise ParamError(
+            f"{kind} names are 1-40 characters of a-z, 0-9, '_', '.' and '-', starting with a "
+            f"letter or digit; got {name.strip()[:60]!r}"
+        )
+    return key
+
+
+def check_weight(name: str, text: str) -> float:
+    """A LoRA weight from text, in WEIGHT_RANGE."""
+    low, high = WEIGHT_RANGE
+    if not _WEIGHT.fullmatch(text.strip()):
+        raise ParamError(f"The weight of LoRA {name!r} must be a number from {low:g} to {high:g}")
+    weight = float(text)
+    if not low <= weight <= high:
+        raise ParamError(
+            f"The weight of LoRA {name!r} must be from {low:g} to {high:g}, got {weight:g}"
+        )
+    return weight
+
+
+def parse_lora_ref(text: str) -> tuple[str, float | None]:
+    """`NAME` or `NAME:WEIGHT` -> (name, weight or None for the LoRA's default)."""
+    name, sep, weight = text.strip().partition(":")
+    key = check_name("LoRA", name)
+    if not sep:
+        return key, None
+    return key, check_weight(key, weight)
