@@ -11,6 +11,7 @@ from engine.errors import GenerationFailed
 from engine.job import JobSpec
 
 # Called after every denoising step with (step, total, latents); latents stay on the device.
+# Models without latents (the GAN upscaler: one pass per tile) pass None: no preview then.
 StepCallback = Callable[[int, int, Any], None]
 
 # Above this many output pixels (2x upscales of large images), the VAE encodes and decodes in

@@ -24,6 +24,7 @@ from typing import Any
 from bot.config import Settings
 from bot.core.errors import MjError
 from bot.core.jobs import SEED_SPACE
+from bot.core.looks import LoraRef
 from bot.core.params import MjRequest, WeightedPrompt
 from engine.job import JobSpec
 from storage.store import ImageRow
@@ -118,4 +119,7 @@ def request_from_json(params: dict[str, Any]) -> MjRequest:
     values = dict(params)
     values["image_urls"] = tuple(values.get("image_urls") or ())
     values["prompts"] = tuple(WeightedPrompt(p["text"], p["weight"]) for p in values["prompts"])
+    values["loras"] = tuple(
+        LoraRef(lora["name"], lora["weight"]) for lora in params.get("loras", ())
+    )
     return MjRequest(**values)

@@ -13,9 +13,9 @@ import math
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
-from fractions import Fraction
 
 from bot.core.errors import ParamError
+from bot.core.looks import CLIP_SKIP_RANGE, LoraRef, check_name, collect_loras, split_lora_tags
 from bot.core.params_tokens import (
     ALIASES,
     normalize_input,
@@ -23,6 +23,7 @@ from bot.core.params_tokens import (
     split_params,
     split_weighted,
 )
+from bot.core.sizes import size_for_aspect
 from bot.core.styles import STYLES
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 
@@ -57,12 +58,17 @@ class MjRequest:
     image_urls: tuple[str, ...]
     image_weight: float | None
     prompts: tuple[WeightedPrompt, ...]  # one entry of weight 1.0 without `::` weights
+    # --lora and <lora:...> in the order typed; names not yet looked up in the registry.
+    loras: tuple[LoraRef, ...] = ()
+    theme: str | None = None  # a theme name, not yet looked up
+    clip_skip: int | None = None  # 1..4; None: the theme's or model's
 
     def to_json_dict(self) -> dict:
         """Plain JSON types: tuples become lists, prompts become {"text", "weight"} objects."""
         data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["image_urls"] = list(self.image_urls)
         data["prompts"] = [{"text": p.text, "weight": p.weight} for p in self.prompts]
+        data["loras"] = [{"name": lora.name, "weight": lora.weight} for lora in self.loras]
         return data
 
 
@@ -79,11 +85,20 @@ _EXAMPLES = {
     "stop": "80",
     "chaos": "50",
     "image_weight": "1.5",
+    "loras": "NAME:0.8",
+    "theme": "NAME",
+    "clip_skip": "2",
 }
-_INT_RANGES = {"seed": (0, 4294967295), "repeat": (1, 40), "stop": (10, 100), "chaos": (0, 100)}
+_INT_RANGES = {
+    "seed": (0, 4294967295),
+    "repeat": (1, 40),
+    "stop": (10, 100),
+    "chaos": (0, 100),
+    "clip_skip": CLIP_SKIP_RANGE,
+}
 _FLOAT_RANGES = {"cfg": (0.0, 30.0), "image_weight": (0.0, 3.0)}
 # Fields whose value is one word: more words mean prompt text was put after the params.
-_ONE_WORD = {"model", "steps", *_INT_RANGES, *_FLOAT_RANGES}
+_ONE_WORD = {"model", "steps", "loras", "theme", *_INT_RANGES, *_FLOAT_RANGES}
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
@@ -165,37 +180,15 @@ def _aspect(name: str, value: str) -> tuple[int, int]:
     return width // divisor, height // divisor
 
 
-def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
-    """Width and height for an aspect ratio, about profile.native² pixels.
-
-    Both sides are multiples of profile.multiple, the ratio within 5% of aw:ah and the area
-    within 15% of native²; the smallest sum of both relative errors wins (so 16:9 on SD 1.5 is
-    680x384, near native area, rather than an exact but 12% smaller 640x360; SDXL's 2:3 is
-    832x1280 rather than an exact but 15% larger 896x1344), then the closest ratio. Exact
-    fractions make ties (and so the result) independent of float rounding.
-    """
-    if aw <= 0 or ah <= 0:
-        raise ParamError(f"An aspect ratio needs sides above 0, got {aw}:{ah}.")
-    ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
-    # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
-    low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
-    high = math.isqrt(int(area * 1.15 / (float(ratio) * 0.95))) + step
-    fits: list[tuple[Fraction, Fraction, int, int]] = []
-    for height in range(max(step, low), high + 1, step):
-        below = math.floor(ratio * height / step) * step
-        for width in (below, below + step):
-            if width <= 0:
-                continue
-            ratio_error = abs(Fraction(width, height) / ratio - 1)
-            area_error = abs(Fraction(width * height, area) - 1)
-            if ratio_error <= Fraction(5, 100) and area_error <= Fraction(15, 100):
-                fits.append((ratio_error + area_error, ratio_error, width, height))
-    if not fits:
+def _lora_flag(name: str, value: str) -> str:
+    """One `--lora NAME[:WEIGHT]` value (the flag repeats for more LoRAs)."""
+    if not value:
+        raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES['loras']}")
+    if len(value.split()) > 1:
         raise ParamError(
-            f"No {profile.family} image size fits the aspect ratio {aw}:{ah}; try one nearer 1:1."
+            f"--{name} takes one LoRA, got '{value}': repeat --{name} for more. {_PROMPT_FIRST}"
         )
-    _, _, width, height = min(fits)
-    return width, height
+    return value
 
 
 def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -239,7 +232,9 @@ def parse_mj(
     # 1. Undo what phones and input methods did, then drop the command.
     text = _COMMAND.sub("", normalize_input(text)).strip()
     head, pairs = split_params(text)
-    params = _read_params(pairs)
+    head, lora_refs = split_lora_tags(head)
+    params = _read_params([(name, value) for name, value in pairs if ALIASES.get(name) != "loras"])
+    lora_refs += [_lora_flag(name, value) for name, value in pairs if ALIASES.get(name) == "loras"]
     typed = {field: name for field, (name, _) in params.items()}
     raw = {field: value for field, (_, value) in params.items()}
 
@@ -253,6 +248,8 @@ def parse_mj(
     aspect_w, aspect_h = _aspect(typed["aspect"], raw["aspect"]) if "aspect" in raw else (1, 1)
     sampler = _sampler(typed["sampler"], raw["sampler"]) if "sampler" in raw else None
     style = _style(typed["style"], raw["style"]) if "style" in raw else None
+    loras = collect_loras(lora_refs)
+    theme = check_name("Theme", raw["theme"]) if "theme" in raw else None
 
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
@@ -294,4 +291,7 @@ def parse_mj(
         image_urls=image_urls,
         image_weight=floats.get("image_weight"),
         prompts=tuple(WeightedPrompt(part, weight) for part, weight in parts),
+        loras=loras,
+        theme=theme,
+        clip_skip=ints.get("clip_skip"),
     )
