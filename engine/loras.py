@@ -155,19 +155,23 @@ class LoraSlots:
 @contextmanager
 def _quiet_loading() -> Iterator[None]:
     """Loading a LoRA is noisy by design: transformers reports every base weight as "missing"
-    from a text-encoder adapter (a LoRA file has none); PEFT warns that a second adapter
-    makes a model hold several (the point here) and that deleting an active adapter activates
-    another (the job's own set is activated right after). Keep them out of the bot's log."""
+    from a text-encoder adapter (a LoRA file has none), diffusers that a UNet-only LoRA has no
+    text-encoder part; PEFT warns that a second adapter makes a model hold several (the point
+    here) and that deleting an active adapter activates another (the job's own set is
+    activated right after). Keep them out of the bot's log."""
     import warnings
 
-    from transformers.utils import logging as hf_logging
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
 
-    level = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
+    levels = [(lib, lib.get_verbosity()) for lib in (diffusers_logging, transformers_logging)]
+    for lib, _ in levels:
+        lib.set_verbosity_error()
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Already found a `peft_config`", UserWarning)
             warnings.filterwarnings("ignore", "Adapter .* was active", UserWarning)
             yield
     finally:
-        hf_logging.set_verbosity(level)
+        for lib, level in levels:
+            lib.set_verbosity(level)
