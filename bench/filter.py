@@ -9,7 +9,11 @@ Prints one JSON object, then a summary:
   the same keys (word-boundary padded like the automaton's) over the same normalised text,
   divided by check_us. Goal: >= 10.
 - check_zh_us, check_zh_traditional_us: the same check on Chinese prompts (simplified, and
-  traditional, which goes through OpenCC first).
+  traditional, which goes through OpenCC first). No banned term's characters in them.
+- check_zh_candidates_us: a Chinese-heavy prompt where every sentence holds a banned term's
+  characters across two words (颜色情况: 色情), against the 20,000 terms plus the shipped
+  defaults: each of its 25 candidates is segmented (jieba + CC-CEDICT) to be ruled out. The
+  worst case a real prompt is likely to reach; the segmenter is loaded before timing.
 - check_defaults_us: the English prompt against the shipped default lists only.
 
 The terms are generated (85% Latin pseudo-words of 4-10 letters, some with `*`, some of two
@@ -41,6 +45,7 @@ SCENE = (
 )
 CHINESE = "一只可爱的猫咪坐在窗台上，阳光洒在它的毛上，背景是城市的天际线，油画风格，高细节，"
 TRADITIONAL = "一隻可愛的貓咪坐在窗台上，陽光灑在牠的毛上，背景是城市的天際線，油畫風格，高細節，"
+CANDIDATES = "一只可爱的猫咪坐在窗台上，背景是颜色情况复杂的城市天际线，油画风格，"
 
 
 def generate_terms(rng: random.Random) -> list[str]:
@@ -98,6 +103,10 @@ def main() -> None:
     check_us = median_us(lambda: matcher.find([prompt]), runs=31, number=200)
     check_zh_us = median_us(lambda: matcher.find([chinese]), runs=31, number=50)
     check_zh_traditional_us = median_us(lambda: matcher.find([traditional]), runs=31, number=50)
+    with_defaults = Matcher(TermList((*terms.banned, *default_terms().banned)))
+    candidates = (CANDIDATES * 40)[:PROMPT_CHARS]
+    assert not with_defaults.check(candidates).blocked, "颜色情况 is not 色情"
+    check_zh_candidates_us = median_us(lambda: with_defaults.find([candidates]), runs=11, number=5)
     defaults = Matcher(default_terms())
     check_defaults_us = median_us(lambda: defaults.find([prompt]), runs=31, number=200)
 
@@ -114,6 +123,8 @@ def main() -> None:
         "regex_us": round(regex_us, 1),
         "check_zh_us": round(check_zh_us, 1),
         "check_zh_traditional_us": round(check_zh_traditional_us, 1),
+        "check_zh_candidates_us": round(check_zh_candidates_us, 1),
+        "zh_candidates": candidates.count("颜色情况"),
         "check_defaults_us": round(check_defaults_us, 1),
         "terms": TERMS,
         "prompt_chars": len(prompt),
@@ -125,7 +136,8 @@ def main() -> None:
         f"(goal <= 100), build {build_ms:.0f} ms (goal <= 1,000), "
         f"{regex_us / check_us:.0f}x faster than one regex alternation (goal >= 10). "
         f"Chinese prompt: {check_zh_us:.0f} µs simplified, "
-        f"{check_zh_traditional_us:.0f} µs traditional (OpenCC). Default lists only: "
+        f"{check_zh_traditional_us:.0f} µs traditional (OpenCC), {check_zh_candidates_us:.0f} µs "
+        f"with {candidates.count('颜色情况')} candidates to segment. Default lists only: "
         f"{check_defaults_us:.0f} µs. On {common.machine()}."
     )
 

@@ -42,12 +42,11 @@ def _settings() -> Settings:
 
 @contextmanager
 def _looks(settings: Settings) -> Iterator[Looks]:
-    from storage.looks import Looks
     from storage.store import Store
 
     store = Store(settings.db_path)
     try:
-        yield Looks(store.db)
+        yield store.looks
     finally:
         store.close()
 
@@ -253,10 +252,10 @@ def _model_family(settings: Settings, model: str) -> str:
     from engine.errors import ModelUnavailable
     from engine.models import classify, source_profile
 
-    if model not in settings.models:
-        raise _fail(f"Unknown model {model!r}. Configured: {', '.join(settings.models)}.")
+    if model not in settings.models.models:
+        raise _fail(f"Unknown model {model!r}. Configured: {', '.join(settings.models.models)}.")
     try:
-        return source_profile(classify(model, settings.models[model])).family
+        return source_profile(classify(model, settings.models.models[model])).family
     except ModelUnavailable as error:
         raise _fail(str(error)) from None
 
@@ -271,7 +270,7 @@ def _check_theme_params(settings: Settings, params: str) -> None:
     for param, _value in pairs:
         if ALIASES.get(param, param) in ("model", "style"):
             raise ParamError(f"Set the theme's {param} with --{param}, not in --params.")
-    parse_mj(f"x {params}", models=settings.models)
+    parse_mj(f"x {params}", models=settings.models.models)
 
 
 def _theme_lora(looks: Looks, name: str, weight: float | None, family: str) -> tuple[str, float]:
@@ -325,7 +324,7 @@ def themes_scope(
             looks.set_allowed(scope, "theme", names, ADDED_BY)
         if allow_models is not None:
             names = [name.strip().lower() for name in allow_models.split(",") if name.strip()]
-            _known("model", names, set(settings.models))
+            _known("model", names, set(settings.models.models))
             looks.set_allowed(scope, "model", names, ADDED_BY)
         if default_theme is not None:
             theme = _checked("Theme", default_theme) if default_theme.strip() else None

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from engine.errors import JobCancelled, ModelUnavailable
 from engine.job import JobSpec
 from engine.models import pick_device, pick_dtype
-from engine.pipeline_utils import StepCallback, split_batch
+from engine.pipeline_utils import StepCallback, failures_as, split_batch
 from engine.tiles import tiles
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class GanUpscaler:
         passes = max(1, math.ceil(math.log(FACTOR, model.scale)))
         pixels = _to_tensor(image)
         done, total = 0, passes * len(tiles(image.width, image.height, self.tile, OVERLAP))
-        try:
+        with failures_as("The 4x upscaler"):
             for _ in range(passes):
                 out = torch.zeros(
                     (1, 3, pixels.shape[2] * model.scale, pixels.shape[3] * model.scale)
@@ -131,10 +131,6 @@ class GanUpscaler:
                     if on_step is not None:
                         on_step(done, total, None)
                 pixels = out
-        except torch.cuda.OutOfMemoryError:
-            raise  # the worker frees memory and retries one job at a time
-        except (RuntimeError, ValueError) as exc:
-            raise GenerationFailed(f"The 4x upscaler could not enlarge this: {exc}") from exc
         result = _to_image(pixels)
         size = (spec.width, spec.height)
         return result if result.size == size else result.resize(size, Image.Resampling.LANCZOS)

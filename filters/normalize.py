@@ -1,92 +1,67 @@
 """Normalisation that undoes the usual evasions before banned terms are matched. Pure, no I/O.
 
-`normalize(text)` turns a prompt into the one string the matcher scans: two views of the text,
+`normalize(text)` turns a prompt into the one string the matcher scans: views of the text,
 joined by NUL, each padded with a space, with runs of a character collapsed.
 
 1. fold: Unicode compatibility forms (full-width -> ASCII, 𝐧 -> n) with diacritics dropped,
    invisible characters removed (zero-width, bidi controls, variation selectors, tags),
-   look-alikes mapped (Cyrillic and Greek homoglyphs, small capitals, letter emoji), case
-   folded, traditional Chinese -> simplified (OpenCC `t2s`).
+   look-alikes mapped to Latin letters (Unicode's confusables data: `filters.confusables`;
+   letter emoji), case folded, traditional Chinese -> simplified (OpenCC `t2s`).
 2. words view: punctuation, symbols and whitespace become spaces. A Latin term padded with
    spaces (" ass ") can then only match a whole word: "grass", "class" and "assassin" never
    contain " ass ".
-3. joined view: separators inside words are deleted (`n.s.f.w`, `n-s-f-w`, `裸_体`), runs of
-   single characters are joined (`n s f w`), then leet is undone (0->o, 1->i, 3->e, 4/@->a,
-   5/$->s). Kept apart from the words view because "well-known" must still contain " known ".
-4. collapse: every run of one character becomes one (`nuuude` -> `nude`, and runs of spaces),
-   in the prompt and in the terms alike; `Collapsed.run` gives the original run length, so the
-   matcher can insist that "ass" needs two s's while "nude" takes any number of u's.
+3. joined view: between Chinese characters every separator, space, blank and symbol is
+   deleted (裸 体, 裸，体, 裸⠀体 -> 裸体; the matcher's word boundaries keep 出色，情况
+   apart). Inside Latin words separators join the parts unless the parts are words on their
+   own (`n.s.f.w`, `r-ape` joined; `pen-is`, `well-known` not: `filters.english`). Runs of
+   single characters are joined (`n s f w`), then leet is undone (first readings,
+   `filters.leet`). Kept apart from the words view because "well-known" must still contain
+   " known ". Then, rarely, the joined views of the other leet readings (`leet.variants`).
+4. collapse: every run of one character becomes one (`filters.collapse`), in the prompt and
+   in the terms alike.
 
 Speed: a check should cost microseconds. ASCII text (most prompts) goes through
-`bytes.translate`; other text through numpy look-up tables, because `str.translate` costs
-about 100 ns per non-ASCII character. NUL separates the views (and terms, when many are
-normalised at once): a prompt's own NULs become spaces first.
+`bytes.translate`; other text through numpy look-up tables (`filters.tables`). NUL separates
+the views (and terms, when many are normalised at once): a prompt's own NULs become spaces.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-
-from filters.charsets import (
-    CJK_CLASS,
-    FOLD_MAP,
-    LEET_MAP,
-    LIMIT,
-    TAGS,
-    joined_map,
-    words_map,
-)
+from filters.charsets import CJK_CLASS, MARK, TAGS, fold_map, joined_map, words_map
+from filters.collapse import Collapsed, collapse
+from filters.confusables import lookalikes
+from filters.english import join_parts
+from filters.leet import FIRST, variants
+from filters.tables import Table, code_points, from_code_points
 from lexicon.script import t2s
 
-_DELETE = np.uint32(0xFFFFFFFF)
 _CJK = re.compile(f"[{CJK_CLASS}]")
 _CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
+# What lies between two Chinese characters in the joined view: never a word boundary.
+_CJK_GAP = re.compile(f"(?<=[{CJK_CLASS}])[ {MARK}]+(?=[{CJK_CLASS}])")
 _LATIN = re.compile("[a-z]")
 _LIGATURES = (("æ", "ae"), ("Æ", "ae"), ("œ", "oe"), ("Œ", "oe"))
-_LEET_CHARS = re.compile("[01345@$]")
+# Half a UTF-16 pair: JSON and chat APIs can deliver one, and no codec can encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LEET_CHARS = re.compile("[" + re.escape("".join(map(chr, FIRST))) + "]")
+_WORD_END = re.compile("[ \0]")
+_MARK_B = MARK.encode()
 # Two single characters in a row ("n s"): a cheap test before the join below.
 _PAIR = re.compile(r"[ \0][^ \0] +[^ \0][ \0]")
 _PAIR_B = re.compile(rb"[ \0][^ \0] +[^ \0][ \0]")
 # A run of single characters, after the space before it (views are padded: there is one).
 _SINGLES = re.compile(r"([ \0])([^ \0](?: +[^ \0](?=[ \0]))+)")
 
-
-class _Table:
-    """One character mapping (code -> code, or None to delete), in both fast forms."""
-
-    def __init__(self, mapping: Mapping[int, int | None]) -> None:
-        ascii_table = bytearray(range(256))
-        deleted = bytearray()
-        self.array = np.arange(LIMIT, dtype=np.uint32)
-        for code, target in mapping.items():
-            self.array[code] = _DELETE if target is None else target
-            if code < 128 and target is None:
-                deleted.append(code)
-            elif code < 128:
-                ascii_table[code] = target
-        self.ascii, self.deleted = bytes(ascii_table), bytes(deleted)
-
-    def bytes(self, data: bytes) -> bytes:
-        return data.translate(self.ascii, self.deleted)
-
-    def codes(self, codes: np.ndarray) -> np.ndarray:
-        if codes.size and codes.max() >= LIMIT:
-            mapped = np.where(codes < LIMIT, self.array[np.minimum(codes, LIMIT - 1)], codes)
-        else:
-            mapped = self.array[codes]
-        return mapped[mapped != _DELETE]
-
-
-_FOLD = _Table(FOLD_MAP)
-_WORDS = _Table(words_map())
-_JOINED = _Table(joined_map())
-_LEET = _Table(LEET_MAP)
+_FOLD = Table(fold_map(lookalikes()))
+_WORDS = Table(words_map())
+_JOINED = Table(joined_map())
+_LEET = Table(FIRST)
 
 
 @cache
@@ -102,7 +77,7 @@ def fold(text: str) -> str:
     """Step 1: one spelling per character (see the module docstring)."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", _SURROGATE.sub(" ", text))
     for ligature, letters in _LIGATURES:  # the only look-alikes that stand for two letters
         if ligature in text:
             text = text.replace(ligature, letters)
@@ -125,14 +100,6 @@ def has_cjk(text: str) -> bool:
     return not text.isascii() and bool(_CJK.search(text))
 
 
-def code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-
-
-def from_code_points(codes: np.ndarray) -> str:
-    return codes.tobytes().decode("utf-32-le")
-
-
 def _join_singles(view: str) -> str:
     """Join runs of single characters: "n s f w" -> "nsfw". A run that starts with "a" or "i"
     may be the English word before a spelled-out one ("a n s f w"), so it is followed by its
@@ -153,6 +120,20 @@ def _join_singles(view: str) -> str:
     return "".join(parts) + view[done:] if parts else view
 
 
+def _join_marked(view: str) -> str:
+    """Each word with separators in it as `english.join_parts` reads it. Found from its marks
+    outwards: a regex for "a word with a mark in it" backtracks over every word of the view."""
+    parts: list[str] = []
+    done = 0
+    while (mark := view.find(MARK, done)) >= 0:
+        start = max(view.rfind(" ", done, mark), view.rfind("\0", done, mark)) + 1
+        end = _WORD_END.search(view, mark).start()  # views end with a space: there is one
+        word = view[start:end]
+        parts += [view[done:start], join_parts([part for part in word.split(MARK) if part])]
+        done = end
+    return "".join(parts) + view[done:] if parts else view
+
+
 def views(folded: str) -> tuple[str, str, str]:
     """Steps 2-3 on folded text: (words view, joined view, joined view with leet undone),
     each padded with a space at both ends; spaces are not yet collapsed. NUL is kept."""
@@ -160,98 +141,74 @@ def views(folded: str) -> tuple[str, str, str]:
         data = folded.encode("ascii")
         words = (b" " + _WORDS.bytes(data) + b" ").decode()
         joined_bytes = b" " + _JOINED.bytes(data) + b" "
-        if not _PAIR_B.search(joined_bytes):
-            return words, joined_bytes.decode(), _LEET.bytes(joined_bytes).decode()
-        joined = _join_singles(joined_bytes.decode())
-        return words, joined, _LEET.bytes(joined.encode()).decode()
+        if _MARK_B in joined_bytes:
+            joined_bytes = _join_marked(joined_bytes.decode()).encode()
+        if _PAIR_B.search(joined_bytes):
+            joined_bytes = _join_singles(joined_bytes.decode()).encode()
+        return words, joined_bytes.decode(), _LEET.bytes(joined_bytes).decode()
     if _LATIN.search(folded) and _CJK.search(folded):
         # Chinese needs no spaces, so "裸体nude" must still show " nude " to a Latin term.
         folded = _CJK_RUN.sub(r" \g<0> ", folded)
     codes = code_points(folded)
     words = " " + from_code_points(_WORDS.codes(codes)) + " "
     joined = " " + from_code_points(_JOINED.codes(codes)) + " "
-    joined = _join_singles(joined)
+    if _CJK.search(joined):
+        joined = _CJK_GAP.sub("", joined)
+    joined = _join_singles(_join_marked(joined))
     if not _LEET_CHARS.search(joined):
         return words, joined, joined
-    return words, joined, from_code_points(_LEET.codes(code_points(joined)))
-
-
-class Collapsed:
-    """Text with every run of one character shortened to one, and where each run began.
-
-    Where runs began is computed on first use: most prompts have no candidate match that
-    needs it, and it is a third of the cost of collapsing."""
-
-    __slots__ = ("_keep", "_starts", "length", "text")
-
-    def __init__(self, text: str, keep: np.ndarray | None, length: int) -> None:
-        self.text = text  # collapsed
-        self.length = length  # before collapsing
-        self._keep = keep  # per original character: does a run start here? None: all do
-        self._starts: np.ndarray | None = None
-
-    def _start(self, index: int) -> int:
-        if self._keep is None:
-            return index
-        if self._starts is None:
-            self._starts = np.append(np.flatnonzero(self._keep), self.length)
-        return int(self._starts[index])
-
-    def original(self, index: int) -> int:
-        """Where text[index] began before collapsing."""
-        return self._start(index)
-
-    def run(self, index: int) -> int:
-        """How many times text[index] was repeated before collapsing."""
-        return self._start(index + 1) - self._start(index)
-
-
-def collapse(text: str) -> Collapsed:
-    """Step 4, vectorised: one numpy comparison instead of a regex with a back-reference."""
-    if text.isascii():
-        codes = np.frombuffer(text.encode("ascii"), np.uint8)
-        decode = "ascii"
-    else:
-        codes, decode = code_points(text), "utf-32-le"
-    keep = np.empty(len(codes), dtype=bool)
-    keep[:1] = True
-    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
-    return Collapsed(codes[keep].tobytes().decode(decode), keep, len(text))
-
-
-def collapse_runs(text: str) -> tuple[str, tuple[int, ...]]:
-    """Step 4 for a short string (a term's key): the collapsed text and its run lengths."""
-    chars: list[str] = []
-    runs: list[int] = []
-    for char in text:
-        if chars and chars[-1] == char:
-            runs[-1] += 1
-        else:
-            chars.append(char)
-            runs.append(1)
-    return "".join(chars), tuple(runs)
+    return words, joined, _LEET.text(joined)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Normalized:
     """A prompt as the matcher scans it (`scan`), with what it needs to check a candidate."""
 
-    scan: Collapsed  # words view + NUL + joined view (leet undone), collapsed
+    scan: Collapsed  # words view, NUL, joined view, then NUL and each other leet reading
     before_leet: str  # the same, uncollapsed, with the digits as typed: "455" is not "ass"
-    joined_start: int  # index in `scan.text` where the joined view begins
+    joined_start: int  # where the joined view begins in `scan.text`
+    joined_end: int  # and where it ends
     joined: str  # the joined view, leet undone, uncollapsed
+    joined_offset: int  # where `joined` begins in the uncollapsed scan text
+    folded: str  # step 1's text, for another reading (`english.glue`)
 
     @property
     def readable(self) -> str:
         """The joined view for people: "N.S.F.W" -> "nsfw", "p0rn" -> "porn", "裸體" -> "裸体"."""
         return " ".join(self.joined.split())
 
+    def offset(self, start: int) -> int:
+        """Where scan.text[start] lies in its own view: matches in any view, in text order."""
+        return start - (self.scan.text.rfind("\0", 0, start) + 1)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Where scan.text[start : end + 1] lies in `joined` (from the last repeat of its
+        first character to the first repeat of its last: the shortest reading)."""
+        first = self.scan.original(start) + self.scan.run(start) - 1
+        return first - self.joined_offset, self.scan.original(end) + 1 - self.joined_offset
+
 
 def normalize(text: str) -> Normalized:
     """Steps 1-4 on a prompt (see the module docstring)."""
-    words, joined, unleeted = views(fold(text.replace("\0", " ")))
-    scan = collapse(words + "\0" + unleeted)
-    return Normalized(scan, words + "\0" + joined, scan.text.index("\0") + 1, unleeted)
+    return normalize_folded(fold(text.replace("\0", " ")))
+
+
+def normalize_folded(folded: str) -> Normalized:
+    """Steps 2-4 on folded text (the matcher's second reading of "the-rapist" starts here)."""
+    words, joined, unleeted = views(folded)
+    before_leet, scan_text = words + "\0" + joined, words + "\0" + unleeted
+    if pieces := variants(folded):  # all in one pass, NUL between them
+        _, other_joined, other_unleeted = views("\0".join(f" {piece} " for piece in pieces))
+        before_leet += "\0" + other_joined
+        scan_text += "\0" + other_unleeted
+    scan = collapse(scan_text)
+    joined_start = scan.text.index("\0") + 1
+    joined_end = scan.text.find("\0", joined_start)
+    if joined_end < 0:
+        joined_end = len(scan.text)
+    return Normalized(
+        scan, before_leet, joined_start, joined_end, unleeted, len(words) + 1, folded
+    )
 
 
 def term_views(terms: Sequence[str]) -> list[tuple[str, str]]:

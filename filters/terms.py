@@ -1,40 +1,41 @@
-"""Banned-term lists and the compiled matcher. Pure: no I/O beyond reading the shipped defaults.
+"""Banned-term lists and the compiled matcher. Pure: no I/O beyond reading the shipped defaults
+and the dictionaries behind the word boundaries.
 
 List syntax (files, imports, exports): one term per line; `#` starts a comment; `*` at the start
 or end of a term matches any rest of the word (`nud*`: nude, nudes, nudity); a line starting
 with `!` is an allowed term, an exception: a banned term found inside an allowed one does not
-count (`!特色情` keeps "特色情调", distinctive ambiance, from tripping `色情`; `!nude` un-bans
-`nude` where that list applies).
+count (`!血腥玛丽` keeps the cocktail from tripping `血腥`; `!nude` un-bans `nude` where that
+list applies).
 
 Matching: every term is normalised like the prompt (see `filters.normalize`) into one key per
-view; Latin edges are padded with a space so they only match whole words, CJK edges are not
-(Chinese has no spaces, so its terms match as substrings). Aho-Corasick automata
-(pyahocorasick) hold every key of every term; a check is one pass over the normalised prompt
-(two for a prompt with Chinese in it, see `Matcher`).
+view; Latin edges are padded with a space so they only match whole words. Chinese has no
+spaces, so a key with a CJK edge is found inside text, and then counts only where it does not
+cut through the words around it (`filters.boundaries`: 颜色情况 is 颜色/情况, no 色情).
+Aho-Corasick automata hold every key of every term (`filters.automaton`); a check is one pass
+over the normalised prompt (two for a prompt with Chinese in it).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import ahocorasick
-import numpy as np
-
-from filters.charsets import LIMIT
+from filters.automaton import Automata
+from filters.boundaries import cuts_through_words
+from filters.collapse import collapse_runs
+from filters.english import common_words, glue
 from filters.normalize import (
     Normalized,
-    code_points,
-    collapse_runs,
-    from_code_points,
     has_cjk,
     is_cjk,
     normalize,
+    normalize_folded,
     term_views,
 )
+from lexicon.segment import segmenter
 
 ALLOW_PREFIX = "!"
 WILDCARD = "*"
@@ -151,6 +152,7 @@ class _Entry:
     allowed: bool
     length: int  # of the collapsed key
     runs: tuple[tuple[int, int], ...]  # (offset in key, least run length) where more than 1
+    chinese_edge: bool  # the key starts or ends with a CJK character: word boundaries apply
 
 
 def _keys(term: str, words: str, joined: str) -> set[str]:
@@ -168,124 +170,86 @@ def _keys(term: str, words: str, joined: str) -> set[str]:
     return keys
 
 
-def _automaton(items: Iterable[tuple[str, tuple[_Entry, ...]]]) -> ahocorasick.Automaton | None:
-    automaton = ahocorasick.Automaton()
-    for key, found in items:
-        automaton.add_word(key, found)
-    if len(automaton) == 0:
-        return None
-    automaton.make_automaton()
-    return automaton
-
-
-# How the CJK automaton spells a CJK character: three private-use symbols of 6 bits each
-# (code points are below 2**18), from three separate ranges; only when its keys start with more
-# than `_SPELL_ABOVE` different characters (see `Matcher`).
-_SYMBOLS, _BITS, _SYMBOL_BASE = 3, 6, 0xF0000
-_SPELL_ABOVE = 64
-
-
 class Matcher:
-    """Every key of every term in an Aho-Corasick automaton: `check` is one pass over the
-    normalised prompt, then a few checks on the rare candidates.
-
-    Keys that start with a CJK character live in a second automaton, run only on prompts with
-    CJK in them. Why: pyahocorasick finds a node's child by a linear scan, so the root's
-    children are scanned for most characters of a prompt. A few dozen are cheap; thousands of
-    Chinese terms bring thousands, which made a Chinese prompt's check 40 times slower. So
-    beyond `_SPELL_ABOVE` first characters, that automaton spells each CJK character of its
-    keys as three 6-bit symbols: every node then has at most 64 children, the root about 6.
-    """
+    """Every key of every term in Aho-Corasick automata (`filters.automaton`): `check` is one
+    pass over the normalised prompt, then a few checks on the rare candidates: repeats, leet
+    on numbers, Chinese word boundaries, and "the-rapist" read both ways."""
 
     def __init__(self, terms: TermList) -> None:
         self.terms = terms
         listed = [(term, False) for term in terms.banned] + [(t, True) for t in terms.allowed]
         entries: dict[str, list[_Entry]] = {}
+        chinese = False  # a key with a CJK edge: the segmenter will be needed
         spelled = term_views([term.strip(WILDCARD) for term, _ in listed])
         for (term, allowed), (words, joined) in zip(listed, spelled, strict=True):
             for key in _keys(term, words, joined):
                 collapsed, runs = collapse_runs(key)
                 needs = tuple((i, n) for i, n in enumerate(runs) if n > 1)
+                edge = is_cjk(collapsed[0]) or is_cjk(collapsed[-1])
+                chinese |= edge
                 entries.setdefault(collapsed, []).append(
-                    _Entry(term, allowed, len(collapsed), needs)
+                    _Entry(term, allowed, len(collapsed), needs, edge)
                 )
-        self.keys = tuple(entries)  # as collapsed, before the CJK spelling
-        cjk_first = [key for key in entries if is_cjk(key[0])]
-        self._spelled: np.ndarray | None = None  # which characters the CJK automaton spells
-        if len({key[0] for key in cjk_first}) > _SPELL_ABOVE:
-            self._spelled = np.zeros(LIMIT, dtype=bool)
-            self._spelled[sorted({ord(c) for key in cjk_first for c in key if is_cjk(c)})] = True
-        self._latin = _automaton(
-            (key, tuple(found)) for key, found in entries.items() if not is_cjk(key[0])
-        )
-        self._cjk = _automaton((self._spell(key)[0], tuple(entries[key])) for key in cjk_first)
-
-    def _spell(self, text: str) -> tuple[str, np.ndarray | None]:
-        """`text` as the CJK automaton reads it, and for each character of `text` the index of
-        its last symbol there (None if no character needed spelling)."""
-        if self._spelled is None:
-            return text, None
-        codes = code_points(text)
-        spelled = self._spelled[np.minimum(codes, LIMIT - 1)] & (codes < LIMIT)
-        if not spelled.any():
-            return text, None
-        widths = spelled.astype(np.intp) * (_SYMBOLS - 1) + 1
-        ends = np.cumsum(widths) - 1
-        out = np.repeat(codes, widths)
-        chars, last = codes[spelled], ends[spelled]
-        for i in range(_SYMBOLS):  # most significant bits first
-            shift = _BITS * (_SYMBOLS - 1 - i)
-            digit = (chars >> shift) & ((1 << _BITS) - 1)
-            out[last - (_SYMBOLS - 1 - i)] = _SYMBOL_BASE + (i << 8) + digit
-        return from_code_points(out), ends
-
-    def _hits(self, text: str) -> Iterator[tuple[int, tuple[_Entry, ...]]]:
-        """(index of the last character in `text`, entries) for every key found in `text`."""
-        if self._latin is not None:
-            yield from self._latin.iter(text)
-        if self._cjk is None or not has_cjk(text):
-            return
-        spelled, ends = self._spell(text)
-        if ends is None:
-            yield from self._cjk.iter(spelled)  # unspelled, or no character of a key in it
-            return
-        for end, found in self._cjk.iter(spelled):
-            yield int(np.searchsorted(ends, end)), found
+        self.keys = tuple(entries)  # as collapsed
+        self._automata = Automata({key: tuple(found) for key, found in entries.items()})
+        if chinese:
+            segmenter()  # loaded now, while the matcher is built off the event loop
+        common_words()  # the same, for prompts with separators in words
 
     def check(self, text: str) -> Verdict:
         norm = normalize(text)
-        return Verdict(*self._scan(norm), norm.readable)
+        return Verdict(bool(found := self._found(norm)), found, norm.readable)
 
     def find(self, texts: Iterable[str]) -> list[str]:
         """The banned terms found in any of the texts, each once, in order of appearance."""
         found: dict[str, None] = {}
         for text in texts:
-            found.update(dict.fromkeys(self._scan(normalize(text))[1]))
+            found.update(dict.fromkeys(self._found(normalize(text))))
         return list(found)
 
-    def _scan(self, norm: Normalized) -> tuple[bool, tuple[str, ...]]:
+    def _found(self, norm: Normalized) -> tuple[str, ...]:
+        """The banned terms in a prompt. Words joined by separators that also make one word
+        ("the-rapist", "pen-is") are read both ways: a term counts if found in both."""
+        found = self._scan(norm)
+        if found and (glued := glue(norm.folded)) is not None:
+            other = set(self._scan(normalize_folded(glued)))
+            found = tuple(term for term in found if term in other)
+        return found
+
+    def _scan(self, norm: Normalized) -> tuple[str, ...]:
         scan = norm.scan
         banned: list[tuple[int, int, str]] = []
         allowed: list[tuple[int, int]] = []
-        for end, entries in self._hits(scan.text):
+        for end, entries in self._automata.hits(scan.text):
             for entry in entries:
                 start = end - entry.length + 1
                 if any(scan.run(start + offset) < least for offset, least in entry.runs):
                     continue  # "as" is not "ass": the text has fewer repeats than the term
-                if start >= norm.joined_start and not entry.allowed:
-                    first, last = scan.original(start), scan.original(end) + scan.run(end)
-                    if norm.before_leet[first:last].replace(" ", "").isdigit():
-                        continue  # leet applies to words, not numbers: "455" is not "ass"
                 if entry.allowed:
                     allowed.append((start, end))
-                else:
+                elif self._counts(norm, entry, start, end):
                     banned.append((start, end, entry.term))
         found = {
             term: None
-            for start, end, term in sorted(banned)
+            for start, end, term in sorted(banned, key=lambda hit: norm.offset(hit[0]))
             if not any(a <= start and end <= b for a, b in allowed)
         }
-        return bool(found), tuple(found)
+        return tuple(found)
+
+    @staticmethod
+    def _counts(norm: Normalized, entry: _Entry, start: int, end: int) -> bool:
+        """Whether a banned key found at scan.text[start : end + 1] is a match."""
+        scan = norm.scan
+        if start >= norm.joined_start:
+            first, last = scan.original(start), scan.original(end) + scan.run(end)
+            if norm.before_leet[first:last].replace(" ", "").isdigit():
+                return False  # leet applies to words, not numbers: "455" is not "ass"
+        if not entry.chinese_edge:
+            return True
+        # Chinese is judged in the joined view only, where separators no longer split it.
+        if not norm.joined_start <= start or end >= norm.joined_end:
+            return False
+        return not cuts_through_words(norm.joined, *norm.span(start, end))
 
 
 class MatcherCache:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from storage.store import utcnow
+from storage.rows import utcnow
 
 AllowKind = Literal["theme", "model"]
 

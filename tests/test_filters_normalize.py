@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from filters import normalize as n
-from filters.normalize import collapse, fold, normalize, term_views, views
+from filters.collapse import collapse
+from filters.english import glue, is_word, join_parts
+from filters.leet import MAX_COMBINATIONS, variants
+from filters.normalize import fold, normalize, term_views, views
 
 
 @pytest.mark.parametrize(
@@ -36,6 +39,13 @@ from filters.normalize import collapse, fold, normalize, term_views, views
         ("がぎぐ", "がぎぐ"),  # dakuten are part of the letter: kept
         ("한국어", "한국어"),
         ("ǽ", "ae"),
+        ("ɑօ×", "aox"),  # Latin alpha, Armenian oh, multiplication sign: confusables data
+        ("ᏚᎬX ꓑ", "sex p"),  # Cherokee, Lisu
+        ("ΙІ ιі", "ii ii"),  # capitals that look like I are i, not Unicode's l
+        ("κχ мв", "kx mb"),  # small letters mapped like their capitals
+        ("łøđ ᴅ", "lod d"),  # by name: LATIN SMALL LETTER L WITH STROKE, SMALL CAPITAL D
+        ("naïve 漢字 かな 한글", "naive 汉字 かな 한글"),  # other scripts left alone
+        ("a\ud800b", "a b"),  # half a surrogate pair
     ],
     ids=lambda value: value.encode("unicode_escape").decode()[:24],
 )
@@ -64,8 +74,13 @@ def test_words_view_turns_punctuation_and_symbols_into_spaces() -> None:
         ("裸 体", "裸体"),
         ("a n s f w", "ansfw nsfw"),  # "a" may be the article before a spelled-out word
         ("i see a b", "i see ab"),
-        ("well-known", "wellknown"),
-        ("出色，情况", "出色 情况"),  # a comma is a sentence boundary, not a separator
+        ("well-known", "well known"),  # words on their own: not joined
+        ("r-ape", "rape"),
+        ("sexy-n-u-d-e", "sexy nude"),
+        ("出色，情况", "出色情况"),  # nothing separates Chinese: word boundaries decide
+        ("裸，体", "裸体"),
+        ("裸\u2800体", "裸体"),
+        ("裸 🔥 体", "裸体"),
         ("x y z", "xyz"),
     ],
 )
@@ -76,7 +91,16 @@ def test_joined_view(text: str, joined: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "unleeted"),
-    [("p0rn", "porn"), ("s3x", "sex"), ("4n4l", "anal"), ("@ss", "ass"), ("$ex", "sex")],
+    [
+        ("p0rn", "porn"),
+        ("s3x", "sex"),
+        ("4n4l", "anal"),
+        ("@ss", "ass"),
+        ("$ex", "sex"),
+        ("8d5m", "bdsm"),
+        ("or6y", "orgy"),
+        ("7i7", "tit"),
+    ],
 )
 def test_leet_is_undone_in_the_joined_view_only(text: str, unleeted: str) -> None:
     words, joined, view = views(fold(text))
@@ -136,3 +160,54 @@ def test_the_filter_does_not_import_torch() -> None:
     code = "import sys, filters.terms; filters.terms.Matcher(filters.terms.default_terms())\n"
     code += "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "others"),
+    [
+        ("chi1d", ["child"]),
+        ("1o1i", ["1oli", "lo1i", "loli"]),
+        ("nipp|e", ["nipple"]),
+        ("a 6ang", ["a bang"]),
+        ("one two chi1d three four five", ["one two child three four"]),  # two words around
+        ("1990 16:9 |||", []),  # no letter: numbers and symbols are not leet words
+        ("no ambiguity", []),
+    ],
+)
+def test_leet_variants_are_the_other_readings(text: str, others: list[str]) -> None:
+    assert variants(fold(text)) == others
+
+
+def test_leet_variants_are_bounded_yet_every_word_keeps_its_other_reading() -> None:
+    found = variants(fold("1a1a1a1a " * 200 + "chi1d porn"))
+    assert len(found) <= MAX_COMBINATIONS + 201
+    assert found[-1] == "1a1a1a1a 1a1a1a1a child porn"
+
+
+def test_other_leet_readings_are_scanned_after_the_joined_view() -> None:
+    norm = normalize("a chi1d")
+    assert norm.scan.text.split("\0") == [" a chi1d ", " a chid ", " a child "]  # collapsed
+    assert norm.readable == "a chiid"  # the first reading
+
+
+@pytest.mark.parametrize(
+    ("parts", "joined"),
+    [
+        (["r", "ape"], "rape"),
+        (["nu", "de"], "nude"),  # rare dictionary words are not words on their own
+        (["pen", "is"], "pen is"),
+        (["well", "known"], "well known"),
+        (["n", "u", "d", "e"], "nude"),
+        (["sexy", "n", "u", "d", "e"], "sexy nude"),
+        (["p0rn", "star"], "p0rnstar"),
+        ([], ""),
+    ],
+)
+def test_separated_parts_join_unless_they_are_words(parts: list[str], joined: str) -> None:
+    assert join_parts(parts) == joined
+
+
+def test_glue_reads_separated_words_that_make_a_word_as_that_word() -> None:
+    assert glue("the-rapist and pen-is, well-known") == "therapist and penis, well-known"
+    assert glue("child-porn") is None  # not a word when glued: no second reading
+    assert is_word("pen") and is_word("is") and not is_word("de") and not is_word("st")

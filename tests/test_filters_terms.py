@@ -128,6 +128,13 @@ INNOCENT_FOR_DEFAULTS = {
     "zh comma between words": "很出色，情况很好",
     "zh spaced phrases": "出色 情况",
     "zh traditional cat": "一隻可愛的貓咪坐在窗台上",
+    "pen-is": "the pen-is mightier than the sword",
+    "the-rapist": "a portrait of the-rapist in her office",
+    "hyphenated words": "well-known, well-lit, x-ray of a hand, e-mail icon, nip-and-tuck",
+    "word split across a hyphen": "a grape-fruit, g-rape juice",
+    "numbers and units": "1girl, 16:9, 4k 1080p, the 1990s, a 6-pack, 455 stars",
+    "leet-like words": "b1ue sky, hel1o, mi1k, a$$ets, l0l, a55embly line",
+    "look-alike letters": "Ελληνικά, русский текст, Հայերեն",  # other scripts, no term
 }
 
 
@@ -167,6 +174,8 @@ CUSTOM_CASES = {
     "cjk allowed": ("测量血压", ()),
     "cjk beside allowed": ("测量血压时流血", ("血",)),
     "cjk two characters": ("一瓶雪碧", ("雪碧",)),
+    "cjk term inside a longer word": ("流血的伤口", ("血",)),
+    "cjk term cut through": ("雪碧绿的湖", ()),  # 雪/碧绿: no 雪碧 there
     "several terms in order": ("hell and ass", ("hell", "ass")),
 }
 
@@ -184,7 +193,7 @@ def test_find_over_several_texts_reports_each_term_once(custom: Matcher) -> None
 
 
 def test_verdict_shows_the_normalised_text(defaults: Matcher) -> None:
-    assert defaults.check("Ｎ.Ｓ.Ｆ.Ｗ ɑrt").normalized == "nsfw ɑrt"
+    assert defaults.check("Ｎ.Ｓ.Ｆ.Ｗ ɑrt").normalized == "nsfw art"  # Latin alpha: a
     assert defaults.check("裸體").normalized == "裸体"
 
 
@@ -247,7 +256,7 @@ def test_effective_terms_layers_from_widest_to_narrowest() -> None:
 
 def test_default_lists_parse_and_cover_both_languages() -> None:
     terms = default_terms()
-    assert "nude" in terms.banned and "裸体" in terms.banned and "特色情" in terms.allowed
+    assert "nude" in terms.banned and "裸体" in terms.banned and "血腥玛丽" in terms.allowed
     assert len(set(map(term_key, terms.banned))) == len(terms.banned)  # no duplicates
 
 

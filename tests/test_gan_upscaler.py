@@ -13,7 +13,7 @@ from engine.backend import DiffusersBackend
 from engine.errors import JobCancelled, ModelUnavailable
 from engine.gan_upscaler import GanUpscaler
 from engine.tiles import tiles
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 
 @given(

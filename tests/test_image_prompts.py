@@ -6,7 +6,6 @@ import io
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -16,10 +15,11 @@ from PIL import Image
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.core.actions import image_prompt_strength
-from bot.core.image_fetch import is_public
+from bot.core.errors import ImagePromptError
+from bot.core.image_fetch import fetch_image, is_public
 from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict, spec_to_dict
-from tests.conftest import CaptureSink, make_spec
+from tests.helpers import make_spec, run_line, tweak
 
 pytestmark = pytest.mark.slow
 
@@ -70,21 +70,15 @@ async def images_server() -> AsyncIterator[str]:
 @pytest.fixture
 async def open_loopback(settings, no_network) -> AsyncIterator:
     """The app with the test-only override that lets downloads reach 127.0.0.1."""
-    async with open_app(replace(settings, allow_private_image_urls=True)) as app:
+    async with open_app(tweak(settings, "image_prompts", allow_private_urls=True)) as app:
         yield app
-
-
-async def console(app, line: str) -> CaptureSink:
-    sink = CaptureSink()
-    await ConsoleAdapter(app.service, "alice", "Alice", sink=sink).submit_line(line)
-    return sink
 
 
 async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_server) -> None:
     app = open_loopback
-    sink = await console(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
+    _, sink = await run_line(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
     [result] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    row = app.store.run_sync(lambda s: s.get_job(result.job_id))
+    row = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
     spec = spec_from_dict(json.loads(row["spec_json"]))
     assert row["status"] == "done"
     assert spec.strength == image_prompt_strength(2.0) == 0.5
@@ -94,7 +88,7 @@ async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_s
     # a reroll reuses the stored image instead of fetching the URL again
     await ConsoleAdapter(app.service, "alice", "Alice", sink=sink).submit_line("R")
     [_, reroll] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    rerolled = app.store.run_sync(lambda s: s.get_job(reroll.job_id))
+    rerolled = app.store.run_sync(lambda s: s.jobs.get(reroll.job_id))
     assert spec_from_dict(json.loads(rerolled["spec_json"])).init_image == spec.init_image
 
 
@@ -113,7 +107,7 @@ async def test_bad_image_urls_are_refused_before_any_credit(
     open_loopback, images_server, path: str, message: str
 ) -> None:
     app = open_loopback
-    sink = await console(app, f"/mj {images_server}{path} a fox")
+    _, sink = await run_line(app, f"/mj {images_server}{path} a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert message in sink.replies[0].text
     assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)
@@ -123,7 +117,7 @@ async def test_an_unreachable_url_is_refused(open_loopback) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sink = await console(open_loopback, f"/mj http://127.0.0.1:{port}/x.png a fox")
+    _, sink = await run_line(open_loopback, f"/mj http://127.0.0.1:{port}/x.png a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert "could not be downloaded" in sink.replies[0].text
     assert open_loopback.store.run_sync(lambda s: s.db["ledger"].count) == 0
@@ -133,7 +127,7 @@ async def test_private_addresses_are_refused_without_the_test_override(
     app, images_server, no_network
 ) -> None:
     for url in (f"{images_server}/fox.png", "http://localhost:9/x.png", "http://10.0.0.1/x.png"):
-        sink = await console(app, f"/mj {url} a fox")
+        _, sink = await run_line(app, f"/mj {url} a fox")
         assert [r.kind for r in sink.replies] == [ReplyKind.ERROR], url
         assert "private or local address" in sink.replies[0].text
     assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)
@@ -163,6 +157,52 @@ def test_only_public_addresses_may_be_fetched(address: str, public: bool) -> Non
     assert is_public(address) is public
 
 
+# IPv6 addresses that lead to an IPv4 one: judged by the IPv4 address they embed as well.
+EMBEDDED_IPV4 = {
+    "compatible loopback": ("::127.0.0.1", False),
+    "compatible loopback, hex": ("::7f00:1", False),
+    "compatible private": ("::10.0.0.1", False),
+    "compatible public": ("::93.184.216.34", True),
+    "mapped, hex": ("::ffff:7f00:1", False),
+    "mapped, full": ("0:0:0:0:0:ffff:127.0.0.1", False),
+    "mapped, zero-padded caps": ("0000:0000:0000:0000:0000:FFFF:7F00:0001", False),
+    "mapped, metadata": ("::ffff:169.254.169.254", False),
+    "mapped, zone id": ("::ffff:10.0.0.1%eth0", False),
+    "mapped public": ("::ffff:93.184.216.34", True),
+    "translated loopback": ("::ffff:0:127.0.0.1", False),
+    "translated public": ("::ffff:0:93.184.216.34", True),
+    "nat64 loopback": ("64:ff9b::127.0.0.1", False),
+    "nat64 private, hex": ("64:ff9b::a00:1", False),
+    "nat64 metadata": ("64:ff9b::a9fe:a9fe", False),
+    "nat64 cgnat": ("64:ff9b::100.64.0.1", False),
+    "nat64 public": ("64:ff9b::5db8:d822", True),
+    "local nat64, private": ("64:ff9b:1::7f00:1", False),
+    "local nat64, public": ("64:ff9b:1:5db8:d8:2200::", False),  # never global (RFC 8215)
+    "6to4 loopback": ("2002:7f00:1::", False),
+    "6to4 private": ("2002:a00:1::1", False),
+    "6to4 metadata": ("2002:a9fe:a9fe::1", False),
+    "6to4 public": ("2002:5db8:d822::1", True),
+    "teredo, loopback client": ("2001:0:5db8:d822:0:0:80ff:fffe", False),
+    "teredo, private client": ("2001:0:5db8:d822:0:0:f5ff:fffe", False),
+    "teredo, public client": ("2001:0:4136:e378:8000:63bf:a247:27dd", False),  # not global
+    "site-local": ("fec0::1", False),
+}
+
+
+@pytest.mark.parametrize(("address", "public"), EMBEDDED_IPV4.values(), ids=list(EMBEDDED_IPV4))
+def test_ipv6_that_embeds_ipv4_is_judged_by_both(address: str, public: bool) -> None:
+    assert is_public(address) is public
+
+
+@pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]"])
+async def test_embedded_private_addresses_are_refused_before_connecting(
+    no_network, host: str
+) -> None:
+    # Refused with this message, not "could not be downloaded": no connection was tried.
+    with pytest.raises(ImagePromptError, match="private or local address"):
+        await fetch_image(f"http://{host}:8080/x.png", timeout_s=5)
+
+
 def test_iw_maps_to_strength() -> None:
     weights = [0, 0.5, 1, 2, 3]
     strengths = [image_prompt_strength(w) for w in weights]
@@ -180,7 +220,7 @@ def test_an_img2img_spec_survives_the_database() -> None:
 
 async def test_img2img_shares_the_loaded_weights(app) -> None:
     """from_pipe: the same tensors (same storage), not a second copy of the model."""
-    model = app.backend.load(app.settings.default_model)
+    model = app.backend.load(app.settings.models.default)
     img2img = app.backend.image_to_image(model)
     assert type(img2img).__name__ == "StableDiffusionImg2ImgPipeline"
     for name in ("unet", "vae", "text_encoder"):
@@ -201,12 +241,12 @@ async def test_img2img_is_reproducible_from_its_seed(app, tmp_path) -> None:
 
 
 async def test_large_outputs_use_a_tiled_vae_for_that_job_only(app, tmp_path, monkeypatch) -> None:
-    import engine.backend
+    import engine.pipeline_utils
 
-    monkeypatch.setattr(engine.backend, "TILED_VAE_PIXELS", 64 * 64)  # tiny model, same path
+    monkeypatch.setattr(engine.pipeline_utils, "TILED_VAE_PIXELS", 64 * 64)  # tiny model
     start = tmp_path / "start.png"
     start.write_bytes(png((64, 64)))
-    model = app.backend.load(app.settings.default_model)
+    model = app.backend.load(app.settings.models.default)
     seen = []
     spec = make_spec(width=128, height=128, init_image=str(start), strength=0.5, seeds=(1,))
     [[image]] = app.backend.generate([spec], lambda *_: seen.append(model.pipe.vae.use_tiling))

@@ -12,7 +12,7 @@ from engine.backend import DiffusersBackend
 from engine.errors import GenerationFailed
 from engine.job import JobSpec, LoraUse, batch_key, spec_from_dict, spec_to_dict
 from engine.lora_files import LoraFileError, describe, file_sha256, fits, inspect_lora
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 SD1_CROSS = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight"
 

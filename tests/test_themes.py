@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.errors import ParamError
 from bot.core.looks import LoraRef
+from bot.core.params_tokens import normalize_input
 from bot.core.themes import (
     check_scope,
     merge_loras,
@@ -36,9 +37,9 @@ def test_the_users_params_win_over_the_theme() -> None:
     assert theme_params(GUOFENG) == (
         "--model anime --style watercolor --cfg 6 --steps 25 --clip-skip 2"
     )
-    merged = merge_params(text, theme_params(GUOFENG))
+    merged = merge_params(normalize_input(text), theme_params(GUOFENG))
     assert merged == (
-        "a crane —steps 10 --theme Guofeng --model anime --style watercolor --cfg 6 --clip-skip 2"
+        "a crane --steps 10 --theme Guofeng --model anime --style watercolor --cfg 6 --clip-skip 2"
     )
 
 

@@ -29,12 +29,49 @@ FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 _CHUNK = 64 * 1024
 
 
-def is_public(address: str) -> bool:
-    """False for private, loopback, link-local, reserved, multicast and shared (CGNAT) ones."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a translator, a dual-stack socket
+# or an old-style tunnel may connect to (RFC 4291 compatible and mapped, RFC 2765 translated,
+# RFC 6052 NAT64 well-known prefix). 64:ff9b:1::/48 (RFC 8215) is for networks' own NAT64,
+# never globally reachable, and places the IPv4 address by a prefix length we cannot know.
+_EMBEDS_LAST_32 = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96")
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated, yet Python 3.11 calls it global
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: the one in its last 32 bits for the
+    prefixes above, the 6to4 (2002::/16) gateway, and a Teredo (2001::/32) server and client
+    (the client's bits are stored inverted: `teredo` undoes that)."""
+    found = []
+    if any(ip in network for network in (*_EMBEDS_LAST_32, _NAT64)):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found += ip.teredo
+    return found
+
+
+def _reachable(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def is_public(address: str) -> bool:
+    """False for private, loopback, link-local, reserved, multicast and shared (CGNAT) ones,
+    and for IPv6 addresses that embed such an IPv4 address (::ffff:127.0.0.1, ::10.0.0.1,
+    64:ff9b::a9fe:a9fe, 2002:7f00:1::, Teredo): every address one leads to is judged."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _reachable(ip)
+    if ip in _LOCAL_NAT64 or ip in _SITE_LOCAL:
+        return False
+    if not all(map(_reachable, _embedded_ipv4(ip))):
+        return False
+    # A mapped address is how a dual-stack socket spells IPv4: its IPv4 address was judged.
+    return ip.ipv4_mapped is not None or _reachable(ip)
 
 
 class _PinnedResolver(AbstractResolver):

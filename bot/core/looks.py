@@ -63,6 +63,18 @@ def parse_lora_ref(text: str) -> tuple[str, float | None]:
     return key, check_weight(key, weight)
 
 
+def lora_flag(name: str, value: str) -> str:
+    """One `--lora NAME[:WEIGHT]` value (the flag repeats for more LoRAs)."""
+    if not value:
+        raise ParamError(f"--{name} needs a value, e.g. --{name} NAME:0.8")
+    if len(value.split()) > 1:
+        raise ParamError(
+            f"--{name} takes one LoRA, got '{value}': repeat --{name} for more. Write the "
+            "prompt first and the parameters after it."
+        )
+    return value
+
+
 def split_lora_tags(prompt: str) -> tuple[str, list[str]]:
     """Take `<lora:NAME:WEIGHT>` tags out of a prompt: (prompt without them, "NAME:WEIGHT"s)."""
     refs = [match.group(1) for match in _TAG.finditer(prompt)]

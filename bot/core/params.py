@@ -11,29 +11,36 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 
 from bot.core.errors import ParamError
-from bot.core.looks import CLIP_SKIP_RANGE, LoraRef, check_name, collect_loras, split_lora_tags
+from bot.core.looks import (
+    CLIP_SKIP_RANGE,
+    LoraRef,
+    check_name,
+    collect_loras,
+    lora_flag,
+    split_lora_tags,
+)
 from bot.core.params_tokens import (
     ALIASES,
     normalize_input,
+    normalize_value,
     split_image_urls,
     split_params,
     split_weighted,
 )
 from bot.core.sizes import size_for_aspect
 from bot.core.styles import STYLES
+from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 
-__all__ = ["MjRequest", "WeightedPrompt", "normalize_input", "parse_mj", "size_for_aspect"]
+__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj", "size_for_aspect"]
 
-
-@dataclass(frozen=True, slots=True)
-class WeightedPrompt:
-    text: str
-    weight: float
+# Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
+# (the name the client used, shown in messages; the value as it would follow --name).
+Fields = Mapping[str, tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,7 @@ class MjRequest:
     chaos: int | None
     image_urls: tuple[str, ...]
     image_weight: float | None
-    prompts: tuple[WeightedPrompt, ...]  # one entry of weight 1.0 without `::` weights
+    prompts: tuple[PromptPart, ...]  # one entry of weight 1.0 without `::` weights
     # --lora and <lora:...> in the order typed; names not yet looked up in the registry.
     loras: tuple[LoraRef, ...] = ()
     theme: str | None = None  # a theme name, not yet looked up
@@ -114,17 +121,18 @@ def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
     return f" Did you mean {prefix}{close[0]}?" if close else ""
 
 
-def _int(name: str, value: str, low: int, high: int) -> int:
+# `shown` below is how the user named a parameter: "--steps" in the text, "steps" as a field.
+
+
+def _int(shown: str, value: str, low: int, high: int) -> int:
     if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
-        raise ParamError(
-            f"--{name} must be a whole number between {low} and {high}, got '{value}'"
-        )
+        raise ParamError(f"{shown} must be a whole number between {low} and {high}, got '{value}'")
     return int(value)
 
 
-def _float(name: str, value: str, low: float, high: float) -> float:
+def _float(shown: str, value: str, low: float, high: float) -> float:
     if not _FLOAT.fullmatch(value) or not low <= float(value) <= high:
-        raise ParamError(f"--{name} must be a number between {low:g} and {high:g}, got '{value}'")
+        raise ParamError(f"{shown} must be a number between {low:g} and {high:g}, got '{value}'")
     return float(value)
 
 
@@ -134,22 +142,22 @@ def _sampler_key(name: str) -> str:
     return "eulera" if key == "eulerancestral" else key
 
 
-def _sampler(name: str, value: str) -> str:
+def _sampler(shown: str, value: str) -> str:
     keys = {_sampler_key(sampler): sampler for sampler in SAMPLERS}
     if found := keys.get(_sampler_key(value)):
         return found
     raise ParamError(
         f"Unknown sampler '{value}'.{_suggest(value.lower(), SAMPLERS)} "
-        f"--{name} takes one of: {', '.join(SAMPLERS)}."
+        f"{shown} takes one of: {', '.join(SAMPLERS)}."
     )
 
 
-def _style(name: str, value: str) -> str:
+def _style(shown: str, value: str) -> str:
     key = re.sub(r"[\s_]+", "-", value.lower())
     if key in STYLES:
         return key
     raise ParamError(
-        f"Unknown style '{value}'.{_suggest(key, STYLES)} --{name} takes one of: "
+        f"Unknown style '{value}'.{_suggest(key, STYLES)} {shown} takes one of: "
         f"{', '.join(STYLES)}."
     )
 
@@ -165,34 +173,24 @@ def _model(value: str, models: Collection[str] | None) -> str:
     )
 
 
-def _aspect(name: str, value: str) -> tuple[int, int]:
+def _aspect(shown: str, value: str) -> tuple[int, int]:
     match = _ASPECT.fullmatch(re.sub(r"\s*:\s*", ":", value))
     if not match:
         raise ParamError(
-            f"--{name} must be two whole numbers written W:H, like --{name} 16:9, got '{value}'"
+            f"{shown} must be two whole numbers written W:H, like {shown} 16:9, got '{value}'"
         )
     width, height = int(match.group(1)), int(match.group(2))
     if width == 0 or height == 0:
-        raise ParamError(f"--{name} sides must be above 0, like 16:9, got '{value}'")
+        raise ParamError(f"{shown} sides must be above 0, like 16:9, got '{value}'")
     if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
-        raise ParamError(f"--{name} {value} is too extreme: use a ratio between 1:4 and 4:1.")
+        raise ParamError(f"{shown} {value} is too extreme: use a ratio between 1:4 and 4:1.")
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
 
 
-def _lora_flag(name: str, value: str) -> str:
-    """One `--lora NAME[:WEIGHT]` value (the flag repeats for more LoRAs)."""
-    if not value:
-        raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES['loras']}")
-    if len(value.split()) > 1:
-        raise ParamError(
-            f"--{name} takes one LoRA, got '{value}': repeat --{name} for more. {_PROMPT_FIRST}"
-        )
-    return value
-
-
-def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """Map each field to (name as typed, value); unknown, duplicate and empty params fail."""
+def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tuple[str, str]]:
+    """Map each field to (name as shown, value): "--name" as typed, or a field's own name.
+    Unknown, duplicate and empty params fail, and so does a field the text sets too."""
     found: dict[str, tuple[str, str]] = {}
     for name, value in pairs:
         field = ALIASES.get(name)
@@ -201,7 +199,7 @@ def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
             raise ParamError(f"Unknown parameter --{name}.{hint}")
         if field in found:
             first = found[field][0]
-            same = "" if first == name else f" (--{first} and --{name} are the same)"
+            same = "" if first == f"--{name}" else f" ({first} and --{name} are the same)"
             raise ParamError(f"--{name} is given twice{same}; keep one.")
         if field == "tile" and value:
             raise ParamError(f"--{name} takes no value, got '{value}'. {_PROMPT_FIRST}")
@@ -209,7 +207,12 @@ def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
             raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES[field]}")
         if field in _ONE_WORD and len(value.split()) > 1:
             raise ParamError(f"--{name} takes one value, got '{value}'. {_PROMPT_FIRST}")
-        found[field] = (name, value)
+        found[field] = (f"--{name}", value)
+    for field, (label, value) in fields.items():
+        if field in found:
+            typed = found[field][0]
+            raise ParamError(f"{label} and {typed} in the prompt set the same thing; keep one.")
+        found[field] = (label, normalize_value(field, value))
     return found
 
 
@@ -220,21 +223,28 @@ def parse_mj(
     models: Collection[str] | None = None,
     max_prompt_chars: int = 1500,
     attached_image: bool = False,
+    fields: Fields | None = None,
+    normalized: bool = False,
 ) -> MjRequest:
     """Parse one /mj message into a validated request.
 
     `attached_image`: the message came with an image (a chat attachment), so --iw has one.
+    `fields`: parameters given apart from the text (see `Fields`). `normalized`: the text went
+    through `normalize_input` already (the core does that once per request).
 
     `profile` sizes the image and bounds --steps: a fixed profile, or a function from the
     --model name (None when not given) to that model's profile. `models` None accepts any
     model name.
     """
     # 1. Undo what phones and input methods did, then drop the command.
-    text = _COMMAND.sub("", normalize_input(text)).strip()
+    text = _COMMAND.sub("", text if normalized else normalize_input(text)).strip()
     head, pairs = split_params(text)
     head, lora_refs = split_lora_tags(head)
-    params = _read_params([(name, value) for name, value in pairs if ALIASES.get(name) != "loras"])
-    lora_refs += [_lora_flag(name, value) for name, value in pairs if ALIASES.get(name) == "loras"]
+    lora_refs += [lora_flag(name, value) for name, value in pairs if ALIASES.get(name) == "loras"]
+    fields = dict(fields or {})
+    if "loras" in fields:  # a list given apart from the text: NAME:WEIGHT words
+        lora_refs += fields.pop("loras")[1].replace(",", " ").split()
+    params = _read_params([(n, v) for n, v in pairs if ALIASES.get(n) != "loras"], fields)
     typed = {field: name for field, (name, _) in params.items()}
     raw = {field: value for field, (_, value) in params.items()}
 
@@ -290,7 +300,7 @@ def parse_mj(
         chaos=ints.get("chaos"),
         image_urls=image_urls,
         image_weight=floats.get("image_weight"),
-        prompts=tuple(WeightedPrompt(part, weight) for part, weight in parts),
+        prompts=tuple(PromptPart(part, weight) for part, weight in parts),
         loras=loras,
         theme=theme,
         clip_skip=ints.get("clip_skip"),
