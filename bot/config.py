@@ -21,6 +21,7 @@ from bot.config_values import (
     choice,
     flag,
     lowercase,
+    named_wholes,
     number,
     owner_ids,
     path,
@@ -69,6 +70,8 @@ class ModelSettings:
     # and how many adapters a loaded model keeps (least recently used unloaded first).
     lora_dir: Path | None = None
     lora_max_loaded: int = 8
+    # Clip skip per model (anime models are trained with 2): name -> 1..4; others use 1.
+    clip_skip: dict[str, int] = field(default_factory=dict)
 
     @property
     def default(self) -> str:
@@ -118,7 +121,12 @@ class Settings:
     def core(self) -> CoreSettings:
         """What the core reads: no tokens, ports or engine internals."""
         models = ModelChoice(
-            tuple(self.models.models), self.models.default, self.models.upscaler is not None
+            tuple(self.models.models),
+            self.models.default,
+            self.models.upscaler is not None,
+            self.models.gan_upscaler is not None,
+            self.models.clip_skip,
+            self.lora_folder,
         )
         return CoreSettings(
             self.owners,
@@ -186,6 +194,7 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_GAN_UPSCALER": ("models", "gan_upscaler", text),
     "MJ_LORA_DIR": ("models", "lora_dir", path),
     "MJ_LORA_MAX_LOADED": ("models", "lora_max_loaded", whole(4, 256)),
+    "MJ_CLIP_SKIP": ("models", "clip_skip", named_wholes(1, 4)),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
@@ -209,6 +218,7 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_UPSCALE_STRENGTH": ("actions", "upscale_strength", number(0.05, 1.0)),
     "MJ_VARY_SUBTLE": ("actions", "vary_subtle", number(0.05, 1.0)),
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
+    "MJ_GAN_MAX_SIDE": ("actions", "gan_max_side", whole(256, 16384)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
     "MJ_CONSOLE_USER": ("console", "user", text),

@@ -78,11 +78,18 @@ class JobSpec:
         return max(1, int(self.steps * self.strength))
 
     @property
+    def work_pixels(self) -> int:
+        """Pixels the model works on: a GAN upscale runs its network on the input image (a
+        sixteenth of its output); every other job on its own size."""
+        pixels = self.width * self.height
+        return pixels // 16 if self.gan_upscale else pixels
+
+    @property
     def cost(self) -> float:
         """GPU work in units of one 512², 1-step image: what the fair queue charges."""
         steps = self.run_steps
         steps = steps if self.stop is None else max(1, steps * self.stop // 100)
-        return self.image_count * steps * (self.width * self.height) / (512 * 512)
+        return self.image_count * steps * self.work_pixels / (512 * 512)
 
 
 def needs_embeddings(spec: JobSpec) -> bool:

@@ -274,7 +274,9 @@ class Engine:
             for ticket, count in zip(batch, counts, strict=True):
                 preview = None
                 every = ticket.preview_every_s
-                if every is not None and (now - ticket.last_preview >= every or step == total):
+                # No latents (the GAN upscaler): progress without a preview.
+                due = every is not None and (now - ticket.last_preview >= every or step == total)
+                if due and latents is not None:
                     preview = preview_grid(latents[offset : offset + count], family)
                     ticket.last_preview = now
                 ticket.handle.emit(Progress(ticket.spec.job_id, step, total, preview))

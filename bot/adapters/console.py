@@ -20,6 +20,7 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "u4x": "U4X",
 }
 
 
@@ -65,7 +66,7 @@ class ConsoleSink:
     def _format(reply: Reply) -> str:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
-            hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
+            hint = "(type U1, V1 or R; after an upscale VS, VX, U2X or U4X)"
             return f"{reply.text}\n  grid: {reply.image_path}\n  buttons: {labels}  {hint}"
         if reply.kind is ReplyKind.ERROR:
             return f"error: {reply.text}"

@@ -36,6 +36,15 @@ _JOB_ID = {
     "schema": {"type": "string", "pattern": "^[a-z0-9]{1,40}$"},
 }
 _URLS = {"type": "array", "items": {"type": "string", "format": "uri"}}
+_LORA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "weight": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+    },
+}
 _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Txt2Img"}}},
@@ -98,6 +107,9 @@ def openapi(version: str) -> dict[str, Any]:
                         "cfg": {"type": "number", "minimum": 0, "maximum": 30},
                         "model": {"type": "string"},
                         "count": {"type": "integer", "minimum": 1, "maximum": 4},
+                        "theme": {"type": "string"},
+                        "loras": {"type": "array", "maxItems": 4, "items": _LORA},
+                        "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
                     },
                 },
                 "Job": {
@@ -116,6 +128,15 @@ def openapi(version: str) -> dict[str, Any]:
                         "translatedPrompt": {"type": "string"},
                         "width": {"type": "integer"},
                         "height": {"type": "integer"},
+                        "model": {"type": "string"},
+                        "theme": {"type": ["string", "null"]},
+                        "style": {"type": ["string", "null"]},
+                        "loras": {"type": "array", "items": _LORA},
+                        "sampler": {"type": "string"},
+                        "seed": {"type": "integer"},
+                        "steps": {"type": "integer"},
+                        "cfg": {"type": "number"},
+                        "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
                         "createdAt": {"type": "string"},
                         "finishedAt": {"type": ["string", "null"]},
                     },

@@ -2,7 +2,8 @@
 and which kind of job a press makes. Pure.
 
     under a grid:        U1..U4 (upscale image N), V1..V4 (vary it strongly), 🔄 (reroll)
-    under an upscale:    Vary (Subtle), Vary (Strong), Upscale 2× (if twice the size fits)
+    under an upscale:    Vary (Subtle), Vary (Strong), Upscale 2× (if twice the size fits),
+                         Upscale 4× (with MJ_GAN_UPSCALER, if four times the size fits)
 
 A press comes back as `ButtonPress(action, job_id)` and `bot.core.presses` makes the job. To
 add a button (Zoom Out, Pan, Upscale 4×...): one `ButtonAction` here; a new kind of job also
@@ -24,6 +25,7 @@ class JobKind(StrEnum):
     REROLL = "reroll"  # the same prompt with new seeds (an upscale or variation: the same again)
     UPSCALE = "upscale"  # image N at twice the size
     VARIATION = "variation"  # four new images from image N
+    UPSCALE_4X = "upscale4x"  # image N four times larger, by the GAN upscaler (no buttons)
 
 
 class Under(StrEnum):
@@ -57,6 +59,7 @@ ACTIONS: tuple[ButtonAction, ...] = (
     ButtonAction("VS", "Vary (Subtle)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
     ButtonAction("VX", "Vary (Strong)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
     ButtonAction("U2X", "Upscale 2×", JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+    ButtonAction("U4X", "Upscale 4×", JobKind.UPSCALE_4X, 1, Under.UPSCALE),
 )
 _BY_ACTION = {action.action: action for action in ACTIONS}
 
@@ -69,6 +72,10 @@ def can_upscale(width: int, height: int, settings: ActionSettings) -> bool:
     return 2 * max(width, height) <= settings.upscale_max_side
 
 
+def can_upscale_4x(width: int, height: int, settings: ActionSettings) -> bool:
+    return 4 * max(width, height) <= settings.gan_max_side
+
+
 def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
     """Under a grid: U1..Un, V1..Vn and reroll, as Midjourney lays them out."""
     return tuple(
@@ -78,10 +85,12 @@ def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
     )
 
 
-def upscale_buttons(job_id: str, upscale_again: bool) -> tuple[Button, ...]:
-    """Under an upscaled image: vary it subtly or strongly, or upscale again (if it fits)."""
+def upscale_buttons(job_id: str, upscale_again: bool, upscale_4x: bool) -> tuple[Button, ...]:
+    """Under an upscaled image: vary it subtly or strongly, upscale it again (if it fits),
+    or four times with the GAN upscaler (if there is one and it fits)."""
+    offered = {JobKind.UPSCALE: upscale_again, JobKind.UPSCALE_4X: upscale_4x}
     return tuple(
         Button(a.label, a.action, job_id)
         for a in ACTIONS
-        if a.under is Under.UPSCALE and (upscale_again or a.kind is not JobKind.UPSCALE)
+        if a.under is Under.UPSCALE and offered.get(a.kind, True)
     )

@@ -117,6 +117,10 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("params", Kind.TEXT, "e.g. --ar 16:9 --model NAME; 'clear' removes them"),),
     ),
     Command("help", "How to use /mj and its parameters", "/help", aliases=("start",)),
+    Command("models", "The models you can pick with --model", "/models"),
+    Command("themes", "The themes you can pick with --theme", "/themes"),
+    Command("styles", "The style presets you can pick with --style", "/styles"),
+    Command("loras", "The LoRA styles: --lora NAME:0.8 or <lora:NAME:0.8>", "/loras"),
     Command(
         "ban-term",
         "Ban terms from prompts in this community",
@@ -152,6 +156,30 @@ COMMANDS: tuple[Command, ...] = (
         (Arg("page", Kind.WHOLE, "Page number", low=1),),
         community=True,
         refusal=_TERMS_REFUSAL,
+    ),
+    Command(
+        "allow-themes",
+        "Allow only these themes here (all: every theme)",
+        "/allow-themes NAME… | all",
+        Access.MODERATOR,
+        (Arg("names", Kind.TEXT, "Theme names separated by commas, or all", True),),
+        community=True,
+    ),
+    Command(
+        "allow-models",
+        "Allow only these models here (all: every model)",
+        "/allow-models NAME… | all",
+        Access.MODERATOR,
+        (Arg("names", Kind.TEXT, "Model names separated by commas, or all", True),),
+        community=True,
+    ),
+    Command(
+        "default-theme",
+        "The theme prompts here get without --theme (none: no theme)",
+        "/default-theme NAME | none",
+        Access.MODERATOR,
+        (Arg("name", Kind.TEXT, "A theme (see /themes), or none", True),),
+        community=True,
     ),
     Command(
         "quota-grant",
@@ -221,8 +249,8 @@ def help_text() -> str:
         "Draw with /mj <prompt> [parameters], for example:\n"
         "  /mj a red fox in the snow --ar 3:2 --no people\n"
         "Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, "
-        "--model NAME,\n  --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, "
-        "--iw 0..3.\n"
+        "--model NAME,\n  --style NAME, --theme NAME, --lora NAME:0.8 (or <lora:NAME:0.8>), "
+        "--clip-skip 1..4, --tile, --repeat N,\n  --stop 10..100, --chaos 0..100, --iw 0..3.\n"
         "Weights: cat::2 dog::-0.5.\n"
         f"Commands: {usages[Access.EVERYONE]}.\n"
         f"Moderators: {usages[Access.MODERATOR]}.\n"

@@ -17,7 +17,13 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import can_upscale, result_buttons, upscale_buttons
+from bot.core.buttons import (
+    JobKind,
+    can_upscale,
+    can_upscale_4x,
+    result_buttons,
+    upscale_buttons,
+)
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
 from bot.core.settings import ActionSettings
@@ -43,8 +49,10 @@ class Delivery:
         store: AsyncStore,
         images: ImageStore,
         accounts: Accounts,
+        gan_upscaler: bool = False,
     ) -> None:
         self.settings = settings
+        self.gan_upscaler = gan_upscaler  # Upscale 4x is offered under upscaled images
         self.store = store
         self.images = images
         self.accounts = accounts
@@ -197,9 +205,13 @@ class Delivery:
             future.set_result(final)
 
     def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
-        if row["action"] == "upscale":
-            again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = upscale_buttons(row["id"], again)
+        if row["action"] == JobKind.UPSCALE:
+            size = (row["width"], row["height"])
+            again = can_upscale(*size, self.settings)
+            four = self.gan_upscaler and can_upscale_4x(*size, self.settings)
+            buttons = upscale_buttons(row["id"], again, four)
+        elif row["action"] == JobKind.UPSCALE_4X:
+            buttons = ()  # a 4x image is final: nothing here upscales or varies that size
         else:
             buttons = result_buttons(row["id"], row["image_count"])
         return Reply(

@@ -1,7 +1,8 @@
 """The /mj flow, from a text to queued jobs.
 
-normalise (once) -> the user's /settings defaults -> translate (`translation`) -> parse ->
-banned terms (`moderation`) -> user, tier and credits (`accounts`) -> image prompt
+normalise (once) -> the user's /settings defaults -> the theme's (`lookbook`) -> translate
+(`translation`) -> parse -> banned terms (`moderation`) -> model, LoRAs, clip skip and the
+community's limits (`lookbook`) -> user, tier and credits (`accounts`) -> image prompt
 (`image_fetch`) -> persist the job and debit it in one transaction -> the engine queues it ->
 `delivery` follows it. A job is in SQLite before anyone is told it was accepted. Buttons make
 jobs from other jobs (`presses`) through `enqueue` too.
@@ -19,6 +20,7 @@ from bot.core.delivery import Delivery
 from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
 from bot.core.image_fetch import fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
+from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation, positive_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
@@ -59,6 +61,7 @@ class Drawing:
         accounts: Accounts,
         delivery: Delivery,
         translator: AsyncTranslator | None,
+        lookbook: Lookbook,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -68,12 +71,18 @@ class Drawing:
         self.accounts = accounts
         self.delivery = delivery
         self.translator = translator  # None: prompts reach the model as written
+        self.lookbook = lookbook
 
     def parse(
-        self, text: str, attached_image: bool = False, fields: Fields | None = None
+        self,
+        text: str,
+        attached_image: bool = False,
+        fields: Fields | None = None,
+        default: str | None = None,
     ) -> MjRequest:
-        """`text` normalised already (`normalize_input`)."""
-        default = self.settings.models.default
+        """`text` normalised already (`normalize_input`); `default`: the model without
+        --model (the bot's, unless a community allows only others)."""
+        default = default or self.settings.models.default
         return parse_mj(
             text,
             normalized=True,
@@ -110,10 +119,12 @@ class Drawing:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
+        themed = await self.lookbook.theme_text(incoming.origin, text)
+        text = themed.text
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
         fields = await self._translated(fields or {})
         attached = incoming.image is not None or init_image is not None
-        request = self.parse(translation.text, attached, fields)
+        request = self.parse(translation.text, attached, fields, themed.default_model)
         # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
         # in the prompt as written and as translated.
         texts = positive_texts(request.prompts) + positive_texts(translation.written)
@@ -123,12 +134,13 @@ class Drawing:
             limit = self.settings.limits.max_repeat
             raise MjError(f"--repeat can be at most {limit} on this bot.")
         origin = incoming.origin
-        profile = self.engine.profile(request.model or self.settings.models.default)
+        look = await self.lookbook.look(request, themed)  # unknown or refused: nothing charged
+        profile = self.engine.profile(look.model)
         user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
         tier = self.accounts.tier(user)
         # Fetched and checked before any credit is spent: a bad image costs nothing.
         init_image = init_image or await self._image_prompt(incoming, request)
-        mj_text = " ".join([text, *(f"--{SPELLING[f]} {v}" for f, (_, v) in fields.items())])
+        mj_text = " ".join([text, *field_params(fields)])
         record = Record(request, mj_text, action, parent_id, translation.written_prompt)
         job_ids = []
         for i in range(repeat):
@@ -145,8 +157,11 @@ class Drawing:
                 profile,
                 job_seed,
                 tier.weight,
-                default_model=self.settings.models.default,
+                default_model=look.model,
                 images=per_job,
+                loras=look.loras.loras,
+                triggers=look.loras.trigger_words,
+                clip_skip=look.clip_skip,
             )
             if init_image is not None:
                 strength = image_prompt_strength(request.image_weight)
@@ -222,3 +237,13 @@ class Drawing:
         # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
         stored = await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))
         return stored.path
+
+
+def field_params(fields: Fields) -> list[str]:
+    """Fields as the /mj params they stand for (a 🔄 parses the text again); a list of LoRAs
+    is one --lora each."""
+    params = []
+    for field, (_, value) in fields.items():
+        values = value.split() if field == "loras" else [value]
+        params += [f"--{SPELLING[field]} {item}" for item in values]
+    return params

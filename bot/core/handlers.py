@@ -15,6 +15,7 @@ from bot.core.commands import help_text
 from bot.core.delivery import Delivery
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError
+from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation
 from bot.core.queries import JobStatus, Queries
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
@@ -35,6 +36,7 @@ class Parts:
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
+    lookbook: Lookbook
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +143,26 @@ async def terms(parts: Parts, call: Call) -> Reply:
 @handles("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
 async def accounts(parts: Parts, call: Call) -> Reply:
     return await parts.accounts.command(call.incoming, call.name, call.args)
+
+
+@handles("models", "themes", "styles", "loras")
+async def looks(parts: Parts, call: Call) -> Reply:
+    """What there is to pick here: name, description, trigger words."""
+    return Reply(ReplyKind.TEXT, await parts.lookbook.listing(call.name, call.incoming.origin))
+
+
+@handles("allow-themes", "allow-models")
+async def allow_looks(parts: Parts, call: Call) -> Reply:
+    kind = call.name.removeprefix("allow-").removesuffix("s")
+    origin = call.incoming.origin
+    if not call.args.strip():
+        raise MjError(f"Usage: /{call.name} NAME, NAME… (or all)")
+    text = await parts.lookbook.limit(origin, kind, call.args, origin.user_key)
+    return Reply(ReplyKind.TEXT, text, ephemeral=True)
+
+
+@handles("default-theme")
+async def default_theme(parts: Parts, call: Call) -> Reply:
+    origin = call.incoming.origin
+    text = await parts.lookbook.set_default_theme(origin, call.args, origin.user_key)
+    return Reply(ReplyKind.TEXT, text, ephemeral=True)

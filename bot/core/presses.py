@@ -83,6 +83,7 @@ class Presses:
             images_per_job=self.settings.limits.images_per_job,
             settings=self.settings.actions,
             upscaler=self.settings.models.upscaler,
+            gan_upscaler=self.settings.models.gan_upscaler,
         )
         await self._enqueue(incoming, job, spec, action.kind, action.image, respond, user)
 

@@ -9,6 +9,7 @@ Entry points for adapters:
     register_sink(platform, sink) where replies go that outlive a request (after a restart)
     start() / close()             resume and deliver what a previous run left; stop following
     queries, health(), image_file(name), wait(job_id), remember_reply_message(...)
+    choices(kind, origin, typed)  autocomplete for /mj's model, theme and style options
 
 Commands are `bot.core.commands` (the registry) and `bot.core.handlers`; buttons are
 `bot.core.buttons` and `bot.core.presses`; the /mj flow is `bot.core.drawing`. On start-up jobs
@@ -31,6 +32,7 @@ from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
+from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
@@ -72,9 +74,20 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts)
+        self.delivery = Delivery(
+            settings.actions, store, images, self.accounts, settings.models.gan_upscaler
+        )
+        self.lookbook = Lookbook(store, engine, settings.models)
         self.drawing = Drawing(
-            settings, store, engine, images, moderation, self.accounts, self.delivery, translator
+            settings,
+            store,
+            engine,
+            images,
+            moderation,
+            self.accounts,
+            self.delivery,
+            translator,
+            self.lookbook,
         )
         self.presses = Presses(settings, self.queries, self.accounts, self.drawing)
         user_settings = UserSettings(store, self.drawing.parse)
@@ -87,6 +100,7 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            self.lookbook,
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -123,6 +137,11 @@ class MjService:
 
     def is_owner(self, origin: Origin) -> bool:
         return is_owner(self.settings.owners, origin)
+
+    async def choices(self, kind: str, origin: Origin, typed: str) -> list[tuple[str, str]]:
+        """What to suggest for /mj's `kind` option ("models", "themes", "styles") as the user
+        types `typed`: (label, value) pairs, at most 25, those allowed in the community."""
+        return await self.lookbook.choices(kind, origin, typed)
 
     def pending_job_ids(self) -> list[str]:
         """Jobs this process is still following (queued, running or being delivered)."""
