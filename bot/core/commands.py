@@ -38,6 +38,10 @@ class Arg:
     required: bool = False
     low: float | None = None  # WHOLE/NUMBER bounds; TEXT length bounds
     high: float | None = None
+    # A form's option that stands for a /mj parameter: its value goes in as `--flag value`.
+    flag: str = ""
+    # What a form suggests while the user types (`MjService.choices`): models, themes, styles.
+    suggest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,15 @@ COMMANDS: tuple[Command, ...] = (
                 6000,
             ),
             Arg("image", Kind.IMAGE, "An image prompt: the drawing starts from it (--iw 0..3)"),
+            Arg("model", Kind.TEXT, "A model (see /models)", flag="--model", suggest="models"),
+            Arg("theme", Kind.TEXT, "A theme (see /themes)", flag="--theme", suggest="themes"),
+            Arg(
+                "style",
+                Kind.TEXT,
+                "A style preset (see /styles)",
+                flag="--style",
+                suggest="styles",
+            ),
         ),
         aliases=("imagine",),
         public=True,

@@ -101,9 +101,9 @@ class Lookbook:
         theme = themed.theme.name if themed.theme else None
         check_scope(themed.scope, theme, model)
         refs = merge_loras(themed.theme, request.loras)
-        registry = await self.store.run(
-            lambda s: {ref.name: r for ref in refs if (r := s.looks.lora(ref.name)) is not None}
-        )
+        registry = {}
+        if refs:  # the whole registry: an unknown name is answered with the known ones
+            registry = await self.store.run(lambda s: {r.name: r for r in s.looks.loras()})
         family = self.engine.profile(model).family
         loras = resolve_loras(refs, registry, model, family, self.models.lora_dir)
         clip_skip = request.clip_skip or self.models.clip_skip.get(model, 1)
