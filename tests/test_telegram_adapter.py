@@ -443,3 +443,26 @@ async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings
     assert hook.params["url"] == "https://bot.example.org/tg/hook"
     assert hook.params["secret_token"] == "s3cret"
     assert len(fake.called("sendMessage")) == 1  # the forged update did nothing
+
+
+# themes and LoRA styles ---------------------------------------------------------------------
+async def test_group_admins_limit_themes_and_everyone_lists_the_looks(app, tg_settings, fake):
+    from storage.looks import ThemeRecord
+
+    for name in ("guofeng", "neon"):
+        theme = ThemeRecord(name, "tiny", description=f"the {name} look")
+        await app.service.store.run(lambda s, t=theme: s.looks.add_theme(t, "test"))
+    fake.admins[GROUP] = [ALICE]
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(GROUP, BOB, "/allow_themes guofeng"))
+        await bot.feed(message_update(GROUP, ALICE, "/allow_themes@MjTestBot guofeng"))
+        await bot.feed(message_update(GROUP, BOB, "/themes"))
+        await bot.feed(message_update(GROUP, BOB, "/mj a crane --theme neon"))
+        await bot.feed(message_update(GROUP, BOB, "/loras"))
+
+    refused, allowed, themes, blocked, loras = texts_to(fake, GROUP)
+    assert refused.startswith("/allow-themes is for moderators")
+    assert allowed == "Only these themes are allowed here now: guofeng."
+    assert themes == "Themes (--theme NAME):\n• guofeng: the guofeng look"
+    assert blocked == "The theme 'neon' is not allowed here. Allowed: guofeng."
+    assert loras == "LoRAs: none yet."
