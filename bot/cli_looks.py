@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli_common import fail, load_settings, open_store
+
 if TYPE_CHECKING:
     from bot.config import Settings
     from storage.looks import Looks
@@ -26,29 +28,10 @@ themes_app = typer.Typer(help="Themes (model + LoRAs + style + params) and commu
 ADDED_BY = "cli"
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(2)
-
-
-def _settings() -> Settings:
-    from bot.config import ConfigError, Settings
-
-    try:
-        return Settings.from_env()
-    except ConfigError as error:
-        raise _fail(f"Configuration error: {error}") from None
-
-
 @contextmanager
 def _looks(settings: Settings) -> Iterator[Looks]:
-    from storage.store import Store
-
-    store = Store(settings.db_path)
-    try:
+    with open_store(settings) as store:
         yield store.looks
-    finally:
-        store.close()
 
 
 def _checked(kind: str, name: str) -> str:
@@ -58,7 +41,7 @@ def _checked(kind: str, name: str) -> str:
     try:
         return check_name(kind, name)
     except ParamError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _echo(data: Any) -> None:
@@ -73,7 +56,7 @@ def loras_list() -> None:
     """Print the registered LoRAs as JSON."""
     from dataclasses import asdict
 
-    with _looks(_settings()) as looks:
+    with _looks(load_settings()) as looks:
         _echo([asdict(lora) for lora in looks.loras()])
 
 
@@ -90,11 +73,11 @@ def _inspect(file: Path) -> Any:
     from engine.lora_files import LoraFileError, inspect_lora
 
     if not file.is_file():
-        raise _fail(f"No such file: {file}")
+        raise fail(f"No such file: {file}")
     try:
         return inspect_lora(file)
     except LoraFileError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 @loras_app.command("add")
@@ -111,12 +94,12 @@ def loras_add(
     from engine.lora_files import family_name, file_sha256
     from storage.looks import LoraRecord
 
-    settings = _settings()
+    settings = load_settings()
     key = _checked("LoRA", name)
     try:
         default_weight = check_weight(key, weight)
     except ParamError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     info = _inspect(file)
     folder = settings.lora_folder.resolve()
     stored = _into_folder(file.resolve(), folder)
@@ -133,7 +116,7 @@ def loras_add(
     )
     with _looks(settings) as looks:
         if not looks.add_lora(record, ADDED_BY):
-            raise _fail(f"A LoRA named {key!r} exists; remove it first or pick another name.")
+            raise fail(f"A LoRA named {key!r} exists; remove it first or pick another name.")
     typer.echo(
         f"Added LoRA {key!r}: {family_name(info.family)}, {info.layout} layout, rank "
         f"{info.rank}, file {stored}."
@@ -150,7 +133,7 @@ def _into_folder(file: Path, folder: Path) -> Path:
         from engine.lora_files import file_sha256
 
         if file_sha256(target) != file_sha256(file):
-            raise _fail(f"{target} exists and is a different file; rename yours first.")
+            raise fail(f"{target} exists and is a different file; rename yours first.")
         return target
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(file, target)
@@ -165,15 +148,15 @@ def loras_remove(
     ] = False,
 ) -> None:
     """Unregister a LoRA (refused while a theme uses it)."""
-    settings = _settings()
+    settings = load_settings()
     key = _checked("LoRA", name)
     with _looks(settings) as looks:
         lora = looks.lora(key)
         if lora is None:
-            raise _fail(f"No LoRA named {key!r}. `mjbot loras list` shows them.")
+            raise fail(f"No LoRA named {key!r}. `mjbot loras list` shows them.")
         users = looks.themes_using(key)
         if users:
-            raise _fail(f"Themes use {key!r}: {', '.join(users)}. Change or remove them first.")
+            raise fail(f"Themes use {key!r}: {', '.join(users)}. Change or remove them first.")
         looks.remove_lora(key)
     path = settings.lora_folder / lora.file
     if delete_file and path.resolve().is_relative_to(settings.lora_folder.resolve()):
@@ -187,7 +170,7 @@ def loras_remove(
 @themes_app.command("list")
 def themes_list() -> None:
     """Print the themes as JSON."""
-    with _looks(_settings()) as looks:
+    with _looks(load_settings()) as looks:
         _echo([_theme_json(theme) for theme in looks.themes()])
 
 
@@ -219,20 +202,20 @@ def themes_add(
     from bot.core.user_settings import canonical_params
     from storage.looks import ThemeRecord
 
-    settings = _settings()
+    settings = load_settings()
     key = _checked("Theme", name)
     model_key = model.strip().lower()
     family = _model_family(settings, model_key)
     if style is not None and style.strip().lower() not in STYLES:
-        raise _fail(f"Unknown style {style!r}. Styles: {', '.join(STYLES)}.")
+        raise fail(f"Unknown style {style!r}. Styles: {', '.join(STYLES)}.")
     try:
         refs = [parse_lora_ref(ref) for ref in lora or []]
         canonical = canonical_params(params)
         _check_theme_params(settings, canonical)
     except ParamError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if len(refs) > MAX_LORAS:
-        raise _fail(f"A theme takes at most {MAX_LORAS} LoRAs.")
+        raise fail(f"A theme takes at most {MAX_LORAS} LoRAs.")
     with _looks(settings) as looks:
         loras = tuple(_theme_lora(looks, ref, weight, family) for ref, weight in refs)
         theme = ThemeRecord(
@@ -244,7 +227,7 @@ def themes_add(
             description.strip(),
         )
         if not looks.add_theme(theme, ADDED_BY, replace=replace):
-            raise _fail(f"A theme named {key!r} exists; add --replace to overwrite it.")
+            raise fail(f"A theme named {key!r} exists; add --replace to overwrite it.")
     _echo(_theme_json(theme))
 
 
@@ -253,11 +236,11 @@ def _model_family(settings: Settings, model: str) -> str:
     from engine.models import classify, source_profile
 
     if model not in settings.models.models:
-        raise _fail(f"Unknown model {model!r}. Configured: {', '.join(settings.models.models)}.")
+        raise fail(f"Unknown model {model!r}. Configured: {', '.join(settings.models.models)}.")
     try:
         return source_profile(classify(model, settings.models.models[model])).family
     except ModelUnavailable as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _check_theme_params(settings: Settings, params: str) -> None:
@@ -278,9 +261,9 @@ def _theme_lora(looks: Looks, name: str, weight: float | None, family: str) -> t
 
     lora = looks.lora(name)
     if lora is None:
-        raise _fail(f"No LoRA named {name!r}. `mjbot loras add` registers one.")
+        raise fail(f"No LoRA named {name!r}. `mjbot loras add` registers one.")
     if not fits(lora.family, family):
-        raise _fail(
+        raise fail(
             f"LoRA {name!r} is for {family_name(lora.family)} models; the theme's model is not."
         )
     return name, lora.default_weight if weight is None else weight
@@ -290,9 +273,9 @@ def _theme_lora(looks: Looks, name: str, weight: float | None, family: str) -> t
 def themes_remove(name: Annotated[str, typer.Argument(help="The theme's name")]) -> None:
     """Remove a theme (and it from every community's allowed list and default)."""
     key = _checked("Theme", name)
-    with _looks(_settings()) as looks:
+    with _looks(load_settings()) as looks:
         if not looks.remove_theme(key):
-            raise _fail(f"No theme named {key!r}. `mjbot themes list` shows them.")
+            raise fail(f"No theme named {key!r}. `mjbot themes list` shows them.")
     typer.echo(f"Removed theme {key!r}.")
 
 
@@ -314,9 +297,9 @@ def themes_scope(
 
     from bot.core.moderation import valid_scope
 
-    settings = _settings()
+    settings = load_settings()
     if not valid_scope(scope) or scope == "global":
-        raise _fail(f"SCOPE takes platform:id, got {scope!r}")
+        raise fail(f"SCOPE takes platform:id, got {scope!r}")
     with _looks(settings) as looks:
         if allow_themes is not None:
             names = _names("Theme", allow_themes)
@@ -329,7 +312,7 @@ def themes_scope(
         if default_theme is not None:
             theme = _checked("Theme", default_theme) if default_theme.strip() else None
             if theme is not None and looks.theme(theme) is None:
-                raise _fail(f"No theme named {theme!r}.")
+                raise fail(f"No theme named {theme!r}.")
             looks.set_default_theme(scope, theme, ADDED_BY)
         _echo(asdict(looks.scope(scope)))
 
@@ -341,4 +324,4 @@ def _names(kind: str, text: str) -> list[str]:
 def _known(kind: str, names: list[str], known: set[str]) -> None:
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise _fail(f"Unknown {kind}s: {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
+        raise fail(f"Unknown {kind}s: {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.errors import JobCancelled, ModelUnavailable
 from engine.job import JobSpec
-from engine.models import pick_device, pick_dtype
+from engine.models import load_or_explain, pick_device, pick_dtype
 from engine.pipeline_utils import StepCallback, failures_as, split_batch
 from engine.tiles import tiles
 
@@ -55,14 +55,7 @@ class GanUpscaler:
                 "This job was queued for the 4x upscaler (MJ_GAN_UPSCALER), and none is "
                 "configured now."
             )
-        try:
-            self._model = self._load(self.ref)
-        except Exception as exc:  # whatever the cause, the user gets one readable sentence
-            log.exception("could not load the GAN upscaler %s", self.ref)
-            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            raise ModelUnavailable(
-                f"The 4x upscaler could not be loaded (MJ_GAN_UPSCALER={self.ref!r}): {reason}"
-            ) from exc
+        self._model = load_or_explain(self._load, self.ref, "MJ_GAN_UPSCALER", "the 4x upscaler")
         return self._model
 
     def _load(self, ref: str) -> Any:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from engine.errors import ModelUnavailable
 from engine.profiles import PROFILES, ModelProfile, profile_for_name
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SourceKind = Literal["tiny", "folder", "file", "hub"]
 CHECKPOINT_SUFFIXES = (".safetensors", ".ckpt")
@@ -142,6 +144,19 @@ def resolve_folder(source: ModelSource, data_dir: Path, *, allow_download: bool)
         )
     log.info("downloading %s from the Hugging Face hub (once)", source.ref)
     return pull(source.ref)
+
+
+def load_or_explain(load: Callable[[str], T], ref: str, setting: str, what: str) -> T:
+    """Load a model the owner configured (`setting`={ref}); whatever goes wrong, the user
+    gets one readable sentence that names the setting."""
+    try:
+        return load(ref)
+    except Exception as exc:
+        log.exception("could not load %s %s", what, ref)
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelUnavailable(
+            f"{what[0].upper()}{what[1:]} could not be loaded ({setting}={ref!r}): {reason}"
+        ) from exc
 
 
 def pick_device(preference: str) -> str:
