@@ -119,7 +119,10 @@ class Drawing:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
-        themed = await self.lookbook.theme_text(incoming.origin, text)
+        field_theme = (fields or {}).get("theme")
+        themed = await self.lookbook.theme_text(
+            incoming.origin, text, field_theme[1] if field_theme else None
+        )
         text = themed.text
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
         fields = await self._translated(fields or {})

@@ -79,11 +79,12 @@ class Lookbook:
         scope = scope_for(origin)
         return await self.store.run(lambda s: s.looks.scope(scope))
 
-    async def theme_text(self, origin: Origin, text: str) -> Themed:
-        """`text` (normalised, with the user's defaults) with its theme's params as defaults."""
+    async def theme_text(self, origin: Origin, text: str, field: str | None = None) -> Themed:
+        """`text` (normalised, with the user's defaults) with its theme's params as defaults;
+        `field`: a theme given apart from the text (the HTTP API's)."""
         scope = await self.scope(origin)
         default_model = pick_model(scope, None, self.models.default)
-        named = theme_named(text)
+        named = theme_named(text) or (field.strip().lower() if field else None)
         name = named or scope.default_theme
         if name is None:
             return Themed(text, None, scope, default_model)
