@@ -9,6 +9,7 @@ event loop.
     store.api_keys  the HTTP API's keys, stored hashed
     store.looks     LoRAs, themes, and each community's allowed themes and models
     store.stats     counts and durations for /metrics
+    store.safety    image safety policies per scope, and the log of decisions
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
 one), never the connection.
@@ -31,6 +32,7 @@ from storage.jobs import Jobs
 from storage.looks import Looks
 from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
+from storage.safety import Safety
 from storage.stats import Stats
 from storage.terms import Terms
 from storage.user_settings import Defaults
@@ -63,6 +65,7 @@ class Store:
         self.api_keys = ApiKeys(self.db)
         self.looks = Looks(self.db)
         self.stats = Stats(self.db)
+        self.safety = Safety(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -35,7 +35,23 @@ _JOB_ID = {
     "required": True,
     "schema": {"type": "string", "pattern": "^[a-z0-9]{1,40}$"},
 }
-_URLS = {"type": "array", "items": {"type": "string", "format": "uri"}}
+# Per image; null where the image safety check withheld it (a blurred one is its blurred copy).
+_IMAGE_URLS = {"type": "array", "items": {"type": ["string", "null"], "format": "uri"}}
+_SAFETY = {
+    "type": "array",
+    "description": "The image safety check's verdict on each image, in order",
+    "items": {
+        "type": "object",
+        "required": ["image", "verdict", "score", "action", "released"],
+        "properties": {
+            "image": {"type": "integer", "minimum": 1, "maximum": 4},
+            "verdict": {"enum": ["safe", "flagged", "unchecked"]},
+            "score": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "action": {"enum": ["show", "spoiler", "blur", "block"]},
+            "released": {"type": "boolean"},
+        },
+    },
+}
 _LORA = {
     "type": "object",
     "additionalProperties": False,
@@ -120,7 +136,8 @@ def openapi(version: str) -> dict[str, Any]:
                         "position": {"type": ["integer", "null"]},
                         "progress": {"type": ["integer", "null"]},
                         "preview": {"type": ["string", "null"], "format": "uri"},
-                        "images": _URLS,
+                        "images": _IMAGE_URLS,
+                        "safety": _SAFETY,
                         "grid": {"type": ["string", "null"], "format": "uri"},
                         "seeds": {"type": "array", "items": {"type": "integer"}},
                         "error": {"type": ["string", "null"]},
@@ -154,7 +171,8 @@ def openapi(version: str) -> dict[str, Any]:
                             {
                                 "type": "object",
                                 "properties": {
-                                    "images": _URLS,
+                                    "images": _IMAGE_URLS,
+                                    "safety": _SAFETY,
                                     "jobId": {"type": "string"},
                                     "jobIds": {"type": "array", "items": {"type": "string"}},
                                     "prompt": {"type": "string"},
