@@ -96,6 +96,16 @@ class DiffusersBackend:
                 return self._loaded[name].profile
         return source_profile(self.sources[name])
 
+    def loaded_models(self) -> list[str]:
+        """Names of the models in memory, least recently used first."""
+        with self._lock:
+            return list(self._loaded)
+
+    def loaded_loras(self) -> list[str]:
+        """LoRA adapters in memory, of any loaded model (by content: `LoraUse.adapter`)."""
+        with self._lock:
+            return sorted({name for model in self._loaded.values() for name in model.loras.loaded})
+
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
         with self._lock:
