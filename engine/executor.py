@@ -47,11 +47,11 @@ class WorkerStatus:
     node: str = ""  # the machine it runs on (host name and address)
     device: str = ""  # e.g. "cuda:0 NVIDIA L4" or "cpu, 1 thread"
     loaded: tuple[str, ...] = ()  # models loaded, least recently used first
-    loras: tuple[str, ...] = ()  # LoRA adapters loaded (`LoraUse.adapter` names)
     current_jobs: tuple[str, ...] = ()  # job ids it is drawing now
     jobs_done: int = 0  # jobs it finished (since it or the dispatcher started)
     pid: int | None = None  # its process, on its node
     note: str = ""  # why it is not ready, when it is not
+    loras: tuple[str, ...] = ()  # LoRA adapters loaded (`LoraUse.adapter` names)
 
     @property
     def busy(self) -> bool:
