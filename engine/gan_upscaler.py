@@ -76,7 +76,12 @@ class GanUpscaler:
                 "upscaler"
             )
         dtype = pick_dtype(self.dtype_preference, device)
-        if dtype != model.dtype and (model.supports_half or str(dtype) == "torch.float32"):
+        supported = {
+            "torch.float32": True,
+            "torch.float16": model.supports_half,
+            "torch.bfloat16": model.supports_bfloat16,
+        }
+        if dtype != model.dtype and supported.get(str(dtype), False):
             model.to(dtype)
         log.info("loaded the %dx %s upscaler on %s", model.scale, model.architecture.name, device)
         return model.eval()

@@ -9,6 +9,7 @@ event loop.
     store.api_keys  the HTTP API's keys, stored hashed
     store.looks     LoRAs, themes, and each community's allowed themes and models
     store.stats     counts and durations for /metrics
+    store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
@@ -28,6 +29,7 @@ from sqlite_utils import Database
 
 from storage.api_keys import ApiKeys
 from storage.credits import Credits
+from storage.editing import Editing
 from storage.jobs import Jobs
 from storage.looks import Looks
 from storage.migrations import migrate
@@ -65,6 +67,7 @@ class Store:
         self.api_keys = ApiKeys(self.db)
         self.looks = Looks(self.db)
         self.stats = Stats(self.db)
+        self.editing = Editing(self.db)
         self.safety = Safety(self.db)
 
     @contextmanager

@@ -21,6 +21,7 @@ from bot.core.buttons import (
     JobKind,
     can_upscale,
     can_upscale_4x,
+    final_buttons,
     find,
     result_buttons,
     upscale_buttons,
@@ -232,9 +233,9 @@ class Delivery:
             size = (row["width"], row["height"])
             again = can_upscale(*size, self.settings)
             four = self.gan_upscaler and can_upscale_4x(*size, self.settings)
-            buttons = upscale_buttons(row["id"], again, four)
+            buttons = upscale_buttons(row["id"], again, size[0] == size[1], four)
         elif row["action"] == JobKind.UPSCALE_4X:
-            buttons = ()  # a 4x image is final: nothing here upscales or varies that size
+            buttons = final_buttons(row["id"])
         else:
             buttons = result_buttons(row["id"], row["image_count"])
         usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)

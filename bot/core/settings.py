@@ -22,6 +22,7 @@ class ModelChoice:
     names: tuple[str, ...] = (model_alias(DEFAULT_MODEL),)
     default: str = model_alias(DEFAULT_MODEL)
     upscaler: bool = False  # an upscaler model (MJ_UPSCALER) draws U; else the 2x hires fix
+    ip_adapter: bool = False  # /blend mixes image embeddings (MJ_IP_ADAPTER); else latents
     gan_upscaler: bool = False  # a GAN model (MJ_GAN_UPSCALER) offers Upscale 4x
     clip_skip: dict[str, int] = field(default_factory=dict)  # a model's own default clip skip
     lora_dir: Path = Path("data/loras")  # where registered LoRA files are (MJ_LORA_DIR)
@@ -57,12 +58,16 @@ class ModerationSettings:
 
 @dataclass(frozen=True, slots=True)
 class ActionSettings:
-    """The buttons' jobs: U (a 2x hires pass repainting `upscale_strength`), V and Vary."""
+    """The buttons' jobs: U (a 2x hires pass repainting `upscale_strength`), V and Vary; /blend
+    (image to image from the images' mixed latents, repainting `blend_strength`); how long a
+    Vary (Region) page link works."""
 
     upscale_max_side: int = 2048
     upscale_strength: float = 0.3
     vary_subtle: float = 0.35
     vary_strong: float = 0.65
+    blend_strength: float = 0.7
+    region_link_ttl_min: int = 30
     gan_max_side: int = 4096  # Upscale 4x is offered while 4x the image stays within this
 
 
@@ -92,3 +97,6 @@ class CoreSettings:
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
     safety: SafetySettings = SafetySettings()
+    # Where the HTTP front end serves the Vary (Region) page (its base URL); None: the HTTP
+    # front end is off, and Vary (Region) offers the nine thirds of the image instead.
+    region_page_url: str | None = None
