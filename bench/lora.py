@@ -64,9 +64,12 @@ def main() -> None:
     from engine.backend import DiffusersBackend
     from engine.job import LoraUse
     from engine.lora_files import file_sha256, inspect_lora
+    from engine.tuning import Tuning
 
     folder = common.tiny_model_dir()
-    backend = DiffusersBackend({"tiny": str(folder)}, data_dir=folder.parent)
+    # float32, as recorded in RESULTS.md (MJ_DTYPE=auto may pick bfloat16 on newer CPUs).
+    tuning = Tuning(dtype="float32")
+    backend = DiffusersBackend({"tiny": str(folder)}, data_dir=folder.parent, tuning=tuning)
     model = backend.load("tiny")
     # SD 1.5's UNet layout (diffusers' defaults) with the tiny text encoder's width.
     unet = UNet2DConditionModel(sample_size=32, cross_attention_dim=32).eval()

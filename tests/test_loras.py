@@ -12,6 +12,7 @@ from engine.backend import DiffusersBackend
 from engine.errors import GenerationFailed
 from engine.job import JobSpec, LoraUse, batch_key, spec_from_dict, spec_to_dict
 from engine.lora_files import LoraFileError, describe, file_sha256, fits, inspect_lora
+from engine.tuning import Tuning
 from tests.helpers import make_spec
 
 SD1_CROSS = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight"
@@ -100,7 +101,14 @@ def test_spec_keeps_its_loras_through_json_and_batches_by_them(tiny_loras) -> No
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> DiffusersBackend:
     data = tmp_path_factory.mktemp("data")
-    return DiffusersBackend({"tiny": str(tiny_model_dir)}, data_dir=data, lora_max_loaded=2)
+    # float32: the fused-against-unfused comparisons below measure the logic, not bfloat16's
+    # rounding (which "auto" picks on CPUs that compute it).
+    return DiffusersBackend(
+        {"tiny": str(tiny_model_dir)},
+        data_dir=data,
+        lora_max_loaded=2,
+        tuning=Tuning(dtype="float32"),
+    )
 
 
 def draw(backend: DiffusersBackend, job: JobSpec) -> np.ndarray:
