@@ -504,6 +504,31 @@ async def test_loras_and_themes_as_fields_and_in_the_job(api: Api, tiny_loras) -
     assert {"model", "theme", "loras", "clipSkip", "sampler"} <= set(schemas["Job"]["properties"])
 
 
+async def test_models_themes_styles_and_loras_are_listed(api: Api, tiny_loras) -> None:
+    from engine.lora_files import file_sha256
+    from storage.looks import LoraRecord, ThemeRecord
+
+    path = tiny_loras["a"]
+    record = LoraRecord(
+        "ink", str(path), file_sha256(path), "tiny", "diffusers", 4, trigger_words="sumi-e"
+    )
+    await api.app.store.run(lambda s: s.looks.add_lora(record, "test"))
+    theme = ThemeRecord("guofeng", "tiny", description="ink and silk")
+    await api.app.store.run(lambda s: s.looks.add_theme(theme, "test"))
+
+    async def items(kind: str) -> dict[str, str]:
+        response = await api.client.get(f"/api/{kind}", headers=api.auth("alice"))
+        assert response.status == 200
+        return {item["name"]: item["about"] for item in (await response.json())["data"]["items"]}
+
+    assert list(await items("models")) == ["tiny"]
+    assert await items("themes") == {"guofeng": "ink and silk"}
+    assert "trigger words: sumi-e" in (await items("loras"))["ink"]
+    assert "watercolor" in await items("styles")
+    response = await api.client.get("/api/loras")
+    assert response.status == 401
+
+
 def test_api_key_commands(tmp_path: Path) -> None:
     from bot.__main__ import app
 

@@ -40,7 +40,13 @@ CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make
 CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
 
 # The HTTP API's names for the buttons' image jobs, and the button each one works like.
-BY_NAME = {"upscale": "U1", "variation": "V1", "vary_subtle": "VS", "vary_strong": "VX"}
+BY_NAME = {
+    "upscale": "U1",
+    "variation": "V1",
+    "vary_subtle": "VS",
+    "vary_strong": "VX",
+    "upscale_4x": "U4X",
+}
 ACTION_NAMES = ("reroll", *BY_NAME, "zoom_out", "pan", "make_square", "vary_region")
 
 

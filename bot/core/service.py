@@ -10,6 +10,7 @@ Entry points for adapters:
     start() / close()             resume and deliver what a previous run left; stop following
     queries, health(), image_file(name), wait(job_id), remember_reply_message(...)
     choices(kind, origin, typed)  autocomplete for /mj's model, theme and style options
+    looks(kind, origin)           what /models, /themes, /styles, /loras list, as entries
 
 Commands are `bot.core.commands` (the registry) and `bot.core.handlers`; buttons are
 `bot.core.buttons` and `bot.core.presses`; the /mj flow is `bot.core.drawing`. On start-up jobs
@@ -27,6 +28,7 @@ from typing import Any
 
 from bot.core import commands
 from bot.core.accounts import Accounts, Clock, utc_now
+from bot.core.catalog import Entry
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
@@ -175,6 +177,11 @@ class MjService:
         """What to suggest for /mj's `kind` option ("models", "themes", "styles") as the user
         types `typed`: (label, value) pairs, at most 25, those allowed in the community."""
         return await self.lookbook.choices(kind, origin, typed)
+
+    async def looks(self, kind: str, origin: Origin) -> list[Entry]:
+        """What `kind` ("models", "themes", "styles", "loras") offers to `origin`: name and
+        one line about it (description, family, trigger words), those allowed there."""
+        return await self.lookbook.entries(kind, origin)
 
     def pending_job_ids(self) -> list[str]:
         """Jobs this process is still following (queued, running or being delivered)."""
