@@ -1,4 +1,5 @@
-"""Looks on Discord: /mj's model, theme and style options with autocomplete, and /themes."""
+"""Looks on Discord: /mj's model, theme and style options with autocomplete, /themes, and
+Upscale 4x under an upscale."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from tests.discord_adapter.harness import (
     CHANNEL,
     GUILD,
     callback,
+    custom_ids,
     discord_bot,
+    followups,
+    has,
+    job_in,
     original,
 )
 from tests.fakes.discord_api import FakeDiscord, command, interaction
+from tests.helpers import tweak
 
 THEMES = (
     ThemeRecord("guofeng", "tiny", description="古风 ink"),
@@ -69,3 +75,26 @@ async def test_mj_options_become_parameters_and_themes_are_listed(
     assert row["status"] == "done" and (row["theme"], row["style"]) == ("guofeng", "watercolor")
     assert "--theme guofeng --style watercolor" in row["mj_text"]
     assert "Themes (--theme NAME):\n• guofeng: 古风 ink" in answer.payload["content"]
+
+
+async def test_upscale_4x_under_an_upscale_with_the_gan_upscaler(
+    settings: Settings, api: FakeDiscord, spandrel_imported: None
+) -> None:
+    async with discord_bot(tweak(settings, "models", gan_upscaler="tiny"), api) as h:
+        job_id, first, _ = await h.draw("a lighthouse at dusk")
+        payload = h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
+        ack = await api.wait_for("POST", followups(payload), has("accepted"))
+        upscale = await h.service.wait(job_in(ack))
+        shown = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
+        assert f"mj:U4X:{upscale['id']}" in [i for row in custom_ids(shown) for i in row]
+        payload = h.click(int(upscale["reply_message_id"]), f"mj:U4X:{upscale['id']}")
+        ack = await api.wait_for("POST", followups(payload), has("accepted"))
+        four = await h.service.wait(job_in(ack))
+        result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
+    assert (four["action"], four["parent_id"], four["status"]) == (
+        "upscale4x",
+        upscale["id"],
+        "done",
+    )
+    assert (four["width"], four["height"]) == (4 * upscale["width"], 4 * upscale["height"])
+    assert custom_ids(result) == [[f"mj:DEL:{four['id']}"]]
