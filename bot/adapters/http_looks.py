@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.http_errors import ok
+from bot.adapters.http_openapi import success_response
 from bot.adapters.http_routes import ApiRoutes
 from bot.core.lookbook import KINDS
 
@@ -49,23 +50,8 @@ def describe(document: dict[str, Any]) -> None:
     }
     items = {"type": "object", "properties": {"items": {"type": "array", "items": item}}}
     document["components"]["schemas"]["Looks"] = items
+    listed = success_response({"$ref": "#/components/schemas/Looks"}, "The list")
     error = {"$ref": "#/components/responses/Failed"}
-    listed = {
-        "description": "The list",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["code", "msg", "data"],
-                    "properties": {
-                        "code": {"const": "1001"},
-                        "msg": {"const": "success"},
-                        "data": {"$ref": "#/components/schemas/Looks"},
-                    },
-                }
-            }
-        },
-    }
     for kind, summary in _SUMMARIES.items():
         document["paths"][f"/api/{kind}"] = {
             "get": {"summary": summary, "responses": {"200": listed, "401": error}}

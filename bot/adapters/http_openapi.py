@@ -10,7 +10,7 @@ _ERROR = {"$ref": "#/components/responses/Failed"}
 _AUTH_ERRORS = {"401": _ERROR, "404": _ERROR}
 
 
-def _ok(data: dict[str, Any], description: str) -> dict[str, Any]:
+def success_response(data: dict[str, Any], description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {
@@ -167,7 +167,7 @@ def openapi(version: str) -> dict[str, Any]:
                     "summary": "Draw and answer when the images are ready",
                     "requestBody": _BODY,
                     "responses": {
-                        "200": _ok(
+                        "200": success_response(
                             {
                                 "type": "object",
                                 "properties": {
@@ -192,20 +192,20 @@ def openapi(version: str) -> dict[str, Any]:
                 "post": {
                     "summary": "Queue a drawing and answer at once",
                     "requestBody": _BODY,
-                    "responses": {"202": _ok(job, "Queued"), **_SUBMIT_ERRORS},
+                    "responses": {"202": success_response(job, "Queued"), **_SUBMIT_ERRORS},
                 }
             },
             "/api/jobs/{job_id}": {
                 "parameters": [_JOB_ID],
                 "get": {
                     "summary": "A job's status, queue position, progress and images",
-                    "responses": {"200": _ok(job, "The job"), **_AUTH_ERRORS},
+                    "responses": {"200": success_response(job, "The job"), **_AUTH_ERRORS},
                 },
                 "delete": {
                     "summary": "Cancel a queued or running job",
                     "responses": {
-                        "200": _ok(job, "Cancelled"),
-                        "202": _ok(job, "Still stopping"),
+                        "200": success_response(job, "Cancelled"),
+                        "202": success_response(job, "Still stopping"),
                         "409": _ERROR,
                         **_AUTH_ERRORS,
                     },
