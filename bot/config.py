@@ -45,6 +45,7 @@ from bot.core.settings import (
     QuotaSettings,
     SafetySettings,
 )
+from engine.captioner import DEFAULT_CAPTION_MODEL
 from engine.profiles import DEFAULT_MODEL, model_alias
 from engine.tuning import COMPILE_MODES, DECODERS, DTYPES, PREVIEWS, SWITCHES, Tuning
 from filters.image_safety import OPENNSFW
@@ -80,6 +81,9 @@ class ModelSettings:
     lora_max_loaded: int = 8
     # Clip skip per model (anime models are trained with 2): name -> 1..4; others use 1.
     clip_skip: dict[str, int] = field(default_factory=dict)
+    # /describe's image-to-text model (hub id, transformers folder, or "tiny" for tests),
+    # loaded on the first describe.
+    caption_model: str = DEFAULT_CAPTION_MODEL
 
     @property
     def default(self) -> str:
@@ -241,6 +245,7 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
     "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
+    "MJ_CAPTION_MODEL": ("models", "caption_model", text),
     "MJ_DTYPE": ("speed", "dtype", choice(*DTYPES)),
     "MJ_CHANNELS_LAST": ("speed", "channels_last", choice(*SWITCHES)),
     "MJ_COMPILE": ("speed", "compile", choice(*COMPILE_MODES)),

@@ -26,6 +26,7 @@ from bot.core.buttons import (
     result_buttons,
     upscale_buttons,
 )
+from bot.core.describe_results import DescribeResults
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
 from bot.core.safety import ImageSafety, SafetyUnavailable, result_note
@@ -53,6 +54,7 @@ class Delivery:
         images: ImageStore,
         accounts: Accounts,
         safety: ImageSafety,
+        described: DescribeResults,
         gan_upscaler: bool = False,
     ) -> None:
         self.settings = settings
@@ -61,6 +63,7 @@ class Delivery:
         self.images = images
         self.accounts = accounts
         self.safety = safety
+        self.described = described  # a describe's prompts, where a drawing has its images
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -164,6 +167,8 @@ class Delivery:
                         spoiler=spoiler,
                     ),
                 )
+            elif isinstance(event, Finished) and event.prompts is not None:
+                await self.described.finish(origin, job_id, event.prompts)
             elif isinstance(event, Finished):
                 await self._store_result(origin, job_id, event)
             elif isinstance(event, Failed):
@@ -226,7 +231,10 @@ class Delivery:
             future.set_result(final)
 
     async def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
-        """The grid as users may see it: images the safety check hid have no buttons."""
+        """The grid as users may see it: images the safety check hid have no buttons. (A
+        describe's result is its prompts.)"""
+        if row["action"] == JobKind.DESCRIBE:
+            return await self.described.reply(row, elapsed)
         shown = await self.safety.shown(row["id"])
         hidden = {image.image_index for image in shown if image.hidden}
         if row["action"] == JobKind.UPSCALE:

@@ -31,12 +31,19 @@ from bot.core.params_tokens import (
     split_params,
     split_weighted,
 )
-from bot.core.sizes import size_for_aspect
+from bot.core.sizes import MAX_RATIO, aspect_for_size, size_for_aspect
 from bot.core.styles import STYLES
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 
-__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj", "size_for_aspect"]
+__all__ = [
+    "Fields",
+    "MjRequest",
+    "aspect_for_size",
+    "normalize_input",
+    "parse_mj",
+    "size_for_aspect",
+]
 
 # Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
 # (the name the client used, shown in messages; the value as it would follow --name).
@@ -111,7 +118,6 @@ _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
-_MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
 _PROMPT_FIRST = "Write the prompt first and the parameters after it."
 _EMPTY = "Your prompt is empty: write what you want to see before the parameters."
 
@@ -182,7 +188,7 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
     width, height = int(match.group(1)), int(match.group(2))
     if width == 0 or height == 0:
         raise ParamError(f"{shown} sides must be above 0, like 16:9, got '{value}'")
-    if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
+    if width > MAX_RATIO * height or height > MAX_RATIO * width:
         raise ParamError(f"{shown} {value} is too extreme: use a ratio between 1:4 and 4:1.")
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
