@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core import render
-from bot.core.buttons import JobKind, can_upscale, find, result_buttons, upscale_buttons
+from bot.core.buttons import (
+    JobKind,
+    can_upscale,
+    can_upscale_4x,
+    final_buttons,
+    find,
+    result_buttons,
+    upscale_buttons,
+)
 from bot.core.endings import Endings
 from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
@@ -40,8 +48,15 @@ class _Sink:
 
 
 class Delivery:
-    def __init__(self, settings: CoreSettings, store: AsyncStore, endings: Endings) -> None:
+    def __init__(
+        self,
+        settings: CoreSettings,
+        store: AsyncStore,
+        endings: Endings,
+        gan_upscaler: bool = False,
+    ) -> None:
         self.settings = settings.actions
+        self.gan_upscaler = gan_upscaler  # Upscale 4x is offered under upscaled images
         self.store = store
         self.endings = endings  # how each job ends: written once, with its refund
         self.images = endings.images
@@ -228,9 +243,13 @@ class Delivery:
             return await self.described.reply(row, elapsed)
         shown = await self.safety.shown(row["id"])
         hidden = {image.image_index for image in shown if image.hidden}
-        if row["action"] == "upscale":
-            again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = upscale_buttons(row["id"], again, row["width"] == row["height"])
+        if row["action"] == JobKind.UPSCALE:
+            size = (row["width"], row["height"])
+            again = can_upscale(*size, self.settings)
+            four = self.gan_upscaler and can_upscale_4x(*size, self.settings)
+            buttons = upscale_buttons(row["id"], again, size[0] == size[1], four)
+        elif row["action"] == JobKind.UPSCALE_4X:
+            buttons = final_buttons(row["id"])
         else:
             buttons = result_buttons(row["id"], row["image_count"])
         usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)
