@@ -16,7 +16,8 @@ from tests.discord_adapter.harness import (
     has,
     job_in,
 )
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import EPHEMERAL
 
 
 async def test_reroll_button_works_after_the_bot_is_rebuilt(
@@ -27,7 +28,7 @@ async def test_reroll_button_works_after_the_bot_is_rebuilt(
     grid_message = int(first["reply_message_id"])
     # A new process over the same data: new app, new bot, nothing in memory from before.
     async with discord_bot(settings, api) as h:
-        payload = h.click(grid_message, f"mj:reroll:{job_id}")
+        payload = await h.click(grid_message, f"mj:reroll:{job_id}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         new_id = job_in(ack)
         row = await h.service.wait(new_id)
@@ -49,7 +50,7 @@ async def test_u2_upscales_and_the_result_has_the_upscale_buttons(
 ) -> None:
     async with discord_bot(settings, api) as h:
         job_id, first, _ = await h.draw("a lighthouse at dusk")
-        payload = h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         new_id = job_in(ack)
         row = await h.service.wait(new_id)
@@ -76,7 +77,7 @@ async def test_refused_buttons_answer_privately(
 ) -> None:
     async with discord_bot(settings, api) as h:
         job_id, row, _ = await h.draw("a castle")
-        payload = h.click(int(row["reply_message_id"]), f"mj:{action}:{job_id}", user=user)
+        payload = await h.click(int(row["reply_message_id"]), f"mj:{action}:{job_id}", user=user)
         answer = await api.wait_for("POST", followups(payload))
         jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(user)))
     assert note in answer.payload["content"]
