@@ -30,13 +30,13 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from bot.adapters.telegram_format import (
     ALERT_LIMIT,
     CAPTION_LIMIT,
-    CAPTION_TAIL,
     MESSAGE_LIMIT,
     PHOTO_BYTES,
     fit,
     keyboard,
     seconds,
 )
+from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from PIL import Image
@@ -45,13 +46,13 @@ class Harness:
     def store(self) -> AsyncStore:
         return self.bot.service.store
 
-    async def command(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
-        """A user runs a slash command: the gateway delivers it; returns its payload."""
+    def slash(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+        """A user runs a slash command now (Discord's 3 s start); its INTERACTION_CREATE."""
         permissions = options.pop("permissions", MEMBER_PERMISSIONS)
         size_limit = options.pop("size_limit", 10 * 1024 * 1024)
         roles = options.pop("roles", ())
         channel = options.pop("channel", CHANNEL)
-        payload = interaction(
+        return interaction(
             self.api,
             2,
             command(name, **options),
@@ -63,7 +64,10 @@ class Harness:
             size_limit=size_limit,
             nsfw=channel == NSFW_CHANNEL,
         )
-        return await self.api.interact(payload)
+
+    async def command(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+        """A user runs a slash command and the gateway delivers it; returns its payload."""
+        return await self.api.interact(self.slash(name, user=user, **options))
 
     async def click(self, message_id: int, custom_id: str, *, user: int = ALICE) -> dict[str, Any]:
         """A user clicks a button on a message the fake holds (as the bot left it)."""
@@ -131,6 +135,20 @@ async def queued_bot(settings: Settings, api: FakeDiscord) -> AsyncIterator[Harn
         await service.close()
         engine.stop()
         store.close()
+
+
+def expiring(api: FakeDiscord) -> Callable[[], datetime]:
+    """The adapter's clock, Discord's too: fifteen minutes pass once a job is acknowledged (the
+    job outlives its interaction's token, and the fake refuses the token from then on)."""
+
+    def now() -> datetime:
+        if not api.clock.offset and any(
+            has("accepted")(call) for call in api.find("PATCH", rf"{WEBHOOK}/.*")
+        ):
+            api.clock.advance(16 * 60)
+        return api.clock.now()
+
+    return now
 
 
 def original(payload: dict[str, Any]) -> str:

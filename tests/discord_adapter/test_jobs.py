@@ -3,8 +3,6 @@ results through the channel, delivery after a restart, uploads, attachments, /se
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import discord
 
 from bot.adapters.discord_adapter import origin_of
@@ -22,6 +20,7 @@ from tests.discord_adapter.harness import (
     custom_ids_of,
     discord_bot,
     edits,
+    expiring,
     followups,
     has,
     job_in,
@@ -103,13 +102,8 @@ async def test_progress_edits_keep_the_configured_pace(
 async def test_a_job_finishing_after_the_token_expired_comes_as_a_channel_message(
     settings: Settings, api: FakeDiscord
 ) -> None:
-    # Fifteen minutes pass as soon as the job is acknowledged.
-    def now() -> datetime:
-        acked = any(has("accepted")(call) for call in api.find("PATCH", rf"{WEBHOOK}/.*"))
-        return discord.utils.utcnow() + (timedelta(minutes=16) if acked else timedelta(0))
-
     settings = tweak(settings, "discord", edit_every_s=0.0)
-    async with discord_bot(settings, api, now=now) as h:
+    async with discord_bot(settings, api, now=expiring(api)) as h:
         job_id, row, ack = await h.draw("a slow queue")
         token = ack.path.split("/")[3]
     late = api.find("POST", rf"/channels/{CHANNEL}/messages")
