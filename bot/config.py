@@ -8,6 +8,7 @@ field of one group; an unset (or empty) variable keeps the field's default.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -66,6 +67,9 @@ class ModelSettings:
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests),
     # loaded on the first upscale; None: the hires fix.
     upscaler: str | None = None
+    # An IP-Adapter for /blend (a weights file with its image_encoder/ beside it, a hub path,
+    # or "tiny" for tests), loaded on the first blend; None: blends mix the images' latents.
+    ip_adapter: str | None = None
 
     @property
     def default(self) -> str:
@@ -79,6 +83,18 @@ class QueueSettings:
     # With batching: how many of one user's jobs may share one batch (one forward pass).
     max_batch_jobs_per_user: int = 1
     batching: str = "auto"  # auto: on for CUDA, off elsewhere (no throughput gain on CPU)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Where jobs are drawn: "local" (a thread of this process) or "ray" (one worker per GPU on
+    a Ray cluster, joined at ray_address, or started in this process when it is None)."""
+
+    kind: str = "local"
+    ray_address: str | None = None
+    ray_namespace: str = "mjbot"  # worker names are unique in it: one bot per namespace
+    ray_workers: int = 0  # 0: one per GPU in the cluster (or one CPU worker)
+    ray_worker_cpus: int = 0  # 0: GPU workers; N: CPU workers of N cores (and torch threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,7 @@ class Settings:
     owners: frozenset[str] = frozenset()  # "platform:user_id"; see CoreSettings.owners
     models: ModelSettings = ModelSettings()
     queue: QueueSettings = QueueSettings()
+    engine: EngineSettings = EngineSettings()
     translation: TranslationSettings = TranslationSettings()
     limits: Limits = Limits()
     quota: QuotaSettings = QuotaSettings()
@@ -130,8 +147,13 @@ class Settings:
     def core(self) -> CoreSettings:
         """What the core reads: no tokens, ports or engine internals."""
         models = ModelChoice(
-            tuple(self.models.models), self.models.default, self.models.upscaler is not None
+            tuple(self.models.models),
+            self.models.default,
+            self.models.upscaler is not None,
+            self.models.ip_adapter is not None,
         )
+        http = self.http
+        pages = (http.public_url or f"http://{http.host}:{http.port}") if http.enabled else None
         return CoreSettings(
             self.owners,
             models,
@@ -141,6 +163,7 @@ class Settings:
             self.actions,
             self.image_prompts,
             SafetySettings(self.safety_policy),
+            pages,
         )
 
     @property
@@ -200,10 +223,16 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_MODEL_CONFIG": ("models", "single_file_config", text),
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
+    "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
     "MJ_BATCHING": ("queue", "batching", choice("auto", "on", "off")),
+    "MJ_ENGINE": ("engine", "kind", choice("local", "ray")),
+    "MJ_RAY_ADDRESS": ("engine", "ray_address", text),
+    "MJ_RAY_NAMESPACE": ("engine", "ray_namespace", text),
+    "MJ_RAY_WORKERS": ("engine", "ray_workers", whole(0, 1024)),
+    "MJ_RAY_WORKER_CPUS": ("engine", "ray_worker_cpus", whole(0, 1024)),
     "MJ_TRANSLATE": ("translation", "mode", choice("auto", "llm", "argos", "dictionary", "off")),
     "MJ_TRANSLATION_DIR": ("translation", "packages_dir", path),
     "MJ_TRANSLATE_LLM": ("translation", "llm", text),
@@ -223,6 +252,8 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_UPSCALE_STRENGTH": ("actions", "upscale_strength", number(0.05, 1.0)),
     "MJ_VARY_SUBTLE": ("actions", "vary_subtle", number(0.05, 1.0)),
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
+    "MJ_BLEND_STRENGTH": ("actions", "blend_strength", number(0.05, 1.0)),
+    "MJ_REGION_LINK_TTL_MIN": ("actions", "region_link_ttl_min", whole(1, 1440)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
     "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),
@@ -260,6 +291,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         if not sep or not name.strip() or not ref.strip():
             raise ConfigError(f"MJ_MODELS entries look like name=source, got {item!r}")
         models[name.strip().lower()] = ref.strip()
+    if settings.engine.kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("MJ_ENGINE=ray needs Ray, an optional extra: pip install -e '.[ray]'")
     quota = settings.quota
     if values.get("MJ_TIERS") and not values.get("MJ_DEFAULT_TIER"):
         quota = replace(quota, default_tier=next(iter(quota.tiers)))

@@ -66,6 +66,9 @@ class DiscordSink:
         return InteractionResponder(self, interaction, origin, public, fill)
 
     async def send(self, origin: Origin, reply: Reply) -> None:
+        if reply.kind is ReplyKind.DELETED:
+            await self.delete_shown(origin, reply.job_id)
+            return
         if reply.kind is ReplyKind.PROGRESS:
             job = self.jobs.get(reply.job_id or "")
             if job is not None and job.through is None and self.due(job):
@@ -125,6 +128,17 @@ class DiscordSink:
         if reply.image_png is not None:
             return [_file(reply.image_png, "preview.png", reply)]
         return []
+
+    async def delete_shown(self, origin: Origin, job_id: str | None) -> None:
+        """🗑: remove the message that shows the job (the core removed its files)."""
+        message_id = await self._earlier_message(job_id)
+        if message_id is None:
+            return
+        channel = await self._channel(origin)
+        try:
+            await channel.get_partial_message(message_id).delete()
+        except discord.HTTPException as error:  # gone already, or not ours to delete
+            log.info("could not delete the message of job %s: %s", job_id, error)
 
     # the channel path ----------------------------------------------------------------------
     async def _via_channel(self, origin: Origin, reply: Reply) -> int:

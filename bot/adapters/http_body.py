@@ -13,10 +13,13 @@ client cannot ask for a size the GPU was never meant to draw.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from aiohttp import web
 
 from bot.core.params import Fields
 
@@ -101,3 +104,13 @@ def parse_body(body: Any) -> Txt2Img:
     if cfg is not None:
         fields["cfg"] = ("cfg", f"{cfg:g}")
     return Txt2Img(prompt, fields, count)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body, or a BodyError saying what is wrong with it."""
+    try:
+        return await request.json(loads=json.loads)
+    except json.JSONDecodeError as error:
+        raise BodyError(f"The body is not valid JSON: {error.msg} at {error.pos}") from None
+    except UnicodeDecodeError:
+        raise BodyError("The body must be JSON in UTF-8") from None

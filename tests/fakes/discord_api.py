@@ -189,7 +189,7 @@ class FakeDiscord(CallLog):
             return self._webhook(method, match[1], match[2], body, call.files)
         if match := re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?", path):
             channel_id, message_id = int(match[1]), match[2] and int(match[2])
-            return self._channel(channel_id, message_id, body, call.files)
+            return self._channel(method, channel_id, message_id, body, call.files)
         if method == "POST" and path == "/users/@me/channels":
             assert isinstance(body, dict)
             return json_response(self.store.open_dm(int(body["recipient_id"])))
@@ -239,27 +239,38 @@ class FakeDiscord(CallLog):
         return json_response(self.store.edit(message_id, body, files))
 
     def _channel(
-        self, channel_id: int, message_id: int | None, body: Any, files: list
+        self, method: str, channel_id: int, message_id: int | None, body: Any, files: list
     ) -> web.Response:
+        """A channel's messages: create (POST), edit (PATCH) or delete (DELETE) one of the
+        bot's own. The bot must see the channel; posting needs its permissions there."""
         dm_user = self.store.dm_channels.get(channel_id)
         if dm_user is None and self.guild_of(channel_id) is None:
             return refuse(rules.UNKNOWN_CHANNEL)
         if dm_user is not None and dm_user in self.refuses_dms and message_id is None:
             return refuse(rules.CANNOT_DM)
+        body = body or {}
         refusal = rules.check_channel_post(
             self.permissions_in(channel_id),
             has_files=bool(files),
             replies="message_reference" in body,
             editing=message_id is not None,
-        ) or rules.check_message(
-            body, files, creating=message_id is None, upload_bytes=self.upload_limit(channel_id)
         )
+        if refusal is None and method != "DELETE":
+            refusal = rules.check_message(
+                body,
+                files,
+                creating=message_id is None,
+                upload_bytes=self.upload_limit(channel_id),
+            )
         if refusal is not None:
             return refuse(refusal)
         if message_id is None:
             return json_response(self.store.create(channel_id, body, files, 0))
         if self.messages.get(message_id, {}).get("channel_id") != str(channel_id):
             return refuse(rules.UNKNOWN_MESSAGE)
+        if method == "DELETE":
+            self.messages.pop(message_id)
+            return web.Response(status=204)
         return json_response(self.store.edit(message_id, body, files))
 
     # the gateway's view of this world --------------------------------------------------------
