@@ -18,6 +18,7 @@ from telegram.ext import Application
 
 from bot.adapters.telegram_adapter import TelegramAdapter
 from bot.adapters.telegram_front_end import build_application
+from bot.adapters.telegram_moves import ChatMoves
 from bot.adapters.telegram_sink import TelegramSink
 from bot.config import Settings
 from bot.core.buttons import result_buttons
@@ -64,16 +65,20 @@ def texts_to(fake: FakeBotApi, chat_id: int) -> list[str]:
 
 
 class MemoryMessages:
-    """The core's job -> message record, in memory."""
+    """The core's job -> message record (and chats that moved), in memory."""
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}
+        self.moves: list[tuple[str, str]] = []
 
     async def remember_reply_message(self, job_id: str, message_id: str) -> None:
         self.ids[job_id] = message_id
 
     async def reply_message(self, job_id: str) -> str | None:
         return self.ids.get(job_id)
+
+    async def chat_moved(self, old: str, new: str) -> None:
+        self.moves.append((old, new))
 
 
 def png(shade: int, size: int = 16) -> bytes:
@@ -96,8 +101,13 @@ def result(job_id: str, path: Path) -> Reply:
 @asynccontextmanager
 async def bare_sink(settings: Settings, every_s: float) -> AsyncIterator[TelegramSink]:
     application = build_application(settings.telegram)
+    messages = MemoryMessages()
     sink = TelegramSink(
-        application.bot, MemoryMessages(), group_every_s=every_s, private_every_s=every_s
+        application.bot,
+        messages,
+        moves=ChatMoves(messages.chat_moved),
+        group_every_s=every_s,
+        private_every_s=every_s,
     )
     async with application:
         yield sink

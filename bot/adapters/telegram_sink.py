@@ -33,7 +33,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 
 from bot.adapters.telegram_format import (
     ALERT_LIMIT,
@@ -45,6 +45,7 @@ from bot.adapters.telegram_format import (
     regions_keyboard,
     seconds,
 )
+from bot.adapters.telegram_moves import ChatMoves
 from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
@@ -81,6 +82,7 @@ class TelegramSink:
         bot: Bot,
         messages: ReplyMessages,
         *,
+        moves: ChatMoves,
         group_every_s: float = 3.0,
         private_every_s: float = 1.0,
     ) -> None:
@@ -88,6 +90,7 @@ class TelegramSink:
         self.messages = messages
         self.group_every_s = group_every_s
         self.private_every_s = private_every_s
+        self.moves = moves
         self._views: dict[str, _JobView] = {}
         self._closed = False
 
@@ -95,6 +98,23 @@ class TelegramSink:
         if self._closed:
             # Raising keeps the reply undelivered in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
+        origin = self.moves.follow(origin)
+        try:
+            await self._send(origin, reply)
+        except ChatMigrated as error:
+            await self.migrated(origin.chat_id, str(error.new_chat_id))
+            await self.send(origin, reply)  # once more: to the supergroup
+
+    async def migrated(self, old: str, new: str) -> None:
+        """The group `old` is the supergroup `new` now: jobs shown there start anew in it."""
+        await self.moves.moved(old, new)
+        for view in self._views.values():
+            if view.origin.chat_id == old:
+                view.origin = self.moves.follow(view.origin)
+                view.ack_id = view.photo_id = None
+                view.shown = ""
+
+    async def _send(self, origin: Origin, reply: Reply) -> None:
         if reply.kind is ReplyKind.DELETED:
             await self.delete_shown(origin, reply.job_id)
         elif reply.job_id is None:
@@ -227,6 +247,9 @@ class TelegramSink:
             view.next_at = time.monotonic() + seconds(error.retry_after)
             log.warning("Telegram flood control: job %s previews paused", view.job_id)
             return
+        except ChatMigrated as error:  # the next preview goes to the supergroup
+            await self.migrated(view.origin.chat_id, str(error.new_chat_id))
+            view.dirty = True
         except TelegramError as error:
             # A preview is disposable (message deleted, not modified, network blip): skip it.
             log.info("preview for job %s not shown: %s", view.job_id, error)

@@ -22,6 +22,7 @@ import itertools
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,7 @@ class FakeBotApi:
     gone: set[int] = field(default_factory=set)  # chats that no longer exist for the bot
     migrated: dict[int, int] = field(default_factory=dict)  # group -> its supergroup
     queries: dict[str, float] = field(default_factory=dict)  # callback query -> when pressed
+    _then: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     _fail: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     server: TestServer | None = None
@@ -76,6 +78,10 @@ class FakeBotApi:
     def flood_once(self, method: str, retry_after: int = 1) -> None:
         """The next call of `method` is answered 429 Too Many Requests, retry after N s."""
         self._fail[method].append(retry_after)
+
+    def after(self, method: str, event: Callable[[], None]) -> None:
+        """Once a call of `method` has been answered, `event` happens (a group migrates...)."""
+        self._then.append((method, event))
 
     def migrate(self, group: int, supergroup: int) -> None:
         """The group became a supergroup: the old id answers with `migrate_to_chat_id`."""
@@ -134,6 +140,9 @@ class FakeBotApi:
             return _error(refused)
         if method == self.outage_after:
             self.outage_after = ""  # Telegram is unreachable from now on
+        for then in [then for then in self._then if then[0] == method]:
+            self._then.remove(then)
+            then[1]()
         return web.json_response({"ok": True, "result": result})
 
     def _admit(self, method: str, params: dict) -> None:

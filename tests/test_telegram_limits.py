@@ -1,0 +1,83 @@
+"""Telegram's limits met by the bot, against the strict fake Bot API: long captions, button
+presses answered too late, groups that became supergroups while a job ran."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from bot.app import open_app
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_rules import utf16_len
+from tests.fakes.telegram_updates import callback_update, message_update
+from tests.telegram_harness import ALICE, draw, keyboard_of, telegram, texts_to
+
+pytestmark = pytest.mark.slow
+
+OLD_GROUP, SUPERGROUP = -4001, -1004001
+
+
+@pytest.fixture
+def app(tg_app: Any) -> Any:
+    return tg_app
+
+
+async def test_a_long_prompt_keeps_its_caption_within_1024_with_seed_and_job_id(
+    app, tg_settings, fake: FakeBotApi
+) -> None:
+    prompt = "a lighthouse on a cliff, " * 50 + "--no " + "fog, " * 40 + "--seed 9"
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, f"/mj {prompt}"))
+    grid = fake.message(ALICE, int(row["reply_message_id"]))
+    assert utf16_len(grid["caption"]) <= 1024 and grid["caption"].endswith(f"(job {row['id']})")
+    assert "--seed 9" in grid["caption"] and len(keyboard_of(grid)) == 3
+    assert not fake.refused("sendPhoto", "editMessageMedia", "editMessageCaption")
+
+
+async def test_a_press_answered_hours_late_still_draws_and_says_so_in_the_chat(
+    tg_settings, fake: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with open_app(tg_settings) as first, telegram(first, tg_settings) as bot:
+        row = await draw(first, bot, message_update(ALICE, ALICE, "/mj a lighthouse"))
+    grid = fake.message(ALICE, int(row["reply_message_id"]))
+    press = callback_update(fake, ALICE, grid, f"mj:reroll:{row['id']}")
+    fake.clock.advance(3 * 3600)  # the bot was down; Telegram kept the update
+    async with open_app(tg_settings) as second, telegram(second, tg_settings) as bot:
+        await second.service.start()
+        again = await draw(second, bot, press)
+    [stale] = fake.refused("answerCallbackQuery")  # "query is too old ..."
+    assert stale.status == 400
+    assert again["action"] == "reroll" and again["status"] == "done"
+    assert any(f"Job {again['id']} accepted" in text for text in texts_to(fake, ALICE))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_group_upgraded_to_a_supergroup_mid_job_gets_its_result_there(
+    app, tg_settings, fake: FakeBotApi
+) -> None:
+    fake.after("sendMessage", lambda: fake.migrate(OLD_GROUP, SUPERGROUP))  # after the ack
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(OLD_GROUP, ALICE, "/mj a harbour at dawn"))
+    moved = app.store.run_sync(lambda s: s.jobs.get(row["id"]))
+    assert (moved["chat_id"], moved["scope_id"]) == (str(SUPERGROUP), str(SUPERGROUP))
+    grid = fake.message(SUPERGROUP, int(moved["reply_message_id"]))
+    assert row["id"] in grid["caption"] and len(keyboard_of(grid)) == 3
+    old_chat = [m for (chat, _), m in fake.messages.items() if chat == OLD_GROUP]
+    assert [m["text"] for m in old_chat] == [texts_to(fake, OLD_GROUP)[0]]  # the ack only
+    migrated = [c for c in fake.calls if c.status == 400 and c.params["chat_id"] == str(OLD_GROUP)]
+    assert len(migrated) == 1  # learned once; nothing was sent to the old id again
+
+
+async def test_the_upgrade_notice_moves_the_groups_banned_terms(
+    app, tg_settings, fake: FakeBotApi
+) -> None:
+    fake.admins[OLD_GROUP] = [ALICE]
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(OLD_GROUP, ALICE, "/ban_term zeppelin"))
+        await bot.feed(message_update(SUPERGROUP, ALICE, "", migrate_from_chat_id=OLD_GROUP))
+        await bot.feed(message_update(SUPERGROUP, ALICE, "/mj a zeppelin over Paris"))
+    [refusal] = texts_to(fake, SUPERGROUP)
+    assert refusal.startswith("Not drawn") and "zeppelin" in refusal
+    assert app.store.run_sync(lambda s: s.db["jobs"].count) == 0
