@@ -1,18 +1,31 @@
 """Telegram's limits met by the bot, against the strict fake Bot API: long captions, button
-presses answered too late, groups that became supergroups while a job ran."""
+presses answered too late, groups that became supergroups while a job ran, flood control in a
+chat with several jobs."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 from typing import Any
 
 import pytest
 
 from bot.app import open_app
+from bot.core.requests import Origin, Reply, ReplyKind
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_rules import utf16_len
 from tests.fakes.telegram_updates import callback_update, message_update
-from tests.telegram_harness import ALICE, draw, keyboard_of, telegram, texts_to
+from tests.telegram_harness import (
+    ALICE,
+    bare_sink,
+    draw,
+    keyboard_of,
+    progress,
+    result,
+    telegram,
+    texts_to,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +94,26 @@ async def test_the_upgrade_notice_moves_the_groups_banned_terms(
     [refusal] = texts_to(fake, SUPERGROUP)
     assert refusal.startswith("Not drawn") and "zeppelin" in refusal
     assert app.store.run_sync(lambda s: s.db["jobs"].count) == 0
+
+
+async def test_several_jobs_in_one_chat_share_its_pace_and_meet_no_flood_control(
+    tg_settings, fake: FakeBotApi, tmp_path
+) -> None:
+    origin = Origin("telegram", str(ALICE), str(ALICE), "7")
+    jobs = [f"j{i}" for i in range(4)]
+    async with bare_sink(tg_settings, every_s=1.0) as sink:  # Telegram's pace in a private chat
+        for job in jobs:
+            await sink.send(origin, Reply(ReplyKind.ACK, f"Job {job} accepted", job, position=1))
+        for percent in range(1, 36):  # four jobs drawing together for 3.5 s (a GPU batch)
+            for job in jobs:
+                await sink.send(origin, progress(job, percent))
+            await asyncio.sleep(0.1)
+        for job in jobs:
+            await sink.send(origin, result(job, tmp_path / f"{job}.png"))
+    flooded = [call for call in fake.calls if call.status == 429]
+    assert not flooded, [(c.method, round(c.at - fake.calls[0].at, 2)) for c in flooded]
+    previews = fake.called("sendPhoto", "editMessageMedia")[:-4]
+    times = [call.at for call in previews]
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))  # one a second, all jobs
+    shown = [m for m in fake.messages.values() if "photo" in m]
+    assert sorted(m["caption"] for m in shown) == [f"a fox --seed 1 (job {job})" for job in jobs]

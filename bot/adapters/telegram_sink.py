@@ -5,9 +5,10 @@ line moves; (2) once drawing starts, one photo message whose picture and caption
 previews; (3) that same message edited into the 2×2 grid with U1–U4, V1–V4 and 🔄. Its id is
 stored through the core, so a job resumed or delivered after a restart edits the same message.
 
-Edits are paced per job (one per `group_every_s` in groups, `private_every_s` in private chats)
-and latest-wins: a preview that arrives while an edit is due or in flight replaces the one
-waiting, so a slow chat shows fewer, newer previews and the core never waits on them. The final
+Previews are paced per chat, all its jobs together (`telegram_pace`: one message per
+`group_every_s` in groups, `private_every_s` in private chats, acknowledgements and results
+counted), and latest-wins: a preview that arrives while an edit is due or in flight replaces
+the one waiting, so a slow chat shows fewer, newer previews and the core never waits on them. The final
 edit waits for an edit in flight and then always goes out. Flood control (RetryAfter) is
 honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
 then retries; if a preview edit still fails, this job stays quiet for the time asked.
@@ -46,6 +47,7 @@ from bot.adapters.telegram_format import (
     seconds,
 )
 from bot.adapters.telegram_moves import ChatMoves
+from bot.adapters.telegram_pace import ChatPace
 from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
@@ -59,7 +61,6 @@ class _JobView:
 
     origin: Origin
     job_id: str
-    pace_s: float
     ack_id: int | None = None  # the acknowledgement (queue position) message
     photo_id: int | None = None  # the preview / result message
     status: str = ""  # newest status line
@@ -67,7 +68,7 @@ class _JobView:
     preview: bytes | None = None  # newest preview not shown yet
     spoiler: bool = False  # that preview goes behind a spoiler (the image safety check)
     dirty: bool = False
-    next_at: float = 0.0  # monotonic time before which this job's messages are left alone
+    next_at: float = 0.0  # monotonic time before which flood control keeps this job quiet
     closed: bool = False  # the final reply took over
     editing: bool = False
     task: asyncio.Task | None = None
@@ -91,6 +92,7 @@ class TelegramSink:
         self.group_every_s = group_every_s
         self.private_every_s = private_every_s
         self.moves = moves
+        self.pace = ChatPace(self._every_s)
         self._views: dict[str, _JobView] = {}
         self._closed = False
 
@@ -138,6 +140,7 @@ class TelegramSink:
     async def post(
         self, origin: Origin, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
     ) -> Message:
+        self.pace.spend(origin.chat_id)
         return await self.bot.send_message(
             int(origin.chat_id),
             fit(text, MESSAGE_LIMIT),
@@ -167,23 +170,21 @@ class TelegramSink:
         return view
 
     async def _new_view(self, origin: Origin, job_id: str) -> _JobView:
-        view = _JobView(origin, job_id, self._pace(origin))
+        view = _JobView(origin, job_id)
         # A job resumed (or a result delivered) after a restart edits the message it had.
         stored = await self.messages.reply_message(job_id)
         view.photo_id = int(stored) if stored and stored.lstrip("-").isdigit() else None
         return view
 
-    def _pace(self, origin: Origin) -> float:
+    def _every_s(self, chat_id: str) -> float:
         # Private chats have the user's (positive) id; groups and channels negative ones.
-        private = not origin.chat_id.startswith("-")
-        return self.private_every_s if private else self.group_every_s
+        return self.group_every_s if chat_id.startswith("-") else self.private_every_s
 
     async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
         assert reply.job_id is not None
         view = await self._view(origin, reply.job_id)
         message = await self.post(origin, reply.text)
         view.ack_id, view.shown = message.message_id, reply.text
-        view.next_at = time.monotonic() + view.pace_s
 
     async def _progress(self, origin: Origin, reply: Reply) -> None:
         """Record the newest state and make sure an edit is scheduled; never waits for it."""
@@ -197,13 +198,19 @@ class TelegramSink:
             view.task = asyncio.create_task(self._flush(view), name=f"tg-edit-{view.job_id}")
 
     async def _flush(self, view: _JobView) -> None:
+        """Show the newest state when the job and its chat may have one more message."""
         while view.dirty and not view.closed:
-            delay = view.next_at - time.monotonic()
+            chat = view.origin.chat_id
+            delay = max(view.next_at - time.monotonic(), self.pace.wait_s(chat))
             if delay > 0:
                 await asyncio.sleep(delay)
+                continue
             async with view.lock:
                 if view.closed:
                     return
+                if self.pace.wait_s(chat) > 0:  # another job of the chat went first
+                    continue
+                self.pace.spend(chat)
                 view.editing = True
                 try:
                     await self._show_progress(view)
@@ -253,13 +260,13 @@ class TelegramSink:
         except TelegramError as error:
             # A preview is disposable (message deleted, not modified, network blip): skip it.
             log.info("preview for job %s not shown: %s", view.job_id, error)
-        view.next_at = time.monotonic() + view.pace_s
 
     async def _finish(self, origin: Origin, reply: Reply) -> None:
         """The job's last reply (result, failure, cancellation) replaces whatever it showed."""
         assert reply.job_id is not None
         view = self._views.pop(reply.job_id, None) or await self._new_view(origin, reply.job_id)
         view.closed = True
+        self.pace.spend(view.origin.chat_id)
         if view.task is not None and not view.editing:
             view.task.cancel()  # only a wait for the next edit: nothing half sent
         async with view.lock:  # after an edit in flight, never before it
