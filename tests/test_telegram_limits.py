@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import Any
 
 import pytest
 
@@ -32,17 +31,12 @@ pytestmark = pytest.mark.slow
 OLD_GROUP, SUPERGROUP = -4001, -1004001
 
 
-@pytest.fixture
-def app(tg_app: Any) -> Any:
-    return tg_app
-
-
 async def test_a_long_prompt_keeps_its_caption_within_1024_with_seed_and_job_id(
-    app, tg_settings, fake: FakeBotApi
+    tg_app, tg_settings, fake: FakeBotApi
 ) -> None:
     prompt = "a lighthouse on a cliff, " * 50 + "--no " + "fog, " * 40 + "--seed 9"
-    async with telegram(app, tg_settings) as bot:
-        row = await draw(app, bot, message_update(ALICE, ALICE, f"/mj {prompt}"))
+    async with telegram(tg_app, tg_settings) as bot:
+        row = await draw(tg_app, bot, message_update(ALICE, ALICE, f"/mj {prompt}"))
     grid = fake.message(ALICE, int(row["reply_message_id"]))
     assert utf16_len(grid["caption"]) <= 1024 and grid["caption"].endswith(f"(job {row['id']})")
     assert "--seed 9" in grid["caption"] and len(keyboard_of(grid)) == 3
@@ -68,12 +62,12 @@ async def test_a_press_answered_hours_late_still_draws_and_says_so_in_the_chat(
 
 
 async def test_a_group_upgraded_to_a_supergroup_mid_job_gets_its_result_there(
-    app, tg_settings, fake: FakeBotApi
+    tg_app, tg_settings, fake: FakeBotApi
 ) -> None:
     fake.after("sendMessage", lambda: fake.migrate(OLD_GROUP, SUPERGROUP))  # after the ack
-    async with telegram(app, tg_settings) as bot:
-        row = await draw(app, bot, message_update(OLD_GROUP, ALICE, "/mj a harbour at dawn"))
-    moved = app.store.run_sync(lambda s: s.jobs.get(row["id"]))
+    async with telegram(tg_app, tg_settings) as bot:
+        row = await draw(tg_app, bot, message_update(OLD_GROUP, ALICE, "/mj a harbour at dawn"))
+    moved = tg_app.store.run_sync(lambda s: s.jobs.get(row["id"]))
     assert (moved["chat_id"], moved["scope_id"]) == (str(SUPERGROUP), str(SUPERGROUP))
     grid = fake.message(SUPERGROUP, int(moved["reply_message_id"]))
     assert row["id"] in grid["caption"] and len(keyboard_of(grid)) == 3
@@ -84,16 +78,16 @@ async def test_a_group_upgraded_to_a_supergroup_mid_job_gets_its_result_there(
 
 
 async def test_the_upgrade_notice_moves_the_groups_banned_terms(
-    app, tg_settings, fake: FakeBotApi
+    tg_app, tg_settings, fake: FakeBotApi
 ) -> None:
     fake.admins[OLD_GROUP] = [ALICE]
-    async with telegram(app, tg_settings) as bot:
+    async with telegram(tg_app, tg_settings) as bot:
         await bot.feed(message_update(OLD_GROUP, ALICE, "/ban_term zeppelin"))
         await bot.feed(message_update(SUPERGROUP, ALICE, "", migrate_from_chat_id=OLD_GROUP))
         await bot.feed(message_update(SUPERGROUP, ALICE, "/mj a zeppelin over Paris"))
     [refusal] = texts_to(fake, SUPERGROUP)
     assert refusal.startswith("Not drawn") and "zeppelin" in refusal
-    assert app.store.run_sync(lambda s: s.db["jobs"].count) == 0
+    assert tg_app.store.run_sync(lambda s: s.db["jobs"].count) == 0
 
 
 async def test_several_jobs_in_one_chat_share_its_pace_and_meet_no_flood_control(
