@@ -99,9 +99,12 @@ def result(job_id: str, path: Path) -> Reply:
 
 
 @asynccontextmanager
-async def bare_sink(settings: Settings, every_s: float) -> AsyncIterator[TelegramSink]:
+async def bare_sink(
+    settings: Settings, every_s: float, messages: MemoryMessages | None = None
+) -> AsyncIterator[TelegramSink]:
+    """A sink alone; pass the `messages` of an earlier one to play a restart."""
     application = build_application(settings.telegram)
-    messages = MemoryMessages()
+    messages = messages or MemoryMessages()
     sink = TelegramSink(
         application.bot,
         messages,

@@ -15,8 +15,10 @@ from bot.core.requests import Origin, Reply, ReplyKind
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_rules import utf16_len
 from tests.fakes.telegram_updates import callback_update, message_update
+from tests.helpers import until
 from tests.telegram_harness import (
     ALICE,
+    MemoryMessages,
     bare_sink,
     draw,
     keyboard_of,
@@ -88,6 +90,33 @@ async def test_the_upgrade_notice_moves_the_groups_banned_terms(
     [refusal] = texts_to(fake, SUPERGROUP)
     assert refusal.startswith("Not drawn") and "zeppelin" in refusal
     assert tg_app.store.run_sync(lambda s: s.db["jobs"].count) == 0
+
+
+async def test_identical_edits_after_a_restart_are_taken_as_shown_and_never_repeated(
+    tg_settings, fake: FakeBotApi
+) -> None:
+    origin = Origin("telegram", str(ALICE), str(ALICE), "7")
+    status = Reply(ReplyKind.PROGRESS, "Job j3: 40%", "j3", percent=40)
+    failed = Reply(ReplyKind.ERROR, "Job j3 failed: the GPU ran out of memory", "j3")
+    messages = MemoryMessages()
+    async with bare_sink(tg_settings, every_s=0.05, messages=messages) as sink:
+        await sink.send(origin, Reply(ReplyKind.ACK, "Job j3 accepted", "j3", position=1))
+        await sink.send(origin, progress("j3", 40))
+        await until(lambda: "j3" in messages.ids)  # the preview's message id is kept
+    # Restarted: the job's message already says 40 %, and the worker says so again and again.
+    async with bare_sink(tg_settings, every_s=0.05, messages=messages) as sink:
+        for _ in range(3):
+            await sink.send(origin, status)
+            edit = sink._views["j3"].task  # waits for the chat's turn, then edits (or not)
+            await until(lambda: edit is not None and edit.done())
+        await sink.send(origin, failed)
+    # Restarted before the failure was marked delivered: it is sent once more.
+    async with bare_sink(tg_settings, every_s=0.05, messages=messages) as sink:
+        await sink.send(origin, failed)
+    [photo] = [m for m in fake.messages.values() if "photo" in m]
+    assert photo["caption"] == failed.text
+    assert len(fake.refused("editMessageCaption")) == 2  # the first repeat and the redelivery
+    assert texts_to(fake, ALICE) == ["Job j3 accepted"]  # no second copy of the failure
 
 
 async def test_several_jobs_in_one_chat_share_its_pace_and_meet_no_flood_control(

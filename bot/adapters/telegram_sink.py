@@ -246,7 +246,6 @@ class TelegramSink:
                 await self.bot.edit_message_caption(chat, view.photo_id, caption=caption)
             elif view.photo_id is None and view.ack_id is not None and status != view.shown:
                 await self.bot.edit_message_text(fit(status, MESSAGE_LIMIT), chat, view.ack_id)
-            view.shown = caption if view.photo_id is not None else status
         except RetryAfter as error:
             # The rate limiter's retries ran out: leave this job's messages alone as long as
             # Telegram asks; the newest state goes out after that (the final reply always).
@@ -257,9 +256,13 @@ class TelegramSink:
         except ChatMigrated as error:  # the next preview goes to the supergroup
             await self.migrated(view.origin.chat_id, str(error.new_chat_id))
             view.dirty = True
+            return
         except TelegramError as error:
-            # A preview is disposable (message deleted, not modified, network blip): skip it.
-            log.info("preview for job %s not shown: %s", view.job_id, error)
+            if not _not_modified(error):  # else the chat shows it already (after a restart)
+                # A preview is disposable (message deleted, network blip): skip it.
+                log.info("preview for job %s not shown: %s", view.job_id, error)
+                return
+        view.shown = caption if view.photo_id is not None else status
 
     async def _finish(self, origin: Origin, reply: Reply) -> None:
         """The job's last reply (result, failure, cancellation) replaces whatever it showed."""
@@ -322,11 +325,18 @@ class TelegramSink:
                 await self.bot.edit_message_text(fit(text, MESSAGE_LIMIT), chat, view.ack_id)
                 return
         except BadRequest as error:
+            if _not_modified(error):  # shown already: a redelivery after a restart
+                return
             log.info("job %s: final text not edited in (%s); sending it anew", view.job_id, error)
         await self.post(view.origin, text)
 
 
 PLACEHOLDER_LIMIT = 64  # Telegram's input_field_placeholder
+
+
+def _not_modified(error: TelegramError) -> bool:
+    """Telegram's "message is not modified": the message shows exactly this already."""
+    return isinstance(error, BadRequest) and "not modified" in error.message.lower()
 
 
 def _reply_to(origin: Origin) -> ReplyParameters | None:
