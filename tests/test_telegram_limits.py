@@ -108,7 +108,8 @@ async def test_identical_edits_after_a_restart_are_taken_as_shown_and_never_repe
         for _ in range(3):
             await sink.send(origin, status)
             edit = sink._views["j3"].task  # waits for the chat's turn, then edits (or not)
-            await until(lambda: edit is not None and edit.done())
+            assert edit is not None
+            await edit
         await sink.send(origin, failed)
     # Restarted before the failure was marked delivered: it is sent once more.
     async with bare_sink(tg_settings, every_s=0.05, messages=messages) as sink:

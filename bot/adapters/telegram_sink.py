@@ -8,10 +8,12 @@ stored through the core, so a job resumed or delivered after a restart edits the
 Previews are paced per chat, all its jobs together (`telegram_pace`: one message per
 `group_every_s` in groups, `private_every_s` in private chats, acknowledgements and results
 counted), and latest-wins: a preview that arrives while an edit is due or in flight replaces
-the one waiting, so a slow chat shows fewer, newer previews and the core never waits on them. The final
-edit waits for an edit in flight and then always goes out. Flood control (RetryAfter) is
-honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
-then retries; if a preview edit still fails, this job stays quiet for the time asked.
+the one waiting, so a slow chat shows fewer, newer previews and the core never waits on them.
+The final edit waits for an edit in flight and then always goes out. Flood control
+(RetryAfter) is honoured by PTB's AIORateLimiter, which holds every request for as long as
+Telegram asks and then retries; if a preview edit still fails, this job stays quiet for the
+time asked. "Message is not modified" means the chat shows that already (a job resumed or
+delivered again after a restart): it counts as shown, never as a reason to send anew.
 
 The core answers each update through its `TelegramResponder`: refusals of a button press become
 an alert on the press, the rest a reply to the user's message (Telegram has no messages only one
