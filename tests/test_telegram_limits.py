@@ -1,6 +1,6 @@
 """Telegram's limits met by the bot, against the strict fake Bot API: long captions, button
-presses answered too late, groups that became supergroups while a job ran, flood control in a
-chat with several jobs."""
+presses answered too late, users who blocked the bot, groups that became supergroups while a job
+ran, identical edits, flood control in a chat with several jobs."""
 
 from __future__ import annotations
 
@@ -61,6 +61,32 @@ async def test_a_press_answered_hours_late_still_draws_and_says_so_in_the_chat(
     assert again["action"] == "reroll" and again["status"] == "done"
     assert any(f"Job {again['id']} accepted" in text for text in texts_to(fake, ALICE))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("leave", ["blocked", "gone"])
+async def test_a_chat_lost_mid_job_ends_the_job_keeps_its_charge_and_is_never_retried(
+    tg_settings, fake: FakeBotApi, leave: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = ALICE if leave == "blocked" else OLD_GROUP  # a user blocks; a group is deleted
+    fake.after("sendMessage", lambda: getattr(fake, leave).add(chat))  # after the ack
+    async with open_app(tg_settings) as first, telegram(first, tg_settings) as bot:
+        row = await draw(first, bot, message_update(chat, ALICE, "/mj a lighthouse"))
+        entries = first.store.run_sync(
+            lambda s: list(s.db["ledger"].rows_where("job_id = ?", [row["id"]]))
+        )
+    assert row["status"] == "done" and row["delivered_at"]  # nothing left owed
+    assert [entry["kind"] for entry in entries] == ["debit"]  # drawn, so kept (see README)
+
+    def to_chat() -> list[int]:
+        return [call.status for call in fake.calls if call.params.get("chat_id") == str(chat)]
+
+    tries = to_chat()
+    async with open_app(tg_settings) as second, telegram(second, tg_settings):
+        await second.service.start()  # a restart delivers what is owed: nothing here
+    assert to_chat() == tries and tries[0] == 200  # the acknowledgement, then refusals
+    assert set(tries[1:]) == {403 if leave == "blocked" else 400}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("abandoned" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_group_upgraded_to_a_supergroup_mid_job_gets_its_result_there(

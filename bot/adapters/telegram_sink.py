@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -36,7 +38,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.adapters.telegram_format import (
     ALERT_LIMIT,
@@ -52,7 +54,7 @@ from bot.adapters.telegram_moves import ChatMoves
 from bot.adapters.telegram_pace import ChatPace
 from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,8 @@ class TelegramSink:
             raise ConnectionError("the Telegram adapter has stopped")
         origin = self.moves.follow(origin)
         try:
-            await self._send(origin, reply)
+            with _refusals():
+                await self._send(origin, reply)
         except ChatMigrated as error:
             await self.migrated(origin.chat_id, str(error.new_chat_id))
             await self.send(origin, reply)  # once more: to the supergroup
@@ -261,7 +264,9 @@ class TelegramSink:
             return
         except TelegramError as error:
             if not _not_modified(error):  # else the chat shows it already (after a restart)
-                # A preview is disposable (message deleted, network blip): skip it.
+                # A preview is disposable (message deleted, network blip): skip it. In a chat
+                # lost to the bot no later one would get through: the final reply says so.
+                view.closed = _chat_lost(error)
                 log.info("preview for job %s not shown: %s", view.job_id, error)
                 return
         view.shown = caption if view.photo_id is not None else status
@@ -336,6 +341,23 @@ class TelegramSink:
 PLACEHOLDER_LIMIT = 64  # Telegram's input_field_placeholder
 
 
+def _chat_lost(error: TelegramError) -> bool:
+    """Blocked by the user, removed from the group, or the chat is gone: for good."""
+    lost = isinstance(error, BadRequest) and "chat not found" in error.message.lower()
+    return lost or isinstance(error, Forbidden)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What Telegram will never take is Undeliverable to the core (which stops retrying)."""
+    try:
+        yield
+    except TelegramError as error:
+        if _chat_lost(error):
+            raise Undeliverable(error.message) from error
+        raise
+
+
 def _not_modified(error: TelegramError) -> bool:
     """Telegram's "message is not modified": the message shows exactly this already."""
     return isinstance(error, BadRequest) and "not modified" in error.message.lower()
@@ -363,6 +385,10 @@ class TelegramResponder:
         self._lock = asyncio.Lock()
 
     async def answer(self, reply: Reply) -> None:
+        with _refusals():
+            await self._answer(reply)
+
+    async def _answer(self, reply: Reply) -> None:
         if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
             await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
             return
