@@ -6,8 +6,9 @@ then edited. While the interaction that asked is alive, its `InteractionResponde
 15 minutes, and a restart forgets every interaction, so without a live one replies go through
 `DiscordSink`: ordinary channel messages that mention the user and reply to the job's earlier
 message, or, where the bot may no longer post (its permissions were taken away), a direct
-message to the user that says so. Only ids are kept across restarts
-(`MjService.remember_reply_message`).
+message to the user that says so; where neither is allowed the reply is Undeliverable (the
+core settles it and never retries; `/show` posts a result again). Only ids are kept across
+restarts (`MjService.remember_reply_message`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bot.adapters.discord_limits import FINAL, UPLOAD_BYTES, clip
 from bot.adapters.discord_responder import InteractionResponder, JobMessage
 from bot.adapters.discord_views import result_view
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,11 @@ class DiscordSink:
             # posting one publicly instead would show it to everyone.
             log.warning("dropped a private reply with no live interaction: %s", reply.text)
             return
-        await self.record(reply, await self._via_channel(origin, reply), None)
+        try:
+            message_id = await self._via_channel(origin, reply)
+        except discord.Forbidden as error:  # neither the channel nor the user's DMs: never
+            raise Undeliverable(error.text) from error
+        await self.record(reply, message_id, None)
 
     # shared with the responders ------------------------------------------------------------
     def due(self, job: JobMessage) -> bool:

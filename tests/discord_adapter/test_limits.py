@@ -4,6 +4,7 @@ rate limit, and a channel where the bot lost its permissions."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,8 @@ async def test_without_the_channel_or_dms_the_result_is_kept_for_show(
         shown = await h.command("show", job=job_id)  # a new interaction needs no permission
         again = await api.wait_for("PATCH", original(shown))
     assert [c.response["code"] for c in api.refused] == [50001, 50007]  # one try each
-    assert row["status"] == "done" and row["delivered_at"] is None
+    assert row["status"] == "done" and row["delivered_at"]  # settled: never retried
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert logged(caplog, f"job {job_id}", "Missing Access")
     assert logged(caplog, f"job {job_id}", "does not accept direct messages", f"/show {job_id}")
     assert custom_ids(again) == buttons_for(job_id)
