@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from bot.app import open_app
 from bot.core.requests import Origin, Reply, ReplyKind
@@ -116,6 +120,27 @@ async def test_the_upgrade_notice_moves_the_groups_banned_terms(
     [refusal] = texts_to(fake, SUPERGROUP)
     assert refusal.startswith("Not drawn") and "zeppelin" in refusal
     assert tg_app.store.run_sync(lambda s: s.db["jobs"].count) == 0
+
+
+async def test_a_grid_over_ten_megabytes_is_re_encoded_for_an_edit_and_a_new_photo(
+    tg_settings, fake: FakeBotApi, tmp_path: Path
+) -> None:
+    noise = np.random.default_rng(1).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)
+    big = tmp_path / "grid.png"
+    Image.fromarray(noise).save(big, compress_level=1)  # noise does not compress: ~12 MB
+    origin = Origin("telegram", str(ALICE), str(ALICE), "7")
+    grid = Reply(ReplyKind.RESULT, "a noisy grid (job j4)", "j4", image_path=big)
+    async with bare_sink(tg_settings, every_s=0.05) as sink:
+        await sink.send(origin, Reply(ReplyKind.ACK, "Job j4 accepted", "j4", position=1))
+        await sink.send(origin, progress("j4", 50))  # the preview message the grid edits
+        await until(lambda: fake.called("sendPhoto"))
+        await sink.send(origin, grid)
+        await sink.send(origin, replace(grid, job_id="j5"))  # no preview: a new photo
+    uploads = [call.files for call in fake.called("editMessageMedia", "sendPhoto")[1:]]
+    assert len(uploads) == 2 and not [call for call in fake.calls if call.status != 200]
+    for files in uploads:
+        [data] = files.values()
+        assert len(data) <= 10_000_000 < big.stat().st_size and data[:3] == b"\xff\xd8\xff"
 
 
 async def test_identical_edits_after_a_restart_are_taken_as_shown_and_never_repeated(
