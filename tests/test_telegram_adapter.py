@@ -335,7 +335,8 @@ async def test_progress_edits_are_paced_and_show_the_newest_preview(tg_settings,
 
     assert len(previews) < 10  # ten previews in 0.5 s: the ones overtaken were never sent
     times = [fake.called("sendMessage")[0].at] + [call.at for call in previews]
-    assert all(b - a >= 0.28 for a, b in itertools.pairwise(times))  # one per 0.3 s at most
+    # One per 0.3 s at most, as the sink sends them (arrivals jitter on a loaded machine).
+    assert all(b - a >= 0.25 for a, b in itertools.pairwise(times))
     final = fake.called("editMessageMedia")[-1]
     assert final.params["media"]["caption"].endswith("(job j1)") and "reply_markup" in final.params
 
