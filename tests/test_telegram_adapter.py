@@ -543,11 +543,11 @@ async def test_upscale_4x_is_offered_under_an_upscale_and_draws(
     async with open_app(gan_settings) as app, telegram(app, gan_settings) as bot:
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a quay --seed 4"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
-        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        upscale = await draw(app, bot, callback_update(fake, ALICE, grid, f"mj:U2:{row['id']}"))
         shown = fake.message(ALICE, int(upscale["reply_message_id"]))
         labels = {b["text"]: b["callback_data"] for r in keyboard_of(shown) for b in r}
         assert labels["Upscale 4×"] == f"mj:U4X:{upscale['id']}"
-        four = await draw(app, bot, callback_update(ALICE, shown, labels["Upscale 4×"]))
+        four = await draw(app, bot, callback_update(fake, ALICE, shown, labels["Upscale 4×"]))
     assert (four["action"], four["parent_id"], four["status"]) == (
         "upscale4x",
         upscale["id"],
