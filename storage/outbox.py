@@ -72,7 +72,12 @@ class Outbox:
                 self.add(job_id, then)
 
     def abandoned(self, job_id: str, kind: str, error: str) -> None:
-        """The platform refuses this for good (the chat is gone, the bot was blocked)."""
-        self.db["outbox"].update(
-            (job_id, kind), {"abandoned_at": utcnow(), "last_error": error[:500]}
-        )
+        """The platform refuses this for good (the chat is gone, the bot was blocked): nothing
+        is owed any more, so an abandoned final settles the job as a sent one does (the
+        outbox row says which it was)."""
+        with self.db.atomic():
+            self.db["outbox"].update(
+                (job_id, kind), {"abandoned_at": utcnow(), "last_error": error[:500]}
+            )
+            if kind == FINAL:
+                self.jobs.mark_delivered(job_id)

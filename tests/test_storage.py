@@ -75,6 +75,7 @@ def test_unfinished_jobs_and_what_the_outbox_owes(tmp_path: Path) -> None:
     assert store.outbox.failed("d", "final", "reset") == 2
     store.outbox.abandoned("f", "final", "Forbidden: bot was blocked by the user")
     assert [row["job_id"] for row in store.outbox.pending()] == ["d", "delivered"]
+    assert store.jobs.get("f")["delivered_at"]  # settled: nothing is owed any more
     assert store.jobs.get("r")["attempts"] == 1
     assert store.jobs.get("q")["platform_user_id"] == "local"
 

@@ -6,7 +6,10 @@ then edited. While the interaction that asked is alive, its `InteractionResponde
 followup. Interaction tokens die after 15 minutes, and a restart forgets every interaction;
 then `DiscordSink` edits the same message through the channel (a bot may edit its public
 interaction responses there).
-Only ids are kept across restarts (`MjService.remember_reply_message`).
+Without a live interaction, where the bot may no longer post in the channel (its permissions
+were taken away) the reply goes to the user's direct messages, saying so; where neither is
+allowed it is Undeliverable (the core settles it and never retries; `/show` posts a result
+again). Only ids are kept across restarts (`MjService.remember_reply_message`).
 
 The outcome may be sent again (a failed try, or one whose answer was lost): it is always an
 edit of the job's message, or, where that message is gone or unknown, a channel message whose
@@ -22,48 +25,27 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
+from bot.adapters.discord_limits import FINAL, UPLOAD_BYTES, clip
+from bot.adapters.discord_responder import InteractionResponder, JobMessage
 from bot.adapters.discord_views import result_view
 from bot.adapters.uploads import fit_upload
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
 
-MAX_CONTENT = 2000  # characters in one Discord message
-UPLOAD_BYTES = 10 * 1024 * 1024  # per file, unless the server allows more (or less)
-FINAL = (ReplyKind.RESULT, ReplyKind.ERROR, ReplyKind.TEXT)  # a job's outcome
-
-
-class Interaction(Protocol):
-    """What the sink needs of a live interaction's Responder (`discord_responder`)."""
-
-    @property
-    def alive(self) -> bool: ...
-
-    async def report(self, reply: Reply) -> None: ...
-
-
-@dataclass(slots=True)
-class JobMessage:
-    """The message that shows one job, and how it may be edited."""
-
-    message_id: int | None  # None: the interaction's deferred response, id not learnt yet
-    through: Interaction | None  # posted through its webhook; None: a channel post
-    last_edit: float  # monotonic time of the last post or edit
+# The bot may not post in a channel: Missing Access (it cannot see it), Missing Permissions.
+_NO_ENTRY = (50001, 50013)
+_NO_DMS = 50007  # Cannot send messages to this user
 
 
 def _file(data: bytes, name: str, reply: Reply) -> discord.File:
     """An upload; behind a spoiler when the image safety check says so."""
     return discord.File(io.BytesIO(data), name, spoiler=reply.spoiler)
-
-
-def clip(text: str, limit: int = MAX_CONTENT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class DiscordSink:
@@ -108,8 +90,8 @@ class DiscordSink:
                 await self._acknowledge(origin, reply)
             else:
                 await self.post(origin, reply)
-        except discord.Forbidden as error:  # no access to that channel (any more)
-            raise Undeliverable(str(error)) from error
+        except discord.Forbidden as error:  # neither the channel nor the user's DMs: never
+            raise Undeliverable(error.text) from error
 
     async def post(self, origin: Origin, reply: Reply) -> None:
         """A request's answer once its interaction is gone: a channel message."""
@@ -140,7 +122,7 @@ class DiscordSink:
             log.warning("progress edit for job %s failed: %r", reply.job_id, error)
 
     async def record(
-        self, reply: Reply, message_id: int | None, through: Interaction | None
+        self, reply: Reply, message_id: int | None, through: InteractionResponder | None
     ) -> None:
         """Keep (and persist) which message shows a job, until its final reply."""
         if reply.job_id is None:
@@ -182,16 +164,22 @@ class DiscordSink:
             "attachments": await self.files(reply, UPLOAD_BYTES),
             "view": result_view(reply.buttons) if reply.buttons else None,
         }
+        nonce = f"r{reply.job_id}"
+        message_id = None
         if earlier is not None:
             try:
                 edited = await channel.get_partial_message(earlier).edit(**fields)
             except (discord.NotFound, discord.Forbidden) as error:
-                # Deleted, or not ours to edit (an ephemeral response): post it anew.
-                log.info("job %s: its message not edited (%s)", reply.job_id, error)
+                if not _locked_out(origin, error):
+                    # Deleted, or not ours to edit (an ephemeral response): post it anew.
+                    log.info("job %s: its message not edited (%s)", reply.job_id, error)
+                else:  # posting there would fail the same way
+                    message_id = await self._via_dm(origin, reply, nonce, error)
             else:
                 await self.record(reply, edited.id, None)
                 return
-        message_id = await self._in_channel(origin, reply, nonce=f"r{reply.job_id}")
+        if message_id is None:
+            message_id = await self._in_channel(origin, reply, nonce)
         self.announced.add(reply.job_id)  # it mentioned the user: no notice needed
         await self.record(reply, message_id, None)
 
@@ -226,7 +214,8 @@ class DiscordSink:
         await self.record(reply, await self._in_channel(origin, reply, f"a{reply.job_id}"), None)
 
     async def _in_channel(self, origin: Origin, reply: Reply, nonce: str | None = None) -> int:
-        """A new channel message that mentions the user and replies to the job's last one."""
+        """A new channel message that mentions the user and replies to the job's last one;
+        in the user's DMs if the bot may no longer post in the channel."""
         channel = await self._channel(origin)
         fields: dict[str, Any] = {
             "content": clip(f"<@{origin.user_id}> {reply.text}"),
@@ -243,7 +232,51 @@ class DiscordSink:
             fields["reference"] = discord.MessageReference(
                 message_id=earlier, channel_id=channel.id, fail_if_not_exists=False
             )
-        message = await channel.send(**fields)
+        try:
+            message = await channel.send(**fields)
+        except discord.Forbidden as error:
+            if not _locked_out(origin, error):
+                raise
+            return await self._via_dm(origin, reply, nonce, error)
+        return message.id
+
+    async def _via_dm(
+        self, origin: Origin, reply: Reply, nonce: str | None, refused: discord.Forbidden
+    ) -> int:
+        """The reply in the user's DMs, saying why it is not in the channel (under the same
+        enforced nonce, so a repeated try is still one message)."""
+        log.warning(
+            "job %s: the bot may not post in channel %s (%s; it needs View Channel, Send "
+            "Messages, Attach Files and Read Message History there): sending it to user %s's "
+            "direct messages instead",
+            reply.job_id,
+            origin.chat_id,
+            refused.text,
+            origin.user_id,
+        )
+        dm = await self.client.create_dm(discord.Object(int(origin.user_id)))
+        note = f"I can no longer post in <#{origin.chat_id}>, so here it is. "
+        if reply.kind is ReplyKind.NOTICE:  # the outcome is in the job's message there
+            note = f"I can no longer post in <#{origin.chat_id}>, so I am telling you here: "
+        fields: dict[str, Any] = {
+            "content": clip(note + reply.text),
+            "files": await self.files(reply, UPLOAD_BYTES),
+            "nonce": nonce,
+        }
+        if reply.buttons:
+            fields["view"] = result_view(reply.buttons)
+        try:
+            message = await dm.send(**fields)
+        except discord.Forbidden as error:
+            if error.code == _NO_DMS:
+                log.warning(
+                    "job %s: user %s does not accept direct messages from the bot either; the "
+                    "result is kept (/show %s posts it again)",
+                    reply.job_id,
+                    origin.user_id,
+                    reply.job_id,
+                )
+            raise
         return message.id
 
     async def _notify(self, origin: Origin, reply: Reply) -> None:
@@ -268,3 +301,9 @@ class DiscordSink:
             guild_id = int(origin.scope_id) if origin.scope_id else None
             return self.client.get_partial_messageable(int(origin.chat_id), guild_id=guild_id)
         return await self.client.create_dm(discord.Object(int(origin.user_id)))
+
+
+def _locked_out(origin: Origin, error: discord.HTTPException) -> bool:
+    """The bot may no longer post in the server's channel (its permissions were taken)."""
+    forbidden = isinstance(error, discord.Forbidden) and error.code in _NO_ENTRY
+    return forbidden and origin.scope_id is not None

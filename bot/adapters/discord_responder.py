@@ -1,7 +1,7 @@
 """A Responder per Discord interaction: answers and job news through its webhook.
 
 A slash command is deferred with "thinking…"; its first reply fills that deferred response,
-which is then the job's message (`discord_delivery.JobMessage`), edited with progress and the
+which is then the job's message (`JobMessage`), edited with progress and the
 outcome through the interaction's webhook while its token lives. Once it does not (15
 minutes, or a restart), replies go through `DiscordSink`'s channel path instead.
 """
@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import discord
 
-from bot.adapters.discord_delivery import (
-    FINAL,
-    UPLOAD_BYTES,
-    DiscordSink,
-    JobMessage,
-    clip,
-)
+from bot.adapters.discord_limits import FINAL, UPLOAD_BYTES, clip
 from bot.adapters.discord_views import ASK, region_view, result_view
 from bot.core.requests import Button, Origin, Reply, ReplyKind
 
@@ -39,13 +34,49 @@ class TokenGone(Exception):
     """The interaction can no longer answer: deliver through the channel instead."""
 
 
+@dataclass(slots=True)
+class JobMessage:
+    """The message that shows one job, and how it may be edited."""
+
+    message_id: int | None  # None: the interaction's deferred response, id not learnt yet
+    through: InteractionResponder | None  # posted through its webhook; None: a channel post
+    last_edit: float  # monotonic time of the last post or edit
+
+
+class Sink(Protocol):
+    """What a responder needs of the sink (`discord_delivery.DiscordSink`): the job messages,
+    their pace, the channel path once the interaction is gone."""
+
+    jobs: dict[str, JobMessage]
+    now: Callable[[], datetime]
+    monotonic: Callable[[], float]
+
+    def due(self, job: JobMessage) -> bool: ...
+
+    async def edit_progress(self, job: JobMessage, reply: Reply, target: Any) -> None: ...
+
+    async def send(self, origin: Origin, reply: Reply) -> None: ...
+
+    async def post(self, origin: Origin, reply: Reply) -> None: ...
+
+    async def finish_in_channel(self, origin: Origin, reply: Reply) -> None: ...
+
+    async def record(
+        self, reply: Reply, message_id: int | None, through: InteractionResponder | None
+    ) -> None: ...
+
+    async def files(self, reply: Reply, limit: int) -> list[discord.File]: ...
+
+    async def delete_shown(self, origin: Origin, job_id: str | None) -> None: ...
+
+
 class InteractionResponder:
     """One deferred interaction: answers and job news through its webhook while its token
     lives, then through the sink's channel messages."""
 
     def __init__(
         self,
-        sink: DiscordSink,
+        sink: Sink,
         interaction: discord.Interaction[Any],
         origin: Origin,
         public: bool,

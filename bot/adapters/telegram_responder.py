@@ -1,7 +1,7 @@
 """The core answers each Telegram update through its `TelegramResponder`: refusals of a button
 press become an alert on the press, the rest a reply to the user's message (Telegram has no
 messages only one member of a group can see); news of the jobs it made go to the sink's job
-views (`telegram_sink`)."""
+views (`telegram_sink`). What Telegram will never take is Undeliverable (`telegram_errors`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import logging
 from telegram import CallbackQuery, ForceReply
 from telegram.error import TelegramError
 
+from bot.adapters.telegram_errors import refusals
 from bot.adapters.telegram_format import ALERT_LIMIT, fit, keyboard, regions_keyboard
 from bot.adapters.telegram_sink import TelegramSink
 from bot.core.requests import Origin, Reply, ReplyKind
@@ -34,22 +35,28 @@ class TelegramResponder:
         self._lock = asyncio.Lock()
 
     async def answer(self, reply: Reply) -> None:
+        with refusals():  # blocked by the user, removed from the group: never
+            await self._answer(reply)
+
+    async def _answer(self, reply: Reply) -> None:
         if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
-            await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
+            await self.sink.posts.send_result(
+                self.origin, reply
+            )  # a past result shown again (/show)
             return
         if reply.kind is ReplyKind.DELETED:
-            await self.sink.delete_shown(self.origin, reply.job_id, self.query)
+            await self.sink.posts.delete_shown(self.origin, reply.job_id, self.query)
             await self.answer_query(reply.text)
             return
         if reply.pick_regions and reply.job_id is not None:
-            await self.sink.post(self.origin, reply.text, regions_keyboard(reply.job_id))
+            await self.sink.posts.post(self.origin, reply.text, regions_keyboard(reply.job_id))
             await self.answer_query()
             return
         if reply.question is not None:  # Remix: the answer is a reply to this message
             await self.ask(reply)
             return
         if reply.buttons:  # a link (the Vary (Region) page): a message with its button
-            await self.sink.post(self.origin, reply.text, keyboard(reply.buttons))
+            await self.sink.posts.post(self.origin, reply.text, keyboard(reply.buttons))
             await self.answer_query()
             return
         if reply.ephemeral and self.query is not None:
@@ -58,7 +65,7 @@ class TelegramResponder:
                     return
             except TelegramError as error:  # e.g. "query is too old": say it in the chat
                 log.info("could not answer a button press (%s); replying instead", error)
-        await self.sink.post(self.origin, reply.text)
+        await self.sink.posts.post(self.origin, reply.text)
 
     async def report(self, reply: Reply) -> None:
         await self.sink.send(self.origin, reply)
@@ -73,7 +80,7 @@ class TelegramResponder:
             f"{question.prefill}"
         )
         placeholder = fit(question.prefill, PLACEHOLDER_LIMIT)
-        asked = await self.sink.post(
+        asked = await self.sink.posts.post(
             self.origin, text, ForceReply(selective=True, input_field_placeholder=placeholder)
         )
         await self.sink.messages.asked_in(question.id, str(asked.message_id))

@@ -1,4 +1,4 @@
-"""Telegram's side of the core's replies: how a job looks in a chat, and direct answers.
+"""Telegram's side of the core's replies: how a job looks in a chat.
 
 A job is one message: (1) the acknowledgement, a reply to the user's message with the job's
 place in the queue, edited while the line moves; (2) once drawing starts, its picture becomes
@@ -16,57 +16,56 @@ Editing notifies nobody, so the core follows a final reply with a NOTICE: a shor
 under the job's message, mentioning the user in groups; unless the final reply had to create
 the message, which notified already.
 
-Edits are paced per job (one per `group_every_s` in groups, `private_every_s` in private chats)
-and latest-wins: a preview that arrives while an edit is due or in flight replaces the one
-waiting, so a slow chat shows fewer, newer previews and the core never waits on them. The final
-edit waits for an edit in flight and then always goes out. Flood control (RetryAfter) is
-honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
-then retries; if a preview edit still fails, this job stays quiet for the time asked.
+Previews are paced per chat, all its jobs together (`telegram_pace`: one message per
+`group_every_s` in groups, `private_every_s` in private chats, acknowledgements and results
+counted), and latest-wins: a preview that arrives while an edit is due or in flight replaces
+the one waiting, so a slow chat shows fewer, newer previews and the core never waits on them.
+The final edit waits for an edit in flight and then always goes out. Flood control
+(RetryAfter) is honoured by PTB's AIORateLimiter, which holds every request for as long as
+Telegram asks and then retries; if a preview edit still fails, this job stays quiet for the
+time asked. A group upgraded to a supergroup is followed there (`telegram_moves`): its jobs'
+replies go on in the supergroup as new messages. What Telegram's refusals mean (done already,
+or never) is `telegram_errors`.
 
-The core answers each update through a `TelegramResponder` (`telegram_responder`).
+New messages (answers, a result posted again, notices, 🗑) are `telegram_posts`'; the core
+answers each update through a `TelegramResponder` (`telegram_responder`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import time
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
 
-from telegram import (
-    Bot,
-    CallbackQuery,
-    ForceReply,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    Message,
-    ReplyParameters,
+from telegram import Bot, InputMediaPhoto, Message
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
+
+from bot.adapters.telegram_errors import (
+    GONE,
+    NO_CAPTION,
+    chat_lost,
+    not_modified,
+    refusals,
+    says,
+    unless_unchanged,
 )
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-
 from bot.adapters.telegram_format import (
     CAPTION_LIMIT,
-    CAPTION_TAIL,
     MESSAGE_LIMIT,
     PHOTO_BYTES,
     fit,
     keyboard,
     seconds,
 )
+from bot.adapters.telegram_moves import ChatMoves
+from bot.adapters.telegram_pace import ChatPace
+from bot.adapters.telegram_posts import ChatPosts
+from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
-
-# What Telegram says (BadRequest) when ...
-_UNCHANGED = ("message is not modified",)  # an edit repeated: it was applied before
-_GONE = ("message to edit not found", "message_id_invalid")  # the message was deleted
-_NO_CAPTION = ("there is no caption in the message to edit",)  # a text message
-_NO_CHAT = ("chat not found", "have no rights to send")  # the chat is gone for the bot
 
 
 @dataclass(slots=True, eq=False)
@@ -75,7 +74,6 @@ class _JobView:
 
     origin: Origin
     job_id: str
-    pace_s: float
     message_id: int | None = None  # the job's one message
     photo: bool | None = None  # it shows a picture (None: not known, after a restart)
     status: str = ""  # newest status line
@@ -83,7 +81,7 @@ class _JobView:
     preview: bytes | None = None  # newest preview not shown yet
     spoiler: bool = False  # that preview goes behind a spoiler (the image safety check)
     dirty: bool = False
-    next_at: float = 0.0  # monotonic time before which this job's message is left alone
+    next_at: float = 0.0  # monotonic time before which flood control keeps this job quiet
     closed: bool = False  # the final reply took over
     editing: bool = False
     task: asyncio.Task | None = None
@@ -98,6 +96,7 @@ class TelegramSink:
         bot: Bot,
         messages: ReplyMessages,
         *,
+        moves: ChatMoves,
         group_every_s: float = 3.0,
         private_every_s: float = 1.0,
     ) -> None:
@@ -105,6 +104,9 @@ class TelegramSink:
         self.messages = messages
         self.group_every_s = group_every_s
         self.private_every_s = private_every_s
+        self.moves = moves
+        self.pace = ChatPace(self._every_s)
+        self.posts = ChatPosts(bot, messages, self.pace)  # new messages; the views edit theirs
         self._views: dict[str, _JobView] = {}
         self._announced: set[str] = set()  # jobs whose final reply came as a new message
         self._closed = False
@@ -113,25 +115,36 @@ class TelegramSink:
         if self._closed:
             # Raising keeps the reply owed in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
+        origin = self.moves.follow(origin)
         try:
-            if reply.kind is ReplyKind.DELETED:
-                await self.delete_shown(origin, reply.job_id)
-            elif reply.job_id is None:
-                await self.post(origin, reply.text)
-            elif reply.kind is ReplyKind.ACK:
-                await self._acknowledge(origin, reply)
-            elif reply.kind is ReplyKind.PROGRESS:
-                await self._progress(origin, reply)
-            elif reply.kind is ReplyKind.NOTICE:
-                await self._notify(origin, reply)
-            else:
-                await self._finish(origin, reply)
-        except Forbidden as error:  # blocked by the user, removed from the group
-            raise Undeliverable(error.message) from error
-        except BadRequest as error:
-            if _says(error, _NO_CHAT):
-                raise Undeliverable(error.message) from error
-            raise
+            with refusals():  # blocked by the user, removed from the group: never
+                await self._send(origin, reply)
+        except ChatMigrated as error:
+            await self.migrated(origin.chat_id, str(error.new_chat_id))
+            await self.send(origin, reply)  # once more: to the supergroup
+
+    async def migrated(self, old: str, new: str) -> None:
+        """The group `old` is the supergroup `new` now: jobs shown there start anew in it."""
+        await self.moves.moved(old, new)
+        for view in self._views.values():
+            if view.origin.chat_id == old:
+                view.origin = self.moves.follow(view.origin)
+                view.message_id = view.photo = None
+                view.shown = ""
+
+    async def _send(self, origin: Origin, reply: Reply) -> None:
+        if reply.kind is ReplyKind.DELETED:
+            await self.posts.delete_shown(origin, reply.job_id)
+        elif reply.job_id is None:
+            await self.posts.post(origin, reply.text)
+        elif reply.kind is ReplyKind.ACK:
+            await self._acknowledge(origin, reply)
+        elif reply.kind is ReplyKind.PROGRESS:
+            await self._progress(origin, reply)
+        elif reply.kind is ReplyKind.NOTICE:
+            await self._notify(origin, reply)
+        else:
+            await self._finish(origin, reply)
 
     async def close(self) -> None:
         """Stop pending preview edits; later replies raise (and stay owed)."""
@@ -142,30 +155,6 @@ class TelegramSink:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._views.clear()
 
-    async def post(
-        self, origin: Origin, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
-    ) -> Message:
-        return await self.bot.send_message(
-            int(origin.chat_id),
-            fit(text, MESSAGE_LIMIT),
-            reply_parameters=_reply_to(origin),
-            reply_markup=markup,
-        )
-
-    async def delete_shown(
-        self, origin: Origin, job_id: str | None, query: CallbackQuery | None = None
-    ) -> None:
-        """🗑: remove the message that shows the job (the one pressed, else its stored one)."""
-        message = query.message if query is not None else None
-        stored = None if job_id is None else await self.messages.reply_message(job_id)
-        message_id = message.message_id if message is not None else stored
-        if message_id is None or not str(message_id).lstrip("-").isdigit():
-            return
-        try:
-            await self.bot.delete_message(int(origin.chat_id), int(message_id))
-        except TelegramError as error:  # gone already, or too old to delete (48 h)
-            log.info("could not delete the message of job %s: %s", job_id, error)
-
     # a job's message -----------------------------------------------------------------------
     async def _view(self, origin: Origin, job_id: str) -> _JobView:
         view = self._views.get(job_id)
@@ -174,7 +163,7 @@ class TelegramSink:
         return view
 
     async def _new_view(self, origin: Origin, job_id: str) -> _JobView:
-        view = _JobView(origin, job_id, self._pace(origin))
+        view = _JobView(origin, job_id)
         # A job resumed (or a result delivered) after a restart edits the message it had.
         stored = await self.messages.reply_message(job_id)
         view.message_id = int(stored) if stored and stored.lstrip("-").isdigit() else None
@@ -185,10 +174,9 @@ class TelegramSink:
         view.message_id, view.photo = message.message_id, bool(message.photo)
         await self.messages.remember_reply_message(view.job_id, str(message.message_id))
 
-    def _pace(self, origin: Origin) -> float:
+    def _every_s(self, chat_id: str) -> float:
         # Private chats have the user's (positive) id; groups and channels negative ones.
-        private = not origin.chat_id.startswith("-")
-        return self.private_every_s if private else self.group_every_s
+        return self.group_every_s if chat_id.startswith("-") else self.private_every_s
 
     async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
         assert reply.job_id is not None
@@ -196,9 +184,8 @@ class TelegramSink:
         if view.message_id is not None:  # resumed after a restart: its message says so
             await self._progress(origin, reply)
             return
-        await self._adopt(view, await self.post(origin, reply.text))
+        await self._adopt(view, await self.posts.post(origin, reply.text))
         view.shown = reply.text
-        view.next_at = time.monotonic() + view.pace_s
 
     async def _progress(self, origin: Origin, reply: Reply) -> None:
         """Record the newest state and make sure an edit is scheduled; never waits for it."""
@@ -212,13 +199,19 @@ class TelegramSink:
             view.task = asyncio.create_task(self._flush(view), name=f"tg-edit-{view.job_id}")
 
     async def _flush(self, view: _JobView) -> None:
+        """Show the newest state when the job and its chat may have one more message."""
         while view.dirty and not view.closed:
-            delay = view.next_at - time.monotonic()
+            chat = view.origin.chat_id
+            delay = max(view.next_at - time.monotonic(), self.pace.wait_s(chat))
             if delay > 0:
                 await asyncio.sleep(delay)
+                continue
             async with view.lock:
                 if view.closed:
                     return
+                if self.pace.wait_s(chat) > 0:  # another job of the chat went first
+                    continue
+                self.pace.spend(chat)
                 view.editing = True
                 try:
                     await self._show_progress(view)
@@ -250,11 +243,18 @@ class TelegramSink:
             view.dirty = True
             view.next_at = time.monotonic() + seconds(error.retry_after)
             log.warning("Telegram flood control: job %s previews paused", view.job_id)
-            return
+        except ChatMigrated as error:  # the next preview goes to the supergroup
+            await self.migrated(view.origin.chat_id, str(error.new_chat_id))
+            view.dirty = True
         except TelegramError as error:
-            # A preview is disposable (message deleted, network blip): skip it.
-            log.info("preview for job %s not shown: %s", view.job_id, error)
-        view.next_at = time.monotonic() + view.pace_s
+            if not_modified(error):  # the chat shows it already (after a restart)
+                view.shown = status
+            else:
+                # A preview is disposable (message deleted, network blip): skip it. In a chat
+                # lost to the bot no later one gets through: the final reply tells the core.
+                # (Never reopened here: the final reply may have closed the view meanwhile.)
+                view.closed = view.closed or chat_lost(error)
+                log.info("preview for job %s not shown: %s", view.job_id, error)
 
     async def _edit_status(self, view: _JobView, text: str) -> None:
         """The job's message shows `text` (and no buttons): as its caption once it has a
@@ -264,15 +264,15 @@ class TelegramSink:
         if view.photo is not False:
             caption = fit(text, CAPTION_LIMIT, tail=CAPTION_TAIL)
             try:
-                await _unless_unchanged(
+                await unless_unchanged(
                     self.bot.edit_message_caption(chat, view.message_id, caption=caption)
                 )
                 view.photo = True
                 return
             except BadRequest as error:
-                if view.photo or not _says(error, _NO_CAPTION):
+                if view.photo or not says(error, NO_CAPTION):
                     raise
-        await _unless_unchanged(
+        await unless_unchanged(
             self.bot.edit_message_text(fit(text, MESSAGE_LIMIT), chat, view.message_id)
         )
         view.photo = False
@@ -282,13 +282,14 @@ class TelegramSink:
         assert reply.job_id is not None
         view = self._views.pop(reply.job_id, None) or await self._new_view(origin, reply.job_id)
         view.closed = True
+        self.pace.spend(view.origin.chat_id)
         if view.task is not None and not view.editing:
             view.task.cancel()  # only a wait for the next edit: nothing half sent
         async with view.lock:  # after an edit in flight, never before it
             try:
                 await self._show_final(view, reply)
             except BadRequest as error:
-                if not _says(error, _GONE):
+                if not says(error, GONE):
                     raise
                 log.info("job %s: its message is gone; the outcome gets a new one", view.job_id)
                 view.message_id = view.photo = None
@@ -298,7 +299,7 @@ class TelegramSink:
         if view.message_id is None:
             # Created with the outcome's own text: a second copy (after a lost answer) says
             # nothing untrue, and it notifies the user, so no notice is needed.
-            await self._adopt(view, await self.post(view.origin, reply.text))
+            await self._adopt(view, await self.posts.post(view.origin, reply.text))
             self._announced.add(view.job_id)
             if reply.kind is not ReplyKind.RESULT:
                 return
@@ -309,7 +310,7 @@ class TelegramSink:
                 upload.data, caption=caption, filename=upload.filename, has_spoiler=reply.spoiler
             )
             chat, markup = int(view.origin.chat_id), keyboard(reply.buttons)
-            await _unless_unchanged(
+            await unless_unchanged(
                 self.bot.edit_message_media(media, chat, view.message_id, reply_markup=markup)
             )
             view.photo = True
@@ -317,57 +318,8 @@ class TelegramSink:
             await self._edit_status(view, reply.text)
 
     async def _notify(self, origin: Origin, reply: Reply) -> None:
-        """A short new message under the job's message; in groups it mentions the user."""
         assert reply.job_id is not None
-        if reply.job_id in self._announced:
+        if reply.job_id in self._announced:  # its final reply came as a new message
             self._announced.discard(reply.job_id)
             return
-        stored = await self.messages.reply_message(reply.job_id)
-        under = _reply_to(origin)
-        if stored and stored.isdigit():
-            under = ReplyParameters(int(stored), allow_sending_without_reply=True)
-        text = html.escape(fit(reply.text, MESSAGE_LIMIT - 100))
-        bell = "🔔"
-        if origin.chat_id.startswith("-") and origin.user_id.isdigit():  # a group: mention
-            bell = f'<a href="tg://user?id={origin.user_id}">🔔</a>'
-        await self.bot.send_message(
-            int(origin.chat_id),
-            f"{bell} {text}",
-            parse_mode=ParseMode.HTML,
-            reply_parameters=under,
-        )
-
-    async def send_result(self, origin: Origin, reply: Reply) -> Message:
-        """A past result posted again (/show), as a new message with its buttons."""
-        assert reply.image_path is not None
-        upload = await asyncio.to_thread(fit_upload, reply.image_path, PHOTO_BYTES)
-        return await self.bot.send_photo(
-            int(origin.chat_id),
-            upload.data,
-            caption=fit(reply.text, CAPTION_LIMIT, tail=CAPTION_TAIL),
-            filename=upload.filename,
-            reply_markup=keyboard(reply.buttons),
-            reply_parameters=_reply_to(origin),
-            has_spoiler=reply.spoiler,
-        )
-
-
-def _says(error: TelegramError, phrases: tuple[str, ...]) -> bool:
-    return any(phrase in error.message.lower() for phrase in phrases)
-
-
-async def _unless_unchanged(edit: Awaitable[Any]) -> None:
-    """An edit that Telegram finds already applied (an earlier try got through) is done."""
-    try:
-        await edit
-    except BadRequest as error:
-        if not _says(error, _UNCHANGED):
-            raise
-
-
-def _reply_to(origin: Origin) -> ReplyParameters | None:
-    """Answer under the user's message (in its forum topic too); still send if it is gone."""
-    handle = origin.reply_handle  # the message that asked (or the grid a button is under)
-    if handle is None or not handle.isdigit():
-        return None
-    return ReplyParameters(int(handle), allow_sending_without_reply=True)
+        await self.posts.notice(origin, reply)

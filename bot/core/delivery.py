@@ -29,7 +29,7 @@ from bot.core.buttons import (
 from bot.core.endings import Endings
 from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
-from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder, Undeliverable
 from bot.core.safety import result_note
 from bot.core.settings import CoreSettings
 from engine.handle import JobHandle
@@ -269,6 +269,8 @@ class Delivery:
         """A request's own answer; a failure to send it is logged, not raised."""
         try:
             await respond.answer(reply)
+        except Undeliverable as refused:
+            log.warning("answer abandoned: %s", refused)
         except Exception:
             log.exception("answering a request failed: %s", reply.text)
 
@@ -279,6 +281,8 @@ class Delivery:
             return  # its front end is not running here: the final reply waits in the outbox
         try:
             await self._through(origin, respond, reply)
+        except Undeliverable as refused:
+            _abandoned(reply, refused)
         except Exception:
             log.exception("reporting on job %s failed", reply.job_id)
 
@@ -289,6 +293,8 @@ class Delivery:
             return False
         try:
             await self._through(origin, None, reply)
+        except Undeliverable as refused:
+            _abandoned(reply, refused)
         except Exception:
             log.exception("delivering a reply to %s failed", origin.platform)
             return False
@@ -297,6 +303,11 @@ class Delivery:
     def pace(self, origin: Origin) -> float | None:
         entry = self._sinks.get(origin.platform)
         return entry.preview_every_s if entry else None
+
+
+def _abandoned(reply: Reply, refused: Undeliverable) -> None:
+    """The platform will never take it: it counts as delivered, so nothing retries it."""
+    log.warning("job %s: %s reply abandoned: %s", reply.job_id, reply.kind, refused)
 
 
 def origin_of(row: dict[str, Any]) -> Origin:

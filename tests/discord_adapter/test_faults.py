@@ -12,7 +12,8 @@ import pytest
 
 from bot.config import Settings
 from tests.discord_adapter.harness import CHANNEL, custom_ids_of, discord_bot
-from tests.fakes.discord_api import LOADING, FakeDiscord
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import LOADING
 from tests.fakes.faults import Fault, FaultPlan
 from tests.helpers import delivered_and_charged_once, tweak, until
 
@@ -36,7 +37,7 @@ async def test_thirty_jobs_through_a_failing_discord_each_show_their_result_once
     async with discord_bot(settings, api) as h:
         for n in range(JOBS_PER_USER):
             for user in USERS:
-                h.command("mj", prompt=f"a lantern number {n} --steps 1", user=user)
+                await h.command("mj", prompt=f"a lantern number {n} --steps 1", user=user)
 
         def jobs() -> list[dict]:
             return h.store.run_sync(lambda s: list(s.db["jobs"].rows))
