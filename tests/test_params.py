@@ -270,7 +270,7 @@ ERRORS = [
     pytest.param("x" * 1501, "Your prompt is 1501 characters long; the limit is 1500", id="long"),
     pytest.param("cat --ar 16x9", "--ar must be two whole numbers written W:H", id="ar-16x9"),
     pytest.param("cat --ar 1.5:1", "like --ar 16:9, got '1.5:1'", id="ar-decimal"),
-    pytest.param("cat --ar 0:1", "--ar sides must be above 0", id="ar-zero"),
+    pytest.param("cat --ar 0:1", "--ar sides must be whole numbers from 1 to", id="ar-zero"),
     pytest.param("cat --ar 5:1", "between 1:4 and 4:1", id="ar-too-wide"),
     pytest.param("cat --aspect 1:5", "--aspect 1:5 is too extreme", id="ar-too-tall"),
     pytest.param(
@@ -288,7 +288,11 @@ ERRORS = [
     pytest.param("cat --model x y", "--model takes one value", id="model-two-words"),
     pytest.param("cat::-1", "add up to 0 or less", id="weights-negative-total"),
     pytest.param("cat::1 dog::-1", "add up to 0 or less", id="weights-zero-total"),
-    pytest.param("cat::2x dog", "weight must be a number, like cat::2", id="weight-not-number"),
+    pytest.param(
+        "cat::2x dog",
+        "weight must be a number from -1000 to 1000, like cat::2",
+        id="weight-not-number",
+    ),
     pytest.param("::2 cat", "Nothing before ::2", id="weight-without-text"),
 ]
 
