@@ -23,7 +23,10 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/mjbot console
 
+# The layering contract first (pyproject.toml, [tool.importlinter]): seconds, and it names
+# the offending import.
 test: setup
+	$(VENV)/bin/lint-imports
 	OMP_WAIT_POLICY=PASSIVE HF_HUB_OFFLINE=1 $(PY) -m pytest -p no:cacheprovider
 
 lint: setup

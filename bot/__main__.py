@@ -14,11 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_discord import register as register_discord
+from bot.cli_api_keys import register as register_api_keys
 from bot.cli_filters import filter_app
-from bot.cli_http import register as register_http
-from bot.cli_run import register as register_run
-from bot.cli_telegram import register as register_telegram
+from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
 
@@ -44,10 +42,8 @@ def _logging(verbose: bool) -> None:
 
 
 register_translation(app, models_app, _settings)
-register_telegram(app, _settings, _logging)
-register_discord(app, _settings, _logging)
-register_run(app, _settings, _logging)
-register_http(app, _settings, _logging)
+register_front_ends(app, _settings, _logging)
+register_api_keys(app, _settings)
 
 
 @app.callback(invoke_without_command=True)
@@ -70,9 +66,9 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     async def run(settings: Settings) -> None:
         async with open_app(settings) as application:
             sink = ConsoleSink(preview_file=settings.data_dir / "console-preview.png")
-            adapter = ConsoleAdapter(application.service, settings.console_user, sink=sink)
+            adapter = ConsoleAdapter(application.service, settings.console.user, sink=sink)
             await application.service.start()
-            if settings.model == "tiny":
+            if settings.models.model == "tiny":
                 print("Note: MJ_MODEL=tiny is a random test model; its images are noise.")
             await adapter.repl()
 
@@ -80,12 +76,13 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
         asyncio.run(run(settings))
     except ModelUnavailable as error:
         typer.echo(f"Cannot start: {error}", err=True)
-        if not sys.stdin.isatty() or settings.model == "tiny":
+        if not sys.stdin.isatty() or settings.models.model == "tiny":
             raise typer.Exit(1) from None
         # A newcomer without the model can still see the whole bot work, knowingly.
         if not typer.confirm("Start with the tiny test model instead (it draws noise)?"):
             raise typer.Exit(1) from None
-        asyncio.run(run(replace(settings, model="tiny", models={"tiny": "tiny"})))
+        tiny = replace(settings.models, model="tiny", models={"tiny": "tiny"})
+        asyncio.run(run(replace(settings, models=tiny)))
 
 
 @app.command()
@@ -96,9 +93,9 @@ def imagine(
 ) -> None:
     """Run one /mj job and print JSON: job id, image paths and the parameters used."""
     from bot.app import open_app
+    from bot.core.commands import split_command
     from bot.core.errors import MjError
     from bot.core.requests import Incoming, Origin, Reply, ReplyKind
-    from bot.core.service import split_command
     from engine.errors import ModelUnavailable
 
     _logging(verbose)
@@ -116,10 +113,10 @@ def imagine(
         async with open_app(settings) as application:
             service = application.service
             service.register_sink("console", StderrSink())
-            origin = Origin("console", "local", settings.console_user)
+            origin = Origin("console", "local", settings.console.user)
             _, rest = split_command(text if text.lstrip().startswith("/") else f"/mj {text}")
             try:
-                job_ids = await service.imagine(Incoming(origin, "console", rest), rest)
+                job_ids = await service.imagine(Incoming(origin, "console"), rest)
             except MjError as error:
                 return {"error": str(error)}
             rows = [await service.wait(job_id) for job_id in job_ids]
@@ -137,9 +134,7 @@ def imagine(
 
 
 def _job_json(application: Any, row: dict[str, Any], out: Path | None) -> dict[str, Any]:
-    from storage.store import Store
-
-    images = application.store.run_sync(lambda s: Store.job_images(s, row["id"]))
+    images = application.store.run_sync(lambda s: s.jobs.images(row["id"]))
     root = application.settings.images_dir
     paths = [root / image.path for image in images]
     grid = root / row["grid_path"] if row.get("grid_path") else None
@@ -192,10 +187,10 @@ def parse(text: Annotated[str, typer.Argument(help="The /mj text to parse")]) ->
         request = parse_mj(
             text,
             profile=lambda model: profile_for_name(
-                settings.models[model or settings.default_model]
+                settings.models.models[model or settings.models.default]
             ),
-            models=list(settings.models),
-            max_prompt_chars=settings.max_prompt_chars,
+            models=list(settings.models.models),
+            max_prompt_chars=settings.limits.max_prompt_chars,
         )
     except ParamError as error:
         typer.echo(json.dumps({"error": str(error)}, ensure_ascii=False))
@@ -225,14 +220,14 @@ def models_list() -> None:
     from engine.models import classify, local_hub_snapshot
 
     settings = _settings()
-    for name, ref in settings.models.items():
+    for name, ref in settings.models.models.items():
         try:
             source = classify(name, ref)
         except ModelUnavailable as error:
             typer.echo(f"{name}: {ref} — {error}")
             continue
         here = source.kind != "hub" or local_hub_snapshot(ref) is not None
-        default = " (default)" if name == settings.default_model else ""
+        default = " (default)" if name == settings.models.default else ""
         typer.echo(
             f"{name}{default}: {ref} [{source.kind}, {'on disk' if here else 'not downloaded'}]"
         )

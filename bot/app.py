@@ -30,37 +30,48 @@ class App:
 
 
 def build_backend(settings: Settings) -> DiffusersBackend:
+    models = settings.models
     return DiffusersBackend(
-        settings.models,
+        models.models,
         data_dir=settings.data_dir,
-        device=settings.device,
-        dtype=settings.dtype,
-        allow_download=settings.allow_download,
-        single_file_config=settings.single_file_config,
+        device=models.device,
+        dtype=models.dtype,
+        allow_download=models.allow_download,
+        single_file_config=models.single_file_config,
         images_dir=settings.images_dir,
-        upscaler=settings.upscaler,
+        upscaler=models.upscaler,
     )
 
 
 def batching_enabled(settings: Settings, backend: DiffusersBackend) -> bool:
     """Batching pays on GPUs; on CPUs it was measured to give no throughput (bench/)."""
-    if settings.batching != "auto":
-        return settings.batching == "on"
+    if settings.queue.batching != "auto":
+        return settings.queue.batching == "on"
     from engine.models import pick_device
 
-    return pick_device(settings.device) == "cuda"
+    return pick_device(settings.models.device) == "cuda"
+
+
+def translator_for(settings: Settings, cache: SqliteSpanCache | None = None) -> Translator:
+    """The configured Translator (not with MJ_TRANSLATE=off); raises TranslatorUnavailable
+    for a backend that is required but not installed. An LLM runs on the engine's device."""
+    from engine.models import pick_device
+
+    return Translator(
+        settings.translation.mode,
+        settings.translation_packages_dir,
+        cache=cache,
+        llm=settings.translation.llm,
+        llm_time_limit_s=settings.translation.llm_timeout_s,
+        device=pick_device(settings.models.device),
+    )
 
 
 def build_translator(settings: Settings) -> AsyncTranslator | None:
     """None with MJ_TRANSLATE=off; raises TranslatorUnavailable for argos without a package."""
-    if settings.translate == "off":
+    if settings.translation.mode == "off":
         return None
-    translator = Translator(
-        settings.translate,
-        settings.translation_packages_dir,
-        cache=SqliteSpanCache(settings.db_path),
-    )
-    return AsyncTranslator(translator)
+    return AsyncTranslator(translator_for(settings, SqliteSpanCache(settings.db_path)))
 
 
 @asynccontextmanager
@@ -72,20 +83,20 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
     backend = build_backend(settings)
     engine = Engine(
         backend,
-        max_waiting_per_user=settings.max_waiting_per_user,
-        max_waiting=settings.max_waiting,
-        max_running_per_user=settings.max_running_per_user,
+        max_waiting_per_user=settings.queue.max_waiting_per_user,
+        max_waiting=settings.queue.max_waiting,
+        max_batch_jobs_per_user=settings.queue.max_batch_jobs_per_user,
         batching=batching_enabled(settings, backend),
     )
     service = MjService(
-        settings, store, engine, ImageStore(settings.images_dir), translator=translator
+        settings.core, store, engine, ImageStore(settings.images_dir), translator=translator
     )
     try:
         if preload:
             # Load before accepting anything: a missing model is reported now, not per job.
             import asyncio
 
-            await asyncio.to_thread(backend.load, settings.default_model)
+            await asyncio.to_thread(backend.load, settings.models.default)
         engine.start()
         yield App(settings, store, backend, engine, service, translator)
     finally:

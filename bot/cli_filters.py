@@ -107,9 +107,9 @@ def check(
     if terms_file is not None:
         terms = _read_terms(terms_file)
     else:
-        defaults = _settings().filter_defaults
+        defaults = _settings().moderation.filter_defaults
         with _store() as store:
-            terms = load_terms(store.db, _checked_scope(scope), defaults)
+            terms = load_terms(store, _checked_scope(scope), defaults)
     verdict = Matcher(terms).check(text)
     result = {"blocked": verdict.blocked, "terms": list(verdict.terms)}
     typer.echo(json.dumps({**result, "normalized": verdict.normalized}, ensure_ascii=False))
@@ -118,12 +118,12 @@ def check(
 @filter_app.command("add")
 def add(terms: Terms, scope: Scope = "global") -> None:
     """Ban TERMs in SCOPE (`!term`: allow it there instead)."""
-    from bot.core.moderation import allow_terms, ban_terms
+    from bot.core.moderation import keyed
 
     banned, allowed = _split(terms)
     with _store() as store:
-        added = ban_terms(store.db, _checked_scope(scope), banned, ADDED_BY)
-        added += allow_terms(store.db, scope, allowed, ADDED_BY)
+        added = store.terms.ban(_checked_scope(scope), keyed(banned), ADDED_BY)
+        added += store.terms.allow(scope, keyed(allowed), ADDED_BY)
     typer.echo(f"{len(added)} added to {scope}; {len(terms) - len(added)} already there.")
 
 
@@ -134,8 +134,8 @@ def remove(terms: Terms, scope: Scope = "global") -> None:
 
     banned, allowed = _split(terms)
     with _store() as store:
-        missing = unlist_terms(store.db, _checked_scope(scope), "banned", banned)
-        missing += unlist_terms(store.db, scope, "allowed", allowed)
+        missing = unlist_terms(store, _checked_scope(scope), "banned", banned)
+        missing += unlist_terms(store, scope, "allowed", allowed)
     typer.echo(f"{len(terms) - len(missing)} removed from {scope}.")
     if missing:
         raise _fail(f"Not on the list: {', '.join(missing)}")
@@ -162,15 +162,14 @@ def import_terms(
     replace: Annotated[bool, typer.Option(help="Empty SCOPE's lists first")] = False,
 ) -> None:
     """Add every term of FILE to SCOPE (`!term` lines to its allowed list)."""
-    from bot.core.moderation import allow_terms, ban_terms
-    from storage.terms import clear_terms
+    from bot.core.moderation import keyed
 
     terms = _read_terms(file)
-    with _store() as store, store.db.atomic():
+    with _store() as store, store.transaction():
         if replace:
-            clear_terms(store.db, _checked_scope(scope))
-        added = ban_terms(store.db, _checked_scope(scope), terms.banned, ADDED_BY)
-        added += allow_terms(store.db, scope, terms.allowed, ADDED_BY)
+            store.terms.clear_terms(_checked_scope(scope))
+        added = store.terms.ban(_checked_scope(scope), keyed(terms.banned), ADDED_BY)
+        added += store.terms.allow(scope, keyed(terms.allowed), ADDED_BY)
     typer.echo(f"Imported {len(added)} new term(s) into {scope} from {file}.")
 
 
@@ -192,9 +191,7 @@ def export_terms(
 
 def _stored(scope: str) -> TermList:
     from filters.terms import TermList
-    from storage.terms import list_terms as stored
 
     with _store() as store:
-        return TermList(
-            tuple(stored(store.db, scope, "banned")), tuple(stored(store.db, scope, "allowed"))
-        )
+        banned, allowed = store.terms.lists(scope)
+    return TermList(tuple(banned), tuple(allowed))

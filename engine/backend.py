@@ -7,7 +7,6 @@ that the bot, the parser and their tests start without them.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -15,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.conditioning import build_embeddings, needs_embeddings
-from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
-from engine.job import JobSpec, batch_key
+from engine.conditioning import build_embeddings
+from engine.errors import GenerationFailed, ModelUnavailable
+from engine.job import JobSpec, batch_key, needs_embeddings
 from engine.models import (
     ModelSource,
     classify,
@@ -27,15 +26,7 @@ from engine.models import (
     pick_dtype,
     resolve_folder,
 )
-from engine.pipeline_utils import (
-    TILED_VAE_PIXELS,
-    StepCallback,
-    free_memory,
-    seamless,
-    split_batch,
-    to_images,
-    vae_tiling,
-)
+from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
 from engine.upscaler import Upscaler
 
@@ -150,38 +141,19 @@ class DiffusersBackend:
         # 4. One CPU generator per image: image i depends on its own seed, batched or not.
         generators = [torch.Generator("cpu").manual_seed(s) for spec in specs for s in spec.seeds]
 
-        # 5. Step callback: progress, --stop and cancellation (interrupt within one step).
-        def step_end(pipeline: Any, index: int, _t: Any, tensors: dict[str, Any]) -> dict:
-            total = pipeline.num_timesteps
-            last = total if first.stop is None else max(1, math.ceil(total * first.stop / 100))
-            if on_step is not None:
-                on_step(index + 1, last, tensors["latents"])
-            if index + 1 >= last or (cancel is not None and cancel()):
-                pipeline._interrupt = True
-            return tensors
-
-        # 6. Run, with seamless tiling switched on only for this job.
+        # 5. Run: progress, --stop and cancellation after each step, --tile for this job only.
         size_kwargs = self._size_kwargs(first, sum(spec.image_count for spec in specs))
-        try:
-            tiled = first.width * first.height > TILED_VAE_PIXELS
-            with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
-                output = pipe(
-                    **text_kwargs,
-                    **size_kwargs,
-                    num_inference_steps=first.steps,
-                    guidance_scale=first.cfg,
-                    generator=generators,
-                    output_type="np",
-                    callback_on_step_end=step_end,
-                )
-        except torch.cuda.OutOfMemoryError:
-            raise  # the worker frees memory and retries one job at a time
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise GenerationFailed(f"The model could not draw this: {exc}") from exc
-        if cancel is not None and cancel():
-            raise JobCancelled(first.job_id)
-        # 7. Reject NaN output, then split the batch back into jobs.
-        return split_batch(specs, to_images(output.images))
+        kwargs = {
+            **text_kwargs,
+            **size_kwargs,
+            "num_inference_steps": first.steps,
+            "guidance_scale": first.cfg,
+            "generator": generators,
+            "output_type": "np",
+        }
+        images = run_pipeline(pipe, kwargs, first, on_step, cancel)
+        # 6. Split the batch back into jobs.
+        return split_batch(specs, images)
 
     def image_to_image(self, model: LoadedModel) -> Any:
         """The model's img2img pipeline, built once from the loaded one: `from_pipe` reuses

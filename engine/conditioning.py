@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.job import JobSpec, PromptPart
+from engine.job import JobSpec
 
 # At --chaos 100 the noise has 0.5x the spread of the embeddings themselves: strong but still
 # recognisably the prompt. Chosen by eye on SD 1.5/SD-Turbo; a constant, not a setting.
 CHAOS_SCALE = 0.5
 CHAOS_SEED_SALT = 0x5EED
-
-
-def needs_embeddings(spec: JobSpec) -> bool:
-    """Plain prompts go to the pipeline as strings: the same path as a bare `pipe()` call."""
-    return spec.chaos > 0 or len(spec.prompts) != 1 or spec.prompts[0].weight != 1.0
 
 
 def _encode(pipe: Any, text: str, device: Any) -> tuple[Any, Any]:
@@ -77,8 +72,3 @@ def build_embeddings(pipe: Any, spec: JobSpec, device: Any) -> dict[str, Any]:
         kwargs["pooled_prompt_embeds"] = pooled.repeat(count, 1)
         kwargs["negative_pooled_prompt_embeds"] = neg_pooled.repeat(count, 1)
     return kwargs
-
-
-def joined_prompt(parts: tuple[PromptPart, ...]) -> str:
-    """The positive parts as one readable prompt (for logs and captions)."""
-    return ", ".join(p.text for p in parts if p.weight > 0)

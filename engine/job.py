@@ -63,10 +63,14 @@ class JobSpec:
         return self.image_count * steps * (self.width * self.height) / (512 * 512)
 
 
+def needs_embeddings(spec: JobSpec) -> bool:
+    """Plain prompts go to the pipeline as strings: the same path as a bare `pipe()` call.
+    `::` weights and --chaos need blended embeddings (`engine.conditioning`)."""
+    return spec.chaos > 0 or len(spec.prompts) != 1 or spec.prompts[0].weight != 1.0
+
+
 def batch_key(spec: JobSpec) -> tuple:
     """Jobs with equal keys can share one forward pass (images stay identical to unbatched)."""
-    from engine.conditioning import needs_embeddings
-
     return (
         spec.model,
         spec.width,

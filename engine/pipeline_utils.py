@@ -1,13 +1,16 @@
-"""Small pieces every pipeline run shares: per-job switches on shared modules (seamless
-tiling, VAE tiling), output to PIL with a NaN check, and splitting a batch back into jobs."""
+"""What every pipeline run shares: the scaffold around the call (`run_pipeline`: progress,
+--stop and cancellation after each step, per-job switches on shared modules, failures as
+GenerationFailed, NaN output refused) and splitting a batch back into jobs."""
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from engine.errors import GenerationFailed
+from engine.errors import GenerationFailed, JobCancelled
 from engine.job import JobSpec
 
 # Called after every denoising step with (step, total, latents); latents stay on the device.
@@ -54,6 +57,62 @@ def vae_tiling(pipe: Any, enabled: bool) -> Iterator[None]:
         yield
     finally:
         pipe.vae.disable_tiling()
+
+
+def run_pipeline(
+    pipe: Any,
+    kwargs: dict[str, Any],
+    first: JobSpec,
+    on_step: StepCallback | None,
+    cancel: Callable[[], bool] | None,
+    *,
+    what: str = "The model",
+) -> list[Any]:
+    """Call `pipe(**kwargs)` for a batch whose jobs share `first`'s shape; its images.
+
+    After every step: progress, and an interrupt at --stop or on `cancel()` (within one step,
+    through `callback_on_step_end`; pipelines without it get the legacy per-step callback,
+    which can only stop by raising). Raises JobCancelled, or GenerationFailed saying what
+    went wrong; out-of-memory propagates, for the worker to retry one job at a time.
+    """
+    import torch
+
+    def last_step(total: int) -> int:
+        return total if first.stop is None else max(1, math.ceil(total * first.stop / 100))
+
+    if "callback_on_step_end" in inspect.signature(pipe.__call__).parameters:
+
+        def step_end(pipeline: Any, index: int, _t: Any, tensors: dict[str, Any]) -> dict:
+            # The steps that really run (img2img skips some); the requested ones otherwise.
+            last = last_step(getattr(pipeline, "num_timesteps", kwargs["num_inference_steps"]))
+            if on_step is not None:
+                on_step(index + 1, last, tensors["latents"])
+            if index + 1 >= last or (cancel is not None and cancel()):
+                pipeline._interrupt = True
+            return tensors
+
+        kwargs = {**kwargs, "callback_on_step_end": step_end}
+    else:
+        total = last_step(kwargs["num_inference_steps"])
+
+        def legacy(index: int, _t: Any, latents: Any) -> None:
+            if on_step is not None:
+                on_step(min(index + 1, total), total, latents)
+            if cancel is not None and cancel():
+                raise JobCancelled(first.job_id)
+
+        kwargs = {**kwargs, "callback": legacy, "callback_steps": 1}
+    try:
+        tiled = first.width * first.height > TILED_VAE_PIXELS
+        with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
+            output = pipe(**kwargs)
+    except torch.cuda.OutOfMemoryError:
+        raise  # the worker frees memory and retries one job at a time
+    except (RuntimeError, ValueError, IndexError) as exc:
+        raise GenerationFailed(f"{what} could not draw this: {exc}") from exc
+    if cancel is not None and cancel():
+        raise JobCancelled(first.job_id)
+    return to_images(output.images)
 
 
 def plain_prompt(spec: JobSpec) -> str:

@@ -6,6 +6,7 @@ Pure data and pure functions (no torch), so the parser and the CLI can use them 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,14 @@ SAMPLERS: dict[str, tuple[str, dict[str, object]]] = {
 }
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
+
+
+def model_alias(ref: str) -> str:
+    """What users type after --model for a configured source: its last path component."""
+    name = Path(ref.rstrip("/")).name
+    for suffix in (".safetensors", ".ckpt"):
+        name = name.removesuffix(suffix)
+    return name.lower()
 
 
 def profile_for_name(model: str) -> ModelProfile:

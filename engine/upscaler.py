@@ -6,24 +6,15 @@ on the engine's worker thread, and kept. Without MJ_UPSCALER, U is the hires fix
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from engine.errors import ModelUnavailable
 from engine.job import JobSpec
 from engine.models import classify, pick_device, pick_dtype, resolve_folder
-from engine.pipeline_utils import (
-    TILED_VAE_PIXELS,
-    StepCallback,
-    plain_prompt,
-    seamless,
-    split_batch,
-    to_images,
-    vae_tiling,
-)
+from engine.pipeline_utils import StepCallback, plain_prompt, run_pipeline, split_batch
 
 log = logging.getLogger(__name__)
 
@@ -142,40 +133,7 @@ class Upscaler:
         }
         if x4:
             kwargs["noise_level"] = UPSCALER_NOISE_LEVEL
-        total = first.steps
-
-        # Progress and cancellation: the new step-end callback where the pipeline has one
-        # (interrupting within a step), else the legacy per-step callback, raising to stop.
-        if "callback_on_step_end" in inspect.signature(pipe.__call__).parameters:
-
-            def step_end(pipeline: Any, index: int, _t: Any, tensors: dict[str, Any]) -> dict:
-                if on_step is not None:
-                    on_step(index + 1, total, tensors["latents"])
-                if cancel is not None and cancel():
-                    pipeline._interrupt = True
-                return tensors
-
-            kwargs["callback_on_step_end"] = step_end
-        else:
-
-            def legacy(index: int, _t: Any, latents: Any) -> None:
-                if on_step is not None:
-                    on_step(min(index + 1, total), total, latents)
-                if cancel is not None and cancel():
-                    raise JobCancelled(first.job_id)
-
-            kwargs["callback"], kwargs["callback_steps"] = legacy, 1
-        try:
-            tiled = first.width * first.height > TILED_VAE_PIXELS
-            with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
-                output = pipe(**kwargs)
-        except torch.cuda.OutOfMemoryError:
-            raise
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise GenerationFailed(f"The upscaler could not draw this: {exc}") from exc
-        if cancel is not None and cancel():
-            raise JobCancelled(first.job_id)
-        images = to_images(output.images)
+        images = run_pipeline(pipe, kwargs, first, on_step, cancel, what="The upscaler")
         # Models that round sizes to their own multiples: exactly the size the job promised.
         size = (first.width, first.height)
         images = [

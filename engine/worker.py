@@ -60,14 +60,14 @@ class Engine:
         *,
         max_waiting_per_user: int = 10,
         max_waiting: int = 1000,
-        max_running_per_user: int = 1,
+        max_batch_jobs_per_user: int = 1,
         batching: bool = False,
         max_batch_images: int = 8,
     ) -> None:
         self.backend = backend
         self.batching = batching
         self.max_batch_images = max_batch_images
-        self.max_running_per_user = max_running_per_user
+        self.max_batch_jobs_per_user = max_batch_jobs_per_user  # one user's jobs in one batch
         self._queue: FairQueue[_Ticket] = FairQueue(
             max_per_user=max_waiting_per_user, max_total=max_waiting
         )
@@ -204,11 +204,11 @@ class Engine:
         images = [0]
 
         def fits(ticket: _Ticket) -> bool:
-            """Companions stay within the image budget and the per-user running limit."""
+            """Companions stay within the image budget and the per-user share of a batch."""
             user, count = ticket.spec.user_key, ticket.spec.image_count
             if images[0] and images[0] + count > self.max_batch_images:
                 return False
-            if images[0] and jobs_per_user.get(user, 0) >= self.max_running_per_user:
+            if images[0] and jobs_per_user.get(user, 0) >= self.max_batch_jobs_per_user:
                 return False
             jobs_per_user[user] = jobs_per_user.get(user, 0) + 1
             images[0] += count

@@ -53,14 +53,13 @@ CJK_CLASS = (
 )
 
 
-def fold_map() -> dict[int, int | None]:
-    """Invisible characters and decorating marks deleted, look-alikes -> their Latin letter
-    (applied after NFKD, before case folding)."""
-    from filters.confusables import lookalikes  # here: confusables reads CJK_CLASS above
-
+def fold_map(lookalikes: dict[str, str]) -> dict[int, int | None]:
+    """Invisible characters and decorating marks deleted, look-alikes (`filters.confusables`,
+    which reads CJK_CLASS above) -> their Latin letter (applied after NFKD, before case
+    folding)."""
     return {
         **{code: None for low, high in INVISIBLE + MARKS for code in range(low, high + 1)},
-        **{ord(char): ord(letter) for char, letter in lookalikes().items()},
+        **{ord(char): ord(letter) for char, letter in lookalikes.items()},
         **{first + i: ord("a") + i for first in LETTER_EMOJI for i in range(26)},
     }
 

@@ -35,6 +35,7 @@ from functools import cache
 
 from filters.charsets import CJK_CLASS, MARK, TAGS, fold_map, joined_map, words_map
 from filters.collapse import Collapsed, collapse
+from filters.confusables import lookalikes
 from filters.english import join_parts
 from filters.leet import FIRST, variants
 from filters.tables import Table, code_points, from_code_points
@@ -57,7 +58,7 @@ _PAIR_B = re.compile(rb"[ \0][^ \0] +[^ \0][ \0]")
 # A run of single characters, after the space before it (views are padded: there is one).
 _SINGLES = re.compile(r"([ \0])([^ \0](?: +[^ \0](?=[ \0]))+)")
 
-_FOLD = Table(fold_map())
+_FOLD = Table(fold_map(lookalikes()))
 _WORDS = Table(words_map())
 _JOINED = Table(joined_map())
 _LEET = Table(FIRST)

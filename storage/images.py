@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
+
+# 128 random bits in hex: nothing else is an image name, so no name a client sends (.., /,
+# %2F, absolute) can reach another file.
+_NAME = re.compile(r"[0-9a-f]{32}\.png")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +42,10 @@ class ImageStore:
 
     def absolute(self, relative: str) -> Path:
         return self.root / relative
+
+    def find(self, name: str) -> Path | None:
+        """The stored file named `name` (its random name, without the shard folder)."""
+        if not _NAME.fullmatch(name):
+            return None
+        path = self.root / name[:2] / name
+        return path if path.is_file() else None

@@ -220,6 +220,28 @@ def m008_api_keys(db: Database) -> None:
 
 
 @migrations()
+def m009_jobs_honest_names(db: Database) -> None:
+    """Columns named for what they hold (renamed in place: no data changes).
+
+    raw_text -> mj_text        the /mj text the job was parsed from: what the user typed, with
+                               their /settings defaults added (a reroll parses it again)
+    message_id -> reply_handle what the adapter answers under (Telegram: the user's message);
+                               opaque to the core
+    guild_id -> scope_id       the community (a Discord server, a Telegram group); None in
+                               DMs and the console
+
+    From here on translated_prompt is set only when the prompt was translated (None: `prompt`
+    went to the parser as written). Either way it is the prompt before any --style template.
+    """
+    for old, new in (
+        ("raw_text", "mj_text"),
+        ("message_id", "reply_handle"),
+        ("guild_id", "scope_id"),
+    ):
+        db.execute(f"alter table jobs rename column {old} to {new}")
+
+
+@migrations()
 def m019_jobs_idempotency_key(db: Database) -> None:
     # An HTTP client's Idempotency-Key, on the jobs its request created (written with the job
     # and its debit, so a charged job always has it), and a hash of that request: a retry with

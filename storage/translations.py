@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from storage.store import Store, utcnow
+from storage.rows import utcnow
+from storage.store import Store
 
 _BATCH = 500  # below SQLite's limit on bound parameters
 

@@ -12,13 +12,13 @@ os.environ["OMP_NUM_THREADS"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
-
-TINY_ENV = {"MJ_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
+from tests.helpers import TINY_ENV, tweak
 
 
 @pytest.fixture(scope="session")
@@ -78,54 +78,52 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def load_image(path: object):
-    """Open, fully read and close an image file (no leaked handles under -W error)."""
-    from PIL import Image
+@pytest.fixture
+async def fake() -> AsyncIterator:
+    """A local fake of Telegram's Bot API (tests/fakes/telegram_api.py)."""
+    from tests.fakes.telegram_api import FakeBotApi
 
-    with Image.open(path) as image:
-        image.load()
-        return image.copy()
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.close()
 
 
-def make_spec(job_id: str = "j", user: str = "console:a", **changes):
-    """A small JobSpec for the tiny model: two 64x64 images, four steps."""
-    from dataclasses import replace
+@pytest.fixture
+def tg_settings(settings: Settings, fake, no_network: None) -> Settings:
+    """Telegram pointed at the fake, paced fast, with one owner (user 99)."""
+    from tests.fakes.telegram_api import TOKEN
 
-    from engine.job import JobSpec, PromptPart
-
-    base = JobSpec(
-        job_id=job_id,
-        user_key=user,
-        model="tiny",
-        prompts=(PromptPart("a red fox", 1.0),),
-        negative_prompt=None,
-        width=64,
-        height=64,
-        steps=4,
-        cfg=5.0,
-        sampler="euler_a",
-        seeds=(1, 2),
+    settings = tweak(
+        settings,
+        "telegram",
+        token=TOKEN,
+        base_url=fake.base_url,
+        edit_every_s_group=0.2,
+        edit_every_s_private=0.1,
     )
-    return replace(base, **changes)
+    return replace(settings, owners=frozenset({"telegram:99"}))
 
 
-class CaptureSink:
-    """The console's own sink writing to memory, keeping every reply for assertions."""
+@pytest.fixture
+async def tg_app(tg_settings: Settings) -> AsyncIterator:
+    from bot.app import open_app
 
-    def __init__(self) -> None:
-        import io
+    async with open_app(tg_settings) as application:
+        yield application
 
-        from bot.adapters.console import ConsoleSink
 
-        self.console = ConsoleSink(out=io.StringIO())
-        self.replies: list = []
-        self.origins: list = []
+@pytest.fixture(scope="session")
+def tiny_llm_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """A tiny Qwen2-style chat model with random weights (gibberish answers), built once."""
+    from translate.tiny_llm import build_tiny_llm
 
-    @property
-    def last_result(self) -> str | None:
-        return self.console.last_result
+    return build_tiny_llm(tmp_path_factory.mktemp("llm") / "tiny-random")
 
-    async def send(self, origin, reply) -> None:
-        self.replies.append(reply)
-        self.origins.append(origin)
-        await self.console.send(origin, reply)
+
+@pytest.fixture(scope="session")
+def scripted_llm_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """A tiny chat model whose weights make greedy decoding answer "watercolor fox"."""
+    from translate.tiny_llm import build_tiny_llm
+
+    return build_tiny_llm(tmp_path_factory.mktemp("llm") / "tiny-fox", answer="watercolor fox")

@@ -15,7 +15,7 @@ from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from engine.job import JobSpec, PromptPart
 from engine.models import classify, folder_profile
 from engine.profiles import PROFILES, SAMPLERS
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 pytestmark = pytest.mark.slow
 

@@ -3,58 +3,27 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.quota import job_credits
-from bot.core.requests import ButtonPress, Incoming, ReplyKind
+from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict
-from storage.store import Store
-from tests.conftest import CaptureSink, load_image
+from tests.helpers import CaptureSink, job, last_result, load_image, pixels, press, run_line, tweak
 
 pytestmark = pytest.mark.slow
 
 
-async def console(app, line: str) -> tuple[ConsoleAdapter, CaptureSink]:
-    sink = CaptureSink()
-    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
-    await adapter.submit_line(line)
-    return adapter, sink
-
-
-async def press(adapter: ConsoleAdapter, action: str, job_id: str) -> None:
-    """Press a button of any earlier result (typed U1 only reaches the latest one)."""
-    before = set(adapter.service.pending_job_ids())
-    incoming = Incoming(adapter.origin, adapter.user_name, button=ButtonPress(action, job_id))
-    await adapter.service.handle(incoming)
-    for job_id in set(adapter.service.pending_job_ids()) - before:
-        await adapter.service.wait(job_id)
-
-
-def last_result(sink: CaptureSink):
-    return [r for r in sink.replies if r.kind is ReplyKind.RESULT][-1]
-
-
-def pixels(app, job_id: str) -> list[np.ndarray]:
-    rows = app.store.run_sync(lambda s: Store.job_images(s, job_id))
-    return [np.asarray(load_image(app.settings.images_dir / row.path)) for row in rows]
-
-
-def job(app, job_id: str) -> dict:
-    return app.store.run_sync(lambda s: s.get_job(job_id))
-
-
 @pytest.mark.parametrize("index", [1, 2, 3, 4], ids=lambda i: f"U{i}")
 async def test_upscale_gives_that_image_at_twice_the_size(app, index: int) -> None:
-    adapter, sink = await console(app, "a castle --seed 40 --ar 2:1")
+    adapter, sink = await run_line(app, "a castle --seed 40 --ar 2:1")
     grid = last_result(sink)
     await press(adapter, f"U{index}", grid.job_id)
     result = last_result(sink)
     row = job(app, result.job_id)
-    parent_rows = app.store.run_sync(lambda s: Store.job_images(s, grid.job_id))
+    parent_rows = app.store.run_sync(lambda s: s.jobs.images(grid.job_id))
     parent = parent_rows[index - 1]
 
     assert (row["action"], row["parent_id"], row["parent_image"]) == (
@@ -69,12 +38,12 @@ async def test_upscale_gives_that_image_at_twice_the_size(app, index: int) -> No
     # the image's own seed, the parent's prompt, a light repaint of that image
     assert spec.seeds == (parent.seed,) and spec.init_image == parent.path
     assert spec.prompts == spec_from_dict(json.loads(job(app, grid.job_id)["spec_json"])).prompts
-    assert spec.strength == app.settings.upscale_strength
+    assert spec.strength == app.settings.actions.upscale_strength
     assert [b.label for b in result.buttons] == ["Vary (Subtle)", "Vary (Strong)", "Upscale 2×"]
 
 
 async def test_typed_u1_upscales_and_is_reproducible(app) -> None:
-    adapter, sink = await console(app, "a lighthouse --seed 7")
+    adapter, sink = await run_line(app, "a lighthouse --seed 7")
     grid = last_result(sink).job_id
     await adapter.submit_line("U1")
     first = last_result(sink).job_id
@@ -85,7 +54,7 @@ async def test_typed_u1_upscales_and_is_reproducible(app) -> None:
 
 
 async def test_variation_gives_four_new_images_of_that_one(app) -> None:
-    adapter, sink = await console(app, "a fox --seed 11")
+    adapter, sink = await run_line(app, "a fox --seed 11")
     grid = last_result(sink)
     await adapter.submit_line("V2")
     result = last_result(sink)
@@ -98,12 +67,12 @@ async def test_variation_gives_four_new_images_of_that_one(app) -> None:
     assert all(not np.array_equal(image, parent) for image in images)
     assert all(not np.array_equal(images[i], images[j]) for i in range(4) for j in range(i + 1, 4))
     spec = spec_from_dict(json.loads(row["spec_json"]))
-    assert spec.strength == app.settings.vary_strong and 11 not in spec.seeds
+    assert spec.strength == app.settings.actions.vary_strong and 11 not in spec.seeds
     assert [b.label for b in result.buttons][-1] == "🔄"  # a grid with its own buttons
 
 
 async def test_vary_subtle_strong_and_upscale_again_after_an_upscale(app) -> None:
-    adapter, sink = await console(app, "a tower --seed 3")
+    adapter, sink = await run_line(app, "a tower --seed 3")
     await adapter.submit_line("U3")
     upscaled = last_result(sink).job_id
     await adapter.submit_line("VS")
@@ -113,7 +82,10 @@ async def test_vary_subtle_strong_and_upscale_again_after_an_upscale(app) -> Non
     await press(adapter, "U2X", upscaled)
     again = job(app, last_result(sink).job_id)
 
-    for row, strength in ((subtle, app.settings.vary_subtle), (strong, app.settings.vary_strong)):
+    for row, strength in (
+        (subtle, app.settings.actions.vary_subtle),
+        (strong, app.settings.actions.vary_strong),
+    ):
         assert (row["width"], row["height"], row["image_count"]) == (128, 128, 4)
         assert spec_from_dict(json.loads(row["spec_json"])).strength == strength
         assert (row["parent_id"], row["parent_image"]) == (upscaled, 1)
@@ -125,8 +97,8 @@ async def test_upscale_stops_at_the_configured_side_and_charges_nothing(
 ) -> None:
     from bot.app import open_app
 
-    async with open_app(replace(settings, upscale_max_side=128)) as app:
-        adapter, sink = await console(app, "a bridge --seed 1")
+    async with open_app(tweak(settings, "actions", upscale_max_side=128)) as app:
+        adapter, sink = await run_line(app, "a bridge --seed 1")
         await adapter.submit_line("U1")
         upscale = last_result(sink)
         assert [b.action for b in upscale.buttons] == ["VS", "VX"]  # no third 2x
@@ -138,7 +110,7 @@ async def test_upscale_stops_at_the_configured_side_and_charges_nothing(
 
 
 async def test_actions_are_charged_for_what_they_use(app) -> None:
-    adapter, sink = await console(app, "a boat --seed 2")
+    adapter, sink = await run_line(app, "a boat --seed 2")
     await adapter.submit_line("U1")
     row = job(app, last_result(sink).job_id)
     spec = spec_from_dict(json.loads(row["spec_json"]))
@@ -152,7 +124,7 @@ async def test_actions_are_charged_for_what_they_use(app) -> None:
 
 
 async def test_reroll_of_a_variation_varies_again_with_new_seeds(app) -> None:
-    adapter, sink = await console(app, "a cat --seed 9")
+    adapter, sink = await run_line(app, "a cat --seed 9")
     await adapter.submit_line("V1")
     variation = job(app, last_result(sink).job_id)
     await adapter.submit_line("R")

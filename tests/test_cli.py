@@ -9,8 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.__main__ import app
-from tests.conftest import load_image
-from tests.test_params import CONTRACT_KEYS
+from tests.helpers import CONTRACT_KEYS, load_image
 
 
 @pytest.fixture

@@ -19,15 +19,15 @@ def test_telegram_settings_are_read_and_the_token_stays_out_of_repr() -> None:
             "MJ_TELEGRAM_WEBHOOK_SECRET": "abc-DEF_1",
         }
     )
-    assert settings.telegram_token == "123:SECRET" and "SECRET" not in repr(settings)
-    assert settings.telegram_edit_every_s_group == 4.5
-    assert settings.telegram_edit_every_s_private == 1.0
-    assert settings.telegram_base_url == "http://localhost:8081"
-    assert settings.telegram_webhook_url == "https://bot.example.org/tg"
+    assert settings.telegram.token == "123:SECRET" and "SECRET" not in repr(settings)
+    assert settings.telegram.edit_every_s_group == 4.5
+    assert settings.telegram.edit_every_s_private == 1.0
+    assert settings.telegram.base_url == "http://localhost:8081"
+    assert settings.telegram.webhook_url == "https://bot.example.org/tg"
     assert "abc-DEF_1" not in repr(settings)
     defaults = Settings.from_env({})
-    assert defaults.telegram_token is None and defaults.telegram_webhook_url is None
-    assert defaults.telegram_edit_every_s_group == 3.0
+    assert defaults.telegram.token is None and defaults.telegram.webhook_url is None
+    assert defaults.telegram.edit_every_s_group == 3.0
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_translate_prints_source_translated_backend(data_dir: Path) -> None:
     source = "賽博朋克風格的貓，水彩 --ar 16:9 --no 文字"
     assert translate(source) == {
         "source": source,
-        "translated": "cyberpunk style cat, watercolor --ar 16:9 --no text",
+        "translated": "cat, cyberpunk style, watercolor --ar 16:9 --no text",
         "backend": "dictionary",
     }
 

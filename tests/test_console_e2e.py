@@ -10,34 +10,17 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.requests import ReplyKind
-from storage.store import Store
-from tests.conftest import CaptureSink, load_image
+from tests.helpers import CaptureSink, load_image, result_of, run_line
 
 pytestmark = pytest.mark.slow
-
-
-Capture = CaptureSink
-
-
-async def run_line(app, line: str) -> tuple[ConsoleAdapter, Capture]:
-    sink = Capture()
-    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
-    await adapter.submit_line(line)
-    return adapter, sink
-
-
-def result_of(sink: Capture):
-    results = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    assert len(results) == 1, [r.text for r in sink.replies]
-    return results[0]
 
 
 async def test_mj_produces_grid_four_images_and_rows(app) -> None:
     _, sink = await run_line(app, "/mj a red fox --ar 2:1 --seed 42")
     result = result_of(sink)
     grid = load_image(result.image_path)
-    job = app.store.run_sync(lambda s: s.get_job(result.job_id))
-    images = app.store.run_sync(lambda s: Store.job_images(s, result.job_id))
+    job = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
+    images = app.store.run_sync(lambda s: s.jobs.images(result.job_id))
 
     assert job["status"] == "done" and job["delivered_at"] is not None
     assert not app.service.delivery._settled  # a long-running bot keeps no future per job
@@ -74,7 +57,7 @@ async def test_same_seed_reproduces_and_each_image_stands_alone(app) -> None:
     _, again = await run_line(app, "a lighthouse --seed 7")
     _, single = await run_line(app, "a lighthouse --seed 8")
     rows = [
-        app.store.run_sync(lambda s, r=r: Store.job_images(s, result_of(r).job_id))
+        app.store.run_sync(lambda s, r=r: s.jobs.images(result_of(r).job_id))
         for r in (first, again, single)
     ]
     pixels = [
@@ -100,7 +83,7 @@ async def test_reroll_button_makes_a_new_job_with_a_new_seed(app) -> None:
     await adapter.submit_line("R")
     results = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
     assert len(results) == 2
-    second = app.store.run_sync(lambda s: s.get_job(results[1].job_id))
+    second = app.store.run_sync(lambda s: s.jobs.get(results[1].job_id))
     assert second["parent_id"] == first.job_id and second["action"] == "reroll"
     assert second["prompt"] == "a castle" and second["seed"] != 5
 
@@ -108,7 +91,7 @@ async def test_reroll_button_makes_a_new_job_with_a_new_seed(app) -> None:
 async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     import asyncio
 
-    sink = Capture()
+    sink = CaptureSink()
     adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
     await adapter.submit_line("a very slow fox --steps 50", wait=False)
     async with asyncio.timeout(60):
@@ -117,7 +100,7 @@ async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     await adapter.submit_line("/cancel")
     job_id = sink.replies[0].job_id
     await app.service.wait(job_id)
-    job = app.store.run_sync(lambda s: s.get_job(job_id))
+    job = app.store.run_sync(lambda s: s.jobs.get(job_id))
     assert job["status"] == "cancelled" and job["delivered_at"] is not None
     assert any(r.text == f"Job {job_id} cancelled." for r in sink.replies)
     steps = [r.percent for r in sink.replies if r.kind is ReplyKind.PROGRESS and r.percent]
@@ -127,7 +110,7 @@ async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
 async def test_cancel_refuses_someone_elses_job(app) -> None:
     _, alice = await run_line(app, "a fox --seed 1")
     job_id = result_of(alice).job_id
-    bob_sink = Capture()
+    bob_sink = CaptureSink()
     bob = ConsoleAdapter(app.service, "bob", "Bob", sink=bob_sink)
     await bob.submit_line(f"/cancel {job_id}")
     assert bob_sink.replies[-1].kind is ReplyKind.ERROR

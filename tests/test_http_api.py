@@ -22,9 +22,9 @@ from bot.adapters.http_api import build_http_app
 from bot.adapters.http_body import BodyError, parse_body
 from bot.app import App, open_app
 from bot.config import Settings
-from storage import accounts, api_keys
+from storage.api_keys import hash_key
 from storage.store import Store
-from tests.conftest import TINY_ENV
+from tests.helpers import TINY_ENV, until
 
 
 @pytest.fixture
@@ -50,10 +50,10 @@ class Api:
 
     async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
         def create(s: Store) -> str:
-            key = api_keys.create_key(s.db, name)
-            user = s.upsert_user("api", name, name)
+            key = s.api_keys.create(name)
+            user = s.users.upsert("api", name, name)
             if tier:
-                accounts.set_fields(s.db, user, tier=tier)
+                s.users.update(user, tier=tier)
             return key
 
         self.keys[name] = await self.app.store.run(create)
@@ -70,7 +70,7 @@ class Api:
 @asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[Api]:
     async with open_app(settings) as app:
-        web_app = build_http_app(app, settings)
+        web_app = build_http_app(app.service, settings.http)
         await app.service.start()
         async with TestClient(TestServer(web_app)) as client:
             api = Api(app, client)
@@ -97,33 +97,30 @@ def gate_engine(app: App) -> threading.Event:
     return gate
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
 # the body, pure ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("body", "text", "count"),
+    ("body", "fields", "count"),
     [
-        ({"prompt": "a fox"}, "a fox", None),
+        ({"prompt": "a fox"}, {}, None),
         (
-            {"prompt": "a fox", "negativePrompt": "text", "width": 768, "height": 512},
-            "a fox --no text --ar 3:2",
+            {"prompt": "a fox", "negativePrompt": "text --ar 2:1", "width": 768, "height": 512},
+            {
+                "negative_prompt": ("negativePrompt", "text --ar 2:1"),  # text, not a param
+                "aspect": ("width and height", "3:2"),
+            },
             None,
         ),
-        ({"prompt": "一只猫", "seed": 7, "steps": 2, "cfg": 4.5, "count": 1.0}, None, 1),
+        (
+            {"prompt": "一只猫", "seed": 7, "steps": 2, "cfg": 4.5, "count": 1.0},
+            {"seed": ("seed", "7"), "steps": ("steps", "2"), "cfg": ("cfg", "4.5")},
+            1,
+        ),
     ],
     ids=["prompt-only", "negative-and-aspect", "chinese-and-knobs"],
 )
-def test_bodies_become_mj_text(body: dict, text: str | None, count: int | None) -> None:
+def test_bodies_become_the_cores_fields(body: dict, fields: dict, count: int | None) -> None:
     order = parse_body(body)
-    assert order.count == count
-    if text is not None:
-        assert order.text == text
-    else:
-        assert order.text == "一只猫 --seed 7 --steps 2 --cfg 4.5"
+    assert (order.prompt, order.fields, order.count) == (body["prompt"], fields, count)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +136,6 @@ def test_bodies_become_mj_text(body: dict, text: str | None, count: int | None) 
         ({"prompt": "x", "count": 5}, "count must be a whole number from 1 to 4"),
         ({"prompt": "x", "seed": True}, "seed must be a whole number"),
         ({"prompt": "x", "cfg": "high"}, "cfg must be a number"),
-        ({"prompt": "x", "negativePrompt": "y ——steps 40"}, "must not contain parameters"),
         ({"prompt": "x", "model": "a b"}, "model must be a model name"),
     ],
     ids=lambda value: str(value)[:30],
@@ -159,7 +155,7 @@ async def test_txt2img_answers_with_images_that_download(api: Api) -> None:
     assert (answer["code"], answer["msg"]) == ("1001", "success")
     data = answer["data"]
     assert data["prompt"] == "a red fox" and len(data["jobId"]) == 10
-    assert len(data["images"]) == api.app.settings.images_per_job
+    assert len(data["images"]) == api.app.settings.limits.images_per_job
     assert data["seeds"] == [3, 4, 5, 6]
     for url in data["images"]:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/images/[0-9a-f]{32}\.png", url)
@@ -167,9 +163,9 @@ async def test_txt2img_answers_with_images_that_download(api: Api) -> None:
         assert response.status == 200 and response.content_type == "image/png"
         with Image.open(io.BytesIO(await response.read())) as image:
             assert image.size == (64, 64)
-    row = await api.app.store.run(lambda s: s.get_job(data["jobId"]))
+    row = await api.app.store.run(lambda s: s.jobs.get(data["jobId"]))
     assert row["platform"] == "api" and row["platform_user_id"] == "alice"
-    assert "--no blur" in row["raw_text"]
+    assert "--no blur" in row["mj_text"]
 
 
 async def test_count_draws_fewer_images_and_costs_less(api: Api) -> None:
@@ -206,9 +202,17 @@ async def test_bad_input_is_400_with_a_reason(api: Api) -> None:
     cases = [
         ({"prompt": "x", "steps": "many"}, "steps must be a whole number"),
         ({"prompt": "a fox --sharpness 3"}, "Unknown parameter --sharpness"),
-        ({"prompt": "a fox", "steps": 120}, "--steps must be a whole number between 1 and 50"),
+        # The model's own limit, naming the field that broke it.
+        ({"prompt": "a fox", "steps": 120}, "steps must be a whole number between 1 and 50"),
         ({"prompt": "a fox", "model": "nope"}, "Unknown model 'nope'"),
-        ({"prompt": "a fox --ar 1:1", "width": 2, "height": 1}, "--ar is given twice"),
+        (
+            {"prompt": "a fox --ar 1:1", "width": 2, "height": 1},
+            "width and height and --ar in the prompt set the same thing",
+        ),
+        (
+            {"prompt": "a fox --steps 3", "steps": 4},
+            "steps and --steps in the prompt set the same thing; keep one.",
+        ),
     ]
     for body, message in cases:
         status, answer = await api.post("/api/txt2img", body)
@@ -238,7 +242,7 @@ async def test_keys_are_required_and_revocation_is_immediate(api: Api) -> None:
     assert response.status == 401
     status, answer = await api.post("/api/jobs", {"prompt": "a fox", "count": 1})
     assert status == 202
-    await api.app.store.run(lambda s: api_keys.revoke_key(s.db, "alice"))
+    await api.app.store.run(lambda s: s.api_keys.revoke("alice"))
     response = await api.client.get(
         f"/api/jobs/{answer['data']['jobId']}", headers=api.auth("alice")
     )
@@ -247,8 +251,8 @@ async def test_keys_are_required_and_revocation_is_immediate(api: Api) -> None:
 
 
 async def test_keys_are_stored_hashed(api: Api) -> None:
-    rows = await api.app.store.run(lambda s: api_keys.list_keys(s.db))
-    assert rows[0]["key_hash"] == api_keys.hash_key(api.keys["alice"])
+    rows = await api.app.store.run(lambda s: s.api_keys.list_all())
+    assert rows[0]["key_hash"] == hash_key(api.keys["alice"])
     assert api.keys["alice"] not in json.dumps(rows)
 
 
@@ -274,7 +278,7 @@ async def test_a_full_queue_is_429(make_settings: Callable[..., Settings]) -> No
 
 async def test_a_blocked_user_is_403(api: Api) -> None:
     await api.app.store.run(
-        lambda s: accounts.set_fields(s.db, s.upsert_user("api", "alice", "alice"), blocked_at="x")
+        lambda s: s.users.update(s.users.upsert("api", "alice", "alice"), blocked_at="x")
     )
     status, answer = await api.post("/api/jobs", {"prompt": "a fox"})
     assert status == 403 and "blocked" in answer["msg"]
@@ -460,14 +464,14 @@ def test_api_key_commands(tmp_path: Path) -> None:
     assert "shop" in listed.output and "active" in listed.output
     store = Store(tmp_path / "mjbot.db")
     try:
-        assert api_keys.key_owner(store.db, key) == "shop"
-        assert store.find_user("api", "shop")["tier"] == "pro"
+        assert store.api_keys.owner(key) == "shop"
+        assert store.users.find("api", "shop")["tier"] == "pro"
     finally:
         store.close()
     assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 0
     assert runner.invoke(app, ["api-key", "revoke", "shop"], env=env).exit_code == 2
     store = Store(tmp_path / "mjbot.db")
     try:
-        assert api_keys.key_owner(store.db, key) is None
+        assert store.api_keys.owner(key) is None
     finally:
         store.close()

@@ -6,7 +6,6 @@ import io
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -20,7 +19,7 @@ from bot.core.errors import ImagePromptError
 from bot.core.image_fetch import fetch_image, is_public
 from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict, spec_to_dict
-from tests.conftest import CaptureSink, make_spec
+from tests.helpers import make_spec, run_line, tweak
 
 pytestmark = pytest.mark.slow
 
@@ -93,21 +92,15 @@ async def images_server() -> AsyncIterator[str]:
 @pytest.fixture
 async def open_loopback(settings, no_network) -> AsyncIterator:
     """The app with the test-only override that lets downloads reach 127.0.0.1."""
-    async with open_app(replace(settings, allow_private_image_urls=True)) as app:
+    async with open_app(tweak(settings, "image_prompts", allow_private_urls=True)) as app:
         yield app
-
-
-async def console(app, line: str) -> CaptureSink:
-    sink = CaptureSink()
-    await ConsoleAdapter(app.service, "alice", "Alice", sink=sink).submit_line(line)
-    return sink
 
 
 async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_server) -> None:
     app = open_loopback
-    sink = await console(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
+    _, sink = await run_line(app, f"/mj {images_server}/fox.png a fox --iw 2 --seed 5")
     [result] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    row = app.store.run_sync(lambda s: s.get_job(result.job_id))
+    row = app.store.run_sync(lambda s: s.jobs.get(result.job_id))
     spec = spec_from_dict(json.loads(row["spec_json"]))
     assert row["status"] == "done"
     assert spec.strength == image_prompt_strength(2.0) == 0.5
@@ -117,7 +110,7 @@ async def test_an_image_url_prompt_draws_from_that_image(open_loopback, images_s
     # a reroll reuses the stored image instead of fetching the URL again
     await ConsoleAdapter(app.service, "alice", "Alice", sink=sink).submit_line("R")
     [_, reroll] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
-    rerolled = app.store.run_sync(lambda s: s.get_job(reroll.job_id))
+    rerolled = app.store.run_sync(lambda s: s.jobs.get(reroll.job_id))
     assert spec_from_dict(json.loads(rerolled["spec_json"])).init_image == spec.init_image
 
 
@@ -136,7 +129,7 @@ async def test_bad_image_urls_are_refused_before_any_credit(
     open_loopback, images_server, path: str, message: str
 ) -> None:
     app = open_loopback
-    sink = await console(app, f"/mj {images_server}{path} a fox")
+    _, sink = await run_line(app, f"/mj {images_server}{path} a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert message in sink.replies[0].text
     assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)
@@ -146,7 +139,7 @@ async def test_an_unreachable_url_is_refused(open_loopback) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sink = await console(open_loopback, f"/mj http://127.0.0.1:{port}/x.png a fox")
+    _, sink = await run_line(open_loopback, f"/mj http://127.0.0.1:{port}/x.png a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert "could not be downloaded" in sink.replies[0].text
     assert open_loopback.store.run_sync(lambda s: s.db["ledger"].count) == 0
@@ -156,7 +149,7 @@ async def test_private_addresses_are_refused_without_the_test_override(
     app, images_server, no_network
 ) -> None:
     for url in (f"{images_server}/fox.png", "http://localhost:9/x.png", "http://10.0.0.1/x.png"):
-        sink = await console(app, f"/mj {url} a fox")
+        _, sink = await run_line(app, f"/mj {url} a fox")
         assert [r.kind for r in sink.replies] == [ReplyKind.ERROR], url
         assert "private or local address" in sink.replies[0].text
     assert app.store.run_sync(lambda s: (s.db["jobs"].count, s.db["ledger"].count)) == (0, 0)
@@ -245,7 +238,7 @@ async def test_an_unreadable_url_is_refused_before_connecting(no_network, url: s
 
 
 async def test_an_unreadable_image_url_in_a_prompt_costs_nothing(open_loopback) -> None:
-    sink = await console(open_loopback, "/mj http://[::1/x.png a fox")
+    _, sink = await run_line(open_loopback, "/mj http://[::1/x.png a fox")
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
     assert "is not a valid http(s) URL" in sink.replies[0].text
     assert open_loopback.store.run_sync(lambda s: s.db["ledger"].count) == 0
@@ -268,7 +261,7 @@ def test_an_img2img_spec_survives_the_database() -> None:
 
 async def test_img2img_shares_the_loaded_weights(app) -> None:
     """from_pipe: the same tensors (same storage), not a second copy of the model."""
-    model = app.backend.load(app.settings.default_model)
+    model = app.backend.load(app.settings.models.default)
     img2img = app.backend.image_to_image(model)
     assert type(img2img).__name__ == "StableDiffusionImg2ImgPipeline"
     for name in ("unet", "vae", "text_encoder"):
@@ -289,12 +282,12 @@ async def test_img2img_is_reproducible_from_its_seed(app, tmp_path) -> None:
 
 
 async def test_large_outputs_use_a_tiled_vae_for_that_job_only(app, tmp_path, monkeypatch) -> None:
-    import engine.backend
+    import engine.pipeline_utils
 
-    monkeypatch.setattr(engine.backend, "TILED_VAE_PIXELS", 64 * 64)  # tiny model, same path
+    monkeypatch.setattr(engine.pipeline_utils, "TILED_VAE_PIXELS", 64 * 64)  # tiny model
     start = tmp_path / "start.png"
     start.write_bytes(png((64, 64)))
-    model = app.backend.load(app.settings.default_model)
+    model = app.backend.load(app.settings.models.default)
     seen = []
     spec = make_spec(width=128, height=128, init_image=str(start), strength=0.5, seeds=(1,))
     [[image]] = app.backend.generate([spec], lambda *_: seen.append(model.pipe.vae.use_tiling))

@@ -19,26 +19,16 @@ from typer.testing import CliRunner
 from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import ConfigError, Settings
+from bot.core.commands import COMMANDS, Access
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from bot.core.requests import Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
-from engine.profiles import profile_for_name
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
-from tests.conftest import CaptureSink
+from tests.helpers import CaptureSink, SizesOnly
 
 OWNER = "telegram:1"
-
-
-class SizesOnly:
-    """A backend that only sizes prompts like the tiny model: nothing is drawn here."""
-
-    def profile(self, name: str) -> Any:
-        return profile_for_name("tiny")
-
-    def generate(self, specs: Any, on_step: Any, cancel: Any) -> Any:
-        raise AssertionError("these tests never draw")
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ async def make_core(tmp_path: Path) -> AsyncIterator[Callable[..., MjService]]:
         )
         store = AsyncStore(settings.db_path)
         engine = Engine(SizesOnly())  # never started: accepted jobs wait in its queue
-        service = MjService(settings, store, engine, ImageStore(settings.images_dir))
+        service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
         services.append((service, engine, store))
         return service
 
@@ -91,7 +81,7 @@ class Chat:
         before = len(self.sink.replies)
         origin = Origin(platform, chat, user, "m1", guild)
         incoming = Incoming(origin, f"user{user}", text, None, moderator)
-        await self.service.handle(incoming)
+        await self.service.handle(incoming, SinkResponder(self.sink, origin))
         return self.sink.replies[before:]
 
     async def draws(self, text: str, **who: Any) -> bool:
@@ -262,9 +252,10 @@ def test_owner_ids_and_pause_settings_are_read_and_checked() -> None:
     settings = Settings.from_env(
         {"MJ_OWNER_IDS": " Discord:123 , telegram:-5,", "MJ_FILTER_PAUSE_AFTER": "3"}
     )
-    assert settings.owner_ids == {"discord:123", "telegram:-5"}
-    assert (settings.filter_pause_after, settings.filter_pause_min) == (3, 30)
-    assert Settings.from_env({}).filter_pause_after == 0 and Settings.from_env({}).filter_defaults
+    assert settings.owners == {"discord:123", "telegram:-5"}
+    assert (settings.moderation.pause_after, settings.moderation.pause_min) == (3, 30)
+    assert Settings.from_env({}).moderation.pause_after == 0
+    assert Settings.from_env({}).moderation.filter_defaults
     with pytest.raises(ConfigError, match="MJ_OWNER_IDS"):
         Settings.from_env({"MJ_OWNER_IDS": "discord"})
 
@@ -348,3 +339,18 @@ async def test_chinese_prompts_are_checked_as_written_and_as_translated(app) -> 
     await adapter.submit_line("/mj 一只猫在雪地里")  # the Chinese term itself
     assert sink.replies[-1].kind is ReplyKind.ERROR and "雪地" in sink.replies[-1].text
     assert jobs(app.service) == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [c for c in COMMANDS if c.access is not Access.EVERYONE],
+    ids=lambda command: command.name,
+)
+async def test_the_registry_says_who_may_use_each_command(core: MjService, command) -> None:
+    chat = Chat(core)
+    [refusal] = await chat.say(f"/{command.name} 7 1")
+    assert refusal.kind is ReplyKind.ERROR and refusal.ephemeral
+    assert refusal.text == command.refused()
+    if command.access is Access.OWNER:
+        [refusal] = await chat.say(f"/{command.name} 7 pro", moderator=True)
+        assert refusal.text == command.refused()

@@ -7,35 +7,17 @@ import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.errors import ParamError
-from bot.core.params import MjRequest, WeightedPrompt, normalize_input, parse_mj, size_for_aspect
+from bot.core.params import MjRequest, normalize_input, parse_mj, size_for_aspect
+from engine.job import PromptPart
 from engine.profiles import PROFILES
+from tests.helpers import CONTRACT_KEYS
 
 TURBO = PROFILES["sd-turbo"]
 SDXL = PROFILES["sdxl"]
-
-# The JSON keys of `mjbot parse`, in order: a contract other tools rely on.
-CONTRACT_KEYS = [
-    "prompt",
-    "negative_prompt",
-    "width",
-    "height",
-    "aspect",
-    "seed",
-    "steps",
-    "cfg",
-    "sampler",
-    "model",
-    "style",
-    "tile",
-    "repeat",
-    "stop",
-    "chaos",
-    "image_urls",
-    "image_weight",
-    "prompts",
-]
 
 
 def _check(request: MjRequest, expected: dict[str, object]) -> None:
@@ -143,35 +125,35 @@ PARSES = [
     # Multi-prompts
     pytest.param(
         "a cat",
-        {"prompts": (WeightedPrompt("a cat", 1.0),)},
+        {"prompts": (PromptPart("a cat", 1.0),)},
         id="single-prompt-weight-1",
     ),
     pytest.param(
         "cat::2 dog::-0.5",
         {
-            "prompts": (WeightedPrompt("cat", 2.0), WeightedPrompt("dog", -0.5)),
+            "prompts": (PromptPart("cat", 2.0), PromptPart("dog", -0.5)),
             "prompt": "cat, dog",
         },
         id="weights-negative",
     ),
     pytest.param(
         "space:: ship",
-        {"prompts": (WeightedPrompt("space", 1.0), WeightedPrompt("ship", 1.0))},
+        {"prompts": (PromptPart("space", 1.0), PromptPart("ship", 1.0))},
         id="separator-without-number",
     ),
     pytest.param(
         "hot dog::1.5 food",
-        {"prompts": (WeightedPrompt("hot dog", 1.5), WeightedPrompt("food", 1.0))},
+        {"prompts": (PromptPart("hot dog", 1.5), PromptPart("food", 1.0))},
         id="last-part-weight-1",
     ),
     pytest.param(
         "猫：：2 狗",
-        {"prompts": (WeightedPrompt("猫", 2.0), WeightedPrompt("狗", 1.0))},
+        {"prompts": (PromptPart("猫", 2.0), PromptPart("狗", 1.0))},
         id="full-width-separator",
     ),
     pytest.param(
         "see http://[::1]/a.png here",
-        {"prompts": (WeightedPrompt("see http://[::1]/a.png here", 1.0),)},
+        {"prompts": (PromptPart("see http://[::1]/a.png here", 1.0),)},
         id="double-colon-inside-url",
     ),
     pytest.param(
@@ -385,3 +367,31 @@ def test_request_is_frozen() -> None:
     request = parse_mj("a cat")
     with pytest.raises(dataclasses.FrozenInstanceError):
         request.prompt = "a dog"  # type: ignore[misc]
+
+
+# fields: parameters given apart from the text (the HTTP API's JSON) ------------------------
+FIELD_LABELS = {"steps": "steps", "seed": "seed", "cfg": "cfg", "aspect": "width and height"}
+
+
+def test_fields_are_validated_like_params_and_named_as_given() -> None:
+    fields = {"steps": ("steps", "3"), "aspect": ("width and height", "3:2")}
+    request = parse_mj("a fox", fields=fields)
+    assert (request.steps, request.aspect) == (3, "3:2")
+    with pytest.raises(ParamError, match=r"^steps must be a whole number between 1 and 8"):
+        parse_mj("a fox", fields={"steps": ("steps", "20")})
+    with pytest.raises(ParamError, match=r"^steps and --steps in the prompt set the same thing"):
+        parse_mj("a fox --steps 3", fields={"steps": ("steps", "4")})
+
+
+@given(
+    text=st.text(max_size=80),
+    fields=st.dictionaries(
+        st.sampled_from(sorted(FIELD_LABELS)), st.text(max_size=12), max_size=3
+    ),
+)
+def test_any_text_and_fields_parse_or_say_what_to_fix(text: str, fields: dict[str, str]) -> None:
+    given_fields = {name: (FIELD_LABELS[name], value) for name, value in fields.items()}
+    try:
+        parse_mj(text, fields=given_fields)
+    except ParamError as error:
+        assert str(error)

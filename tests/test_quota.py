@@ -15,12 +15,13 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.config import ConfigError, Settings
-from bot.core.quota import job_credits, next_reset, parse_tiers, quota_day, refund_fraction
-from bot.core.requests import Incoming, Origin, ReplyKind
+from bot.core.quota import job_credits, next_reset, quota_day, refund_fraction
+from bot.core.requests import Incoming, Origin, ReplyKind, SinkResponder
+from bot.core.tiers import parse_tiers
 from engine.profiles import PROFILES
-from storage import accounts
+from storage.credits import InsufficientCredits
 from storage.store import Store
-from tests.conftest import TINY_ENV, CaptureSink, make_spec
+from tests.helpers import TINY_ENV, CaptureSink, make_spec
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -70,19 +71,19 @@ def test_refund_fraction() -> None:
 # the ledger ------------------------------------------------------------------------------------
 def test_debit_and_job_insert_are_atomic(tmp_path: Path) -> None:
     store = Store(tmp_path / "x.db")
-    user = store.upsert_user("console", "local", "me")
+    user = store.users.upsert("console", "local", "me")
     job = {"id": "j1", "user_id": user, "platform": "console", "chat_id": "local"}
-    accounts.insert_job_charged(store.db, job, "2026-11-22", 1.5, allowance=2.0)
-    with pytest.raises(accounts.InsufficientCredits) as short:
-        accounts.insert_job_charged(store.db, {**job, "id": "j2"}, "2026-11-22", 1.0, 2.0)
+    store.credits.charge(job, "2026-11-22", 1.5, allowance=2.0)
+    with pytest.raises(InsufficientCredits) as short:
+        store.credits.charge({**job, "id": "j2"}, "2026-11-22", 1.0, 2.0)
     assert (short.value.left, short.value.needed) == (0.5, 1.0)
     with pytest.raises(sqlite3.IntegrityError):  # the job insert fails: no debit either
-        accounts.insert_job_charged(store.db, job, "2026-11-22", 0.1, 2.0)
+        store.credits.charge(job, "2026-11-22", 0.1, 2.0)
     assert store.db["jobs"].count == 1
     assert [r["delta"] for r in store.db["ledger"].rows] == [-1.5]
-    assert accounts.refund_job(store.db, "j1", "2026-11-22", 1.0, "failed") == 1.5
-    assert accounts.refund_job(store.db, "j1", "2026-11-22", 1.0, "again") == 0.0  # once
-    assert accounts.balance(store.db, user, "2026-11-22", 2.0).left == 2.0
+    assert store.credits.refund("j1", "2026-11-22", 1.0, "failed") == 1.5
+    assert store.credits.refund("j1", "2026-11-22", 1.0, "again") == 0.0  # once
+    assert store.credits.balance(user, "2026-11-22", 2.0).left == 2.0
 
 
 # through the core --------------------------------------------------------------------------------
@@ -126,7 +127,8 @@ class Someone:
 
     async def say(self, text: str) -> str:
         await self.app.service.handle(
-            Incoming(self.origin, f"user{self.origin.user_id}", text, None, self.moderator)
+            Incoming(self.origin, f"user{self.origin.user_id}", text, None, self.moderator),
+            SinkResponder(self.shared, self.origin),
         )
         return self.replies[-1].text if self.replies else ""
 
@@ -144,8 +146,9 @@ class Someone:
 
 def ledger(app, user_id: str) -> list[tuple[str, float]]:
     def read(s: Store) -> list[tuple[str, float]]:
-        user = s.find_user("telegram", user_id)
-        return [(r["kind"], r["delta"]) for r in reversed(accounts.ledger(s.db, user["id"]))]
+        user = s.users.find("telegram", user_id)
+        rows = s.db["ledger"].rows_where("user_id = ?", [user["id"]], order_by="id")
+        return [(r["kind"], r["delta"]) for r in rows]
 
     return app.store.run_sync(read)
 
@@ -183,7 +186,7 @@ async def test_failed_and_cancelled_jobs_are_refunded(quota_app) -> None:
         failed = await ann.draw("a fox")
     finally:
         bias.data.copy_(saved)
-    assert quota_app.store.run_sync(lambda s: s.get_job(failed))["status"] == "failed"
+    assert quota_app.store.run_sync(lambda s: s.jobs.get(failed))["status"] == "failed"
     quota_app.engine.stop()  # nothing runs from here: the next job waits in the queue
     await ann.say("/mj a hare")
     [waiting] = ann.app.service.pending_job_ids()
@@ -218,7 +221,7 @@ async def test_moderators_and_owners_adjust_credits_others_cannot(quota_app) -> 
     owner = Someone(quota_app, "1")
     assert "tier pro" in await owner.say("/tier-set 2 pro")
     job_id = await ann.draw("a pro fox")
-    spec = quota_app.store.run_sync(lambda s: s.get_job(job_id))["spec_json"]
+    spec = quota_app.store.run_sync(lambda s: s.jobs.get(job_id))["spec_json"]
     assert '"weight": 2.0' in spec  # the tier's weight reaches the fair queue
     assert "don't know user" in await owner.say("/tier-set 99 pro")
     assert [kind for kind, _ in ledger(quota_app, "2")][:4] == ["debit", "grant", "set", "reset"]

@@ -7,7 +7,7 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.core.requests import Incoming, Origin, ReplyKind
-from tests.conftest import CaptureSink
+from tests.helpers import CaptureSink
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ async def test_queued_and_running_jobs_finish_after_a_restart(settings) -> None:
         assert [r.kind for r in sink.replies].count(ReplyKind.ACK) == 3
         job_ids = [r.job_id for r in sink.replies if r.kind is ReplyKind.ACK]
         # One of them was on the GPU when the process died.
-        first.store.run_sync(lambda s: s.mark_running(job_ids[0], f"{job_ids[0]}:1"))
+        first.store.run_sync(lambda s: s.jobs.mark_running(job_ids[0], f"{job_ids[0]}:1"))
     statuses = _statuses(settings, job_ids)
     assert statuses == ["running", "queued", "queued"]
 
@@ -82,7 +82,7 @@ def _row(settings, job_id: str) -> dict:
 
     store = Store(settings.db_path)
     try:
-        return store.get_job(job_id)
+        return store.jobs.get(job_id)
     finally:
         store.close()
 

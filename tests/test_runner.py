@@ -1,56 +1,79 @@
-"""`mjbot run`: the configured front ends on one loop, the core started once, a clean stop."""
+"""The one launcher: the configured front ends on one loop, the core started once, a clean
+stop, and one mapping from failures to exit codes."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import pytest
 
+from bot.adapters.front_end import FrontEndError
 from bot.config import ConfigError
-from bot.runner import front_ends, serve, serve_app
+from bot.runner import configured, launch, serve, serve_app
 from tests.fakes.telegram_api import message_update
-from tests.test_telegram_adapter import ALICE, app, fake, tg_settings, until  # noqa: F401
+from tests.helpers import tweak, until
+
+ALICE = 42
 
 pytestmark = pytest.mark.slow
 
 
 async def test_nothing_configured_says_what_to_set(settings) -> None:
-    assert front_ends(settings) == []
+    assert configured(settings) == []
     with pytest.raises(ConfigError, match="MJ_HTTP_ENABLED"):
-        await serve(settings, asyncio.Event())
+        await serve(settings, [], asyncio.Event())
 
 
-async def test_telegram_and_http_serve_together_until_stopped(app, tg_settings, fake) -> None:  # noqa: F811
+async def test_telegram_and_http_serve_together_until_stopped(tg_app, tg_settings, fake) -> None:
     import aiohttp
 
     port = _free_port()
-    tg_settings = replace(tg_settings, http_enabled=True, http_port=port)
-    assert front_ends(tg_settings) == ["telegram", "http"]
+    tg_settings = tweak(tg_settings, "http", enabled=True, port=port)
+    assert configured(tg_settings) == ["telegram", "http"]
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/mj a red fox --seed 4"))
     stop = asyncio.Event()
-    task = asyncio.create_task(serve_app(app, tg_settings, stop))
-    await until(lambda: fake.called("sendPhoto") and not app.service.pending_job_ids(), 60)
+    said: list[str] = []
+    task = asyncio.create_task(
+        serve_app(tg_app, tg_settings, ["telegram", "http"], stop, said.append)
+    )
+    await until(lambda: fake.called("sendPhoto") and not tg_app.service.pending_job_ids(), 60)
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
         assert r.status == 200
     stop.set()
     await asyncio.wait_for(task, 10)
-    [job] = app.store.run_sync(lambda s: s.user_jobs("telegram", str(ALICE)))
+    assert said == ["Telegram: receiving updates", f"HTTP API on http://127.0.0.1:{port}"]
+    [job] = tg_app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
     assert job["status"] == "done" and job["delivered_at"]
 
 
-async def test_a_refused_discord_token_stops_with_the_reason(app, tg_settings, fake) -> None:  # noqa: F811
+async def test_a_refused_discord_token_stops_with_the_reason(tg_app, tg_settings, fake) -> None:
     import discord
 
-    settings = replace(tg_settings, telegram_token=None, discord_token="not-a-token")
+    settings = tweak(tweak(tg_settings, "telegram", token=None), "discord", token="not-a-token")
 
     async def refuse(self, token: str) -> None:
         raise discord.LoginFailure("Improper token has been passed.")
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(discord.Client, "login", refuse)
-        with pytest.raises(discord.LoginFailure):
-            await asyncio.wait_for(serve_app(app, settings, asyncio.Event()), 10)
+        with pytest.raises(FrontEndError, match="Discord refused MJ_DISCORD_TOKEN"):
+            await asyncio.wait_for(serve_app(tg_app, settings, ["discord"], asyncio.Event()), 10)
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [(["discord"], "MJ_DISCORD_TOKEN is not set"), (["telegram"], "MJ_TELEGRAM_TOKEN is not set")],
+    ids=["discord", "telegram"],
+)
+def test_a_front_end_without_its_token_exits_2_before_anything_loads(
+    tmp_path, names: list[str], message: str
+) -> None:
+    from bot.config import Settings
+
+    said: list[str] = []
+    settings = Settings.from_env({"MJ_MODEL": "/nowhere", "MJ_DATA_DIR": str(tmp_path)})
+    assert launch(settings, names, said.append) == 2
+    assert message in said[-1] and not (tmp_path / "mjbot.db").exists()
 
 
 def _free_port() -> int:

@@ -12,7 +12,7 @@ import asyncio
 import io
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,25 +24,22 @@ from PIL import Image
 from telegram import Update
 from telegram.ext import Application
 
-from bot.adapters.telegram_adapter import (
-    ALLOWED_UPDATES,
-    TelegramAdapter,
-    build_application,
-    run_telegram,
-)
+from bot.adapters.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter
+from bot.adapters.telegram_front_end import build_application
 from bot.adapters.telegram_sink import TelegramSink
 from bot.adapters.telegram_webhook import SECRET_HEADER, serve_webhook
 from bot.app import open_app
 from bot.config import Settings
-from bot.core.render import result_buttons
+from bot.core.buttons import result_buttons
 from bot.core.requests import Origin, Reply, ReplyKind
+from bot.runner import serve_app
 from tests.fakes.telegram_api import (
-    TOKEN,
     FakeBotApi,
     callback_update,
     message_update,
     photo_update,
 )
+from tests.helpers import tweak, until
 
 pytestmark = pytest.mark.slow
 
@@ -51,30 +48,9 @@ GROUP = -1001234
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi()
-    await api.start()
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-def tg_settings(settings: Settings, fake: FakeBotApi, no_network: None) -> Settings:
-    return replace(
-        settings,
-        telegram_token=TOKEN,
-        telegram_base_url=fake.base_url,
-        telegram_edit_every_s_group=0.2,
-        telegram_edit_every_s_private=0.1,
-        owner_ids=frozenset({f"telegram:{OWNER}"}),
-    )
-
-
-@pytest.fixture
-async def app(tg_settings: Settings) -> AsyncIterator[Any]:
+def app(tg_app: Any) -> Any:
     """The shared tiny-model app, configured like the adapter (owners, token, pacing)."""
-    async with open_app(tg_settings) as application:
-        yield application
+    return tg_app
 
 
 @dataclass
@@ -88,8 +64,8 @@ class Bot:
 
 @asynccontextmanager
 async def telegram(app: Any, settings: Settings) -> AsyncIterator[Bot]:
-    application = build_application(settings)
-    adapter = TelegramAdapter(app.service, settings, application)
+    application = build_application(settings.telegram)
+    adapter = TelegramAdapter(app.service, settings.telegram, application)
     async with application:
         yield Bot(application, adapter)
         await adapter.sink.close()
@@ -110,12 +86,6 @@ def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
 def texts_to(fake: FakeBotApi, chat_id: int) -> list[str]:
     calls = fake.called("sendMessage")
     return [call.params["text"] for call in calls if call.params["chat_id"] == str(chat_id)]
-
-
-async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 # /mj --------------------------------------------------------------------------------------
@@ -148,7 +118,7 @@ async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_gri
     app, tg_settings, fake
 ):
     # No pacing: every step's preview is shown, so the photo is edited several times.
-    settings = replace(tg_settings, telegram_edit_every_s_group=0)
+    settings = tweak(tg_settings, "telegram", edit_every_s_group=0)
     async with telegram(app, settings) as bot:
         await bot.feed(message_update(GROUP, BOB, "/mj@OtherBot a castle"))  # not ours
         assert fake.calls[-1].method == "getMe" and app.service.pending_job_ids() == []
@@ -161,7 +131,7 @@ async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_gri
     assert "reply_markup" not in edits[0].params and "reply_markup" in edits[-1].params
     grid = fake.message(GROUP, int(row["reply_message_id"]))
     assert len(keyboard_of(grid)) == 3 and row["id"] in grid["caption"]
-    origin = app.store.run_sync(lambda s: s.get_job(row["id"]))
+    origin = app.store.run_sync(lambda s: s.jobs.get(row["id"]))
     assert (origin["chat_id"], origin["platform_user_id"]) == (str(GROUP), str(BOB))
 
 
@@ -247,7 +217,7 @@ async def test_reroll_works_after_the_bot_was_rebuilt(tg_settings, fake):
 
 
 async def test_a_result_delivered_after_a_restart_lands_in_the_jobs_message(tg_settings, fake):
-    settings = replace(tg_settings, telegram_edit_every_s_private=0)
+    settings = tweak(tg_settings, "telegram", edit_every_s_private=0)
     fake.outage_after = "sendPhoto"  # the first preview gets out, then Telegram is gone
     async with open_app(settings) as first, telegram(first, settings) as bot:
         row = await draw(first, bot, message_update(ALICE, ALICE, "/mj a harbour"))
@@ -292,9 +262,9 @@ async def test_a_slow_press_is_answered_before_the_core_is_done(
     monkeypatch.setattr(adapter_module, "ANSWER_WITHIN_S", 0.05)
     real_handle = app.service.handle
 
-    async def slow_handle(incoming: Any) -> None:
+    async def slow_handle(incoming: Any, respond: Any) -> None:
         await asyncio.sleep(0.8)
-        await real_handle(incoming)
+        await real_handle(incoming, respond)
 
     async with telegram(app, tg_settings) as bot:
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a hill"))
@@ -369,7 +339,7 @@ def result(job_id: str, path: Path) -> Reply:
 
 @asynccontextmanager
 async def bare_sink(settings: Settings, every_s: float) -> AsyncIterator[TelegramSink]:
-    application = build_application(settings)
+    application = build_application(settings.telegram)
     sink = TelegramSink(
         application.bot, MemoryMessages(), group_every_s=every_s, private_every_s=every_s
     )
@@ -430,10 +400,10 @@ async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_a
 
 
 # receiving updates ------------------------------------------------------------------------
-async def test_run_telegram_long_polls_and_stops_cleanly(app, tg_settings, fake):
+async def test_telegram_alone_long_polls_and_stops_cleanly(app, tg_settings, fake):
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/help"))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(app, tg_settings, stop))
+    task = asyncio.create_task(serve_app(app, tg_settings, ["telegram"], stop, lambda _: None))
     await until(lambda: fake.called("sendMessage"))
     stop.set()
     await asyncio.wait_for(task, 10)
@@ -446,10 +416,10 @@ async def test_run_telegram_long_polls_and_stops_cleanly(app, tg_settings, fake)
 
 async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings, fake):
     settings = replace(
-        tg_settings,
-        telegram_webhook_url="https://bot.example.org/tg/hook",
-        telegram_webhook_port=0,
-        telegram_webhook_secret="s3cret",
+        tg_settings.telegram,
+        webhook_url="https://bot.example.org/tg/hook",
+        webhook_port=0,
+        webhook_secret="s3cret",
     )
     application = build_application(settings)
     assert application.updater is None

@@ -12,7 +12,7 @@ from bot.adapters.telegram_format import (
     parse_button_data,
     utf16_len,
 )
-from bot.core.render import result_buttons
+from bot.core.buttons import result_buttons
 from bot.core.requests import Button, ButtonPress
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.params import parse_mj
 from lexicon.cedict import clean_sense
-from translate.glossary import default_glossary, parse_glossary
+from translate.glossary import NAME, default_glossary, parse_glossary
 from translate.translator import Translator
 
 # (prompt, English words that must appear, params that must come through byte for byte)
@@ -92,8 +92,8 @@ def test_glossary_wins_over_cedict(translator: Translator) -> None:
 
 
 def test_unknown_words_are_split_into_known_ones(translator: Translator) -> None:
-    # jieba knows 猫咪咖啡馆 as no single word; its pieces are in the glossary.
-    assert translator.translate("猫咪咖啡馆").text == "cat, cafe"
+    # jieba cuts 树上 as one word, which no dictionary translates: 树 + 上 are known.
+    assert translator.translate("树上的猫").text == "cat on tree"
 
 
 def test_nothing_chinese_means_backend_none(translator: Translator) -> None:
@@ -105,7 +105,8 @@ def test_nothing_chinese_means_backend_none(translator: Translator) -> None:
 
 def test_glossary_is_large_valid_and_covers_the_issue_examples() -> None:
     glossary = default_glossary()
-    assert len(glossary) >= 300
+    prompt_terms = [t for t in glossary.terms.values() if t.category != NAME]
+    assert len(prompt_terms) >= 1500  # issue 20: at least 1,500 prompt terms
     examples = {"赛博朋克": "cyberpunk", "水彩": "watercolor", "油画": "oil painting"}
     for chinese, english in {**examples, "景深": "depth of field"}.items():
         assert glossary.get(chinese).english == english

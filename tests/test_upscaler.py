@@ -13,8 +13,7 @@ from bot.core.actions import UPSCALER_MIN_STEPS
 from bot.core.quota import job_credits
 from bot.core.requests import ReplyKind
 from engine.job import spec_from_dict
-from tests.conftest import TINY_ENV
-from tests.test_buttons import console, job, last_result, pixels, press
+from tests.helpers import TINY_ENV, job, last_result, pixels, press, run_line
 
 pytestmark = pytest.mark.slow
 
@@ -57,14 +56,14 @@ def counting_loads(app) -> list[int]:
 
 
 def test_settings_read_mj_upscaler() -> None:
-    assert Settings.from_env({}).upscaler is None
-    assert Settings.from_env({"MJ_UPSCALER": " tiny-x4 "}).upscaler == "tiny-x4"
+    assert Settings.from_env({}).models.upscaler is None
+    assert Settings.from_env({"MJ_UPSCALER": " tiny-x4 "}).models.upscaler == "tiny-x4"
 
 
 async def test_upscaler_draws_a_2x_image_reproducibly_and_loads_once(upscaler_app) -> None:
     app = upscaler_app
     loads = counting_loads(app)
-    adapter, sink = await console(app, "a castle --seed 40 --ar 2:1")
+    adapter, sink = await run_line(app, "a castle --seed 40 --ar 2:1")
     grid = last_result(sink).job_id
     parent = pixels(app, grid)[1]
     before = len(sink.replies)
@@ -104,7 +103,7 @@ async def test_tiny_x4_is_built_on_first_upscale_and_a_reroll_is_another_image(
     settings = upscaler_settings(tmp_path, tiny_model_dir, "tiny-x4")
     async with open_app(settings) as app:
         assert app.backend.upscaler._pipe is None  # lazily: nothing loaded at start
-        adapter, sink = await console(app, "a bridge --seed 5")
+        adapter, sink = await run_line(app, "a bridge --seed 5")
         await adapter.submit_line("U1")
         upscale = last_result(sink).job_id
         await adapter.submit_line("R")
@@ -122,7 +121,7 @@ async def test_a_bad_upscaler_fails_the_job_readably_and_refunds_it(
 
     missing = str(tmp_path / "no-such-upscaler")
     async with open_app(upscaler_settings(tmp_path, tiny_model_dir, missing)) as app:
-        adapter, sink = await console(app, "a boat --seed 2")
+        adapter, sink = await run_line(app, "a boat --seed 2")
         await adapter.submit_line("U1")
         row = job(app, app.store.run_sync(lambda s: _last_job_id(s)))
         assert row["action"] == "upscale" and row["status"] == "failed"
@@ -149,7 +148,7 @@ def test_backend_upscaler_reports_every_step_and_stops_when_cancelled(
 
     from engine.backend import DiffusersBackend
     from engine.errors import JobCancelled
-    from tests.conftest import make_spec
+    from tests.helpers import make_spec
 
     Image.new("RGB", (32, 32), (200, 40, 40)).save(tmp_path / "start.png")
     backend = DiffusersBackend(

@@ -9,14 +9,14 @@ import pytest
 
 from bot.config import Settings
 from bot.core.errors import ParamError
-from bot.core.requests import Incoming, Origin
+from bot.core.params import normalize_input
+from bot.core.requests import Incoming, Origin, SinkResponder
 from bot.core.service import MjService
 from bot.core.user_settings import canonical_params, merge_params
 from engine.worker import Engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
-from tests.conftest import CaptureSink
-from tests.test_moderation import SizesOnly
+from tests.helpers import CaptureSink, SizesOnly
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,8 @@ from tests.test_moderation import SizesOnly
     ],
 )
 def test_merge_params(typed: str, defaults: str, merged: str) -> None:
-    assert merge_params(typed, defaults) == merged
+    # The core normalises a /mj text once, before the defaults are merged in.
+    assert merge_params(normalize_input(typed), defaults) == normalize_input(merged)
 
 
 def test_canonical_params_normalises_and_refuses_what_cannot_be_a_default() -> None:
@@ -63,7 +64,7 @@ async def core(tmp_path: Path) -> AsyncIterator[MjService]:
     settings = Settings.from_env({"MJ_MODEL": "tiny", "MJ_DATA_DIR": str(tmp_path)})
     store = AsyncStore(settings.db_path)
     engine = Engine(SizesOnly())
-    service = MjService(settings, store, engine, ImageStore(settings.images_dir))
+    service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
     yield service
     await service.close()
     engine.stop()
@@ -77,7 +78,7 @@ async def test_settings_command_round_trip_and_mj_uses_them(core: MjService) -> 
     bob = Origin("telegram", "chat", "2")
 
     async def say(origin: Origin, text: str) -> str:
-        await core.handle(Incoming(origin, "user", text))
+        await core.handle(Incoming(origin, "user", text), SinkResponder(sink, origin))
         return sink.replies[-1].text
 
     assert (await say(alice, "/settings")).startswith("No defaults.")
@@ -88,12 +89,12 @@ async def test_settings_command_round_trip_and_mj_uses_them(core: MjService) -> 
 
     await say(alice, "/mj a fox --steps 2")
     await say(bob, "/mj a fox")  # Bob has no defaults
-    rows = {
-        who.user_id: (await core.store.run(lambda s, o=who: s.user_jobs(o.platform, o.user_id)))[0]
-        for who in (alice, bob)
-    }
+    rows = {}
+    for who in (alice, bob):
+        jobs = await core.store.run(lambda s, o=who: s.jobs.of_user(o.platform, o.user_id))
+        rows[who.user_id] = jobs[0]
     assert (rows["1"]["aspect"], rows["1"]["steps"]) == ("16:9", 2)
-    assert rows["1"]["raw_text"] == "a fox --steps 2 --ar 16:9"  # what was drawn, for rerolls
+    assert rows["1"]["mj_text"] == "a fox --steps 2 --ar 16:9"  # what was drawn, for rerolls
     assert rows["2"]["aspect"] == "1:1"
 
     assert "cleared" in await say(alice, "/settings clear")

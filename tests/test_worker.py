@@ -11,7 +11,7 @@ from PIL import Image
 from engine.backend import DiffusersBackend
 from engine.job import Cancelled, Failed, Finished, Progress, PromptPart, Queued, Started
 from engine.worker import Engine, QueueRefused
-from tests.conftest import make_spec
+from tests.helpers import make_spec
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +156,7 @@ async def test_batching_gives_the_same_images_as_one_at_a_time(make_engine) -> N
     two = await alone.submit(
         spec("b", user="console:b", seeds=(5,), prompts=(PromptPart("a blue car", 1.0),))
     ).result()
-    batched = make_engine(batching=True, max_running_per_user=1)
+    batched = make_engine(batching=True, max_batch_jobs_per_user=1)
     h1 = batched.submit(spec("a", seeds=(3, 4)))
     h2 = batched.submit(
         spec("b", user="console:b", seeds=(5,), prompts=(PromptPart("a blue car", 1.0),))

@@ -49,6 +49,9 @@ class ArgosBackend:
         )
         self._segmenter = segmenter_for(glossary)
 
+    def translate_spans(self, spans: list[str]) -> list[str | None]:
+        return [self.translate_span(span) for span in spans]
+
     def translate_span(self, span: str) -> str:
         """Art terms as the glossary says; the text between them through the model."""
         runs = glossary_runs(self._segmenter.cut(span), self.glossary)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
-# CJK Unified Ideographs with extension A, the compatibility block and the supplementary planes
-# (extensions B and later), plus 〇, the ideographic zero.
-HAN_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+from lexicon.script import HAN_CLASS
+
 HAN_RUN = re.compile(f"[{HAN_CLASS}]+")
 
 

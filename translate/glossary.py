@@ -2,19 +2,21 @@
 
 It wins over CC-CEDICT, whose first sense is often not the one a prompt means (光照 is
 "illumination" there, "lighting" here), and over argos for art terms, so style words come out
-the same way whichever backend runs.
+the same way whichever backend runs. The curated names list (`lexicon/names.tsv`) joins it as
+terms of category "name": proper nouns are kept whole and spelled as English prompts spell them.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
+from lexicon.names import Names, load_names
+from lexicon.table import read_table
 from translate.detect import is_chinese
 
 # Words of these kinds describe the word after them (红色 汽车 -> "red car", 穿着 裙子 ->
@@ -37,11 +39,12 @@ CATEGORIES = DESCRIBING | {
     "tone",
     "weather",
 }
+NAME = "name"  # an entry of lexicon/names.tsv: a proper noun, never translated word by word
 # The art vocabulary argos must not paraphrase: these terms are cut out of the text the model
 # sees and translated as listed. Everyday words (subjects, actions, colours, places) stay in
 # the model's sentence, where context translates them better than a fixed entry.
 KEPT_FROM_MODEL = frozenset(
-    {"camera", "composition", "lighting", "medium", "negative", "quality", "style", "tone"}
+    {"camera", "composition", "lighting", "medium", "negative", "quality", "style", "tone", NAME}
 )
 _ENGLISH = re.compile(r"[a-z0-9][a-z0-9 '.-]*")
 
@@ -72,35 +75,33 @@ class Glossary:
     def __len__(self) -> int:
         return len(self.terms)
 
+    def with_names(self, names: Names) -> Glossary:
+        """This glossary plus the names list, as terms of category "name" (a glossary entry
+        wins where both have a word)."""
+        terms = {chinese: Term(name.english, NAME) for chinese, name in names.entries.items()}
+        terms.update(self.terms)
+        return Glossary(MappingProxyType(terms), f"{self.digest}-{names.digest}")
+
 
 def parse_glossary(lines: Iterable[str]) -> Glossary:
     """Read `chinese<TAB>english<TAB>category` lines; `#` starts a comment.
 
     Errors name the line: a broken glossary fails at start-up, not on some prompt."""
+    rows, digest = read_table(lines, "glossary")
     terms: dict[str, Term] = {}
-    digest = hashlib.sha256()
-    for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
-        if not line.strip() or line.startswith("#"):
-            continue
-        digest.update(line.encode() + b"\n")
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise ValueError(f"glossary line {number}: expected 3 tab-separated fields: {line!r}")
-        chinese, english, category = (field.strip() for field in fields)
+    for chinese, (number, english, category) in rows.items():
         if not is_chinese(chinese):
             raise ValueError(f"glossary line {number}: {chinese!r} is not Han characters only")
         if not _ENGLISH.fullmatch(english):
             raise ValueError(f"glossary line {number}: {english!r} is not lower-case English")
         if category not in CATEGORIES:
             raise ValueError(f"glossary line {number}: unknown category {category!r}")
-        if chinese in terms:
-            raise ValueError(f"glossary line {number}: {chinese} is listed twice")
         terms[chinese] = Term(english, category)
-    return Glossary(MappingProxyType(terms), digest.hexdigest()[:12])
+    return Glossary(MappingProxyType(terms), digest)
 
 
 @functools.cache
 def default_glossary() -> Glossary:
+    """The shipped glossary with the shipped names list."""
     text = resources.files("translate").joinpath("glossary.tsv").read_text(encoding="utf-8")
-    return parse_glossary(text.splitlines())
+    return parse_glossary(text.splitlines()).with_names(load_names())

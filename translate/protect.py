@@ -10,7 +10,10 @@ is one regex, the same one the parser uses. What is protected, byte for byte:
 
 Only runs of Han characters are translated. Numbers, Latin words and other punctuation around
 them stay; CJK punctuation there becomes its ASCII twin because the text encoders were trained
-on English commas and full stops. `"".join(piece.text for piece in split_protected(t)) == t`.
+on English commas and full stops. A run goes on across a name's middle dot (达·芬奇) and across
+capitals or digits between Han characters (哆啦A梦, 赛博朋克2077, 戴VR眼镜): they are part of
+the name or phrase, while a lower-case English word (猫wearing帽子) is the writer's English.
+`"".join(piece.text for piece in split_protected(t)) == t`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from translate.detect import HAN_RUN
+from lexicon.names import NAME_DOTS
+from lexicon.script import HAN_CLASS
 
 
 class Kind(StrEnum):
@@ -70,6 +74,7 @@ _CJK_PUNCTUATION = str.maketrans(
         "·": " ",
     }
 )
+_CHINESE_RUN = re.compile(f"[{HAN_CLASS}]+(?:(?:[{NAME_DOTS}]|[A-Z0-9]{{1,6}})[{HAN_CLASS}]+)*")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -100,7 +105,7 @@ def _split_text(text: str, pieces: list[Piece]) -> None:
 
 def _split_han(text: str, pieces: list[Piece]) -> None:
     pos = 0
-    for match in HAN_RUN.finditer(text):
+    for match in _CHINESE_RUN.finditer(text):
         pieces.append(Piece(text[pos : match.start()], Kind.TEXT))
         pieces.append(Piece(match.group(), Kind.CHINESE))
         pos = match.end()

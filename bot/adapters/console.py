@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
+from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
 
 PLATFORM = "console"
@@ -108,7 +108,7 @@ class ConsoleAdapter:
         if incoming is None:
             return
         before = set(self.service.pending_job_ids())
-        await self.service.handle(incoming)
+        await self.service.handle(incoming, SinkResponder(self.sink, self.origin))
         if wait:
             for job_id in set(self.service.pending_job_ids()) - before:
                 await self.service.wait(job_id)

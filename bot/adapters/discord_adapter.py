@@ -1,31 +1,31 @@
 """The Discord front end: slash commands and grid buttons in, the core's replies out.
 
 The adapter translates and nothing more. A slash command becomes the core's command text
-(`discord_commands`), a button click a `ButtonPress` (`discord_views`), and every `Reply`
-comes back through `DiscordSink` (`discord_delivery`). Each interaction is deferred before
-anything else, because Discord allows three seconds and the core may take longer (translation,
-a busy database).
+(`discord_commands`, built from the core's registry), a button click a `ButtonPress`
+(`discord_views`), and every `Reply` comes back through the interaction's own Responder, or
+`DiscordSink` once no interaction can answer (`discord_delivery`). Each interaction is deferred
+before anything else, because Discord allows three seconds and the core may take longer
+(translation, a busy database).
 
-Run it with `run_discord(app, settings)`, or compose it with other front ends on one event
-loop: build a `DiscordBot`, `await bot.login(token)`, start the service once every front end
-has logged in (so results left over from the last run can be delivered), then
-`await bot.connect()`.
+`DiscordFrontEnd` is what the launcher (`bot.runner`) runs: it logs in on entry, the core
+starts once every front end is open (so results left over from the last run can be
+delivered), then `serve()` connects to the gateway.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from bot.adapters.discord_commands import add_commands
-from bot.adapters.discord_delivery import DiscordSink
+from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
 from bot.adapters.discord_views import ResultButton
-from bot.app import App
-from bot.config import ConfigError, Settings
+from bot.adapters.front_end import FrontEndError
+from bot.adapters.settings import DiscordSettings
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 
@@ -36,14 +36,13 @@ OOPS = "Something went wrong on the bot's side; its owner can find the details i
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin:
-    """Plain ids only: the interaction's id stands for "the message that asked", which lets
-    the sink find the live interaction again when the job's replies come."""
+    """Plain ids only: the channel, the user and the server (the community). Late replies go
+    to the channel, under the job's own earlier message, so no reply handle is needed."""
     return Origin(
         PLATFORM,
         str(interaction.channel_id or ""),
         str(interaction.user.id),
-        str(interaction.id),
-        str(interaction.guild_id) if interaction.guild_id else None,
+        scope_id=str(interaction.guild_id) if interaction.guild_id else None,
     )
 
 
@@ -66,7 +65,7 @@ class DiscordBot(discord.Client):
     def __init__(
         self,
         service: MjService,
-        settings: Settings,
+        settings: DiscordSettings,
         *,
         sink_options: dict[str, Any] | None = None,
         **options: Any,
@@ -87,10 +86,10 @@ class DiscordBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         add_commands(self.tree, self)
         # `sink_options` lets tests set the sink's clocks and pace.
-        paced = {"edit_every_s": settings.discord_edit_every_s, **(sink_options or {})}
+        paced = {"edit_every_s": settings.edit_every_s, **(sink_options or {})}
         self.sink = DiscordSink(self, service, **paced)
         # Previews are computed at the pace the sink may show them, not faster.
-        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.discord_edit_every_s)
+        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.edit_every_s)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: buttons from any earlier run work from now on."""
@@ -100,7 +99,7 @@ class DiscordBot(discord.Client):
     async def sync_commands(self) -> None:
         """To the development server at once if one is configured; globally otherwise (Discord
         may take a while to show global changes)."""
-        guild_id = self.settings.discord_guild_id
+        guild_id = self.settings.guild_id
         if guild_id is None:
             synced = await self.tree.sync()
         else:
@@ -123,7 +122,7 @@ class DiscordBot(discord.Client):
             interaction.user.display_name,
             text=text,
             button=button,
-            is_moderator=is_moderator(interaction, self.settings.discord_moderator_role_ids),
+            is_moderator=is_moderator(interaction, self.settings.moderator_role_ids),
         )
 
     async def relay(
@@ -135,10 +134,11 @@ class DiscordBot(discord.Client):
         command queues work, whose acknowledgement comes after the core returns.
         """
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        self.sink.track(interaction, public=public, fill=True)
-        await self._handle(interaction, self.incoming(interaction, text=text))
+        incoming = self.incoming(interaction, text=text)
+        respond = self.sink.responder(interaction, incoming.origin, public=public, fill=True)
+        await self._handle(incoming, respond)
         if not job:
-            await self.sink.settle(interaction)
+            await respond.settle()
 
     async def press_button(
         self, interaction: discord.Interaction[Any], action: str, job_id: str
@@ -146,37 +146,57 @@ class DiscordBot(discord.Client):
         """A click on a grid's button. Deferred without a visible response (the grid must not
         be replaced); the answers are followups: a new job's message, or a private note."""
         await interaction.response.defer()
-        self.sink.track(interaction, public=False, fill=False)
-        await self._handle(
-            interaction, self.incoming(interaction, button=ButtonPress(action, job_id))
-        )
+        incoming = self.incoming(interaction, button=ButtonPress(action, job_id))
+        respond = self.sink.responder(interaction, incoming.origin, public=False, fill=False)
+        await self._handle(incoming, respond)
 
-    async def _handle(self, interaction: discord.Interaction[Any], incoming: Incoming) -> None:
+    async def _handle(self, incoming: Incoming, respond: InteractionResponder) -> None:
         try:
-            await self.service.handle(incoming)
+            await self.service.handle(incoming, respond)
         except Exception:
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            await self.sink.send(incoming.origin, Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
+            await respond.answer(Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
 
 
-async def run_discord(
-    app: App, settings: Settings, *, on_login: Callable[[], Awaitable[None]] | None = None
-) -> None:
-    """Run the Discord bot on the current event loop until cancelled, then close it.
+class DiscordFrontEnd:
+    """The launcher's handle (`bot.adapters.front_end`): log in on entry, so the core can
+    deliver what it owes before the gateway connects in `serve()`."""
 
-    `on_login` runs once the bot can send (after login, before the gateway connects): the
-    place to call `service.start()`, whose leftover deliveries need a logged-in bot.
-    """
-    if not settings.discord_token:
-        raise ConfigError(
-            "MJ_DISCORD_TOKEN is not set: copy the bot token from the Discord "
-            "developer portal (see README, Discord)."
-        )
-    bot = DiscordBot(app.service, settings)
-    async with bot:
-        await bot.login(settings.discord_token)
-        if on_login is not None:
-            await on_login()
-        await bot.connect()
+    name = PLATFORM
+    ready = "Discord: logged in"
+
+    def __init__(self, service: MjService, settings: DiscordSettings) -> None:
+        assert settings.token, "the launcher checks MJ_DISCORD_TOKEN"
+        self.token = settings.token
+        self.bot = DiscordBot(service, settings)
+
+    async def __aenter__(self) -> Self:
+        await self.bot.__aenter__()
+        try:
+            await self.bot.login(self.token)
+        except BaseException as error:
+            await self.bot.close()
+            if isinstance(error, _REFUSED):
+                raise _failure(error) from None
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.bot.__aexit__(*exc_info)
+
+    async def serve(self) -> None:
+        try:
+            await self.bot.connect()
+        except _REFUSED as error:
+            raise _failure(error) from None
+
+
+_REFUSED = (discord.LoginFailure, aiohttp.ClientConnectionError)
+
+
+def _failure(error: Exception) -> FrontEndError:
+    if isinstance(error, discord.LoginFailure):
+        return FrontEndError("Discord refused MJ_DISCORD_TOKEN: copy it again from the portal.")
+    return FrontEndError(f"Cannot reach Discord: {error}")

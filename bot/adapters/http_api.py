@@ -1,30 +1,33 @@
 """The HTTP API adapter: aiohttp in the bot's own event loop, one more front end of the core.
 
-    open_http_api(app, settings) -> HttpApi     registers the "api" sink; start() / stop()
+    open_http_api(service, settings) -> HttpApi     registers the "api" sink; start() / stop()
+    HttpFrontEnd(service, settings)                 the same as the launcher runs it
 
 Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
-Several front ends in one process: open each (this registers its sink), then call
-`service.start()` once, so jobs resumed after a restart find every sink.
+Several front ends in one process (`bot.runner`): open each (this registers its sink), then
+call `service.start()` once, so jobs resumed after a restart find every sink.
 """
 
 from __future__ import annotations
 
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Self
 
 from aiohttp import web
 
+from bot.adapters.front_end import FrontEndError, wait_forever
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
 from bot.adapters.http_openapi import openapi
 from bot.adapters.http_routes import ApiRoutes
 from bot.adapters.http_stream import StreamRoutes
-from bot.app import App
-from bot.config import Settings
+from bot.adapters.settings import HttpSettings
+from bot.core.service import MjService
 
 log = logging.getLogger(__name__)
 
@@ -36,28 +39,22 @@ def _version() -> str:
         return "0"
 
 
-def build_http_app(app: App, settings: Settings) -> web.Application:
-    """The aiohttp application over `app`'s core; registers the "api" ReplySink."""
-    service = app.service
+def build_http_app(service: MjService, settings: HttpSettings) -> web.Application:
+    """The aiohttp application over the core; registers the "api" ReplySink."""
     board = JobBoard(service.queries)
-    service.register_sink(PLATFORM, board, preview_every_s=settings.http_preview_every_s)
-    web_app = web.Application(
-        client_max_size=settings.http_max_body, middlewares=[error_middleware]
-    )
-    web_app[MAX_BODY] = settings.http_max_body
+    service.register_sink(PLATFORM, board, preview_every_s=settings.preview_every_s)
+    web_app = web.Application(client_max_size=settings.max_body, middlewares=[error_middleware])
+    web_app[MAX_BODY] = settings.max_body
     routes = ApiRoutes(service, board, KeyAuth(service.queries), settings)
     routes.add_to(web_app)
-    StreamRoutes(routes, board, settings).add_to(web_app)
+    StreamRoutes(routes, board).add_to(web_app)
     document = openapi(_version())
 
     async def healthz(request: web.Request) -> web.Response:
-        alive = service.engine.is_alive()
+        health = service.health()
         return web.json_response(
-            {
-                "status": "ok" if alive else "engine stopped",
-                "queue": service.engine.waiting_count(),
-            },
-            status=200 if alive else 503,
+            {"status": "ok" if health.alive else "engine stopped", "queue": health.waiting},
+            status=200 if health.alive else 503,
         )
 
     async def openapi_json(request: web.Request) -> web.Response:
@@ -98,6 +95,39 @@ class HttpApi:
         return f"http://{self.host}:{self.port}"
 
 
-async def open_http_api(app: App, settings: Settings) -> HttpApi:
-    """Build the API over `app` and return its (not yet started) server handle."""
-    return HttpApi(build_http_app(app, settings), settings.http_host, settings.http_port)
+async def open_http_api(service: MjService, settings: HttpSettings) -> HttpApi:
+    """Build the API over the core and return its (not yet started) server handle."""
+    return HttpApi(build_http_app(service, settings), settings.host, settings.port)
+
+
+class HttpFrontEnd:
+    """The launcher's handle (`bot.adapters.front_end`): listening from entry to exit."""
+
+    name = PLATFORM
+
+    def __init__(self, service: MjService, settings: HttpSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self.api: HttpApi | None = None
+
+    @property
+    def ready(self) -> str:
+        return f"HTTP API on {self.api.url}" if self.api else "HTTP API"
+
+    async def __aenter__(self) -> Self:
+        api = await open_http_api(self.service, self.settings)
+        try:
+            await api.start()
+        except OSError as error:  # the port is taken, or the host is not ours
+            await api.stop()
+            where = f"{self.settings.host}:{self.settings.port}"
+            raise FrontEndError(f"Cannot listen on {where}: {error}") from None
+        self.api = api
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self.api is not None:
+            await self.api.stop()
+
+    async def serve(self) -> None:
+        await wait_forever()  # aiohttp's server answers in tasks of its own

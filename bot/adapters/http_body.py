@@ -1,8 +1,10 @@
-"""The txt2img JSON body: validated field by field, then written as the /mj text chat uses.
+"""The txt2img JSON body: validated field by field, then handed to the core as the prompt and
+its parameter fields.
 
-Only the shape of each field is checked here (type, range, no parameter injection); what a
-prompt means (its /mj parameters, Chinese, banned terms, the model's step limit) is the
-core's business, exactly as for a chat message.
+Only the shape of each field is checked here (type, range); what a prompt means (its /mj
+parameters, Chinese, banned terms, the model's step limit) is the core's business, exactly as
+for a chat message. A field the prompt sets too (`--steps` and `steps`) is refused by the core,
+naming the field.
 
 `width` and `height` set the aspect ratio (`--ar W:H`, reduced), not the exact size: the engine
 draws about the model's native area (512² for SD 1.5, 1024² for SDXL) in that shape, so a
@@ -16,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.params import normalize_input
+from bot.core.params import Fields
 
 FIELDS = ("prompt", "negativePrompt", "width", "height", "seed", "steps", "cfg", "model", "count")
 MAX_RATIO = 4  # as --ar: from 1:4 to 4:1
@@ -30,7 +32,8 @@ class BodyError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Txt2Img:
-    text: str  # the /mj text (without the command): prompt, then parameters
+    prompt: str  # the /mj text (without the command): a prompt, maybe with parameters
+    fields: Fields  # the other fields, as the core's parameters (MjRequest field names)
     count: int | None  # images per job; None: the bot's default
 
 
@@ -56,7 +59,7 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
 
 
 def parse_body(body: Any) -> Txt2Img:
-    """The body of POST /api/txt2img and /api/jobs -> the /mj text and the image count."""
+    """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count."""
     if not isinstance(body, dict):
         raise BodyError('The body must be a JSON object, like {"prompt": "a red fox"}')
     unknown = [name for name in body if name not in FIELDS]
@@ -79,13 +82,9 @@ def parse_body(body: Any) -> Txt2Img:
         raise BodyError(
             f"model must be a model name (letters, digits, '_', '.', '-'), got {model!r}"
         )
-    if negative and "--" in normalize_input(negative):
-        # The text below is parsed as /mj: parameters belong in `prompt`, not in here.
-        raise BodyError("negativePrompt must not contain parameters (--...); put them in prompt")
-
-    params = []
+    fields: dict[str, tuple[str, str]] = {}
     if negative:
-        params.append(f"--no {negative}")
+        fields["negative_prompt"] = ("negativePrompt", negative)
     if (width is None) != (height is None):
         raise BodyError("Give both width and height, or neither")
     if width is not None and height is not None:
@@ -95,10 +94,10 @@ def parse_body(body: Any) -> Txt2Img:
                 f"{MAX_RATIO}:1 (width and height set the shape, the model sets the size)"
             )
         divisor = math.gcd(width, height)
-        params.append(f"--ar {width // divisor}:{height // divisor}")
+        fields["aspect"] = ("width and height", f"{width // divisor}:{height // divisor}")
     for name, value in (("seed", seed), ("steps", steps), ("model", model)):
         if value is not None:
-            params.append(f"--{name} {value}")
+            fields[name] = (name, str(value))
     if cfg is not None:
-        params.append(f"--cfg {cfg:g}")
-    return Txt2Img(" ".join([prompt, *params]), count)
+        fields["cfg"] = ("cfg", f"{cfg:g}")
+    return Txt2Img(prompt, fields, count)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.adapters.http_body import BodyError
 from bot.core.errors import (
+    EngineUnavailable,
     JobNotFound,
     MjError,
     NotPermitted,
@@ -22,7 +23,6 @@ from bot.core.errors import (
 )
 from bot.core.queries import Queries
 from bot.core.requests import Origin
-from engine.errors import ModelUnavailable
 
 PLATFORM = "api"
 OK, FAILED = "1001", "1002"
@@ -35,9 +35,9 @@ _STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (QueueFull, 429),
     (NotPermitted, 403),
     (JobNotFound, 404),
-    (ModelUnavailable, 503),
+    (EngineUnavailable, 503),
     (BodyError, 400),
-    (MjError, 400),  # ParamError, PromptBlocked, UnsupportedError, --repeat limits
+    (MjError, 400),  # ParamError, PromptBlocked, --repeat limits
 )
 
 

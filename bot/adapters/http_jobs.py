@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.core.queries import Queries
+from bot.core.queries import JobStatus, Queries
 from bot.core.requests import Origin, Reply, ReplyKind
-from storage.store import JobStatus
 
 FINISHED_KEPT = 500  # finished job states kept for subscribers that arrive just after the end
 PREVIEW_BYTES = 32 * 1024 * 1024  # in-memory previews, oldest dropped first

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot.core.queries import JOB_BUCKETS, STEP_BUCKETS
+from bot.core.queries import JOB_BUCKETS, STEP_BUCKETS, JobStatus
 from bot.core.service import MjService
-from storage.store import JobStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -50,9 +49,10 @@ async def exposition(service: MjService) -> str:
     job_times, step_times = figures.job_seconds, figures.step_seconds
     lines: list[str] = []
     _metric(lines, "mjbot_queue_length", "gauge", "Jobs waiting in the engine's queue.")
-    lines.append(f"mjbot_queue_length {service.engine.waiting_count()}")
+    health = service.health()
+    lines.append(f"mjbot_queue_length {health.waiting}")
     _metric(lines, "mjbot_engine_up", "gauge", "1 while the engine's worker thread runs.")
-    lines.append(f"mjbot_engine_up {int(service.engine.is_alive())}")
+    lines.append(f"mjbot_engine_up {int(health.alive)}")
     _metric(lines, "mjbot_jobs", "gauge", "Jobs recorded, by status.")
     for status in JobStatus:
         lines.append(f'mjbot_jobs{{status="{status.value}"}} {by_status.get(status.value, 0)}')

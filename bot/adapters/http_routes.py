@@ -15,11 +15,11 @@ from aiohttp import web
 from bot.adapters.http_body import BodyError, parse_body
 from bot.adapters.http_errors import KeyAuth, failed, ok
 from bot.adapters.http_jobs import JobBoard, JobState, image_name
-from bot.config import Settings
+from bot.adapters.settings import HttpSettings
+from bot.core.errors import EngineUnavailable
+from bot.core.queries import JobStatus
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
-from engine.errors import ModelUnavailable
-from storage.store import JobStatus
 
 CANCEL_WAIT_S = 10.0  # a running job stops within a step; answer with its final state if so
 JOB_ID = r"[a-z0-9]{1,40}"
@@ -27,7 +27,7 @@ JOB_ID = r"[a-z0-9]{1,40}"
 
 class ApiRoutes:
     def __init__(
-        self, service: MjService, board: JobBoard, auth: KeyAuth, settings: Settings
+        self, service: MjService, board: JobBoard, auth: KeyAuth, settings: HttpSettings
     ) -> None:
         self.service = service
         self.board = board
@@ -98,10 +98,12 @@ class ApiRoutes:
         except UnicodeDecodeError:
             raise BodyError("The body must be JSON in UTF-8") from None
         order = parse_body(body)
-        if not self.service.engine.is_alive():
-            raise ModelUnavailable("The drawing engine is not running; try again later.")
+        if not self.service.health().alive:
+            raise EngineUnavailable("The drawing engine is not running; try again later.")
         incoming = Incoming(origin, origin.user_id)
-        job_ids = await self.service.imagine(incoming, order.text, images=order.count)
+        job_ids = await self.service.imagine(
+            incoming, order.prompt, fields=order.fields, images=order.count
+        )
         return origin, job_ids
 
     async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
@@ -131,7 +133,8 @@ class ApiRoutes:
             "seeds": [image.seed for image in images],
             "error": row.get("error"),
             "prompt": row["prompt"],
-            "translatedPrompt": row["translated_prompt"],
+            # The prompt the model read: the translation, or the prompt as written.
+            "translatedPrompt": row["translated_prompt"] or row["prompt"],
             "width": row["width"],
             "height": row["height"],
             "createdAt": row["created_at"],
@@ -139,7 +142,7 @@ class ApiRoutes:
         }
 
 
-def public_base(request: web.Request, settings: Settings) -> str:
+def public_base(request: web.Request, settings: HttpSettings) -> str:
     """Where clients reach us: MJ_PUBLIC_URL behind a proxy, else the URL they called."""
     return settings.public_url or str(request.url.origin())
 

@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 from aiohttp import web
 
 from bot.adapters.http_jobs import JobBoard, JobEvent, final_event, image_name
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
-from bot.config import Settings
-from storage.store import JobStatus
+from bot.core.queries import JobStatus
 
 KEEPALIVE_S = 15.0
-# Stored images and previews are named by 128 random bits in hex: nothing else is served,
-# so no path a client sends (.., /, %2F, absolute) can reach another file.
-IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.png")
 
 
 class StreamRoutes:
-    def __init__(self, routes: ApiRoutes, board: JobBoard, settings: Settings) -> None:
+    def __init__(self, routes: ApiRoutes, board: JobBoard) -> None:
         self.routes = routes
         self.board = board
-        self.settings = settings
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(f"/api/jobs/{{job_id:{JOB_ID}}}/events", self.events)
@@ -40,7 +34,7 @@ class StreamRoutes:
         origin = await self.routes.auth.origin(request)
         job_id = request.match_info["job_id"]
         row = await self.routes.own_row(origin, job_id)  # 404 before the stream starts
-        base = public_base(request, self.settings)
+        base = public_base(request, self.routes.settings)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -75,16 +69,16 @@ class StreamRoutes:
             self.board.unsubscribe(job_id, queue)
 
     async def image(self, request: web.Request) -> web.StreamResponse:
+        # Previews are in memory; stored images are found by the core, which serves nothing
+        # but its own random names (no path a client sends can reach another file).
         name = request.match_info["name"]
-        if not IMAGE_NAME.fullmatch(name):
-            raise web.HTTPNotFound()
         # Names never repeat, so an image never changes: clients and proxies may keep it.
         headers = {"Cache-Control": "public, max-age=31536000, immutable"}
         preview = self.board.previews.get(name)
         if preview is not None:
             return web.Response(body=preview, content_type="image/png", headers=headers)
-        path = self.settings.images_dir / name[:2] / name  # ImageStore's sharding
-        if not path.is_file():
+        path = self.routes.service.image_file(name)
+        if path is None:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={**headers, "Content-Type": "image/png"})
 

@@ -10,10 +10,8 @@ for a minute; anonymous administrators too) and the owners in MJ_OWNER_IDS. In a
 nobody else is: a user who could /allow-term in their own chat could let globally banned terms
 through there.
 
-Lifecycle: `open_telegram` connects and receives updates on the running event loop (PTB's
-manual lifecycle, long polling or a webhook); `run_telegram` is Telegram alone. A runner with
-several front ends enters each one's context first, then calls `service.start()` once (it
-resumes and delivers through every registered adapter), then waits.
+Running it (the application, polling or a webhook, the launcher's handle) is
+`telegram_front_end`.
 """
 
 from __future__ import annotations
@@ -22,9 +20,8 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -38,7 +35,6 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -47,101 +43,56 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.settings import TelegramSettings
 from bot.adapters.telegram_format import PLATFORM, parse_button_data
-from bot.adapters.telegram_sink import ANSWERING, Answering, TelegramSink
-from bot.adapters.telegram_webhook import serve_webhook
-from bot.config import ConfigError, Settings
+from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
+from bot.core.commands import COMMANDS, Access
+from bot.core.commands import find as find_command
+from bot.core.image_fetch import MAX_BYTES
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 log = logging.getLogger(__name__)
 
-# Telegram command names allow a-z, 0-9 and _ only; the core accepts `_` for its `-`.
-COMMANDS = (
-    "mj",
-    "imagine",
-    "cancel",
-    "quota",
-    "history",
-    "show",
-    "settings",
-    "help",
-    "start",
-    "ban_term",
-    "unban_term",
-    "allow_term",
-    "banned_terms",
-    "quota_grant",
-    "quota_set",
-    "quota_reset",
-    "tier_set",
-    "block",
-    "unblock",
-)
-_NO_MODERATOR_CHECK = frozenset({"mj", "imagine", "cancel", "help", "start"})  # the hot path
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
 _MJ_CAPTION = re.compile(r"^/(?:mj|imagine)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 PHOTO_DOWNLOAD_FAILED = "The photo could not be fetched from Telegram, so nothing was drawn."
-MAX_PHOTO_BYTES = 10 * 1000 * 1000  # what the core accepts as an image prompt
-USER_COMMANDS = (
-    BotCommand("mj", "Draw: /mj a red fox in the snow --ar 3:2"),
-    BotCommand("cancel", "Cancel your job: /cancel [job id]"),
-    BotCommand("quota", "Your credits and limits"),
-    BotCommand("history", "Your last jobs: /history [N]"),
-    BotCommand("show", "Show a past result again: /show JOB_ID"),
-    BotCommand("settings", "Your default parameters"),
-    BotCommand("help", "How to draw, parameters and commands"),
-)
-MODERATOR_COMMANDS = (
-    BotCommand("ban_term", "Ban terms in this group: /ban_term a, b"),
-    BotCommand("unban_term", "Take terms off this group's list"),
-    BotCommand("allow_term", "Let a globally banned term through here"),
-    BotCommand("banned_terms", "List this group's banned terms: /banned_terms [page]"),
-    BotCommand("quota_grant", "Extra credits for today: /quota_grant USER_ID N"),
-    BotCommand("quota_set", "Set credits left today: /quota_set USER_ID N"),
-    BotCommand("quota_reset", "Restore a user's daily allowance: /quota_reset USER_ID"),
-    BotCommand("block", "Stop a user from drawing: /block USER_ID [reason]"),
-    BotCommand("unblock", "Let a user draw again: /unblock USER_ID"),
-)
 
 
-def build_application(settings: Settings) -> Application:
-    """A PTB Application for MJ_TELEGRAM_TOKEN, paced by PTB's rate limiter."""
-    if not settings.telegram_token:
-        raise ConfigError("MJ_TELEGRAM_TOKEN is not set: create a bot with @BotFather first")
-    builder = (
-        Application.builder()
-        .token(settings.telegram_token)
-        # Flood limits (30 msg/s overall, 20/min per group) and RetryAfter: wait, then retry.
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        # One slow update (a first Chinese prompt loads the dictionary) must not hold others.
-        .concurrent_updates(16)
-    )
-    if settings.telegram_base_url:  # a self-hosted Bot API server, or the tests' fake
-        builder = builder.base_url(f"{settings.telegram_base_url}/bot").base_file_url(
-            f"{settings.telegram_base_url}/file/bot"
-        )
-    if settings.telegram_webhook_url:
-        builder = builder.updater(None)  # updates arrive at our own aiohttp route
-    return builder.build()
+def telegram_name(name: str) -> str:
+    """Telegram command names allow a-z, 0-9 and _ only; the core reads `_` as its `-`."""
+    return name.replace("-", "_")
+
+
+# From the core's registry: every name and alias, the menu for everyone and the one for group
+# administrators (owners' commands work without being listed).
+COMMAND_NAMES = tuple(
+    telegram_name(name) for command in COMMANDS for name in (command.name, *command.aliases)
+)
+USER_COMMANDS = tuple(
+    BotCommand(telegram_name(c.name), c.description)
+    for c in COMMANDS
+    if c.access is Access.EVERYONE
+)
+MODERATOR_COMMANDS = tuple(
+    BotCommand(telegram_name(c.name), c.description)
+    for c in COMMANDS
+    if c.access is Access.MODERATOR
+)
 
 
 class TelegramAdapter:
     """Registers the handlers on `application` and the reply sink with the core."""
 
-    def __init__(self, service: MjService, settings: Settings, application: Application) -> None:
+    def __init__(
+        self, service: MjService, settings: TelegramSettings, application: Application
+    ) -> None:
         self.service = service
         self.settings = settings
         self.application = application
-        group, private = (
-            settings.telegram_edit_every_s_group,
-            settings.telegram_edit_every_s_private,
-        )
+        group, private = settings.edit_every_s_group, settings.edit_every_s_private
         self.sink = TelegramSink(
             application.bot, service, group_every_s=group, private_every_s=private
         )
@@ -151,7 +102,7 @@ class TelegramAdapter:
         new_messages = filters.UpdateType.MESSAGE  # not edits: an edited /mj must not draw again
         application.add_handlers(
             [
-                CommandHandler(COMMANDS, self.on_command, filters=new_messages),
+                CommandHandler(COMMAND_NAMES, self.on_command, filters=new_messages),
                 MessageHandler(
                     filters.PHOTO & filters.CaptionRegex(_MJ_CAPTION) & new_messages,
                     self.on_photo,
@@ -171,12 +122,15 @@ class TelegramAdapter:
         message, user = update.message, update.effective_user
         if message is None or user is None or not message.text:
             return
-        command = message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
-        moderator = command not in _NO_MODERATOR_CHECK and await self.is_moderator(message, user)
+        command = find_command(message.text[1:].split(maxsplit=1)[0].split("@", 1)[0])
+        # Asking Telegram who moderates costs a request: only for commands that need it.
+        needs_moderator = command is not None and command.access is not Access.EVERYONE
+        moderator = needs_moderator and await self.is_moderator(message, user)
+        origin = _origin(message, user)
         incoming = Incoming(
-            _origin(message, user), _name(message, user), text=message.text, is_moderator=moderator
+            origin, _name(message, user), text=message.text, is_moderator=moderator
         )
-        await self._handle(incoming, Answering(None))
+        await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -191,7 +145,7 @@ class TelegramAdapter:
             return
         # The bytes, not the file's URL: that URL holds the bot token, which must not reach
         # the jobs table, logs or a downloader. Telegram lists sizes smallest first.
-        sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_PHOTO_BYTES]
+        sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_BYTES]
         try:
             photo = await (await (sizes or message.photo)[-1].get_file()).download_as_bytearray()
         except TelegramError:
@@ -204,10 +158,9 @@ class TelegramAdapter:
                 ),
             )
             return
-        incoming = Incoming(
-            _origin(message, user), _name(message, user), text=message.caption, image=bytes(photo)
-        )
-        await self._handle(incoming, Answering(None))
+        origin = _origin(message, user)
+        incoming = Incoming(origin, _name(message, user), text=message.caption, image=bytes(photo))
+        await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every press is answered: an alert if the core refuses it, else a plain answer, and
@@ -219,33 +172,23 @@ class TelegramAdapter:
         if press is None or message is None:
             await _quietly(query.answer("This button no longer works.", show_alert=True))
             return
-        origin = Origin(
-            PLATFORM, str(message.chat.id), str(query.from_user.id), str(message.message_id)
-        )
-        answering = Answering(None, query)
+        # A new job answers under the grid whose button was pressed.
+        origin = _origin(message, query.from_user)
+        respond = TelegramResponder(self.sink, origin, query)
         incoming = Incoming(origin, query.from_user.full_name, button=press)
-        task = asyncio.create_task(self._answer(incoming, answering))
+        task = asyncio.create_task(self.service.handle(incoming, respond))
         done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_S)
         if not done:  # stop the spinner now; whatever the core says later goes to the chat
-            await _quietly(answering.answer())
+            await _quietly(respond.answer_query())
         await task
-        await _quietly(answering.answer())  # accepted: the acknowledgement is in the chat
+        await _quietly(respond.answer_query())  # accepted: the acknowledgement is in the chat
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling a Telegram update failed", exc_info=context.error)
 
-    async def _handle(self, incoming: Incoming, answering: Answering) -> None:
-        # A task of its own: ANSWERING is set in that task's context and nowhere else.
-        await asyncio.create_task(self._answer(incoming, answering))
-
-    async def _answer(self, incoming: Incoming, answering: Answering) -> None:
-        answering.task = asyncio.current_task()
-        ANSWERING.set(answering)
-        await self.service.handle(incoming)
-
     # moderators ----------------------------------------------------------------------------
     async def is_moderator(self, message: Message, user: User) -> bool:
-        if f"{PLATFORM}:{user.id}" in self.settings.owner_ids:
+        if self.service.is_owner(_origin(message, user)):
             return True
         chat = message.chat
         if chat.type == ChatType.PRIVATE:
@@ -282,9 +225,11 @@ class TelegramAdapter:
             log.warning("could not publish the command menu: %s", error)
 
 
-def _origin(message: Message, user: User) -> Origin:
-    # Telegram has no servers: a group's banned-terms scope is the chat itself.
-    return Origin(PLATFORM, str(message.chat.id), str(user.id), str(message.message_id))
+def _origin(message: Message | Any, user: User) -> Origin:
+    """Replies go under `message`; a group (Telegram has no servers) is the community."""
+    chat = message.chat
+    group = None if chat.type == ChatType.PRIVATE else str(chat.id)
+    return Origin(PLATFORM, str(chat.id), str(user.id), str(message.message_id), group)
 
 
 def _name(message: Message, user: User) -> str:
@@ -298,36 +243,3 @@ async def _quietly(answer: Coroutine[Any, Any, Any]) -> None:
         await answer
     except TelegramError as error:  # "query is too old" after a long outage: nothing to do
         log.info("could not answer a button press: %s", error)
-
-
-@asynccontextmanager
-async def open_telegram(app: App, settings: Settings) -> AsyncIterator[TelegramAdapter]:
-    """Connect (getMe fails fast on a bad token), register with the core, receive updates;
-    on exit stop receiving, drop pending preview edits and disconnect."""
-    application = build_application(settings)
-    adapter = TelegramAdapter(app.service, settings, application)
-    async with application:
-        await adapter.publish_commands()
-        await application.start()
-        try:
-            if application.updater is not None:
-                # Long polling; PTB deletes a webhook set by an earlier run first.
-                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-                try:
-                    yield adapter
-                finally:
-                    await application.updater.stop()
-            else:
-                async with serve_webhook(application, settings, ALLOWED_UPDATES):
-                    yield adapter
-        finally:
-            await adapter.sink.close()
-            await application.stop()
-
-
-async def run_telegram(app: App, settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Telegram alone on this event loop: connect, resume the core's unfinished jobs and
-    deliver what it owes, then serve until `stop` is set (or this task is cancelled)."""
-    async with open_telegram(app, settings):
-        await app.service.start()
-        await (stop or asyncio.Event()).wait()

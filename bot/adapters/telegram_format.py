@@ -19,6 +19,7 @@ CAPTION_LIMIT = 1024  # photo captions
 MESSAGE_LIMIT = 4096  # text messages
 ALERT_LIMIT = 200  # answerCallbackQuery text
 CALLBACK_DATA_BYTES = 64
+PHOTO_BYTES = 10 * 1000 * 1000  # largest photo upload
 CAPTION_TAIL = 240  # a result caption ends with the parameters, seed and job id: keep them
 _PREFIX = "mj"
 

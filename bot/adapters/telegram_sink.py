@@ -12,9 +12,9 @@ edit waits for an edit in flight and then always goes out. Flood control (RetryA
 honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
 then retries; if a preview edit still fails, this job stays quiet for the time asked.
 
-Replies the core sends from inside `handle()` answer the update being handled (the adapter says
-which through `ANSWERING`): refusals of a button press become an alert on the press, the rest a
-reply to the user's message (Telegram has no messages only one member of a group can see).
+The core answers each update through its `TelegramResponder`: refusals of a button press become
+an alert on the press, the rest a reply to the user's message (Telegram has no messages only one
+member of a group can see); news of the jobs it made go to the sink's job views.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from telegram import Bot, CallbackQuery, InputMediaPhoto, Message, ReplyParameters
 from telegram.error import BadRequest, RetryAfter, TelegramError
@@ -34,44 +32,15 @@ from bot.adapters.telegram_format import (
     CAPTION_LIMIT,
     CAPTION_TAIL,
     MESSAGE_LIMIT,
+    PHOTO_BYTES,
     fit,
     keyboard,
     seconds,
 )
-from bot.core.media import TELEGRAM_PHOTO_BYTES, fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind
+from bot.adapters.uploads import fit_upload
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
-
-
-class ReplyMessages(Protocol):
-    """Where the core keeps the message that shows each job (MjService implements it)."""
-
-    async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
-
-    async def reply_message(self, job_id: str) -> str | None: ...
-
-
-@dataclass(slots=True, eq=False)
-class Answering:
-    """The update the core is answering: set by the adapter in the task that runs `handle()`."""
-
-    task: asyncio.Task | None
-    query: CallbackQuery | None = None  # a button press, answered once
-    answered: bool = False
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def answer(self, text: str | None = None, *, alert: bool = False) -> bool:
-        """Answer the button press (stops the client's spinner); False if that was done."""
-        async with self._lock:
-            if self.query is None or self.answered:
-                return False
-            self.answered = True
-            await self.query.answer(fit(text, ALERT_LIMIT) if text else None, show_alert=alert)
-            return True
-
-
-ANSWERING: ContextVar[Answering | None] = ContextVar("mjbot_telegram_answering", default=None)
 
 
 @dataclass(slots=True, eq=False)
@@ -116,11 +85,8 @@ class TelegramSink:
         if self._closed:
             # Raising keeps the reply undelivered in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
-        answering = ANSWERING.get()
-        if answering is not None and answering.task is asyncio.current_task():
-            await self._answer(origin, reply, answering)
-        elif reply.job_id is None:
-            await self._post(origin, reply.text)
+        if reply.job_id is None:
+            await self.post(origin, reply.text)
         elif reply.kind is ReplyKind.ACK:
             await self._acknowledge(origin, reply)
         elif reply.kind is ReplyKind.PROGRESS:
@@ -137,20 +103,7 @@ class TelegramSink:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._views.clear()
 
-    # direct answers ------------------------------------------------------------------------
-    async def _answer(self, origin: Origin, reply: Reply, answering: Answering) -> None:
-        if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
-            await self._send_result(origin, reply)  # a past result shown again (/show)
-            return
-        if reply.ephemeral and answering.query is not None:
-            try:
-                if await answering.answer(reply.text, alert=True):
-                    return
-            except TelegramError as error:  # e.g. "query is too old": say it in the chat
-                log.info("could not answer a button press (%s); replying instead", error)
-        await self._post(origin, reply.text)
-
-    async def _post(self, origin: Origin, text: str) -> Message:
+    async def post(self, origin: Origin, text: str) -> Message:
         return await self.bot.send_message(
             int(origin.chat_id),
             fit(text, MESSAGE_LIMIT),
@@ -179,7 +132,7 @@ class TelegramSink:
     async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
         assert reply.job_id is not None
         view = await self._view(origin, reply.job_id)
-        message = await self._post(origin, reply.text)
+        message = await self.post(origin, reply.text)
         view.ack_id, view.shown = message.message_id, reply.text
         view.next_at = time.monotonic() + view.pace_s
 
@@ -262,7 +215,7 @@ class TelegramSink:
 
     async def _show_result(self, view: _JobView, reply: Reply) -> None:
         if view.photo_id is not None:
-            upload = await asyncio.to_thread(fit_upload, reply.image_path, TELEGRAM_PHOTO_BYTES)
+            upload = await asyncio.to_thread(fit_upload, reply.image_path, PHOTO_BYTES)
             media = InputMediaPhoto(
                 upload.data,
                 caption=fit(reply.text, CAPTION_LIMIT, tail=CAPTION_TAIL),
@@ -279,12 +232,12 @@ class TelegramSink:
             except BadRequest as error:
                 # Deleted, or too old to edit: the result comes as a new message instead.
                 log.info("job %s: result not edited in (%s); sending it anew", view.job_id, error)
-        message = await self._send_result(view.origin, reply)
+        message = await self.send_result(view.origin, reply)
         await self.messages.remember_reply_message(view.job_id, str(message.message_id))
 
-    async def _send_result(self, origin: Origin, reply: Reply) -> Message:
+    async def send_result(self, origin: Origin, reply: Reply) -> Message:
         assert reply.image_path is not None
-        upload = await asyncio.to_thread(fit_upload, reply.image_path, TELEGRAM_PHOTO_BYTES)
+        upload = await asyncio.to_thread(fit_upload, reply.image_path, PHOTO_BYTES)
         return await self.bot.send_photo(
             int(origin.chat_id),
             upload.data,
@@ -306,11 +259,50 @@ class TelegramSink:
                 return
         except BadRequest as error:
             log.info("job %s: final text not edited in (%s); sending it anew", view.job_id, error)
-        await self._post(view.origin, text)
+        await self.post(view.origin, text)
 
 
 def _reply_to(origin: Origin) -> ReplyParameters | None:
     """Answer under the user's message (in its forum topic too); still send if it is gone."""
-    if origin.message_id is None or not origin.message_id.isdigit():
+    handle = origin.reply_handle  # the message that asked (or the grid a button is under)
+    if handle is None or not handle.isdigit():
         return None
-    return ReplyParameters(int(origin.message_id), allow_sending_without_reply=True)
+    return ReplyParameters(int(handle), allow_sending_without_reply=True)
+
+
+class TelegramResponder:
+    """One update the core answers: a command or photo message, or a button press (`query`,
+    answered once: an alert for a refusal, else a plain answer that stops the spinner)."""
+
+    def __init__(
+        self, sink: TelegramSink, origin: Origin, query: CallbackQuery | None = None
+    ) -> None:
+        self.sink = sink
+        self.origin = origin
+        self.query = query
+        self.answered = False
+        self._lock = asyncio.Lock()
+
+    async def answer(self, reply: Reply) -> None:
+        if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
+            await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
+            return
+        if reply.ephemeral and self.query is not None:
+            try:
+                if await self.answer_query(reply.text, alert=True):
+                    return
+            except TelegramError as error:  # e.g. "query is too old": say it in the chat
+                log.info("could not answer a button press (%s); replying instead", error)
+        await self.sink.post(self.origin, reply.text)
+
+    async def report(self, reply: Reply) -> None:
+        await self.sink.send(self.origin, reply)
+
+    async def answer_query(self, text: str | None = None, *, alert: bool = False) -> bool:
+        """Answer the button press (stops the client's spinner); False if that was done."""
+        async with self._lock:
+            if self.query is None or self.answered:
+                return False
+            self.answered = True
+            await self.query.answer(fit(text, ALERT_LIMIT) if text else None, show_alert=alert)
+            return True

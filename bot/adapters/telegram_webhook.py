@@ -20,7 +20,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import Settings
+from bot.adapters.settings import TelegramSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,15 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 @asynccontextmanager
 async def serve_webhook(
-    application: Application, settings: Settings, allowed_updates: Sequence[str]
+    application: Application, settings: TelegramSettings, allowed_updates: Sequence[str]
 ) -> AsyncIterator[int]:
     """Listen on MJ_TELEGRAM_WEBHOOK_LISTEN:PORT at the webhook URL's path and point Telegram
     at MJ_TELEGRAM_WEBHOOK_URL. Yields the port listened on. The webhook stays set on exit, so
     Telegram keeps updates (up to a day) until the bot is back."""
-    url = settings.telegram_webhook_url
+    url = settings.webhook_url
     assert url is not None
     # Without a configured secret, a fresh one per start: setWebhook below tells Telegram.
-    secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
 
     async def receive(request: web.Request) -> web.Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
@@ -54,9 +54,7 @@ async def serve_webhook(
     runner = web.AppRunner(server, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(
-            runner, settings.telegram_webhook_listen, settings.telegram_webhook_port
-        )
+        site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
         await site.start()
         port = runner.addresses[0][1]
         await application.bot.set_webhook(

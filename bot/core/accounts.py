@@ -7,24 +7,22 @@ user's share of the one GPU everywhere, not in one community.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.core import render
-from bot.core.errors import MjError, NotPermitted, QuotaExceeded, UserBlocked
-from bot.core.permissions import is_owner, may_moderate
-from bot.core.quota import Tier, next_reset, quota_day
+from bot.core.errors import MjError, QuotaExceeded, UserBlocked
+from bot.core.permissions import is_owner
+from bot.core.quota import next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
-from storage import accounts
+from bot.core.settings import QuotaSettings
+from bot.core.tiers import Tier
+from storage.credits import Balance, InsufficientCredits
 from storage.store import AsyncStore, Store
 
 Clock = Callable[[], datetime]
-MENTION = re.compile(r"^<@!?(\d+)>$")  # Discord's user mention
-COMMANDS = ("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
 
 
 def utc_now() -> datetime:
@@ -32,11 +30,18 @@ def utc_now() -> datetime:
 
 
 class Accounts:
-    def __init__(self, settings: Settings, store: AsyncStore, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        settings: QuotaSettings,
+        owners: frozenset[str],
+        store: AsyncStore,
+        clock: Clock = utc_now,
+    ) -> None:
         self.settings = settings
+        self.owners = owners
         self.store = store
         self.clock = clock
-        self.zone = ZoneInfo(settings.quota_timezone)
+        self.zone = ZoneInfo(settings.timezone)
 
     # reading -------------------------------------------------------------------------------
     def tier(self, user: dict[str, Any]) -> Tier:
@@ -51,19 +56,19 @@ class Accounts:
         return override if override is not None else self.tier(user).daily
 
     def is_owner_row(self, user: dict[str, Any]) -> bool:
-        return is_owner(self.settings, Origin(user["platform"], "", user["platform_user_id"]))
+        return is_owner(self.owners, Origin(user["platform"], "", user["platform_user_id"]))
 
     def day(self) -> str:
-        return quota_day(self.clock(), self.zone, self.settings.quota_reset_hour)
+        return quota_day(self.clock(), self.zone, self.settings.reset_hour)
 
     def resets_at(self) -> datetime:
-        return next_reset(self.clock(), self.zone, self.settings.quota_reset_hour)
+        return next_reset(self.clock(), self.zone, self.settings.reset_hour)
 
     async def user(self, origin: Origin, name: str) -> dict[str, Any]:
         """Create the user on first contact; refuse a blocked one."""
 
         def upsert(s: Store) -> dict[str, Any]:
-            return s.get_user(s.upsert_user(origin.platform, origin.user_id, name))
+            return s.users.get(s.users.upsert(origin.platform, origin.user_id, name))
 
         user = await self.store.run(upsert)
         if user.get("blocked_at"):
@@ -71,9 +76,9 @@ class Accounts:
             raise UserBlocked(f"You are blocked from drawing here{reason}. Ask a moderator.")
         return user
 
-    async def balance(self, user: dict[str, Any]) -> accounts.Balance:
+    async def balance(self, user: dict[str, Any]) -> Balance:
         day, allowance = self.day(), self.allowance(user)
-        return await self.store.run(lambda s: accounts.balance(s.db, user["id"], day, allowance))
+        return await self.store.run(lambda s: s.credits.balance(user["id"], day, allowance))
 
     # charging ------------------------------------------------------------------------------
     async def insert_charged(
@@ -82,10 +87,8 @@ class Accounts:
         """Persist the job and debit it together, or refuse with when credits return."""
         day, allowance = self.day(), self.allowance(user)
         try:
-            await self.store.run(
-                lambda s: accounts.insert_job_charged(s.db, job, day, credits, allowance)
-            )
-        except accounts.InsufficientCredits as short:
+            await self.store.run(lambda s: s.credits.charge(job, day, credits, allowance))
+        except InsufficientCredits as short:
             raise QuotaExceeded(
                 f"Not enough credits: this job needs {short.needed:g}, you have {short.left:g} "
                 f"left today. Credits return {render.when(self.resets_at(), self.clock())}."
@@ -93,14 +96,12 @@ class Accounts:
 
     async def refund(self, job_id: str, fraction: float, reason: str) -> float:
         day = self.day()
-        return await self.store.run(
-            lambda s: accounts.refund_job(s.db, job_id, day, fraction, reason)
-        )
+        return await self.store.run(lambda s: s.credits.refund(job_id, day, fraction, reason))
 
     # commands ------------------------------------------------------------------------------
     async def quota_text(self, incoming: Incoming) -> str:
         user = await self.store.run(
-            lambda s: s.find_user(incoming.origin.platform, incoming.origin.user_id)
+            lambda s: s.users.find(incoming.origin.platform, incoming.origin.user_id)
         )
         user = user or {"id": -1}
         tier = self.tier(user)
@@ -120,11 +121,7 @@ class Accounts:
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
         """quota-grant USER N, quota-set USER N, quota-reset USER, tier-set USER TIER,
-        block USER [reason], unblock USER."""
-        if command == "tier-set" and not is_owner(self.settings, incoming.origin):
-            raise NotPermitted("Only the bot's owners can change tiers.")
-        if not may_moderate(self.settings, incoming):
-            raise NotPermitted(f"/{command} is for moderators.")
+        block USER [reason], unblock USER (the registry says who may: the dispatch checked)."""
         words = rest.split()
         if not words:
             raise MjError(f"Usage: /{command} USER{_usage(command)}")
@@ -136,9 +133,7 @@ class Accounts:
         if command == "quota-grant":
             amount = _number(command, args)
             await self.store.run(
-                lambda s: accounts.adjust(
-                    s.db, target["id"], day, "grant", amount, "granted", actor
-                )
+                lambda s: s.credits.adjust(target["id"], day, "grant", amount, "granted", actor)
             )
             return _ok(f"Granted {amount:g} credits to {name} for today.")
         if command in ("quota-set", "quota-reset"):
@@ -148,9 +143,7 @@ class Accounts:
             wanted = _number(command, args) if command == "quota-set" else balance.allowance
             delta = wanted - balance.left
             await self.store.run(
-                lambda s: accounts.adjust(
-                    s.db, target["id"], day, command[6:], delta, command, actor
-                )
+                lambda s: s.credits.adjust(target["id"], day, command[6:], delta, command, actor)
             )
             return _ok(f"{name} now has {wanted:g} credits left today.")
         if command == "tier-set":
@@ -159,31 +152,27 @@ class Accounts:
                     f"Usage: /tier-set USER TIER (tiers: {', '.join(self.settings.tiers)})"
                 )
             tier = args[0].lower()
-            await self.store.run(lambda s: accounts.set_fields(s.db, target["id"], tier=tier))
+            await self.store.run(lambda s: s.users.update(target["id"], tier=tier))
             return _ok(f"{name} is now on tier {tier}.")
         if command == "block":
             reason = " ".join(args) or None
             stamp = self.clock().isoformat()
             await self.store.run(
-                lambda s: accounts.set_fields(
-                    s.db, target["id"], blocked_at=stamp, blocked_reason=reason
-                )
+                lambda s: s.users.update(target["id"], blocked_at=stamp, blocked_reason=reason)
             )
             return _ok(f"{name} is blocked from drawing.")
         await self.store.run(
-            lambda s: accounts.set_fields(s.db, target["id"], blocked_at=None, blocked_reason=None)
+            lambda s: s.users.update(target["id"], blocked_at=None, blocked_reason=None)
         )
         return _ok(f"{name} may draw again.")
 
     async def _target(self, origin: Origin, word: str) -> dict[str, Any]:
-        """USER is a mention, a platform user id, or platform:id for another platform."""
-        match = MENTION.match(word)
+        """USER is a platform user id (adapters turn their mentions into ids), or platform:id
+        for another platform."""
         platform, sep, user_id = word.partition(":")
-        if match:
-            platform, user_id = origin.platform, match.group(1)
-        elif not sep:
+        if not sep:
             platform, user_id = origin.platform, word.lstrip("@")
-        user = await self.store.run(lambda s: s.find_user(platform, user_id))
+        user = await self.store.run(lambda s: s.users.find(platform, user_id))
         if user is None:
             raise MjError(f"I don't know user {word}: they must have used the bot first.")
         return user

@@ -1,7 +1,8 @@
 """Jobs made from other jobs' images: upscale (U), variations (V, Vary) and image prompts.
 
 All three are image-to-image jobs: a start image and a strength (how much of it is repainted).
-This module decides those values and nothing else; it is pure.
+This module decides those values and nothing else; it is pure. The buttons themselves are in
+`bot.core.buttons`.
 
     U1..U4, U2X   2x "hires fix": the image resized with Lanczos to twice its size, then
                   repainted lightly (MJ_UPSCALE_STRENGTH) with the job's model, prompt and the
@@ -18,45 +19,20 @@ This module decides those values and nothing else; it is pure.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from bot.config import Settings
+from bot.core.buttons import ButtonAction, JobKind, can_upscale
 from bot.core.errors import MjError
 from bot.core.jobs import SEED_SPACE
-from bot.core.params import MjRequest, WeightedPrompt
-from engine.job import JobSpec
-from storage.store import ImageRow
+from bot.core.params import MjRequest
+from bot.core.settings import ActionSettings
+from engine.job import JobSpec, PromptPart
+from storage.rows import ImageRow
 
-UPSCALE, VARIATION = "upscale", "variation"
 # Upscaler models denoise from pure noise (guided by the low-res image), so a parent's 1-4
 # turbo steps would not do: the SD x4 upscaler gives clean results from about 20 DDIM steps.
 UPSCALER_MIN_STEPS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    kind: str  # UPSCALE or VARIATION
-    index: int  # which image of the parent job, 1-based
-    strength: float
-
-
-def parse_action(action: str, settings: Settings) -> Action | None:
-    """A button's action string as an Action; None if it is not one of these buttons."""
-    if len(action) == 2 and action[0] in "UV" and action[1] in "1234":
-        kind = UPSCALE if action[0] == "U" else VARIATION
-        strength = settings.upscale_strength if kind == UPSCALE else settings.vary_strong
-        return Action(kind, int(action[1]), strength)
-    # The buttons under an upscaled image, which is image 1 of its own job.
-    return {
-        "U2X": Action(UPSCALE, 1, settings.upscale_strength),
-        "VS": Action(VARIATION, 1, settings.vary_subtle),
-        "VX": Action(VARIATION, 1, settings.vary_strong),
-    }.get(action)
-
-
-def can_upscale(width: int, height: int, settings: Settings) -> bool:
-    return 2 * max(width, height) <= settings.upscale_max_side
 
 
 def image_prompt_strength(image_weight: float | None) -> float:
@@ -73,23 +49,24 @@ def with_init_image(spec: JobSpec, init_image: str, strength: float) -> JobSpec:
 
 def derived_spec(
     parent: JobSpec,
-    action: Action,
+    action: ButtonAction,
     image: ImageRow,
     *,
     job_id: str,
     seed: int,
     weight: float,
     images_per_job: int,
-    settings: Settings,
+    settings: ActionSettings,
+    upscaler: bool,
 ) -> JobSpec:
     """The spec for `action` on `image` of the job `parent` ran. MjError if it can't be done."""
-    if action.kind == UPSCALE:
+    if action.kind is JobKind.UPSCALE:
         if not can_upscale(image.width, image.height, settings):
             raise MjError(
                 f"This image is {image.width}x{image.height}: twice that is over this bot's "
                 f"limit of {settings.upscale_max_side} px a side."
             )
-        own_seed = image.seed if image.seed is not None else parent.seeds[action.index - 1]
+        own_seed = image.seed if image.seed is not None else parent.seeds[action.image - 1]
         size, seeds = (2 * image.width, 2 * image.height), (own_seed,)
     else:
         size = (image.width, image.height)
@@ -106,16 +83,16 @@ def derived_spec(
         steps=parent.steps,
         upscaler=False,
     )
-    if action.kind == UPSCALE and settings.upscaler:
+    if action.kind is JobKind.UPSCALE and upscaler:
         # The upscaler runs all its steps: strength 1 makes the price (run_steps) say so.
         steps = max(parent.steps, UPSCALER_MIN_STEPS)
         return replace(spec, init_image=image.path, strength=1.0, steps=steps, upscaler=True)
-    return with_init_image(spec, image.path, action.strength)
+    return with_init_image(spec, image.path, action.strength_in(settings))
 
 
 def request_from_json(params: dict[str, Any]) -> MjRequest:
     """The parent's parsed request back from its params_json (for the derived job's row)."""
     values = dict(params)
     values["image_urls"] = tuple(values.get("image_urls") or ())
-    values["prompts"] = tuple(WeightedPrompt(p["text"], p["weight"]) for p in values["prompts"])
+    values["prompts"] = tuple(PromptPart(p["text"], p["weight"]) for p in values["prompts"])
     return MjRequest(**values)

@@ -2,8 +2,9 @@
 
 The service hands each accepted job's engine handle to `Delivery.follow`; from there every
 event is recorded (running, done with its images, failed or cancelled with a refund) and
-turned into a Reply for the job's adapter, and the final reply is marked delivered so a
-restart neither loses nor repeats it.
+turned into a Reply, reported to the Responder of the request that made the job (or, for jobs
+resumed after a restart, to its platform's ReplySink), and the final reply is marked
+delivered so a restart neither loses nor repeats it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config import Settings
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.actions import can_upscale
+from bot.core.buttons import can_upscale, result_buttons, upscale_buttons
 from bot.core.quota import refund_fraction
-from bot.core.requests import Origin, Reply, ReplyKind, ReplySink
+from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.settings import ActionSettings
 from engine.grid import make_grid
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
@@ -37,7 +38,11 @@ class _Sink:
 
 class Delivery:
     def __init__(
-        self, settings: Settings, store: AsyncStore, images: ImageStore, accounts: Accounts
+        self,
+        settings: ActionSettings,
+        store: AsyncStore,
+        images: ImageStore,
+        accounts: Accounts,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -72,20 +77,32 @@ class Delivery:
         future = self._settled.get(job_id)
         if future is None:
             future = self._settled[job_id] = asyncio.get_running_loop().create_future()
-            row = await self.store.run(lambda s: s.get_job(job_id))
+            row = await self.store.run(lambda s: s.jobs.get(job_id))
             settled = row is not None and JobStatus(row["status"]).finished
             if settled and job_id not in self._tracking:  # nothing more will happen to it
                 self._settled.pop(job_id, None)
                 return row
         return await future
 
-    def follow(self, origin: Origin, handle: JobHandle, *, resumed: bool = False) -> None:
+    def follow(
+        self,
+        origin: Origin,
+        handle: JobHandle,
+        respond: Responder | None = None,
+        *,
+        resumed: bool = False,
+    ) -> None:
+        """Follow a job's events; `respond`: the request that made it (None: the sink)."""
         job_id = handle.job_id
-        task = asyncio.create_task(self._track(origin, handle, resumed), name=f"job-{job_id}")
+        task = asyncio.create_task(
+            self._track(origin, handle, respond, resumed), name=f"job-{job_id}"
+        )
         self._tracking[job_id] = task
         task.add_done_callback(lambda _: self._tracking.pop(job_id, None))
 
-    async def _track(self, origin: Origin, handle: JobHandle, resumed: bool) -> None:
+    async def _track(
+        self, origin: Origin, handle: JobHandle, respond: Responder | None, resumed: bool
+    ) -> None:
         """Turn one job's engine events into SQLite updates and replies, in order."""
         job_id = handle.job_id
         acked, last_position = False, None
@@ -96,12 +113,14 @@ class Delivery:
                 position = event.position if isinstance(event, Queued) else 0
                 eta = event.eta_s if isinstance(event, Queued) else None
                 text = render.ack_text(job_id, position, eta, resumed=resumed)
-                await self.send(origin, Reply(ReplyKind.ACK, text, job_id, position=position))
+                ack = Reply(ReplyKind.ACK, text, job_id, position=position)
+                await self.report(origin, respond, ack)
                 acked, last_position = True, position
             if isinstance(event, Queued):
                 if event.position != last_position:
-                    await self.send(
+                    await self.report(
                         origin,
+                        respond,
                         Reply(
                             ReplyKind.PROGRESS,
                             render.queue_text(job_id, event.position, event.eta_s),
@@ -112,11 +131,12 @@ class Delivery:
                     last_position = event.position
             elif isinstance(event, Started):
                 started = True
-                await self.store.run(lambda s, e=event: s.mark_running(job_id, e.task_id))
+                await self.store.run(lambda s, e=event: s.jobs.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
                 steps_done, total_steps = event.step, event.total
-                await self.send(
+                await self.report(
                     origin,
+                    respond,
                     Reply(
                         ReplyKind.PROGRESS,
                         render.progress_text(job_id, event.percent, event.step, event.total),
@@ -128,16 +148,17 @@ class Delivery:
             elif isinstance(event, Finished):
                 await self._store_result(job_id, event)
             elif isinstance(event, Failed):
-                await self.store.run(lambda s, e=event: s.mark_failed(job_id, e.error))
+                await self.store.run(lambda s, e=event: s.jobs.mark_failed(job_id, e.error))
                 await self.accounts.refund(job_id, 1.0, "job failed")
             elif isinstance(event, Cancelled):
-                await self.store.run(lambda s: s.mark_cancelled(job_id))
+                await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
                 # Cancelled while running: pay for the steps that ran, get the rest back.
                 share = refund_fraction(steps_done, total_steps, started and event.while_running)
                 await self.accounts.refund(job_id, share, "job cancelled")
         outcome = handle.outcome.result()
-        row = await self.store.run(lambda s: s.get_job(job_id))
-        await self.deliver_final(row, outcome.elapsed_s if isinstance(outcome, Finished) else None)
+        row = await self.store.run(lambda s: s.jobs.get(job_id))
+        elapsed = outcome.elapsed_s if isinstance(outcome, Finished) else None
+        await self.deliver_final(row, elapsed, respond)
 
     async def _store_result(self, job_id: str, event: Finished) -> None:
         def save() -> tuple[str, list[ImageRow]]:
@@ -152,9 +173,14 @@ class Delivery:
             return grid.path, rows
 
         grid_path, rows = await asyncio.to_thread(save)
-        await self.store.run(lambda s: s.mark_done(job_id, grid_path, rows))
+        await self.store.run(lambda s: s.jobs.mark_done(job_id, grid_path, rows))
 
-    async def deliver_final(self, row: dict[str, Any], elapsed: float | None = None) -> None:
+    async def deliver_final(
+        self,
+        row: dict[str, Any],
+        elapsed: float | None = None,
+        respond: Responder | None = None,
+    ) -> None:
         origin = origin_of(row)
         job_id, status = row["id"], JobStatus(row["status"])
         if status is JobStatus.DONE:
@@ -163,9 +189,9 @@ class Delivery:
             reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
         else:
             reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
-        if await self.send(origin, reply):
-            await self.store.run(lambda s: s.mark_delivered(job_id))
-        final = await self.store.run(lambda s: s.get_job(job_id))
+        if await self.report(origin, respond, reply):
+            await self.store.run(lambda s: s.jobs.mark_delivered(job_id))
+        final = await self.store.run(lambda s: s.jobs.get(job_id))
         future = self._settled.pop(job_id, None)
         if future is not None and not future.done():
             future.set_result(final)
@@ -173,9 +199,9 @@ class Delivery:
     def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
         if row["action"] == "upscale":
             again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = render.upscale_buttons(row["id"], again)
+            buttons = upscale_buttons(row["id"], again)
         else:
-            buttons = render.result_buttons(row["id"], row["image_count"])
+            buttons = result_buttons(row["id"], row["image_count"])
         return Reply(
             ReplyKind.RESULT,
             render.result_caption(row, row["display_name"], elapsed),
@@ -184,6 +210,25 @@ class Delivery:
             buttons=buttons,
             percent=100,
         )
+
+    async def answer(self, respond: Responder, reply: Reply) -> None:
+        """A request's own answer; a failure to send it is logged, not raised."""
+        try:
+            await respond.answer(reply)
+        except Exception:
+            log.exception("answering a request failed: %s", reply.text)
+
+    async def report(self, origin: Origin, respond: Responder | None, reply: Reply) -> bool:
+        """A job's news to the request that made it, else through the origin's sink; False
+        if it could not be sent (it is then delivered after the next start)."""
+        if respond is None:
+            return await self.send(origin, reply)
+        try:
+            await respond.report(reply)
+        except Exception:
+            log.exception("reporting on job %s failed", reply.job_id)
+            return False
+        return True
 
     async def send(self, origin: Origin, reply: Reply) -> bool:
         """Deliver through the origin's adapter; False if it is not connected or failed."""
@@ -208,8 +253,8 @@ def origin_of(row: dict[str, Any]) -> Origin:
         row["platform"],
         row["chat_id"],
         row["platform_user_id"],
-        row["message_id"],
-        row.get("guild_id"),
+        row["reply_handle"],
+        row["scope_id"],
     )
 
 

@@ -4,12 +4,12 @@ Every message is written for the person who will read it: it names what to fix.
 
     MjError                      base: anything the core refuses, with a user-facing message
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
-    ├── UnsupportedError         a valid request for something this install cannot do yet
     ├── ImagePromptError         an image prompt could not be fetched or is not a usable image
     ├── JobNotFound              a job id that does not exist (or is not yours)
     ├── PromptBlocked            a banned term is in the prompt, or the user is paused
     ├── QuotaExceeded            not enough credits left today for this job
     ├── QueueFull                the queue (or this user's share of it) has no room now
+    ├── EngineUnavailable        the drawing engine is not running; try again later
     └── NotPermitted             a moderator command from someone who may not use it
         └── UserBlocked          a moderator blocked this user from drawing
 
@@ -38,10 +38,6 @@ class ParamError(MjError, ValueError):
     """The /mj text cannot be turned into a request; the message says what to change."""
 
 
-class UnsupportedError(MjError):
-    """The request is well formed but needs a capability this install does not have yet."""
-
-
 class ImagePromptError(MjError):
     """An image prompt (URL or attachment) was refused before anything was charged."""
 
@@ -64,6 +60,10 @@ class QuotaExceeded(MjError):
 
 class QueueFull(MjError):
     """The queue refused the job (full, or the user has their most jobs waiting); try later."""
+
+
+class EngineUnavailable(MjError):
+    """The drawing engine is not running (stopped, or its worker died); nothing was queued."""
 
 
 class NotPermitted(MjError, PermissionError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.config import Settings
 from bot.core.params import MjRequest
 from bot.core.requests import Origin
 from bot.core.styles import apply_style
@@ -29,16 +28,15 @@ def build_spec(
     job_id: str,
     origin: Origin,
     request: MjRequest,
-    settings: Settings,
     profile: ModelProfile,
     seed: int,
     weight: float = 1.0,
     *,
-    images: int | None = None,
+    default_model: str,
+    images: int,
 ) -> JobSpec:
-    """Fill the request's gaps with the model's defaults and apply its --style.
-
-    `images` per job; None: the bot's MJ_IMAGES_PER_JOB."""
+    """Fill the request's gaps with the model's defaults and apply its --style; `images`
+    per job."""
     negative = request.negative_prompt
     parts = []
     for part in request.prompts:
@@ -51,7 +49,7 @@ def build_spec(
     return JobSpec(
         job_id=job_id,
         user_key=origin.user_key,
-        model=request.model or settings.default_model,
+        model=request.model or default_model,
         prompts=tuple(parts),
         negative_prompt=negative,
         width=request.width,
@@ -60,7 +58,7 @@ def build_spec(
         cfg=request.cfg if request.cfg is not None else profile.cfg,
         sampler=request.sampler or profile.sampler,
         # Image i is seed + i: any one image can be redrawn alone from its own seed.
-        seeds=tuple((seed + i) % SEED_SPACE for i in range(images or settings.images_per_job)),
+        seeds=tuple((seed + i) % SEED_SPACE for i in range(images)),
         tile=request.tile,
         stop=request.stop,
         chaos=request.chaos or 0,
@@ -73,27 +71,27 @@ def job_row(
     request: MjRequest,
     origin: Origin,
     user_id: int,
-    raw_text: str,
+    mj_text: str,
     *,
     action: str = "imagine",
     parent_id: str | None = None,
-    prompt: str | None = None,
+    written: str | None = None,
 ) -> dict[str, Any]:
-    """`request` is what the model gets; `prompt` the prompt as written when that differs
-    (a translated Chinese prompt): both are kept, the English as translated_prompt."""
+    """`request` is what was parsed; `written` the prompt as typed when it was translated
+    (a Chinese prompt): then both are kept, the English as translated_prompt."""
     params = request.to_json_dict()
     return {
         "id": spec.job_id,
         "user_id": user_id,
         "platform": origin.platform,
         "chat_id": origin.chat_id,
-        "guild_id": origin.guild_id,
-        "message_id": origin.message_id,
+        "scope_id": origin.scope_id,
+        "reply_handle": origin.reply_handle,
         "action": action,
         "parent_id": parent_id,
-        "raw_text": raw_text,
-        "prompt": request.prompt if prompt is None else prompt,
-        "translated_prompt": request.prompt,
+        "mj_text": mj_text,
+        "prompt": request.prompt if written is None else written,
+        "translated_prompt": None if written is None else request.prompt,
         "negative_prompt": request.negative_prompt,
         "prompts_json": params["prompts"],
         "width": spec.width,

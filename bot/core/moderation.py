@@ -18,13 +18,11 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlite_utils import Database
-
-from bot.config import Settings
 from bot.core.errors import MjError, NotPermitted, PromptBlocked
-from bot.core.params import MjRequest
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from bot.core.settings import ModerationSettings
+from engine.job import PromptPart
 from filters.terms import (
     Matcher,
     MatcherCache,
@@ -35,12 +33,11 @@ from filters.terms import (
     effective_terms,
     term_keys,
 )
-from storage import terms as lists
 from storage.store import AsyncStore, Store
+from storage.terms import ListName
 
 GLOBAL = "global"
 PAGE_SIZE = 25
-COMMANDS = ("ban-term", "unban-term", "banned-terms", "allow-term")
 USAGE = (
     "Moderators: /ban-term TERM, TERM… · /unban-term TERM… · /allow-term TERM… · "
     "/banned-terms [page]. Separate terms with commas; `*` ends or starts a word (nud*). "
@@ -51,31 +48,25 @@ _GLOBAL_FLAG = re.compile(r"(?<!\S)--global(?!\S)")
 _SCOPE_FLAG = re.compile(r"(?<!\S)--scope(?:\s+|=)(\S+)")
 
 
-def command_name(command: str) -> str | None:
-    """'ban_term' (Telegram allows no dash) -> 'ban-term'; None if not a moderation command."""
-    name = command.replace("_", "-")
-    return name if name in COMMANDS else None
-
-
 def scope_for(origin: Origin) -> str:
-    """The list a message answers to: its Discord server's (`Origin.guild_id`: one list for all
-    its channels), else its chat's (a Telegram group, a DM, the console's "local")."""
-    return f"{origin.platform}:{origin.guild_id or origin.chat_id}"
+    """The list a message answers to: its community's (`Origin.scope_id`: a Discord server's
+    one list for all its channels, a Telegram group's), else its chat's (a DM, the console)."""
+    return f"{origin.platform}:{origin.scope_id or origin.chat_id}"
 
 
-def positive_texts(request: MjRequest) -> list[str]:
+def positive_texts(prompts: Sequence[PromptPart]) -> list[str]:
     """What /mj will draw: the parts with a positive weight, as one text (so a term split over
     `::` parts still counts). `--no` values and negative weights keep things out: unchecked."""
-    parts = [part.text for part in request.prompts if part.weight > 0]
+    parts = [part.text for part in prompts if part.weight > 0]
     return [", ".join(parts)] if parts else []
 
 
-def load_terms(db: Database, scope: str, defaults: bool) -> TermList:
+def load_terms(store: Store, scope: str, defaults: bool) -> TermList:
     """What applies in `scope`: the defaults, the global list, then the scope's own list."""
     layers = [default_terms()] if defaults else []
     for name in dict.fromkeys((GLOBAL, scope)):
-        banned = lists.list_terms(db, name, "banned")
-        layers.append(TermList(tuple(banned), tuple(lists.list_terms(db, name, "allowed"))))
+        banned, allowed = store.terms.lists(name)
+        layers.append(TermList(tuple(banned), tuple(allowed)))
     return effective_terms(layers)
 
 
@@ -104,34 +95,24 @@ def valid_scope(scope: str) -> bool:
     return scope == GLOBAL or re.fullmatch(r"[a-z]+:\S+", scope) is not None
 
 
-def ban_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
-    """Ban (validated) terms in `scope`, and stop allowing them there. Returns those added."""
-    entries = list(zip(terms, term_keys(terms), strict=True))
-    with db.atomic():
-        lists.remove_terms(db, scope, "allowed", [key for _, key in entries])
-        return lists.add_terms(db, scope, "banned", entries, by)
+def keyed(terms: Sequence[str]) -> list[tuple[str, str]]:
+    """(term, key) pairs for storage: validated terms with the spelling they are matched by."""
+    return list(zip(terms, term_keys(terms), strict=True))
 
 
-def allow_terms(db: Database, scope: str, terms: Sequence[str], by: str) -> list[str]:
-    """Allow (validated) terms in `scope`, and stop banning them there. Returns those added."""
-    entries = list(zip(terms, term_keys(terms), strict=True))
-    with db.atomic():
-        lists.remove_terms(db, scope, "banned", [key for _, key in entries])
-        return lists.add_terms(db, scope, "allowed", entries, by)
-
-
-def unlist_terms(
-    db: Database, scope: str, which: lists.ListName, terms: Sequence[str]
-) -> list[str]:
+def unlist_terms(store: Store, scope: str, which: ListName, terms: Sequence[str]) -> list[str]:
     """Take terms off one of a scope's lists; returns the terms not found there."""
     keys = term_keys(terms)
-    removed = set(term_keys(lists.remove_terms(db, scope, which, keys)))
+    removed = set(term_keys(store.terms.remove_terms(scope, which, keys)))
     return [term for term, key in zip(terms, keys, strict=True) if key not in removed]
 
 
 class Moderation:
-    def __init__(self, settings: Settings, store: AsyncStore) -> None:
+    def __init__(
+        self, settings: ModerationSettings, owners: frozenset[str], store: AsyncStore
+    ) -> None:
         self.settings = settings
+        self.owners = owners
         self.store = store
         self._matchers = MatcherCache()
 
@@ -140,11 +121,11 @@ class Moderation:
         """The compiled lists of `scope`, rebuilt only after one of them changed."""
         scopes = tuple(dict.fromkeys((GLOBAL, scope)))
         key = (scopes, self.settings.filter_defaults)
-        revisions = await self.store.run(lambda s: lists.revisions(s.db, scopes))
+        revisions = await self.store.run(lambda s: s.terms.revisions(scopes))
         matcher = self._matchers.get((key, revisions))
         if matcher is None:
             defaults = self.settings.filter_defaults
-            terms = await self.store.run(lambda s: load_terms(s.db, scope, defaults))
+            terms = await self.store.run(lambda s: load_terms(s, scope, defaults))
             # Thousands of terms take a noticeable moment to compile: off the event loop.
             matcher = await asyncio.to_thread(Matcher, terms)
             self._matchers.put((key, revisions), matcher)
@@ -166,8 +147,7 @@ class Moderation:
         if not found:
             return
         await self.store.run(
-            lambda s: lists.record_block(
-                s.db,
+            lambda s: s.terms.record_block(
                 platform=origin.platform,
                 user_id=origin.user_id,
                 user_name=incoming.user_name,
@@ -182,19 +162,19 @@ class Moderation:
         message = f"Not drawn: your prompt contains {noun} {quoted}. It cost you nothing."
         until = await self._pause_end(origin)
         if until is not None and until > _now():
-            message += f" After {self.settings.filter_pause_after} blocked prompts you are "
+            message += f" After {self.settings.pause_after} blocked prompts you are "
             message += f"paused for {_minutes(until - _now())}."
         raise PromptBlocked(message, tuple(found))
 
     async def _pause_end(self, origin: Origin) -> datetime | None:
-        after = self.settings.filter_pause_after
+        after = self.settings.pause_after
         if after <= 0:
             return None
-        window = timedelta(minutes=self.settings.filter_pause_window_min)
-        pause = timedelta(minutes=self.settings.filter_pause_min)
+        window = timedelta(minutes=self.settings.pause_window_min)
+        pause = timedelta(minutes=self.settings.pause_min)
         since = (_now() - window - pause).isoformat(timespec="milliseconds")
         times = await self.store.run(
-            lambda s: lists.block_times(s.db, origin.platform, origin.user_id, since)
+            lambda s: s.terms.block_times(origin.platform, origin.user_id, since)
         )
         return paused_until([datetime.fromisoformat(t) for t in times], after, window, pause)
 
@@ -203,16 +183,16 @@ class Moderation:
         if until is not None and until > _now():
             raise PromptBlocked(
                 f"You are paused for {_minutes(until - _now())} after "
-                f"{self.settings.filter_pause_after} blocked prompts. Nothing was queued."
+                f"{self.settings.pause_after} blocked prompts. Nothing was queued."
             )
 
     # the commands ----------------------------------------------------------------------------
     def is_owner(self, origin: Origin) -> bool:
-        return is_owner(self.settings, origin)
+        return is_owner(self.owners, origin)
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
-        """Run one moderator command; NotPermitted (nothing changed) for anyone else."""
-        name = command_name(command)
+        """Run one moderator command (the dispatch checked the caller moderates here)."""
+        name = command
         own = scope_for(incoming.origin)
         target, rest = self._target(incoming, own, rest)
         where = "globally" if target == GLOBAL else "here" if target == own else f"in {target}"
@@ -240,28 +220,25 @@ class Moderation:
             target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
             if not valid_scope(target):
                 raise MjError(f"--scope takes global or platform:id, got {target!r}.")
-        owner = self.is_owner(incoming.origin)
-        if target == own and not (incoming.is_moderator or owner):
-            raise NotPermitted("Only this community's moderators can manage its banned terms.")
-        if target != own and not owner:
+        if target != own and not self.is_owner(incoming.origin):
             raise NotPermitted("Only the bot's owner can manage the global or another list.")
         return target, rest.strip()
 
     async def _ban(self, target: str, where: str, terms: list[str], by: str) -> str:
-        added = await self.store.run(lambda s: ban_terms(s.db, target, terms, by))
+        added = await self.store.run(lambda s: s.terms.ban(target, keyed(terms), by))
         already = [term for term in terms if term not in added]
         text = f"Banned {where}: {', '.join(added)}." if added else ""
         return " ".join(filter(None, [text, _listed("Already banned", already)]))
 
     async def _allow(self, target: str, where: str, terms: list[str], by: str) -> str:
-        added = await self.store.run(lambda s: allow_terms(s.db, target, terms, by))
+        added = await self.store.run(lambda s: s.terms.allow(target, keyed(terms), by))
         already = [term for term in terms if term not in added]
         text = f"Allowed {where}: {', '.join(added)}. " if added else ""
         text += "A banned term found inside an allowed one no longer counts." if added else ""
         return " ".join(filter(None, [text, _listed("Already allowed", already)]))
 
     async def _unban(self, target: str, where: str, terms: list[str]) -> str:
-        missing = await self.store.run(lambda s: unlist_terms(s.db, target, "banned", terms))
+        missing = await self.store.run(lambda s: unlist_terms(s, target, "banned", terms))
         removed = [term for term in terms if term not in missing]
         text = f"No longer banned {where}: {', '.join(removed)}." if removed else ""
         if missing and target != GLOBAL:
@@ -277,10 +254,10 @@ class Moderation:
         page = max(int(rest or 1), 1)
 
         def read(s: Store) -> tuple[int, list[str], list[str]]:
-            count = lists.count_terms(s.db, target, "banned")
+            count = s.terms.count_terms(target, "banned")
             offset = (page - 1) * PAGE_SIZE
-            banned = lists.list_terms(s.db, target, "banned", limit=PAGE_SIZE, offset=offset)
-            return count, banned, lists.list_terms(s.db, target, "allowed")
+            banned = s.terms.list_terms(target, "banned", limit=PAGE_SIZE, offset=offset)
+            return count, banned, s.terms.list_terms(target, "allowed")
 
         count, banned, allowed = await self.store.run(read)
         pages = max(-(-count // PAGE_SIZE), 1)

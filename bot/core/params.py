@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
@@ -20,21 +20,21 @@ from bot.core.numbers import decimal_number, whole_number
 from bot.core.params_tokens import (
     ALIASES,
     normalize_input,
+    normalize_value,
     split_image_urls,
     split_params,
     split_weighted,
 )
 from bot.core.styles import STYLES
 from bot.core.urls import MAX_URL_CHARS, http_target
+from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 
-__all__ = ["MjRequest", "WeightedPrompt", "normalize_input", "parse_mj", "size_for_aspect"]
+__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj", "size_for_aspect"]
 
-
-@dataclass(frozen=True, slots=True)
-class WeightedPrompt:
-    text: str
-    weight: float
+# Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
+# (the name the client used, shown in messages; the value as it would follow --name).
+Fields = Mapping[str, tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ class MjRequest:
     chaos: int | None
     image_urls: tuple[str, ...]
     image_weight: float | None
-    prompts: tuple[WeightedPrompt, ...]  # one entry of weight 1.0 without `::` weights
+    prompts: tuple[PromptPart, ...]  # one entry of weight 1.0 without `::` weights
 
     def to_json_dict(self) -> dict:
         """Plain JSON types: tuples become lists, prompts become {"text", "weight"} objects."""
@@ -100,20 +100,23 @@ def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
     return f" Did you mean {prefix}{close[0]}?" if close else ""
 
 
-def _int(name: str, value: str, low: int, high: int) -> int:
+# `shown` below is how the user named a parameter: "--steps" in the text, "steps" as a field.
+
+
+def _int(shown: str, value: str, low: int, high: int) -> int:
     number = whole_number(value, low, high)
     if number is None:
         raise ParamError(
-            f"--{name} must be a whole number between {low} and {high}, got {excerpt(value)}"
+            f"{shown} must be a whole number between {low} and {high}, got {excerpt(value)}"
         )
     return number
 
 
-def _float(name: str, value: str, low: float, high: float) -> float:
+def _float(shown: str, value: str, low: float, high: float) -> float:
     number = decimal_number(value, low, high)
     if number is None:
         raise ParamError(
-            f"--{name} must be a number between {low:g} and {high:g}, got {excerpt(value)}"
+            f"{shown} must be a number between {low:g} and {high:g}, got {excerpt(value)}"
         )
     return number
 
@@ -124,22 +127,22 @@ def _sampler_key(name: str) -> str:
     return "eulera" if key == "eulerancestral" else key
 
 
-def _sampler(name: str, value: str) -> str:
+def _sampler(shown: str, value: str) -> str:
     keys = {_sampler_key(sampler): sampler for sampler in SAMPLERS}
     if found := keys.get(_sampler_key(value)):
         return found
     raise ParamError(
         f"Unknown sampler {excerpt(value)}.{_suggest(value.lower(), SAMPLERS)} "
-        f"--{name} takes one of: {', '.join(SAMPLERS)}."
+        f"{shown} takes one of: {', '.join(SAMPLERS)}."
     )
 
 
-def _style(name: str, value: str) -> str:
+def _style(shown: str, value: str) -> str:
     key = re.sub(r"[\s_]+", "-", value.lower())
     if key in STYLES:
         return key
     raise ParamError(
-        f"Unknown style {excerpt(value)}.{_suggest(key, STYLES)} --{name} takes one of: "
+        f"Unknown style {excerpt(value)}.{_suggest(key, STYLES)} {shown} takes one of: "
         f"{', '.join(STYLES)}."
     )
 
@@ -155,23 +158,23 @@ def _model(value: str, models: Collection[str] | None) -> str:
     )
 
 
-def _aspect(name: str, value: str) -> tuple[int, int]:
+def _aspect(shown: str, value: str) -> tuple[int, int]:
     match = _ASPECT.fullmatch(re.sub(r"\s*:\s*", ":", value))
     if not match:
         raise ParamError(
-            f"--{name} must be two whole numbers written W:H, like --{name} 16:9, "
+            f"{shown} must be two whole numbers written W:H, like {shown} 16:9, "
             f"got {excerpt(value)}"
         )
     width = whole_number(match.group(1), 1, _MAX_ASPECT_SIDE)
     height = whole_number(match.group(2), 1, _MAX_ASPECT_SIDE)
     if width is None or height is None:
         raise ParamError(
-            f"--{name} sides must be whole numbers from 1 to {_MAX_ASPECT_SIDE}, like 16:9, "
+            f"{shown} sides must be whole numbers from 1 to {_MAX_ASPECT_SIDE}, like 16:9, "
             f"got {excerpt(value)}"
         )
     if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
         raise ParamError(
-            f"--{name} {excerpt(value, quote='')} is too extreme: use a ratio between 1:4 and 4:1."
+            f"{shown} {excerpt(value, quote='')} is too extreme: use a ratio between 1:4 and 4:1."
         )
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
@@ -210,8 +213,9 @@ def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
     return width, height
 
 
-def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """Map each field to (name as typed, value); unknown, duplicate and empty params fail."""
+def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tuple[str, str]]:
+    """Map each field to (name as shown, value): "--name" as typed, or a field's own name.
+    Unknown, duplicate and empty params fail, and so does a field the text sets too."""
     found: dict[str, tuple[str, str]] = {}
     for name, value in pairs:
         field = ALIASES.get(name)
@@ -220,7 +224,7 @@ def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
             raise ParamError(f"Unknown parameter {excerpt('--' + name, quote='')}.{hint}")
         if field in found:
             first = found[field][0]
-            same = "" if first == name else f" (--{first} and --{name} are the same)"
+            same = "" if first == f"--{name}" else f" ({first} and --{name} are the same)"
             raise ParamError(f"--{name} is given twice{same}; keep one.")
         if field == "tile" and value:
             raise ParamError(f"--{name} takes no value, got {excerpt(value)}. {_PROMPT_FIRST}")
@@ -228,7 +232,12 @@ def _read_params(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
             raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES[field]}")
         if field in _ONE_WORD and len(value.split()) > 1:
             raise ParamError(f"--{name} takes one value, got {excerpt(value)}. {_PROMPT_FIRST}")
-        found[field] = (name, value)
+        found[field] = (f"--{name}", value)
+    for field, (label, value) in fields.items():
+        if field in found:
+            typed = found[field][0]
+            raise ParamError(f"{label} and {typed} in the prompt set the same thing; keep one.")
+        found[field] = (label, normalize_value(field, value))
     return found
 
 
@@ -239,19 +248,23 @@ def parse_mj(
     models: Collection[str] | None = None,
     max_prompt_chars: int = 1500,
     attached_image: bool = False,
+    fields: Fields | None = None,
+    normalized: bool = False,
 ) -> MjRequest:
     """Parse one /mj message into a validated request.
 
     `attached_image`: the message came with an image (a chat attachment), so --iw has one.
+    `fields`: parameters given apart from the text (see `Fields`). `normalized`: the text went
+    through `normalize_input` already (the core does that once per request).
 
     `profile` sizes the image and bounds --steps: a fixed profile, or a function from the
     --model name (None when not given) to that model's profile. `models` None accepts any
     model name.
     """
     # 1. Undo what phones and input methods did, then drop the command.
-    text = _COMMAND.sub("", normalize_input(text)).strip()
+    text = _COMMAND.sub("", text if normalized else normalize_input(text)).strip()
     head, pairs = split_params(text)
-    params = _read_params(pairs)
+    params = _read_params(pairs, fields or {})
     typed = {field: name for field, (name, _) in params.items()}
     raw = {field: value for field, (_, value) in params.items()}
 
@@ -286,7 +299,7 @@ def parse_mj(
         )
     prompt = ", ".join(part for part, _ in parts)
     negative = raw.get("negative_prompt")
-    for what, value in (("Your prompt", prompt), (f"--{typed.get('negative_prompt')}", negative)):
+    for what, value in (("Your prompt", prompt), (typed.get("negative_prompt"), negative)):
         if value is not None and len(value) > max_prompt_chars:
             raise ParamError(
                 f"{what} is {len(value)} characters long; the limit is {max_prompt_chars}. "
@@ -313,5 +326,5 @@ def parse_mj(
         chaos=ints.get("chaos"),
         image_urls=image_urls,
         image_weight=floats.get("image_weight"),
-        prompts=tuple(WeightedPrompt(part, weight) for part, weight in parts),
+        prompts=tuple(PromptPart(part, weight) for part, weight in parts),
     )

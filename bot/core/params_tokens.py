@@ -32,6 +32,8 @@ ALIASES: dict[str, str] = {
     "c": "chaos",
     "iw": "image_weight",
 }
+# Field -> the name we write it with: the first spelling ALIASES lists (--ar, --no, --c ...).
+SPELLING: dict[str, str] = {field: name for name, field in reversed(ALIASES.items())}
 
 # Phones turn `--` into an em dash (—) or en dash (–); Chinese input methods type `——` for
 # Shift+-; people also paste minus signs and small or full-width hyphens.
@@ -58,6 +60,11 @@ def _segment(segment: str, field: str | None) -> str:
     if field == "negative_prompt":
         value = _LIST_SEPARATOR.sub(", ", value).strip(", ")
     return value
+
+
+def normalize_value(field: str, value: str) -> str:
+    """A parameter value given on its own (an API field) as `normalize_input` leaves one."""
+    return _segment(value, field)
 
 
 def normalize_input(text: str) -> str:

@@ -1,5 +1,8 @@
 """Read-only questions the adapters ask the core: a job and its images, who owns an API key,
-the figures behind /metrics. Adapters call these instead of touching the database."""
+the figures behind /metrics. Adapters call these instead of touching the database.
+
+`JobStatus` (a job row's status) is the core's vocabulary for adapters too; it is defined by
+storage, which persists it, and handed on from here so adapters need no storage import."""
 
 from __future__ import annotations
 
@@ -8,11 +11,10 @@ from typing import Any
 
 from bot.core.errors import JobNotFound
 from bot.core.requests import Origin
-from storage import api_keys, stats
-from storage.store import AsyncStore, ImageRow, Store
+from storage.stats import JOB_BUCKETS, STEP_BUCKETS
+from storage.store import AsyncStore, ImageRow, JobStatus, Store
 
-JOB_BUCKETS = stats.JOB_BUCKETS
-STEP_BUCKETS = stats.STEP_BUCKETS
+__all__ = ["JOB_BUCKETS", "STEP_BUCKETS", "Figures", "ImageRow", "JobStatus", "Queries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,7 @@ class Queries:
         self.store = store
 
     async def job(self, job_id: str) -> dict[str, Any] | None:
-        return await self.store.run(lambda s: s.get_job(job_id))
+        return await self.store.run(lambda s: s.jobs.get(job_id))
 
     async def own_job(
         self, origin: Origin, job_id: str, not_yours: str | None = None
@@ -43,22 +45,22 @@ class Queries:
         return row
 
     async def job_images(self, job_id: str) -> list[ImageRow]:
-        return await self.store.run(lambda s: Store.job_images(s, job_id))
+        return await self.store.run(lambda s: s.jobs.images(job_id))
 
     async def job_and_images(self, job_id: str) -> tuple[dict[str, Any] | None, list[ImageRow]]:
         """Both in one trip to the database thread, so they agree with each other."""
-        return await self.store.run(lambda s: (s.get_job(job_id), s.job_images(job_id)))
+        return await self.store.run(lambda s: (s.jobs.get(job_id), s.jobs.images(job_id)))
 
     async def api_key_owner(self, key: str) -> str | None:
-        return await self.store.run(lambda s: api_keys.key_owner(s.db, key))
+        return await self.store.run(lambda s: s.api_keys.owner(key))
 
     async def figures(self) -> Figures:
         def read(s: Store) -> Figures:  # one trip to the database thread for every figure
             return Figures(
-                stats.jobs_by_status(s.db),
-                stats.blocked_prompts(s.db),
-                stats.histogram(s.db, False, stats.JOB_BUCKETS),
-                stats.histogram(s.db, True, stats.STEP_BUCKETS),
+                s.stats.jobs_by_status(),
+                s.stats.blocked_prompts(),
+                s.stats.histogram(False, JOB_BUCKETS),
+                s.stats.histogram(True, STEP_BUCKETS),
             )
 
         return await self.store.run(read)

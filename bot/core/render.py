@@ -1,23 +1,9 @@
-"""What users read: captions, acknowledgements, progress lines and the result's buttons. Pure."""
+"""What users read: captions, acknowledgements, progress lines, history. Pure."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-
-from bot.core.requests import Button
-
-HELP = """\
-Draw with /mj <prompt> [parameters], for example:
-  /mj a red fox in the snow --ar 3:2 --no people
-Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, --model NAME,
-  --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, --iw 0..3.
-Weights: cat::2 dog::-0.5.
-Commands: /quota, /history [N], /show JOB_ID, /cancel [JOB_ID], /help,
-  /settings [params | clear] (your default params, e.g. /settings --ar 16:9).
-Moderators: /ban-term, /unban-term, /allow-term, /banned-terms, /quota-grant USER N,
-  /quota-set USER N, /quota-reset USER, /block USER [reason], /unblock USER;
-  owners also /tier-set USER TIER."""
 
 
 def params_suffix(job: dict[str, Any]) -> str:
@@ -57,19 +43,6 @@ def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None)
     negative = f" --no {job['negative_prompt']}" if job.get("negative_prompt") else ""
     took = f" in {format_duration(elapsed_s)}" if elapsed_s else ""
     return f"{prompt}{negative} {params_suffix(job)} — {user_name}{took} (job {job['id']})"
-
-
-def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
-    """U1..Un, V1..Vn and reroll, as Midjourney lays them out under a grid."""
-    upscales = tuple(Button(f"U{i}", f"U{i}", job_id) for i in range(1, image_count + 1))
-    variations = tuple(Button(f"V{i}", f"V{i}", job_id) for i in range(1, image_count + 1))
-    return (*upscales, *variations, Button("🔄", "reroll", job_id))
-
-
-def upscale_buttons(job_id: str, upscale_again: bool) -> tuple[Button, ...]:
-    """Under an upscaled image: vary it subtly or strongly, or upscale again (if it fits)."""
-    buttons = (Button("Vary (Subtle)", "VS", job_id), Button("Vary (Strong)", "VX", job_id))
-    return (*buttons, Button("Upscale 2×", "U2X", job_id)) if upscale_again else buttons
 
 
 def format_duration(seconds: float) -> str:

@@ -1,4 +1,10 @@
-"""The neutral message model every adapter speaks: Origin, Incoming in, Reply out."""
+"""The neutral message model every adapter speaks: Origin, Incoming in, Reply out.
+
+Each request comes with its `Responder`, bound by the adapter to that request (a slash
+command, a message, a button press): the core answers it there, and reports there on the jobs
+it made, for as long as the process lives. What must survive a restart is plain data in the
+`Origin`, from which a `ReplySink` delivers without any live object.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,11 @@ class Origin:
     platform: str  # "console", "discord", "telegram", "api"
     chat_id: str  # channel / chat / "local"
     user_id: str  # the platform's user id
-    message_id: str | None = None  # the message that asked, if the platform has one
-    guild_id: str | None = None  # the Discord server (None in DMs and on other platforms)
+    # What the adapter answers under, opaque to the core (Telegram: the message that asked).
+    reply_handle: str | None = None
+    # The community: a Discord server, a Telegram group; None in DMs and the console. Banned
+    # terms are kept per community (or per chat without one).
+    scope_id: str | None = None
 
     @property
     def user_key(self) -> str:
@@ -74,6 +83,40 @@ class Reply:
 
 
 class ReplySink(Protocol):
-    """Implemented by each adapter: deliver one reply to the chat an Origin names."""
+    """Implemented by each adapter: deliver one reply to the chat an Origin names, from plain
+    data alone (jobs resumed or delivered after a restart, and requests without a Responder)."""
 
     async def send(self, origin: Origin, reply: Reply) -> None: ...
+
+
+class ReplyMessages(Protocol):
+    """Where the core keeps the message that shows each job (MjService implements it)."""
+
+    async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
+
+    async def reply_message(self, job_id: str) -> str | None: ...
+
+
+class Responder(Protocol):
+    """Bound by an adapter to one request: where its answers go."""
+
+    async def answer(self, reply: Reply) -> None:
+        """The request's own answer: a refusal, help, /quota, a past result for /show."""
+
+    async def report(self, reply: Reply) -> None:
+        """News of a job the request made: acknowledgement, progress, the final result."""
+
+
+@dataclass(frozen=True, slots=True)
+class SinkResponder:
+    """A Responder for front ends that need no live object (the console, one-shot commands):
+    everything goes to the platform's sink."""
+
+    sink: ReplySink
+    origin: Origin
+
+    async def answer(self, reply: Reply) -> None:
+        await self.sink.send(self.origin, reply)
+
+    async def report(self, reply: Reply) -> None:
+        await self.sink.send(self.origin, reply)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.core.errors import MjError, ParamError
 from bot.core.params_tokens import normalize_input, split_image_urls, split_params, split_weighted
+from engine.job import PromptPart
 from translate.detect import contains_chinese
 from translate.translator import AsyncTranslator, Translation, Translator
 
@@ -20,19 +21,25 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class PromptTranslation:
-    text: str  # the /mj text to parse: English when there was Chinese to translate
-    prompt: str | None  # the prompt as written (params removed) when translated, else None
+    text: str  # the /mj text to parse: English where there was Chinese to translate
+    written: tuple[PromptPart, ...]  # the prompt's parts as typed, when translated; else ()
     backend: str  # "argos", "dictionary" or "none"
 
+    @property
+    def written_prompt(self) -> str | None:
+        """The prompt as typed (params removed) when it was translated, cut the way parse_mj
+        cuts MjRequest.prompt; None when `text` is what was typed."""
+        return ", ".join(part.text for part in self.written) if self.written else None
 
-def written_prompt(text: str) -> str:
-    """The prompt as the user wrote it, cut out the way parse_mj cuts MjRequest.prompt."""
-    head, _ = split_params(normalize_input(text))
+
+def written_parts(text: str) -> tuple[PromptPart, ...]:
+    """The prompt's ::parts as the user wrote them (`text` normalised already)."""
+    head, _ = split_params(text)
     _, body = split_image_urls(head)
     try:
-        return ", ".join(part for part, _ in split_weighted(body))
+        return tuple(PromptPart(part, weight) for part, weight in split_weighted(body))
     except ParamError:  # the English text has the same ::weights: its parse reports this
-        return body
+        return (PromptPart(body, 1.0),)
 
 
 def translate_sync(translator: Translator, text: str) -> Translation:
@@ -46,16 +53,17 @@ def translate_sync(translator: Translator, text: str) -> Translation:
 
 
 async def translate_prompt(translator: AsyncTranslator | None, text: str) -> PromptTranslation:
-    """English /mj text for `text`, or `text` itself when it has no Chinese (or no translator)."""
+    """English /mj text for `text` (normalised already), or `text` itself when it has no
+    Chinese (or no translator)."""
     if translator is None or not contains_chinese(text):
-        return PromptTranslation(text, None, "none")
+        return PromptTranslation(text, (), "none")
     try:
-        result = await translator.translate(normalize_input(text))
+        result = await translator.translate(text)
     except Exception:
         log.exception("translating %r failed", text)
         raise MjError(
             "Translating your prompt failed. Try again, or write the prompt in English."
         ) from None
     if result.backend == "none":
-        return PromptTranslation(text, None, "none")
-    return PromptTranslation(result.text, written_prompt(text), result.backend)
+        return PromptTranslation(text, (), "none")
+    return PromptTranslation(result.text, written_parts(text), result.backend)

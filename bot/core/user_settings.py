@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.errors import ParamError
-from bot.core.params_tokens import ALIASES, normalize_input, split_params
+from bot.core.params_tokens import ALIASES, SPELLING, normalize_input, split_params
 from bot.core.requests import Origin, Reply, ReplyKind
-from storage import user_settings as stored
 from storage.store import AsyncStore
 
 USAGE = (
@@ -25,8 +24,6 @@ NOT_DEFAULTS = {
     "repeat": "every /mj would run several jobs",
     "image_weight": "it needs an image prompt",
 }
-# Field -> the name we write it with: the first spelling ALIASES lists (--ar, --no, --c ...).
-_SPELLING = {field: name for name, field in reversed(ALIASES.items())}
 
 
 def _field(name: str) -> str:
@@ -47,19 +44,20 @@ def canonical_params(text: str) -> str:
             raise ParamError(
                 f"--{name} cannot be a default: {NOT_DEFAULTS[field]}. Put it in the /mj itself."
             )
-        parts.append(f"--{_SPELLING.get(field, name)} {value}".rstrip())
+        parts.append(f"--{SPELLING.get(field, name)} {value}".rstrip())
     return " ".join(parts)
 
 
 def merge_params(typed: str, defaults: str) -> str:
     """'a fox --ar 1:1' + '--ar 16:9 --model xl' -> 'a fox --ar 1:1 --model xl'.
 
-    Typed params win, whatever spelling they use (`--aspect` overrides a default `--ar`).
+    `typed` went through `normalize_input` already. Typed params win, whatever spelling they
+    use (`--aspect` overrides a default `--ar`).
     """
     _, default_pairs = split_params(defaults)
     if not default_pairs:
         return typed
-    _, typed_pairs = split_params(normalize_input(typed))
+    _, typed_pairs = split_params(typed)
     given = {_field(name) for name, _ in typed_pairs}
     extra = [
         f"--{name} {value}".rstrip() for name, value in default_pairs if _field(name) not in given
@@ -73,14 +71,8 @@ class UserSettings:
         self.parse = parse  # the service's /mj parser: defaults are checked like a /mj
 
     async def defaults(self, origin: Origin) -> str:
-        params = await self.store.run(
-            lambda s: stored.default_params(s.db, origin.platform, origin.user_id)
-        )
+        params = await self.store.run(lambda s: s.defaults.get(origin.platform, origin.user_id))
         return params or ""
-
-    async def apply(self, origin: Origin, text: str) -> str:
-        """The /mj text with the user's defaults added where the text does not set them."""
-        return merge_params(text, await self.defaults(origin))
 
     async def command(self, origin: Origin, rest: str) -> Reply:
         """`/settings`: show; `/settings clear`: remove; `/settings PARAMS`: replace them all."""
@@ -89,15 +81,11 @@ class UserSettings:
             current = await self.defaults(origin)
             text = f"Your defaults: {current}. {USAGE}" if current else f"No defaults. {USAGE}"
         elif rest.lower() in CLEAR_WORDS:
-            await self.store.run(
-                lambda s: stored.clear_default_params(s.db, origin.platform, origin.user_id)
-            )
+            await self.store.run(lambda s: s.defaults.clear(origin.platform, origin.user_id))
             text = "Your defaults are cleared: /mj uses the bot's own again."
         else:
             params = canonical_params(rest)
             self.parse(f"x {params}")  # a bad value fails now, not on every later /mj
-            await self.store.run(
-                lambda s: stored.set_default_params(s.db, origin.platform, origin.user_id, params)
-            )
+            await self.store.run(lambda s: s.defaults.set(origin.platform, origin.user_id, params))
             text = f"Saved. Your /mj now gets {params} unless it sets them itself."
         return Reply(ReplyKind.TEXT, text, ephemeral=True)

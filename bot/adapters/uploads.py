@@ -1,4 +1,4 @@
-"""Images ready for a platform's upload limit (Discord 10 MiB, Telegram photos 10 MB)."""
+"""Images ready for a platform's upload limit (each adapter knows its own)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
-
-DISCORD_UPLOAD_BYTES = 10 * 1024 * 1024
-TELEGRAM_PHOTO_BYTES = 10 * 1000 * 1000
 
 
 @dataclass(frozen=True, slots=True)

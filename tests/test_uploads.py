@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from bot.core.media import fit_upload
+from bot.adapters.uploads import fit_upload
 
 
 def noise_png(side: int) -> bytes:

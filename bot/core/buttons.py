@@ -1,0 +1,87 @@
+"""The buttons under a result, as a table: what each one sends back, its label, where it shows,
+and which kind of job a press makes. Pure.
+
+    under a grid:        U1..U4 (upscale image N), V1..V4 (vary it strongly), 🔄 (reroll)
+    under an upscale:    Vary (Subtle), Vary (Strong), Upscale 2× (if twice the size fits)
+
+A press comes back as `ButtonPress(action, job_id)` and `bot.core.presses` makes the job. To
+add a button (Zoom Out, Pan, Upscale 4×...): one `ButtonAction` here; a new kind of job also
+needs its spec in `bot.core.actions` and a branch in `bot.core.presses`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.core.requests import Button
+from bot.core.settings import ActionSettings
+
+
+class JobKind(StrEnum):
+    """What a press makes; also the job's `action` column."""
+
+    REROLL = "reroll"  # the same prompt with new seeds (an upscale or variation: the same again)
+    UPSCALE = "upscale"  # image N at twice the size
+    VARIATION = "variation"  # four new images from image N
+
+
+class Under(StrEnum):
+    GRID = "grid"  # a job's 2×2 result
+    UPSCALE = "upscale"  # an upscaled image (image 1 of its own job)
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonAction:
+    action: str  # what a press sends back (`\w+`: it goes into button ids)
+    label: str
+    kind: JobKind
+    image: int  # the parent's image it starts from, 1-based; 0: the whole job
+    under: Under
+    strength: str = ""  # the ActionSettings field: how much of the image is repainted
+
+    def strength_in(self, settings: ActionSettings) -> float:
+        return float(getattr(settings, self.strength))
+
+
+ACTIONS: tuple[ButtonAction, ...] = (
+    *(
+        ButtonAction(f"U{i}", f"U{i}", JobKind.UPSCALE, i, Under.GRID, "upscale_strength")
+        for i in range(1, 5)
+    ),
+    *(
+        ButtonAction(f"V{i}", f"V{i}", JobKind.VARIATION, i, Under.GRID, "vary_strong")
+        for i in range(1, 5)
+    ),
+    ButtonAction("reroll", "🔄", JobKind.REROLL, 0, Under.GRID),
+    ButtonAction("VS", "Vary (Subtle)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
+    ButtonAction("VX", "Vary (Strong)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
+    ButtonAction("U2X", "Upscale 2×", JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+)
+_BY_ACTION = {action.action: action for action in ACTIONS}
+
+
+def find(action: str) -> ButtonAction | None:
+    return _BY_ACTION.get(action)
+
+
+def can_upscale(width: int, height: int, settings: ActionSettings) -> bool:
+    return 2 * max(width, height) <= settings.upscale_max_side
+
+
+def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
+    """Under a grid: U1..Un, V1..Vn and reroll, as Midjourney lays them out."""
+    return tuple(
+        Button(a.label, a.action, job_id)
+        for a in ACTIONS
+        if a.under is Under.GRID and a.image <= image_count
+    )
+
+
+def upscale_buttons(job_id: str, upscale_again: bool) -> tuple[Button, ...]:
+    """Under an upscaled image: vary it subtly or strongly, or upscale again (if it fits)."""
+    return tuple(
+        Button(a.label, a.action, job_id)
+        for a in ACTIONS
+        if a.under is Under.UPSCALE and (upscale_again or a.kind is not JobKind.UPSCALE)
+    )

@@ -1,0 +1,224 @@
+"""The /mj flow, from a text to queued jobs.
+
+normalise (once) -> the user's /settings defaults -> translate (`translation`) -> parse ->
+banned terms (`moderation`) -> user, tier and credits (`accounts`) -> image prompt
+(`image_fetch`) -> persist the job and debit it in one transaction -> the engine queues it ->
+`delivery` follows it. A job is in SQLite before anyone is told it was accepted. Buttons make
+jobs from other jobs (`presses`) through `enqueue` too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.accounts import Accounts
+from bot.core.actions import image_prompt_strength, with_init_image
+from bot.core.delivery import Delivery
+from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
+from bot.core.image_fetch import fetch_image, load_image
+from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
+from bot.core.moderation import Moderation, positive_texts
+from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
+from bot.core.params_tokens import SPELLING
+from bot.core.quota import job_credits
+from bot.core.requests import Incoming, Responder
+from bot.core.settings import CoreSettings
+from bot.core.translation import translate_prompt
+from bot.core.user_settings import merge_params
+from engine.job import JobSpec
+from engine.port import EnginePort, QueueRefused
+from storage.images import ImageStore
+from storage.store import AsyncStore
+from translate.translator import AsyncTranslator
+
+MAX_IMAGES = 4  # a grid is 2x2
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What a job's row keeps beside its spec."""
+
+    request: MjRequest  # as parsed (for a derived job: its parent's)
+    mj_text: str  # the /mj text it was parsed from
+    action: str = "imagine"  # "imagine", or the button kind that made it
+    parent_id: str | None = None
+    written: str | None = None  # the prompt as typed, when it was translated
+    parent_image: int | None = None  # which image of the parent it started from
+
+
+class Drawing:
+    def __init__(
+        self,
+        settings: CoreSettings,
+        store: AsyncStore,
+        engine: EnginePort,
+        images: ImageStore,
+        moderation: Moderation,
+        accounts: Accounts,
+        delivery: Delivery,
+        translator: AsyncTranslator | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.images = images
+        self.moderation = moderation
+        self.accounts = accounts
+        self.delivery = delivery
+        self.translator = translator  # None: prompts reach the model as written
+
+    def parse(
+        self, text: str, attached_image: bool = False, fields: Fields | None = None
+    ) -> MjRequest:
+        """`text` normalised already (`normalize_input`)."""
+        default = self.settings.models.default
+        return parse_mj(
+            text,
+            normalized=True,
+            profile=lambda model: self.engine.profile(model or default),
+            models=self.settings.models.names,
+            max_prompt_chars=self.settings.limits.max_prompt_chars,
+            attached_image=attached_image,
+            fields=fields,
+        )
+
+    async def imagine(
+        self,
+        incoming: Incoming,
+        text: str,
+        respond: Responder | None = None,
+        *,
+        defaults: str = "",
+        fields: Fields | None = None,
+        images: int | None = None,
+        seed: int | None = None,
+        action: str = "imagine",
+        parent_id: str | None = None,
+        init_image: str | None = None,
+    ) -> list[str]:
+        """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
+
+        `respond`: the request the jobs report to (None: their platform's sink). `defaults`:
+        the user's /settings, added where the text does not set them. `fields`: parameters
+        given apart from the text (the HTTP API's). `images` asks for fewer (or more) images
+        per job than MJ_IMAGES_PER_JOB, 1..4; credits follow. `init_image`: a stored image
+        prompt to reuse (a reroll) instead of fetching one.
+        """
+        if images is not None and not 1 <= images <= MAX_IMAGES:
+            raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
+        per_job = images or self.settings.limits.images_per_job
+        text = merge_params(normalize_input(text), defaults)
+        translation = await translate_prompt(self.translator, text)  # Chinese -> English
+        fields = await self._translated(fields or {})
+        attached = incoming.image is not None or init_image is not None
+        request = self.parse(translation.text, attached, fields)
+        # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
+        # in the prompt as written and as translated.
+        texts = positive_texts(request.prompts) + positive_texts(translation.written)
+        await self.moderation.screen(incoming, text, texts)
+        repeat = request.repeat or 1
+        if repeat > self.settings.limits.max_repeat:
+            limit = self.settings.limits.max_repeat
+            raise MjError(f"--repeat can be at most {limit} on this bot.")
+        origin = incoming.origin
+        profile = self.engine.profile(request.model or self.settings.models.default)
+        user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
+        tier = self.accounts.tier(user)
+        # Fetched and checked before any credit is spent: a bad image costs nothing.
+        init_image = init_image or await self._image_prompt(incoming, request)
+        mj_text = " ".join([text, *(f"--{SPELLING[f]} {v}" for f, (_, v) in fields.items())])
+        record = Record(request, mj_text, action, parent_id, translation.written_prompt)
+        job_ids = []
+        for i in range(repeat):
+            if seed is not None:
+                job_seed = seed
+            elif request.seed is not None:
+                job_seed = request.seed + i * per_job
+            else:
+                job_seed = new_seed()
+            spec = build_spec(
+                new_job_id(),
+                origin,
+                request,
+                profile,
+                job_seed,
+                tier.weight,
+                default_model=self.settings.models.default,
+                images=per_job,
+            )
+            if init_image is not None:
+                strength = image_prompt_strength(request.image_weight)
+                spec = with_init_image(spec, init_image, strength)
+            credits = job_credits(spec, profile)
+            job_ids.append(await self.enqueue(incoming, spec, record, user, credits, respond))
+        return job_ids
+
+    async def enqueue(
+        self,
+        incoming: Incoming,
+        spec: JobSpec,
+        record: Record,
+        user: dict[str, Any],
+        credits: float,
+        respond: Responder | None,
+    ) -> str:
+        """Persist and debit the job in one transaction, then queue it and follow it."""
+        origin = incoming.origin
+        max_waiting = self.accounts.tier(user).max_waiting
+        try:
+            self.engine.check_admission(spec.user_key, max_waiting)
+        except QueueRefused as refused:
+            raise QueueFull(str(refused)) from None
+        row = job_row(
+            spec,
+            record.request,
+            origin,
+            user["id"],
+            record.mj_text,
+            action=record.action,
+            parent_id=record.parent_id,
+            written=record.written,
+        )
+        row["parent_image"] = record.parent_image
+        # Persisted, and paid for, before it is acknowledged: one transaction.
+        await self.accounts.insert_charged(user, row, credits)
+        try:
+            handle = self.engine.submit(
+                spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
+            )
+        except QueueRefused as refused:
+            reason = str(refused)
+            await self.store.run(lambda s: s.jobs.mark_failed(spec.job_id, reason))
+            await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
+            await self.store.run(lambda s: s.jobs.mark_delivered(spec.job_id))
+            raise QueueFull(reason) from None
+        self.delivery.follow(origin, handle, respond)
+        return spec.job_id
+
+    async def _translated(self, fields: Fields) -> Fields:
+        """A negative prompt given as a field is translated like the text's --no."""
+        if "negative_prompt" not in fields:
+            return fields
+        label, value = fields["negative_prompt"]
+        english = await translate_prompt(self.translator, value)
+        return {**fields, "negative_prompt": (label, english.text)}
+
+    async def _image_prompt(self, incoming: Incoming, request: MjRequest) -> str | None:
+        """Fetch, check and store the image prompt, if any; its path in the image store."""
+        count = len(request.image_urls) + (incoming.image is not None)
+        if count == 0:
+            return None
+        if count > 1:
+            raise ImagePromptError("Use one image prompt per job (one URL or one attachment).")
+        data = incoming.image
+        if data is None:
+            data = await fetch_image(
+                request.image_urls[0],
+                timeout_s=self.settings.image_prompts.fetch_timeout_s,
+                allow_private=self.settings.image_prompts.allow_private_urls,
+            )
+        # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
+        stored = await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))
+        return stored.path

@@ -1,0 +1,79 @@
+"""What the core reads from the configuration, grouped by concern. Plain frozen values.
+
+Each default is written here once; `bot.config` maps environment variables onto these fields
+(and keeps a field's default when its variable is unset). The core never sees tokens, ports or
+other front-end settings: those groups live with their adapters (`bot.adapters.settings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.tiers import DEFAULT_TIERS, Tier
+from engine.profiles import DEFAULT_MODEL, model_alias
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """The models users may pick with --model, and which one /mj uses without it."""
+
+    names: tuple[str, ...] = (model_alias(DEFAULT_MODEL),)
+    default: str = model_alias(DEFAULT_MODEL)
+    upscaler: bool = False  # an upscaler model (MJ_UPSCALER) draws U; else the 2x hires fix
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    images_per_job: int = 4  # images in one /mj grid (1..4)
+    max_prompt_chars: int = 1500
+    max_repeat: int = 4  # largest --repeat
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSettings:
+    """Tiers (daily credits / jobs waiting / fair-share weight), the tier new users get, and
+    when a quota day starts."""
+
+    tiers: dict[str, Tier] = field(default_factory=lambda: {t.name: t for t in DEFAULT_TIERS})
+    default_tier: str = DEFAULT_TIERS[0].name
+    timezone: str = "UTC"
+    reset_hour: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationSettings:
+    """Banned terms: whether the shipped defaults apply, and the pause after repeated blocks."""
+
+    filter_defaults: bool = True
+    pause_after: int = 0  # blocked prompts within the window that pause a user; 0: never
+    pause_window_min: int = 10
+    pause_min: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSettings:
+    """The buttons' jobs: U (a 2x hires pass repainting `upscale_strength`), V and Vary."""
+
+    upscale_max_side: int = 2048
+    upscale_strength: float = 0.3
+    vary_subtle: float = 0.35
+    vary_strong: float = 0.65
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePromptSettings:
+    fetch_timeout_s: float = 15.0  # for a whole download
+    allow_private_urls: bool = False  # tests only: lets downloads reach 127.0.0.1
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSettings:
+    # Who owns the bot ("platform:user_id"; the console always does): never limited, and
+    # managers of the global banned-terms list and of tiers.
+    owners: frozenset[str] = frozenset()
+    models: ModelChoice = ModelChoice()
+    limits: Limits = Limits()
+    quota: QuotaSettings = QuotaSettings()
+    moderation: ModerationSettings = ModerationSettings()
+    actions: ActionSettings = ActionSettings()
+    image_prompts: ImagePromptSettings = ImagePromptSettings()

@@ -1,0 +1,145 @@
+"""Jobs and their images: from queued to delivered, and the rows an Origin is rebuilt from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.rows import ImageRow, JobStatus, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedJobs:
+    """The jobs one HTTP request with an Idempotency-Key created (m019)."""
+
+    request_hash: str  # the request that created them (a retry must send the same one)
+    job_ids: tuple[str, ...]  # in the order they were created (--repeat makes several)
+
+
+class Jobs:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def insert(self, job: dict[str, Any]) -> None:
+        self.db["jobs"].insert(job_record(job))
+
+    def _select(
+        self, where: str, params: list[Any], order: str = "", limit: int = 0
+    ) -> list[dict]:
+        """Job rows with their owner's platform id and name (an Origin needs them)."""
+        sql = (
+            "select jobs.*, users.platform_user_id, users.display_name from jobs "
+            f"join users on users.id = jobs.user_id where {where}"
+        )
+        if order:
+            sql += f" order by {order}"
+        if limit:
+            sql += f" limit {int(limit)}"
+        return [dict(row) for row in self.db.query(sql, params)]
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        rows = self._select("jobs.id = ?", [job_id], limit=1)
+        return rows[0] if rows else None
+
+    def of_user(self, platform: str, platform_user_id: str, limit: int = 20) -> list[dict]:
+        """A user's latest jobs, newest first."""
+        return self._select(
+            "users.platform = ? and users.platform_user_id = ?",
+            [platform, platform_user_id],
+            order="jobs.created_at desc, jobs.rowid desc",
+            limit=limit,
+        )
+
+    def with_key(
+        self, platform: str, platform_user_id: str, key: str, since: str
+    ) -> KeyedJobs | None:
+        """The jobs the user's request with Idempotency-Key `key` created at or after `since`
+        (ISO time), if any. The key is set in each job's own insert: no job lacks it."""
+        rows = self._select(
+            "users.platform = ? and users.platform_user_id = ? "
+            "and jobs.idempotency_key = ? and jobs.created_at >= ?",
+            [platform, platform_user_id, key, since],
+            order="jobs.created_at, jobs.rowid",
+        )
+        if not rows:
+            return None
+        return KeyedJobs(rows[0]["request_hash"], tuple(row["id"] for row in rows))
+
+    def images(self, job_id: str) -> list[ImageRow]:
+        return [
+            ImageRow(r["image_index"], r["path"], r["md5"], r["width"], r["height"], r["seed"])
+            for r in self.db["images"].rows_where("job_id = ?", [job_id], order_by="image_index")
+        ]
+
+    def set_reply_message(self, job_id: str, message_id: str) -> None:
+        self.db["jobs"].update(job_id, {"reply_message_id": message_id})
+
+    def mark_running(self, job_id: str, task_id: str) -> None:
+        job = self.get(job_id) or {}
+        self.db["jobs"].update(
+            job_id,
+            {
+                "status": JobStatus.RUNNING.value,
+                "task_id": task_id,
+                "started_at": utcnow(),
+                "attempts": int(job.get("attempts") or 0) + 1,
+            },
+        )
+
+    def mark_done(self, job_id: str, grid_path: str, images: Iterable[ImageRow]) -> None:
+        """Record the images and the status together: a job is never done without its rows."""
+        with self.db.atomic():
+            self.db["images"].insert_all(
+                ({"job_id": job_id, **_image_record(image)} for image in images),
+                replace=False,
+            )
+            self.db["jobs"].update(
+                job_id,
+                {"status": JobStatus.DONE.value, "grid_path": grid_path, "finished_at": utcnow()},
+            )
+
+    def mark_failed(self, job_id: str, error: str) -> None:
+        self.db["jobs"].update(
+            job_id, {"status": JobStatus.FAILED.value, "error": error, "finished_at": utcnow()}
+        )
+
+    def mark_cancelled(self, job_id: str) -> None:
+        self.db["jobs"].update(
+            job_id, {"status": JobStatus.CANCELLED.value, "finished_at": utcnow()}
+        )
+
+    def mark_delivered(self, job_id: str) -> None:
+        self.db["jobs"].update(job_id, {"delivered_at": utcnow()})
+
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Jobs a previous run acknowledged but did not finish, oldest first."""
+        return self._select(
+            "jobs.status in (?, ?)",
+            [JobStatus.QUEUED.value, JobStatus.RUNNING.value],
+            order="jobs.created_at, jobs.rowid",
+        )
+
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Finished jobs whose result never reached the user (the bot stopped in between)."""
+        return self._select(
+            "jobs.status in (?, ?, ?) and jobs.delivered_at is null",
+            [JobStatus.DONE.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value],
+            order="jobs.finished_at, jobs.rowid",
+        )
+
+
+def job_record(job: dict[str, Any]) -> dict[str, Any]:
+    """A new jobs row: queued now, its JSON columns as readable (non-ASCII kept) text."""
+    row = {"status": JobStatus.QUEUED.value, "created_at": utcnow(), **job}
+    for key in ("prompts_json", "params_json", "spec_json"):
+        if key in row and not isinstance(row[key], str | None):
+            row[key] = json.dumps(row[key], ensure_ascii=False)
+    return row
+
+
+def _image_record(image: ImageRow) -> dict[str, Any]:
+    return {name: getattr(image, name) for name in ImageRow.__slots__}

@@ -1,0 +1,184 @@
+"""Driving the Discord adapter end to end: a bot process over the real core on the tiny model,
+gateway payloads turned into real discord.py interactions, and the routes of the local fake of
+Discord's REST API (`tests/fakes/discord_api.py`) the tests look for."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from bot.adapters.discord_adapter import DiscordBot
+from bot.app import open_app
+from bot.config import Settings
+from bot.core.service import MjService
+from engine.worker import Engine
+from storage.images import ImageStore
+from storage.store import AsyncStore
+from tests.fakes.discord_api import (
+    APP_ID,
+    MEMBER_PERMISSIONS,
+    Call,
+    FakeDiscord,
+    click,
+    command,
+    interaction,
+)
+from tests.helpers import SizesOnly
+
+GUILD, CHANNEL = 700000000000000001, 710000000000000001
+ALICE, BOB, MOD = 101, 102, 103
+WEBHOOK = rf"/webhooks/{APP_ID}"
+
+
+@dataclass
+class Harness:
+    api: FakeDiscord
+    bot: DiscordBot
+
+    @property
+    def service(self) -> MjService:
+        return self.bot.service
+
+    @property
+    def store(self) -> AsyncStore:
+        return self.bot.service.store
+
+    def command(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+        """Deliver a slash command as the gateway would; returns its payload."""
+        permissions = options.pop("permissions", MEMBER_PERMISSIONS)
+        size_limit = options.pop("size_limit", 10 * 1024 * 1024)
+        roles = options.pop("roles", ())
+        payload = interaction(
+            self.api,
+            2,
+            command(name, **options),
+            user_id=user,
+            channel_id=CHANNEL,
+            guild_id=GUILD,
+            permissions=permissions,
+            roles=roles,
+            size_limit=size_limit,
+        )
+        self.bot._connection.parse_interaction_create(payload)
+        return payload
+
+    def click(self, message_id: int, custom_id: str, *, user: int = ALICE) -> dict[str, Any]:
+        """Click a button on a message the fake holds (as the bot left it)."""
+        message = self.api.messages[message_id]
+        payload = interaction(
+            self.api,
+            3,
+            click(custom_id),
+            user_id=user,
+            channel_id=CHANNEL,
+            guild_id=GUILD,
+            message=message,
+        )
+        self.bot._connection.parse_interaction_create(payload)
+        return payload
+
+    async def draw(self, prompt: str, **options: Any) -> tuple[str, dict[str, Any], Call]:
+        """/mj until the result is delivered: (job id, its row, the acknowledgement call)."""
+        payload = self.command("mj", prompt=prompt, **options)
+        ack = await self.api.wait_for("PATCH", original(payload), has("accepted"))
+        job_id = job_in(ack)
+        return job_id, await self.service.wait(job_id), ack
+
+
+@asynccontextmanager
+async def discord_bot(
+    settings: Settings, api: FakeDiscord, **sink_options: Any
+) -> AsyncIterator[Harness]:
+    """A bot process: app, logged-in bot (buttons registered, commands synced), started core."""
+    async with open_app(settings) as app:
+        bot = DiscordBot(app.service, settings.discord, sink_options=sink_options)
+        async with bot:
+            await bot.login("test-token")
+            await app.service.start()
+            yield Harness(api, bot)
+
+
+@asynccontextmanager
+async def queued_bot(settings: Settings, api: FakeDiscord) -> AsyncIterator[Harness]:
+    """A bot over a core whose engine never runs: accepted jobs wait in its queue."""
+    store = AsyncStore(settings.db_path)
+    engine = Engine(SizesOnly())
+    service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
+    try:
+        async with DiscordBot(service, settings.discord) as bot:
+            await bot.login("test-token")
+            yield Harness(api, bot)
+    finally:
+        await service.close()
+        engine.stop()
+        store.close()
+
+
+def original(payload: dict[str, Any]) -> str:
+    return rf"{WEBHOOK}/{payload['token']}/messages/@original"
+
+
+def followups(payload: dict[str, Any]) -> str:
+    return rf"{WEBHOOK}/{payload['token']}"
+
+
+def edits(payload: dict[str, Any]) -> str:
+    return rf"{WEBHOOK}/{payload['token']}/messages/\d+"
+
+
+def callback(payload: dict[str, Any]) -> str:
+    return rf"/interactions/{payload['id']}/{payload['token']}/callback"
+
+
+def has(text: str) -> Callable[[Call], bool]:
+    return lambda call: (
+        isinstance(call.payload, dict) and text in (call.payload.get("content") or "")
+    )
+
+
+def job_in(call: Call) -> str:
+    match = re.search(r"Job (\w+)", call.payload["content"])  # type: ignore[index]
+    assert match, call.payload
+    return match[1]
+
+
+def custom_ids(call: Call) -> list[list[str]]:
+    return custom_ids_of(call.payload)  # type: ignore[arg-type]
+
+
+def custom_ids_of(message: dict[str, Any]) -> list[list[str]]:
+    return [[button["custom_id"] for button in row["components"]] for row in message["components"]]
+
+
+def buttons_for(job_id: str) -> list[list[str]]:
+    return [
+        [f"mj:U{i}:{job_id}" for i in range(1, 5)] + [f"mj:reroll:{job_id}"],
+        [f"mj:V{i}:{job_id}" for i in range(1, 5)],
+    ]
+
+
+async def queued_job(store: AsyncStore) -> str:
+    """A job row for tests that drive the sink by hand."""
+
+    def insert(s: Any) -> str:
+        user_id = s.users.upsert("discord", str(ALICE), "alice")
+        s.jobs.insert({"id": "handmade01", "user_id": user_id, "platform": "discord"})
+        return "handmade01"
+
+    return await store.run(insert)
+
+
+def _png() -> bytes:
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()

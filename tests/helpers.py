@@ -1,0 +1,151 @@
+"""Helpers shared by test modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from bot.adapters.console import ConsoleAdapter
+from bot.config import Settings
+from bot.core.requests import ButtonPress, Incoming, ReplyKind, SinkResponder
+from engine.profiles import profile_for_name
+
+TINY_ENV = {"MJ_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
+
+
+def tweak(settings: Settings, group: str, **changes: Any) -> Settings:
+    """`settings` with fields of one group changed: tweak(s, "discord", edit_every_s=0)."""
+    return replace(settings, **{group: replace(getattr(settings, group), **changes)})
+
+
+# The JSON keys of `mjbot parse`, in order: a contract other tools rely on.
+CONTRACT_KEYS = [
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "aspect",
+    "seed",
+    "steps",
+    "cfg",
+    "sampler",
+    "model",
+    "style",
+    "tile",
+    "repeat",
+    "stop",
+    "chaos",
+    "image_urls",
+    "image_weight",
+    "prompts",
+]
+
+
+def load_image(path: object):
+    """Open, fully read and close an image file (no leaked handles under -W error)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
+
+
+def make_spec(job_id: str = "j", user: str = "console:a", **changes):
+    """A small JobSpec for the tiny model: two 64x64 images, four steps."""
+    from dataclasses import replace
+
+    from engine.job import JobSpec, PromptPart
+
+    base = JobSpec(
+        job_id=job_id,
+        user_key=user,
+        model="tiny",
+        prompts=(PromptPart("a red fox", 1.0),),
+        negative_prompt=None,
+        width=64,
+        height=64,
+        steps=4,
+        cfg=5.0,
+        sampler="euler_a",
+        seeds=(1, 2),
+    )
+    return replace(base, **changes)
+
+
+class CaptureSink:
+    """The console's own sink writing to memory, keeping every reply for assertions."""
+
+    def __init__(self) -> None:
+        import io
+
+        from bot.adapters.console import ConsoleSink
+
+        self.console = ConsoleSink(out=io.StringIO())
+        self.replies: list = []
+        self.origins: list = []
+
+    @property
+    def last_result(self) -> str | None:
+        return self.console.last_result
+
+    async def send(self, origin, reply) -> None:
+        self.replies.append(reply)
+        self.origins.append(origin)
+        await self.console.send(origin, reply)
+
+
+class SizesOnly:
+    """A backend that only sizes prompts like the tiny model: nothing is drawn here."""
+
+    def profile(self, name: str) -> Any:
+        return profile_for_name("tiny")
+
+    def generate(self, specs: Any, on_step: Any, cancel: Any) -> Any:
+        raise AssertionError("these tests never draw")
+
+
+async def run_line(app, line: str) -> tuple[ConsoleAdapter, CaptureSink]:
+    """One console line as user alice, until the jobs it made are delivered."""
+    sink = CaptureSink()
+    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
+    await adapter.submit_line(line)
+    return adapter, sink
+
+
+def result_of(sink: CaptureSink):
+    results = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
+    assert len(results) == 1, [r.text for r in sink.replies]
+    return results[0]
+
+
+async def press(adapter: ConsoleAdapter, action: str, job_id: str) -> None:
+    """Press a button of any earlier result (typed U1 only reaches the latest one)."""
+    before = set(adapter.service.pending_job_ids())
+    incoming = Incoming(adapter.origin, adapter.user_name, button=ButtonPress(action, job_id))
+    await adapter.service.handle(incoming, SinkResponder(adapter.sink, adapter.origin))
+    for job_id in set(adapter.service.pending_job_ids()) - before:
+        await adapter.service.wait(job_id)
+
+
+def last_result(sink: CaptureSink):
+    return [r for r in sink.replies if r.kind is ReplyKind.RESULT][-1]
+
+
+def pixels(app, job_id: str) -> list[np.ndarray]:
+    rows = app.store.run_sync(lambda s: s.jobs.images(job_id))
+    return [np.asarray(load_image(app.settings.images_dir / row.path)) for row in rows]
+
+
+def job(app, job_id: str) -> dict:
+    return app.store.run_sync(lambda s: s.jobs.get(job_id))
+
+
+async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
+    """Poll `condition` until it holds (for replies that travel through a fake platform)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
