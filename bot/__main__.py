@@ -19,6 +19,7 @@ from bot.cli_filters import filter_app
 from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
+from bot.log_redaction import install as redact_secrets
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
@@ -28,10 +29,12 @@ app.add_typer(filter_app, name="filter")
 
 def _settings() -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as error:
         typer.echo(f"Configuration error: {error}", err=True)
         raise typer.Exit(2) from None
+    redact_secrets(settings.secrets)
+    return settings
 
 
 def _logging(verbose: bool) -> None:
@@ -39,6 +42,7 @@ def _logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_secrets(())  # on the handlers just made: every entry point logs through them
 
 
 register_translation(app, models_app, _settings)

@@ -26,7 +26,6 @@ _SHAPES = re.compile(
         )
     )
 )
-_MIN_SECRET = 8  # shorter "secrets" would redact ordinary words: they are refused by config
 
 
 class SecretFilter(logging.Filter):
@@ -39,7 +38,7 @@ class SecretFilter(logging.Filter):
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= _MIN_SECRET:
+        if secret:
             self._secrets.add(secret)
 
     def redact(self, text: str) -> str:
@@ -67,14 +66,16 @@ _installed = SecretFilter()
 
 
 def install(secrets: Iterable[str | None]) -> SecretFilter:
-    """Redact `secrets` (and token shapes) in every handler the root logger has now.
+    """Redact `secrets` (and token shapes) in every handler the root logger has now, and in
+    logging's last resort (what prints when nothing was configured).
 
-    Call after logging is configured; calling again adds secrets to the same filter.
+    Call once the secrets are known and again once logging is configured: each call adds
+    its secrets to the one filter and puts the filter on handlers that lack it.
     """
     for secret in secrets:
         _installed.add(secret)
-    for handler in logging.getLogger().handlers:
-        if _installed not in handler.filters:
+    for handler in [*logging.getLogger().handlers, logging.lastResort]:
+        if handler is not None and _installed not in handler.filters:
             handler.addFilter(_installed)
     return _installed
 

@@ -182,7 +182,11 @@ class DiffusersBackend:
             with Image.open(path) as opened:
                 start = opened.convert("RGB")
         except (OSError, ValueError) as exc:
-            raise GenerationFailed(f"The start image could not be read: {exc}") from exc
+            raise GenerationFailed(
+                f"The start image could not be read: {exc}",
+                public="The job's start image could not be read (it may have been removed); "
+                "draw again from a new image.",
+            ) from exc
         # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
         # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
         return ImageOps.fit(start, size, Image.Resampling.LANCZOS)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 BUTTON_WORDS = {
@@ -124,7 +128,11 @@ class ConsoleAdapter:
                 return
             if line.strip().lower() in ("quit", "exit", ":q"):
                 return
-            await self.submit_line(line)
+            try:
+                await self.submit_line(line)
+            except Exception:  # a bug: the core answers what it can; one line must not end us
+                log.exception("the console line %r failed", line[:200])
+                await self.sink.send(self.origin, Reply(ReplyKind.ERROR, FAILED))
 
 
 def _is_uv(word: str) -> bool:

@@ -26,13 +26,13 @@ from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
 from bot.adapters.discord_views import ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
+from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-OOPS = "Something went wrong on the bot's side; its owner can find the details in the log."
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin:
@@ -157,7 +157,7 @@ class DiscordBot(discord.Client):
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            await respond.answer(Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
+            await respond.answer(Reply(ReplyKind.ERROR, FAILED, ephemeral=True))
 
 
 class DiscordFrontEnd:

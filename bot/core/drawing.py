@@ -19,7 +19,7 @@ from bot.core.delivery import Delivery
 from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
 from bot.core.image_fetch import fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
-from bot.core.moderation import Moderation, positive_texts
+from bot.core.moderation import Moderation, screened_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
 from bot.core.quota import job_credits
@@ -116,7 +116,7 @@ class Drawing:
         request = self.parse(translation.text, attached, fields)
         # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
         # in the prompt as written and as translated.
-        texts = positive_texts(request.prompts) + positive_texts(translation.written)
+        texts = screened_texts(request.prompts) + screened_texts(translation.written)
         await self.moderation.screen(incoming, text, texts)
         repeat = request.repeat or 1
         if repeat > self.settings.limits.max_repeat:

@@ -16,6 +16,7 @@ from bot.core.delivery import Delivery
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError
 from bot.core.moderation import Moderation
+from bot.core.numbers import whole_number
 from bot.core.queries import JobStatus, Queries
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.user_settings import UserSettings
@@ -111,8 +112,8 @@ async def quota(parts: Parts, call: Call) -> Reply:
 async def history(parts: Parts, call: Call) -> Reply:
     """/history [N]: the user's last N jobs (10 by default, at most 50)."""
     rest, origin = call.args.strip(), call.incoming.origin
-    count = int(rest) if rest.isdigit() else 10
-    if not 1 <= count <= 50 or (rest and not rest.isdigit()):
+    count = whole_number(rest, 1, 50) if rest else 10
+    if count is None:
         raise MjError("Usage: /history [N], N from 1 to 50.")
     rows = await parts.store.run(
         lambda s: s.jobs.of_user(origin.platform, origin.user_id, limit=count)

@@ -29,13 +29,14 @@ from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
-from bot.core.errors import MjError, NotPermitted
+from bot.core.errors import MjError, NotPermitted, excerpt
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.moderation import Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Presses
 from bot.core.queries import Queries
+from bot.core.render import FAILED
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
@@ -151,7 +152,7 @@ class MjService:
             name, rest = commands.split_command(incoming.text or "")
             command = commands.find(name)
             if command is None:
-                shown = f"/{name}" if name else "that"
+                shown = excerpt(f"/{name}", quote="") if name else "that"
                 text = f"I don't know {shown}. {commands.help_text()}"
                 raise MjError(text)
             self._check_access(command, incoming)
@@ -161,6 +162,10 @@ class MjService:
                 await self.delivery.answer(respond, reply)
         except MjError as error:
             await self.delivery.answer(respond, Reply(ReplyKind.ERROR, str(error), ephemeral=True))
+        except Exception:
+            what = excerpt(incoming.text, 200) if incoming.text else incoming.button
+            log.exception("handling %s from %s failed", what, incoming.origin.user_key)
+            await self.delivery.answer(respond, Reply(ReplyKind.ERROR, FAILED, ephemeral=True))
 
     def _check_access(self, command: commands.Command, incoming: Incoming) -> None:
         owners = self.settings.owners
