@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.console import ConsoleAdapter
+from bot.adapters.http_api import build_http_app
+from bot.app import App, open_app
 from bot.config import Settings
 from bot.core.requests import ButtonPress, Incoming, ReplyKind, SinkResponder
 from engine.profiles import profile_for_name
+from storage.store import Store
 
 TINY_ENV = {"MJ_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
 
@@ -149,3 +154,47 @@ async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+# the HTTP API ------------------------------------------------------------------------------
+class Api:
+    """The running app, its test client, and keys by name."""
+
+    def __init__(self, app: App, client: TestClient) -> None:
+        self.app = app
+        self.client = client
+        self.keys: dict[str, str] = {}
+
+    async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
+        def create(s: Store) -> str:
+            key = s.api_keys.create(name)
+            user = s.users.upsert("api", name, name)
+            if tier:
+                s.users.update(user, tier=tier)
+            return key
+
+        self.keys[name] = await self.app.store.run(create)
+        return self.auth(name)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+    async def post(
+        self, path: str, body: Any, name: str = "alice", **headers: str
+    ) -> tuple[int, dict]:
+        headers = {**self.auth(name), **{k.replace("_", "-"): v for k, v in headers.items()}}
+        response = await self.client.post(path, json=body, headers=headers)
+        return response.status, await response.json()
+
+
+@asynccontextmanager
+async def serve(settings: Settings, user: str | None = "alice") -> AsyncIterator[Api]:
+    """The HTTP API on `settings`, with a key for `user` (None: the data has one already)."""
+    async with open_app(settings) as app:
+        web_app = build_http_app(app.service, settings.http)
+        await app.service.start()
+        async with TestClient(TestServer(web_app)) as client:
+            api = Api(app, client)
+            if user is not None:
+                await api.key(user)
+            yield api

@@ -350,12 +350,12 @@ def test_every_aspect_from_1_4_to_4_1_meets_the_size_rules(name: str) -> None:
         assert abs(Fraction(width * height, area) - 1) <= Fraction(15, 100)
 
 
-def test_tiny_profile_sizes_what_fits_and_refuses_the_rest() -> None:
-    # 64 px in steps of 8 has too few sizes for some ratios: an error, never a wrong ratio.
+def test_tiny_profile_draws_the_closest_ratio_where_none_fits() -> None:
+    # 64 px in steps of 8 has too few sizes for some ratios: the shape wins over the area.
     tiny = PROFILES["tiny"]
     assert size_for_aspect(4, 1, tiny) == (128, 32)
-    with pytest.raises(ParamError, match="No tiny image size fits the aspect ratio 3:1"):
-        size_for_aspect(3, 1, tiny)
+    assert size_for_aspect(3, 1, tiny) == (120, 40)  # exact, 17% above the native area
+    assert size_for_aspect(195, 64, tiny) == (120, 40)  # 3.05:1, refused before
 
 
 def test_size_for_aspect_rejects_zero() -> None:

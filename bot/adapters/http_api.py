@@ -4,7 +4,8 @@
     HttpFrontEnd(service, settings)                 the same as the launcher runs it
 
 Endpoints (see http_openapi for the full description):
-    POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
+    POST /api/txt2img, POST /api/jobs, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
+    GET /api/jobs/{id}/events
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
 Several front ends in one process (`bot.runner`): open each (this registers its sink), then
@@ -23,7 +24,7 @@ from bot.adapters.front_end import FrontEndError, wait_forever
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
-from bot.adapters.http_openapi import openapi
+from bot.adapters.http_openapi import ApiLimits, openapi
 from bot.adapters.http_routes import ApiRoutes
 from bot.adapters.http_stream import StreamRoutes
 from bot.adapters.settings import HttpSettings
@@ -48,7 +49,8 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     routes = ApiRoutes(service, board, KeyAuth(service.queries), settings)
     routes.add_to(web_app)
     StreamRoutes(routes, board).add_to(web_app)
-    document = openapi(_version())
+    limits = ApiLimits(service.model_steps(), service.settings.limits.max_prompt_chars)
+    document = openapi(_version(), limits)
 
     async def healthz(request: web.Request) -> web.Response:
         health = service.health()

@@ -24,6 +24,7 @@ from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
+from bot.core.retries import RequestKey
 from bot.core.settings import CoreSettings
 from bot.core.translation import translate_prompt
 from bot.core.user_settings import merge_params
@@ -46,6 +47,7 @@ class Record:
     parent_id: str | None = None
     written: str | None = None  # the prompt as typed, when it was translated
     parent_image: int | None = None  # which image of the parent it started from
+    key: RequestKey | None = None  # the retry key of the request that made it (HTTP)
 
 
 class Drawing:
@@ -97,6 +99,7 @@ class Drawing:
         action: str = "imagine",
         parent_id: str | None = None,
         init_image: str | None = None,
+        key: RequestKey | None = None,
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
 
@@ -104,7 +107,8 @@ class Drawing:
         the user's /settings, added where the text does not set them. `fields`: parameters
         given apart from the text (the HTTP API's). `images` asks for fewer (or more) images
         per job than MJ_IMAGES_PER_JOB, 1..4; credits follow. `init_image`: a stored image
-        prompt to reuse (a reroll) instead of fetching one.
+        prompt to reuse (a reroll) instead of fetching one. `key`: kept on the jobs, so a
+        retry of the request finds them (`bot.core.retries`).
         """
         if images is not None and not 1 <= images <= MAX_IMAGES:
             raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
@@ -129,7 +133,7 @@ class Drawing:
         # Fetched and checked before any credit is spent: a bad image costs nothing.
         init_image = init_image or await self._image_prompt(incoming, request)
         mj_text = " ".join([text, *(f"--{SPELLING[f]} {v}" for f, (_, v) in fields.items())])
-        record = Record(request, mj_text, action, parent_id, translation.written_prompt)
+        record = Record(request, mj_text, action, parent_id, translation.written_prompt, key=key)
         job_ids = []
         for i in range(repeat):
             if seed is not None:
@@ -182,6 +186,9 @@ class Drawing:
             written=record.written,
         )
         row["parent_image"] = record.parent_image
+        if record.key is not None:  # in the job's own insert: no charged job lacks its key
+            row["idempotency_key"] = record.key.key
+            row["request_hash"] = record.key.fingerprint
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:

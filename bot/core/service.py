@@ -31,13 +31,14 @@ from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError, NotPermitted, excerpt
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
-from bot.core.moderation import Moderation
+from bot.core.moderation import GLOBAL, Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Presses
 from bot.core.queries import Queries
 from bot.core.render import FAILED
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.retries import RequestKey, Retries
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
 from engine.job import spec_from_dict
@@ -78,6 +79,7 @@ class MjService:
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
         self.presses = Presses(settings, self.queries, self.accounts, self.drawing)
+        self.retries = Retries(store, clock)
         user_settings = UserSettings(store, self.drawing.parse)
         self.parts = Parts(
             store,
@@ -99,6 +101,9 @@ class MjService:
 
     async def start(self) -> None:
         """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
+        # The banned-term matcher loads its word lists (seconds) on first use: now, rather
+        # than while the first user waits for an answer.
+        await self.drawing.moderation.matcher(GLOBAL)
         for row in await self.store.run(lambda s: s.jobs.unfinished()):
             origin = origin_of(row)
             spec = spec_from_dict(json.loads(row["spec_json"]))
@@ -121,6 +126,11 @@ class MjService:
     def image_file(self, name: str) -> Path | None:
         """A stored image (a result or an image prompt) by its public name, if there is one."""
         return self.images.find(name)
+
+    def model_steps(self) -> dict[str, int]:
+        """The models users may pick (the default first), each with the most steps it takes."""
+        names = dict.fromkeys((self.settings.models.default, *self.settings.models.names))
+        return {name: self.engine.profile(name).max_steps for name in names}
 
     def is_owner(self, origin: Origin) -> bool:
         return is_owner(self.settings.owners, origin)
@@ -181,10 +191,20 @@ class MjService:
         *,
         fields: Fields | None = None,
         images: int | None = None,
+        key: RequestKey | None = None,
     ) -> list[str]:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
-        MjError when it is refused; the jobs report to the platform's sink."""
-        return await self.drawing.imagine(incoming, text, fields=fields, images=images)
+        MjError when it is refused; the jobs report to the platform's sink. With `key`, a
+        retry of the same request returns the first one's jobs (`bot.core.retries`)."""
+
+        async def draw() -> list[str]:
+            return await self.drawing.imagine(
+                incoming, text, fields=fields, images=images, key=key
+            )
+
+        if key is None:
+            return await draw()
+        return await self.retries.once(incoming.origin, key, draw)
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
