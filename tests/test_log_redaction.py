@@ -108,3 +108,23 @@ def test_a_bad_format_string_is_left_for_logging_to_report() -> None:
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "%d", ("text",), None)
     assert SecretFilter().filter(record) is True  # no exception into the caller's code
     assert (record.msg, record.args) == ("%d", ("text",))  # the handler reports it as usual
+
+
+def test_every_entry_point_installs_the_filter_with_the_configured_secrets(
+    monkeypatch: pytest.MonkeyPatch, root_stream: io.StringIO
+) -> None:
+    """`mjbot`'s commands all load settings and set up logging through these two."""
+    from bot.__main__ import _logging, _settings
+
+    monkeypatch.setenv("MJ_TELEGRAM_WEBHOOK_SECRET", "only-known-by-value_42")
+    monkeypatch.setenv("MJ_DISCORD_TOKEN", "also.a.secret-of-any-shape")
+    _settings()
+    _logging(False)
+    assert all(
+        any(isinstance(f, SecretFilter) for f in handler.filters)
+        for handler in [*logging.getLogger().handlers, logging.lastResort]
+    )
+    logging.getLogger("mjbot.test").warning(
+        "%s / %s", "only-known-by-value_42", "also.a.secret-of-any-shape"
+    )
+    assert root_stream.getvalue() == f"{REDACTED} / {REDACTED}\n"
