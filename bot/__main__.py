@@ -16,6 +16,7 @@ import typer
 
 from bot.cli_api_keys import register as register_api_keys
 from bot.cli_filters import filter_app
+from bot.cli_safety import safety_app
 from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
 from bot.config import ConfigError, Settings
@@ -25,6 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
 app.add_typer(models_app, name="models")
 app.add_typer(filter_app, name="filter")
+app.add_typer(safety_app, name="safety")
 
 
 def _settings() -> Settings:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.core.service import MjService
 from engine.backend import DiffusersBackend
+from engine.errors import ModelUnavailable
 from engine.worker import Engine
+from filters.image_safety import SafetyChecker, ScorerUnavailable, load_scorer
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.translations import SqliteSpanCache
@@ -74,11 +76,22 @@ def build_translator(settings: Settings) -> AsyncTranslator | None:
     return AsyncTranslator(translator_for(settings, SqliteSpanCache(settings.db_path)))
 
 
+def build_checker(settings: Settings) -> SafetyChecker:
+    """The image safety classifier on its own thread. One that cannot load stops the start
+    (as a missing drawing model does), not each image."""
+    try:
+        scorer = load_scorer(settings.safety.scorer, threads=settings.safety.threads)
+    except ScorerUnavailable as error:
+        raise ModelUnavailable(str(error)) from None
+    return SafetyChecker(scorer)
+
+
 @asynccontextmanager
 async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator[App]:
     """Open storage, load the default model (failing fast), start the engine; close in reverse."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     translator = build_translator(settings)  # first: a misconfiguration fails before any thread
+    checker = build_checker(settings)
     store = AsyncStore(settings.db_path)
     backend = build_backend(settings)
     engine = Engine(
@@ -89,7 +102,12 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
         batching=batching_enabled(settings, backend),
     )
     service = MjService(
-        settings.core, store, engine, ImageStore(settings.images_dir), translator=translator
+        settings.core,
+        store,
+        engine,
+        ImageStore(settings.images_dir),
+        translator=translator,
+        safety_checker=checker,
     )
     try:
         if preload:
@@ -97,11 +115,17 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
             import asyncio
 
             await asyncio.to_thread(backend.load, settings.models.default)
+            if settings.safety.mode != "off":
+                try:
+                    await checker.warm_up()
+                except ScorerUnavailable as error:
+                    raise ModelUnavailable(str(error)) from None
         engine.start()
         yield App(settings, store, backend, engine, service, translator)
     finally:
         await service.close()
         engine.stop()
+        checker.close()
         if translator is not None:
             translator.close()
         store.close()

@@ -41,8 +41,12 @@ from bot.core.settings import (
     ModelChoice,
     ModerationSettings,
     QuotaSettings,
+    SafetySettings,
 )
 from engine.profiles import DEFAULT_MODEL, model_alias
+from filters.image_safety import OPENNSFW
+from filters.safety_policy import DEFAULT_POLICY as DEFAULT_SAFETY
+from filters.safety_policy import Mode, PolicyError, SafetyPolicy
 
 __all__ = ["ConfigError", "Settings"]
 
@@ -91,6 +95,20 @@ class TranslationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SafetyCheckSettings:
+    """The image safety classifier: `opennsfw` (bundled) or `module:attribute` of the owner's
+    own, and the threads it may use (the engine keeps the other cores)."""
+
+    scorer: str = OPENNSFW
+    threads: int = 1
+    # The default policy's parts, as written (bot.core.settings.SafetySettings holds the
+    # policy built from them).
+    mode: str = DEFAULT_SAFETY.mode.value
+    threshold: float = DEFAULT_SAFETY.threshold
+    nsfw_mode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = Path("data")
     owners: frozenset[str] = frozenset()  # "platform:user_id"; see CoreSettings.owners
@@ -102,6 +120,7 @@ class Settings:
     moderation: ModerationSettings = ModerationSettings()
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
+    safety: SafetyCheckSettings = SafetyCheckSettings()
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -121,6 +140,15 @@ class Settings:
             self.moderation,
             self.actions,
             self.image_prompts,
+            SafetySettings(self.safety_policy),
+        )
+
+    @property
+    def safety_policy(self) -> SafetyPolicy:
+        """The default policy MJ_SAFETY_* describe (checked when the settings are built)."""
+        nsfw = self.safety.nsfw_mode
+        return SafetyPolicy(
+            Mode(self.safety.mode), self.safety.threshold, Mode(nsfw) if nsfw else None
         )
 
     @property
@@ -202,6 +230,11 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
+    "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),
+    "MJ_SAFETY_THRESHOLD": ("safety", "threshold", number(0.0, 1.0)),
+    "MJ_SAFETY_NSFW_POLICY": ("safety", "nsfw_mode", choice(*Mode)),
+    "MJ_SAFETY_SCORER": ("safety", "scorer", text),
+    "MJ_SAFETY_THREADS": ("safety", "threads", whole(1, 256)),
     "MJ_CONSOLE_USER": ("console", "user", text),
     "MJ_DISCORD_TOKEN": ("discord", "token", text),
     "MJ_DISCORD_GUILD_ID": ("discord", "guild_id", snowflake),
@@ -239,4 +272,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         raise ConfigError(
             f"MJ_DEFAULT_TIER must be one of {', '.join(quota.tiers)}, got {quota.default_tier!r}"
         )
+    try:
+        settings.safety_policy  # noqa: B018 - built to be checked
+    except PolicyError as error:
+        raise ConfigError(f"MJ_SAFETY_NSFW_POLICY: {error}") from None
     return replace(settings, models=replace(settings.models, models=models), quota=quota)

@@ -29,10 +29,17 @@ def _byte_level_vocab() -> dict[str, int]:
     return vocab
 
 
-def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+def byte_level_tokenizer():  # -> CLIPTokenizer
+    """A CLIP tokenizer built in code: byte-level, no merges, no files to download."""
+    from transformers import CLIPTokenizer
 
-    vocab = _byte_level_vocab()
+    return CLIPTokenizer(vocab=_byte_level_vocab(), merges=[], model_max_length=77)
+
+
+def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tokenizer = byte_level_tokenizer()
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
             bos_token_id=0,
@@ -43,10 +50,9 @@ def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
             layer_norm_eps=1e-05,
             num_attention_heads=4,
             num_hidden_layers=5,
-            vocab_size=len(vocab),
+            vocab_size=len(tokenizer),
         )
     )
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
     return text_encoder, tokenizer
 
 

@@ -102,6 +102,10 @@ class Jobs:
                 {"status": JobStatus.DONE.value, "grid_path": grid_path, "finished_at": utcnow()},
             )
 
+    def set_grid(self, job_id: str, grid_path: str) -> None:
+        """The grid users see changed (a moderator released an image the safety check hid)."""
+        self.db["jobs"].update(job_id, {"grid_path": grid_path})
+
     def mark_failed(self, job_id: str, error: str) -> None:
         self.db["jobs"].update(
             job_id, {"status": JobStatus.FAILED.value, "error": error, "finished_at": utcnow()}

@@ -242,6 +242,56 @@ def m009_jobs_honest_names(db: Database) -> None:
 
 
 @migrations()
+def m013_image_safety(db: Database) -> None:
+    """Image safety check: a policy per scope and the log of every decision on an image.
+
+    A scope is "global" (the owners' default) or "<platform>:<community id>", as for banned
+    terms. The log keeps the decision, not the picture: a withheld or blurred result is the
+    job's own image (images table), and a refused image prompt is not stored at all.
+    """
+    db["safety_policies"].create(
+        {
+            "scope": str,
+            "mode": str,  # off, spoiler, blur, block
+            "threshold": float,  # a score at or above it is flagged
+            "nsfw_mode": str,  # the laxer mode for channels marked NSFW; None: the same
+            "set_by": str,  # "platform:user id", or "cli"
+            "updated_at": str,
+        },
+        pk="scope",
+        not_null={"mode", "threshold", "updated_at"},
+    )
+    db["safety_log"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "kind": str,  # "image" (a user receives it) or "image_prompt" (a user gives it)
+            "job_id": str,  # None for a refused image prompt: no job was made
+            "image_index": int,  # 1..4 within the job
+            "platform": str,
+            "user_id": str,  # the platform's user id
+            "user_name": str,
+            "scope": str,
+            "chat_id": str,
+            "score": float,
+            "threshold": float,
+            "mode": str,  # the mode in force where the image went
+            "action": str,  # show, spoiler, blur, block
+            "shown_path": str,  # the blurred copy users see (blur), relative to the images
+            "released_at": str,  # a moderator let it through
+            "released_by": str,
+        },
+        pk="id",
+        not_null={"created_at", "kind", "platform", "user_id", "scope", "score", "action"},
+    )
+    db["safety_log"].create_index(["scope", "id"])
+    db["safety_log"].create_index(["job_id", "image_index"])
+    # The chat is marked for adult content (a Discord NSFW channel): where the community's
+    # policy allows it, a laxer mode applies there, also to a job resumed after a restart.
+    db["jobs"].add_column("nsfw_chat", int)
+
+
+@migrations()
 def m019_jobs_idempotency_key(db: Database) -> None:
     # An HTTP client's Idempotency-Key, on the jobs its request created (written with the job
     # and its debit, so a charged job always has it), and a hash of that request: a retry with

@@ -8,6 +8,7 @@ event loop.
     store.defaults  users' default /mj params (/settings)
     store.api_keys  the HTTP API's keys, stored hashed
     store.stats     counts and durations for /metrics
+    store.safety    image safety policies per scope, and the log of decisions
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
 one), never the connection.
@@ -29,6 +30,7 @@ from storage.credits import Credits
 from storage.jobs import Jobs
 from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
+from storage.safety import Safety
 from storage.stats import Stats
 from storage.terms import Terms
 from storage.user_settings import Defaults
@@ -60,6 +62,7 @@ class Store:
         self.defaults = Defaults(self.db)
         self.api_keys = ApiKeys(self.db)
         self.stats = Stats(self.db)
+        self.safety = Safety(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -19,7 +19,14 @@ from bot.core.requests import ButtonPress, Incoming, ReplyKind, SinkResponder
 from engine.profiles import profile_for_name
 from storage.store import Store
 
-TINY_ENV = {"MJ_MODEL": "tiny", "MJ_ALLOW_DOWNLOAD": "false"}
+# The image safety check runs in every test, through a quick stand-in classifier: the real one
+# costs ~30 ms an image, and the console previews every step. The real model has its own tests
+# (test_safety_model, test_cli_safety) and one end-to-end run (test_safety_flow).
+TINY_ENV = {
+    "MJ_MODEL": "tiny",
+    "MJ_ALLOW_DOWNLOAD": "false",
+    "MJ_SAFETY_SCORER": "tests.fakes.safety_scorer:MagentaScorer",
+}
 
 
 def tweak(settings: Settings, group: str, **changes: Any) -> Settings:

@@ -443,3 +443,50 @@ def test_api_key_commands(tmp_path: Path) -> None:
         assert store.api_keys.owner(key) is None
     finally:
         store.close()
+
+
+# the image safety check ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("mode", "shown"),
+    [("block", "none"), ("blur", "copy"), ("spoiler", "original")],
+    ids=["block", "blur", "spoiler"],
+)
+async def test_the_job_json_carries_each_images_verdict(
+    make_settings: Callable[..., Settings], mode: str, shown: str
+) -> None:
+    settings = make_settings(
+        MJ_SAFETY_SCORER="tests.fakes.safety_scorer:FlaggingScorer", MJ_SAFETY_POLICY=mode
+    )
+    async with serve(settings) as api:
+        status, body = await api.post("/api/txt2img", {"prompt": "a fox", "count": 2})
+        job_id = body["data"]["jobId"]
+        response = await api.client.get(f"/api/jobs/{job_id}", headers=api.auth("alice"))
+        data = (await response.json())["data"]
+        originals = api.app.store.run_sync(lambda s: s.jobs.images(job_id))
+        fetched = [await api.client.get(URL(url).path) for url in data["images"] if url]
+        bodies = [await response.read() for response in fetched]
+    assert status == 200 and body["data"]["safety"] == data["safety"]
+    assert data["safety"] == [
+        {"image": i, "verdict": "flagged", "score": 0.95, "action": mode, "released": False}
+        for i in (1, 2)
+    ]
+    names = [url and URL(url).name for url in data["images"]]
+    original_names = [Path(image.path).name for image in originals]
+    if shown == "none":
+        assert names == [None, None] and bodies == []  # withheld: no URL at all
+    elif shown == "copy":
+        assert all(names) and not set(names) & set(original_names) and len(bodies) == 2
+    else:
+        assert names == original_names
+
+
+async def test_openapi_describes_the_verdicts(api: Api) -> None:
+    document = await (await api.client.get("/openapi.json")).json()
+    job = document["components"]["schemas"]["Job"]["properties"]
+    assert job["safety"]["items"]["properties"]["action"]["enum"] == [
+        "show",
+        "spoiler",
+        "blur",
+        "block",
+    ]
+    assert job["images"]["items"]["type"] == ["string", "null"]

@@ -445,6 +445,31 @@ async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings
     assert len(fake.called("sendMessage")) == 1  # the forged update did nothing
 
 
+@pytest.mark.parametrize(
+    ("mode", "spoiler"), [("spoiler", True), ("off", False)], ids=["spoiler", "off"]
+)
+async def test_flagged_images_go_behind_telegrams_spoiler(
+    tg_settings: Settings, fake: FakeBotApi, mode: str, spoiler: bool
+) -> None:
+    scorer = "tests.fakes.safety_scorer:FlaggingScorer"
+    settings = tweak(tg_settings, "safety", scorer=scorer, mode=mode)
+    async with open_app(settings) as app, telegram(app, settings) as bot:
+        row = await draw(app, bot, message_update(GROUP, ALICE, "/mj a red fox --seed 3"))
+    photos = fake.called("sendPhoto", "editMessageMedia")
+    assert photos and row["status"] == "done"
+    grid = fake.message(GROUP, int(row["reply_message_id"]))
+    assert grid["has_media_spoiler"] is spoiler  # the result, edited into the job's message
+    assert ("behind a spoiler" in grid["caption"]) is spoiler
+    # Previews too, whether sent or edited in.
+    flags = [
+        str(call.params.get("has_spoiler", "")).lower() == "true"
+        if call.method == "sendPhoto"
+        else bool(call.params["media"].get("has_spoiler"))
+        for call in photos
+    ]
+    assert flags == [spoiler] * len(photos)
+
+
 async def test_a_bug_is_answered_and_the_next_update_is_served(
     app, tg_settings, fake, monkeypatch, caplog
 ):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -53,6 +54,8 @@ class ConsoleSink:
             self.preview_file.parent.mkdir(parents=True, exist_ok=True)
             self.preview_file.write_bytes(reply.image_png)
         percent = reply.percent or 0
+        if reply.spoiler:
+            reply = replace(reply, text=f"{reply.text} [preview flagged by the safety check]")
         if self.tty:
             bar = "#" * (percent // 5)
             self.out.write(f"\r\033[K[{bar:<20}] {reply.text}")
@@ -70,7 +73,10 @@ class ConsoleSink:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
             hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
-            return f"{reply.text}\n  grid: {reply.image_path}\n  buttons: {labels}  {hint}"
+            # A terminal cannot hide a picture: say so before anyone opens the file.
+            mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""
+            grid = f"  grid: {reply.image_path}{mark}"
+            return f"{reply.text}\n{grid}\n  buttons: {labels}  {hint}"
         if reply.kind is ReplyKind.ERROR:
             return f"error: {reply.text}"
         return reply.text

@@ -36,13 +36,16 @@ PLATFORM = "discord"
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin:
-    """Plain ids only: the channel, the user and the server (the community). Late replies go
-    to the channel, under the job's own earlier message, so no reply handle is needed."""
+    """Plain ids only: the channel, the user and the server (the community), and whether the
+    channel is marked NSFW (the server's image safety policy may be laxer there). Late replies
+    go to the channel, under the job's own earlier message, so no reply handle is needed."""
+    is_nsfw = getattr(interaction.channel, "is_nsfw", None)  # DMs have no such mark
     return Origin(
         PLATFORM,
         str(interaction.channel_id or ""),
         str(interaction.user.id),
         scope_id=str(interaction.guild_id) if interaction.guild_id else None,
+        nsfw=bool(is_nsfw()) if callable(is_nsfw) else False,
     )
 
 

@@ -46,6 +46,11 @@ class JobMessage:
     last_edit: float  # monotonic time of the last post or edit
 
 
+def _file(data: bytes, name: str, reply: Reply) -> discord.File:
+    """An upload; behind a spoiler when the image safety check says so."""
+    return discord.File(io.BytesIO(data), name, spoiler=reply.spoiler)
+
+
 class TokenGone(Exception):
     """The interaction can no longer answer: deliver through the channel instead."""
 
@@ -104,7 +109,7 @@ class DiscordSink:
         job.last_edit = self.monotonic()
         fields: dict[str, Any] = {"content": clip(reply.text)}
         if reply.image_png is not None:
-            fields["attachments"] = [discord.File(io.BytesIO(reply.image_png), "preview.png")]
+            fields["attachments"] = [_file(reply.image_png, "preview.png", reply)]
         try:
             await target.edit(**fields)
         except discord.HTTPException as error:
@@ -135,9 +140,9 @@ class DiscordSink:
         if reply.image_path is not None:
             # Re-encoding a large grid takes a moment of CPU: off the event loop.
             upload = await asyncio.to_thread(fit_upload, reply.image_path, limit)
-            return [discord.File(io.BytesIO(upload.data), upload.filename)]
+            return [_file(upload.data, upload.filename, reply)]
         if reply.image_png is not None:
-            return [discord.File(io.BytesIO(reply.image_png), "preview.png")]
+            return [_file(reply.image_png, "preview.png", reply)]
         return []
 
     # the channel path ----------------------------------------------------------------------

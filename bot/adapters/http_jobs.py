@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.core.queries import JobStatus, Queries
+from bot.core.queries import JobStatus, Queries, ShownImage
 from bot.core.requests import Origin, Reply, ReplyKind
 
 FINISHED_KEPT = 500  # finished job states kept for subscribers that arrive just after the end
@@ -41,6 +41,7 @@ class JobState:
     position: int | None = None  # 1 = next; None once running
     percent: int | None = None
     preview: str | None = None  # image name of the latest preview (served from memory)
+    preview_flagged: bool = False  # the safety check flagged it (a spoiler elsewhere)
     final: JobEvent | None = None
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     subscribers: set[asyncio.Queue[JobEvent]] = field(default_factory=set)
@@ -50,7 +51,12 @@ class JobState:
         if self.final is not None:
             return [self.final]
         if self.percent is not None:
-            return [JobEvent("progress", {"percent": self.percent, "preview": self.preview})]
+            data = {
+                "percent": self.percent,
+                "preview": self.preview,
+                "previewFlagged": self.preview_flagged,
+            }
+            return [JobEvent("progress", data)]
         if self.position is not None:
             return [JobEvent("position", {"position": self.position})]
         return []
@@ -133,7 +139,12 @@ class JobBoard:
             )
             if reply.image_png is not None:
                 state.preview = self.previews.add(reply.image_png)
-            data = {"percent": reply.percent, "preview": state.preview}
+                state.preview_flagged = reply.spoiler
+            data = {
+                "percent": reply.percent,
+                "preview": state.preview,
+                "previewFlagged": state.preview_flagged,
+            }
             self._publish(state, JobEvent("progress", data))
         else:
             # RESULT, ERROR or the cancelled TEXT: the row in SQLite says which, with images.
@@ -142,12 +153,11 @@ class JobBoard:
     async def _settle(self, state: JobState) -> None:
         job_id = state.job_id
 
-        row, stored = await self.queries.job_and_images(job_id)
-        images = [image_name(image.path) for image in stored]
+        row, shown = await self.queries.job_and_shown(job_id)
         if row is None or not JobStatus(row["status"]).finished:
             return
         state.status, state.position = row["status"], None
-        state.final = final_event(row, images)
+        state.final = final_event(row, shown)
         self._publish(state, state.final)
         state.settled.set()
         state.subscribers.clear()
@@ -161,12 +171,32 @@ class JobBoard:
             queue.put_nowait(event)
 
 
-def final_event(row: dict[str, Any], images: list[str]) -> JobEvent:
-    """The last event of a job, from its row and its images' names."""
+def shown_names(shown: list[ShownImage]) -> list[str | None]:
+    """Each image's public name as users may see it (a blurred copy); None: withheld."""
+    return [image_name(image.path) if image.path else None for image in shown]
+
+
+def safety_json(shown: list[ShownImage]) -> list[dict[str, Any]]:
+    """Each image's safety verdict, as the job JSON carries it."""
+    return [
+        {
+            "image": image.image_index,
+            "verdict": image.verdict,  # safe, flagged or unchecked (the policy there is off)
+            "score": None if image.score is None else round(image.score, 4),
+            "action": image.action.value,  # show, spoiler, blur or block
+            "released": image.released,
+        }
+        for image in shown
+    ]
+
+
+def final_event(row: dict[str, Any], shown: list[ShownImage]) -> JobEvent:
+    """The last event of a job, from its row and its images as users may see them."""
     status = JobStatus(row["status"])
     if status is JobStatus.DONE:
         grid = image_name(row["grid_path"]) if row.get("grid_path") else None
-        return JobEvent("done", {"images": images, "grid": grid})
+        data = {"images": shown_names(shown), "grid": grid, "safety": safety_json(shown)}
+        return JobEvent("done", data)
     if status is JobStatus.FAILED:
         return JobEvent("failed", {"error": row.get("error") or "failed"})
     return JobEvent("cancelled", {})

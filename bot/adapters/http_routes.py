@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.adapters.http_body import BodyError, load_json, parse_body
 from bot.adapters.http_errors import KeyAuth, failed, ok
-from bot.adapters.http_jobs import JobBoard, JobState, image_name
+from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
 from bot.core.errors import EngineUnavailable
 from bot.core.queries import JobStatus
@@ -72,6 +72,7 @@ class ApiRoutes:
                 "prompt": jobs[0]["prompt"],
                 "translatedPrompt": jobs[0]["translatedPrompt"],
                 "seeds": [seed for job in jobs for seed in job["seeds"]],
+                "safety": [verdict for job in jobs for verdict in job["safety"]],
             }
         )
 
@@ -127,7 +128,7 @@ class ApiRoutes:
         """A job as the API shows it: SQLite for what is settled, the board for what is live."""
         base = public_base(request, self.settings)
         row = await self.own_row(origin, job_id)
-        images = await self.service.queries.job_images(job_id)
+        shown = await self.service.queries.shown_images(job_id)
         state: JobState | None = self.board.known(job_id)
         status = JobStatus(row["status"])
         live = state is not None and not status.finished
@@ -139,11 +140,13 @@ class ApiRoutes:
             "position": state.position if live else None,
             "progress": progress,
             "preview": image_url(base, preview) if preview else None,
-            "images": [image_url(base, image_name(image.path)) for image in images],
+            # A blurred image's URL is its blurred copy's; a withheld one has none (null).
+            "images": [name and image_url(base, name) for name in shown_names(shown)],
+            "safety": safety_json(shown),
             "grid": image_url(base, image_name(row["grid_path"]))
             if row.get("grid_path")
             else None,
-            "seeds": [image.seed for image in images],
+            "seeds": [image.seed for image in shown],
             "error": row.get("error"),
             "prompt": row["prompt"],
             # The prompt the model read: the translation, or the prompt as written.

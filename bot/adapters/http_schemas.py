@@ -12,9 +12,25 @@ from typing import Any
 STATUSES = ["queued", "running", "done", "failed", "cancelled"]
 EVENTS = ["position", "progress", "done", "failed", "cancelled"]
 
-_URL = {"type": "string", "format": "uri"}
 _MAYBE_URL = {"type": ["string", "null"], "format": "uri"}
-_URLS = {"type": "array", "items": _URL}
+# Per image; null where the image safety check withheld it (a blurred one is its blurred copy).
+_URLS = {"type": "array", "items": _MAYBE_URL}
+_SAFETY = {
+    "type": "array",
+    "description": "The image safety check's verdict on each image, in order",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["image", "verdict", "score", "action", "released"],
+        "properties": {
+            "image": {"type": "integer", "minimum": 1, "maximum": 4},
+            "verdict": {"enum": ["safe", "flagged", "unchecked"]},
+            "score": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "action": {"enum": ["show", "spoiler", "blur", "block"]},
+            "released": {"type": "boolean"},
+        },
+    },
+}
 _JOB_ID = {"type": "string", "pattern": "^[a-z0-9]{1,40}$"}
 _SEEDS = {"type": "array", "items": {"type": ["integer", "null"]}}
 
@@ -37,6 +53,7 @@ def job_schemas() -> dict[str, Any]:
             "progress": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
             "preview": _MAYBE_URL,
             "images": _URLS,
+            "safety": _SAFETY,
             "grid": _MAYBE_URL,
             "seeds": _SEEDS,
             "error": {"type": ["string", "null"]},
@@ -58,6 +75,7 @@ def job_schemas() -> dict[str, Any]:
             "prompt": {"type": "string"},
             "translatedPrompt": {"type": "string"},
             "seeds": _SEEDS,
+            "safety": _SAFETY,
         }
     )
     event_data = {
@@ -67,9 +85,10 @@ def job_schemas() -> dict[str, Any]:
                 "jobId": _JOB_ID,
                 "percent": {"type": "integer", "minimum": 0, "maximum": 100},
                 "preview": _MAYBE_URL,
+                "previewFlagged": {"type": "boolean"},  # the safety check: show it hidden
             }
         ),
-        "done": _exact({"jobId": _JOB_ID, "images": _URLS, "grid": _MAYBE_URL}),
+        "done": _exact({"jobId": _JOB_ID, "images": _URLS, "grid": _MAYBE_URL, "safety": _SAFETY}),
         "failed": _exact({"jobId": _JOB_ID, "error": {"type": "string"}}),
         "cancelled": _exact({"jobId": _JOB_ID}),
     }

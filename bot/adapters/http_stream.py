@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_jobs import JobBoard, JobEvent, final_event, image_name
+from bot.adapters.http_jobs import JobBoard, JobEvent, final_event
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
 from bot.core.queries import JobStatus
 
@@ -46,8 +46,8 @@ class StreamRoutes:
         state = self.board.known(job_id)
         if JobStatus(row["status"]).finished and (state is None or state.final is None):
             # Finished before this process followed it: the last word is in SQLite.
-            images = await self.routes.service.queries.job_images(job_id)
-            event = final_event(row, [image_name(image.path) for image in images])
+            shown = await self.routes.service.queries.shown_images(job_id)
+            event = final_event(row, shown)
             await _write(response, job_id, event, base)
             return response
         snapshot, queue = self.board.subscribe(job_id)
@@ -88,8 +88,8 @@ async def _write(response: web.StreamResponse, job_id: str, event: JobEvent, bas
     # Image names become URLs as they leave: the base depends on how this client called.
     if data.get("preview"):
         data["preview"] = image_url(base, data["preview"])
-    if "images" in data:
-        data["images"] = [image_url(base, name) for name in data["images"]]
+    if "images" in data:  # a withheld image has no name, and so no URL
+        data["images"] = [name and image_url(base, name) for name in data["images"]]
     if data.get("grid"):
         data["grid"] = image_url(base, data["grid"])
     payload = json.dumps(data, ensure_ascii=False)

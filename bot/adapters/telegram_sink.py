@@ -55,6 +55,7 @@ class _JobView:
     status: str = ""  # newest status line
     shown: str = ""  # the status line the chat shows
     preview: bytes | None = None  # newest preview not shown yet
+    spoiler: bool = False  # that preview goes behind a spoiler (the image safety check)
     dirty: bool = False
     next_at: float = 0.0  # monotonic time before which this job's messages are left alone
     closed: bool = False  # the final reply took over
@@ -142,7 +143,7 @@ class TelegramSink:
         view = await self._view(origin, reply.job_id)
         view.status = reply.text
         if reply.image_png is not None:
-            view.preview = reply.image_png
+            view.preview, view.spoiler = reply.image_png, reply.spoiler
         view.dirty = True
         if view.task is None or view.task.done():
             view.task = asyncio.create_task(self._flush(view), name=f"tg-edit-{view.job_id}")
@@ -177,11 +178,14 @@ class TelegramSink:
                     caption=caption,
                     filename="preview.png",
                     reply_parameters=_reply_to(view.origin),
+                    has_spoiler=view.spoiler,
                 )
                 view.photo_id = message.message_id
                 await self.messages.remember_reply_message(view.job_id, str(message.message_id))
             elif view.photo_id is not None and preview is not None:
-                media = InputMediaPhoto(preview, caption=caption, filename="preview.png")
+                media = InputMediaPhoto(
+                    preview, caption=caption, filename="preview.png", has_spoiler=view.spoiler
+                )
                 await self.bot.edit_message_media(media, chat, view.photo_id)
             elif view.photo_id is not None and caption != view.shown:
                 await self.bot.edit_message_caption(chat, view.photo_id, caption=caption)
@@ -220,6 +224,7 @@ class TelegramSink:
                 upload.data,
                 caption=fit(reply.text, CAPTION_LIMIT, tail=CAPTION_TAIL),
                 filename=upload.filename,
+                has_spoiler=reply.spoiler,
             )
             try:
                 await self.bot.edit_message_media(
@@ -245,6 +250,7 @@ class TelegramSink:
             filename=upload.filename,
             reply_markup=keyboard(reply.buttons),
             reply_parameters=_reply_to(origin),
+            has_spoiler=reply.spoiler,
         )
 
     async def _show_final_text(self, view: _JobView, text: str) -> None:

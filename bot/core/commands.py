@@ -69,6 +69,7 @@ _TERMS = Arg("terms", Kind.TEXT, "Terms separated by commas; * ends or starts a 
 _MEMBER = Arg("member", Kind.USER, "The user", True)
 _CREDITS = Arg("credits", Kind.NUMBER, "Credits", True, 0, 1_000_000)
 _TERMS_REFUSAL = "Only this community's moderators can manage its banned terms."
+_SAFETY_REFUSAL = "Only this community's moderators can manage its image safety check."
 
 COMMANDS: tuple[Command, ...] = (
     Command(
@@ -152,6 +153,33 @@ COMMANDS: tuple[Command, ...] = (
         (Arg("page", Kind.WHOLE, "Page number", low=1),),
         community=True,
         refusal=_TERMS_REFUSAL,
+    ),
+    Command(
+        "safety",
+        "Show or set the image safety check here: off, spoiler, blur or block, and a threshold",
+        "/safety [MODE] [THRESHOLD] [--nsfw MODE] | default",
+        Access.MODERATOR,
+        (Arg("policy", Kind.TEXT, "e.g. blur 0.7 --nsfw spoiler; 'default' follows the bot's"),),
+        community=True,
+        refusal=_SAFETY_REFUSAL,
+    ),
+    Command(
+        "safety-log",
+        "Images the safety check flagged here, newest first",
+        "/safety-log [page]",
+        Access.MODERATOR,
+        (Arg("page", Kind.WHOLE, "Page number", low=1),),
+        community=True,
+        refusal=_SAFETY_REFUSAL,
+    ),
+    Command(
+        "safety-release",
+        "Let a blurred or withheld image through (its # in /safety-log)",
+        "/safety-release ID",
+        Access.MODERATOR,
+        (Arg("id", Kind.WHOLE, "The # number in /safety-log", True, low=1),),
+        community=True,
+        refusal=_SAFETY_REFUSAL,
     ),
     Command(
         "quota-grant",

@@ -17,15 +17,16 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import can_upscale, result_buttons, upscale_buttons
+from bot.core.buttons import can_upscale, find, result_buttons, upscale_buttons
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.safety import ImageSafety, SafetyUnavailable, result_note
 from bot.core.settings import ActionSettings
-from engine.grid import make_grid
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
+from filters.safety_policy import Action, SafetyPolicy
 from storage.images import ImageStore
-from storage.store import AsyncStore, ImageRow, JobStatus
+from storage.store import AsyncStore, JobStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,13 @@ class Delivery:
         store: AsyncStore,
         images: ImageStore,
         accounts: Accounts,
+        safety: ImageSafety,
     ) -> None:
         self.settings = settings
         self.store = store
         self.images = images
         self.accounts = accounts
+        self.safety = safety
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -107,6 +110,7 @@ class Delivery:
         job_id = handle.job_id
         acked, last_position = False, None
         started, steps_done, total_steps = False, 0, 0
+        policy: SafetyPolicy | None = None  # for this job's previews: looked up once
         async for event in handle.events():
             if isinstance(event, Queued | Started) and not acked:
                 # The first event is the acknowledgement: the job is already in SQLite.
@@ -134,6 +138,10 @@ class Delivery:
                 await self.store.run(lambda s, e=event: s.jobs.mark_running(job_id, e.task_id))
             elif isinstance(event, Progress):
                 steps_done, total_steps = event.step, event.total
+                preview, spoiler = event.preview, False
+                if preview is not None:  # shown only as the safety policy allows
+                    policy = policy or await self.safety.policy(origin)
+                    preview, spoiler = await self.safety.preview(origin, policy, preview)
                 await self.report(
                     origin,
                     respond,
@@ -141,12 +149,13 @@ class Delivery:
                         ReplyKind.PROGRESS,
                         render.progress_text(job_id, event.percent, event.step, event.total),
                         job_id,
-                        image_png=_png(event.preview),
+                        image_png=_png(preview),
                         percent=event.percent,
+                        spoiler=spoiler,
                     ),
                 )
             elif isinstance(event, Finished):
-                await self._store_result(job_id, event)
+                await self._store_result(origin, job_id, event)
             elif isinstance(event, Failed):
                 await self.store.run(lambda s, e=event: s.jobs.mark_failed(job_id, e.error))
                 await self.accounts.refund(job_id, 1.0, "job failed")
@@ -160,20 +169,30 @@ class Delivery:
         elapsed = outcome.elapsed_s if isinstance(outcome, Finished) else None
         await self.deliver_final(row, elapsed, respond)
 
-    async def _store_result(self, job_id: str, event: Finished) -> None:
-        def save() -> tuple[str, list[ImageRow]]:
-            # PNG encoding takes a while for big images: off the event loop.
-            grid = self.images.save_png(make_grid(event.images))
-            rows = []
-            for index, (image, seed) in enumerate(zip(event.images, event.seeds, strict=True)):
-                stored = self.images.save_png(image)
-                rows.append(
-                    ImageRow(index + 1, stored.path, stored.md5, stored.width, stored.height, seed)
-                )
-            return grid.path, rows
+    async def _store_result(self, origin: Origin, job_id: str, event: Finished) -> None:
+        """Judge the images, then store them with what users may see; refund withheld ones.
+        Nothing unchecked goes out: if the check fails, the job fails (and is refunded)."""
+        row = await self.store.run(lambda s: s.jobs.get(job_id)) or {}
+        name = row.get("display_name") or origin.user_id
+        try:
+            judged = await self.safety.judge(origin, name, job_id, event.images)
+        except SafetyUnavailable as error:
+            reason = f"{error} The images were not shown; your credits are refunded."
+            await self.store.run(lambda s: s.jobs.mark_failed(job_id, reason))
+            await self.accounts.refund(job_id, 1.0, "image safety check unavailable")
+            return
+        saved = self.safety.save_result
+        grid, rows, decisions = await asyncio.to_thread(saved, judged, event.images, event.seeds)
 
-        grid_path, rows = await asyncio.to_thread(save)
-        await self.store.run(lambda s: s.jobs.mark_done(job_id, grid_path, rows))
+        def record(s: Store) -> None:
+            with s.transaction():
+                s.jobs.mark_done(job_id, grid, rows)
+                s.safety.record(decisions)
+
+        await self.store.run(record)
+        if judged.blocked_share:
+            reason = "images withheld by the safety check"
+            await self.accounts.refund(job_id, judged.blocked_share, reason)
 
     async def deliver_final(
         self,
@@ -184,7 +203,7 @@ class Delivery:
         origin = origin_of(row)
         job_id, status = row["id"], JobStatus(row["status"])
         if status is JobStatus.DONE:
-            reply = self.result_reply(row, elapsed)
+            reply = await self.result_reply(row, elapsed)
         elif status is JobStatus.FAILED:
             reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
         else:
@@ -196,19 +215,26 @@ class Delivery:
         if future is not None and not future.done():
             future.set_result(final)
 
-    def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+    async def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
+        """The grid as users may see it: images the safety check hid have no buttons."""
+        shown = await self.safety.shown(row["id"])
+        hidden = {image.image_index for image in shown if image.hidden}
         if row["action"] == "upscale":
             again = can_upscale(row["width"], row["height"], self.settings)
             buttons = upscale_buttons(row["id"], again)
         else:
             buttons = result_buttons(row["id"], row["image_count"])
+        usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)
+        caption = render.result_caption(row, row["display_name"], elapsed)
+        note = result_note(shown)
         return Reply(
             ReplyKind.RESULT,
-            render.result_caption(row, row["display_name"], elapsed),
+            f"{caption}\n{note}" if note else caption,
             row["id"],
             image_path=self.images.absolute(row["grid_path"]),
-            buttons=buttons,
+            buttons=usable,
             percent=100,
+            spoiler=any(image.action is Action.SPOILER for image in shown),
         )
 
     async def answer(self, respond: Responder, reply: Reply) -> None:
@@ -255,6 +281,7 @@ def origin_of(row: dict[str, Any]) -> Origin:
         row["platform_user_id"],
         row["reply_handle"],
         row["scope_id"],
+        bool(row.get("nsfw_chat")),
     )
 
 

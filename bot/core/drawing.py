@@ -226,6 +226,9 @@ class Drawing:
                 timeout_s=self.settings.image_prompts.fetch_timeout_s,
                 allow_private=self.settings.image_prompts.allow_private_urls,
             )
+        image = await asyncio.to_thread(load_image, data)
+        # Scored before it is used or anything is charged: a flagged one is refused here.
+        await self.delivery.safety.check_image_prompt(incoming, image)
         # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
-        stored = await asyncio.to_thread(lambda: self.images.save_png(load_image(data)))
+        stored = await asyncio.to_thread(self.images.save_png, image)
         return stored.path

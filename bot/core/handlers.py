@@ -19,6 +19,7 @@ from bot.core.moderation import Moderation
 from bot.core.numbers import whole_number
 from bot.core.queries import JobStatus, Queries
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
+from bot.core.safety_commands import SafetyCommands
 from bot.core.user_settings import UserSettings
 from engine.port import EnginePort
 from storage.store import AsyncStore
@@ -36,6 +37,7 @@ class Parts:
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
+    safety: SafetyCommands
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ async def show(parts: Parts, call: Call) -> Reply:
     job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
     if JobStatus(job["status"]) is not JobStatus.DONE:
         raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
-    return parts.delivery.result_reply(job, None)
+    return await parts.delivery.result_reply(job, None)
 
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")
@@ -142,3 +144,8 @@ async def terms(parts: Parts, call: Call) -> Reply:
 @handles("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
 async def accounts(parts: Parts, call: Call) -> Reply:
     return await parts.accounts.command(call.incoming, call.name, call.args)
+
+
+@handles("safety", "safety-log", "safety-release")
+async def safety(parts: Parts, call: Call) -> Reply:
+    return await parts.safety.command(call.incoming, call.name, call.args)

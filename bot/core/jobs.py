@@ -87,6 +87,7 @@ def job_row(
         "chat_id": origin.chat_id,
         "scope_id": origin.scope_id,
         "reply_handle": origin.reply_handle,
+        "nsfw_chat": int(origin.nsfw),
         "action": action,
         "parent_id": parent_id,
         "mj_text": mj_text,

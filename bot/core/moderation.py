@@ -100,6 +100,21 @@ def valid_scope(scope: str) -> bool:
     return scope == GLOBAL or re.fullmatch(r"[a-z]+:\S+", scope) is not None
 
 
+def target_scope(rest: str, own: str, owner: bool, what: str) -> tuple[str, str]:
+    """The scope a moderator command acts on (its own, or --global / --scope X for an owner),
+    checked, and the rest of its text."""
+    target = own
+    if _GLOBAL_FLAG.search(rest):
+        target, rest = GLOBAL, _GLOBAL_FLAG.sub(" ", rest)
+    elif match := _SCOPE_FLAG.search(rest):
+        target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
+        if not valid_scope(target):
+            raise MjError(f"--scope takes global or platform:id, got {excerpt(target)}.")
+    if target != own and not owner:
+        raise NotPermitted(f"Only the bot's owner can manage the global or another {what}.")
+    return target, rest.strip()
+
+
 def keyed(terms: Sequence[str]) -> list[tuple[str, str]]:
     """(term, key) pairs for storage: validated terms with the spelling they are matched by."""
     return list(zip(terms, term_keys(terms), strict=True))
@@ -199,7 +214,7 @@ class Moderation:
         """Run one moderator command (the dispatch checked the caller moderates here)."""
         name = command
         own = scope_for(incoming.origin)
-        target, rest = self._target(incoming, own, rest)
+        target, rest = target_scope(rest, own, self.is_owner(incoming.origin), "list")
         where = "globally" if target == GLOBAL else "here" if target == own else f"in {target}"
         if name == "banned-terms":
             text = await self._listing(target, where, rest)
@@ -215,19 +230,6 @@ class Moderation:
             else:
                 text = await self._unban(target, where, terms)
         return Reply(ReplyKind.TEXT, text, ephemeral=True)
-
-    def _target(self, incoming: Incoming, own: str, rest: str) -> tuple[str, str]:
-        """The scope a command acts on (own, or --global / --scope X for the owner), checked."""
-        target = own
-        if _GLOBAL_FLAG.search(rest):
-            target, rest = GLOBAL, _GLOBAL_FLAG.sub(" ", rest)
-        elif match := _SCOPE_FLAG.search(rest):
-            target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
-            if not valid_scope(target):
-                raise MjError(f"--scope takes global or platform:id, got {excerpt(target)}.")
-        if target != own and not self.is_owner(incoming.origin):
-            raise NotPermitted("Only the bot's owner can manage the global or another list.")
-        return target, rest.strip()
 
     async def _ban(self, target: str, where: str, terms: list[str], by: str) -> str:
         added = await self.store.run(lambda s: s.terms.ban(target, keyed(terms), by))

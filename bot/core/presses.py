@@ -72,6 +72,11 @@ class Presses:
         image = next((i for i in images if i.image_index == action.image), None)
         if image is None:
             raise MjError(f"Job {job['id']} has no image {action.image}.")
+        shown = await self.drawing.delivery.safety.shown(job["id"])
+        if any(s.hidden for s in shown if s.image_index == action.image):
+            raise MjError(
+                f"Image {action.image} of job {job['id']} was hidden by the image safety check."
+            )
         user = await self.accounts.user(incoming.origin, incoming.user_name)
         spec = derived_spec(
             spec_from_dict(json.loads(job["spec_json"])),

@@ -11,10 +11,19 @@ from typing import Any
 
 from bot.core.errors import JobNotFound, excerpt
 from bot.core.requests import Origin
+from bot.core.safety import ShownImage, read_shown
 from storage.stats import JOB_BUCKETS, STEP_BUCKETS
 from storage.store import AsyncStore, ImageRow, JobStatus, Store
 
-__all__ = ["JOB_BUCKETS", "STEP_BUCKETS", "Figures", "ImageRow", "JobStatus", "Queries"]
+__all__ = [
+    "JOB_BUCKETS",
+    "STEP_BUCKETS",
+    "Figures",
+    "ImageRow",
+    "JobStatus",
+    "Queries",
+    "ShownImage",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +57,14 @@ class Queries:
     async def job_images(self, job_id: str) -> list[ImageRow]:
         return await self.store.run(lambda s: s.jobs.images(job_id))
 
-    async def job_and_images(self, job_id: str) -> tuple[dict[str, Any] | None, list[ImageRow]]:
-        """Both in one trip to the database thread, so they agree with each other."""
-        return await self.store.run(lambda s: (s.jobs.get(job_id), s.jobs.images(job_id)))
+    async def shown_images(self, job_id: str) -> list[ShownImage]:
+        """A result's images as users may see them, with the safety check's verdicts."""
+        return (await self.job_and_shown(job_id))[1]
+
+    async def job_and_shown(self, job_id: str) -> tuple[dict[str, Any] | None, list[ShownImage]]:
+        """The job and its images as users may see them, in one trip to the database thread
+        (so they agree with each other)."""
+        return await self.store.run(lambda s: read_shown(s, job_id))
 
     async def api_key_owner(self, key: str) -> str | None:
         return await self.store.run(lambda s: s.api_keys.owner(key))

@@ -26,6 +26,9 @@ class Origin:
     # The community: a Discord server, a Telegram group; None in DMs and the console. Banned
     # terms are kept per community (or per chat without one).
     scope_id: str | None = None
+    # The chat is marked for adult content (a Discord channel marked NSFW): where the
+    # community's image safety policy allows it, its laxer mode applies there.
+    nsfw: bool = False
 
     @property
     def user_key(self) -> str:
@@ -80,6 +83,9 @@ class Reply:
     percent: int | None = None  # generation progress, 0..100
     position: int | None = None  # place in the queue, 1 = next
     ephemeral: bool = False  # only the asking user should see it
+    # The image was flagged by the safety check and the policy says spoiler: show it hidden
+    # until the viewer opens it (Discord spoiler, Telegram has_spoiler); others mark it.
+    spoiler: bool = False
 
 
 class ReplySink(Protocol):

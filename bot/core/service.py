@@ -39,10 +39,13 @@ from bot.core.queries import Queries
 from bot.core.render import FAILED
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
 from bot.core.retries import RequestKey, Retries
+from bot.core.safety import ImageSafety
+from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
 from engine.job import spec_from_dict
 from engine.port import EnginePort
+from filters.image_safety import SafetyChecker
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -65,6 +68,7 @@ class MjService:
         images: ImageStore,
         *,
         translator: AsyncTranslator | None = None,
+        safety_checker: SafetyChecker | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -74,7 +78,9 @@ class MjService:
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
         moderation = Moderation(settings.moderation, settings.owners, store)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts)
+        # Without a checker, every policy but off fails closed (nothing unchecked goes out).
+        self.safety = ImageSafety(settings.safety, store, images, safety_checker)
+        self.delivery = Delivery(settings.actions, store, images, self.accounts, self.safety)
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
@@ -90,6 +96,7 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            SafetyCommands(settings.owners, self.safety, self.delivery),
         )
 
     # wiring ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.core.tiers import DEFAULT_TIERS, Tier
 from engine.profiles import DEFAULT_MODEL, model_alias
+from filters.safety_policy import DEFAULT_POLICY, SafetyPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,14 @@ class ImagePromptSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SafetySettings:
+    """The image safety check's default policy (owners may store another with /safety
+    --global; each community may set its own)."""
+
+    default: SafetyPolicy = DEFAULT_POLICY
+
+
+@dataclass(frozen=True, slots=True)
 class CoreSettings:
     # Who owns the bot ("platform:user_id"; the console always does): never limited, and
     # managers of the global banned-terms list and of tiers.
@@ -77,3 +86,4 @@ class CoreSettings:
     moderation: ModerationSettings = ModerationSettings()
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
+    safety: SafetySettings = SafetySettings()

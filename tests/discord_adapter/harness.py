@@ -54,6 +54,7 @@ class Harness:
         permissions = options.pop("permissions", MEMBER_PERMISSIONS)
         size_limit = options.pop("size_limit", 10 * 1024 * 1024)
         roles = options.pop("roles", ())
+        nsfw = options.pop("nsfw", False)
         payload = interaction(
             self.api,
             2,
@@ -64,6 +65,7 @@ class Harness:
             permissions=permissions,
             roles=roles,
             size_limit=size_limit,
+            nsfw=nsfw,
         )
         self.bot._connection.parse_interaction_create(payload)
         return payload

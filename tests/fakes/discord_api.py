@@ -313,8 +313,10 @@ def interaction(
     roles: tuple[int, ...] = (),
     size_limit: int = 10 * 1024 * 1024,
     message: dict[str, Any] | None = None,
+    nsfw: bool = False,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload as the gateway sends it (type 2 command, 3 component)."""
+    """An INTERACTION_CREATE payload as the gateway sends it (type 2 command, 3 component);
+    `nsfw`: the channel is marked NSFW."""
     interaction_id = fake.snowflake()
     payload: dict[str, Any] = {
         "id": str(interaction_id),
@@ -330,6 +332,7 @@ def interaction(
             "name": "art",
             "position": 0,
             "guild_id": str(guild_id) if guild_id else None,
+            "nsfw": nsfw,
         },
         "app_permissions": str(MEMBER_PERMISSIONS),
         "attachment_size_limit": size_limit,

@@ -165,7 +165,9 @@ class FakeBotApi:
 
     async def _sendPhoto(self, params: dict, files: dict) -> dict:
         photo = _photo(files, params.get("photo", "photo"))
-        return self._post(params, {"photo": photo, "caption": params.get("caption", "")})
+        spoiler = str(params.get("has_spoiler", "")).lower() == "true"
+        content = {"photo": photo, "caption": params.get("caption", "")}
+        return self._post(params, {**content, "has_media_spoiler": spoiler})
 
     async def _editMessageText(self, params: dict, files: dict) -> dict:
         return self._edit(params, {"text": params["text"]})
@@ -176,7 +178,8 @@ class FakeBotApi:
     async def _editMessageMedia(self, params: dict, files: dict) -> dict:
         media = params["media"]
         photo = _photo(files, media["media"])
-        return self._edit(params, {"photo": photo, "caption": media.get("caption", "")})
+        content = {"photo": photo, "caption": media.get("caption", "")}
+        return self._edit(params, {**content, "has_media_spoiler": bool(media.get("has_spoiler"))})
 
     def _post(self, params: dict, content: dict) -> dict:
         chat_id = int(params["chat_id"])
