@@ -20,4 +20,6 @@ def user_message(exc: BaseException) -> str:
     """What the job's user reads (the operator reads the whole exception in the log)."""
     if isinstance(exc, EngineError):
         return exc.public
+    if isinstance(exc, ValueError):  # check_inputs: what about the request cannot be drawn
+        return f"This request cannot be drawn: {exc}"
     return f"The engine failed on this job ({type(exc).__name__}). It has been logged."

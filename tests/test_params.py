@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.errors import ParamError
-from bot.core.params import MjRequest, normalize_input, parse_mj, size_for_aspect
+from bot.core.params import MjRequest, normalize_input, parse_mj
+from bot.core.sizes import size_for_aspect
 from engine.job import PromptPart
 from engine.profiles import PROFILES
 from tests.helpers import CONTRACT_KEYS
