@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RAY_STAMP := $(VENV)/.installed-ray
 # CPU build for tests and CI (installs from local disk here; no multi-GB CUDA download).
 # GPU owners: make setup TORCH="torch --index-url https://download.pytorch.org/whl/cu128"
 TORCH ?= torch==2.13.0
@@ -18,6 +19,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e ".[dev,translate]"
 	touch $(STAMP)
 
+# Ray (MJ_ENGINE=ray) is an optional extra: the tests install it, `make run` does not need it.
+$(RAY_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[ray]"
+	touch $(RAY_STAMP)
+
 setup: $(STAMP)
 
 run: setup
@@ -25,7 +31,7 @@ run: setup
 
 # The layering contract first (pyproject.toml, [tool.importlinter]): seconds, and it names
 # the offending import.
-test: setup
+test: setup $(RAY_STAMP)
 	$(VENV)/bin/lint-imports
 	OMP_WAIT_POLICY=PASSIVE HF_HUB_OFFLINE=1 $(PY) -m pytest -p no:cacheprovider
 
@@ -33,7 +39,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: setup
+bench: setup $(RAY_STAMP)
 	for script in bench/*.py; do $(PY) $$script || exit 1; done
 
 clean:

@@ -23,7 +23,7 @@ def main() -> None:
     import torch
 
     from engine.backend import DiffusersBackend
-    from engine.worker import Engine
+    from engine.worker import local_engine
 
     folder = common.tiny_model_dir()
     backend = DiffusersBackend({"tiny": str(folder)}, data_dir=folder.parent)
@@ -44,7 +44,7 @@ def main() -> None:
             )
 
     async def run() -> dict[int, tuple[list[float], list[float]]]:
-        engine = Engine(backend)
+        engine = local_engine(backend)
         engine.start()
         samples: dict[int, tuple[list[float], list[float]]] = {s: ([], []) for s in STEPS}
         counter = 0

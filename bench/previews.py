@@ -21,10 +21,10 @@ STEPS = 4
 
 
 def measure(backend, rounds: int) -> tuple[float, float, float]:
-    from engine.worker import Engine
+    from engine.worker import local_engine
 
     async def run() -> tuple[list[float], list[float]]:
-        engine = Engine(backend)
+        engine = local_engine(backend)
         engine.start()
         plain, previewed = [], []
         for i in range(rounds):

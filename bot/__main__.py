@@ -19,6 +19,7 @@ from bot.cli_filters import filter_app
 from bot.cli_safety import safety_app
 from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
+from bot.cli_workers import register as register_workers
 from bot.config import ConfigError, Settings
 from bot.log_redaction import install as redact_secrets
 
@@ -50,6 +51,7 @@ def _logging(verbose: bool) -> None:
 register_translation(app, models_app, _settings)
 register_front_ends(app, _settings, _logging)
 register_api_keys(app, _settings)
+register_workers(app, _settings)
 
 
 @app.callback(invoke_without_command=True)
@@ -64,7 +66,7 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     """Chat with the bot in this terminal: type prompts, see progress, get grid paths."""
     from bot.adapters.console import ConsoleAdapter, ConsoleSink
     from bot.app import open_app
-    from engine.errors import ModelUnavailable
+    from engine.errors import EngineUnavailable, ModelUnavailable
 
     _logging(verbose)
     settings = _settings()
@@ -80,6 +82,9 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
 
     try:
         asyncio.run(run(settings))
+    except EngineUnavailable as error:  # MJ_ENGINE=ray and no cluster to join
+        typer.echo(f"Cannot start: {error}", err=True)
+        raise typer.Exit(1) from None
     except ModelUnavailable as error:
         typer.echo(f"Cannot start: {error}", err=True)
         if not sys.stdin.isatty() or settings.models.model == "tiny":
@@ -102,7 +107,7 @@ def imagine(
     from bot.core.commands import split_command
     from bot.core.errors import MjError
     from bot.core.requests import Incoming, Origin, Reply, ReplyKind
-    from engine.errors import ModelUnavailable
+    from engine.errors import EngineUnavailable, ModelUnavailable
 
     _logging(verbose)
     settings = _settings()
@@ -130,7 +135,7 @@ def imagine(
 
     try:
         result = asyncio.run(run())
-    except ModelUnavailable as error:
+    except (ModelUnavailable, EngineUnavailable) as error:
         result = {"error": str(error)}
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     if "error" in result:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.core.service import MjService
 from engine.backend import DiffusersBackend
+from engine.dispatcher import Engine
 from engine.errors import ModelUnavailable
-from engine.worker import Engine
+from engine.wire import WorkerConfig
+from engine.worker import local_engine
 from filters.image_safety import SafetyChecker, ScorerUnavailable, load_scorer
 from storage.images import ImageStore
 from storage.store import AsyncStore
@@ -31,27 +33,57 @@ class App:
     translator: AsyncTranslator | None = None
 
 
-def build_backend(settings: Settings) -> DiffusersBackend:
+def worker_config(settings: Settings) -> WorkerConfig:
+    """How every worker (the local one, or each Ray actor) builds its diffusers backend."""
     models = settings.models
-    return DiffusersBackend(
-        models.models,
-        data_dir=settings.data_dir,
+    return WorkerConfig(
+        dict(models.models),
+        str(settings.data_dir.resolve()),
         device=models.device,
         dtype=models.dtype,
         allow_download=models.allow_download,
         single_file_config=models.single_file_config,
-        images_dir=settings.images_dir,
         upscaler=models.upscaler,
+        preload=models.default,
+        torch_threads=settings.engine.ray_worker_cpus or None,
     )
 
 
-def batching_enabled(settings: Settings, backend: DiffusersBackend) -> bool:
+def build_backend(settings: Settings) -> DiffusersBackend:
+    return worker_config(settings).build_backend(settings.images_dir)
+
+
+def batching_enabled(settings: Settings) -> bool:
     """Batching pays on GPUs; on CPUs it was measured to give no throughput (bench/)."""
     if settings.queue.batching != "auto":
         return settings.queue.batching == "on"
+    if settings.engine.kind == "ray":
+        return not settings.engine.ray_worker_cpus  # GPU workers
     from engine.models import pick_device
 
     return pick_device(settings.models.device) == "cuda"
+
+
+def build_engine(settings: Settings, backend: DiffusersBackend) -> Engine:
+    """MJ_ENGINE: the local worker thread, or workers on a Ray cluster. Either way this process
+    keeps the fair queue, and `backend` answers model profiles without loading anything."""
+    options = {
+        "max_waiting_per_user": settings.queue.max_waiting_per_user,
+        "max_waiting": settings.queue.max_waiting,
+        "max_batch_jobs_per_user": settings.queue.max_batch_jobs_per_user,
+        "batching": batching_enabled(settings),
+    }
+    engine = settings.engine
+    if engine.kind == "local":
+        return local_engine(backend, **options)
+    from engine.ray_cluster import ClusterConfig
+    from engine.ray_pool import ray_engine  # lazily: Ray is an optional extra
+
+    cluster = ClusterConfig(
+        engine.ray_address, engine.ray_namespace, engine.ray_workers, engine.ray_worker_cpus
+    )
+    config = worker_config(settings)
+    return ray_engine(cluster, config, settings.images_dir, backend.profile, **options)
 
 
 def translator_for(settings: Settings, cache: SqliteSpanCache | None = None) -> Translator:
@@ -94,13 +126,7 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
     checker = build_checker(settings)
     store = AsyncStore(settings.db_path)
     backend = build_backend(settings)
-    engine = Engine(
-        backend,
-        max_waiting_per_user=settings.queue.max_waiting_per_user,
-        max_waiting=settings.queue.max_waiting,
-        max_batch_jobs_per_user=settings.queue.max_batch_jobs_per_user,
-        batching=batching_enabled(settings, backend),
-    )
+    engine = build_engine(settings, backend)
     service = MjService(
         settings.core,
         store,
@@ -110,7 +136,7 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
         safety_checker=checker,
     )
     try:
-        if preload:
+        if preload and settings.engine.kind == "local":  # Ray workers load it where they run
             # Load before accepting anything: a missing model is reported now, not per job.
             import asyncio
 

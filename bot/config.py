@@ -8,6 +8,7 @@ field of one group; an unset (or empty) variable keeps the field's default.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -82,6 +83,18 @@ class QueueSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Where jobs are drawn: "local" (a thread of this process) or "ray" (one worker per GPU on
+    a Ray cluster, joined at ray_address, or started in this process when it is None)."""
+
+    kind: str = "local"
+    ray_address: str | None = None
+    ray_namespace: str = "mjbot"  # worker names are unique in it: one bot per namespace
+    ray_workers: int = 0  # 0: one per GPU in the cluster (or one CPU worker)
+    ray_worker_cpus: int = 0  # 0: GPU workers; N: CPU workers of N cores (and torch threads)
+
+
+@dataclass(frozen=True, slots=True)
 class TranslationSettings:
     # Chinese prompts: auto (a local LLM if installed, else argos, else the dictionary), llm,
     # argos, dictionary, off
@@ -114,6 +127,7 @@ class Settings:
     owners: frozenset[str] = frozenset()  # "platform:user_id"; see CoreSettings.owners
     models: ModelSettings = ModelSettings()
     queue: QueueSettings = QueueSettings()
+    engine: EngineSettings = EngineSettings()
     translation: TranslationSettings = TranslationSettings()
     limits: Limits = Limits()
     quota: QuotaSettings = QuotaSettings()
@@ -209,6 +223,11 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
     "MJ_BATCHING": ("queue", "batching", choice("auto", "on", "off")),
+    "MJ_ENGINE": ("engine", "kind", choice("local", "ray")),
+    "MJ_RAY_ADDRESS": ("engine", "ray_address", text),
+    "MJ_RAY_NAMESPACE": ("engine", "ray_namespace", text),
+    "MJ_RAY_WORKERS": ("engine", "ray_workers", whole(0, 1024)),
+    "MJ_RAY_WORKER_CPUS": ("engine", "ray_worker_cpus", whole(0, 1024)),
     "MJ_TRANSLATE": ("translation", "mode", choice("auto", "llm", "argos", "dictionary", "off")),
     "MJ_TRANSLATION_DIR": ("translation", "packages_dir", path),
     "MJ_TRANSLATE_LLM": ("translation", "llm", text),
@@ -265,6 +284,8 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         if not sep or not name.strip() or not ref.strip():
             raise ConfigError(f"MJ_MODELS entries look like name=source, got {item!r}")
         models[name.strip().lower()] = ref.strip()
+    if settings.engine.kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("MJ_ENGINE=ray needs Ray, an optional extra: pip install -e '.[ray]'")
     quota = settings.quota
     if values.get("MJ_TIERS") and not values.get("MJ_DEFAULT_TIER"):
         quota = replace(quota, default_tier=next(iter(quota.tiers)))

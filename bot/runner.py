@@ -18,7 +18,7 @@ from bot.adapters.front_end import FrontEnd, FrontEndError
 from bot.app import App, open_app
 from bot.config import ConfigError, Settings
 from bot.core.service import MjService
-from engine.errors import ModelUnavailable
+from engine.errors import EngineUnavailable, ModelUnavailable
 
 NAMES = ("discord", "telegram", "http")
 _MISSING = {
@@ -129,7 +129,7 @@ def launch(settings: Settings, names: list[str], say: Callable[[str], None]) -> 
     except ConfigError as error:
         say(str(error))
         return 2
-    except ModelUnavailable as error:
+    except (ModelUnavailable, EngineUnavailable) as error:  # no model, or no Ray cluster
         say(f"Cannot start: {error}")
         return 1
     except FrontEndError as error:

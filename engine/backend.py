@@ -88,6 +88,11 @@ class DiffusersBackend:
             return folder_profile(Path(source.ref), source.ref)
         return profile_for_name(source.ref)
 
+    def loaded_models(self) -> list[str]:
+        """Names of the models in memory, least recently used first."""
+        with self._lock:
+            return list(self._loaded)
+
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
         with self._lock:

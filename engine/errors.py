@@ -1,6 +1,7 @@
 """Engine errors.
 
 EngineError                  base
+├── EngineUnavailable        the engine cannot start (Ray missing, cluster unreachable); says why
 ├── ModelUnavailable         the model is neither on disk nor downloadable; says how to fix
 ├── GenerationFailed         the pipeline raised or produced garbage (NaN) for one job
 └── JobCancelled             the job was cancelled before or while it ran
@@ -22,6 +23,10 @@ class EngineError(Exception):
     def __init__(self, message: str = "", *, public: str | None = None) -> None:
         super().__init__(message)
         self.public = public or self.PUBLIC
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot start: Ray is not installed, or its cluster cannot be reached."""
 
 
 class ModelUnavailable(EngineError):

@@ -7,6 +7,7 @@ where V is the start tag of the job most recently dispatched. Jobs are served in
 (ties: arrival order). A user who queues 20 jobs has tags 0, c, 2c, ... so a newcomer's first
 job (tagged V) goes ahead of all but one of them; users who keep queues share GPU time in
 proportion to their weights, whatever their job sizes. Dispatch is O(log n) through a heap.
+With several workers the same order holds: each free worker takes the next job in line.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class FairQueue(Generic[T]):
         self._users: dict[str, _User] = {}
         self._by_id: dict[str, _Entry[T]] = {}
         self._seq = itertools.count()
+        # Put-back jobs (see `requeue`) sort before every pushed one at equal start tags.
+        self._front_seq = itertools.count(-(2**62))
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -104,6 +107,28 @@ class FairQueue(Generic[T]):
         state.queue.append(entry)
         self._by_id[job_id] = entry
         heapq.heappush(self._heap, entry)
+
+    def requeue(self, job_id: str, user: str, item: T, cost: float) -> None:
+        """Put back a dispatched job whose run was lost (its worker died): first in line.
+
+        It already had its turn and was charged for it when it was dispatched, so it starts
+        at the current virtual time ahead of every waiting job, costs its user nothing more
+        (later jobs keep their tags) and skips the limits.
+        """
+        if job_id in self._by_id:
+            raise ValueError(f"job {job_id} is already queued")
+        state = self._users.setdefault(user, _User())
+        start = self.virtual_time
+        entry = _Entry(start, next(self._front_seq), start, user, job_id, cost, item)
+        state.queue.appendleft(entry)
+        self._by_id[job_id] = entry
+        heapq.heappush(self._heap, entry)
+
+    def peek(self) -> T | None:
+        """The job `pop` would return, left in line (to pick a worker for it first)."""
+        while self._heap and self._heap[0].removed:
+            heapq.heappop(self._heap)
+        return self._heap[0].item if self._heap else None
 
     def pop(self) -> T | None:
         entry = self._pop_entry()

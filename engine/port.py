@@ -1,7 +1,8 @@
 """The engine as the core sees it: one narrow interface, whatever runs the jobs.
 
-`engine.worker.Engine` (one local worker thread) implements it, and so must any other engine
-(several GPUs, remote workers): the core types against `EnginePort` only. Jobs go in as plain
+`engine.dispatcher.Engine` implements it, whoever draws: the local worker thread
+(`engine.worker.local_engine`) or one Ray actor per GPU (`engine.ray_pool.ray_engine`); the
+core types against `EnginePort` only. Jobs go in as plain
 `JobSpec`s; what happens to each comes back as events on its `JobHandle`.
 
     submit(spec) -> JobHandle      handle.events(): Queued* -> Started -> Progress* -> one of
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from engine.executor import WorkerStatus
 from engine.fair_queue import QueueRefused
 from engine.handle import JobHandle
 from engine.job import JobSpec
@@ -58,6 +60,9 @@ class EnginePort(Protocol):
 
     def waiting_count(self) -> int:
         """Jobs waiting to run."""
+
+    def workers(self) -> list[WorkerStatus]:
+        """Who draws (the local worker, or one per Ray GPU): alive, busy, models, jobs done."""
 
     async def wait_idle(self, poll_s: float = 0.02) -> None:
         """Drain mode (tests, one-shot commands): return once nothing waits or runs."""

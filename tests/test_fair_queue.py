@@ -119,3 +119,28 @@ def test_pop_batch_takes_matching_jobs_in_fair_order_within_limits() -> None:
     rest = queue.pop_batch(lambda item: 0, max_cost=10.0, accept=one_per_user)
     assert [item[0] for item in rest] == ["b0", "a1"]
     assert queue.pop_batch(lambda item: 0, max_cost=10.0) == []
+
+
+def test_a_lost_job_goes_back_first_in_line_at_no_extra_charge() -> None:
+    queue: FairQueue[str] = FairQueue()
+    for job in ("a1", "a2"):
+        queue.push(job, "a", job, cost=1.0)
+    queue.push("b1", "b", "b1", cost=1.0)
+    assert queue.peek() == "a1" and queue.pop() == "a1"  # peek leaves it in line
+    queue.push("c1", "c", "c1", cost=1.0)
+    queue.requeue("a1", "a", "a1", cost=1.0)  # its worker died: it runs again, first
+    assert queue.position("a1") == 1
+    queue.push("a3", "a", "a3", cost=1.0)
+    assert drain(queue) == ["a1", "b1", "c1", "a2", "a3"]  # a's later jobs keep their places
+
+
+def test_cancelling_a_put_back_job_moves_nobody_else() -> None:
+    queue: FairQueue[str] = FairQueue()
+    queue.push("a1", "a", "a1", cost=1.0)
+    queue.push("a2", "a", "a2", cost=1.0)
+    queue.push("b1", "b", "b1", cost=1.0)
+    assert queue.pop() == "a1"
+    queue.requeue("a1", "a", "a1", cost=1.0)
+    before = queue.ordered()
+    assert queue.remove("a1") == "a1"
+    assert queue.ordered() == [job for job in before if job != "a1"]

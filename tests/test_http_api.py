@@ -386,6 +386,7 @@ async def test_health_metrics_and_openapi(api: Api) -> None:
     assert (await api.post("/api/txt2img", {"prompt": "a fox", "count": 1}))[0] == 200
     health = await api.client.get("/healthz")
     assert health.status == 200 and (await health.json())["status"] == "ok"
+    assert (await health.json())["workers"] == {"alive": 1, "total": 1}  # the local one
 
     response = await api.client.get("/metrics")
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -405,6 +406,9 @@ async def test_health_metrics_and_openapi(api: Api) -> None:
     assert 'mjbot_jobs{status="done"} 1' in lines and "mjbot_queue_length 0" in lines
     assert "mjbot_job_duration_seconds_count 1" in lines
     assert 'mjbot_step_duration_seconds_bucket{le="+Inf"} 1' in lines
+    assert "mjbot_workers_alive 1" in lines
+    done = [line for line in lines if line.startswith('mjbot_worker_jobs_done{worker="local"')]
+    assert len(done) == 1 and done[0].endswith(" 1")
 
     document = await (await api.client.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.")

@@ -23,7 +23,8 @@ from bot.core.commands import COMMANDS, Access
 from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
-from engine.worker import Engine
+from engine.dispatcher import Engine
+from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.helpers import CaptureSink, SizesOnly
@@ -41,7 +42,7 @@ async def make_core(tmp_path: Path) -> AsyncIterator[Callable[..., MjService]]:
             {"MJ_MODEL": "tiny", "MJ_DATA_DIR": str(data), "MJ_OWNER_IDS": OWNER, **env}
         )
         store = AsyncStore(settings.db_path)
-        engine = Engine(SizesOnly())  # never started: accepted jobs wait in its queue
+        engine = local_engine(SizesOnly())  # never started: accepted jobs wait in its queue
         service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
         services.append((service, engine, store))
         return service

@@ -13,7 +13,7 @@ from bot.core.params import normalize_input
 from bot.core.requests import Incoming, Origin, SinkResponder
 from bot.core.service import MjService
 from bot.core.user_settings import canonical_params, merge_params
-from engine.worker import Engine
+from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.helpers import CaptureSink, SizesOnly
@@ -63,7 +63,7 @@ async def core(tmp_path: Path) -> AsyncIterator[MjService]:
     """The real service and store; the engine never starts, so accepted jobs just wait."""
     settings = Settings.from_env({"MJ_MODEL": "tiny", "MJ_DATA_DIR": str(tmp_path)})
     store = AsyncStore(settings.db_path)
-    engine = Engine(SizesOnly())
+    engine = local_engine(SizesOnly())
     service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
     yield service
     await service.close()

@@ -9,8 +9,10 @@ import pytest
 from PIL import Image
 
 from engine.backend import DiffusersBackend
+from engine.dispatcher import Engine
+from engine.fair_queue import QueueRefused
 from engine.job import Cancelled, Failed, Finished, Progress, PromptPart, Queued, Started
-from engine.worker import Engine, QueueRefused
+from engine.worker import local_engine
 from tests.helpers import make_spec
 
 pytestmark = pytest.mark.slow
@@ -33,7 +35,7 @@ def make_engine(backend):
     engines: list[Engine] = []
 
     def make(**kwargs) -> Engine:
-        engine = Engine(kwargs.pop("backend", backend), **kwargs)
+        engine = local_engine(kwargs.pop("backend", backend), **kwargs)
         engines.append(engine)
         return engine
 

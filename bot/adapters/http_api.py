@@ -54,8 +54,14 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
 
     async def healthz(request: web.Request) -> web.Response:
         health = service.health()
+        # No worker ready: jobs still queue (200), and the status says why none start.
+        status = "ok" if health.workers_alive else "no worker alive"
         return web.json_response(
-            {"status": "ok" if health.alive else "engine stopped", "queue": health.waiting},
+            {
+                "status": status if health.alive else "engine stopped",
+                "queue": health.waiting,
+                "workers": {"alive": health.workers_alive, "total": len(health.workers)},
+            },
             status=200 if health.alive else 503,
         )
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot.core.queries import JOB_BUCKETS, STEP_BUCKETS, JobStatus
-from bot.core.service import MjService
+from bot.core.service import Health, MjService
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -43,6 +43,27 @@ def _histogram(
     lines.append(f"{name}_count {count}")
 
 
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _worker_gauges(lines: list[str], health: Health) -> None:
+    """Per worker (one for the local engine, one per GPU for Ray): up, busy, jobs finished."""
+    _metric(lines, "mjbot_workers_alive", "gauge", "Workers ready to draw.")
+    lines.append(f"mjbot_workers_alive {health.workers_alive}")
+    gauges = (
+        ("mjbot_worker_up", "1 while the worker is ready to draw.", lambda w: int(w.alive)),
+        ("mjbot_worker_busy", "1 while the worker draws a job.", lambda w: int(w.busy)),
+        ("mjbot_worker_jobs_done", "Jobs the worker finished.", lambda w: w.jobs_done),
+        ("mjbot_worker_models_loaded", "Models the worker has loaded.", lambda w: len(w.loaded)),
+    )
+    for name, help_text, value in gauges:
+        _metric(lines, name, "gauge", help_text)
+        for worker in health.workers:
+            labels = f'worker="{_label(worker.name)}",node="{_label(worker.node)}"'
+            lines.append(f"{name}{{{labels}}} {value(worker)}")
+
+
 async def exposition(service: MjService) -> str:
     figures = await service.queries.figures()
     by_status, blocked = figures.jobs_by_status, figures.blocked_prompts
@@ -53,6 +74,7 @@ async def exposition(service: MjService) -> str:
     lines.append(f"mjbot_queue_length {health.waiting}")
     _metric(lines, "mjbot_engine_up", "gauge", "1 while the engine's worker thread runs.")
     lines.append(f"mjbot_engine_up {int(health.alive)}")
+    _worker_gauges(lines, health)
     _metric(lines, "mjbot_jobs", "gauge", "Jobs recorded, by status.")
     for status in JobStatus:
         lines.append(f'mjbot_jobs{{status="{status.value}"}} {by_status.get(status.value, 0)}')

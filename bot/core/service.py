@@ -43,6 +43,7 @@ from bot.core.safety import ImageSafety
 from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
+from engine.executor import WorkerStatus
 from engine.job import spec_from_dict
 from engine.port import EnginePort
 from filters.image_safety import SafetyChecker
@@ -57,6 +58,12 @@ log = logging.getLogger(__name__)
 class Health:
     alive: bool  # the engine runs and takes jobs
     waiting: int  # jobs waiting in its queue
+    workers: tuple[WorkerStatus, ...] = ()  # who draws: the local one, or one per Ray GPU
+
+    @property
+    def workers_alive(self) -> int:
+        """Workers ready to draw: with none, jobs wait (and are still accepted)."""
+        return sum(worker.alive for worker in self.workers)
 
 
 class MjService:
@@ -128,7 +135,8 @@ class MjService:
 
     # what adapters ask -----------------------------------------------------------------------
     def health(self) -> Health:
-        return Health(self.engine.is_alive(), self.engine.waiting_count())
+        engine = self.engine
+        return Health(engine.is_alive(), engine.waiting_count(), tuple(engine.workers()))
 
     def image_file(self, name: str) -> Path | None:
         """A stored image (a result or an image prompt) by its public name, if there is one."""

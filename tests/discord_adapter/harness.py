@@ -17,7 +17,7 @@ from bot.adapters.discord_adapter import DiscordBot
 from bot.app import open_app
 from bot.config import Settings
 from bot.core.service import MjService
-from engine.worker import Engine
+from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.fakes.discord_api import (
@@ -110,7 +110,7 @@ async def discord_bot(
 async def queued_bot(settings: Settings, api: FakeDiscord) -> AsyncIterator[Harness]:
     """A bot over a core whose engine never runs: accepted jobs wait in its queue."""
     store = AsyncStore(settings.db_path)
-    engine = Engine(SizesOnly())
+    engine = local_engine(SizesOnly())
     service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
     try:
         async with DiscordBot(service, settings.discord) as bot:

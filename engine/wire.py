@@ -1,0 +1,138 @@
+"""Plain data that crosses from the dispatcher to a worker process and back.
+
+Workers share no disk with the dispatcher: a job's start image (img2img, upscale, variation)
+travels with it as bytes, and images come back as PNG bytes (compressed lightly: they are
+stored, re-encoded, by the dispatcher). Everything here pickles without torch or PIL types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.executor import Assignment, WorkerStatus
+from engine.job import Event, Finished, JobSpec, Progress
+
+if TYPE_CHECKING:
+    from engine.backend import DiffusersBackend
+
+WIRE_PNG_LEVEL = 1  # fast to write; the dispatcher stores its own encoding
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """How a worker builds its backend: the same settings as the local engine's backend."""
+
+    models: dict[str, str]  # name -> source (hub id, folder, file, "tiny"), as on the dispatcher
+    data_dir: str  # absolute: models built or downloaded here (tiny, hub cache aside)
+    device: str = "auto"
+    dtype: str = "auto"
+    allow_download: bool = True
+    single_file_config: str | None = None
+    upscaler: str | None = None
+    preload: str | None = None  # a model to load when the worker starts (the default one)
+    torch_threads: int | None = None  # CPU workers: their share of the cores
+
+    def build_backend(self, images_dir: Path | None = None) -> DiffusersBackend:
+        from engine.backend import DiffusersBackend
+
+        return DiffusersBackend(
+            self.models,
+            data_dir=Path(self.data_dir),
+            device=self.device,
+            dtype=self.dtype,
+            allow_download=self.allow_download,
+            single_file_config=self.single_file_config,
+            images_dir=images_dir,
+            upscaler=self.upscaler,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WireJob:
+    spec: JobSpec  # init_image, if any, names `init_png` in the worker's scratch folder
+    task_id: str
+    preview_every_s: float | None
+    init_png: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WireProgress:
+    job_id: str
+    step: int
+    total: int
+    preview_png: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WireFinished:
+    job_id: str
+    images_png: list[bytes] = field(repr=False)
+    seeds: tuple[int, ...]
+    elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A worker's last word on a batch: its state afterwards (loaded models, jobs done)."""
+
+    status: WorkerStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """The worker belongs to another dispatcher now: drop this batch, send nothing more."""
+
+
+def job_to_wire(job: Assignment, images_dir: Path) -> WireJob:
+    """The job as sent: its start image read from the image store and carried as bytes."""
+    spec = job.spec
+    if spec.init_image is None:
+        return WireJob(spec, job.task_id, job.preview_every_s)
+    path = Path(spec.init_image)
+    try:
+        data = (path if path.is_absolute() else images_dir / path).read_bytes()
+    except OSError:  # the worker fails the job, naming the unreadable start image
+        return WireJob(spec, job.task_id, job.preview_every_s)
+    # Named by content: batch-mates sharing a start image share one file on the worker.
+    name = hashlib.sha256(data).hexdigest()[:32] + (path.suffix or ".png")
+    return WireJob(replace(spec, init_image=name), job.task_id, job.preview_every_s, data)
+
+
+def to_wire(event: Event) -> Any:
+    """An event as a worker sends it: images as PNG bytes."""
+    if isinstance(event, Progress):
+        preview = None if event.preview is None else png(event.preview)
+        return WireProgress(event.job_id, event.step, event.total, preview)
+    if isinstance(event, Finished):
+        images = [png(image) for image in event.images]
+        return WireFinished(event.job_id, images, event.seeds, event.elapsed_s)
+    return event
+
+
+def from_wire(item: Any) -> Event:
+    """An event as the dispatcher passes it on: images decoded again."""
+    if isinstance(item, WireProgress):
+        preview = None if item.preview_png is None else unpng(item.preview_png)
+        return Progress(item.job_id, item.step, item.total, preview)
+    if isinstance(item, WireFinished):
+        images = [unpng(data) for data in item.images_png]
+        return Finished(item.job_id, images, item.seeds, item.elapsed_s)
+    return item
+
+
+def png(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=WIRE_PNG_LEVEL)
+    return buffer.getvalue()
+
+
+def unpng(data: bytes) -> Any:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image.copy()
