@@ -122,4 +122,8 @@ def load_model(backend: Backend, name: str, where: str = "") -> None:
             raise
         log.exception("model %s could not be loaded%s", name, where)
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ModelUnavailable(f"The model {name!r} could not be loaded{where}: {reason}") from exc
+        raise ModelUnavailable(
+            f"The model {name!r} could not be loaded{where}: {reason}",
+            public=f"The model {name!r} is not available on this bot right now; the bot's "
+            "owner can find out why in the log.",
+        ) from exc
