@@ -44,6 +44,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         allow_download=models.allow_download,
         single_file_config=models.single_file_config,
         upscaler=models.upscaler,
+        ip_adapter=models.ip_adapter,
         preload=models.default,
         torch_threads=settings.engine.ray_worker_cpus or None,
     )

@@ -67,6 +67,9 @@ class ModelSettings:
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests),
     # loaded on the first upscale; None: the hires fix.
     upscaler: str | None = None
+    # An IP-Adapter for /blend (a weights file with its image_encoder/ beside it, a hub path,
+    # or "tiny" for tests), loaded on the first blend; None: blends mix the images' latents.
+    ip_adapter: str | None = None
 
     @property
     def default(self) -> str:
@@ -144,8 +147,13 @@ class Settings:
     def core(self) -> CoreSettings:
         """What the core reads: no tokens, ports or engine internals."""
         models = ModelChoice(
-            tuple(self.models.models), self.models.default, self.models.upscaler is not None
+            tuple(self.models.models),
+            self.models.default,
+            self.models.upscaler is not None,
+            self.models.ip_adapter is not None,
         )
+        http = self.http
+        pages = (http.public_url or f"http://{http.host}:{http.port}") if http.enabled else None
         return CoreSettings(
             self.owners,
             models,
@@ -155,6 +163,7 @@ class Settings:
             self.actions,
             self.image_prompts,
             SafetySettings(self.safety_policy),
+            pages,
         )
 
     @property
@@ -219,6 +228,7 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_MODEL_CONFIG": ("models", "single_file_config", text),
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
+    "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
@@ -247,6 +257,8 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_UPSCALE_STRENGTH": ("actions", "upscale_strength", number(0.05, 1.0)),
     "MJ_VARY_SUBTLE": ("actions", "vary_subtle", number(0.05, 1.0)),
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
+    "MJ_BLEND_STRENGTH": ("actions", "blend_strength", number(0.05, 1.0)),
+    "MJ_REGION_LINK_TTL_MIN": ("actions", "region_link_ttl_min", whole(1, 1440)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
     "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),

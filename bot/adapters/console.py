@@ -25,6 +25,18 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "vr": "VR",
+    "zo2": "ZO2",
+    "zo15": "ZO15",
+    "zoc": "ZOC",
+    "sq": "SQ",
+    "pl": "PL",
+    "pr": "PR",
+    "pu": "PU",
+    "pd": "PD",
+    # under any result
+    "del": "DEL",
+    "🗑": "DEL",
 }
 
 
@@ -72,14 +84,18 @@ class ConsoleSink:
     def _format(reply: Reply) -> str:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
-            hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
+            hint = (
+                "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, ZO2, ZO15, ZOC, SQ, "
+                "PL, PR, PU or PD)"
+            )
             # A terminal cannot hide a picture: say so before anyone opens the file.
             mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""
             grid = f"  grid: {reply.image_path}{mark}"
             return f"{reply.text}\n{grid}\n  buttons: {labels}  {hint}"
         if reply.kind is ReplyKind.ERROR:
             return f"error: {reply.text}"
-        return reply.text
+        links = "".join(f"\n  {b.label}: {b.url}" for b in reply.buttons if b.url)
+        return reply.text + links
 
 
 class ConsoleAdapter:

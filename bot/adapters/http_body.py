@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from aiohttp import web
+
 from bot.core.errors import excerpt
 from bot.core.params import Fields
 
@@ -166,3 +168,8 @@ def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     if cfg is not None:  # positional digits: the /mj reader takes no exponent (1e-308)
         fields["cfg"] = ("cfg", format(Decimal(repr(cfg)), "f"))
     return Txt2Img(prompt, fields, count)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body (`load_json`), or a BodyError saying what is wrong with it."""
+    return load_json(await request.read())

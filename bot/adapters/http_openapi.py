@@ -43,7 +43,7 @@ _IDEMPOTENCY_KEY = {
     "ones, charged once (kept 24 hours, per API key).",
     "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
 }
-_JOB_LINKS = {
+JOB_LINKS = {
     "GetJob": {"operationId": "getJob", "parameters": {"job_id": "$response.body#/data/jobId"}},
     "JobEvents": {
         "operationId": "jobEvents",
@@ -195,7 +195,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "requestBody": body,
                     "responses": {
                         "200": _ok(
-                            {"$ref": "#/components/schemas/Images"}, "The images", _JOB_LINKS
+                            {"$ref": "#/components/schemas/Images"}, "The images", JOB_LINKS
                         ),
                         **submit_errors,
                         **_errors("500"),
@@ -208,7 +208,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "summary": "Queue a drawing and answer at once",
                     "parameters": [_IDEMPOTENCY_KEY],
                     "requestBody": body,
-                    "responses": {"202": _ok(job, "Queued", _JOB_LINKS), **submit_errors},
+                    "responses": {"202": _ok(job, "Queued", JOB_LINKS), **submit_errors},
                 }
             },
             "/api/jobs/{job_id}": {
@@ -264,5 +264,7 @@ def _components(limits: ApiLimits) -> dict[str, Any]:
     }
     return {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        # For operations that list their refusals without saying what each means.
+        "responses": {"Failed": {"description": "Refused; msg says why", "content": _FAILED}},
         "schemas": {"Txt2Img": txt2img_schema(limits), "Failed": failed, **job_schemas()},
     }

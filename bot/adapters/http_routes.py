@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError, load_json, parse_body
+from bot.adapters.http_body import BodyError, parse_body, read_json
 from bot.adapters.http_errors import KeyAuth, failed, ok
 from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
@@ -58,7 +58,7 @@ class ApiRoutes:
             row = await self.own_row(origin, job_id)
             if not JobStatus(row["status"]).finished:  # a retry's jobs may be long done
                 await state.settled.wait()
-        jobs = [await self._job(request, origin, job_id) for job_id in job_ids]
+        jobs = [await self.job_json(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
                 return failed(500, f"Job {job['jobId']} failed: {job['error']}")
@@ -79,12 +79,12 @@ class ApiRoutes:
     async def create_job(self, request: web.Request) -> web.Response:
         """Queue the drawing and answer at once; follow it with GET or its event stream."""
         origin, job_ids = await self._submit(request)
-        job = await self._job(request, origin, job_ids[0])
+        job = await self.job_json(request, origin, job_ids[0])
         return ok({**job, "jobIds": job_ids}, status=202)
 
     async def get_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
-        return ok(await self._job(request, origin, request.match_info["job_id"]))
+        return ok(await self.job_json(request, origin, request.match_info["job_id"]))
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
@@ -97,13 +97,13 @@ class ApiRoutes:
         try:
             await asyncio.wait_for(state.settled.wait(), CANCEL_WAIT_S)
         except TimeoutError:
-            return ok(await self._job(request, origin, job_id), status=202)  # still stopping
-        return ok(await self._job(request, origin, job_id))
+            return ok(await self.job_json(request, origin, job_id), status=202)  # still stopping
+        return ok(await self.job_json(request, origin, job_id))
 
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
-        body = load_json(await request.read())
+        body = await read_json(request)
         order = parse_body(body, self.service.settings.models.names)
         key = request.headers.get("Idempotency-Key")
         if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
@@ -124,7 +124,7 @@ class ApiRoutes:
         """The job's row if it is this key's; other keys' jobs do not exist for it."""
         return await self.service.queries.own_job(origin, job_id)
 
-    async def _job(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
+    async def job_json(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
         """A job as the API shows it: SQLite for what is settled, the board for what is live."""
         base = public_base(request, self.settings)
         row = await self.own_row(origin, job_id)

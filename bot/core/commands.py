@@ -28,6 +28,7 @@ class Kind(StrEnum):
     NUMBER = "number"  # a number within [low, high]
     USER = "user"  # a user: a platform user id, or platform:id
     IMAGE = "image"  # an attached image (its URL leads the text)
+    PARAM = "param"  # a /mj-style parameter: written `--name value` into the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,53 @@ COMMANDS: tuple[Command, ...] = (
         queues=True,
     ),
     Command(
+        "blend",
+        "Mix 2 to 5 images into one grid",
+        "/blend URL URL [… up to 5] [prompt] [--dimensions portrait|square|landscape]",
+        args=(
+            *(Arg(f"image{i}", Kind.IMAGE, f"Image {i} to mix", i <= 2) for i in range(1, 6)),
+            Arg("prompt", Kind.TEXT, "Optional words to steer the mix", high=1500),
+            Arg("dimensions", Kind.PARAM, "portrait (2:3), square (1:1) or landscape (3:2)"),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "zoom",
+        "Zoom out of an upscaled image by your own factor",
+        "/zoom JOB_ID FACTOR (1.0-2.0; with Remix: /zoom JOB_ID prompt --zoom FACTOR)",
+        args=(
+            Arg("job", Kind.TEXT, "The upscaled image's job id", True),
+            Arg("factor", Kind.TEXT, "1.0 to 2.0 (or a prompt with --zoom 1.5)", True),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "remix",
+        "Vary an image towards an edited prompt (Remix mode)",
+        "/remix JOB_ID V1..V4|VS|VX prompt [parameters]",
+        args=(
+            Arg("job", Kind.TEXT, "The job id", True),
+            Arg("image", Kind.TEXT, "V1..V4, or VS / VX under an upscale", True),
+            Arg("prompt", Kind.TEXT, "The prompt to draw, with any parameters", True, 1, 6000),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "region",
+        "Repaint regions of an upscaled image: cells 1-9 of a 3×3 grid",
+        "/region JOB_ID CELLS [prompt] (cells left to right, top to bottom: 4 5 6)",
+        args=(
+            Arg("job", Kind.TEXT, "The upscaled image's job id", True),
+            Arg("cells", Kind.TEXT, "Cells 1-9 (1 2 3 / 4 5 6 / 7 8 9), e.g. 4 5 6", True),
+            Arg("prompt", Kind.TEXT, "With Remix: the prompt for the region"),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
         "cancel",
         "Cancel your latest waiting or running job",
         "/cancel [JOB_ID]",
@@ -114,8 +162,14 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "settings",
         "Your default /mj parameters",
-        "/settings [params | clear]",
-        args=(Arg("params", Kind.TEXT, "e.g. --ar 16:9 --model NAME; 'clear' removes them"),),
+        "/settings [params | clear | remix on|off]",
+        args=(
+            Arg(
+                "params",
+                Kind.TEXT,
+                "e.g. --ar 16:9 --model NAME; 'clear' removes them; 'remix on' or 'remix off'",
+            ),
+        ),
     ),
     Command("help", "How to use /mj and its parameters", "/help", aliases=("start",)),
     Command(

@@ -184,19 +184,35 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     The pixel count is checked from the header, before decoding, so a small file that
     expands to gigabytes (a decompression bomb) is refused without being decoded.
     """
+    image = _decoded(data, max_bytes, "RGB", "image prompt")
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
+
+
+def load_mask(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
+    """A drawn Vary (Region) mask, checked like an image prompt; its transparency is kept
+    (strokes on a clear canvas mark the region)."""
+    return _decoded(data, max_bytes, None, "mask")
+
+
+def _decoded(data: bytes, max_bytes: int, mode: str | None, what: str) -> Image.Image:
+    """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L)."""
     if len(data) > max_bytes:
-        raise ImagePromptError(f"The image is larger than {max_bytes // 10**6} MB.")
-    not_image = ImagePromptError("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP.")
+        raise ImagePromptError(f"The {what} is larger than {max_bytes // 10**6} MB.")
+    not_image = ImagePromptError(f"The {what} is not a valid PNG, JPEG, WebP, GIF or BMP.")
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             probe.verify()
         if width * height > MAX_PIXELS:
             raise ImagePromptError(
-                f"The image is {width}x{height}: at most {MAX_PIXELS // 10**6} megapixels."
+                f"The {what} is {width}x{height}: at most {MAX_PIXELS // 10**6} megapixels."
             )
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
-            image = opened.convert("RGB")
+            if mode is None:
+                clear = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info
+                mode = "RGBA" if clear else "L"
+            return opened.convert(mode)
     except ImagePromptError:
         raise
     except (
@@ -207,5 +223,3 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
         Image.DecompressionBombWarning,
     ):
         raise not_image from None
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    return image

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -82,3 +83,21 @@ def history_lines(jobs: list[dict[str, Any]]) -> str:
             f"{job['id']} · {created} UTC · {job['status']} · seed {job['seed']} · {prompt}"
         )
     return "\n".join(lines)
+
+
+def lineage(job: dict[str, Any]) -> str:
+    """What a job was made from, for /show: 'Zoom Out 2x of job k7x2m9pq4a (image 1)'."""
+    if not job.get("parent_id"):
+        return ""
+    details = json.loads(job.get("action_json") or "{}")
+    what = {
+        "zoom_out": f"Zoom Out {details.get('factor', 0):g}x",
+        "pan": f"Pan {details.get('direction', '')}",
+        "make_square": "Make Square",
+        "vary_region": "Vary (Region)",
+        "upscale": "Upscale",
+        "variation": "Variation",
+        "reroll": "Reroll",
+    }.get(job["action"], job["action"])
+    image = f" (image {job['parent_image']})" if job.get("parent_image") else ""
+    return f"{what} of job {job['parent_id']}{image}"

@@ -15,7 +15,8 @@ from storage.store import AsyncStore
 
 USAGE = (
     "/settings --ar 16:9 --model NAME sets the parameters added to your /mj when it does not "
-    "set them itself (what you type wins). /settings shows them; /settings clear removes them."
+    "set them itself (what you type wins). /settings shows them; /settings clear removes them; "
+    "/settings remix on|off asks for the prompt before variations and zooms."
 )
 CLEAR_WORDS = ("clear", "reset", "none", "off")
 # Params that would change every job in a way a user would not expect from a default.
@@ -77,9 +78,16 @@ class UserSettings:
     async def command(self, origin: Origin, rest: str) -> Reply:
         """`/settings`: show; `/settings clear`: remove; `/settings PARAMS`: replace them all."""
         rest = rest.strip()
+        words = rest.lower().split()
+        if words[:1] == ["remix"]:
+            return await self._remix(origin, words[1:])
         if not rest:
             current = await self.defaults(origin)
             text = f"Your defaults: {current}. {USAGE}" if current else f"No defaults. {USAGE}"
+            remix = await self.store.run(
+                lambda s: s.editing.remix(origin.platform, origin.user_id)
+            )
+            text += f" Remix is {'on' if remix else 'off'}."
         elif rest.lower() in CLEAR_WORDS:
             await self.store.run(lambda s: s.defaults.clear(origin.platform, origin.user_id))
             text = "Your defaults are cleared: /mj uses the bot's own again."
@@ -88,4 +96,20 @@ class UserSettings:
             self.parse(f"x {params}")  # a bad value fails now, not on every later /mj
             await self.store.run(lambda s: s.defaults.set(origin.platform, origin.user_id, params))
             text = f"Saved. Your /mj now gets {params} unless it sets them itself."
+        return Reply(ReplyKind.TEXT, text, ephemeral=True)
+
+    async def _remix(self, origin: Origin, words: list[str]) -> Reply:
+        """`/settings remix on|off`: V1-V4, Vary (Subtle/Strong) and Custom Zoom ask for the
+        prompt first (pre-filled), and the edited one is drawn."""
+        if words not in (["on"], ["off"]):
+            raise ParamError("Use /settings remix on, or /settings remix off.")
+        on = words == ["on"]
+        await self.store.run(lambda s: s.editing.set_remix(origin.platform, origin.user_id, on))
+        if on:
+            text = (
+                "Remix is on: V1-V4, Vary (Subtle/Strong), Custom Zoom and Vary (Region) now "
+                "ask for the prompt first."
+            )
+        else:
+            text = "Remix is off: the buttons draw with the job's own prompt."
         return Reply(ReplyKind.TEXT, text, ephemeral=True)
