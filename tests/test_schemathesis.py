@@ -23,10 +23,12 @@ pytestmark = pytest.mark.slow
 START_TIMEOUT_S = 300  # torch, the tiny model and the word lists, on a busy 2-core box
 ST_TIMEOUT_S = 480
 ST = Path(sys.executable).with_name("st")
-# Every check; fixed examples (seed) so a run fails only when the API changed. Responses are
-# slow by design where txt2img waits for its drawing behind the queue: generous time limits.
+DATA = Path(__file__).with_name("data")
+CONFIG = DATA / "schemathesis.toml"  # every check, and the one documented exception
+HOOKS = DATA / "schemathesis_hooks.py"  # how to write the prompt's format, mj-text
+# Fixed examples (seed) so a run fails only when the API changed (every check: CONFIG).
+# Responses are slow by design where txt2img waits for its drawing: generous time limits.
 ST_OPTIONS = [
-    "--checks=all",
     "--seed=1",
     "--max-examples=8",
     "--workers=1",
@@ -79,12 +81,14 @@ async def test_the_api_passes_schemathesis(server: tuple[str, str], tmp_path: Pa
     url, key = server
     run = await asyncio.create_subprocess_exec(
         str(ST),
+        f"--config-file={CONFIG}",
         "run",
         f"{url}/openapi.json",
         "--header",
         f"Authorization: Bearer {key}",
         *ST_OPTIONS,
         cwd=tmp_path,  # its example database and reports stay out of the checkout
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -226,22 +226,33 @@ def describe(document: dict[str, Any]) -> None:
     }
     token = {"name": "t", "in": "query", "required": True, "schema": {"type": "string"}}
     refused = {"description": "The link expired, was changed, or is for another image"}
+    missing = {
+        "description": "No such page",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
     document["paths"]["/region/{job_id}"] = {
-        "parameters": [job_path, token],
+        "parameters": [job_path],
         "get": {
-            "summary": "The Vary (Region) page (HTML) a signed link opens",
+            "summary": "The Vary (Region) page (HTML) a signed link opens; the page reads the "
+            "link's token itself",
             "security": [],
-            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+            "parameters": [{**token, "required": False}],
+            "responses": {
+                "200": {"description": "HTML", "content": {"text/html": {}}},
+                "404": missing,
+            },
         },
         "post": {
             "summary": "The page's mask (a PNG in base64) and, with Remix, its prompt",
             "security": [],
+            "parameters": [token],
             "requestBody": {
                 "required": True,
                 "content": {
                     "application/json": {
                         "schema": {
                             "type": "object",
+                            "additionalProperties": False,
                             "required": ["mask"],
                             "properties": {
                                 "mask": {"type": "string", "contentEncoding": "base64"},
@@ -251,7 +262,12 @@ def describe(document: dict[str, Any]) -> None:
                     }
                 },
             },
-            "responses": {"202": {"description": "Queued"}, "400": error, "403": refused},
+            "responses": {
+                "202": {"description": "Queued"},
+                "400": error,
+                "403": refused,
+                "404": missing,
+            },
         },
     }
     document["paths"]["/region/{job_id}/info"] = {
@@ -259,7 +275,7 @@ def describe(document: dict[str, Any]) -> None:
         "get": {
             "summary": "What the page shows: the image, its size, the prompt, Remix",
             "security": [],
-            "responses": {"200": {"description": "JSON"}, "403": refused},
+            "responses": {"200": {"description": "JSON"}, "403": refused, "404": missing},
         },
     }
     document["paths"]["/api/blend"] = {
