@@ -45,6 +45,7 @@ from bot.core.settings import (
     SafetySettings,
 )
 from engine.profiles import DEFAULT_MODEL, model_alias
+from engine.tuning import COMPILE_MODES, DECODERS, DTYPES, PREVIEWS, SWITCHES, Tuning
 from filters.image_safety import OPENNSFW
 from filters.safety_policy import DEFAULT_POLICY as DEFAULT_SAFETY
 from filters.safety_policy import Mode, PolicyError, SafetyPolicy
@@ -61,7 +62,6 @@ class ModelSettings:
         default_factory=lambda: {model_alias(DEFAULT_MODEL): DEFAULT_MODEL}
     )
     device: str = "auto"
-    dtype: str = "auto"
     single_file_config: str | None = None
     allow_download: bool = True
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests),
@@ -129,6 +129,7 @@ class Settings:
     data_dir: Path = Path("data")
     owners: frozenset[str] = frozenset()  # "platform:user_id"; see CoreSettings.owners
     models: ModelSettings = ModelSettings()
+    speed: Tuning = Tuning()  # how models run: dtype, layout, compile, decoder, previews
     queue: QueueSettings = QueueSettings()
     engine: EngineSettings = EngineSettings()
     translation: TranslationSettings = TranslationSettings()
@@ -224,11 +225,17 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_OWNER_IDS": ("", "owners", owner_ids),
     "MJ_MODEL": ("models", "model", text),  # MJ_MODELS is read in _checked, after it
     "MJ_DEVICE": ("models", "device", choice("auto", "cpu", "cuda", "mps")),
-    "MJ_DTYPE": ("models", "dtype", choice("auto", "float32", "float16", "bfloat16")),
     "MJ_MODEL_CONFIG": ("models", "single_file_config", text),
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
     "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
+    "MJ_DTYPE": ("speed", "dtype", choice(*DTYPES)),
+    "MJ_CHANNELS_LAST": ("speed", "channels_last", choice(*SWITCHES)),
+    "MJ_COMPILE": ("speed", "compile", choice(*COMPILE_MODES)),
+    "MJ_CUDNN_BENCHMARK": ("speed", "cudnn_benchmark", choice(*SWITCHES)),
+    "MJ_DECODER": ("speed", "decoder", choice(*DECODERS)),
+    "MJ_PREVIEWS": ("speed", "previews", choice(*PREVIEWS)),
+    "MJ_TAESD": ("speed", "taesd", text),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.blend import IpAdapter, blend_kwargs
 from engine.conditioning import build_embeddings
+from engine.decoders import decoding_with
 from engine.errors import GenerationFailed, ModelUnavailable
 from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
 from engine.job import JobSpec, batch_key, check_sources, needs_embeddings
@@ -24,13 +25,14 @@ from engine.models import (
     ModelSource,
     classify,
     folder_profile,
-    load_pipeline,
     pick_device,
-    pick_dtype,
     resolve_folder,
 )
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
+from engine.previews import Previewer
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
+from engine.speed import Acceleration, load_tuned
+from engine.tuning import Tuning
 from engine.upscaler import Upscaler
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class LoadedModel:
     pipe: Any
     profile: ModelProfile
     default_scheduler: Any
+    speed: Acceleration
     schedulers: dict[str, Any] = field(default_factory=dict)
     img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
     inpaint: Any = None  # likewise, for the editing actions (engine.inpaint)
@@ -55,7 +58,7 @@ class DiffusersBackend:
         *,
         data_dir: Path,
         device: str = "auto",
-        dtype: str = "auto",
+        tuning: Tuning | None = None,
         max_loaded: int = 1,
         allow_download: bool = True,
         single_file_config: str | None = None,
@@ -68,7 +71,8 @@ class DiffusersBackend:
         self.sources = {name: classify(name, ref) for name, ref in models.items()}
         self.data_dir = data_dir
         self.device_preference = device
-        self.dtype_preference = dtype
+        self.tuning = tuning or Tuning()  # dtype, layout, compile, decoder and previews
+        self.compile_backend = "inductor"  # tests compile with "eager" (dynamo alone), fast
         self.max_loaded = max_loaded
         self.allow_download = allow_download
         self.single_file_config = single_file_config
@@ -78,7 +82,11 @@ class DiffusersBackend:
         self.device: str | None = None
         # MJ_UPSCALER: a model of its own, loaded on the first upscale (None: the hires fix).
         self.upscaler = Upscaler(
-            upscaler, data_dir=data_dir, device=device, dtype=dtype, allow_download=allow_download
+            upscaler,
+            data_dir=data_dir,
+            device=device,
+            dtype=self.tuning.dtype,
+            allow_download=allow_download,
         )
         # MJ_IP_ADAPTER: blends by image embeddings, loaded on the first blend that needs it.
         self.ip_adapter = IpAdapter(ip_adapter, data_dir=data_dir, allow_download=allow_download)
@@ -100,6 +108,14 @@ class DiffusersBackend:
         with self._lock:
             return list(self._loaded)
 
+    def previewer(self, spec: JobSpec) -> Previewer:
+        """How this job's previews are drawn: its model's TAESD where affordable, else the
+        projection (always for upscaler models, whose latents TAESD cannot read)."""
+        with self._lock:
+            if spec.model in self._loaded and not spec.upscaler:
+                return self._loaded[spec.model].speed.previewer
+        return Previewer(self.profile(spec.model).family)
+
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
         with self._lock:
@@ -111,11 +127,19 @@ class DiffusersBackend:
         if source.kind == "tiny":
             log.warning("model %r is the tiny random test model: its images are noise", name)
         self.device = pick_device(self.device_preference)
-        dtype = pick_dtype(self.dtype_preference, self.device)
-        log.info("loading model %s (%s) on %s/%s", name, source.ref, self.device, dtype)
-        pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
         profile = folder_profile(folder, source.ref) if folder else profile_for_name(source.ref)
-        loaded = LoadedModel(pipe, profile, pipe.scheduler)
+        pipe, speed = load_tuned(
+            source,
+            folder,
+            profile,
+            self.tuning,
+            device=self.device,
+            data_dir=self.data_dir,
+            allow_download=self.allow_download,
+            single_file_config=self.single_file_config,
+            compile_backend=self.compile_backend,
+        )
+        loaded = LoadedModel(pipe, profile, pipe.scheduler, speed)
         with self._lock:
             self._loaded[name] = loaded
             while len(self._loaded) > self.max_loaded:
@@ -166,7 +190,8 @@ class DiffusersBackend:
                 "generator": generators,
                 "output_type": "np",
             }
-            images = run_pipeline(pipe, kwargs, first, on_step, cancel)
+            with decoding_with(pipe, model.speed.decoder):  # MJ_DECODER=taesd: TAESD decodes
+                images = run_pipeline(pipe, kwargs, first, on_step, cancel)
         # 6. Put back what an inpainting mask keeps, then split the batch back into jobs.
         if first.mask_image is not None:
             images = keep_unmasked(images, size_kwargs)

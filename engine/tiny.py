@@ -36,24 +36,23 @@ def byte_level_tokenizer():  # -> CLIPTokenizer
     return CLIPTokenizer(vocab=_byte_level_vocab(), merges=[], model_max_length=77)
 
 
-def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
+def byte_level_text_model(**shape: object):  # -> (CLIPTextModel, CLIPTokenizer)
+    """A random CLIP text encoder of this shape (CLIPTextConfig fields) and its tokenizer."""
     from transformers import CLIPTextConfig, CLIPTextModel
 
     tokenizer = byte_level_tokenizer()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=32,
-            intermediate_size=37,
-            layer_norm_eps=1e-05,
-            num_attention_heads=4,
-            num_hidden_layers=5,
-            vocab_size=len(tokenizer),
-        )
+    ids = {"bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1, "vocab_size": len(tokenizer)}
+    return CLIPTextModel(CLIPTextConfig(**ids, **shape)), tokenizer
+
+
+def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
+    return byte_level_text_model(
+        hidden_size=32,
+        intermediate_size=37,
+        layer_norm_eps=1e-05,
+        num_attention_heads=4,
+        num_hidden_layers=5,
     )
-    return text_encoder, tokenizer
 
 
 def _tiny_unet(in_channels: int, **extra: object):  # -> UNet2DConditionModel
@@ -88,20 +87,10 @@ def _tiny_vae(blocks: int, **extra: object):  # -> AutoencoderKL; scale factor 2
     )
 
 
-def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
-    import torch
-    from diffusers import (
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionPipeline,
-    )
+def text_to_image_pipeline(unet, vae, text_encoder, tokenizer, scheduler):
+    """A StableDiffusionPipeline of these modules (random ones: no safety checker)."""
+    from diffusers import StableDiffusionPipeline
 
-    torch.manual_seed(seed)
-    unet = _tiny_unet(in_channels=4)
-    scheduler = EulerAncestralDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
-    )
-    vae = _tiny_vae(blocks=2)
-    text_encoder, tokenizer = _tiny_text_model()
     return StableDiffusionPipeline(
         unet=unet,
         scheduler=scheduler,
@@ -112,6 +101,20 @@ def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
         feature_extractor=None,
         requires_safety_checker=False,
     )
+
+
+def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
+    import torch
+    from diffusers import EulerAncestralDiscreteScheduler
+
+    torch.manual_seed(seed)
+    unet = _tiny_unet(in_channels=4)
+    scheduler = EulerAncestralDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
+    )
+    vae = _tiny_vae(blocks=2)
+    text_encoder, tokenizer = _tiny_text_model()
+    return text_to_image_pipeline(unet, vae, text_encoder, tokenizer, scheduler)
 
 
 def _save_once(

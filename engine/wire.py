@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.executor import Assignment, WorkerStatus
 from engine.job import Event, Finished, JobSpec, Progress
+from engine.tuning import Tuning
 
 if TYPE_CHECKING:
     from engine.backend import DiffusersBackend
@@ -30,7 +31,7 @@ class WorkerConfig:
     models: dict[str, str]  # name -> source (hub id, folder, file, "tiny"), as on the dispatcher
     data_dir: str  # absolute: models built or downloaded here (tiny, hub cache aside)
     device: str = "auto"
-    dtype: str = "auto"
+    tuning: Tuning = Tuning()  # dtype, layout, compile, decoder, previews (MJ_DTYPE...)
     allow_download: bool = True
     single_file_config: str | None = None
     upscaler: str | None = None
@@ -45,7 +46,7 @@ class WorkerConfig:
             self.models,
             data_dir=Path(self.data_dir),
             device=self.device,
-            dtype=self.dtype,
+            tuning=self.tuning,
             allow_download=self.allow_download,
             single_file_config=self.single_file_config,
             images_dir=images_dir,
