@@ -75,7 +75,9 @@ def _generate_with_oom_retry(
             if is_oom(again):
                 raise GenerationFailed(
                     "Out of GPU memory, even one job at a time. Try a smaller size "
-                    "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB)."
+                    "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB).",
+                    public="Out of GPU memory, even one job at a time. Try again later, or "
+                    "a shape closer to 1:1 (--ar).",
                 ) from again
             raise
 
