@@ -169,6 +169,25 @@ async def test_other_keys_jobs_do_not_exist(api: Api) -> None:
     assert got == 404, body
 
 
+async def test_a_retried_action_is_the_first_ones_job_charged_once(api: Api) -> None:
+    _, grid = await api.post("/api/jobs", {"prompt": "a kite"})
+    await api.done(grid["data"]["jobId"])
+    path, keyed = (
+        f"/api/jobs/{grid['data']['jobId']}/actions",
+        {**api.headers, "Idempotency-Key": "u2"},
+    )
+    first = await api.post(path, {"action": "upscale", "index": 2}, keyed)
+    again = await api.post(path, {"action": "upscale", "index": 2}, keyed)
+    other = await api.post(path, {"action": "upscale", "index": 3}, keyed)  # a key mixed up
+    assert first[0] == again[0] == 202 and other[0] == 409, other
+    assert first[1]["data"]["jobId"] == again[1]["data"]["jobId"]
+    await api.done(first[1]["data"]["jobId"])
+    rows = api.app.store.run_sync(lambda s: s.jobs.of_user("api", "alice"))
+    assert [row["action"] for row in rows].count("upscale") == 1
+    debits = api.app.store.run_sync(lambda s: [r for r in s.db["ledger"].rows if r["delta"] < 0])
+    assert len(debits) == 2  # the grid and one upscale
+
+
 async def test_blend_and_openapi(api: Api) -> None:
     pictures = web.Application()
 
@@ -191,6 +210,13 @@ async def test_blend_and_openapi(api: Api) -> None:
         assert status == 400 and "2 to 5" in body["msg"]
         status, body = await api.post("/api/blend", {"images": "x"})
         assert status == 400 and "list" in body["msg"]
+        # A retried blend (the same Idempotency-Key and body) is the first one's job.
+        keyed = {**api.headers, "Idempotency-Key": "blend-1"}
+        first = await api.post("/api/blend", {"images": urls[1:]}, keyed)
+        again = await api.post("/api/blend", {"images": urls[1:]}, keyed)
+        assert first[0] == again[0] == 202
+        assert first[1]["data"]["jobId"] == again[1]["data"]["jobId"]
+        await api.done(first[1]["data"]["jobId"])
     finally:
         await server.close()
     document = await (await api.client.get("/openapi.json")).json()

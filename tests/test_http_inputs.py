@@ -185,6 +185,14 @@ async def test_a_retried_post_returns_the_first_job_and_charges_once(api: Api) -
     assert drawn == redrawn and len(debits(api)) == 3
 
 
+async def test_a_retried_permutation_returns_every_first_job(api: Api) -> None:
+    body = {"prompt": "a {red, blue} fox", "count": 1}
+    first = await api.post("/api/jobs", body, Idempotency_Key="both")
+    again = await api.post("/api/jobs", body, Idempotency_Key="both")
+    assert first[0] == again[0] == 202 and first[1] == again[1]
+    assert len(debits(api)) == 2  # one job for each colour, once
+
+
 async def test_concurrent_retries_make_one_job(api: Api) -> None:
     body = {"prompt": "a fox", "count": 1}
     answers = await asyncio.gather(

@@ -21,11 +21,10 @@ from aiohttp import web
 from bot.adapters.http_body import BodyError, read_json
 from bot.adapters.http_errors import failed, ok
 from bot.adapters.http_jobs import image_name
-from bot.adapters.http_openapi import JOB_LINKS
-from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
+from bot.adapters.http_openapi import IDEMPOTENCY_HEADER, JOB_LINKS
+from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, incoming_of, public_base
 from bot.core.errors import EngineUnavailable, LinkRefused, MjError
 from bot.core.presses import ACTION_NAMES, Order
-from bot.core.requests import Incoming
 
 ACTION_FIELDS = ("action", "index", "factor", "direction", "mask", "prompt")
 BLEND_FIELDS = ("images", "prompt", "dimensions")
@@ -87,11 +86,11 @@ class EditingRoutes:
     async def action(self, request: web.Request) -> web.Response:
         """A new job from this one: like POST /api/jobs, 202 with the new job."""
         origin = await self.routes.auth.origin(request)
-        order = parse_order(await json_body(request, ACTION_FIELDS))
+        body = await json_body(request, ACTION_FIELDS)
+        order = parse_order(body)
+        incoming = incoming_of(request, origin, body)
         self._check_engine()
-        job_id = await self.service.act(
-            Incoming(origin, origin.user_id), request.match_info["job_id"], order
-        )
+        job_id = await self.service.act(incoming, request.match_info["job_id"], order)
         return ok(await self.routes.job_json(request, origin, job_id), status=202)
 
     async def blend(self, request: web.Request) -> web.Response:
@@ -105,8 +104,9 @@ class EditingRoutes:
         if any(any(c.isspace() for c in url) for url in images):
             raise BodyError("images must be URLs (without spaces)")
         text = " ".join([*images, prompt, f"--dimensions {dimensions}" if dimensions else ""])
+        incoming = incoming_of(request, origin, body)
         self._check_engine()
-        job_id = await self.service.blend(Incoming(origin, origin.user_id), text.strip())
+        job_id = await self.service.blend(incoming, text.strip())
         return ok(await self.routes.job_json(request, origin, job_id), status=202)
 
     # the region page (no API key: the signed link is the key) ------------------------------
@@ -170,7 +170,8 @@ def describe(document: dict[str, Any]) -> None:
             }
         },
     }
-    errors = {status: error for status in ("400", "401", "403", "404", "413", "429", "503")}
+    statuses = ("400", "401", "403", "404", "409", "413", "429", "503")
+    errors = {status: error for status in statuses}
     document["components"]["schemas"]["Action"] = {
         "type": "object",
         "additionalProperties": False,
@@ -220,6 +221,7 @@ def describe(document: dict[str, Any]) -> None:
             "summary": "A new job from this job's image: upscale, variation, vary_subtle, "
             "vary_strong, reroll, zoom_out (factor), pan (direction), make_square, "
             "vary_region (mask)",
+            "parameters": [IDEMPOTENCY_HEADER],
             "requestBody": body("Action"),
             "responses": {"202": queued, **errors},
         },
@@ -281,6 +283,7 @@ def describe(document: dict[str, Any]) -> None:
     document["paths"]["/api/blend"] = {
         "post": {
             "summary": "Mix 2 to 5 images (URLs) into one grid",
+            "parameters": [IDEMPOTENCY_HEADER],
             "requestBody": body("Blend"),
             "responses": {"202": queued, **errors},
         }

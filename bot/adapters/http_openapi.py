@@ -35,7 +35,7 @@ _JOB_ID = {
     "required": True,
     "schema": {"type": "string", "pattern": "^[a-z0-9]{1,40}$"},
 }
-_IDEMPOTENCY_KEY = {
+IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
@@ -191,7 +191,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                 "post": {
                     "operationId": "txt2img",
                     "summary": "Draw and answer when the images are ready",
-                    "parameters": [_IDEMPOTENCY_KEY],
+                    "parameters": [IDEMPOTENCY_HEADER],
                     "requestBody": body,
                     "responses": {
                         "200": _ok(
@@ -206,7 +206,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                 "post": {
                     "operationId": "createJob",
                     "summary": "Queue a drawing and answer at once",
-                    "parameters": [_IDEMPOTENCY_KEY],
+                    "parameters": [IDEMPOTENCY_HEADER],
                     "requestBody": body,
                     "responses": {"202": _ok(job, "Queued", JOB_LINKS), **submit_errors},
                 }

@@ -24,13 +24,25 @@ from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, 
 from bot.adapters.settings import HttpSettings
 from bot.core.errors import EngineUnavailable
 from bot.core.queries import JobStatus
-from bot.core.requests import Incoming, Origin
-from bot.core.retries import RequestKey, fingerprint
+from bot.core.requests import Incoming, Origin, RequestKey
+from bot.core.retries import fingerprint
 from bot.core.service import MjService
 
 CANCEL_WAIT_S = 10.0  # a running job stops within a step; answer with its final state if so
 JOB_ID = r"[a-z0-9]{1,40}"
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, as the header can carry it
+
+
+def incoming_of(request: web.Request, origin: Origin, body: Any) -> Incoming:
+    """A POST as the core's request; with the retry key its Idempotency-Key header names
+    (the request it came with: its path and body)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return Incoming(origin, origin.user_id)
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise BodyError("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    retry = RequestKey(key, fingerprint(request.path, body))
+    return Incoming(origin, origin.user_id, key=retry)
 
 
 class ApiRoutes:
@@ -105,18 +117,11 @@ class ApiRoutes:
         origin = await self.auth.origin(request)
         body = await read_json(request)
         order = parse_body(body, self.service.settings.models.names)
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
-            raise BodyError("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        incoming = incoming_of(request, origin, body)
         if not self.service.health().alive:
             raise EngineUnavailable("The drawing engine is not running; try again later.")
-        incoming = Incoming(origin, origin.user_id)
         job_ids = await self.service.imagine(
-            incoming,
-            order.prompt,
-            fields=order.fields,
-            images=order.count,
-            key=None if key is None else RequestKey(key, fingerprint(request.path, body)),
+            incoming, order.prompt, fields=order.fields, images=order.count
         )
         return origin, job_ids
 

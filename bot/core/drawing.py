@@ -26,7 +26,6 @@ from bot.core.params_tokens import SPELLING
 from bot.core.permutations import expand_permutations
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
-from bot.core.retries import RequestKey
 from bot.core.settings import CoreSettings
 from bot.core.translation import PromptTranslation, translate_prompt
 from bot.core.user_settings import merge_params
@@ -51,7 +50,6 @@ class Record:
     parent_image: int | None = None  # which image of the parent it started from
     # An editing action's own values and the files the job made for itself (action_json).
     details: dict[str, Any] | None = None
-    key: RequestKey | None = None  # the retry key of the request that made it (HTTP)
 
 
 class Drawing:
@@ -108,7 +106,6 @@ class Drawing:
         action: str = "imagine",
         parent_id: str | None = None,
         init_image: str | None = None,
-        key: RequestKey | None = None,
         permute: bool = True,
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
@@ -119,7 +116,6 @@ class Drawing:
         per job than MJ_IMAGES_PER_JOB, 1..4; credits follow. `init_image`: a stored image
         prompt to reuse (a reroll) instead of fetching one. `permute`: expand
         `{a, b}` choices into one request each (a reroll repeats one that was expanded).
-        `key`: kept on the jobs, so a retry of the request finds them (`bot.core.retries`).
         """
         variants = expand_permutations(text) if permute else (text,)
         if len(variants) > 1:  # every combination, each a request (and charged) of its own
@@ -158,7 +154,7 @@ class Drawing:
         # Fetched and checked before any credit is spent: a bad image costs nothing.
         init_image = init_image or await self._image_prompt(incoming, request)
         mj_text = " ".join([text, *(f"--{SPELLING[f]} {v}" for f, (_, v) in fields.items())])
-        record = Record(request, mj_text, action, parent_id, translation.written_prompt, key=key)
+        record = Record(request, mj_text, action, parent_id, translation.written_prompt)
         job_ids = []
         for i in range(repeat):
             if seed is not None:
@@ -249,9 +245,9 @@ class Drawing:
             written=record.written,
         )
         row["parent_image"] = record.parent_image
-        if record.key is not None:  # in the job's own insert: no charged job lacks its key
-            row["idempotency_key"] = record.key.key
-            row["request_hash"] = record.key.fingerprint
+        if (key := incoming.key) is not None:  # in the job's own insert: none lacks its key
+            row["idempotency_key"] = key.key
+            row["request_hash"] = key.fingerprint
         if record.details is not None:
             row["action_json"] = json.dumps(record.details, ensure_ascii=False)
         # Persisted, and paid for, before it is acknowledged: one transaction.

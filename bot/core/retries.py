@@ -15,13 +15,12 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakValueDictionary
 
 from bot.core.errors import MjError
-from bot.core.requests import Origin
+from bot.core.requests import Incoming
 from storage.store import AsyncStore
 
 KEPT = timedelta(hours=24)
@@ -29,12 +28,6 @@ KEPT = timedelta(hours=24)
 
 class KeyReused(MjError):
     """The key came before with a different request: the client mixed up its keys."""
-
-
-@dataclass(frozen=True, slots=True)
-class RequestKey:
-    key: str  # as the client sent it
-    fingerprint: str  # the request it came with: a retry must be the same request
 
 
 def fingerprint(*parts: Any) -> str:
@@ -52,9 +45,13 @@ class Retries:
         self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
 
     async def once(
-        self, origin: Origin, key: RequestKey, create: Callable[[], Awaitable[list[str]]]
+        self, incoming: Incoming, create: Callable[[], Awaitable[list[str]]]
     ) -> list[str]:
-        """The job ids `key` made for `origin` within KEPT, else those `create()` makes."""
+        """The job ids `incoming`'s key made for its user within KEPT, else those `create()`
+        makes (it keeps the key on them: `Incoming.key`). Without a key, `create()`."""
+        origin, key = incoming.origin, incoming.key
+        if key is None:
+            return await create()
         lock = self._locks.get((origin.user_key, key.key))
         if lock is None:
             lock = self._locks[(origin.user_key, key.key)] = asyncio.Lock()

@@ -48,7 +48,7 @@ from bot.core.requests import (
     ReplySink,
     Responder,
 )
-from bot.core.retries import RequestKey, Retries
+from bot.core.retries import Retries
 from bot.core.safety import ImageSafety
 from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
@@ -219,29 +219,33 @@ class MjService:
         *,
         fields: Fields | None = None,
         images: int | None = None,
-        key: RequestKey | None = None,
     ) -> list[str]:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
-        MjError when it is refused; the jobs report to the platform's sink. With `key`, a
-        retry of the same request returns the first one's jobs (`bot.core.retries`)."""
-
-        async def draw() -> list[str]:
-            return await self.drawing.imagine(
-                incoming, text, fields=fields, images=images, key=key
-            )
-
-        if key is None:
-            return await draw()
-        return await self.retries.once(incoming.origin, key, draw)
+        MjError when it is refused; the jobs report to the platform's sink. With a retry key
+        (`Incoming.key`), a retry of the same request returns the first one's jobs."""
+        return await self.retries.once(
+            incoming,
+            lambda: self.drawing.imagine(incoming, text, fields=fields, images=images),
+        )
 
     async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
         """An action on job `job_id` by name and fields (upscale ... vary_region); the new
-        job's id. MjError when refused; the job reports to the platform's sink."""
-        return await self.presses.act(incoming, job_id, order)
+        job's id (with a retry key, the first request's). MjError when refused; the job
+        reports to the platform's sink."""
+
+        async def act() -> list[str]:
+            return [await self.presses.act(incoming, job_id, order)]
+
+        return (await self.retries.once(incoming, act))[0]
 
     async def blend(self, incoming: Incoming, text: str) -> str:
-        """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id."""
-        return await self.edits.blend(incoming, text, None, [])
+        """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id
+        (with a retry key, the first request's)."""
+
+        async def blend() -> list[str]:
+            return [await self.edits.blend(incoming, text, None, [])]
+
+        return (await self.retries.once(incoming, blend))[0]
 
     async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
         """What the Vary (Region) page shows, if `token` is a fresh link for that job."""
