@@ -138,6 +138,9 @@ async def test_actions_make_new_jobs_from_a_job(api: Api) -> None:
         ({"action": "vary_region", "mask": base64.b64encode(b"junk").decode()}, 400, "not a"),
         ({"action": "upscale", "index": 9}, 400, "index"),
         ({"action": "zoom_out", "factor": 2, "extra": 1}, 400, "Unknown field"),
+        ({"action": "u" * 5000}, 400, "(5,002 characters)"),  # quoted as a short prefix
+        ({"action": "pan", "direction": "d" * 5000}, 400, "pan needs a direction"),
+        ({"action": "zoom_out", "x" * 5000: 1}, 400, "(5,000 characters)"),
     ],
     ids=[
         "unknown",
@@ -149,6 +152,9 @@ async def test_actions_make_new_jobs_from_a_job(api: Api) -> None:
         "bad-png",
         "index",
         "extra",
+        "long-action",
+        "long-direction",
+        "long-field",
     ],
 )
 async def test_bad_actions_name_the_field(api: Api, order, status, message) -> None:
@@ -156,7 +162,7 @@ async def test_bad_actions_name_the_field(api: Api, order, status, message) -> N
     job_id = grid["data"]["jobId"]
     await api.done(job_id)
     got, body = await api.post(f"/api/jobs/{job_id}/actions", order)
-    assert got == status and message in body["msg"], body
+    assert got == status and message in body["msg"] and len(body["msg"]) < 300, body
 
 
 async def test_other_keys_jobs_do_not_exist(api: Api) -> None:

@@ -18,12 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError, read_json
+from bot.adapters.http_body import BodyError, read_json, shown
 from bot.adapters.http_errors import failed, ok
 from bot.adapters.http_jobs import image_name
 from bot.adapters.http_openapi import IDEMPOTENCY_HEADER, JOB_LINKS
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, incoming_of, public_base
-from bot.core.errors import EngineUnavailable, LinkRefused, MjError
+from bot.core.errors import EngineUnavailable, LinkRefused, MjError, excerpt
 from bot.core.presses import ACTION_NAMES, Order
 
 ACTION_FIELDS = ("action", "index", "factor", "direction", "mask", "prompt")
@@ -37,14 +37,15 @@ async def json_body(request: web.Request, allowed: tuple[str, ...]) -> dict[str,
         raise BodyError("The body must be a JSON object")
     unknown = [name for name in body if name not in allowed]
     if unknown:
-        raise BodyError(f"Unknown field {unknown[0]!r}; the fields are: {', '.join(allowed)}")
+        fields = ", ".join(allowed)
+        raise BodyError(f"Unknown field {excerpt(unknown[0])}; the fields are: {fields}")
     return body
 
 
 def _optional(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
     value = body.get(name)
     if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-        raise BodyError(f"{name} must be {what}, got {value!r}")
+        raise BodyError(f"{name} must be {what}, got {shown(value)}")
     return value
 
 
@@ -60,7 +61,7 @@ def png_field(value: str | None, name: str = "mask") -> bytes | None:
 def parse_order(body: dict[str, Any]) -> Order:
     action = body.get("action")
     if action not in ACTION_NAMES:
-        raise BodyError(f"action must be one of {', '.join(ACTION_NAMES)}, got {action!r}")
+        raise BodyError(f"action must be one of {', '.join(ACTION_NAMES)}, got {shown(action)}")
     index = _optional(body, "index", int, "a whole number from 1 to 4")
     if index is not None and not 1 <= index <= 4:
         raise BodyError(f"index must be a whole number from 1 to 4, got {index}")

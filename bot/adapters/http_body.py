@@ -96,6 +96,11 @@ def load_json(raw: bytes) -> Any:
     return value
 
 
+def shown(value: Any) -> str:
+    """A JSON value as an error message quotes it: as JSON, at most a short prefix."""
+    return excerpt(json.dumps(value, ensure_ascii=False))
+
+
 def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
     value = body.get(name)
     if value is None:
@@ -104,8 +109,7 @@ def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        shown = excerpt(json.dumps(value, ensure_ascii=False))
-        raise BodyError(f"{name} must be a whole number from {low} to {high}, got {shown}")
+        raise BodyError(f"{name} must be a whole number from {low} to {high}, got {shown(value)}")
     return value
 
 
@@ -151,8 +155,7 @@ def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     if cfg is not None and (
         isinstance(cfg, bool) or not isinstance(cfg, int | float) or not 0 <= cfg <= 30
     ):
-        shown = excerpt(json.dumps(cfg, ensure_ascii=False))
-        raise BodyError(f"cfg must be a number from 0 to 30, got {shown}")
+        raise BodyError(f"cfg must be a number from 0 to 30, got {shown(cfg)}")
     if model is not None and models is not None and model not in models:
         raise BodyError(f"model must be one of: {', '.join(models)}; got {excerpt(model)}")
     fields: dict[str, tuple[str, str]] = {}
