@@ -19,11 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.http_body import BodyError, read_json, shown
-from bot.adapters.http_errors import failed, ok
+from bot.adapters.http_errors import ok
 from bot.adapters.http_jobs import image_name
-from bot.adapters.http_openapi import IDEMPOTENCY_HEADER, JOB_LINKS
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, incoming_of, public_base
-from bot.core.errors import EngineUnavailable, LinkRefused, MjError, excerpt
+from bot.core.errors import EngineUnavailable, excerpt
 from bot.core.presses import ACTION_NAMES, Order
 
 ACTION_FIELDS = ("action", "index", "factor", "direction", "mask", "prompt")
@@ -119,173 +118,28 @@ class EditingRoutes:
         )
 
     async def region_info(self, request: web.Request) -> web.Response:
-        try:
-            page = await self.service.region_page(
-                request.query.get("t", ""), request.match_info["job_id"]
-            )
-        except LinkRefused as error:
-            return failed(403, str(error))
+        page = await self.service.region_page(
+            request.query.get("t", ""), request.match_info["job_id"]
+        )
         base = public_base(request, self.routes.settings)
         page["image"] = image_url(base, image_name(page.pop("path")))
         return web.json_response(page)
 
     async def region_submit(self, request: web.Request) -> web.Response:
-        try:
-            body = await json_body(request, ("mask", "prompt"))
-            mask = png_field(_optional(body, "mask", str, "a PNG in base64"))
-            if mask is None:
-                raise BodyError("Mark a region first.")
-            prompt = _optional(body, "prompt", str, "a string")
-            self._check_engine()
-            job_id = await self.service.region_submit(
-                request.query.get("t", ""), request.match_info["job_id"], mask, prompt
-            )
-        except LinkRefused as error:
-            return failed(403, str(error))
-        except (BodyError, MjError) as error:
-            return failed(400, str(error))
+        """The page's mask: refusals as the API's (403 for a link refused, 429 out of credits
+        or a full queue, 503 no engine), each with a msg the page shows."""
+        body = await json_body(request, ("mask", "prompt"))
+        mask = png_field(_optional(body, "mask", str, "a PNG in base64"))
+        if mask is None:
+            raise BodyError("Mark a region first.")
+        prompt = _optional(body, "prompt", str, "a string")
+        self._check_engine()
+        job_id = await self.service.region_submit(
+            request.query.get("t", ""), request.match_info["job_id"], mask, prompt
+        )
         text = f"Job {job_id} started: its grid arrives where you asked for the region."
         return web.json_response({"code": "1001", "msg": text, "jobId": job_id}, status=202)
 
     def _check_engine(self) -> None:
         if not self.service.health().alive:
             raise EngineUnavailable("The drawing engine is not running; try again later.")
-
-
-def describe(document: dict[str, Any]) -> None:
-    """Add these endpoints to the OpenAPI document (`bot.adapters.http_openapi`)."""
-    job = {"$ref": "#/components/schemas/Job"}
-    error = {"$ref": "#/components/responses/Failed"}
-    queued = {
-        "description": "Queued: the new job, as POST /api/jobs answers",
-        "links": JOB_LINKS,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"code": {"const": "1001"}, "msg": {"const": "success"}},
-                    "required": ["code", "msg", "data"],
-                    "additionalProperties": True,
-                    "allOf": [{"properties": {"data": job}}],
-                }
-            }
-        },
-    }
-    statuses = ("400", "401", "403", "404", "409", "413", "429", "503")
-    errors = {status: error for status in statuses}
-    document["components"]["schemas"]["Action"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["action"],
-        "properties": {
-            "action": {"enum": list(ACTION_NAMES)},
-            "index": {"type": "integer", "minimum": 1, "maximum": 4, "default": 1},
-            "factor": {"type": "number", "minimum": 1.0, "maximum": 2.0},
-            "direction": {"enum": ["left", "right", "up", "down"]},
-            "mask": {
-                "type": "string",
-                "contentEncoding": "base64",
-                "description": "vary_region: a PNG, white or opaque where to repaint",
-            },
-            "prompt": {"type": "string", "description": "a new prompt (and parameters)"},
-        },
-    }
-    document["components"]["schemas"]["Blend"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["images"],
-        "properties": {
-            "images": {
-                "type": "array",
-                "minItems": 2,
-                "maxItems": 5,
-                "items": {"type": "string", "format": "uri"},
-            },
-            "prompt": {"type": "string"},
-            "dimensions": {"enum": ["portrait", "square", "landscape"]},
-        },
-    }
-
-    def body(schema: str) -> dict[str, Any]:
-        reference = {"$ref": f"#/components/schemas/{schema}"}
-        return {"required": True, "content": {"application/json": {"schema": reference}}}
-
-    job_path = {
-        "name": "job_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": f"^{JOB_ID}$"},
-    }
-    document["paths"]["/api/jobs/{job_id}/actions"] = {
-        "parameters": [job_path],
-        "post": {
-            "summary": "A new job from this job's image: upscale, variation, vary_subtle, "
-            "vary_strong, reroll, zoom_out (factor), pan (direction), make_square, "
-            "vary_region (mask)",
-            "parameters": [IDEMPOTENCY_HEADER],
-            "requestBody": body("Action"),
-            "responses": {"202": queued, **errors},
-        },
-    }
-    token = {"name": "t", "in": "query", "required": True, "schema": {"type": "string"}}
-    refused = {"description": "The link expired, was changed, or is for another image"}
-    missing = {
-        "description": "No such page",
-        "content": {"text/plain": {"schema": {"type": "string"}}},
-    }
-    document["paths"]["/region/{job_id}"] = {
-        "parameters": [job_path],
-        "get": {
-            "summary": "The Vary (Region) page (HTML) a signed link opens; the page reads the "
-            "link's token itself",
-            "security": [],
-            "parameters": [{**token, "required": False}],
-            "responses": {
-                "200": {"description": "HTML", "content": {"text/html": {}}},
-                "404": missing,
-            },
-        },
-        "post": {
-            "summary": "The page's mask (a PNG in base64) and, with Remix, its prompt",
-            "security": [],
-            "parameters": [token],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["mask"],
-                            "properties": {
-                                "mask": {"type": "string", "contentEncoding": "base64"},
-                                "prompt": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
-            "responses": {
-                "202": {"description": "Queued"},
-                "400": error,
-                "403": refused,
-                "404": missing,
-            },
-        },
-    }
-    document["paths"]["/region/{job_id}/info"] = {
-        "parameters": [job_path, token],
-        "get": {
-            "summary": "What the page shows: the image, its size, the prompt, Remix",
-            "security": [],
-            "responses": {"200": {"description": "JSON"}, "403": refused, "404": missing},
-        },
-    }
-    document["paths"]["/api/blend"] = {
-        "post": {
-            "summary": "Mix 2 to 5 images (URLs) into one grid",
-            "parameters": [IDEMPOTENCY_HEADER],
-            "requestBody": body("Blend"),
-            "responses": {"202": queued, **errors},
-        }
-    }

@@ -22,7 +22,8 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.adapters.front_end import FrontEndError, wait_forever
-from bot.adapters.http_actions import EditingRoutes, describe
+from bot.adapters.http_actions import EditingRoutes
+from bot.adapters.http_actions_openapi import describe
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics

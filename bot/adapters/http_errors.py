@@ -18,6 +18,7 @@ from bot.core import render
 from bot.core.errors import (
     EngineUnavailable,
     JobNotFound,
+    LinkRefused,
     MjError,
     NotPermitted,
     PromptBlocked,
@@ -40,6 +41,7 @@ _STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (QuotaExceeded, 429),
     (QueueFull, 429),
     (NotPermitted, 403),
+    (LinkRefused, 403),  # the region page's signed link
     # Well formed and refused by policy: forbidden, not a bad request.
     (PromptBlocked, 403),
     (JobNotFound, 404),
