@@ -10,6 +10,7 @@ event loop.
     store.stats     counts and durations for /metrics
     store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
+    store.suggestions  /describe's numbered prompts
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
 one), never the connection.
@@ -34,6 +35,7 @@ from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
 from storage.safety import Safety
 from storage.stats import Stats
+from storage.suggestions import Suggestions
 from storage.terms import Terms
 from storage.user_settings import Defaults
 from storage.users import Users
@@ -66,6 +68,7 @@ class Store:
         self.stats = Stats(self.db)
         self.editing = Editing(self.db)
         self.safety = Safety(self.db)
+        self.suggestions = Suggestions(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

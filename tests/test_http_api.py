@@ -25,19 +25,6 @@ from tests.helpers import TINY_ENV, Api, serve, until
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., Settings]:
-    def make(**env: str) -> Settings:
-        data = tmp_path / "data"
-        (data / "models").mkdir(parents=True, exist_ok=True)
-        link = data / "models" / "tiny"
-        if not link.exists():
-            link.symlink_to(tiny_model_dir, target_is_directory=True)
-        return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data), **env})
-
-    return make
-
-
-@pytest.fixture
 async def api(make_settings: Callable[..., Settings]) -> AsyncIterator[Api]:
     async with serve(make_settings(MJ_HTTP_PREVIEW_EVERY_S="0")) as running:
         yield running

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.core.image_fetch import MAX_BYTES
 from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
@@ -17,6 +19,7 @@ from bot.core.service import MjService
 log = logging.getLogger(__name__)
 
 PLATFORM = "console"
+_SUGGESTIONS = frozenset(f"P{i}" for i in range(1, 5))  # buttons 1-4 under a describe
 BUTTON_WORDS = {
     "r": "reroll",
     "reroll": "reroll",
@@ -37,7 +40,14 @@ BUTTON_WORDS = {
     # under any result
     "del": "DEL",
     "🗑": "DEL",
+    # under a describe: draw prompt N
+    **{action[1:]: action for action in _SUGGESTIONS},
 }
+_DESCRIBE = re.compile(r"^/?describe(?:@\w+)?(?:\s+(?P<what>.*))?$", re.IGNORECASE | re.DOTALL)
+
+
+class ConsoleError(Exception):
+    """Something typed that the console itself cannot act on (an unreadable file)."""
 
 
 class ConsoleSink:
@@ -84,6 +94,9 @@ class ConsoleSink:
     def _format(reply: Reply) -> str:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
+            if any(b.action in _SUGGESTIONS for b in reply.buttons):  # a describe's prompts
+                hint = "(type 1-4 to draw a prompt, R for new prompts)"
+                return f"{reply.text}\n  image: {reply.image_path}\n  buttons: {labels}  {hint}"
             hint = (
                 "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, ZO2, ZO15, ZOC, SQ, "
                 "PL, PR, PU or PD)"
@@ -114,8 +127,8 @@ class ConsoleAdapter:
         service.register_sink(PLATFORM, self.sink, preview_every_s=0.0)
 
     def to_incoming(self, line: str) -> Incoming | None:
-        """One typed line: plain text means /mj; U1/V2/R (VS/VX/U2X) press the last result's
-        buttons."""
+        """One typed line: plain text means /mj; U1/V2/R (VS/VX/U2X, 1-4 under a describe)
+        press the last result's buttons; `describe PATH|URL` describes an image."""
         text = line.strip()
         if not text:
             return None
@@ -125,12 +138,35 @@ class ConsoleAdapter:
             return Incoming(
                 self.origin, self.user_name, button=ButtonPress(action, self.sink.last_result)
             )
+        if match := _DESCRIBE.match(text):
+            return self._describe((match["what"] or "").strip())
         if not text.startswith("/"):
             text = f"/mj {text}"
         return Incoming(self.origin, self.user_name, text=text)
 
+    def _describe(self, what: str) -> Incoming:
+        """`describe PATH [words]`: the console runs on its owner's machine, so a local file is
+        read here and handed over like an attachment; a URL goes to the core, which fetches it
+        as safely as any."""
+        words = what.split()
+        if not words or "://" in words[0]:
+            return Incoming(self.origin, self.user_name, text=f"/describe {what}")
+        count = _file_words(words)
+        path, rest = Path(" ".join(words[:count])).expanduser(), " ".join(words[count:])
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                raise ConsoleError(f"{path} is larger than {MAX_BYTES // 10**6} MB.")
+            data = path.read_bytes()
+        except OSError as error:
+            raise ConsoleError(f"Cannot read {path}: {error.strerror or error}.") from None
+        return Incoming(self.origin, self.user_name, text=f"/describe {rest}", image=data)
+
     async def submit_line(self, line: str, *, wait: bool = True) -> None:
-        incoming = self.to_incoming(line)
+        try:
+            incoming = self.to_incoming(line)
+        except ConsoleError as error:
+            await self.sink.send(self.origin, Reply(ReplyKind.ERROR, str(error)))
+            return
         if incoming is None:
             return
         before = set(self.service.pending_job_ids())
@@ -140,7 +176,9 @@ class ConsoleAdapter:
                 await self.service.wait(job_id)
 
     async def repl(self, read_line: Callable[[str], str] = input) -> None:
-        print("mjbot console. Type a prompt (or /mj ... --ar 16:9), /help, or quit.")
+        print(
+            "mjbot console. Type a prompt (or /mj ... --ar 16:9), describe IMAGE, /help, or quit."
+        )
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -155,6 +193,15 @@ class ConsoleAdapter:
             except Exception:  # a bug: the core answers what it can; one line must not end us
                 log.exception("the console line %r failed", line[:200])
                 await self.sink.send(self.origin, Reply(ReplyKind.ERROR, FAILED))
+
+
+def _file_words(words: list[str]) -> int:
+    """How many leading words name an existing file (paths may hold spaces); 1 if none do, so
+    the first word is the path an error names."""
+    for count in range(len(words), 0, -1):
+        if Path(" ".join(words[:count])).expanduser().is_file():
+            return count
+    return 1
 
 
 def _is_uv(word: str) -> bool:

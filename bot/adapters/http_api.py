@@ -7,6 +7,7 @@ Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
     GET /api/jobs/{id}/events, POST /api/jobs/{id}/actions, POST /api/blend,
     GET|POST /region/{id} (http_actions)
+    POST /api/describe (an image file or URL -> four prompts; http_describe)
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
 Several front ends in one process (`bot.runner`): open each (this registers its sink), then
@@ -24,6 +25,7 @@ from aiohttp import web
 from bot.adapters.front_end import FrontEndError, wait_forever
 from bot.adapters.http_actions import EditingRoutes
 from bot.adapters.http_actions_openapi import describe
+from bot.adapters.http_describe import DescribeRoutes, add_to_openapi
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
@@ -53,9 +55,11 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     routes.add_to(web_app)
     StreamRoutes(routes, board).add_to(web_app)
     EditingRoutes(routes).add_to(web_app)
+    DescribeRoutes(routes, board).add_to(web_app)
     limits = ApiLimits(service.model_steps(), service.settings.limits.max_prompt_chars)
     document = openapi(_version(), limits)
     describe(document)
+    add_to_openapi(document)
 
     async def healthz(request: web.Request) -> web.Response:
         health = service.health()

@@ -33,6 +33,9 @@ _SAFETY = {
 }
 _JOB_ID = {"type": "string", "pattern": "^[a-z0-9]{1,40}$"}
 _SEEDS = {"type": "array", "items": {"type": ["integer", "null"]}}
+_TEXTS = {"type": "array", "items": {"type": "string"}}
+_TEXTS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
+ASPECT = {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}
 
 
 def _exact(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -56,6 +59,12 @@ def job_schemas() -> dict[str, Any]:
             "safety": _SAFETY,
             "grid": _MAYBE_URL,
             "seeds": _SEEDS,
+            "prompts": {
+                **_TEXTS_OR_NULL,
+                "description": "A describe's prompts, each ending in --ar W:H",
+            },
+            "glosses": {**_TEXTS_OR_NULL, "description": "Their Chinese glosses, when asked for"},
+            "aspect": {**ASPECT, "type": ["string", "null"]},
             "error": {"type": ["string", "null"]},
             "prompt": {"type": "string"},
             "translatedPrompt": {"type": "string"},
@@ -88,7 +97,16 @@ def job_schemas() -> dict[str, Any]:
                 "previewFlagged": {"type": "boolean"},  # the safety check: show it hidden
             }
         ),
-        "done": _exact({"jobId": _JOB_ID, "images": _URLS, "grid": _MAYBE_URL, "safety": _SAFETY}),
+        "done": _exact(
+            {
+                "jobId": _JOB_ID,
+                "images": _URLS,
+                "grid": _MAYBE_URL,
+                "safety": _SAFETY,
+                "prompts": _TEXTS,  # a describe's
+            },
+            optional=("prompts",),
+        ),
         "failed": _exact({"jobId": _JOB_ID, "error": {"type": "string"}}),
         "cancelled": _exact({"jobId": _JOB_ID}),
     }

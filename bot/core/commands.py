@@ -140,6 +140,17 @@ COMMANDS: tuple[Command, ...] = (
         queues=True,
     ),
     Command(
+        "describe",
+        "Four prompts that would draw something like an image",
+        "/describe IMAGE|URL",
+        args=(
+            Arg("image", Kind.IMAGE, "The image to describe (PNG, JPEG, WebP or GIF)"),
+            Arg("url", Kind.TEXT, "Or the image's http(s) URL", low=1, high=2000),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
         "cancel",
         "Cancel your latest waiting or running job",
         "/cancel [JOB_ID]",

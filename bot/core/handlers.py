@@ -13,6 +13,7 @@ from bot.core import render
 from bot.core.accounts import Accounts
 from bot.core.commands import find, help_text
 from bot.core.delivery import Delivery
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_zoom
 from bot.core.edits import EditRequest, Edits
@@ -45,6 +46,7 @@ class Parts:
     edits: Edits
     presses: Presses
     safety: SafetyCommands
+    describing: Describing
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,11 @@ async def _confirm_permutations(parts: Parts, call: Call, defaults: str, count: 
         Button("Cancel", DECLINE, pending_id),
     )
     return Reply(ReplyKind.TEXT, text, buttons=buttons, ephemeral=True)
+
+
+@handles("describe")
+async def describe(parts: Parts, call: Call) -> None:
+    await parts.describing.describe(call.incoming, call.args, call.respond)
 
 
 @handles("cancel")

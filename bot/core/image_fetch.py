@@ -178,13 +178,14 @@ async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: in
     return bytes(body)
 
 
-def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
-    """Verified, decoded RGB image no larger than MAX_SIDE, or ImagePromptError.
+def load_image(data: bytes, max_bytes: int = MAX_BYTES, what: str = "image prompt") -> Image.Image:
+    """Verified, decoded RGB image no larger than MAX_SIDE, or ImagePromptError (naming it as
+    `what`: an image prompt, an image to describe).
 
     The pixel count is checked from the header, before decoding, so a small file that
     expands to gigabytes (a decompression bomb) is refused without being decoded.
     """
-    image = _decoded(data, max_bytes, "RGB", "image prompt")
+    image = _decoded(data, max_bytes, "RGB", what)
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     return image
 

@@ -24,7 +24,7 @@ from bot.core.params_tokens import (
     split_params,
     split_weighted,
 )
-from bot.core.sizes import size_for_aspect
+from bot.core.sizes import MAX_RATIO, size_for_aspect
 from bot.core.styles import STYLES
 from bot.core.urls import MAX_URL_CHARS, http_target
 from engine.job import PromptPart
@@ -90,7 +90,6 @@ _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 _MAX_ASPECT_SIDE = 100_000  # 7680:4320 is written as typed; nobody means 10^6:1
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
-_MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
 _PROMPT_FIRST = "Write the prompt first and the parameters after it."
 _EMPTY = "Your prompt is empty: write what you want to see before the parameters."
 
@@ -172,7 +171,7 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
             f"{shown} sides must be whole numbers from 1 to {_MAX_ASPECT_SIDE}, like 16:9, "
             f"got {excerpt(value)}"
         )
-    if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
+    if width > MAX_RATIO * height or height > MAX_RATIO * width:
         raise ParamError(
             f"{shown} {excerpt(value, quote='')} is too extreme: use a ratio between 1:4 and 4:1."
         )

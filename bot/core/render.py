@@ -53,6 +53,24 @@ def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None)
     return f"{prompt}{negative} {params_suffix(job)} — {user_name}{took} (job {job['id']})"
 
 
+def describe_text(
+    job: dict[str, Any], suggestions: list[Any], user_name: str, elapsed_s: float | None
+) -> str:
+    """A describe's answer: its numbered prompts (each with its gloss, if any) and what the
+    buttons under them do."""
+    took = f" in {format_duration(elapsed_s)}" if elapsed_s else ""
+    lines = [f"Prompts for this image — {user_name}{took} (job {job['id']}):"]
+    for suggestion in suggestions:
+        lines.append(f"{_KEYCAPS[suggestion.index - 1]} {suggestion.prompt}")
+        if suggestion.gloss:
+            lines.append(f"    {suggestion.gloss}")
+    lines.append(f"Press 1–{len(suggestions)} to draw one, 🔄 for new prompts.")
+    return "\n".join(lines)
+
+
+_KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return "under a second"

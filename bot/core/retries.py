@@ -68,3 +68,11 @@ class Retries:
                     f"{KEPT.total_seconds() / 3600:g} hours; use a new key for a new request."
                 )
             return list(found.job_ids)
+
+    async def one(self, incoming: Incoming, create: Callable[[], Awaitable[str]]) -> str:
+        """`once` for a request that makes one job."""
+
+        async def listed() -> list[str]:
+            return [await create()]
+
+        return (await self.once(incoming, listed))[0]
