@@ -82,7 +82,10 @@ async def read_order(request: web.Request) -> DescribeOrder:
     if request.content_type == "multipart/form-data":
         fields = await _form(request)
     elif request.content_type == "application/x-www-form-urlencoded":
-        fields = dict(await request.post())
+        try:
+            fields = dict(await request.post())
+        except ValueError:  # text that is not in its charset
+            raise BodyError(f"{HOW}: the form could not be read.") from None
     elif request.content_type == "application/json":
         fields = await read_json(request)  # strict: no NaN, no numbers or nesting beyond use
         if not isinstance(fields, dict) or "image" in fields:
@@ -105,13 +108,22 @@ async def read_order(request: web.Request) -> DescribeOrder:
 async def _form(request: web.Request) -> dict[str, Any]:
     """The form's fields: the image's bytes (at most MAX_BYTES, read as they stream in), the
     others as text."""
+    try:
+        return await _parts(request)
+    except BodyError:
+        raise
+    except (KeyError, ValueError):  # no boundary, or a body that does not follow its own
+        raise BodyError(f"{HOW}: a multipart body with its boundary.") from None
+
+
+async def _parts(request: web.Request) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name is None:
             raise BodyError(f"{HOW}: a flat form, each field named.")
         if part.name in fields:
-            raise BodyError(f"The field {part.name!r} is given twice; send one.")
+            raise BodyError(f"The field {excerpt(part.name)} is given twice; send one.")
         limit = MAX_BYTES if part.name == "image" else 4 * MAX_URL
         data = await _capped(part, limit)
         fields[part.name] = data if part.name == "image" else data.decode("utf-8", "replace")

@@ -43,16 +43,15 @@ IDEMPOTENCY_HEADER = {
     "ones, charged once (kept 24 hours, per API key).",
     "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
 }
+# From an answer that made a job to what can be done with it (jobAction: http_actions_openapi).
 JOB_LINKS = {
-    "GetJob": {"operationId": "getJob", "parameters": {"job_id": "$response.body#/data/jobId"}},
-    "JobEvents": {
-        "operationId": "jobEvents",
-        "parameters": {"job_id": "$response.body#/data/jobId"},
-    },
-    "CancelJob": {
-        "operationId": "cancelJob",
-        "parameters": {"job_id": "$response.body#/data/jobId"},
-    },
+    name: {"operationId": operation, "parameters": {"job_id": "$response.body#/data/jobId"}}
+    for name, operation in (
+        ("GetJob", "getJob"),
+        ("JobEvents", "jobEvents"),
+        ("CancelJob", "cancelJob"),
+        ("JobAction", "jobAction"),
+    )
 }
 
 
