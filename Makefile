@@ -9,6 +9,9 @@ RAY_STAMP := $(VENV)/.installed-ray
 # CPU build for tests and CI (installs from local disk here; no multi-GB CUDA download).
 # GPU owners: make setup TORCH="torch --index-url https://download.pytorch.org/whl/cu128"
 TORCH ?= torch==2.13.0
+# The gan extra (4x upscaler, for its tests too) goes in without its torchvision requirement:
+# PyPI has no torchvision for this CPU torch, and pip would replace torch to get one.
+GAN := "spandrel>=0.4,<0.5" "einops>=0.7"
 
 .PHONY: setup run test lint bench clean
 
@@ -17,6 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e ".[dev,translate]"
+	$(PY) -m pip install --quiet --no-deps $(GAN)
 	touch $(STAMP)
 
 # Ray (MJ_ENGINE=ray) is an optional extra: the tests install it, `make run` does not need it.

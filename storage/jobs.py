@@ -139,7 +139,7 @@ class Jobs:
 def job_record(job: dict[str, Any]) -> dict[str, Any]:
     """A new jobs row: queued now, its JSON columns as readable (non-ASCII kept) text."""
     row = {"status": JobStatus.QUEUED.value, "created_at": utcnow(), **job}
-    for key in ("prompts_json", "params_json", "spec_json"):
+    for key in ("prompts_json", "params_json", "spec_json", "loras_json"):
         if key in row and not isinstance(row[key], str | None):
             row[key] = json.dumps(row[key], ensure_ascii=False)
     return row

@@ -28,6 +28,7 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "u4x": "U4X",
     "vr": "VR",
     "zo2": "ZO2",
     "zo15": "ZO15",
@@ -98,8 +99,8 @@ class ConsoleSink:
                 hint = "(type 1-4 to draw a prompt, R for new prompts)"
                 return f"{reply.text}\n  image: {reply.image_path}\n  buttons: {labels}  {hint}"
             hint = (
-                "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, ZO2, ZO15, ZOC, SQ, "
-                "PL, PR, PU or PD)"
+                "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, U4X, VR, ZO2, ZO15, ZOC, "
+                "SQ, PL, PR, PU or PD)"
             )
             # A terminal cannot hide a picture: say so before anyone opens the file.
             mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""

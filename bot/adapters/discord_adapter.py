@@ -164,6 +164,12 @@ class DiscordBot(discord.Client):
         if not job:
             await respond.settle()
 
+    async def suggest(
+        self, interaction: discord.Interaction[Any], kind: str, typed: str
+    ) -> list[tuple[str, str]]:
+        """Autocomplete for a /mj option: the core's suggestions, those allowed here."""
+        return await self.service.choices(kind, origin_of(interaction), typed)
+
     async def press_button(
         self, interaction: discord.Interaction[Any], action: str, job_id: str
     ) -> None:

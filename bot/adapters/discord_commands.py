@@ -28,6 +28,10 @@ class Relay(Protocol):
         self, interaction: discord.Interaction[Any], text: str, *, public: bool, job: bool
     ) -> None: ...
 
+    async def suggest(
+        self, interaction: discord.Interaction[Any], kind: str, typed: str
+    ) -> list[tuple[str, str]]: ...
+
 
 def option_type(arg: Arg) -> Any:
     """The annotation discord.py reads an option's type (and bounds) from."""
@@ -90,11 +94,26 @@ def slash_command(command: Command, bot: Relay) -> app_commands.Command[Any, ...
     slash = app_commands.Command(
         name=command.name, description=command.description, callback=callback
     )
+    for arg in command.args:
+        if arg.suggest:
+            slash.autocomplete(arg.name)(_suggestions(bot, arg.suggest))
     if command.access is not Access.EVERYONE:
         slash = app_commands.default_permissions(manage_guild=True)(slash)
     if command.community:
         slash = app_commands.guild_only()(slash)
     return slash
+
+
+def _suggestions(bot: Relay, kind: str) -> Any:
+    """An option's autocomplete: the core's choices for what the user has typed so far."""
+
+    async def suggest(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        pairs = await bot.suggest(interaction, kind, current)
+        return [app_commands.Choice(name=label, value=value) for label, value in pairs]
+
+    return suggest
 
 
 def add_commands(tree: app_commands.CommandTree[Any], bot: Relay) -> None:

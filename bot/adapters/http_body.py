@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +29,22 @@ from aiohttp import web
 from bot.core.errors import excerpt
 from bot.core.params import Fields
 
-FIELDS = ("prompt", "negativePrompt", "width", "height", "seed", "steps", "cfg", "model", "count")
+FIELDS = (
+    "prompt",
+    "negativePrompt",
+    "width",
+    "height",
+    "seed",
+    "steps",
+    "cfg",
+    "model",
+    "count",
+    "theme",
+    "loras",
+    "clipSkip",
+)
+MAX_LORAS = 4
+_MODEL = re.compile(r"[\w.-]{1,100}")  # a LoRA's name, as the core then checks it
 MAX_RATIO = 4  # as --ar: from 1:4 to 4:1
 MAX_SIDE = 8192
 MAX_DIGITS = 20  # more than any field takes (seeds have 10): a longer number is refused whole
@@ -133,6 +149,32 @@ def shape(width: int, height: int) -> str:
     return f"{width}:{height}"
 
 
+def _loras(value: Any) -> list[str]:
+    """`loras`: [{"name": "ink", "weight": 0.8}, ...] (weight optional) -> "ink:0.8" words."""
+    if value is None:
+        return []
+    shape = 'loras must be a list of {"name": NAME, "weight": -2..2} objects'
+    if not isinstance(value, list) or len(value) > MAX_LORAS:
+        raise BodyError(f"{shape}, at most {MAX_LORAS}")
+    words = []
+    for item in value:
+        name = item.get("name") if isinstance(item, dict) else None
+        weight = item.get("weight") if isinstance(item, dict) else None
+        if (
+            not isinstance(name, str)
+            or not _MODEL.fullmatch(name)
+            or set(item) - {"name", "weight"}
+        ):
+            raise BodyError(shape)
+        if weight is None:
+            words.append(name)
+        elif isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise BodyError(f"the weight of LoRA {excerpt(name)} must be a number from -2 to 2")
+        else:
+            words.append(f"{name}:{weight:g}")
+    return words
+
+
 def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count.
     `models`: the names `model` may take (None: any name; the core checks it then)."""
@@ -159,6 +201,15 @@ def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     if model is not None and models is not None and model not in models:
         raise BodyError(f"model must be one of: {', '.join(models)}; got {excerpt(model)}")
     fields: dict[str, tuple[str, str]] = {}
+    theme = _text(body, "theme")
+    if theme is not None:
+        fields["theme"] = ("theme", theme)
+    clip_skip = _int(body, "clipSkip", 1, 4)
+    if clip_skip is not None:
+        fields["clip_skip"] = ("clipSkip", str(clip_skip))
+    loras = _loras(body.get("loras"))
+    if loras:
+        fields["loras"] = ("loras", " ".join(loras))
     if negative:
         fields["negative_prompt"] = ("negativePrompt", negative)
     if (width is None) != (height is None):

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.http_body import MAX_RATIO, MAX_SIDE
+from bot.adapters.http_body import MAX_LORAS, MAX_RATIO, MAX_SIDE
 from bot.adapters.http_schemas import job_schemas, public_paths
+from bot.core.looks import WEIGHT_RANGE
 
 _FAILED = {"application/json": {"schema": {"$ref": "#/components/schemas/Failed"}}}
 _ERRORS = {
@@ -61,6 +62,8 @@ class ApiLimits:
 
     model_steps: dict[str, int]  # model name -> most steps; the default model first
     max_prompt_chars: int
+    themes: tuple[str, ...] = ()  # installed when the server started (GET /api/themes: now)
+    loras: tuple[str, ...] = ()
 
 
 def _errors(*codes: str) -> dict[str, Any]:
@@ -74,7 +77,9 @@ def _errors(*codes: str) -> dict[str, Any]:
     return answers
 
 
-def _ok(data: Any, description: str, links: dict[str, Any] | None = None) -> dict[str, Any]:
+def success_response(
+    data: Any, description: str, links: dict[str, Any] | None = None
+) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "description": description,
         "content": {
@@ -125,6 +130,23 @@ def _both_sides() -> list[dict[str, Any]]:
     ]
 
 
+def _loras_schema(names: tuple[str, ...]) -> dict[str, Any]:
+    """LoRA styles by name (GET /api/loras), each with an optional weight."""
+    if not names:
+        return {"type": ["array", "null"], "maxItems": 0, "description": "No LoRAs installed"}
+    low, high = WEIGHT_RANGE
+    lora = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {"enum": list(names)},
+            "weight": {"type": ["number", "null"], "minimum": low, "maximum": high},
+        },
+    }
+    return {"type": ["array", "null"], "maxItems": MAX_LORAS, "items": lora}
+
+
 def txt2img_schema(limits: ApiLimits) -> dict[str, Any]:
     chars = limits.max_prompt_chars
     whole = ["integer", "null"]
@@ -159,6 +181,12 @@ def txt2img_schema(limits: ApiLimits) -> dict[str, Any]:
             "cfg": {"type": ["number", "null"], "minimum": 0, "maximum": 30},
             "model": {"enum": [*limits.model_steps, None]},
             "count": {"type": whole, "minimum": 1, "maximum": 4},
+            "theme": {
+                "enum": [*limits.themes, None],
+                "description": "A theme (GET /api/themes lists those your key may use)",
+            },
+            "loras": _loras_schema(limits.loras),
+            "clipSkip": {"type": whole, "minimum": 1, "maximum": 4},
         },
         "allOf": [*_both_sides(), *_steps_by_model(limits)],
     }
@@ -193,7 +221,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "parameters": [IDEMPOTENCY_HEADER],
                     "requestBody": body,
                     "responses": {
-                        "200": _ok(
+                        "200": success_response(
                             {"$ref": "#/components/schemas/Images"}, "The images", JOB_LINKS
                         ),
                         **submit_errors,
@@ -207,7 +235,10 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "summary": "Queue a drawing and answer at once",
                     "parameters": [IDEMPOTENCY_HEADER],
                     "requestBody": body,
-                    "responses": {"202": _ok(job, "Queued", JOB_LINKS), **submit_errors},
+                    "responses": {
+                        "202": success_response(job, "Queued", JOB_LINKS),
+                        **submit_errors,
+                    },
                 }
             },
             "/api/jobs/{job_id}": {
@@ -215,7 +246,10 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                 "get": {
                     "operationId": "getJob",
                     "summary": "A job's status, queue position, progress and images",
-                    "responses": {"200": _ok(job, "The job"), **_errors("401", "404")},
+                    "responses": {
+                        "200": success_response(job, "The job"),
+                        **_errors("401", "404"),
+                    },
                 },
             },
             "/api/jobs/{job_id}/cancel": {
@@ -224,8 +258,8 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "operationId": "cancelJob",
                     "summary": "Cancel a queued or running job (it is kept, as cancelled)",
                     "responses": {
-                        "200": _ok(job, "Cancelled"),
-                        "202": _ok(job, "Still stopping"),
+                        "200": success_response(job, "Cancelled"),
+                        "202": success_response(job, "Still stopping"),
                         **_errors("401", "404", "409"),
                     },
                 },

@@ -24,6 +24,7 @@ from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, 
 from bot.adapters.settings import HttpSettings
 from bot.core.errors import EngineUnavailable
 from bot.core.queries import JobStatus
+from bot.core.render import job_loras
 from bot.core.requests import Incoming, Origin, RequestKey
 from bot.core.retries import fingerprint
 from bot.core.service import MjService
@@ -165,6 +166,16 @@ class ApiRoutes:
             "translatedPrompt": row["translated_prompt"] or row["prompt"],
             "width": row["width"],
             "height": row["height"],
+            # What it was drawn with, as the captions say it.
+            "model": row["model"],
+            "theme": row.get("theme"),
+            "style": row.get("style"),
+            "loras": job_loras(row),
+            "sampler": row["sampler"],
+            "seed": row["seed"],
+            "steps": row["steps"],
+            "cfg": row["cfg"],
+            "clipSkip": row.get("clip_skip") or 1,
             "createdAt": row["created_at"],
             "finishedAt": row.get("finished_at"),
         }

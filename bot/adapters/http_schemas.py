@@ -34,6 +34,12 @@ _SAFETY = {
 _JOB_ID = {"type": "string", "pattern": "^[a-z0-9]{1,40}$"}
 _SEEDS = {"type": "array", "items": {"type": ["integer", "null"]}}
 _TEXTS = {"type": "array", "items": {"type": "string"}}
+_LORA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "weight"],
+    "properties": {"name": {"type": "string"}, "weight": {"type": "number"}},
+}
 _TEXTS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
 ASPECT = {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}
 
@@ -70,6 +76,15 @@ def job_schemas() -> dict[str, Any]:
             "translatedPrompt": {"type": "string"},
             "width": {"type": "integer", "minimum": 1},
             "height": {"type": "integer", "minimum": 1},
+            "model": {"type": ["string", "null"]},
+            "theme": {"type": ["string", "null"]},
+            "style": {"type": ["string", "null"]},
+            "loras": {"type": "array", "items": _LORA},
+            "sampler": {"type": ["string", "null"]},
+            "seed": {"type": ["integer", "null"]},
+            "steps": {"type": ["integer", "null"]},
+            "cfg": {"type": ["number", "null"]},
+            "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
             "createdAt": {"type": "string", "format": "date-time"},
             "finishedAt": {"type": ["string", "null"], "format": "date-time"},
             "jobIds": {"type": "array", "items": _JOB_ID, "minItems": 1},
@@ -141,7 +156,7 @@ def public_paths() -> dict[str, Any]:
                 "type": "object",
                 "required": ["status", "queue"],
                 "properties": {
-                    "status": {"enum": ["ok", "engine stopped"]},
+                    "status": {"enum": ["ok", "no worker alive", "engine stopped"]},
                     "queue": {"type": "integer", "minimum": 0},
                 },
             }

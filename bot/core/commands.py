@@ -39,6 +39,8 @@ class Arg:
     required: bool = False
     low: float | None = None  # WHOLE/NUMBER bounds; TEXT length bounds
     high: float | None = None
+    # What a form suggests while the user types (`MjService.choices`): models, themes, styles.
+    suggest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,9 @@ COMMANDS: tuple[Command, ...] = (
                 6000,
             ),
             Arg("image", Kind.IMAGE, "An image prompt: the drawing starts from it (--iw 0..3)"),
+            Arg("model", Kind.PARAM, "A model (see /models)", suggest="models"),
+            Arg("theme", Kind.PARAM, "A theme (see /themes)", suggest="themes"),
+            Arg("style", Kind.PARAM, "A style preset (see /styles)", suggest="styles"),
         ),
         aliases=("imagine",),
         public=True,
@@ -183,6 +188,10 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command("help", "How to use /mj and its parameters", "/help", aliases=("start",)),
+    Command("models", "The models you can pick with --model", "/models"),
+    Command("themes", "The themes you can pick with --theme", "/themes"),
+    Command("styles", "The style presets you can pick with --style", "/styles"),
+    Command("loras", "The LoRA styles: --lora NAME:0.8 or <lora:NAME:0.8>", "/loras"),
     Command(
         "ban-term",
         "Ban terms from prompts in this community",
@@ -245,6 +254,30 @@ COMMANDS: tuple[Command, ...] = (
         (Arg("id", Kind.WHOLE, "The # number in /safety-log", True, low=1),),
         community=True,
         refusal=_SAFETY_REFUSAL,
+    ),
+    Command(
+        "allow-themes",
+        "Allow only these themes here (all: every theme)",
+        "/allow-themes NAME… | all",
+        Access.MODERATOR,
+        (Arg("names", Kind.TEXT, "Theme names separated by commas, or all", True),),
+        community=True,
+    ),
+    Command(
+        "allow-models",
+        "Allow only these models here (all: every model)",
+        "/allow-models NAME… | all",
+        Access.MODERATOR,
+        (Arg("names", Kind.TEXT, "Model names separated by commas, or all", True),),
+        community=True,
+    ),
+    Command(
+        "default-theme",
+        "The theme prompts here get without --theme (none: no theme)",
+        "/default-theme NAME | none",
+        Access.MODERATOR,
+        (Arg("name", Kind.TEXT, "A theme (see /themes), or none", True),),
+        community=True,
     ),
     Command(
         "quota-grant",
@@ -314,8 +347,8 @@ def help_text() -> str:
         "Draw with /mj <prompt> [parameters], for example:\n"
         "  /mj a red fox in the snow --ar 3:2 --no people\n"
         "Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, "
-        "--model NAME,\n  --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, "
-        "--iw 0..3.\n"
+        "--model NAME,\n  --style NAME, --theme NAME, --lora NAME:0.8 (or <lora:NAME:0.8>), "
+        "--clip-skip 1..4, --tile, --repeat N,\n  --stop 10..100, --chaos 0..100, --iw 0..3.\n"
         "Weights: cat::2 dog::-0.5.\n"
         f"Commands: {usages[Access.EVERYONE]}.\n"
         f"Moderators: {usages[Access.MODERATOR]}.\n"

@@ -15,6 +15,14 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 
 from bot.core.errors import ParamError, excerpt
+from bot.core.looks import (
+    CLIP_SKIP_RANGE,
+    LoraRef,
+    check_name,
+    collect_loras,
+    lora_flag,
+    split_lora_tags,
+)
 from bot.core.numbers import decimal_number, whole_number
 from bot.core.params_tokens import (
     ALIASES,
@@ -59,12 +67,17 @@ class MjRequest:
     image_urls: tuple[str, ...]
     image_weight: float | None
     prompts: tuple[PromptPart, ...]  # one entry of weight 1.0 without `::` weights
+    # --lora and <lora:...> in the order typed; names not yet looked up in the registry.
+    loras: tuple[LoraRef, ...] = ()
+    theme: str | None = None  # a theme name, not yet looked up
+    clip_skip: int | None = None  # 1..4; None: the theme's or model's
 
     def to_json_dict(self) -> dict:
         """Plain JSON types: tuples become lists, prompts become {"text", "weight"} objects."""
         data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["image_urls"] = list(self.image_urls)
         data["prompts"] = [{"text": p.text, "weight": p.weight} for p in self.prompts]
+        data["loras"] = [{"name": lora.name, "weight": lora.weight} for lora in self.loras]
         return data
 
 
@@ -81,11 +94,20 @@ _EXAMPLES = {
     "stop": "80",
     "chaos": "50",
     "image_weight": "1.5",
+    "loras": "NAME:0.8",
+    "theme": "NAME",
+    "clip_skip": "2",
 }
-_INT_RANGES = {"seed": (0, 4294967295), "repeat": (1, 40), "stop": (10, 100), "chaos": (0, 100)}
+_INT_RANGES = {
+    "seed": (0, 4294967295),
+    "repeat": (1, 40),
+    "stop": (10, 100),
+    "chaos": (0, 100),
+    "clip_skip": CLIP_SKIP_RANGE,
+}
 _FLOAT_RANGES = {"cfg": (0.0, 30.0), "image_weight": (0.0, 3.0)}
 # Fields whose value is one word: more words mean prompt text was put after the params.
-_ONE_WORD = {"model", "steps", *_INT_RANGES, *_FLOAT_RANGES}
+_ONE_WORD = {"model", "steps", "loras", "theme", *_INT_RANGES, *_FLOAT_RANGES}
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 _MAX_ASPECT_SIDE = 100_000  # 7680:4320 is written as typed; nobody means 10^6:1
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
@@ -233,7 +255,12 @@ def parse_mj(
     # 1. Undo what phones and input methods did, then drop the command.
     text = _COMMAND.sub("", text if normalized else normalize_input(text)).strip()
     head, pairs = split_params(text)
-    params = _read_params(pairs, fields or {})
+    head, lora_refs = split_lora_tags(head)
+    lora_refs += [lora_flag(name, value) for name, value in pairs if ALIASES.get(name) == "loras"]
+    fields = dict(fields or {})
+    if "loras" in fields:  # a list given apart from the text: NAME:WEIGHT words
+        lora_refs += fields.pop("loras")[1].replace(",", " ").split()
+    params = _read_params([(n, v) for n, v in pairs if ALIASES.get(n) != "loras"], fields)
     typed = {field: name for field, (name, _) in params.items()}
     raw = {field: value for field, (_, value) in params.items()}
 
@@ -247,6 +274,8 @@ def parse_mj(
     aspect_w, aspect_h = _aspect(typed["aspect"], raw["aspect"]) if "aspect" in raw else (1, 1)
     sampler = _sampler(typed["sampler"], raw["sampler"]) if "sampler" in raw else None
     style = _style(typed["style"], raw["style"]) if "style" in raw else None
+    loras = collect_loras(lora_refs)
+    theme = check_name("Theme", raw["theme"]) if "theme" in raw else None
 
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
@@ -298,4 +327,7 @@ def parse_mj(
         image_urls=image_urls,
         image_weight=floats.get("image_weight"),
         prompts=tuple(PromptPart(part, weight) for part, weight in parts),
+        loras=loras,
+        theme=theme,
+        clip_skip=ints.get("clip_skip"),
     )

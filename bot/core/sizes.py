@@ -1,5 +1,5 @@
-"""Image sizes for an aspect ratio (what a model can draw near its native area), and an image's
-aspect ratio as --ar takes it. Pure."""
+"""Image sizes for an aspect ratio on a model's native area, and an image's aspect ratio as
+--ar takes it (pure functions)."""
 
 from __future__ import annotations
 
