@@ -11,6 +11,7 @@ event loop.
     store.stats     counts and durations for /metrics
     store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
+    store.chats     chats that go on under a new id (a group upgraded to a supergroup)
     store.suggestions  /describe's numbered prompts
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
@@ -29,6 +30,7 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from storage.api_keys import ApiKeys
+from storage.chats import Chats
 from storage.credits import Credits
 from storage.editing import Editing
 from storage.jobs import Jobs
@@ -71,6 +73,7 @@ class Store:
         self.stats = Stats(self.db)
         self.editing = Editing(self.db)
         self.safety = Safety(self.db)
+        self.chats = Chats(self.db)
         self.suggestions = Suggestions(self.db)
 
     @contextmanager
