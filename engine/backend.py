@@ -279,7 +279,11 @@ class DiffusersBackend:
             with Image.open(path) as opened:
                 image = opened.convert(mode)
         except (OSError, ValueError) as exc:
-            raise GenerationFailed(f"A source image could not be read: {exc}") from exc
+            raise GenerationFailed(
+                f"A source image could not be read: {exc}",
+                public="A source image of this job could not be read (it may have been "
+                "removed); draw again from a new image.",
+            ) from exc
         if size is None:
             return image
         if mode == "L":  # a mask: exact pixels, never blurred into grey

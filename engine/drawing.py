@@ -76,7 +76,9 @@ def _generate_with_oom_retry(
             if is_oom(again):
                 raise GenerationFailed(
                     "Out of GPU memory, even one job at a time. Try a smaller size "
-                    "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB)."
+                    "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB).",
+                    public="Out of GPU memory, even one job at a time. Try again later, or "
+                    "a shape closer to 1:1 (--ar).",
                 ) from again
             raise
 
@@ -137,4 +139,8 @@ def load_model(backend: Backend, name: str, where: str = "") -> None:
             raise
         log.exception("model %s could not be loaded%s", name, where)
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ModelUnavailable(f"The model {name!r} could not be loaded{where}: {reason}") from exc
+        raise ModelUnavailable(
+            f"The model {name!r} could not be loaded{where}: {reason}",
+            public=f"The model {name!r} is not available on this bot right now; the bot's "
+            "owner can find out why in the log.",
+        ) from exc

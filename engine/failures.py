@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import GenerationFailed, ModelUnavailable
+from engine.errors import EngineError
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -17,8 +17,9 @@ def is_oom(exc: BaseException) -> bool:
 
 
 def user_message(exc: BaseException) -> str:
-    if isinstance(exc, GenerationFailed | ModelUnavailable):
-        return str(exc)
-    if isinstance(exc, ValueError):
+    """What the job's user reads (the operator reads the whole exception in the log)."""
+    if isinstance(exc, EngineError):
+        return exc.public
+    if isinstance(exc, ValueError):  # check_inputs: what about the request cannot be drawn
         return f"This request cannot be drawn: {exc}"
     return f"The engine failed on this job ({type(exc).__name__}). It has been logged."

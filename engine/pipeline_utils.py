@@ -71,7 +71,9 @@ def failures_as(what: str) -> Iterator[None]:
     except torch.cuda.OutOfMemoryError:
         raise
     except (RuntimeError, ValueError, IndexError) as exc:
-        raise GenerationFailed(f"{what} could not draw this: {exc}") from exc
+        # A ValueError names the input the pipeline refused: worth telling the user.
+        public = f"{what} could not draw this: {exc}" if isinstance(exc, ValueError) else None
+        raise GenerationFailed(f"{what} could not draw this: {exc}", public=public) from exc
 
 
 def run_pipeline(
@@ -145,7 +147,9 @@ def to_images(output: Any) -> list[Any]:
     if not np.isfinite(pixels).all():
         raise GenerationFailed(
             "The model produced invalid pixels (NaN). This happens with some models in "
-            "half precision: try MJ_DTYPE=float32 or another VAE."
+            "half precision: try MJ_DTYPE=float32 or another VAE.",
+            public="The model produced an unusable image (invalid pixels). Try again or "
+            "another model; if it keeps happening, tell the bot's owner.",
         )
     pixels = (pixels.clip(0, 1) * 255).round().astype("uint8")
     return [Image.fromarray(image) for image in pixels]

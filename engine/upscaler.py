@@ -51,7 +51,9 @@ class Upscaler:
         if ref is None:
             raise ModelUnavailable(
                 "This upscale was queued for an upscaler model (MJ_UPSCALER), and none is "
-                "configured now. Press U again for the 2x hires fix."
+                "configured now.",
+                public="This upscale was queued for an upscaler model this bot no longer has. "
+                "Press U again for the 2x hires fix.",
             )
         self._pipe = load_or_explain(self._load, ref, "MJ_UPSCALER", "the upscaler model")
         return self._pipe

@@ -62,11 +62,11 @@ class Verdict:
 def check_term(term: str) -> str:
     """The term, trimmed, if it can be matched; TermError (for a moderator) if not."""
     term = " ".join(term.split())
+    if len(term) > MAX_TERM_CHARS:  # first: the messages below quote the whole term
+        raise TermError(f"{term[:20]!r}…: a term can be at most {MAX_TERM_CHARS} characters.")
     body = term.strip(WILDCARD).strip()
     if WILDCARD in body:
         raise TermError(f"{term!r}: `*` may only start or end a term (like nud*).")
-    if len(term) > MAX_TERM_CHARS:
-        raise TermError(f"{term[:20]!r}…: a term can be at most {MAX_TERM_CHARS} characters.")
     words = term_views([body])[0][0]
     if not words:
         raise TermError(f"{term!r} has no letters or digits left once normalised.")

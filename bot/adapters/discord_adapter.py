@@ -27,6 +27,7 @@ from bot.adapters.discord_responder import InteractionResponder
 from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
+from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Question, Reply, ReplyKind
 from bot.core.service import MjService
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 QUESTION_GONE = "This question was answered already, or it expired: press the button again."
-OOPS = "Something went wrong on the bot's side; its owner can find the details in the log."
 UNKNOWN_INTERACTION = 10062  # too late to answer (3 s), or answered already
 
 
@@ -230,7 +230,7 @@ class DiscordBot(discord.Client):
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            await respond.answer(Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
+            await respond.answer(Reply(ReplyKind.ERROR, FAILED, ephemeral=True))
 
 
 class DiscordFrontEnd:

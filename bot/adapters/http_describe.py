@@ -10,20 +10,20 @@ charges and queues it exactly as a chat's /describe; the job is then like any ot
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.adapters.http_body import BodyError
+from bot.adapters.http_body import BodyError, read_json
 from bot.adapters.http_errors import failed, ok
 from bot.adapters.http_jobs import JobBoard
-from bot.adapters.http_routes import ApiRoutes
-from bot.core.errors import EngineUnavailable
+from bot.adapters.http_openapi import IDEMPOTENCY_HEADER, JOB_LINKS
+from bot.adapters.http_routes import ApiRoutes, incoming_of
+from bot.core.errors import EngineUnavailable, excerpt
 from bot.core.image_fetch import MAX_BYTES
 from bot.core.queries import JobStatus
-from bot.core.requests import Incoming
 
 MAX_URL = 2000
 FORM_SLACK = 64 * 1024  # multipart headers and the small fields beside the image
@@ -59,10 +59,13 @@ class DescribeRoutes:
             order = await read_order(request)
         except TooLarge as error:
             return failed(413, str(error))
+        # A retry (Idempotency-Key) is the same request: the same URL or image, the same gloss.
+        image = order.image and hashlib.sha256(order.image).hexdigest()
+        request_body = {"url": order.url, "gloss": order.gloss, "image": image}
+        incoming = replace(incoming_of(request, origin, request_body), image=order.image)
         service = self.routes.service
         if not service.health().alive:
             raise EngineUnavailable("The drawing engine is not running; try again later.")
-        incoming = Incoming(origin, origin.user_id, image=order.image)
         job_id = await service.describe(incoming, order.url or "", gloss=order.gloss)
         await self.board.state(job_id).settled.wait()
         job = await self.routes.job_json(request, origin, job_id)
@@ -79,19 +82,21 @@ async def read_order(request: web.Request) -> DescribeOrder:
     if request.content_type == "multipart/form-data":
         fields = await _form(request)
     elif request.content_type == "application/x-www-form-urlencoded":
-        fields = dict(await request.post())
-    elif request.content_type == "application/json":
         try:
-            fields = await request.json(loads=json.loads)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise BodyError("The body is not valid JSON in UTF-8.") from None
+            fields = dict(await request.post())
+        except ValueError:  # text that is not in its charset
+            raise BodyError(f"{HOW}: the form could not be read.") from None
+    elif request.content_type == "application/json":
+        fields = await read_json(request)  # strict: no NaN, no numbers or nesting beyond use
         if not isinstance(fields, dict) or "image" in fields:
             raise BodyError(f'{HOW}; JSON carries a "url", not the image.')
     else:
         raise BodyError(f"{HOW}.")
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
-        raise BodyError(f"Unknown field {unknown[0]!r}: the fields are image, url and gloss.")
+        raise BodyError(
+            f"Unknown field {excerpt(unknown[0])}: the fields are image, url and gloss."
+        )
     url, image = fields.get("url"), fields.get("image")
     if url is not None and (not isinstance(url, str) or not 0 < len(url.strip()) <= MAX_URL):
         raise BodyError(f"url must be an http(s) URL of at most {MAX_URL} characters.")
@@ -103,13 +108,22 @@ async def read_order(request: web.Request) -> DescribeOrder:
 async def _form(request: web.Request) -> dict[str, Any]:
     """The form's fields: the image's bytes (at most MAX_BYTES, read as they stream in), the
     others as text."""
+    try:
+        return await _parts(request)
+    except BodyError:
+        raise
+    except (KeyError, ValueError):  # no boundary, or a body that does not follow its own
+        raise BodyError(f"{HOW}: a multipart body with its boundary.") from None
+
+
+async def _parts(request: web.Request) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name is None:
             raise BodyError(f"{HOW}: a flat form, each field named.")
         if part.name in fields:
-            raise BodyError(f"The field {part.name!r} is given twice; send one.")
+            raise BodyError(f"The field {excerpt(part.name)} is given twice; send one.")
         limit = MAX_BYTES if part.name == "image" else 4 * MAX_URL
         data = await _capped(part, limit)
         fields[part.name] = data if part.name == "image" else data.decode("utf-8", "replace")
@@ -150,11 +164,13 @@ def add_to_openapi(document: dict[str, Any]) -> None:
                 "ends in the image's --ar. Charged and queued like a job; banned terms never "
                 "appear in a prompt."
             ),
+            "parameters": [IDEMPOTENCY_HEADER],
             "requestBody": _BODY,
             "responses": {
                 "200": {
                     "description": "The prompts",
                     "content": {"application/json": {"schema": answer}},
+                    "links": JOB_LINKS,
                 },
                 **{status: error for status in statuses},
             },

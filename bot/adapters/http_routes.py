@@ -1,28 +1,49 @@
 """The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel.
 
 Handlers translate HTTP into the core's calls and the core's rows back into JSON; the core
-parses, screens, charges and queues exactly as for a chat message.
+parses, screens, charges and queues exactly as for a chat message. A POST with an
+`Idempotency-Key` header that is sent again gets the first request's jobs back
+(`bot.core.retries`), as answered the first time.
+
+Image URLs are built from MJ_PUBLIC_URL, else from the address the request arrived at (the
+bound socket's), never from the Host header: a client must not choose the host of the URLs
+that others are given, nor break a request it has already paid for with a malformed one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import parse_body, read_json
+from bot.adapters.http_body import BodyError, parse_body, read_json
 from bot.adapters.http_errors import KeyAuth, failed, ok
 from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
 from bot.core.errors import EngineUnavailable
 from bot.core.queries import JobStatus
 from bot.core.render import job_loras
-from bot.core.requests import Incoming, Origin
+from bot.core.requests import Incoming, Origin, RequestKey
+from bot.core.retries import fingerprint
 from bot.core.service import MjService
 
 CANCEL_WAIT_S = 10.0  # a running job stops within a step; answer with its final state if so
 JOB_ID = r"[a-z0-9]{1,40}"
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, as the header can carry it
+
+
+def incoming_of(request: web.Request, origin: Origin, body: Any) -> Incoming:
+    """A POST as the core's request; with the retry key its Idempotency-Key header names
+    (the request it came with: its path and body)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return Incoming(origin, origin.user_id)
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise BodyError("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    retry = RequestKey(key, fingerprint(request.path, body))
+    return Incoming(origin, origin.user_id, key=retry)
 
 
 class ApiRoutes:
@@ -38,7 +59,7 @@ class ApiRoutes:
         app.router.add_post("/api/txt2img", self.txt2img)
         app.router.add_post("/api/jobs", self.create_job)
         app.router.add_get(f"/api/jobs/{{job_id:{JOB_ID}}}", self.get_job)
-        app.router.add_delete(f"/api/jobs/{{job_id:{JOB_ID}}}", self.cancel_job)
+        app.router.add_post(f"/api/jobs/{{job_id:{JOB_ID}}}/cancel", self.cancel_job)
 
     # endpoints ---------------------------------------------------------------------------
     async def txt2img(self, request: web.Request) -> web.Response:
@@ -46,7 +67,10 @@ class ApiRoutes:
         origin, job_ids = await self._submit(request)
         # States are taken now, before any await, so a finished one cannot be dropped first.
         states = [self.board.state(job_id) for job_id in job_ids]
-        await asyncio.gather(*(state.settled.wait() for state in states))
+        for job_id, state in zip(job_ids, states, strict=True):
+            row = await self.own_row(origin, job_id)
+            if not JobStatus(row["status"]).finished:  # a retry's jobs may be long done
+                await state.settled.wait()
         jobs = [await self.job_json(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
@@ -92,10 +116,11 @@ class ApiRoutes:
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
-        order = parse_body(await read_json(request))
+        body = await read_json(request)
+        order = parse_body(body, self.service.settings.models.names)
+        incoming = incoming_of(request, origin, body)
         if not self.service.health().alive:
             raise EngineUnavailable("The drawing engine is not running; try again later.")
-        incoming = Incoming(origin, origin.user_id)
         job_ids = await self.service.imagine(
             incoming, order.prompt, fields=order.fields, images=order.count
         )
@@ -157,8 +182,13 @@ class ApiRoutes:
 
 
 def public_base(request: web.Request, settings: HttpSettings) -> str:
-    """Where clients reach us: MJ_PUBLIC_URL behind a proxy, else the URL they called."""
-    return settings.public_url or str(request.url.origin())
+    """Where clients reach us: MJ_PUBLIC_URL behind a proxy, else the address this request
+    arrived at (the bound socket's: a wildcard bind gives the interface the client used)."""
+    if settings.public_url:
+        return settings.public_url
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    host, port = sockname[:2] if sockname else (settings.host, settings.port)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def image_url(base: str, name: str) -> str:

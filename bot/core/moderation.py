@@ -18,7 +18,8 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.core.errors import MjError, NotPermitted, PromptBlocked
+from bot.core.errors import MjError, NotPermitted, PromptBlocked, excerpt
+from bot.core.numbers import whole_number
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.settings import ModerationSettings
@@ -38,6 +39,7 @@ from storage.terms import ListName
 
 GLOBAL = "global"
 PAGE_SIZE = 25
+MAX_PAGE = 1_000_000  # far beyond any list, and an offset SQLite can hold
 USAGE = (
     "Moderators: /ban-term TERM, TERM… · /unban-term TERM… · /allow-term TERM… · "
     "/banned-terms [page]. Separate terms with commas; `*` ends or starts a word (nud*). "
@@ -54,11 +56,14 @@ def scope_for(origin: Origin) -> str:
     return f"{origin.platform}:{origin.scope_id or origin.chat_id}"
 
 
-def positive_texts(prompts: Sequence[PromptPart]) -> list[str]:
-    """What /mj will draw: the parts with a positive weight, as one text (so a term split over
-    `::` parts still counts). `--no` values and negative weights keep things out: unchecked."""
-    parts = [part.text for part in prompts if part.weight > 0]
-    return [", ".join(parts)] if parts else []
+def screened_texts(prompts: Sequence[PromptPart]) -> list[str]:
+    """Every ::part, whatever its weight: each is stored and shown in the caption, and a
+    `bad::0` (or `bad::-0.01`) draws nothing while showing everything. The parts that draw
+    are one text (a term split over `::` parts still counts), the others another. `--no`
+    values are shown as what to keep out: they are not checked."""
+    drawn = [part.text for part in prompts if part.weight > 0]
+    shown = [part.text for part in prompts if part.weight <= 0]
+    return [", ".join(texts) for texts in (drawn, shown) if texts]
 
 
 def load_terms(store: Store, scope: str, defaults: bool) -> TermList:
@@ -104,7 +109,7 @@ def target_scope(rest: str, own: str, owner: bool, what: str) -> tuple[str, str]
     elif match := _SCOPE_FLAG.search(rest):
         target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
         if not valid_scope(target):
-            raise MjError(f"--scope takes global or platform:id, got {target!r}.")
+            raise MjError(f"--scope takes global or platform:id, got {excerpt(target)}.")
     if target != own and not owner:
         raise NotPermitted(f"Only the bot's owner can manage the global or another {what}.")
     return target, rest.strip()
@@ -245,15 +250,15 @@ class Moderation:
         text = f"No longer banned {where}: {', '.join(removed)}." if removed else ""
         if missing and target != GLOBAL:
             hint = "they may come from the global list; /allow-term lets one through here"
-            text += f" Not on this list: {', '.join(missing)} ({hint})."
+            text += f" Not on this list: {_shown(missing)} ({hint})."
         elif missing:
-            text += f" Not on the global list: {', '.join(missing)}."
+            text += f" Not on the global list: {_shown(missing)}."
         return text.strip()
 
     async def _listing(self, target: str, where: str, rest: str) -> str:
-        if rest and not rest.isdigit():
+        page = whole_number(rest, 1, MAX_PAGE) if rest else 1
+        if page is None:
             raise MjError(USAGE)
-        page = max(int(rest or 1), 1)
 
         def read(s: Store) -> tuple[int, list[str], list[str]]:
             count = s.terms.count_terms(target, "banned")
@@ -276,6 +281,11 @@ class Moderation:
 
 def _listed(label: str, terms: list[str]) -> str:
     return f"{label}: {', '.join(terms)}." if terms else ""
+
+
+def _shown(terms: list[str]) -> str:
+    """Terms a moderator typed that are on no list: unchecked, so maybe of any length."""
+    return ", ".join(excerpt(term, quote="") for term in terms)
 
 
 def _now() -> datetime:

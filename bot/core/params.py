@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 
-from bot.core.errors import ParamError
+from bot.core.errors import ParamError, excerpt
 from bot.core.looks import (
     CLIP_SKIP_RANGE,
     LoraRef,
@@ -23,6 +23,7 @@ from bot.core.looks import (
     lora_flag,
     split_lora_tags,
 )
+from bot.core.numbers import decimal_number, whole_number
 from bot.core.params_tokens import (
     ALIASES,
     normalize_input,
@@ -31,19 +32,13 @@ from bot.core.params_tokens import (
     split_params,
     split_weighted,
 )
-from bot.core.sizes import MAX_RATIO, aspect_for_size, size_for_aspect
+from bot.core.sizes import MAX_RATIO, size_for_aspect
 from bot.core.styles import STYLES
+from bot.core.urls import MAX_URL_CHARS, http_target
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 
-__all__ = [
-    "Fields",
-    "MjRequest",
-    "aspect_for_size",
-    "normalize_input",
-    "parse_mj",
-    "size_for_aspect",
-]
+__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj"]
 
 # Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
 # (the name the client used, shown in messages; the value as it would follow --name).
@@ -113,9 +108,8 @@ _INT_RANGES = {
 _FLOAT_RANGES = {"cfg": (0.0, 30.0), "image_weight": (0.0, 3.0)}
 # Fields whose value is one word: more words mean prompt text was put after the params.
 _ONE_WORD = {"model", "steps", "loras", "theme", *_INT_RANGES, *_FLOAT_RANGES}
-_INTEGER = re.compile(r"[-+]?[0-9]+")
-_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
+_MAX_ASPECT_SIDE = 100_000  # 7680:4320 is written as typed; nobody means 10^6:1
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
 _PROMPT_FIRST = "Write the prompt first and the parameters after it."
@@ -131,15 +125,21 @@ def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
 
 
 def _int(shown: str, value: str, low: int, high: int) -> int:
-    if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
-        raise ParamError(f"{shown} must be a whole number between {low} and {high}, got '{value}'")
-    return int(value)
+    number = whole_number(value, low, high)
+    if number is None:
+        raise ParamError(
+            f"{shown} must be a whole number between {low} and {high}, got {excerpt(value)}"
+        )
+    return number
 
 
 def _float(shown: str, value: str, low: float, high: float) -> float:
-    if not _FLOAT.fullmatch(value) or not low <= float(value) <= high:
-        raise ParamError(f"{shown} must be a number between {low:g} and {high:g}, got '{value}'")
-    return float(value)
+    number = decimal_number(value, low, high)
+    if number is None:
+        raise ParamError(
+            f"{shown} must be a number between {low:g} and {high:g}, got {excerpt(value)}"
+        )
+    return number
 
 
 def _sampler_key(name: str) -> str:
@@ -153,7 +153,7 @@ def _sampler(shown: str, value: str) -> str:
     if found := keys.get(_sampler_key(value)):
         return found
     raise ParamError(
-        f"Unknown sampler '{value}'.{_suggest(value.lower(), SAMPLERS)} "
+        f"Unknown sampler {excerpt(value)}.{_suggest(value.lower(), SAMPLERS)} "
         f"{shown} takes one of: {', '.join(SAMPLERS)}."
     )
 
@@ -163,7 +163,7 @@ def _style(shown: str, value: str) -> str:
     if key in STYLES:
         return key
     raise ParamError(
-        f"Unknown style '{value}'.{_suggest(key, STYLES)} {shown} takes one of: "
+        f"Unknown style {excerpt(value)}.{_suggest(key, STYLES)} {shown} takes one of: "
         f"{', '.join(STYLES)}."
     )
 
@@ -174,7 +174,7 @@ def _model(value: str, models: Collection[str] | None) -> str:
     if found := next((m for m in models if m.lower() == value.lower()), None):
         return found
     raise ParamError(
-        f"Unknown model '{value}'.{_suggest(value, models)} "
+        f"Unknown model {excerpt(value)}.{_suggest(value, models)} "
         f"Available models: {', '.join(models) or 'none'}."
     )
 
@@ -183,13 +183,20 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
     match = _ASPECT.fullmatch(re.sub(r"\s*:\s*", ":", value))
     if not match:
         raise ParamError(
-            f"{shown} must be two whole numbers written W:H, like {shown} 16:9, got '{value}'"
+            f"{shown} must be two whole numbers written W:H, like {shown} 16:9, "
+            f"got {excerpt(value)}"
         )
-    width, height = int(match.group(1)), int(match.group(2))
-    if width == 0 or height == 0:
-        raise ParamError(f"{shown} sides must be above 0, like 16:9, got '{value}'")
+    width = whole_number(match.group(1), 1, _MAX_ASPECT_SIDE)
+    height = whole_number(match.group(2), 1, _MAX_ASPECT_SIDE)
+    if width is None or height is None:
+        raise ParamError(
+            f"{shown} sides must be whole numbers from 1 to {_MAX_ASPECT_SIDE}, like 16:9, "
+            f"got {excerpt(value)}"
+        )
     if width > MAX_RATIO * height or height > MAX_RATIO * width:
-        raise ParamError(f"{shown} {value} is too extreme: use a ratio between 1:4 and 4:1.")
+        raise ParamError(
+            f"{shown} {excerpt(value, quote='')} is too extreme: use a ratio between 1:4 and 4:1."
+        )
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
 
@@ -202,17 +209,17 @@ def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tupl
         field = ALIASES.get(name)
         if field is None:
             hint = _suggest(name, ALIASES, "--") or f" Known: --{', --'.join(ALIASES)}."
-            raise ParamError(f"Unknown parameter --{name}.{hint}")
+            raise ParamError(f"Unknown parameter {excerpt('--' + name, quote='')}.{hint}")
         if field in found:
             first = found[field][0]
             same = "" if first == f"--{name}" else f" ({first} and --{name} are the same)"
             raise ParamError(f"--{name} is given twice{same}; keep one.")
         if field == "tile" and value:
-            raise ParamError(f"--{name} takes no value, got '{value}'. {_PROMPT_FIRST}")
+            raise ParamError(f"--{name} takes no value, got {excerpt(value)}. {_PROMPT_FIRST}")
         if field != "tile" and not value:
             raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES[field]}")
         if field in _ONE_WORD and len(value.split()) > 1:
-            raise ParamError(f"--{name} takes one value, got '{value}'. {_PROMPT_FIRST}")
+            raise ParamError(f"--{name} takes one value, got {excerpt(value)}. {_PROMPT_FIRST}")
         found[field] = (f"--{name}", value)
     for field, (label, value) in fields.items():
         if field in found:
@@ -272,6 +279,12 @@ def parse_mj(
 
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
+    for url in image_urls:
+        if http_target(url) is None:
+            raise ParamError(
+                f"The image URL {excerpt(url)} is not a valid http(s) URL (at most "
+                f"{MAX_URL_CHARS} characters, a host name, a port up to 65535)."
+            )
     if "image_weight" in floats and not image_urls and not attached_image:
         raise ParamError("--iw needs an image prompt: put an image URL at the start.")
     parts = split_weighted(body)
@@ -285,17 +298,19 @@ def parse_mj(
             "(e.g. cat::2 dog::-0.5)."
         )
     prompt = ", ".join(part for part, _ in parts)
-    if len(prompt) > max_prompt_chars:
-        raise ParamError(
-            f"Your prompt is {len(prompt)} characters long; the limit is {max_prompt_chars}. "
-            "Shorten it."
-        )
+    negative = raw.get("negative_prompt")
+    for what, value in (("Your prompt", prompt), (typed.get("negative_prompt"), negative)):
+        if value is not None and len(value) > max_prompt_chars:
+            raise ParamError(
+                f"{what} is {len(value)} characters long; the limit is {max_prompt_chars}. "
+                "Shorten it."
+            )
 
     # 4. Size from the profile's native area.
     width, height = size_for_aspect(aspect_w, aspect_h, profile)
     return MjRequest(
         prompt=prompt,
-        negative_prompt=raw.get("negative_prompt"),
+        negative_prompt=negative,
         width=width,
         height=height,
         aspect=f"{aspect_w}:{aspect_h}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.errors import JobNotFound
+from bot.core.errors import JobNotFound, excerpt
 from bot.core.requests import Origin
 from bot.core.safety import ShownImage, read_shown
 from storage.stats import JOB_BUCKETS, STEP_BUCKETS
@@ -49,10 +49,11 @@ class Queries:
         """The job's row if `origin`'s user made it. Someone else's job raises JobNotFound with
         `not_yours`, or (by default) as if it did not exist."""
         row = await self.job(job_id)
+        missing = f"There is no job {excerpt(job_id, quote='')}."
         if row is None:
-            raise JobNotFound(f"There is no job {job_id}.")
+            raise JobNotFound(missing)
         if (row["platform"], row["platform_user_id"]) != (origin.platform, origin.user_id):
-            raise JobNotFound(not_yours or f"There is no job {job_id}.")
+            raise JobNotFound(not_yours or missing)
         return row
 
     async def job_images(self, job_id: str) -> list[ImageRow]:
