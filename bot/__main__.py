@@ -63,6 +63,7 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     from bot.adapters.console import ConsoleAdapter, ConsoleSink
     from bot.app import open_app
     from engine.errors import EngineUnavailable, ModelUnavailable
+    from i18n import from_environment, parse_tag
 
     _logging(verbose)
     settings = _settings()
@@ -70,7 +71,11 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     async def run(settings: Settings) -> None:
         async with open_app(settings) as application:
             sink = ConsoleSink(preview_file=settings.data_dir / "console-preview.png")
-            adapter = ConsoleAdapter(application.service, settings.console.user, sink=sink)
+            # MJ_LANG, else the terminal's own locale (LANG=zh_TW.UTF-8 ...).
+            locale = parse_tag(settings.console.lang) or from_environment(os.environ)
+            adapter = ConsoleAdapter(
+                application.service, settings.console.user, sink=sink, locale=locale
+            )
             await application.service.start()
             if settings.models.model == "tiny":
                 print("Note: MJ_MODEL=tiny is a random test model; its images are noise.")

@@ -29,6 +29,7 @@ from engine.models import (
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
 from engine.upscaler import Upscaler
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,13 @@ class DiffusersBackend:
             with Image.open(path) as opened:
                 start = opened.convert("RGB")
         except (OSError, ValueError) as exc:
-            raise GenerationFailed(f"The start image could not be read: {exc}") from exc
+            raise GenerationFailed(
+                f"The start image could not be read: {exc}",
+                public=t(
+                    "The job's start image could not be read (it may have been removed); "
+                    "draw again from a new image."
+                ),
+            ) from exc
         # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
         # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
         return ImageOps.fit(start, size, Image.Resampling.LANCZOS)

@@ -20,6 +20,7 @@ from engine.failures import is_oom, user_message
 from engine.job import Cancelled, Failed, Finished, Progress, Started
 from engine.pipeline_utils import free_memory
 from engine.previews import preview_grid
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,11 @@ def _generate_with_oom_retry(
             if is_oom(again):
                 raise GenerationFailed(
                     "Out of GPU memory, even one job at a time. Try a smaller size "
-                    "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB)."
+                    "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB).",
+                    public=t(
+                        "The GPU ran out of memory for this job. Try a shape closer to 1:1 "
+                        "(--ar) or a smaller upscale."
+                    ),
                 ) from again
             raise
 

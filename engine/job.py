@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from i18n import Message
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -128,7 +130,7 @@ class Finished:
 @dataclass(frozen=True, slots=True)
 class Failed:
     job_id: str
-    error: str  # readable by the user
+    error: Message  # for the user, in their language (the log has the details)
 
 
 @dataclass(frozen=True, slots=True)

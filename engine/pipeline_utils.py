@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.errors import GenerationFailed, JobCancelled
 from engine.job import JobSpec
+from i18n import t, verbatim
 
 # Called after every denoising step with (step, total, latents); latents stay on the device.
 StepCallback = Callable[[int, int, Any], None]
@@ -109,7 +110,13 @@ def run_pipeline(
     except torch.cuda.OutOfMemoryError:
         raise  # the worker frees memory and retries one job at a time
     except (RuntimeError, ValueError, IndexError) as exc:
-        raise GenerationFailed(f"{what} could not draw this: {exc}") from exc
+        # A ValueError names the input the pipeline refused: worth telling the user.
+        public = None
+        if isinstance(exc, ValueError):
+            public = t(
+                "{model} could not draw this: {reason}", model=what, reason=verbatim(str(exc))
+            )
+        raise GenerationFailed(f"{what} could not draw this: {exc}", public=public) from exc
     if cancel is not None and cancel():
         raise JobCancelled(first.job_id)
     return to_images(output.images)
@@ -130,7 +137,11 @@ def to_images(output: Any) -> list[Any]:
     if not np.isfinite(pixels).all():
         raise GenerationFailed(
             "The model produced invalid pixels (NaN). This happens with some models in "
-            "half precision: try MJ_DTYPE=float32 or another VAE."
+            "half precision: try MJ_DTYPE=float32 or another VAE.",
+            public=t(
+                "The model produced an unusable image (invalid pixels). Try again or another "
+                "model; if it keeps happening, tell the bot's owner."
+            ),
         )
     pixels = (pixels.clip(0, 1) * 255).round().astype("uint8")
     return [Image.fromarray(image) for image in pixels]

@@ -132,9 +132,9 @@ class DrawingWorker:
             first = jobs[0].spec
             unavailable = None if first.upscaler else self._unavailable.get(first.model)
             if self._backend is None or unavailable:
-                reason = unavailable or "; ".join(self._unavailable.values())
+                # The reasons, with paths and what to run, went to the log at start.
                 for job in jobs:
-                    events.put(Failed(job.spec.job_id, reason))
+                    events.put(Failed(job.spec.job_id, ModelUnavailable.PUBLIC))
                 return
 
             def emit(event: Any) -> None:

@@ -15,6 +15,7 @@ from engine.errors import ModelUnavailable
 from engine.job import JobSpec
 from engine.models import classify, pick_device, pick_dtype, resolve_folder
 from engine.pipeline_utils import StepCallback, plain_prompt, run_pipeline, split_batch
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,11 @@ class Upscaler:
         if ref is None:
             raise ModelUnavailable(
                 "This upscale was queued for an upscaler model (MJ_UPSCALER), and none is "
-                "configured now. Press U again for the 2x hires fix."
+                "configured now.",
+                public=t(
+                    "This upscale was queued for an upscaler model this bot no longer has. "
+                    "Press U again for the 2x hires fix."
+                ),
             )
         try:
             pipe = self._load(ref)

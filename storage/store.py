@@ -9,6 +9,7 @@ event loop.
     store.api_keys  the HTTP API's keys, stored hashed
     store.stats     counts and durations for /metrics
     store.safety    image safety policies per scope, and the log of decisions
+    store.languages each user's UI language and each community's default
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
 one), never the connection.
@@ -28,6 +29,7 @@ from sqlite_utils import Database
 from storage.api_keys import ApiKeys
 from storage.credits import Credits
 from storage.jobs import Jobs
+from storage.languages import Languages
 from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
 from storage.safety import Safety
@@ -63,6 +65,7 @@ class Store:
         self.api_keys = ApiKeys(self.db)
         self.stats = Stats(self.db)
         self.safety = Safety(self.db)
+        self.languages = Languages(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

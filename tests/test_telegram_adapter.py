@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.core.buttons import result_buttons
 from bot.core.requests import Origin, Reply, ReplyKind
 from bot.runner import serve_app
+from i18n import verbatim
 from tests.fakes.telegram_api import (
     FakeBotApi,
     callback_update,
@@ -328,13 +329,16 @@ def png(shade: int, size: int = 16) -> bytes:
 
 def progress(job_id: str, percent: int) -> Reply:
     text = f"Job {job_id}: {percent}%"
-    return Reply(ReplyKind.PROGRESS, text, job_id, image_png=png(percent), percent=percent)
+    return Reply(
+        ReplyKind.PROGRESS, verbatim(text), job_id, image_png=png(percent), percent=percent
+    )
 
 
 def result(job_id: str, path: Path) -> Reply:
     Image.new("RGB", (64, 64), "red").save(path)
     buttons = result_buttons(job_id, 4)
-    return Reply(ReplyKind.RESULT, f"a fox --seed 1 (job {job_id})", job_id, path, None, buttons)
+    caption = verbatim(f"a fox --seed 1 (job {job_id})")
+    return Reply(ReplyKind.RESULT, caption, job_id, path, None, buttons)
 
 
 @asynccontextmanager
@@ -358,7 +362,9 @@ async def test_progress_edits_are_paced_and_show_the_newest_preview(tg_settings,
         return call.params.get("caption") or call.params["media"]["caption"]
 
     async with bare_sink(tg_settings, every_s=0.3) as sink:
-        await sink.send(origin, Reply(ReplyKind.ACK, "Job j1 accepted", "j1", position=1))
+        await sink.send(
+            origin, Reply(ReplyKind.ACK, verbatim("Job j1 accepted"), "j1", position=1)
+        )
         for percent in range(10, 101, 10):
             await sink.send(origin, progress("j1", percent))
             await asyncio.sleep(0.05)
@@ -378,7 +384,9 @@ async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_a
 ):
     origin = Origin("telegram", str(ALICE), str(ALICE), "7")
     async with bare_sink(tg_settings, every_s=0.05) as sink:
-        await sink.send(origin, Reply(ReplyKind.ACK, "Job j2 accepted", "j2", position=1))
+        await sink.send(
+            origin, Reply(ReplyKind.ACK, verbatim("Job j2 accepted"), "j2", position=1)
+        )
         await sink.send(origin, progress("j2", 25))
         await until(lambda: fake.called("sendPhoto"))
         fake.flood_once("editMessageMedia", retry_after=1)
@@ -409,7 +417,7 @@ async def test_telegram_alone_long_polls_and_stops_cleanly(app, tg_settings, fak
     await asyncio.wait_for(task, 10)
 
     assert "/mj" in fake.called("sendMessage")[0].params["text"]
-    assert fake.called("deleteWebhook") and len(fake.called("setMyCommands")) == 2
+    assert fake.called("deleteWebhook") and len(fake.called("setMyCommands")) == 4
     polls = fake.called("getUpdates")
     assert polls[0].params["allowed_updates"] == ["message", "callback_query"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.core.language import Lang, render, t
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
 
@@ -50,31 +50,40 @@ class ConsoleSink:
             self.preview_file.parent.mkdir(parents=True, exist_ok=True)
             self.preview_file.write_bytes(reply.image_png)
         percent = reply.percent or 0
+        text = reply.text
         if reply.spoiler:
-            reply = replace(reply, text=f"{reply.text} [preview flagged by the safety check]")
+            flagged = t("{progress} [preview flagged by the safety check]", progress=reply.message)
+            text = render(flagged, reply.lang or Lang.EN)
         if self.tty:
             bar = "#" * (percent // 5)
-            self.out.write(f"\r\033[K[{bar:<20}] {reply.text}")
+            self.out.write(f"\r\033[K[{bar:<20}] {text}")
             self.out.flush()
             return
         # Not a terminal (logs, pipes): one line per quarter, not one per step.
         last = self._printed_progress.get(reply.job_id or "", -1)
         if percent // 25 > last // 25 or percent == 100:
             self._printed_progress[reply.job_id or ""] = percent
-            self.out.write(reply.text + "\n")
+            self.out.write(text + "\n")
             self.out.flush()
 
     @staticmethod
     def _format(reply: Reply) -> str:
+        lang = reply.lang or Lang.EN
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
-            hint = "(type U1, V1 or R; after an upscale VS, VX or U2X)"
+            path = str(reply.image_path)
             # A terminal cannot hide a picture: say so before anyone opens the file.
-            mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""
-            grid = f"  grid: {reply.image_path}{mark}"
-            return f"{reply.text}\n{grid}\n  buttons: {labels}  {hint}"
+            if reply.spoiler:
+                grid = t("grid: {path}  [spoiler: flagged by the image safety check]", path=path)
+            else:
+                grid = t("grid: {path}", path=path)
+            buttons = t(
+                "buttons: {labels}  (type U1, V1 or R; after an upscale VS, VX or U2X)",
+                labels=labels,
+            )
+            return f"{reply.text}\n  {render(grid, lang)}\n  {render(buttons, lang)}"
         if reply.kind is ReplyKind.ERROR:
-            return f"error: {reply.text}"
+            return render(t("error: {message}", message=reply.message), lang)
         return reply.text
 
 
@@ -85,10 +94,12 @@ class ConsoleAdapter:
         user_id: str = "local",
         user_name: str = "you",
         sink: ConsoleSink | None = None,
+        locale: Lang | None = None,
     ) -> None:
         self.service = service
         self.origin = Origin(PLATFORM, "local", user_id)
         self.user_name = user_name
+        self.locale = locale  # MJ_LANG, else the terminal's locale (LANG, LC_ALL, ...)
         self.sink = sink or ConsoleSink()
         # The console shows progress on every step (and writes a preview file if asked).
         service.register_sink(PLATFORM, self.sink, preview_every_s=0.0)
@@ -103,11 +114,14 @@ class ConsoleAdapter:
         if self.sink.last_result and (word in BUTTON_WORDS or _is_uv(word)):
             action = BUTTON_WORDS.get(word, word.upper())
             return Incoming(
-                self.origin, self.user_name, button=ButtonPress(action, self.sink.last_result)
+                self.origin,
+                self.user_name,
+                button=ButtonPress(action, self.sink.last_result),
+                locale=self.locale,
             )
         if not text.startswith("/"):
             text = f"/mj {text}"
-        return Incoming(self.origin, self.user_name, text=text)
+        return Incoming(self.origin, self.user_name, text=text, locale=self.locale)
 
     async def submit_line(self, line: str, *, wait: bool = True) -> None:
         incoming = self.to_incoming(line)
@@ -120,7 +134,11 @@ class ConsoleAdapter:
                 await self.service.wait(job_id)
 
     async def repl(self, read_line: Callable[[str], str] = input) -> None:
-        print("mjbot console. Type a prompt (or /mj ... --ar 16:9), /help, or quit.")
+        lang = await self.service.language(
+            Incoming(self.origin, self.user_name, locale=self.locale)
+        )
+        banner = t("mjbot console. Type a prompt (or /mj ... --ar 16:9), /help, or quit.")
+        print(render(banner, lang))
         loop = asyncio.get_running_loop()
         while True:
             try:

@@ -21,18 +21,19 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_commands import add_commands
+from bot.adapters.discord_commands import MessageTranslator, add_commands
 from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
 from bot.adapters.discord_views import ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
+from bot.core.language import Message, parse_tag, render, t
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-OOPS = "Something went wrong on the bot's side; its owner can find the details in the log."
+OOPS = t("Something went wrong on the bot's side; its owner can find the details in the log.")
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin:
@@ -95,8 +96,10 @@ class DiscordBot(discord.Client):
         service.register_sink(PLATFORM, self.sink, preview_every_s=settings.edit_every_s)
 
     async def setup_hook(self) -> None:
-        """After login, before the gateway: buttons from any earlier run work from now on."""
+        """After login, before the gateway: buttons from any earlier run work from now on, and
+        the commands are synced with their descriptions in every language the bot speaks."""
         self.add_dynamic_items(ResultButton)
+        await self.tree.set_translator(MessageTranslator())
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -126,7 +129,15 @@ class DiscordBot(discord.Client):
             text=text,
             button=button,
             is_moderator=is_moderator(interaction, self.settings.moderator_role_ids),
+            # The language of the user's Discord app (zh-CN, zh-TW, en-US, ...).
+            locale=parse_tag(interaction.locale.value),
         )
+
+    async def refuse(self, interaction: discord.Interaction[Any], message: Message) -> None:
+        """A private answer of the adapter's own (an attachment that is no image), in the
+        language the core would answer this user in."""
+        lang = await self.service.language(self.incoming(interaction))
+        await interaction.response.send_message(render(message, lang), ephemeral=True)
 
     async def relay(
         self, interaction: discord.Interaction[Any], text: str, *, public: bool, job: bool
@@ -160,7 +171,8 @@ class DiscordBot(discord.Client):
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            await respond.answer(Reply(ReplyKind.ERROR, OOPS, ephemeral=True))
+            oops = Reply(ReplyKind.ERROR, OOPS, ephemeral=True)
+            await respond.answer(oops.in_language(incoming.locale or incoming.origin.lang))
 
 
 class DiscordFrontEnd:

@@ -13,11 +13,13 @@ client cannot ask for a size the GPU was never meant to draw.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.language import Listing, MessageError, t
 from bot.core.params import Fields
 
 FIELDS = ("prompt", "negativePrompt", "width", "height", "seed", "steps", "cfg", "model", "count")
@@ -26,7 +28,7 @@ MAX_SIDE = 8192
 _MODEL = re.compile(r"[\w.-]{1,100}")
 
 
-class BodyError(ValueError):
+class BodyError(MessageError, ValueError):
     """The body cannot be used; the message names the field and what it accepts."""
 
 
@@ -45,7 +47,15 @@ def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BodyError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+        raise BodyError(
+            t(
+                "{name} must be a whole number from {low} to {high}, got {value}",
+                name=name,
+                low=str(low),
+                high=str(high),
+                value=json.dumps(value, ensure_ascii=False),
+            )
+        )
     return value
 
 
@@ -54,17 +64,23 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BodyError(f"{name} must be a non-empty string")
+        raise BodyError(t("{name} must be a non-empty string", name=name))
     return value.strip()
 
 
 def parse_body(body: Any) -> Txt2Img:
     """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count."""
     if not isinstance(body, dict):
-        raise BodyError('The body must be a JSON object, like {"prompt": "a red fox"}')
+        raise BodyError(t('The body must be a JSON object, like {{"prompt": "a red fox"}}'))
     unknown = [name for name in body if name not in FIELDS]
     if unknown:
-        raise BodyError(f"Unknown field {unknown[0]!r}; the fields are: {', '.join(FIELDS)}")
+        raise BodyError(
+            t(
+                "Unknown field '{name}'; the fields are: {fields}",
+                name=unknown[0],
+                fields=Listing.of(FIELDS, "plain"),
+            )
+        )
     prompt = _text(body, "prompt", required=True)
     negative = _text(body, "negativePrompt")
     width = _int(body, "width", 1, MAX_SIDE)
@@ -77,21 +93,32 @@ def parse_body(body: Any) -> Txt2Img:
     if cfg is not None and (
         isinstance(cfg, bool) or not isinstance(cfg, int | float) or not 0 <= cfg <= 30
     ):
-        raise BodyError(f"cfg must be a number from 0 to 30, got {cfg!r}")
+        raise BodyError(
+            t(
+                "cfg must be a number from 0 to 30, got {value}",
+                value=json.dumps(cfg, ensure_ascii=False),
+            )
+        )
     if model is not None and not _MODEL.fullmatch(model):
         raise BodyError(
-            f"model must be a model name (letters, digits, '_', '.', '-'), got {model!r}"
+            t(
+                "model must be a model name (letters, digits, '_', '.', '-'), got '{value}'",
+                value=model,
+            )
         )
     fields: dict[str, tuple[str, str]] = {}
     if negative:
         fields["negative_prompt"] = ("negativePrompt", negative)
     if (width is None) != (height is None):
-        raise BodyError("Give both width and height, or neither")
+        raise BodyError(t("Give both width and height, or neither"))
     if width is not None and height is not None:
         if max(width, height) > MAX_RATIO * min(width, height):
             raise BodyError(
-                f"width:height is {width}:{height}; use a ratio between 1:{MAX_RATIO} and "
-                f"{MAX_RATIO}:1 (width and height set the shape, the model sets the size)"
+                t(
+                    "width:height is {ratio}; use a ratio between 1:4 and 4:1 (width and "
+                    "height set the shape, the model sets the size)",
+                    ratio=f"{width}:{height}",
+                )
             )
         divisor = math.gcd(width, height)
         fields["aspect"] = ("width and height", f"{width // divisor}:{height // divisor}")

@@ -13,11 +13,14 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.http_body import BodyError, parse_body
-from bot.adapters.http_errors import KeyAuth, failed, ok
+from bot.adapters.http_errors import LANG, KeyAuth, failed, ok, request_language
 from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
+from bot.core.delivery import failure_reason
 from bot.core.errors import EngineUnavailable
+from bot.core.language import from_accept_language, render, t, verbatim
 from bot.core.queries import JobStatus
+from bot.core.render import status_name
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
 
@@ -50,9 +53,15 @@ class ApiRoutes:
         jobs = [await self._job(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
-                return failed(500, f"Job {job['jobId']} failed: {job['error']}")
+                failure = t(
+                    "Job {job_id} failed: {reason} Your credits for it are refunded.",
+                    job_id=job["jobId"],
+                    reason=verbatim(job["error"]),
+                )
+                return failed(request, 500, failure)
             if job["status"] == JobStatus.CANCELLED.value:
-                return failed(409, f"Job {job['jobId']} was cancelled.")
+                cancelled = t("Job {job_id} was cancelled.", job_id=job["jobId"])
+                return failed(request, 409, cancelled)
         return ok(
             {
                 "images": [url for job in jobs for url in job["images"]],
@@ -73,14 +82,21 @@ class ApiRoutes:
 
     async def get_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
         return ok(await self._job(request, origin, request.match_info["job_id"]))
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
         job_id = request.match_info["job_id"]
         row = await self.own_row(origin, job_id)
         if JobStatus(row["status"]).finished:
-            return failed(409, f"Job {job_id} is already {row['status']}.")
+            done = t(
+                "Job {job_id} is already {status}.",
+                job_id=job_id,
+                status=status_name(row["status"]),
+            )
+            return failed(request, 409, done)
         state = self.board.state(job_id)
         await self.service.cancel(origin, job_id)
         try:
@@ -92,20 +108,38 @@ class ApiRoutes:
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
         try:
             body = await request.json(loads=json.loads)
         except json.JSONDecodeError as error:
-            raise BodyError(f"The body is not valid JSON: {error.msg} at {error.pos}") from None
+            raise BodyError(
+                t(
+                    "The body is not valid JSON: {error} at {position}",
+                    error=error.msg,
+                    position=str(error.pos),
+                )
+            ) from None
         except UnicodeDecodeError:
-            raise BodyError("The body must be JSON in UTF-8") from None
+            raise BodyError(t("The body must be JSON in UTF-8")) from None
         order = parse_body(body)
         if not self.service.health().alive:
-            raise EngineUnavailable("The drawing engine is not running; try again later.")
-        incoming = Incoming(origin, origin.user_id)
+            raise EngineUnavailable(t("The drawing engine is not running; try again later."))
+        incoming = await self.choose_language(request, origin, order.prompt)
         job_ids = await self.service.imagine(
             incoming, order.prompt, fields=order.fields, images=order.count
         )
         return origin, job_ids
+
+    async def choose_language(
+        self, request: web.Request, origin: Origin, prompt: str | None = None
+    ) -> Incoming:
+        """The key's user as the core sees this request, with the language its answers take
+        (its Accept-Language, and the prompt's script once there is one): kept for the error
+        middleware and what this request renders."""
+        locale = from_accept_language(request.headers.get("Accept-Language"))
+        incoming = Incoming(origin, origin.user_id, text=prompt, locale=locale)
+        request[LANG] = await self.service.language(incoming)
+        return incoming
 
     async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
         """The job's row if it is this key's; other keys' jobs do not exist for it."""
@@ -134,7 +168,9 @@ class ApiRoutes:
             if row.get("grid_path")
             else None,
             "seeds": [image.seed for image in shown],
-            "error": row.get("error"),
+            "error": render(failure_reason(row), request_language(request))
+            if status is JobStatus.FAILED
+            else None,
             "prompt": row["prompt"],
             # The prompt the model read: the translation, or the prompt as written.
             "translatedPrompt": row["translated_prompt"] or row["prompt"],

@@ -49,6 +49,8 @@ from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
 from bot.core.commands import COMMANDS, Access
 from bot.core.commands import find as find_command
 from bot.core.image_fetch import MAX_BYTES
+from bot.core.language import Lang, parse_tag, render, t
+from bot.core.language import Message as Text
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
 
@@ -58,7 +60,12 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
 _MJ_CAPTION = re.compile(r"^/(?:mj|imagine)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
-PHOTO_DOWNLOAD_FAILED = "The photo could not be fetched from Telegram, so nothing was drawn."
+PHOTO_DOWNLOAD_FAILED = t("The photo could not be fetched from Telegram, so nothing was drawn.")
+BUTTON_GONE = t("This button no longer works.")
+# Command menus per language: Telegram matches a menu by the two-letter ISO 639-1 code of the
+# user's app, so one Chinese menu serves both scripts. It is Simplified, the script of most
+# Chinese readers; replies still follow each user's language (zh-hant, zh-tw: Traditional).
+MENU_LANGUAGES = (("", Lang.EN), ("zh", Lang.ZH_HANS))
 
 
 def telegram_name(name: str) -> str:
@@ -71,16 +78,15 @@ def telegram_name(name: str) -> str:
 COMMAND_NAMES = tuple(
     telegram_name(name) for command in COMMANDS for name in (command.name, *command.aliases)
 )
-USER_COMMANDS = tuple(
-    BotCommand(telegram_name(c.name), c.description)
-    for c in COMMANDS
-    if c.access is Access.EVERYONE
-)
-MODERATOR_COMMANDS = tuple(
-    BotCommand(telegram_name(c.name), c.description)
-    for c in COMMANDS
-    if c.access is Access.MODERATOR
-)
+
+
+def menu(lang: Lang, *access: Access) -> tuple[BotCommand, ...]:
+    """The commands for `access`, described in `lang`."""
+    return tuple(
+        BotCommand(telegram_name(c.name), render(c.description, lang))
+        for c in COMMANDS
+        if c.access in access
+    )
 
 
 class TelegramAdapter:
@@ -128,7 +134,11 @@ class TelegramAdapter:
         moderator = needs_moderator and await self.is_moderator(message, user)
         origin = _origin(message, user)
         incoming = Incoming(
-            origin, _name(message, user), text=message.text, is_moderator=moderator
+            origin,
+            _name(message, user),
+            text=message.text,
+            is_moderator=moderator,
+            locale=parse_tag(user.language_code),
         )
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
@@ -152,14 +162,20 @@ class TelegramAdapter:
             log.warning("downloading a photo prompt failed", exc_info=True)
             await context.bot.send_message(
                 message.chat.id,
-                PHOTO_DOWNLOAD_FAILED,
+                await self._say(PHOTO_DOWNLOAD_FAILED, message, user),
                 reply_parameters=ReplyParameters(
                     message.message_id, allow_sending_without_reply=True
                 ),
             )
             return
         origin = _origin(message, user)
-        incoming = Incoming(origin, _name(message, user), text=message.caption, image=bytes(photo))
+        incoming = Incoming(
+            origin,
+            _name(message, user),
+            text=message.caption,
+            image=bytes(photo),
+            locale=parse_tag(user.language_code),
+        )
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,18 +186,31 @@ class TelegramAdapter:
             return
         press, message = parse_button_data(query.data), query.message
         if press is None or message is None:
-            await _quietly(query.answer("This button no longer works.", show_alert=True))
+            gone = render(BUTTON_GONE, parse_tag(query.from_user.language_code) or Lang.EN)
+            await _quietly(query.answer(gone, show_alert=True))
             return
         # A new job answers under the grid whose button was pressed.
         origin = _origin(message, query.from_user)
         respond = TelegramResponder(self.sink, origin, query)
-        incoming = Incoming(origin, query.from_user.full_name, button=press)
+        incoming = Incoming(
+            origin,
+            query.from_user.full_name,
+            button=press,
+            locale=parse_tag(query.from_user.language_code),
+        )
         task = asyncio.create_task(self.service.handle(incoming, respond))
         done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_S)
         if not done:  # stop the spinner now; whatever the core says later goes to the chat
             await _quietly(respond.answer_query())
         await task
         await _quietly(respond.answer_query())  # accepted: the acknowledgement is in the chat
+
+    async def _say(self, text: Text, message: Message, user: User) -> str:
+        """A message of the adapter's own, in the language the core would answer `user` in."""
+        asking = Incoming(
+            _origin(message, user), user.full_name, locale=parse_tag(user.language_code)
+        )
+        return render(text, await self.service.language(asking))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling a Telegram update failed", exc_info=context.error)
@@ -214,13 +243,21 @@ class TelegramAdapter:
         return admins
 
     async def publish_commands(self) -> None:
-        """The command menu: everyone's commands, plus moderators' for group administrators."""
+        """The command menu in each language: everyone's commands, plus moderators' for group
+        administrators."""
         bot = self.application.bot
         try:
-            await bot.set_my_commands(USER_COMMANDS, scope=BotCommandScopeDefault())
-            await bot.set_my_commands(
-                USER_COMMANDS + MODERATOR_COMMANDS, scope=BotCommandScopeAllChatAdministrators()
-            )
+            for code, lang in MENU_LANGUAGES:
+                await bot.set_my_commands(
+                    menu(lang, Access.EVERYONE),
+                    scope=BotCommandScopeDefault(),
+                    language_code=code or None,
+                )
+                await bot.set_my_commands(
+                    menu(lang, Access.EVERYONE, Access.MODERATOR),
+                    scope=BotCommandScopeAllChatAdministrators(),
+                    language_code=code or None,
+                )
         except TelegramError as error:  # cosmetic: commands work without the menu
             log.warning("could not publish the command menu: %s", error)
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from bot.core.requests import Button
 from bot.core.settings import ActionSettings
+from i18n import Message, t, verbatim
 
 
 class JobKind(StrEnum):
@@ -34,7 +35,7 @@ class Under(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ButtonAction:
     action: str  # what a press sends back (`\w+`: it goes into button ids)
-    label: str
+    label: Message  # tokens (U1, 🔄) are the same in every language; words are translated
     kind: JobKind
     image: int  # the parent's image it starts from, 1-based; 0: the whole job
     under: Under
@@ -46,17 +47,19 @@ class ButtonAction:
 
 ACTIONS: tuple[ButtonAction, ...] = (
     *(
-        ButtonAction(f"U{i}", f"U{i}", JobKind.UPSCALE, i, Under.GRID, "upscale_strength")
+        ButtonAction(
+            f"U{i}", verbatim(f"U{i}"), JobKind.UPSCALE, i, Under.GRID, "upscale_strength"
+        )
         for i in range(1, 5)
     ),
     *(
-        ButtonAction(f"V{i}", f"V{i}", JobKind.VARIATION, i, Under.GRID, "vary_strong")
+        ButtonAction(f"V{i}", verbatim(f"V{i}"), JobKind.VARIATION, i, Under.GRID, "vary_strong")
         for i in range(1, 5)
     ),
-    ButtonAction("reroll", "🔄", JobKind.REROLL, 0, Under.GRID),
-    ButtonAction("VS", "Vary (Subtle)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
-    ButtonAction("VX", "Vary (Strong)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
-    ButtonAction("U2X", "Upscale 2×", JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+    ButtonAction("reroll", verbatim("🔄"), JobKind.REROLL, 0, Under.GRID),
+    ButtonAction("VS", t("Vary (Subtle)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
+    ButtonAction("VX", t("Vary (Strong)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
+    ButtonAction("U2X", t("Upscale 2×"), JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
 )
 _BY_ACTION = {action.action: action for action in ACTIONS}
 

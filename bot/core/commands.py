@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from i18n import Listing, Message, t
+
 
 class Access(StrEnum):
     EVERYONE = "everyone"
@@ -31,20 +33,29 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """One value a TEXT argument may take, offered as a choice where a platform has them."""
+
+    value: str  # what the core reads
+    name: Message  # what users see (Discord shows it in their language)
+
+
+@dataclass(frozen=True, slots=True)
 class Arg:
     name: str
     kind: Kind
-    description: str
+    description: Message
     required: bool = False
     low: float | None = None  # WHOLE/NUMBER bounds; TEXT length bounds
     high: float | None = None
+    choices: tuple[Choice, ...] = ()  # the only values it takes (none: any)
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
-    description: str  # one line, at most 100 characters (Discord's limit)
-    usage: str  # how /help shows it
+    description: Message  # one line, at most 100 characters (Discord's limit) in any language
+    usage: Message  # how /help shows it
     access: Access = Access.EVERYONE
     args: tuple[Arg, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -55,37 +66,54 @@ class Command:
     # It acts on the community's own lists: Discord offers it in servers only.
     community: bool = False
     # What someone without access is told; by default it names the access needed.
-    refusal: str = ""
+    refusal: Message | None = None
 
-    def refused(self) -> str:
-        if self.refusal:
+    def refused(self) -> Message:
+        if self.refusal is not None:
             return self.refusal
         if self.access is Access.OWNER:
-            return f"/{self.name} is for the bot's owners."
-        return f"/{self.name} is for moderators."
+            return t("/{command} is for the bot's owners.", command=self.name)
+        return t("/{command} is for moderators.", command=self.name)
 
 
-_TERMS = Arg("terms", Kind.TEXT, "Terms separated by commas; * ends or starts a word (nud*)", True)
-_MEMBER = Arg("member", Kind.USER, "The user", True)
-_CREDITS = Arg("credits", Kind.NUMBER, "Credits", True, 0, 1_000_000)
-_TERMS_REFUSAL = "Only this community's moderators can manage its banned terms."
-_SAFETY_REFUSAL = "Only this community's moderators can manage its image safety check."
+_TERMS = Arg(
+    "terms",
+    Kind.TEXT,
+    t("Terms separated by commas; * ends or starts a word (nud*)"),
+    True,
+)
+_MEMBER = Arg("member", Kind.USER, t("The user"), True)
+_CREDITS = Arg("credits", Kind.NUMBER, t("Credits"), True, 0, 1_000_000)
+_TERMS_REFUSAL = t("Only this community's moderators can manage its banned terms.")
+_SAFETY_REFUSAL = t("Only this community's moderators can manage its image safety check.")
+_PAGE = Arg("page", Kind.WHOLE, t("Page number"), low=1)
+# The UI languages, as /default-lang offers them; each named in itself (`bot.core.language`).
+LANGUAGE_CHOICES = (
+    Choice("zh-Hans", t("简体中文 (Simplified Chinese)")),
+    Choice("zh-Hant", t("繁體中文 (Traditional Chinese)")),
+    Choice("en", t("English")),
+    Choice("auto", t("Automatic: each member's app decides")),
+)
 
 COMMANDS: tuple[Command, ...] = (
     Command(
         "mj",
-        "Draw a 2×2 grid (add --ar 16:9, --no …, --seed …)",
-        "/mj <prompt> [parameters]",
+        t("Draw a 2×2 grid (add --ar 16:9, --no …, --seed …)"),
+        t("/mj <prompt> [parameters]"),
         args=(
             Arg(
                 "prompt",
                 Kind.TEXT,
-                "What to draw, then any parameters: a red fox in the snow --ar 3:2",
+                t("What to draw, then any parameters: a red fox in the snow --ar 3:2"),
                 True,
                 1,
                 6000,
             ),
-            Arg("image", Kind.IMAGE, "An image prompt: the drawing starts from it (--iw 0..3)"),
+            Arg(
+                "image",
+                Kind.IMAGE,
+                t("An image prompt: the drawing starts from it (--iw 0..3)"),
+            ),
         ),
         aliases=("imagine",),
         public=True,
@@ -93,35 +121,41 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "cancel",
-        "Cancel your latest waiting or running job",
-        "/cancel [JOB_ID]",
-        args=(Arg("job", Kind.TEXT, "A job id (default: your latest unfinished job)"),),
+        t("Cancel your latest waiting or running job"),
+        t("/cancel [JOB_ID]"),
+        args=(Arg("job", Kind.TEXT, t("A job id (default: your latest unfinished job)")),),
     ),
-    Command("quota", "Your credits left today and when they renew", "/quota"),
+    Command("quota", t("Your credits left today and when they renew"), t("/quota")),
     Command(
         "history",
-        "Your latest jobs, with their seeds",
-        "/history [N]",
-        args=(Arg("count", Kind.WHOLE, "How many jobs to list", low=1, high=50),),
+        t("Your latest jobs, with their seeds"),
+        t("/history [N]"),
+        args=(Arg("count", Kind.WHOLE, t("How many jobs to list"), low=1, high=50),),
     ),
     Command(
         "show",
-        "Show a job's grid again, with its buttons",
-        "/show JOB_ID",
-        args=(Arg("job", Kind.TEXT, "The job id", True),),
+        t("Show a job's grid again, with its buttons"),
+        t("/show JOB_ID"),
+        args=(Arg("job", Kind.TEXT, t("The job id"), True),),
         public=True,
     ),
     Command(
         "settings",
-        "Your default /mj parameters",
-        "/settings [params | clear]",
-        args=(Arg("params", Kind.TEXT, "e.g. --ar 16:9 --model NAME; 'clear' removes them"),),
+        t("Your default /mj parameters, and your language"),
+        t("/settings [params | clear | lang LANGUAGE]"),
+        args=(
+            Arg(
+                "params",
+                Kind.TEXT,
+                t("e.g. --ar 16:9 --model NAME; 'clear' removes them; 'lang zh-Hans' sets yours"),
+            ),
+        ),
     ),
-    Command("help", "How to use /mj and its parameters", "/help", aliases=("start",)),
+    Command("help", t("How to use /mj and its parameters"), t("/help"), aliases=("start",)),
     Command(
         "ban-term",
-        "Ban terms from prompts in this community",
-        "/ban-term TERM, TERM…",
+        t("Ban terms from prompts in this community"),
+        t("/ban-term TERM, TERM…"),
         Access.MODERATOR,
         (_TERMS,),
         community=True,
@@ -129,8 +163,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "unban-term",
-        "Take terms off this community's banned list",
-        "/unban-term TERM…",
+        t("Take terms off this community's banned list"),
+        t("/unban-term TERM…"),
         Access.MODERATOR,
         (_TERMS,),
         community=True,
@@ -138,8 +172,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "allow-term",
-        "Allow terms here, even ones banned globally",
-        "/allow-term TERM…",
+        t("Allow terms here, even ones banned globally"),
+        t("/allow-term TERM…"),
         Access.MODERATOR,
         (_TERMS,),
         community=True,
@@ -147,78 +181,104 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "banned-terms",
-        "List this community's banned and allowed terms",
-        "/banned-terms [page]",
+        t("List this community's banned and allowed terms"),
+        t("/banned-terms [page]"),
         Access.MODERATOR,
-        (Arg("page", Kind.WHOLE, "Page number", low=1),),
+        (_PAGE,),
         community=True,
         refusal=_TERMS_REFUSAL,
     ),
     Command(
         "safety",
-        "Show or set the image safety check here: off, spoiler, blur or block, and a threshold",
-        "/safety [MODE] [THRESHOLD] [--nsfw MODE] | default",
+        t("Show or set the image safety check here: off, spoiler, blur or block, and a threshold"),
+        t("/safety [MODE] [THRESHOLD] [--nsfw MODE] | default"),
         Access.MODERATOR,
-        (Arg("policy", Kind.TEXT, "e.g. blur 0.7 --nsfw spoiler; 'default' follows the bot's"),),
+        (
+            Arg(
+                "policy",
+                Kind.TEXT,
+                t("e.g. blur 0.7 --nsfw spoiler; 'default' follows the bot's"),
+            ),
+        ),
         community=True,
         refusal=_SAFETY_REFUSAL,
     ),
     Command(
         "safety-log",
-        "Images the safety check flagged here, newest first",
-        "/safety-log [page]",
+        t("Images the safety check flagged here, newest first"),
+        t("/safety-log [page]"),
         Access.MODERATOR,
-        (Arg("page", Kind.WHOLE, "Page number", low=1),),
+        (_PAGE,),
         community=True,
         refusal=_SAFETY_REFUSAL,
     ),
     Command(
         "safety-release",
-        "Let a blurred or withheld image through (its # in /safety-log)",
-        "/safety-release ID",
+        t("Let a blurred or withheld image through (its # in /safety-log)"),
+        t("/safety-release ID"),
         Access.MODERATOR,
-        (Arg("id", Kind.WHOLE, "The # number in /safety-log", True, low=1),),
+        (Arg("id", Kind.WHOLE, t("The # number in /safety-log"), True, low=1),),
         community=True,
         refusal=_SAFETY_REFUSAL,
     ),
     Command(
+        "default-lang",
+        t("The language the bot answers in here, unless a member chose their own"),
+        t("/default-lang [zh-Hans | zh-Hant | en | auto]"),
+        Access.MODERATOR,
+        (
+            Arg(
+                "language",
+                Kind.TEXT,
+                t("The language; auto lets each member's app decide"),
+                choices=LANGUAGE_CHOICES,
+            ),
+        ),
+        community=True,
+        refusal=t("Only this community's moderators can set its default language."),
+    ),
+    Command(
         "quota-grant",
-        "Give a user extra credits for today",
-        "/quota-grant USER N",
+        t("Give a user extra credits for today"),
+        t("/quota-grant USER N"),
         Access.MODERATOR,
         (_MEMBER, _CREDITS),
     ),
     Command(
         "quota-set",
-        "Set how many credits a user has left today",
-        "/quota-set USER N",
+        t("Set how many credits a user has left today"),
+        t("/quota-set USER N"),
         Access.MODERATOR,
         (_MEMBER, _CREDITS),
     ),
     Command(
         "quota-reset",
-        "Give a user their whole daily allowance back",
-        "/quota-reset USER",
+        t("Give a user their whole daily allowance back"),
+        t("/quota-reset USER"),
         Access.MODERATOR,
         (_MEMBER,),
     ),
     Command(
         "block",
-        "Stop a user from drawing",
-        "/block USER [reason]",
+        t("Stop a user from drawing"),
+        t("/block USER [reason]"),
         Access.MODERATOR,
-        (_MEMBER, Arg("reason", Kind.TEXT, "Why (the user is told)")),
+        (_MEMBER, Arg("reason", Kind.TEXT, t("Why (the user is told)"))),
     ),
     Command(
-        "unblock", "Let a blocked user draw again", "/unblock USER", Access.MODERATOR, (_MEMBER,)
+        "unblock",
+        t("Let a blocked user draw again"),
+        t("/unblock USER"),
+        Access.MODERATOR,
+        (_MEMBER,),
     ),
     Command(
         "tier-set",
-        "Move a user to another tier (bot owners only)",
-        "/tier-set USER TIER",
+        t("Move a user to another tier (bot owners only)"),
+        t("/tier-set USER TIER"),
         Access.OWNER,
-        (_MEMBER, Arg("tier", Kind.TEXT, "A tier of MJ_TIERS", True)),
-        refusal="Only the bot's owners can change tiers.",
+        (_MEMBER, Arg("tier", Kind.TEXT, t("A tier of MJ_TIERS"), True)),
+        refusal=t("Only the bot's owners can change tiers."),
     ),
 )
 
@@ -239,20 +299,26 @@ def split_command(text: str) -> tuple[str, str]:
     return head.split("@", 1)[0].lower(), rest.strip()
 
 
-def help_text() -> str:
+def help_text() -> Message:
     """/help: how to draw, then every command by who may use it."""
     usages = {
-        access: ", ".join(c.usage for c in COMMANDS if c.access is access and c.name != "mj")
+        access: Listing.of(
+            (c.usage for c in COMMANDS if c.access is access and c.name != "mj"), "plain"
+        )
         for access in Access
     }
-    return (
+    return t(
         "Draw with /mj <prompt> [parameters], for example:\n"
         "  /mj a red fox in the snow --ar 3:2 --no people\n"
         "Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, "
         "--model NAME,\n  --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, "
         "--iw 0..3.\n"
         "Weights: cat::2 dog::-0.5.\n"
-        f"Commands: {usages[Access.EVERYONE]}.\n"
-        f"Moderators: {usages[Access.MODERATOR]}.\n"
-        f"Owners also: {usages[Access.OWNER]}."
+        "Commands: {everyone}.\n"
+        "Moderators: {moderators}.\n"
+        "Owners also: {owners}.\n"
+        "Language: /settings lang zh-Hans, zh-Hant, en or auto.",
+        everyone=usages[Access.EVERYONE],
+        moderators=usages[Access.MODERATOR],
+        owners=usages[Access.OWNER],
     )

@@ -29,6 +29,8 @@ from bot.core.translation import translate_prompt
 from bot.core.user_settings import merge_params
 from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
+from i18n import t
+from i18n.stored import english_and_json
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -107,7 +109,9 @@ class Drawing:
         prompt to reuse (a reroll) instead of fetching one.
         """
         if images is not None and not 1 <= images <= MAX_IMAGES:
-            raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
+            raise ParamError(
+                t("A job draws 1 to {most} images, not {count}.", most=MAX_IMAGES, count=images)
+            )
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
@@ -121,7 +125,7 @@ class Drawing:
         repeat = request.repeat or 1
         if repeat > self.settings.limits.max_repeat:
             limit = self.settings.limits.max_repeat
-            raise MjError(f"--repeat can be at most {limit} on this bot.")
+            raise MjError(t("--repeat can be at most {limit} on this bot.", limit=limit))
         origin = incoming.origin
         profile = self.engine.profile(request.model or self.settings.models.default)
         user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
@@ -170,7 +174,7 @@ class Drawing:
         try:
             self.engine.check_admission(spec.user_key, max_waiting)
         except QueueRefused as refused:
-            raise QueueFull(str(refused)) from None
+            raise QueueFull(refused.message) from None
         row = job_row(
             spec,
             record.request,
@@ -189,8 +193,10 @@ class Drawing:
                 spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
             )
         except QueueRefused as refused:
-            reason = str(refused)
-            await self.store.run(lambda s: s.jobs.mark_failed(spec.job_id, reason))
+            reason = refused.message
+            await self.store.run(
+                lambda s: s.jobs.mark_failed(spec.job_id, *english_and_json(reason))
+            )
             await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
             await self.store.run(lambda s: s.jobs.mark_delivered(spec.job_id))
             raise QueueFull(reason) from None
@@ -211,7 +217,7 @@ class Drawing:
         if count == 0:
             return None
         if count > 1:
-            raise ImagePromptError("Use one image prompt per job (one URL or one attachment).")
+            raise ImagePromptError(t("Use one image prompt per job (one URL or one attachment)."))
         data = incoming.image
         if data is None:
             data = await fetch_image(

@@ -1,6 +1,7 @@
 """Errors a user (or an owner) can act on.
 
-Every message is written for the person who will read it: it names what to fix.
+Every message is written for the person who will read it: it names what to fix. It is a
+`Message` (`t("...")`), shown in the user's language; `str(error)` is its English.
 
     MjError                      base: anything the core refuses, with a user-facing message
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
@@ -19,9 +20,11 @@ bot; the core turns them into replies.
 
 from __future__ import annotations
 
+from i18n import Message, MessageError
 
-class MjError(Exception):
-    """Base class; `str(error)` is the message shown to the user."""
+
+class MjError(MessageError):
+    """Base class; `error.message` is what the user is shown, in their language."""
 
 
 class ParamError(MjError, ValueError):
@@ -39,7 +42,7 @@ class JobNotFound(MjError, LookupError):
 class PromptBlocked(MjError):
     """The prompt names a banned term (or the user is paused after repeated blocks)."""
 
-    def __init__(self, message: str, terms: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: Message, terms: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.terms = terms
 

@@ -15,13 +15,18 @@ from bot.core.commands import help_text
 from bot.core.delivery import Delivery
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError
-from bot.core.moderation import Moderation
-from bot.core.queries import JobStatus, Queries
+from bot.core.language import Languages
+from bot.core.queries import JobStatus, Queries, not_yours
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.safety_commands import SafetyCommands
+from bot.core.term_commands import TermCommands
 from bot.core.user_settings import UserSettings
 from engine.port import EnginePort
+from i18n import t
 from storage.store import AsyncStore
+
+# `/settings lang X` chooses the user's language; the rest of /settings is /mj defaults.
+LANG_WORDS = ("lang", "language", "语言", "語言")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +37,12 @@ class Parts:
     engine: EnginePort
     queries: Queries
     accounts: Accounts
-    moderation: Moderation
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
     safety: SafetyCommands
+    languages: Languages
+    terms: TermCommands
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,24 +85,37 @@ async def cancel(parts: Parts, origin: Origin, job_id: str | None) -> Reply | No
         rows = await parts.store.run(lambda s: s.jobs.of_user(origin.platform, origin.user_id))
         live = [r for r in rows if not JobStatus(r["status"]).finished]
         if not live:
-            raise MjError("You have no queued or running job to cancel.")
+            raise MjError(t("You have no queued or running job to cancel."))
         job_id = live[0]["id"]
-    not_yours = f"Job {job_id} is not yours, so its buttons are not for you."
-    job = await parts.queries.own_job(origin, job_id, not_yours)
+    job = await parts.queries.own_job(origin, job_id, not_yours(job_id))
     if JobStatus(job["status"]).finished:
-        raise MjError(f"Job {job_id} is already {job['status']}.")
+        raise MjError(
+            t(
+                "Job {job_id} is already {status}.",
+                job_id=job_id,
+                status=render.status_name(job["status"]),
+            )
+        )
     if parts.engine.cancel(job_id):
         return None
     # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
     await parts.store.run(lambda s: s.jobs.mark_cancelled(job_id))
     await parts.accounts.refund(job_id, 1.0, "job cancelled")
     await parts.store.run(lambda s: s.jobs.mark_delivered(job_id))
-    return Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
+    return Reply(ReplyKind.TEXT, t("Job {job_id} cancelled.", job_id=job_id), job_id)
 
 
 @handles("settings")
 async def settings(parts: Parts, call: Call) -> Reply:
+    word, _, rest = call.args.strip().partition(" ")
+    if word.lower() in LANG_WORDS:
+        return await parts.languages.set_user(call.incoming, rest)
     return await parts.user_settings.command(call.incoming.origin, call.args)
+
+
+@handles("default-lang")
+async def default_language(parts: Parts, call: Call) -> Reply:
+    return await parts.languages.command(call.incoming, call.args)
 
 
 @handles("help")
@@ -115,7 +134,7 @@ async def history(parts: Parts, call: Call) -> Reply:
     rest, origin = call.args.strip(), call.incoming.origin
     count = int(rest) if rest.isdigit() else 10
     if not 1 <= count <= 50 or (rest and not rest.isdigit()):
-        raise MjError("Usage: /history [N], N from 1 to 50.")
+        raise MjError(t("Usage: /history [N], N from 1 to 50."))
     rows = await parts.store.run(
         lambda s: s.jobs.of_user(origin.platform, origin.user_id, limit=count)
     )
@@ -127,17 +146,22 @@ async def show(parts: Parts, call: Call) -> Reply:
     """/show JOB_ID: post a past job's result again, with working buttons."""
     job_id = call.args.strip()
     if not job_id:
-        raise MjError("Usage: /show JOB_ID (see /history for your job ids).")
-    not_yours = f"Job {job_id} is not yours, so its buttons are not for you."
-    job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
+        raise MjError(t("Usage: /show JOB_ID (see /history for your job ids)."))
+    job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours(job_id))
     if JobStatus(job["status"]) is not JobStatus.DONE:
-        raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
+        raise MjError(
+            t(
+                "Job {job_id} is {status}: there is no result to show.",
+                job_id=job["id"],
+                status=render.status_name(job["status"]),
+            )
+        )
     return await parts.delivery.result_reply(job, None)
 
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")
 async def terms(parts: Parts, call: Call) -> Reply:
-    return await parts.moderation.command(call.incoming, call.name, call.args)
+    return await parts.terms.command(call.incoming, call.name, call.args)
 
 
 @handles("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")

@@ -20,6 +20,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 
 from bot.core.errors import ImagePromptError
+from i18n import Duration, t
 
 MAX_BYTES = 10 * 1000 * 1000  # 10 MB, Telegram's photo limit and about Discord's
 MAX_PIXELS = 40_000_000  # 40 MP decodes to ~120 MB of RGB: the most we accept
@@ -94,14 +95,19 @@ async def _checked_addresses(host: str, port: int, allow_private: bool) -> list[
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise ImagePromptError(f"The image URL's host {host!r} does not exist.") from None
+        raise ImagePromptError(
+            t("The image URL's host '{host}' does not exist.", host=host)
+        ) from None
     answers: list[ResolveResult] = []
     for family, _, proto, _, sockaddr in infos:
         address = str(sockaddr[0])
         if not allow_private and not is_public(address):
             raise ImagePromptError(
-                f"The image URL points to a private or local address ({host}); only public "
-                "web addresses can be image prompts."
+                t(
+                    "The image URL points to a private or local address ({host}); only public "
+                    "web addresses can be image prompts.",
+                    host=host,
+                )
             )
         answers.append(
             {
@@ -126,7 +132,9 @@ async def fetch_image(
             for _ in range(MAX_REDIRECTS + 1):
                 parts = urlsplit(url)
                 if parts.scheme not in ("http", "https") or not parts.hostname:
-                    raise ImagePromptError(f"Image prompts must be http(s) URLs, got {shown}.")
+                    raise ImagePromptError(
+                        t("Image prompts must be http(s) URLs, got {url}.", url=shown)
+                    )
                 port = parts.port or (443 if parts.scheme == "https" else 80)
                 answers = await _checked_addresses(parts.hostname, port, allow_private)
                 connector = aiohttp.TCPConnector(resolver=_PinnedResolver(answers))
@@ -138,25 +146,47 @@ async def fetch_image(
                         url = urljoin(url, response.headers.get("Location", ""))
                         continue
                     return await _read_body(response, shown, max_bytes)
-            raise ImagePromptError(f"The image URL {shown} redirects too many times.")
+            raise ImagePromptError(t("The image URL {url} redirects too many times.", url=shown))
     except TimeoutError:
         raise ImagePromptError(
-            f"The image URL {shown} did not answer within {timeout_s:g} s."
+            t(
+                "The image URL {url} did not answer within {timeout}.",
+                url=shown,
+                timeout=Duration(timeout_s),
+            )
         ) from None
     except aiohttp.ClientError as error:
         raise ImagePromptError(
-            f"The image URL {shown} could not be downloaded ({type(error).__name__})."
+            t(
+                "The image URL {url} could not be downloaded ({error}).",
+                url=shown,
+                error=type(error).__name__,
+            )
         ) from None
 
 
 async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: int) -> bytes:
     if response.status != 200:
-        raise ImagePromptError(f"The image URL {shown} answered HTTP {response.status}.")
-    if not response.content_type.startswith("image/"):
         raise ImagePromptError(
-            f"The URL {shown} is not an image (it is {response.content_type or 'untyped'})."
+            t(
+                "The image URL {url} answered HTTP {status}.",
+                url=shown,
+                status=str(response.status),
+            )
         )
-    too_big = ImagePromptError(f"The image at {shown} is larger than {max_bytes // 10**6} MB.")
+    if not response.content_type.startswith("image/"):
+        if not response.content_type:
+            raise ImagePromptError(t("The URL {url} is not an image (it has no type).", url=shown))
+        raise ImagePromptError(
+            t(
+                "The URL {url} is not an image (it is {type}).",
+                url=shown,
+                type=response.content_type,
+            )
+        )
+    too_big = ImagePromptError(
+        t("The image at {url} is larger than {size} MB.", url=shown, size=max_bytes // 10**6)
+    )
     if (response.content_length or 0) > max_bytes:
         raise too_big
     body = bytearray()
@@ -174,15 +204,20 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     expands to gigabytes (a decompression bomb) is refused without being decoded.
     """
     if len(data) > max_bytes:
-        raise ImagePromptError(f"The image is larger than {max_bytes // 10**6} MB.")
-    not_image = ImagePromptError("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP.")
+        raise ImagePromptError(t("The image is larger than {size} MB.", size=max_bytes // 10**6))
+    not_image = ImagePromptError(t("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP."))
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             probe.verify()
         if width * height > MAX_PIXELS:
             raise ImagePromptError(
-                f"The image is {width}x{height}: at most {MAX_PIXELS // 10**6} megapixels."
+                t(
+                    "The image is {width}x{height}: at most {most} megapixels.",
+                    width=str(width),
+                    height=str(height),
+                    most=MAX_PIXELS // 10**6,
+                )
             )
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
             image = opened.convert("RGB")

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from fractions import Fraction
+from typing import NoReturn
 
 from bot.core.errors import ParamError
 from bot.core.params_tokens import (
@@ -27,6 +28,7 @@ from bot.core.params_tokens import (
 from bot.core.styles import STYLES
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
+from i18n import Listing, t
 
 __all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj", "size_for_aspect"]
 
@@ -90,13 +92,47 @@ _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
 _MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
-_PROMPT_FIRST = "Write the prompt first and the parameters after it."
-_EMPTY = "Your prompt is empty: write what you want to see before the parameters."
+_EMPTY = t("Your prompt is empty: write what you want to see before the parameters.")
 
 
-def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
+def _closest(word: str, choices: Collection[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" Did you mean {prefix}{close[0]}?" if close else ""
+    return close[0] if close else None
+
+
+def _refuse(
+    kind: str, shown: str, value: str, close: str | None, choices: Collection[str]
+) -> NoReturn:
+    """ParamError for an unknown sampler, style or model: the closest known one if there is
+    one, then every choice."""
+    values = {"value": value, "name": shown, "choices": Listing.of(choices, "plain")}
+    if kind == "sampler" and close is not None:
+        message = t(
+            "Unknown sampler '{value}'. Did you mean {close}? {name} takes one of: {choices}.",
+            close=close,
+            **values,
+        )
+    elif kind == "sampler":
+        message = t("Unknown sampler '{value}'. {name} takes one of: {choices}.", **values)
+    elif kind == "style" and close is not None:
+        message = t(
+            "Unknown style '{value}'. Did you mean {close}? {name} takes one of: {choices}.",
+            close=close,
+            **values,
+        )
+    elif kind == "style":
+        message = t("Unknown style '{value}'. {name} takes one of: {choices}.", **values)
+    elif not choices:
+        message = t("Unknown model '{value}'. No model is available.", **values)
+    elif close is not None:
+        message = t(
+            "Unknown model '{value}'. Did you mean {close}? Available models: {choices}.",
+            close=close,
+            **values,
+        )
+    else:
+        message = t("Unknown model '{value}'. Available models: {choices}.", **values)
+    raise ParamError(message)
 
 
 # `shown` below is how the user named a parameter: "--steps" in the text, "steps" as a field.
@@ -104,13 +140,29 @@ def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
 
 def _int(shown: str, value: str, low: int, high: int) -> int:
     if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
-        raise ParamError(f"{shown} must be a whole number between {low} and {high}, got '{value}'")
+        raise ParamError(
+            t(
+                "{name} must be a whole number between {low} and {high}, got '{value}'",
+                name=shown,
+                low=str(low),
+                high=str(high),
+                value=value,
+            )
+        )
     return int(value)
 
 
 def _float(shown: str, value: str, low: float, high: float) -> float:
     if not _FLOAT.fullmatch(value) or not low <= float(value) <= high:
-        raise ParamError(f"{shown} must be a number between {low:g} and {high:g}, got '{value}'")
+        raise ParamError(
+            t(
+                "{name} must be a number between {low} and {high}, got '{value}'",
+                name=shown,
+                low=f"{low:g}",
+                high=f"{high:g}",
+                value=value,
+            )
+        )
     return float(value)
 
 
@@ -124,20 +176,14 @@ def _sampler(shown: str, value: str) -> str:
     keys = {_sampler_key(sampler): sampler for sampler in SAMPLERS}
     if found := keys.get(_sampler_key(value)):
         return found
-    raise ParamError(
-        f"Unknown sampler '{value}'.{_suggest(value.lower(), SAMPLERS)} "
-        f"{shown} takes one of: {', '.join(SAMPLERS)}."
-    )
+    return _refuse("sampler", shown, value, _closest(value.lower(), SAMPLERS), SAMPLERS)
 
 
 def _style(shown: str, value: str) -> str:
     key = re.sub(r"[\s_]+", "-", value.lower())
     if key in STYLES:
         return key
-    raise ParamError(
-        f"Unknown style '{value}'.{_suggest(key, STYLES)} {shown} takes one of: "
-        f"{', '.join(STYLES)}."
-    )
+    return _refuse("style", shown, value, _closest(key, STYLES), STYLES)
 
 
 def _model(value: str, models: Collection[str] | None) -> str:
@@ -145,23 +191,32 @@ def _model(value: str, models: Collection[str] | None) -> str:
         return value
     if found := next((m for m in models if m.lower() == value.lower()), None):
         return found
-    raise ParamError(
-        f"Unknown model '{value}'.{_suggest(value, models)} "
-        f"Available models: {', '.join(models) or 'none'}."
-    )
+    return _refuse("model", "--model", value, _closest(value, models), models)
 
 
 def _aspect(shown: str, value: str) -> tuple[int, int]:
     match = _ASPECT.fullmatch(re.sub(r"\s*:\s*", ":", value))
     if not match:
         raise ParamError(
-            f"{shown} must be two whole numbers written W:H, like {shown} 16:9, got '{value}'"
+            t(
+                "{name} must be two whole numbers written W:H, like {name} 16:9, got '{value}'",
+                name=shown,
+                value=value,
+            )
         )
     width, height = int(match.group(1)), int(match.group(2))
     if width == 0 or height == 0:
-        raise ParamError(f"{shown} sides must be above 0, like 16:9, got '{value}'")
+        raise ParamError(
+            t("{name} sides must be above 0, like 16:9, got '{value}'", name=shown, value=value)
+        )
     if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
-        raise ParamError(f"{shown} {value} is too extreme: use a ratio between 1:4 and 4:1.")
+        raise ParamError(
+            t(
+                "{name} {value} is too extreme: use a ratio between 1:4 and 4:1.",
+                name=shown,
+                value=value,
+            )
+        )
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
 
@@ -176,7 +231,9 @@ def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
     fractions make ties (and so the result) independent of float rounding.
     """
     if aw <= 0 or ah <= 0:
-        raise ParamError(f"An aspect ratio needs sides above 0, got {aw}:{ah}.")
+        raise ParamError(
+            t("An aspect ratio needs sides above 0, got {ratio}.", ratio=f"{aw}:{ah}")
+        )
     ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
     # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
     low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
@@ -193,7 +250,11 @@ def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
                 fits.append((ratio_error + area_error, ratio_error, width, height))
     if not fits:
         raise ParamError(
-            f"No {profile.family} image size fits the aspect ratio {aw}:{ah}; try one nearer 1:1."
+            t(
+                "No {family} image size fits the aspect ratio {ratio}; try one nearer 1:1.",
+                family=profile.family,
+                ratio=f"{aw}:{ah}",
+            )
         )
     _, _, width, height = min(fits)
     return width, height
@@ -206,23 +267,67 @@ def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tupl
     for name, value in pairs:
         field = ALIASES.get(name)
         if field is None:
-            hint = _suggest(name, ALIASES, "--") or f" Known: --{', --'.join(ALIASES)}."
-            raise ParamError(f"Unknown parameter --{name}.{hint}")
+            close = _closest(name, ALIASES)
+            if close is not None:
+                raise ParamError(
+                    t(
+                        "Unknown parameter --{name}. Did you mean --{close}?",
+                        name=name,
+                        close=close,
+                    )
+                )
+            known = Listing.of((f"--{alias}" for alias in ALIASES), "plain")
+            raise ParamError(
+                t("Unknown parameter --{name}. Known: {known}.", name=name, known=known)
+            )
         if field in found:
             first = found[field][0]
-            same = "" if first == f"--{name}" else f" ({first} and --{name} are the same)"
-            raise ParamError(f"--{name} is given twice{same}; keep one.")
+            if first == f"--{name}":
+                raise ParamError(t("--{name} is given twice; keep one.", name=name))
+            raise ParamError(
+                t(
+                    "--{name} is given twice ({first} and --{name} are the same); keep one.",
+                    name=name,
+                    first=first,
+                )
+            )
         if field == "tile" and value:
-            raise ParamError(f"--{name} takes no value, got '{value}'. {_PROMPT_FIRST}")
+            raise ParamError(
+                t(
+                    "--{name} takes no value, got '{value}'. Write the prompt first and the "
+                    "parameters after it.",
+                    name=name,
+                    value=value,
+                )
+            )
         if field != "tile" and not value:
-            raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES[field]}")
+            raise ParamError(
+                t(
+                    "--{name} needs a value, e.g. --{name} {example}",
+                    name=name,
+                    example=_EXAMPLES[field],
+                )
+            )
         if field in _ONE_WORD and len(value.split()) > 1:
-            raise ParamError(f"--{name} takes one value, got '{value}'. {_PROMPT_FIRST}")
+            raise ParamError(
+                t(
+                    "--{name} takes one value, got '{value}'. Write the prompt first and the "
+                    "parameters after it.",
+                    name=name,
+                    value=value,
+                )
+            )
         found[field] = (f"--{name}", value)
     for field, (label, value) in fields.items():
         if field in found:
             typed = found[field][0]
-            raise ParamError(f"{label} and {typed} in the prompt set the same thing; keep one.")
+            raise ParamError(
+                t(
+                    "{field} and {typed} in the prompt set the same thing; keep one.",
+                    field=label,
+                    typed=typed,
+                )
+            )
         found[field] = (label, normalize_value(field, value))
     return found
 
@@ -268,20 +373,25 @@ def parse_mj(
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
     if "image_weight" in floats and not image_urls and not attached_image:
-        raise ParamError("--iw needs an image prompt: put an image URL at the start.")
+        raise ParamError(t("--iw needs an image prompt: put an image URL at the start."))
     parts = split_weighted(body)
     if not parts:
         raise ParamError(_EMPTY)
     if sum(weight for _, weight in parts) <= 0:
         raise ParamError(
-            "The ::weights add up to 0 or less; they must add up to more than 0 "
-            "(e.g. cat::2 dog::-0.5)."
+            t(
+                "The ::weights add up to 0 or less; they must add up to more than 0 "
+                "(e.g. cat::2 dog::-0.5)."
+            )
         )
     prompt = ", ".join(part for part, _ in parts)
     if len(prompt) > max_prompt_chars:
         raise ParamError(
-            f"Your prompt is {len(prompt)} characters long; the limit is {max_prompt_chars}. "
-            "Shorten it."
+            t(
+                "Your prompt is {length} characters long; the limit is {limit}. Shorten it.",
+                length=len(prompt),
+                limit=max_prompt_chars,
+            )
         )
 
     # 4. Size from the profile's native area.

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from bot.core.errors import ParamError
+from i18n import t
 
 # Name typed after `--` -> the MjRequest field it sets (Midjourney's spellings plus aliases).
 ALIASES: dict[str, str] = {
@@ -142,12 +143,21 @@ def split_weighted(text: str) -> list[tuple[str, float]]:
         part = _tidy(text[start : match.start()])
         if _NUMBER.fullmatch(token):
             if not part:
-                raise ParamError(f"Nothing before ::{token}: write the text that weight is for.")
+                raise ParamError(
+                    t(
+                        "Nothing before ::{weight}: write the text that weight is for.",
+                        weight=token,
+                    )
+                )
             parts.append((part, float(token)))
             pos += len(raw)
         elif token[:1] and token[0] in "+-.0123456789":
             raise ParamError(
-                f"A multi-prompt weight must be a number, like cat::2 or dog::-0.5, got '{token}'."
+                t(
+                    "A multi-prompt weight must be a number, like cat::2 or dog::-0.5, got "
+                    "'{weight}'.",
+                    weight=token,
+                )
             )
         elif part:
             parts.append((part, 1.0))

@@ -18,11 +18,13 @@ from bot.core.buttons import ButtonAction, JobKind
 from bot.core.drawing import Drawing, Record
 from bot.core.errors import MjError
 from bot.core.jobs import new_job_id, new_seed
-from bot.core.queries import JobStatus, Queries
+from bot.core.queries import JobStatus, Queries, not_yours
 from bot.core.quota import job_credits
+from bot.core.render import status_name
 from bot.core.requests import ButtonPress, Incoming, Responder
 from bot.core.settings import CoreSettings
 from engine.job import JobSpec, spec_from_dict
+from i18n import t
 
 
 class Presses:
@@ -37,9 +39,8 @@ class Presses:
     async def press(self, incoming: Incoming, press: ButtonPress, respond: Responder) -> None:
         action = buttons.find(press.action)
         if action is None:
-            raise MjError(f"Unknown button {press.action!r}.")
-        not_yours = f"Job {press.job_id} is not yours, so its buttons are not for you."
-        job = await self.queries.own_job(incoming.origin, press.job_id, not_yours)
+            raise MjError(t("Unknown button '{action}'.", action=press.action))
+        job = await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
         else:
@@ -67,15 +68,27 @@ class Presses:
         self, incoming: Incoming, job: dict[str, Any], action: ButtonAction, respond: Responder
     ) -> None:
         if JobStatus(job["status"]) is not JobStatus.DONE:
-            raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
+            raise MjError(
+                t(
+                    "Job {job_id} is {status}: it has no images yet.",
+                    job_id=job["id"],
+                    status=status_name(job["status"]),
+                )
+            )
         images = await self.queries.job_images(job["id"])
         image = next((i for i in images if i.image_index == action.image), None)
         if image is None:
-            raise MjError(f"Job {job['id']} has no image {action.image}.")
+            raise MjError(
+                t("Job {job_id} has no image {number}.", job_id=job["id"], number=action.image)
+            )
         shown = await self.drawing.delivery.safety.shown(job["id"])
         if any(s.hidden for s in shown if s.image_index == action.image):
             raise MjError(
-                f"Image {action.image} of job {job['id']} was hidden by the image safety check."
+                t(
+                    "Image {number} of job {job_id} was hidden by the image safety check.",
+                    number=action.image,
+                    job_id=job["id"],
+                )
             )
         user = await self.accounts.user(incoming.origin, incoming.user_name)
         spec = derived_spec(

@@ -4,14 +4,20 @@ Each request comes with its `Responder`, bound by the adapter to that request (a
 command, a message, a button press): the core answers it there, and reports there on the jobs
 it made, for as long as the process lives. What must survive a restart is plain data in the
 `Origin`, from which a `ReplySink` delivers without any live object.
+
+Replies carry their text as a `Message` (English template and values) and the language to
+show it in: the core sets that language (`Reply.in_language`) before a reply leaves it, and
+adapters read `reply.text` and each button's `label`, already in the user's language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from i18n import Lang, Message, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,9 @@ class Origin:
     # The chat is marked for adult content (a Discord channel marked NSFW): where the
     # community's image safety policy allows it, its laxer mode applies there.
     nsfw: bool = False
+    # The language answers are written in: chosen by the core for each request
+    # (`bot.core.language`) and kept with its jobs. Adapters leave it.
+    lang: Lang = Lang.EN
 
     @property
     def user_key(self) -> str:
@@ -55,6 +64,10 @@ class Incoming:
     # An image sent with the command (a Telegram photo), already downloaded by the adapter:
     # the image prompt. The core checks it like a downloaded URL before using it.
     image: bytes | None = field(default=None, repr=False)
+    # The language the platform says the user reads (Discord's interaction locale, Telegram's
+    # language_code, the console's MJ_LANG or locale, HTTP's Accept-Language); None: unknown
+    # or one the bot does not speak. One signal among several (`bot.core.language`).
+    locale: Lang | None = None
 
 
 class ReplyKind(StrEnum):
@@ -67,15 +80,20 @@ class ReplyKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    label: str  # "U1", "V3", "🔄"
+    caption: Message  # "U1", "V3", "🔄" (tokens), "Vary (Subtle)" (words, translated)
     action: str  # what a press sends back (ButtonPress.action)
     job_id: str
+    lang: Lang | None = None  # set with its reply's (`Reply.in_language`)
+
+    @property
+    def label(self) -> str:
+        return render(self.caption, self.lang or Lang.EN)
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     kind: ReplyKind
-    text: str
+    message: Message
     job_id: str | None = None
     image_path: Path | None = None  # a stored file (results)
     image_png: bytes | None = field(default=None, repr=False)  # in-memory image (previews)
@@ -86,6 +104,25 @@ class Reply:
     # The image was flagged by the safety check and the policy says spoiler: show it hidden
     # until the viewer opens it (Discord spoiler, Telegram has_spoiler); others mark it.
     spoiler: bool = False
+    # Set by the core as the reply leaves it (`in_language`); None: not chosen yet (English).
+    lang: Lang | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.message, Message):
+            raise TypeError(
+                "a Reply's text is a Message: write t('...') so it can be translated "
+                "(README: Translating the bot)"
+            )
+
+    @property
+    def text(self) -> str:
+        """What the user reads, in the reply's language."""
+        return render(self.message, self.lang or Lang.EN)
+
+    def in_language(self, lang: Lang) -> Reply:
+        """This reply, and its buttons' labels, to be shown in `lang`."""
+        buttons = tuple(replace(button, lang=lang) for button in self.buttons)
+        return replace(self, lang=lang, buttons=buttons)
 
 
 class ReplySink(Protocol):

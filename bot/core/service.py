@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
+from bot.core.language import Languages
 from bot.core.moderation import Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
@@ -40,11 +41,13 @@ from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Res
 from bot.core.safety import ImageSafety
 from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
+from bot.core.term_commands import TermCommands
 from bot.core.user_settings import UserSettings
 from engine.executor import WorkerStatus
 from engine.job import spec_from_dict
 from engine.port import EnginePort
 from filters.image_safety import SafetyChecker
+from i18n import Lang, sentences, t
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -82,7 +85,8 @@ class MjService:
         self.images = images
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
-        moderation = Moderation(settings.moderation, settings.owners, store)
+        moderation = Moderation(settings.moderation, store)
+        self.languages = Languages(store, settings.owners)
         # Without a checker, every policy but off fails closed (nothing unchecked goes out).
         self.safety = ImageSafety(settings.safety, store, images, safety_checker)
         self.delivery = Delivery(settings.actions, store, images, self.accounts, self.safety)
@@ -96,11 +100,12 @@ class MjService:
             engine,
             self.queries,
             self.accounts,
-            moderation,
             user_settings,
             self.drawing,
             self.delivery,
             SafetyCommands(settings.owners, self.safety, self.delivery),
+            self.languages,
+            TermCommands(settings.moderation, settings.owners, store),
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -157,8 +162,16 @@ class MjService:
         return None if job is None else job.get("reply_message_id")
 
     # requests ------------------------------------------------------------------------------
+    async def language(self, incoming: Incoming) -> Lang:
+        """The language to answer `incoming` in (`bot.core.language`): for adapters that say
+        something of their own (an attachment of the wrong type, an HTTP error)."""
+        return await self.languages.resolve(incoming)
+
     async def handle(self, incoming: Incoming, respond: Responder) -> None:
-        """Answer one user action; every outcome, including errors, goes to `respond`."""
+        """Answer one user action; every outcome, including errors, goes to `respond`, in the
+        language chosen for it (and its jobs keep that language)."""
+        lang = await self.languages.resolve(incoming)
+        incoming = replace(incoming, origin=replace(incoming.origin, lang=lang))
         try:
             if incoming.button is not None:
                 await self.presses.press(incoming, incoming.button, respond)
@@ -166,16 +179,19 @@ class MjService:
             name, rest = commands.split_command(incoming.text or "")
             command = commands.find(name)
             if command is None:
-                shown = f"/{name}" if name else "that"
-                text = f"I don't know {shown}. {commands.help_text()}"
-                raise MjError(text)
+                if name:
+                    unknown = t("I don't know /{command}.", command=name)
+                else:
+                    unknown = t("I don't know that.")
+                raise MjError(sentences([unknown, commands.help_text()]))
             self._check_access(command, incoming)
             call = Call(incoming, command.name, rest, respond)
             reply = await HANDLERS[command.name](self.parts, call)
             if reply is not None:
-                await self.delivery.answer(respond, reply)
+                await self.delivery.answer(respond, reply, lang)
         except MjError as error:
-            await self.delivery.answer(respond, Reply(ReplyKind.ERROR, str(error), ephemeral=True))
+            refusal = Reply(ReplyKind.ERROR, error.message, ephemeral=True)
+            await self.delivery.answer(respond, refusal, lang)
 
     def _check_access(self, command: commands.Command, incoming: Incoming) -> None:
         owners = self.settings.owners
@@ -193,7 +209,10 @@ class MjService:
         images: int | None = None,
     ) -> list[str]:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
-        MjError when it is refused; the jobs report to the platform's sink."""
+        MjError when it is refused; the jobs report to the platform's sink, in the language
+        chosen for `incoming` (given `text` as what they wrote)."""
+        lang = await self.languages.resolve(replace(incoming, text=text))
+        incoming = replace(incoming, origin=replace(incoming.origin, lang=lang))
         return await self.drawing.imagine(incoming, text, fields=fields, images=images)
 
     async def cancel(self, origin: Origin, job_id: str) -> None:

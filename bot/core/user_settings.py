@@ -9,20 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.errors import ParamError
+from bot.core.language import name_of
 from bot.core.params_tokens import ALIASES, SPELLING, normalize_input, split_params
 from bot.core.requests import Origin, Reply, ReplyKind
+from i18n import t
 from storage.store import AsyncStore
 
-USAGE = (
+USAGE = t(
     "/settings --ar 16:9 --model NAME sets the parameters added to your /mj when it does not "
-    "set them itself (what you type wins). /settings shows them; /settings clear removes them."
+    "set them itself (what you type wins). /settings shows them; /settings clear removes them. "
+    "/settings lang zh-Hans, zh-Hant, en or auto sets the language the bot answers you in."
 )
 CLEAR_WORDS = ("clear", "reset", "none", "off")
 # Params that would change every job in a way a user would not expect from a default.
 NOT_DEFAULTS = {
-    "seed": "every grid would be the same",
-    "repeat": "every /mj would run several jobs",
-    "image_weight": "it needs an image prompt",
+    "seed": t("every grid would be the same"),
+    "repeat": t("every /mj would run several jobs"),
+    "image_weight": t("it needs an image prompt"),
 }
 
 
@@ -36,13 +39,23 @@ def canonical_params(text: str) -> str:
     that cannot be a default. Values are not checked here: the caller parses the result."""
     head, pairs = split_params(normalize_input(text))
     if head:
-        raise ParamError(f"/settings takes parameters only, and '{head}' is not one. {USAGE}")
+        raise ParamError(
+            t(
+                "/settings takes parameters only, and '{text}' is not one. {usage}",
+                text=head,
+                usage=USAGE,
+            )
+        )
     parts = []
     for name, value in pairs:
         field = _field(name)
         if field in NOT_DEFAULTS:
             raise ParamError(
-                f"--{name} cannot be a default: {NOT_DEFAULTS[field]}. Put it in the /mj itself."
+                t(
+                    "--{name} cannot be a default: {reason}. Put it in the /mj itself.",
+                    name=name,
+                    reason=NOT_DEFAULTS[field],
+                )
             )
         parts.append(f"--{SPELLING.get(field, name)} {value}".rstrip())
     return " ".join(parts)
@@ -79,13 +92,28 @@ class UserSettings:
         rest = rest.strip()
         if not rest:
             current = await self.defaults(origin)
-            text = f"Your defaults: {current}. {USAGE}" if current else f"No defaults. {USAGE}"
+            language = name_of(origin.lang)
+            if current:
+                text = t(
+                    "Your defaults: {params}. The bot answers you in {language}. {usage}",
+                    params=current,
+                    language=language,
+                    usage=USAGE,
+                )
+            else:
+                text = t(
+                    "No defaults. The bot answers you in {language}. {usage}",
+                    language=language,
+                    usage=USAGE,
+                )
         elif rest.lower() in CLEAR_WORDS:
             await self.store.run(lambda s: s.defaults.clear(origin.platform, origin.user_id))
-            text = "Your defaults are cleared: /mj uses the bot's own again."
+            text = t("Your defaults are cleared: /mj uses the bot's own again.")
         else:
             params = canonical_params(rest)
             self.parse(f"x {params}")  # a bad value fails now, not on every later /mj
             await self.store.run(lambda s: s.defaults.set(origin.platform, origin.user_id, params))
-            text = f"Saved. Your /mj now gets {params} unless it sets them itself."
+            text = t(
+                "Saved. Your /mj now gets {params} unless it sets them itself.", params=params
+            )
         return Reply(ReplyKind.TEXT, text, ephemeral=True)
