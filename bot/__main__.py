@@ -245,6 +245,43 @@ def models_list() -> None:
         )
 
 
+@models_app.command("speed")
+def models_speed() -> None:
+    """How each configured model will run on this machine (number format, layout, decoder,
+    previews, compile), as JSON: what MJ_DTYPE=auto and the other speed settings decide here."""
+    from bot.app import build_backend
+    from engine.decoders import TAESD_BY_FAMILY
+    from engine.hardware import probe
+    from engine.models import pick_device
+    from engine.tuning import plan
+
+    settings = _settings()
+    backend = build_backend(settings)  # sources and profiles only: nothing is loaded
+    hardware = probe(pick_device(settings.models.device))
+    tuning = settings.speed
+    models = {}
+    for name in settings.models.models:
+        family = backend.profile(name).family
+        chosen = plan(tuning, hardware, family)
+        models[name] = {
+            "family": family,
+            "dtype": chosen.dtype,
+            "channels_last": chosen.channels_last,
+            "cudnn_benchmark": chosen.cudnn_benchmark,
+            "compile": chosen.compile_mode or "off",
+            "decoder": tuning.decoder,
+            "previews": tuning.previews,
+            "taesd": tuning.taesd or TAESD_BY_FAMILY.get(family),
+        }
+    report = {
+        "device": hardware.device,
+        "hardware": hardware.name,
+        "native_bf16": hardware.native_bf16,
+        "models": models,
+    }
+    typer.echo(json.dumps(report, indent=2))
+
+
 def main() -> None:
     # Idle OpenMP threads spin by default and starve the event loop and other processes on
     # small CPU boxes; passive waiting costs nothing measurable on a GPU machine.

@@ -40,10 +40,11 @@ def worker_config(settings: Settings) -> WorkerConfig:
         dict(models.models),
         str(settings.data_dir.resolve()),
         device=models.device,
-        dtype=models.dtype,
+        tuning=settings.speed,
         allow_download=models.allow_download,
         single_file_config=models.single_file_config,
         upscaler=models.upscaler,
+        ip_adapter=models.ip_adapter,
         preload=models.default,
         torch_threads=settings.engine.ray_worker_cpus or None,
     )

@@ -46,6 +46,7 @@ from bot.core.settings import (
     SafetySettings,
 )
 from engine.profiles import DEFAULT_MODEL, model_alias
+from engine.tuning import COMPILE_MODES, DECODERS, DTYPES, PREVIEWS, SWITCHES, Tuning
 from filters.image_safety import OPENNSFW
 from filters.safety_policy import DEFAULT_POLICY as DEFAULT_SAFETY
 from filters.safety_policy import Mode, PolicyError, SafetyPolicy
@@ -62,12 +63,14 @@ class ModelSettings:
         default_factory=lambda: {model_alias(DEFAULT_MODEL): DEFAULT_MODEL}
     )
     device: str = "auto"
-    dtype: str = "auto"
     single_file_config: str | None = None
     allow_download: bool = True
     # A dedicated upscaler model for U (hub id, diffusers folder, or "tiny-x4" for tests),
     # loaded on the first upscale; None: the hires fix.
     upscaler: str | None = None
+    # An IP-Adapter for /blend (a weights file with its image_encoder/ beside it, a hub path,
+    # or "tiny" for tests), loaded on the first blend; None: blends mix the images' latents.
+    ip_adapter: str | None = None
 
     @property
     def default(self) -> str:
@@ -127,6 +130,7 @@ class Settings:
     data_dir: Path = Path("data")
     owners: frozenset[str] = frozenset()  # "platform:user_id"; see CoreSettings.owners
     models: ModelSettings = ModelSettings()
+    speed: Tuning = Tuning()  # how models run: dtype, layout, compile, decoder, previews
     queue: QueueSettings = QueueSettings()
     engine: EngineSettings = EngineSettings()
     translation: TranslationSettings = TranslationSettings()
@@ -145,8 +149,13 @@ class Settings:
     def core(self) -> CoreSettings:
         """What the core reads: no tokens, ports or engine internals."""
         models = ModelChoice(
-            tuple(self.models.models), self.models.default, self.models.upscaler is not None
+            tuple(self.models.models),
+            self.models.default,
+            self.models.upscaler is not None,
+            self.models.ip_adapter is not None,
         )
+        http = self.http
+        pages = (http.public_url or f"http://{http.host}:{http.port}") if http.enabled else None
         return CoreSettings(
             self.owners,
             models,
@@ -156,6 +165,7 @@ class Settings:
             self.actions,
             self.image_prompts,
             SafetySettings(self.safety_policy),
+            pages,
         )
 
     @property
@@ -211,10 +221,17 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_OWNER_IDS": ("", "owners", owner_ids),
     "MJ_MODEL": ("models", "model", text),  # MJ_MODELS is read in _checked, after it
     "MJ_DEVICE": ("models", "device", choice("auto", "cpu", "cuda", "mps")),
-    "MJ_DTYPE": ("models", "dtype", choice("auto", "float32", "float16", "bfloat16")),
     "MJ_MODEL_CONFIG": ("models", "single_file_config", text),
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
+    "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
+    "MJ_DTYPE": ("speed", "dtype", choice(*DTYPES)),
+    "MJ_CHANNELS_LAST": ("speed", "channels_last", choice(*SWITCHES)),
+    "MJ_COMPILE": ("speed", "compile", choice(*COMPILE_MODES)),
+    "MJ_CUDNN_BENCHMARK": ("speed", "cudnn_benchmark", choice(*SWITCHES)),
+    "MJ_DECODER": ("speed", "decoder", choice(*DECODERS)),
+    "MJ_PREVIEWS": ("speed", "previews", choice(*PREVIEWS)),
+    "MJ_TAESD": ("speed", "taesd", text),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
@@ -243,6 +260,8 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_UPSCALE_STRENGTH": ("actions", "upscale_strength", number(0.05, 1.0)),
     "MJ_VARY_SUBTLE": ("actions", "vary_subtle", number(0.05, 1.0)),
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
+    "MJ_BLEND_STRENGTH": ("actions", "blend_strength", number(0.05, 1.0)),
+    "MJ_REGION_LINK_TTL_MIN": ("actions", "region_link_ttl_min", whole(1, 1440)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
     "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),

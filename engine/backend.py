@@ -10,24 +10,29 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.blend import IpAdapter, blend_kwargs
 from engine.conditioning import build_embeddings
+from engine.decoders import decoding_with
 from engine.errors import GenerationFailed, ModelUnavailable
-from engine.job import JobSpec, batch_key, needs_embeddings
+from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
+from engine.job import JobSpec, batch_key, check_sources, needs_embeddings
 from engine.models import (
     ModelSource,
     classify,
     folder_profile,
-    load_pipeline,
     pick_device,
-    pick_dtype,
     resolve_folder,
 )
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
+from engine.previews import Previewer
 from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
+from engine.speed import Acceleration, load_tuned
+from engine.tuning import Tuning
 from engine.upscaler import Upscaler
 from i18n import t
 
@@ -39,8 +44,10 @@ class LoadedModel:
     pipe: Any
     profile: ModelProfile
     default_scheduler: Any
+    speed: Acceleration
     schedulers: dict[str, Any] = field(default_factory=dict)
     img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
+    inpaint: Any = None  # likewise, for the editing actions (engine.inpaint)
 
 
 class DiffusersBackend:
@@ -52,19 +59,21 @@ class DiffusersBackend:
         *,
         data_dir: Path,
         device: str = "auto",
-        dtype: str = "auto",
+        tuning: Tuning | None = None,
         max_loaded: int = 1,
         allow_download: bool = True,
         single_file_config: str | None = None,
         images_dir: Path | None = None,
         upscaler: str | None = None,
+        ip_adapter: str | None = None,
     ) -> None:
         if not models:
             raise ValueError("at least one model must be configured")
         self.sources = {name: classify(name, ref) for name, ref in models.items()}
         self.data_dir = data_dir
         self.device_preference = device
-        self.dtype_preference = dtype
+        self.tuning = tuning or Tuning()  # dtype, layout, compile, decoder and previews
+        self.compile_backend = "inductor"  # tests compile with "eager" (dynamo alone), fast
         self.max_loaded = max_loaded
         self.allow_download = allow_download
         self.single_file_config = single_file_config
@@ -74,8 +83,14 @@ class DiffusersBackend:
         self.device: str | None = None
         # MJ_UPSCALER: a model of its own, loaded on the first upscale (None: the hires fix).
         self.upscaler = Upscaler(
-            upscaler, data_dir=data_dir, device=device, dtype=dtype, allow_download=allow_download
+            upscaler,
+            data_dir=data_dir,
+            device=device,
+            dtype=self.tuning.dtype,
+            allow_download=allow_download,
         )
+        # MJ_IP_ADAPTER: blends by image embeddings, loaded on the first blend that needs it.
+        self.ip_adapter = IpAdapter(ip_adapter, data_dir=data_dir, allow_download=allow_download)
 
     # profiles are cheap: known exactly once loaded, guessed from the folder or name before
     def profile(self, name: str) -> ModelProfile:
@@ -94,6 +109,14 @@ class DiffusersBackend:
         with self._lock:
             return list(self._loaded)
 
+    def previewer(self, spec: JobSpec) -> Previewer:
+        """How this job's previews are drawn: its model's TAESD where affordable, else the
+        projection (always for upscaler models, whose latents TAESD cannot read)."""
+        with self._lock:
+            if spec.model in self._loaded and not spec.upscaler:
+                return self._loaded[spec.model].speed.previewer
+        return Previewer(self.profile(spec.model).family)
+
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
         with self._lock:
@@ -105,11 +128,19 @@ class DiffusersBackend:
         if source.kind == "tiny":
             log.warning("model %r is the tiny random test model: its images are noise", name)
         self.device = pick_device(self.device_preference)
-        dtype = pick_dtype(self.dtype_preference, self.device)
-        log.info("loading model %s (%s) on %s/%s", name, source.ref, self.device, dtype)
-        pipe = load_pipeline(source, folder, self.device, dtype, self.single_file_config)
         profile = folder_profile(folder, source.ref) if folder else profile_for_name(source.ref)
-        loaded = LoadedModel(pipe, profile, pipe.scheduler)
+        pipe, speed = load_tuned(
+            source,
+            folder,
+            profile,
+            self.tuning,
+            device=self.device,
+            data_dir=self.data_dir,
+            allow_download=self.allow_download,
+            single_file_config=self.single_file_config,
+            compile_backend=self.compile_backend,
+        )
+        loaded = LoadedModel(pipe, profile, pipe.scheduler, speed)
         with self._lock:
             self._loaded[name] = loaded
             while len(self._loaded) > self.max_loaded:
@@ -139,7 +170,7 @@ class DiffusersBackend:
         if first.upscaler:
             return self.upscaler.run(specs, self._start_image, on_step, cancel)
         model = self.load(first.model)
-        pipe = model.pipe if first.init_image is None else self.image_to_image(model)
+        pipe = self._pipeline(model, first)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
         pipe.scheduler = self._scheduler(model, first.sampler)
         # 3. Conditioning: plain strings unless :: weights or --chaos need embeddings.
@@ -147,19 +178,35 @@ class DiffusersBackend:
         # 4. One CPU generator per image: image i depends on its own seed, batched or not.
         generators = [torch.Generator("cpu").manual_seed(s) for spec in specs for s in spec.seeds]
 
-        # 5. Run: progress, --stop and cancellation after each step, --tile for this job only.
-        size_kwargs = self._size_kwargs(first, sum(spec.image_count for spec in specs))
-        kwargs = {
-            **text_kwargs,
-            **size_kwargs,
-            "num_inference_steps": first.steps,
-            "guidance_scale": first.cfg,
-            "generator": generators,
-            "output_type": "np",
-        }
-        images = run_pipeline(pipe, kwargs, first, on_step, cancel)
-        # 6. Split the batch back into jobs.
+        # 5. Run: progress, --stop and cancellation after each step, --tile (and an
+        # IP-Adapter) for this job only.
+        adapter = self.ip_adapter.attached(model.pipe) if first.ip_adapter else nullcontext()
+        with adapter:
+            size_kwargs = self._size_kwargs(pipe, first, sum(s.image_count for s in specs))
+            kwargs = {
+                **text_kwargs,
+                **size_kwargs,
+                "num_inference_steps": first.steps,
+                "guidance_scale": first.cfg,
+                "generator": generators,
+                "output_type": "np",
+            }
+            with decoding_with(pipe, model.speed.decoder):  # MJ_DECODER=taesd: TAESD decodes
+                images = run_pipeline(pipe, kwargs, first, on_step, cancel)
+        # 6. Put back what an inpainting mask keeps, then split the batch back into jobs.
+        if first.mask_image is not None:
+            images = keep_unmasked(images, size_kwargs)
         return split_batch(specs, images)
+
+    def _pipeline(self, model: LoadedModel, spec: JobSpec) -> Any:
+        """Text to image, image to image (start image or blended latents), or inpainting."""
+        if spec.mask_image is not None:
+            if model.inpaint is None:
+                model.inpaint = inpaint_pipeline(model.pipe)
+            return model.inpaint
+        if spec.init_image is not None or (spec.blend_images and not spec.ip_adapter):
+            return self.image_to_image(model)
+        return model.pipe
 
     def image_to_image(self, model: LoadedModel) -> Any:
         """The model's img2img pipeline, built once from the loaded one: `from_pipe` reuses
@@ -171,33 +218,49 @@ class DiffusersBackend:
             model.img2img.set_progress_bar_config(disable=True)  # as load_pipeline does
         return model.img2img
 
-    def _size_kwargs(self, spec: JobSpec, images: int) -> dict[str, Any]:
-        """Text to image: the size. Image to image: the start image, fitted to the size."""
+    def _size_kwargs(self, pipe: Any, spec: JobSpec, images: int) -> dict[str, Any]:
+        """The size, or what fixes it: a start image fitted to it, a canvas and its mask, the
+        blended latents or image embeddings of a blend."""
+        size = (spec.width, spec.height)
+        if spec.mask_image is not None:
+            return inpaint_kwargs(spec, images, lambda path, mode: self._open(path, size, mode))
+        if spec.blend_images:
+            sources = [self._open(path, size) for path in spec.blend_images]
+            if spec.ip_adapter:
+                embeds = self.ip_adapter.embeds_kwargs(pipe, sources, images, spec.cfg)
+                return {"width": spec.width, "height": spec.height, **embeds}
+            assert spec.strength is not None
+            return blend_kwargs(pipe, sources, images, spec.strength)
         if spec.init_image is None:
             return {"width": spec.width, "height": spec.height}
-        fitted = self._start_image(spec, (spec.width, spec.height))
+        fitted = self._start_image(spec, size)
         return {"image": [fitted] * images, "strength": spec.strength}
 
     def _start_image(self, spec: JobSpec, size: tuple[int, int]) -> Any:
+        assert spec.init_image is not None
+        return self._open(spec.init_image, size)
+
+    def _open(self, stored: str, size: tuple[int, int], mode: str = "RGB") -> Any:
         from PIL import Image, ImageOps
 
-        assert spec.init_image is not None
-        path = Path(spec.init_image)
+        path = Path(stored)
         path = path if path.is_absolute() else self.images_dir / path
         try:
             with Image.open(path) as opened:
-                start = opened.convert("RGB")
+                image = opened.convert(mode)
         except (OSError, ValueError) as exc:
             raise GenerationFailed(
-                f"The start image could not be read: {exc}",
+                f"A source image could not be read: {exc}",
                 public=t(
                     "The job's start image could not be read (it may have been removed); "
                     "draw again from a new image."
                 ),
             ) from exc
+        if mode == "L":  # a mask: exact pixels, never blurred into grey
+            return image if image.size == size else image.resize(size, Image.Resampling.NEAREST)
         # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
         # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
-        return ImageOps.fit(start, size, Image.Resampling.LANCZOS)
+        return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
 
     @staticmethod
     def _text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
@@ -237,8 +300,7 @@ def check_spec(spec: JobSpec) -> None:
         raise ValueError(f"unknown sampler {spec.sampler!r}")
     if not any(part.weight > 0 for part in spec.prompts):
         raise ValueError("a job needs a prompt part with a positive weight")
-    if (spec.init_image is None) != (spec.strength is None):
-        raise ValueError("an init image and a strength go together")
+    check_sources(spec)
     strength = spec.strength
     if strength is not None and not (0 < strength <= 1 and spec.steps * strength >= 1):
         raise ValueError(

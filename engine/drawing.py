@@ -19,7 +19,7 @@ from engine.executor import Assignment, Emit
 from engine.failures import is_oom, user_message
 from engine.job import Cancelled, Failed, Finished, Progress, Started
 from engine.pipeline_utils import free_memory
-from engine.previews import preview_grid
+from engine.previews import Previewer
 from i18n import t
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class Backend(Protocol):
     def load(self, name: str) -> Any: ...
     def loaded_models(self) -> list[str]: ...
     def profile(self, name: str) -> Any: ...
+    def previewer(self, spec: Any) -> Previewer: ...
 
 
 def draw(backend: Backend, jobs: Sequence[Assignment], emit: Emit, where: str = "") -> None:
@@ -90,18 +91,24 @@ def _generate(
     specs = [job.spec for job in jobs]
     if not specs[0].upscaler:  # an upscale loads the upscaler model, not the drawing one
         load_model(backend, specs[0].model, where)
-    family = backend.profile(specs[0].model).family
+    previewer = backend.previewer(specs[0])  # TAESD (where affordable) or the projection
     counts = [spec.image_count for spec in specs]
     last_preview = [float("-inf")] * len(jobs)  # so the first step always gets a preview
+    first_step_at: list[float] = []
 
     def on_step(step: int, total: int, latents: Any) -> None:
         now = time.monotonic()
+        # Steps are timed from the end of the first, which also carried the text encoding;
+        # until then only the preview pace bounds a preview's share of the time.
+        if not first_step_at:
+            first_step_at.append(now)
+        step_s = (now - first_step_at[0]) / max(1, step - 1)
         offset = 0
         for i, (job, count) in enumerate(zip(jobs, counts, strict=True)):
             preview = None
             every = job.preview_every_s
             if every is not None and (now - last_preview[i] >= every or step == total):
-                preview = preview_grid(latents[offset : offset + count], family)
+                preview = previewer.grid(latents[offset : offset + count], step_s, every)
                 last_preview[i] = now
             emit(Progress(job.spec.job_id, step, total, preview))
             offset += count

@@ -45,6 +45,15 @@ class JobSpec:
     # init_image at width x height, all `steps` steps run (strength 1), `model` and `sampler`
     # unused except for the preview colours and the price.
     upscaler: bool = False
+    # Inpainting (Zoom Out, Pan, Make Square, Vary (Region)): init_image is the prepared canvas
+    # (exactly width x height) and mask_image a black and white PNG of the same size: white is
+    # painted, black kept, and kept pixels are copied back from the canvas exactly.
+    mask_image: str | None = None
+    # Blend: 2-5 stored images mixed into one grid, each fitted to width x height. Without
+    # ip_adapter: image to image from their averaged latents at `strength`; with it: text to
+    # image conditioned on their averaged IP-Adapter image embeddings (MJ_IP_ADAPTER).
+    blend_images: tuple[str, ...] = ()
+    ip_adapter: bool = False
 
     @property
     def image_count(self) -> int:
@@ -88,7 +97,25 @@ def batch_key(spec: JobSpec) -> tuple:
         spec.init_image,
         spec.strength,
         spec.upscaler,
+        spec.mask_image,
+        spec.blend_images,
+        spec.ip_adapter,
     )
+
+
+def check_sources(spec: JobSpec) -> None:
+    """What a job starts from: nothing, an init image, a canvas and mask, or 2-5 images."""
+    if spec.blend_images and not 2 <= len(spec.blend_images) <= 5:
+        raise ValueError(f"a blend takes 2 to 5 images, got {len(spec.blend_images)}")
+    if spec.blend_images and spec.init_image is not None:
+        raise ValueError("a blend starts from its images, not from an init image")
+    if spec.ip_adapter and not spec.blend_images:
+        raise ValueError("the IP-Adapter is for blends")
+    if spec.mask_image is not None and spec.init_image is None:
+        raise ValueError("a mask needs the canvas it masks as init image")
+    starts = spec.init_image is not None or (bool(spec.blend_images) and not spec.ip_adapter)
+    if starts != (spec.strength is not None):
+        raise ValueError("a start image (or blended latents) and a strength go together")
 
 
 # Events, in the order a job produces them: Queued* -> Started -> Progress* -> one terminal event.
@@ -148,6 +175,7 @@ def spec_to_dict(spec: JobSpec) -> dict:
     data = {name: getattr(spec, name) for name in JobSpec.__slots__}
     data["prompts"] = [{"text": p.text, "weight": p.weight} for p in spec.prompts]
     data["seeds"] = list(spec.seeds)
+    data["blend_images"] = list(spec.blend_images)
     return data
 
 
@@ -155,4 +183,5 @@ def spec_from_dict(data: dict) -> JobSpec:
     values = dict(data)
     values["prompts"] = tuple(PromptPart(p["text"], float(p["weight"])) for p in data["prompts"])
     values["seeds"] = tuple(int(seed) for seed in data["seeds"])
+    values["blend_images"] = tuple(data.get("blend_images") or ())
     return JobSpec(**values)

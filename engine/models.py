@@ -48,13 +48,18 @@ def classify(name: str, ref: str) -> ModelSource:
                 "Point MJ_MODEL at a folder saved with save_pretrained, or at a .safetensors file."
             )
         return ModelSource(name, str(path), "folder")
-    parts = ref.split("/")
-    if len(parts) == 2 and all(parts) and not ref.startswith((".", "~")):
+    if is_hub_id(ref):
         return ModelSource(name, ref, "hub")
     raise ModelUnavailable(
         f"MJ_MODEL={ref!r} is neither a local folder, a .safetensors file nor a hub id like "
         "'stabilityai/sd-turbo'."
     )
+
+
+def is_hub_id(ref: str) -> bool:
+    """True for "owner/name", as the Hugging Face hub names models (not a relative path)."""
+    parts = ref.split("/")
+    return len(parts) == 2 and all(parts) and not ref.startswith((".", "~"))
 
 
 def folder_profile(folder: Path, name_hint: str) -> ModelProfile:
@@ -120,19 +125,29 @@ def resolve_folder(source: ModelSource, data_dir: Path, *, allow_download: bool)
         return Path(source.ref)
     if source.kind == "file":
         return None
-    snapshot = local_hub_snapshot(source.ref)
+    return hub_snapshot(
+        source.ref,
+        allow_download=allow_download,
+        instead="set MJ_MODEL to a local diffusers folder or .safetensors file (MJ_MODEL=tiny "
+        "runs a tiny test model that draws noise)",
+    )
+
+
+def hub_snapshot(repo_id: str, *, allow_download: bool, instead: str) -> Path:
+    """A hub model's local snapshot, downloaded now if allowed and reachable; else
+    ModelUnavailable saying how to get it, or `instead` what to configure."""
+    snapshot = local_hub_snapshot(repo_id)
     if snapshot is not None:
         return snapshot
-    reachable, why = hub_reachable(source.ref) if allow_download else (False, "downloads off")
+    reachable, why = hub_reachable(repo_id) if allow_download else (False, "downloads off")
     if not reachable:
         raise ModelUnavailable(
-            f"Model {source.ref!r} is not on this machine and cannot be downloaded now ({why}). "
-            f"Run `mjbot models pull {source.ref}` where the Hugging Face hub is reachable, or "
-            "set MJ_MODEL to a local diffusers folder or .safetensors file (MJ_MODEL=tiny "
-            "runs a tiny test model that draws noise)."
+            f"Model {repo_id!r} is not on this machine and cannot be downloaded now ({why}). "
+            f"Run `mjbot models pull {repo_id}` where the Hugging Face hub is reachable, or "
+            f"{instead}."
         )
-    log.info("downloading %s from the Hugging Face hub (once)", source.ref)
-    return pull(source.ref)
+    log.info("downloading %s from the Hugging Face hub (once)", repo_id)
+    return pull(repo_id)
 
 
 def pick_device(preference: str) -> str:
@@ -147,13 +162,14 @@ def pick_device(preference: str) -> str:
     return "cpu"
 
 
-def pick_dtype(preference: str, device: str) -> Any:
+def pick_dtype(preference: str, device: str, family: str = "") -> Any:
+    """The torch dtype for `device` as engine.tuning chooses it for this hardware."""
     import torch
 
-    if preference != "auto":
-        return getattr(torch, preference)
-    # Half precision halves memory and doubles speed on GPUs; CPUs only have fast fp32 kernels.
-    return torch.float16 if device in ("cuda", "mps") else torch.float32
+    from engine.hardware import probe
+    from engine.tuning import choose_dtype
+
+    return getattr(torch, choose_dtype(preference, probe(device), family))
 
 
 def load_pipeline(

@@ -146,10 +146,10 @@ class DrawingWorker:
             events.put(_END)
 
     def _unpack(self, jobs: list[WireJob]) -> list[Assignment]:
-        """Assignments with their start images written where the backend reads them."""
+        """Assignments with their source images written where the backend reads them."""
         for job in jobs:
-            if job.init_png is not None and job.spec.init_image is not None:
-                (self._scratch / job.spec.init_image).write_bytes(job.init_png)
+            for name, data in job.files.items():
+                (self._scratch / name).write_bytes(data)
         return [Assignment(job.spec, job.task_id, job.preview_every_s) for job in jobs]
 
     def _configure(self, config: WorkerConfig) -> None:

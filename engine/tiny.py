@@ -36,24 +36,23 @@ def byte_level_tokenizer():  # -> CLIPTokenizer
     return CLIPTokenizer(vocab=_byte_level_vocab(), merges=[], model_max_length=77)
 
 
-def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
+def byte_level_text_model(**shape: object):  # -> (CLIPTextModel, CLIPTokenizer)
+    """A random CLIP text encoder of this shape (CLIPTextConfig fields) and its tokenizer."""
     from transformers import CLIPTextConfig, CLIPTextModel
 
     tokenizer = byte_level_tokenizer()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=32,
-            intermediate_size=37,
-            layer_norm_eps=1e-05,
-            num_attention_heads=4,
-            num_hidden_layers=5,
-            vocab_size=len(tokenizer),
-        )
+    ids = {"bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1, "vocab_size": len(tokenizer)}
+    return CLIPTextModel(CLIPTextConfig(**ids, **shape)), tokenizer
+
+
+def _tiny_text_model():  # -> (CLIPTextModel, CLIPTokenizer)
+    return byte_level_text_model(
+        hidden_size=32,
+        intermediate_size=37,
+        layer_norm_eps=1e-05,
+        num_attention_heads=4,
+        num_hidden_layers=5,
     )
-    return text_encoder, tokenizer
 
 
 def _tiny_unet(in_channels: int, **extra: object):  # -> UNet2DConditionModel
@@ -88,20 +87,10 @@ def _tiny_vae(blocks: int, **extra: object):  # -> AutoencoderKL; scale factor 2
     )
 
 
-def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
-    import torch
-    from diffusers import (
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionPipeline,
-    )
+def text_to_image_pipeline(unet, vae, text_encoder, tokenizer, scheduler):
+    """A StableDiffusionPipeline of these modules (random ones: no safety checker)."""
+    from diffusers import StableDiffusionPipeline
 
-    torch.manual_seed(seed)
-    unet = _tiny_unet(in_channels=4)
-    scheduler = EulerAncestralDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
-    )
-    vae = _tiny_vae(blocks=2)
-    text_encoder, tokenizer = _tiny_text_model()
     return StableDiffusionPipeline(
         unet=unet,
         scheduler=scheduler,
@@ -114,13 +103,37 @@ def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
     )
 
 
-def _save_once(folder: Path, build: Callable[[], Any], note: str, warning: str) -> Path:
-    """Build and save a tiny model once (marked by MARKER); later calls reuse the folder."""
-    if (folder / MARKER).exists() and (folder / "model_index.json").exists():
+def build_tiny_pipeline(seed: int = 0):  # -> StableDiffusionPipeline
+    import torch
+    from diffusers import EulerAncestralDiscreteScheduler
+
+    torch.manual_seed(seed)
+    unet = _tiny_unet(in_channels=4)
+    scheduler = EulerAncestralDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
+    )
+    vae = _tiny_vae(blocks=2)
+    text_encoder, tokenizer = _tiny_text_model()
+    return text_to_image_pipeline(unet, vae, text_encoder, tokenizer, scheduler)
+
+
+def _save_once(
+    folder: Path,
+    build: Callable[[], Any],
+    note: str,
+    warning: str,
+    ready: str = "model_index.json",
+) -> Path:
+    """Build and save a tiny model once (marked by MARKER, complete once `ready` is written);
+    later calls reuse the folder. `build()` returns something with save_pretrained, or None
+    when it wrote the folder itself."""
+    if (folder / MARKER).exists() and (folder / ready).exists():
         return folder
     log.warning(warning, folder)
     folder.mkdir(parents=True, exist_ok=True)
-    build().save_pretrained(folder)
+    built = build()
+    if built is not None:
+        built.save_pretrained(folder)
     (folder / MARKER).write_text(note)
     return folder
 
@@ -179,3 +192,66 @@ def ensure_tiny_upscaler(folder: Path) -> Path:
         "Its images are noise.\n",
         "MJ_UPSCALER=tiny-x4: building a tiny random upscaler in %s",
     )
+
+
+IP_ADAPTER_WEIGHTS = "ip-adapter.safetensors"
+
+
+def _attention_width(name: str, channels: tuple[int, ...]) -> int:
+    """The hidden size at a UNet attention processor, by its name (as diffusers works it out)."""
+    if name.startswith("mid_block"):
+        return channels[-1]
+    block = int(name.split(".")[1])
+    return list(reversed(channels))[block] if name.startswith("up_blocks") else channels[block]
+
+
+def build_tiny_ip_adapter(folder: Path) -> None:
+    """A random IP-Adapter for the tiny model, laid out like h94/IP-Adapter: the weights file
+    (image projection to 4 tokens, and to_k_ip/to_v_ip for every cross-attention, numbered as
+    diffusers' loader expects) and a tiny CLIP image encoder in `image_encoder/` beside it."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    unet = _tiny_unet(in_channels=4)  # the tiny model's shapes: which attentions, what sizes
+    cross, embed, tokens = unet.config.cross_attention_dim, 32, 4
+    tensors = {
+        "image_proj.proj.weight": torch.randn(cross * tokens, embed) * 0.1,
+        "image_proj.proj.bias": torch.zeros(cross * tokens),
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    key_id = 1  # diffusers numbers every attention, self (even) and cross (odd)
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        hidden = _attention_width(name, tuple(unet.config.block_out_channels))
+        for key in ("to_k_ip", "to_v_ip"):
+            tensors[f"ip_adapter.{key_id}.{key}.weight"] = torch.randn(hidden, cross) * 0.1
+        key_id += 2
+    save_file(tensors, str(folder / IP_ADAPTER_WEIGHTS))
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=37,
+            projection_dim=embed,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=4,
+        )
+    )
+    encoder.save_pretrained(folder / "image_encoder")
+
+
+def ensure_tiny_ip_adapter(folder: Path) -> Path:
+    """Build the tiny IP-Adapter once (MJ_IP_ADAPTER=tiny); returns its weights file."""
+    _save_once(
+        folder,
+        lambda: build_tiny_ip_adapter(folder),
+        "A tiny random IP-Adapter built by mjbot for tests. Its embeddings are noise.\n",
+        "MJ_IP_ADAPTER=tiny: building a tiny random IP-Adapter in %s",
+        ready=IP_ADAPTER_WEIGHTS,
+    )
+    return folder / IP_ADAPTER_WEIGHTS

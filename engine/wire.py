@@ -1,8 +1,9 @@
 """Plain data that crosses from the dispatcher to a worker process and back.
 
-Workers share no disk with the dispatcher: a job's start image (img2img, upscale, variation)
-travels with it as bytes, and images come back as PNG bytes (compressed lightly: they are
-stored, re-encoded, by the dispatcher). Everything here pickles without torch or PIL types.
+Workers share no disk with the dispatcher: a job's source images (the start image of img2img,
+upscale and variation; an edit's canvas and mask; a blend's images) travel with it as bytes,
+and images come back as PNG bytes (compressed lightly: they are stored, re-encoded, by the
+dispatcher). Everything here pickles without torch or PIL types.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.executor import Assignment, WorkerStatus
 from engine.job import Event, Finished, JobSpec, Progress
+from engine.tuning import Tuning
 
 if TYPE_CHECKING:
     from engine.backend import DiffusersBackend
@@ -29,10 +31,11 @@ class WorkerConfig:
     models: dict[str, str]  # name -> source (hub id, folder, file, "tiny"), as on the dispatcher
     data_dir: str  # absolute: models built or downloaded here (tiny, hub cache aside)
     device: str = "auto"
-    dtype: str = "auto"
+    tuning: Tuning = Tuning()  # dtype, layout, compile, decoder, previews (MJ_DTYPE...)
     allow_download: bool = True
     single_file_config: str | None = None
     upscaler: str | None = None
+    ip_adapter: str | None = None  # MJ_IP_ADAPTER, for blends
     preload: str | None = None  # a model to load when the worker starts (the default one)
     torch_threads: int | None = None  # CPU workers: their share of the cores
 
@@ -43,20 +46,21 @@ class WorkerConfig:
             self.models,
             data_dir=Path(self.data_dir),
             device=self.device,
-            dtype=self.dtype,
+            tuning=self.tuning,
             allow_download=self.allow_download,
             single_file_config=self.single_file_config,
             images_dir=images_dir,
             upscaler=self.upscaler,
+            ip_adapter=self.ip_adapter,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class WireJob:
-    spec: JobSpec  # init_image, if any, names `init_png` in the worker's scratch folder
+    spec: JobSpec  # its source images name files of `files` (the worker's scratch folder)
     task_id: str
     preview_every_s: float | None
-    init_png: bytes | None = field(default=None, repr=False)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +92,29 @@ class Superseded:
 
 
 def job_to_wire(job: Assignment, images_dir: Path) -> WireJob:
-    """The job as sent: its start image read from the image store and carried as bytes."""
-    spec = job.spec
-    if spec.init_image is None:
-        return WireJob(spec, job.task_id, job.preview_every_s)
-    path = Path(spec.init_image)
-    try:
-        data = (path if path.is_absolute() else images_dir / path).read_bytes()
-    except OSError:  # the worker fails the job, naming the unreadable start image
-        return WireJob(spec, job.task_id, job.preview_every_s)
-    # Named by content: batch-mates sharing a start image share one file on the worker.
-    name = hashlib.sha256(data).hexdigest()[:32] + (path.suffix or ".png")
-    return WireJob(replace(spec, init_image=name), job.task_id, job.preview_every_s, data)
+    """The job as sent: its source images read from the image store and carried as bytes,
+    named by content (batch-mates sharing an image share one file on the worker)."""
+    spec, files = job.spec, {}
+
+    def carried(stored: str | None) -> str | None:
+        if stored is None:
+            return None
+        path = Path(stored)
+        try:
+            data = (path if path.is_absolute() else images_dir / path).read_bytes()
+        except OSError:  # the worker fails the job, naming the unreadable image
+            return stored
+        name = hashlib.sha256(data).hexdigest()[:32] + (path.suffix or ".png")
+        files[name] = data
+        return name
+
+    sent = replace(
+        spec,
+        init_image=carried(spec.init_image),
+        mask_image=carried(spec.mask_image),
+        blend_images=tuple(name for name in map(carried, spec.blend_images) if name),
+    )
+    return WireJob(sent, job.task_id, job.preview_every_s, files)
 
 
 def to_wire(event: Event) -> Any:

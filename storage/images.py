@@ -49,3 +49,11 @@ class ImageStore:
             return None
         path = self.root / name[:2] / name
         return path if path.is_file() else None
+
+    def remove(self, relatives: list[str]) -> None:
+        """Delete stored files (missing ones are fine); never anything outside the store."""
+        root = self.root.resolve()
+        for relative in relatives:
+            path = (self.root / relative).resolve()
+            if path.is_relative_to(root) and path != root:
+                path.unlink(missing_ok=True)

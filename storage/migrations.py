@@ -292,6 +292,51 @@ def m013_image_safety(db: Database) -> None:
 
 
 @migrations()
+def m017_editing_actions(db: Database) -> None:
+    """Editing actions (Zoom Out, Pan, Make Square, Vary (Region), Blend), Remix mode, the 🗑
+    button, the region page's signing secret, and prompts a user is asked for."""
+    # What an action did beyond `action` and `parent_image` (the zoom factor, the pan
+    # direction, the regions, the blend's sources), and the files the job made for itself
+    # (canvas, mask, blend inputs) so 🗑 can remove them: JSON.
+    db["jobs"].add_column("action_json", str)
+    # Set by 🗑: the images and their files are gone; the row stays for the ledger's sake.
+    db["jobs"].add_column("deleted_at", str)
+    # Remix mode is on for the users listed here: V, Vary, Zoom Out (Custom) and Vary
+    # (Region) then ask for the prompt first. Its own table, so that /settings clear (which
+    # forgets default params) leaves it alone.
+    db["remix_users"].create(
+        {"platform": str, "platform_user_id": str, "created_at": str},
+        pk=("platform", "platform_user_id"),
+        not_null={"created_at"},
+    )
+    db["secrets"].create(
+        {"name": str, "value": str, "created_at": str},
+        pk="name",
+        not_null={"value", "created_at"},
+    )
+    # An action waiting for the user's answer: a Remix prompt asked for with Telegram's
+    # ForceReply (found again by the message it replies to), permutations awaiting the
+    # confirm button. Kept in SQLite so a restart in between loses nothing.
+    db["pending_actions"].create(
+        {
+            "id": str,  # short random id, in button ids
+            "platform": str,
+            "platform_user_id": str,  # who may answer
+            "chat_id": str,
+            "message_id": str,  # the bot's message that asked, once sent
+            "kind": str,  # what is waiting: an action with a prompt, permutations, ...
+            "job_id": str,  # the job the action is on (None for permutations)
+            "payload_json": str,  # everything needed to carry the action out
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"platform", "platform_user_id", "kind", "payload_json", "created_at"},
+    )
+    db["pending_actions"].create_index(["platform", "chat_id", "message_id"])
+    db["pending_actions"].create_index(["created_at"])
+
+
+@migrations()
 def m021_languages(db: Database) -> None:
     """UI languages (issue 23): a user's own choice, a community's default, the language each
     job answers in, and a failed job's reason as a message a language can render.

@@ -8,6 +8,7 @@ event loop.
     store.defaults  users' default /mj params (/settings)
     store.api_keys  the HTTP API's keys, stored hashed
     store.stats     counts and durations for /metrics
+    store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
     store.languages each user's UI language and each community's default
 
@@ -28,6 +29,7 @@ from sqlite_utils import Database
 
 from storage.api_keys import ApiKeys
 from storage.credits import Credits
+from storage.editing import Editing
 from storage.jobs import Jobs
 from storage.languages import Languages
 from storage.migrations import migrate
@@ -64,6 +66,7 @@ class Store:
         self.defaults = Defaults(self.db)
         self.api_keys = ApiKeys(self.db)
         self.stats = Stats(self.db)
+        self.editing = Editing(self.db)
         self.safety = Safety(self.db)
         self.languages = Languages(self.db)
 

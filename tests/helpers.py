@@ -111,6 +111,9 @@ class SizesOnly:
     def profile(self, name: str) -> Any:
         return profile_for_name("tiny")
 
+    def previewer(self, spec: Any) -> Any:
+        raise AssertionError("these tests never draw")
+
     def generate(self, specs: Any, on_step: Any, cancel: Any) -> Any:
         raise AssertionError("these tests never draw")
 

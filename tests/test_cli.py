@@ -77,3 +77,29 @@ def test_imagine_with_a_missing_model_says_how_to_fix(runner: CliRunner, tmp_pat
     result = runner.invoke(app, ["imagine", "a fox"], env=env)
     assert result.exit_code == 2
     assert "mjbot models pull someone/absent" in json.loads(result.stdout)["error"]
+
+
+def test_models_speed_says_what_this_machine_will_run(runner: CliRunner) -> None:
+    from engine.hardware import probe
+
+    env = {
+        "MJ_MODEL": "stabilityai/sd-turbo",
+        "MJ_MODELS": "xl=stabilityai/sdxl-turbo",
+        "MJ_DEVICE": "cpu",
+        "MJ_DECODER": "taesd",
+    }
+    result = runner.invoke(app, ["models", "speed"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    native = probe("cpu").native_bf16
+    assert (report["device"], report["native_bf16"]) == ("cpu", native)
+    turbo, xl = report["models"]["sd-turbo"], report["models"]["xl"]
+    assert turbo["dtype"] == xl["dtype"] == ("bfloat16" if native else "float32")
+    assert (turbo["taesd"], xl["taesd"]) == ("madebyollin/taesd", "madebyollin/taesdxl")
+    assert turbo["decoder"] == "taesd" and turbo["channels_last"] and turbo["compile"] == "off"
+
+
+def test_models_speed_refuses_a_bad_setting(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["models", "speed"], env={"MJ_DECODER": "fast"})
+    assert result.exit_code != 0
+    assert "MJ_DECODER must be one of vae, taesd" in result.output

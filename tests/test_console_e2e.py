@@ -49,6 +49,7 @@ async def test_mj_produces_grid_four_images_and_rows(app) -> None:
         "V3",
         "V4",
         "🔄",
+        "🗑",
     ]
 
 

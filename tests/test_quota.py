@@ -252,6 +252,6 @@ async def test_history_and_show_on_the_console(app) -> None:
     await console.submit_line(f"/show {first}")
     shown = sink.replies[-1]
     assert shown.kind is ReplyKind.RESULT and shown.job_id == first
-    assert shown.image_path.is_file() and len(shown.buttons) == 9
+    assert shown.image_path.is_file() and len(shown.buttons) == 10
     await console.submit_line("/show nope")
     assert sink.replies[-1].kind is ReplyKind.ERROR

@@ -161,6 +161,10 @@ async def test_buttons_upscale_vary_and_reroll_on_remote_workers(ray_settings) -
         ]
         # The start image travelled with the job: the upscale is image 1 at twice the size.
         assert (rows[0]["width"], rows[0]["height"], rows[0]["parent_image"]) == (128, 128, 1)
+        # An edit's canvas and mask travel the same way.
+        await press(alice, "ZO2", derived[0])
+        zoom = job(app, [r.job_id for r in sink.replies if r.kind is ReplyKind.RESULT][-1])
+        assert (zoom["action"], zoom["status"], zoom["width"]) == ("zoom_out", "done", 64)
 
 
 async def test_cancel_reaches_a_job_running_on_a_worker(ray_settings) -> None:

@@ -105,10 +105,10 @@ async def test_mj_in_a_private_chat_ends_in_one_grid_with_nine_buttons(app, tg_s
     assert [[b["text"] for b in r] for r in keyboard_of(grid)] == [
         ["U1", "U2", "U3", "U4"],
         ["V1", "V2", "V3", "V4"],
-        ["🔄"],
+        ["🔄", "🗑"],
     ]
     data = [b["callback_data"] for r in keyboard_of(grid) for b in r]
-    assert data[0] == f"mj:U1:{row['id']}" and data[-1] == f"mj:reroll:{row['id']}"
+    assert data[0] == f"mj:U1:{row['id']}" and data[-2] == f"mj:reroll:{row['id']}"
     assert all(len(d.encode()) <= 64 for d in data)
     assert "a red fox" in grid["caption"] and "--seed 7" in grid["caption"]
     stored = (tg_settings.images_dir / row["grid_path"]).read_bytes()
@@ -158,11 +158,55 @@ async def test_a_photo_with_a_mj_caption_is_the_image_prompt_and_u1_upscales(
     assert (upscale["width"], upscale["height"]) == (128, 128)
     shown = fake.message(ALICE, int(upscale["reply_message_id"]))
     assert [[b["text"] for b in r] for r in keyboard_of(shown)] == [
-        ["Vary (Subtle)", "Vary (Strong)", "Upscale 2×"]
+        ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)", "Upscale 2×"],
+        ["Zoom Out 2×", "Zoom Out 1.5×", "Custom Zoom", "⬅️"],
+        ["➡️", "⬆️", "⬇️", "🗑"],
     ]
     data = [b["callback_data"] for r in keyboard_of(shown) for b in r]
-    assert data == [f"mj:{a}:{upscale['id']}" for a in ("VS", "VX", "U2X")]
+    codes = ("VS", "VX", "VR", "U2X", "ZO2", "ZO15", "ZOC", "PL", "PR", "PU", "PD", "DEL")
+    assert data == [f"mj:{a}:{upscale['id']}" for a in codes]
     assert all(len(d.encode()) <= 64 for d in data)
+
+
+async def test_pan_from_an_upscale_then_delete_it(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a quay --seed 4"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U3:{row['id']}"))
+        shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+        pan = await draw(app, bot, callback_update(ALICE, shown, f"mj:PR:{upscale['id']}"))
+        result = fake.message(ALICE, int(pan["reply_message_id"]))
+        await bot.feed(callback_update(ALICE, result, f"mj:DEL:{pan['id']}"))
+        await bot.feed(callback_update(ALICE, shown, f"mj:VR:{upscale['id']}"))
+    assert (pan["action"], pan["parent_id"], pan["parent_image"]) == ("pan", upscale["id"], 1)
+    assert pan["width"] > pan["height"] and pan["status"] == "done"
+    assert [c.params["message_id"] for c in fake.called("deleteMessage")] == [
+        str(result["message_id"])
+    ]
+    assert (ALICE, result["message_id"]) not in fake.messages
+    offer = fake.called("sendMessage")[-1]
+    assert f"/region {upscale['id']} 4 5 6" in offer.params["text"]
+    cells = [b["text"] for r in offer.params["reply_markup"]["inline_keyboard"] for b in r]
+    assert cells == [str(cell) for cell in range(1, 10)]
+
+
+async def test_vary_region_by_toggling_thirds(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a pond --seed 5"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+        await bot.feed(callback_update(ALICE, shown, f"mj:VR:{upscale['id']}"))
+        offer = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        middle = keyboard_of(offer)[1][1]
+        assert middle["callback_data"] == f"mj:RG16:{upscale['id']}"
+        await bot.feed(callback_update(ALICE, offer, middle["callback_data"]))
+        toggled = fake.message(ALICE, offer["message_id"])
+        assert keyboard_of(toggled)[1][1]["text"] == "✅ 5"
+        go = keyboard_of(toggled)[-1][0]["callback_data"]
+        region = await draw(app, bot, callback_update(ALICE, toggled, go))
+    assert (region["action"], region["parent_id"]) == ("vary_region", upscale["id"])
+    assert json.loads(region["action_json"])["regions"] == [5]
 
 
 async def test_a_photo_that_is_not_an_image_is_refused_and_costs_nothing(app, tg_settings, fake):
@@ -451,6 +495,79 @@ async def test_webhook_accepts_only_updates_carrying_the_secret(app, tg_settings
     assert hook.params["url"] == "https://bot.example.org/tg/hook"
     assert hook.params["secret_token"] == "s3cret"
     assert len(fake.called("sendMessage")) == 1  # the forged update did nothing
+
+
+async def test_many_permutations_wait_for_the_confirm_button(app, tg_settings, fake):
+    text = "/mj a {red, green, blue} {kite, boat} --seed 2"
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, text))
+        question = fake.called("sendMessage")[-1]
+        assert "This makes 6 jobs" in question.params["text"]
+        assert "3. a green kite" in question.params["text"]
+        [[start, cancel]] = question.params["reply_markup"]["inline_keyboard"]
+        asked = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        assert app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE))) == []
+        await bot.feed(callback_update(BOB, asked, start["callback_data"]))  # not Bob's
+        assert app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(BOB))) == []
+        before = set(app.service.pending_job_ids())
+        await bot.feed(callback_update(ALICE, asked, start["callback_data"]))
+        started = set(app.service.pending_job_ids()) - before
+        for job_id in started:
+            await app.service.wait(job_id)
+        await bot.feed(callback_update(ALICE, asked, start["callback_data"]))  # used once
+    rows = app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
+    assert len(started) == 6 and len(rows) == 6
+    assert {r["prompt"] for r in rows} == {
+        f"a {c} {t}" for c in ("red", "green", "blue") for t in ("kite", "boat")
+    }
+    assert cancel["callback_data"].startswith("mj:PERMNO:")
+
+
+async def test_remix_asks_with_a_force_reply_and_the_reply_draws(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, "/settings remix on"))
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a red tram --seed 6"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        await bot.feed(callback_update(ALICE, grid, f"mj:V3:{row['id']}"))
+        ask = fake.called("sendMessage")[-1]
+        assert ask.params["reply_markup"]["force_reply"] is True
+        assert "a red tram" in ask.params["text"]
+        asked = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        answer = message_update(ALICE, ALICE, "a green tram at dawn", reply_to_message=asked)
+        remixed = await draw(app, bot, answer)
+    assert (remixed["action"], remixed["parent_id"], remixed["parent_image"]) == (
+        "variation",
+        row["id"],
+        3,
+    )
+    assert remixed["prompt"] == "a green tram at dawn" and remixed["status"] == "done"
+
+
+async def test_an_album_captioned_blend_mixes_its_photos(app, tg_settings, fake):
+    for name, colour in (("a1", "red"), ("a2", "blue"), ("a3", "green")):
+        buffer = io.BytesIO()
+        Image.new("RGB", (80, 60), colour).save(buffer, format="JPEG")
+        fake.user_files[name] = buffer.getvalue()
+
+    def album_photo(file_id: str, caption: str | None) -> dict[str, Any]:
+        update = photo_update(ALICE, ALICE, caption or "", file_id=file_id)
+        update["message"]["media_group_id"] = "album-1"
+        if caption is None:
+            del update["message"]["caption"]
+        return update
+
+    async with telegram(app, tg_settings) as bot:
+        bot.adapter.albums.wait_s = 0  # the test sends the album's photos before its caption
+        await bot.feed(album_photo("a2", None))
+        await bot.feed(album_photo("a3", None))
+        before = set(app.service.pending_job_ids())
+        await bot.feed(album_photo("a1", "/blend --dimensions portrait"))
+        await bot.adapter.albums.drain()
+        [job_id] = set(app.service.pending_job_ids()) - before
+        row = await app.service.wait(job_id)
+    assert (row["action"], row["aspect"], row["status"]) == ("blend", "2:3", "done")
+    assert len(json.loads(row["spec_json"])["blend_images"]) == 3
+    assert sorted(c.params["file_id"] for c in fake.called("getFile")) == ["a1", "a2", "a3"]
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,6 @@ def test_keyboard_rows_follow_midjourney() -> None:
     assert [[b.text for b in row] for row in markup.inline_keyboard] == [
         ["U1", "U2"],
         ["V1", "V2"],
-        ["🔄"],
+        ["🔄", "🗑"],
     ]
     assert keyboard(()) is None

@@ -21,6 +21,18 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "vr": "VR",
+    "zo2": "ZO2",
+    "zo15": "ZO15",
+    "zoc": "ZOC",
+    "sq": "SQ",
+    "pl": "PL",
+    "pr": "PR",
+    "pu": "PU",
+    "pd": "PD",
+    # under any result
+    "del": "DEL",
+    "🗑": "DEL",
 }
 
 
@@ -78,13 +90,15 @@ class ConsoleSink:
             else:
                 grid = t("grid: {path}", path=path)
             buttons = t(
-                "buttons: {labels}  (type U1, V1 or R; after an upscale VS, VX or U2X)",
+                "buttons: {labels}  (type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, "
+                "ZO2, ZO15, ZOC, SQ, PL, PR, PU or PD)",
                 labels=labels,
             )
             return f"{reply.text}\n  {render(grid, lang)}\n  {render(buttons, lang)}"
         if reply.kind is ReplyKind.ERROR:
             return render(t("error: {message}", message=reply.message), lang)
-        return reply.text
+        links = "".join(f"\n  {b.label}: {b.url}" for b in reply.buttons if b.url)
+        return reply.text + links
 
 
 class ConsoleAdapter:

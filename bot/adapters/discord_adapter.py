@@ -15,6 +15,7 @@ delivered), then `serve()` connects to the gateway.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Self
 
 import aiohttp
@@ -23,16 +24,17 @@ from discord import app_commands
 
 from bot.adapters.discord_commands import MessageTranslator, add_commands
 from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
-from bot.adapters.discord_views import ResultButton
+from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
 from bot.core.language import Message, parse_tag, render, t
-from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind
+from bot.core.requests import ButtonPress, Incoming, Origin, Question, Reply, ReplyKind
 from bot.core.service import MjService
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+QUESTION_GONE = t("This question was answered already, or it expired: press the button again.")
 OOPS = t("Something went wrong on the bot's side; its owner can find the details in the log.")
 
 
@@ -58,6 +60,26 @@ def is_moderator(interaction: discord.Interaction[Any], role_ids: frozenset[int]
         return True
     roles = getattr(interaction.user, "roles", [])  # a Member's, resolved from the guild cache
     return any(role.id in role_ids for role in roles)
+
+
+class AnswerForm(discord.ui.Modal):
+    """A question's form: one text field, pre-filled; submitted as the question's command."""
+
+    def __init__(self, question: Question, bot: DiscordBot) -> None:
+        super().__init__(title=question.command[:45], timeout=None)
+        self.question = question
+        self.bot = bot
+        self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=question.label,  # in the asking user's language
+            style=discord.TextStyle.paragraph,
+            default=question.prefill[:4000],
+            max_length=4000,
+        )
+        self.add_item(self.answer)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        text = f"{self.question.command} {self.answer.value}"
+        await self.bot.relay(interaction, text, public=True, job=True)
 
 
 class DiscordBot(discord.Client):
@@ -98,7 +120,7 @@ class DiscordBot(discord.Client):
     async def setup_hook(self) -> None:
         """After login, before the gateway: buttons from any earlier run work from now on, and
         the commands are synced with their descriptions in every language the bot speaks."""
-        self.add_dynamic_items(ResultButton)
+        self.add_dynamic_items(ResultButton, RegionSelect)
         await self.tree.set_translator(MessageTranslator())
         await self.sync_commands()
 
@@ -158,11 +180,24 @@ class DiscordBot(discord.Client):
         self, interaction: discord.Interaction[Any], action: str, job_id: str
     ) -> None:
         """A click on a grid's button. Deferred without a visible response (the grid must not
-        be replaced); the answers are followups: a new job's message, or a private note."""
+        be replaced); the answers are followups: a new job's message, or a private note.
+        The button of a question (Remix) opens its form instead: that must be the answer."""
+        if action == ASK:
+            await self.ask(interaction, job_id)
+            return
         await interaction.response.defer()
         incoming = self.incoming(interaction, button=ButtonPress(action, job_id))
         respond = self.sink.responder(interaction, incoming.origin, public=False, fill=False)
         await self._handle(incoming, respond)
+
+    async def ask(self, interaction: discord.Interaction[Any], question_id: str) -> None:
+        """A form pre-filled with the answer as it stands; its submission is the command."""
+        question = await self.service.question(question_id)
+        lang = await self.service.language(self.incoming(interaction))
+        if question is None:
+            await interaction.response.send_message(render(QUESTION_GONE, lang), ephemeral=True)
+            return
+        await interaction.response.send_modal(AnswerForm(replace(question, lang=lang), self))
 
     async def _handle(self, incoming: Incoming, respond: InteractionResponder) -> None:
         try:

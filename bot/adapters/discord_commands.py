@@ -89,6 +89,8 @@ def command_text(command: Command, options: dict[str, Any]) -> str:
             words.insert(0, value.url)
         elif arg.kind is Kind.USER:
             words.append(str(value.id))
+        elif arg.kind is Kind.PARAM:
+            words.append(f"--{arg.name} {str(value).strip()}")
         else:
             words.append(str(value).strip())
     return " ".join([f"/{command.name}", *words])

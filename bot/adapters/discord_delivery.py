@@ -21,11 +21,14 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord_views import result_view
+from bot.adapters.discord_views import ASK, region_view, result_view
 from bot.adapters.uploads import fit_upload
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
+from bot.core.language import Lang, t
+from bot.core.requests import Button, Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
+
+EDIT_PROMPT = t("✏️ Edit the prompt")  # opens a Remix question's form
 
 MAX_CONTENT = 2000  # characters in one Discord message
 UPLOAD_BYTES = 10 * 1024 * 1024  # per file, unless the server allows more (or less)
@@ -85,6 +88,9 @@ class DiscordSink:
         return InteractionResponder(self, interaction, origin, public, fill)
 
     async def send(self, origin: Origin, reply: Reply) -> None:
+        if reply.kind is ReplyKind.DELETED:
+            await self.delete_shown(origin, reply.job_id)
+            return
         if reply.kind is ReplyKind.PROGRESS:
             job = self.jobs.get(reply.job_id or "")
             if job is not None and job.through is None and self.due(job):
@@ -144,6 +150,17 @@ class DiscordSink:
         if reply.image_png is not None:
             return [_file(reply.image_png, "preview.png", reply)]
         return []
+
+    async def delete_shown(self, origin: Origin, job_id: str | None) -> None:
+        """🗑: remove the message that shows the job (the core removed its files)."""
+        message_id = await self._earlier_message(job_id)
+        if message_id is None:
+            return
+        channel = await self._channel(origin)
+        try:
+            await channel.get_partial_message(message_id).delete()
+        except discord.HTTPException as error:  # gone already, or not ours to delete
+            log.info("could not delete the message of job %s: %s", job_id, error)
 
     # the channel path ----------------------------------------------------------------------
     async def _via_channel(self, origin: Origin, reply: Reply) -> int:
@@ -222,6 +239,9 @@ class InteractionResponder:
                 await self.interaction.delete_original_response()
 
     async def _send(self, reply: Reply) -> None:
+        if reply.kind is ReplyKind.DELETED:
+            await self._delete(reply)
+            return
         if reply.kind is ReplyKind.PROGRESS:
             job = self.sink.jobs.get(reply.job_id or "")
             if job is not None and job.through is self and self.alive and self.sink.due(job):
@@ -246,17 +266,39 @@ class InteractionResponder:
         else:
             await self.sink.record(reply, message_id, self)
 
+    async def _delete(self, reply: Reply) -> None:
+        """🗑 pressed: remove the message the button is on, then say so privately."""
+        message = self.interaction.message
+        try:
+            if message is not None:
+                await message.delete()
+            else:
+                await self.sink.delete_shown(self.origin, reply.job_id)
+        except discord.HTTPException as error:
+            log.info("could not delete the message of job %s: %s", reply.job_id, error)
+        if self.alive:
+            async with self.lock:
+                await self._ephemeral(reply)
+
     async def _ephemeral(self, reply: Reply) -> None:
         interaction = self.interaction
+        # A link (the Vary (Region) page) comes as a button, and so does a question's form.
+        buttons = reply.buttons
+        if reply.question is not None:
+            edit = Button(EDIT_PROMPT, ASK, reply.question.id, lang=reply.lang)
+            buttons = (*buttons, edit)
+        extra: dict[str, Any] = {"view": result_view(buttons)} if buttons else {}
+        if reply.pick_regions and reply.job_id is not None:
+            extra = {"view": region_view(reply.job_id, reply.lang or Lang.EN)}
         if self.original_free:
             self.original_free = False
             if not self.public:
-                await interaction.edit_original_response(content=clip(reply.text))
+                await interaction.edit_original_response(content=clip(reply.text), **extra)
                 return
             # The first followup would fill a public "thinking…" response and so show this
             # to everyone: remove that response first, then answer privately.
             await interaction.delete_original_response()
-        await interaction.followup.send(clip(reply.text), ephemeral=True, wait=True)
+        await interaction.followup.send(clip(reply.text), ephemeral=True, wait=True, **extra)
 
     async def _via_interaction(self, reply: Reply) -> int:
         """Edit the job's message, fill the deferred response, or post a followup."""

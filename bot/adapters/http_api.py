@@ -5,6 +5,7 @@
 
 Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
+    POST /api/jobs/{id}/actions, POST /api/blend, GET|POST /region/{id} (http_actions)
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
 Several front ends in one process (`bot.runner`): open each (this registers its sink), then
@@ -20,6 +21,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.adapters.front_end import FrontEndError, wait_forever
+from bot.adapters.http_actions import EditingRoutes, describe
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
@@ -48,7 +50,9 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     routes = ApiRoutes(service, board, KeyAuth(service.queries), settings)
     routes.add_to(web_app)
     StreamRoutes(routes, board).add_to(web_app)
+    EditingRoutes(routes).add_to(web_app)
     document = openapi(_version())
+    describe(document)
 
     async def healthz(request: web.Request) -> web.Response:
         health = service.health()

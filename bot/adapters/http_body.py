@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
+
 from bot.core.language import Listing, MessageError, t
 from bot.core.params import Fields
 
@@ -128,3 +130,19 @@ def parse_body(body: Any) -> Txt2Img:
     if cfg is not None:
         fields["cfg"] = ("cfg", f"{cfg:g}")
     return Txt2Img(prompt, fields, count)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body, or a BodyError saying what is wrong with it."""
+    try:
+        return await request.json(loads=json.loads)
+    except json.JSONDecodeError as error:
+        raise BodyError(
+            t(
+                "The body is not valid JSON: {error} at {position}",
+                error=error.msg,
+                position=str(error.pos),
+            )
+        ) from None
+    except UnicodeDecodeError:
+        raise BodyError(t("The body must be JSON in UTF-8")) from None

@@ -7,12 +7,11 @@ parses, screens, charges and queues exactly as for a chat message.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError, parse_body
+from bot.adapters.http_body import parse_body, read_json
 from bot.adapters.http_errors import LANG, KeyAuth, failed, ok, request_language
 from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
@@ -50,7 +49,7 @@ class ApiRoutes:
         # States are taken now, before any await, so a finished one cannot be dropped first.
         states = [self.board.state(job_id) for job_id in job_ids]
         await asyncio.gather(*(state.settled.wait() for state in states))
-        jobs = [await self._job(request, origin, job_id) for job_id in job_ids]
+        jobs = [await self.job_json(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
                 failure = t(
@@ -77,13 +76,13 @@ class ApiRoutes:
     async def create_job(self, request: web.Request) -> web.Response:
         """Queue the drawing and answer at once; follow it with GET or its event stream."""
         origin, job_ids = await self._submit(request)
-        job = await self._job(request, origin, job_ids[0])
+        job = await self.job_json(request, origin, job_ids[0])
         return ok({**job, "jobIds": job_ids}, status=202)
 
     async def get_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
         await self.choose_language(request, origin)
-        return ok(await self._job(request, origin, request.match_info["job_id"]))
+        return ok(await self.job_json(request, origin, request.match_info["job_id"]))
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
@@ -102,26 +101,14 @@ class ApiRoutes:
         try:
             await asyncio.wait_for(state.settled.wait(), CANCEL_WAIT_S)
         except TimeoutError:
-            return ok(await self._job(request, origin, job_id), status=202)  # still stopping
-        return ok(await self._job(request, origin, job_id))
+            return ok(await self.job_json(request, origin, job_id), status=202)  # still stopping
+        return ok(await self.job_json(request, origin, job_id))
 
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
         await self.choose_language(request, origin)
-        try:
-            body = await request.json(loads=json.loads)
-        except json.JSONDecodeError as error:
-            raise BodyError(
-                t(
-                    "The body is not valid JSON: {error} at {position}",
-                    error=error.msg,
-                    position=str(error.pos),
-                )
-            ) from None
-        except UnicodeDecodeError:
-            raise BodyError(t("The body must be JSON in UTF-8")) from None
-        order = parse_body(body)
+        order = parse_body(await read_json(request))
         if not self.service.health().alive:
             raise EngineUnavailable(t("The drawing engine is not running; try again later."))
         incoming = await self.choose_language(request, origin, order.prompt)
@@ -145,7 +132,7 @@ class ApiRoutes:
         """The job's row if it is this key's; other keys' jobs do not exist for it."""
         return await self.service.queries.own_job(origin, job_id)
 
-    async def _job(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
+    async def job_json(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
         """A job as the API shows it: SQLite for what is settled, the board for what is live."""
         base = public_base(request, self.settings)
         row = await self.own_row(origin, job_id)

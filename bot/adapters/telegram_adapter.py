@@ -27,6 +27,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeDefault,
+    CallbackQuery,
     Message,
     ReplyParameters,
     Update,
@@ -44,7 +45,14 @@ from telegram.ext import (
 )
 
 from bot.adapters.settings import TelegramSettings
-from bot.adapters.telegram_format import PLATFORM, parse_button_data
+from bot.adapters.telegram_albums import Albums
+from bot.adapters.telegram_format import (
+    PLATFORM,
+    cells_of,
+    parse_button_data,
+    region_press,
+    regions_keyboard,
+)
 from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
 from bot.core.commands import COMMANDS, Access
 from bot.core.commands import find as find_command
@@ -59,7 +67,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
-_MJ_CAPTION = re.compile(r"^/(?:mj|imagine)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
+# Photos captioned with a drawing command: /mj (an image prompt) or /blend (one of its images).
+_MJ_CAPTION = re.compile(r"^/(?:mj|imagine|blend)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 PHOTO_DOWNLOAD_FAILED = t("The photo could not be fetched from Telegram, so nothing was drawn.")
 BUTTON_GONE = t("This button no longer works.")
 # Command menus per language: Telegram matches a menu by the two-letter ISO 639-1 code of the
@@ -105,6 +114,7 @@ class TelegramAdapter:
         # The engine renders previews at the faster pace; the sink paces each chat's edits.
         service.register_sink(PLATFORM, self.sink, preview_every_s=min(group, private))
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self.albums = Albums()
         new_messages = filters.UpdateType.MESSAGE  # not edits: an edited /mj must not draw again
         application.add_handlers(
             [
@@ -113,10 +123,20 @@ class TelegramAdapter:
                     filters.PHOTO & filters.CaptionRegex(_MJ_CAPTION) & new_messages,
                     self.on_photo,
                 ),
+                # The other photos of an album whose caption is a /blend.
+                MessageHandler(
+                    filters.PHOTO & ~filters.CAPTION & new_messages, self.on_album_photo
+                ),
                 # Private chats: any other command too, so new core commands work at once and
                 # unknown ones get the core's help (groups: other bots' commands stay theirs).
                 MessageHandler(
                     filters.COMMAND & filters.ChatType.PRIVATE & new_messages, self.on_command
+                ),
+                # A reply to the bot's question (Remix: the prompt), which privacy mode
+                # delivers in groups too.
+                MessageHandler(
+                    filters.REPLY & filters.TEXT & ~filters.COMMAND & new_messages,
+                    self.on_answer,
                 ),
                 CallbackQueryHandler(self.on_button),
             ]
@@ -142,6 +162,23 @@ class TelegramAdapter:
         )
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
+    async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The answer to a question the bot asked (a reply to its ForceReply message): the
+        question's command with the answer, as if typed."""
+        message, user = update.message, update.effective_user
+        asked = message.reply_to_message if message is not None else None
+        if message is None or user is None or asked is None or not message.text:
+            return
+        origin = _origin(message, user)
+        question = await self.service.question_in(origin, str(asked.message_id))
+        if question is None:
+            return  # a reply to something else: not for the bot
+        text = f"{question.command} {message.text}"
+        incoming = Incoming(
+            origin, _name(message, user), text=text, locale=parse_tag(user.language_code)
+        )
+        await self.service.handle(incoming, TelegramResponder(self.sink, origin))
+
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         match = _MJ_CAPTION.match(message.caption or "") if message else None
@@ -153,30 +190,51 @@ class TelegramAdapter:
         user = update.effective_user
         if user is None:
             return
-        # The bytes, not the file's URL: that URL holds the bot token, which must not reach
-        # the jobs table, logs or a downloader. Telegram lists sizes smallest first.
-        sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_BYTES]
+        origin = _origin(message, user)
+
+        async def handle(others: list[Any]) -> None:
+            photos = await self._download([message.photo, *others], message, user)
+            if photos:
+                incoming = Incoming(
+                    origin,
+                    _name(message, user),
+                    text=message.caption,
+                    image=photos[0],
+                    images=tuple(photos[1:]),
+                    locale=parse_tag(user.language_code),
+                )
+                await self.service.handle(incoming, TelegramResponder(self.sink, origin))
+
+        if message.media_group_id:  # an album: its other photos come as messages of their own
+            self.albums.finish(message.media_group_id, handle)
+        else:
+            await handle([])
+
+    async def on_album_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is not None and message.media_group_id and not message.caption:
+            self.albums.add(message.media_group_id, message.photo)
+
+    async def _download(self, photos: list[Any], message: Message, user: User) -> list[bytes]:
+        """The bytes, not the files' URLs: those hold the bot token, which must not reach the
+        jobs table, logs or a downloader. Telegram lists each photo's sizes smallest first."""
+        found = []
         try:
-            photo = await (await (sizes or message.photo)[-1].get_file()).download_as_bytearray()
+            for sizes in photos:
+                fitting = [p for p in sizes if (p.file_size or 0) <= MAX_BYTES]
+                file = await (fitting or sizes)[-1].get_file()
+                found.append(bytes(await file.download_as_bytearray()))
         except TelegramError:
             log.warning("downloading a photo prompt failed", exc_info=True)
-            await context.bot.send_message(
+            await message.get_bot().send_message(
                 message.chat.id,
                 await self._say(PHOTO_DOWNLOAD_FAILED, message, user),
                 reply_parameters=ReplyParameters(
                     message.message_id, allow_sending_without_reply=True
                 ),
             )
-            return
-        origin = _origin(message, user)
-        incoming = Incoming(
-            origin,
-            _name(message, user),
-            text=message.caption,
-            image=bytes(photo),
-            locale=parse_tag(user.language_code),
-        )
-        await self.service.handle(incoming, TelegramResponder(self.sink, origin))
+            return []
+        return found
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every press is answered: an alert if the core refuses it, else a plain answer, and
@@ -191,6 +249,9 @@ class TelegramAdapter:
             return
         # A new job answers under the grid whose button was pressed.
         origin = _origin(message, query.from_user)
+        if (regions := region_press(press.action)) is not None:
+            await self.on_regions(query, origin, press.job_id, *regions)
+            return
         respond = TelegramResponder(self.sink, origin, query)
         incoming = Incoming(
             origin,
@@ -207,10 +268,30 @@ class TelegramAdapter:
 
     async def _say(self, text: Text, message: Message, user: User) -> str:
         """A message of the adapter's own, in the language the core would answer `user` in."""
-        asking = Incoming(
-            _origin(message, user), user.full_name, locale=parse_tag(user.language_code)
+        return render(text, await self._language_of(_origin(message, user), user))
+
+    async def _language_of(self, origin: Origin, user: User) -> Lang:
+        asking = Incoming(origin, user.full_name, locale=parse_tag(user.language_code))
+        return await self.service.language(asking)
+
+    async def on_regions(
+        self, query: CallbackQuery, origin: Origin, job_id: str, go: bool, picked: int
+    ) -> None:
+        """The thirds keyboard: a toggle redraws it; Repaint is `/region JOB CELLS`."""
+        if not go:
+            await _quietly(query.answer())
+            lang = await self._language_of(origin, query.from_user)
+            keyboard = regions_keyboard(job_id, lang, picked)
+            await _quietly(query.edit_message_reply_markup(keyboard))
+            return
+        text = f"/region {job_id} {cells_of(picked)}"
+        respond = TelegramResponder(self.sink, origin, query)
+        user = query.from_user
+        incoming = Incoming(
+            origin, user.full_name, text=text, locale=parse_tag(user.language_code)
         )
-        return render(text, await self.service.language(asking))
+        await self.service.handle(incoming, respond)
+        await _quietly(respond.answer_query())
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling a Telegram update failed", exc_info=context.error)

@@ -12,6 +12,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.core.language import Lang, render, t
 from bot.core.requests import Button, ButtonPress
 
 PLATFORM = "telegram"
@@ -53,6 +54,9 @@ def _suffix(text: str, units: int) -> str:
     return _prefix(text[::-1], units)[::-1]
 
 
+OTHERS_PER_ROW = 4  # phones show about four labels like "Zoom Out 1.5×" side by side
+
+
 def button_data(button: Button) -> str:
     """'mj:<action>:<job id>': all a press needs, so buttons keep working after a restart."""
     data = f"{_PREFIX}:{button.action}:{button.job_id}"
@@ -70,15 +74,59 @@ def parse_button_data(data: str | None) -> ButtonPress | None:
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """Midjourney's layout: U1..U4 on one row, V1..V4 on the next, then 🔄 (and any others)."""
+    """Midjourney's layout: U1..U4 on one row, V1..V4 on the next, then 🔄 and the others four
+    to a row (the editing buttons under an upscale); a link (the Vary (Region) page) opens."""
     if not buttons:
         return None
     rows: dict[str, list[InlineKeyboardButton]] = {"U": [], "V": [], "": []}
     for button in buttons:
         lead = button.action[:1]
         row = lead if lead in ("U", "V") and button.action[1:].isdigit() else ""
-        rows[row].append(InlineKeyboardButton(button.label, callback_data=button_data(button)))
-    return InlineKeyboardMarkup([row for row in rows.values() if row])
+        if button.url is not None:
+            rows[row].append(InlineKeyboardButton(button.label, url=button.url))
+        else:
+            rows[row].append(InlineKeyboardButton(button.label, callback_data=button_data(button)))
+    others = rows.pop("")
+    lines = [row for row in rows.values() if row]
+    lines += [others[i : i + OTHERS_PER_ROW] for i in range(0, len(others), OTHERS_PER_ROW)]
+    return InlineKeyboardMarkup(lines)
+
+
+REGION_TOGGLE, REGION_GO = "RG", "RGO"  # a cell pressed (the new picks), or "repaint these"
+REPAINT = t("Repaint the picked parts")
+
+
+def regions_keyboard(job_id: str, lang: Lang, picked: int = 0) -> InlineKeyboardMarkup:
+    """Vary (Region) without the web page: a 3×3 grid of toggles (the picks travel in the
+    callback data as a bit mask, so nothing is kept) and, once one is picked, Repaint."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"✅ {cell}" if picked >> (cell - 1) & 1 else str(cell),
+                callback_data=f"{_PREFIX}:{REGION_TOGGLE}{picked ^ 1 << (cell - 1)}:{job_id}",
+            )
+            for cell in range(row * 3 + 1, row * 3 + 4)
+        ]
+        for row in range(3)
+    ]
+    if picked:
+        go = f"{_PREFIX}:{REGION_GO}{picked}:{job_id}"
+        repaint = render(REPAINT, lang)
+        rows.append([InlineKeyboardButton(repaint, callback_data=go)])
+    return InlineKeyboardMarkup(rows)
+
+
+def region_press(action: str) -> tuple[bool, int] | None:
+    """('RGO', picks) or ('RG', picks) from a regions keyboard's press; None otherwise."""
+    for prefix, go in ((REGION_GO, True), (REGION_TOGGLE, False)):
+        rest = action.removeprefix(prefix)
+        if rest != action and rest.isdigit() and 0 <= int(rest) < 512:
+            return go, int(rest)
+    return None
+
+
+def cells_of(picked: int) -> str:
+    return " ".join(str(cell) for cell in range(1, 10) if picked >> (cell - 1) & 1)
 
 
 def seconds(value: int | float | timedelta) -> float:

@@ -24,7 +24,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from telegram import Bot, CallbackQuery, InputMediaPhoto, Message, ReplyParameters
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.adapters.telegram_format import (
@@ -35,9 +43,11 @@ from bot.adapters.telegram_format import (
     PHOTO_BYTES,
     fit,
     keyboard,
+    regions_keyboard,
     seconds,
 )
 from bot.adapters.uploads import fit_upload
+from bot.core.language import Lang
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
 
 log = logging.getLogger(__name__)
@@ -86,7 +96,9 @@ class TelegramSink:
         if self._closed:
             # Raising keeps the reply undelivered in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
-        if reply.job_id is None:
+        if reply.kind is ReplyKind.DELETED:
+            await self.delete_shown(origin, reply.job_id)
+        elif reply.job_id is None:
             await self.post(origin, reply.text)
         elif reply.kind is ReplyKind.ACK:
             await self._acknowledge(origin, reply)
@@ -104,12 +116,29 @@ class TelegramSink:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._views.clear()
 
-    async def post(self, origin: Origin, text: str) -> Message:
+    async def post(
+        self, origin: Origin, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+    ) -> Message:
         return await self.bot.send_message(
             int(origin.chat_id),
             fit(text, MESSAGE_LIMIT),
             reply_parameters=_reply_to(origin),
+            reply_markup=markup,
         )
+
+    async def delete_shown(
+        self, origin: Origin, job_id: str | None, query: CallbackQuery | None = None
+    ) -> None:
+        """🗑: remove the message that shows the job (the one pressed, else its stored one)."""
+        message = query.message if query is not None else None
+        stored = None if job_id is None else await self.messages.reply_message(job_id)
+        message_id = message.message_id if message is not None else stored
+        if message_id is None or not str(message_id).lstrip("-").isdigit():
+            return
+        try:
+            await self.bot.delete_message(int(origin.chat_id), int(message_id))
+        except TelegramError as error:  # gone already, or too old to delete (48 h)
+            log.info("could not delete the message of job %s: %s", job_id, error)
 
     # a job's messages ----------------------------------------------------------------------
     async def _view(self, origin: Origin, job_id: str) -> _JobView:
@@ -268,6 +297,9 @@ class TelegramSink:
         await self.post(view.origin, text)
 
 
+PLACEHOLDER_LIMIT = 64  # Telegram's input_field_placeholder
+
+
 def _reply_to(origin: Origin) -> ReplyParameters | None:
     """Answer under the user's message (in its forum topic too); still send if it is gone."""
     handle = origin.reply_handle  # the message that asked (or the grid a button is under)
@@ -293,6 +325,23 @@ class TelegramResponder:
         if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
             await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
             return
+        if reply.kind is ReplyKind.DELETED:
+            await self.sink.delete_shown(self.origin, reply.job_id, self.query)
+            await self.answer_query(reply.text)
+            return
+        if reply.pick_regions and reply.job_id is not None:
+            await self.sink.post(
+                self.origin, reply.text, regions_keyboard(reply.job_id, reply.lang or Lang.EN)
+            )
+            await self.answer_query()
+            return
+        if reply.question is not None:  # Remix: the answer is a reply to this message
+            await self.ask(reply)
+            return
+        if reply.buttons:  # a link (the Vary (Region) page): a message with its button
+            await self.sink.post(self.origin, reply.text, keyboard(reply.buttons))
+            await self.answer_query()
+            return
         if reply.ephemeral and self.query is not None:
             try:
                 if await self.answer_query(reply.text, alert=True):
@@ -303,6 +352,22 @@ class TelegramResponder:
 
     async def report(self, reply: Reply) -> None:
         await self.sink.send(self.origin, reply)
+
+    async def ask(self, reply: Reply) -> None:
+        """A question as a ForceReply: the user's reply to it is the answer (found again by
+        this message's id, across restarts too)."""
+        assert reply.question is not None
+        question = reply.question
+        text = (
+            f"{reply.text}\n\nOr reply to this message with the prompt; as it stands:\n"
+            f"{question.prefill}"
+        )
+        placeholder = fit(question.prefill, PLACEHOLDER_LIMIT)
+        asked = await self.sink.post(
+            self.origin, text, ForceReply(selective=True, input_field_placeholder=placeholder)
+        )
+        await self.sink.messages.asked_in(question.id, str(asked.message_id))
+        await self.answer_query()
 
     async def answer_query(self, text: str | None = None, *, alert: bool = False) -> bool:
         """Answer the button press (stops the client's spinner); False if that was done."""

@@ -1,8 +1,10 @@
 """The buttons under a result, as a table: what each one sends back, its label, where it shows,
 and which kind of job a press makes. Pure.
 
-    under a grid:        U1..U4 (upscale image N), V1..V4 (vary it strongly), 🔄 (reroll)
-    under an upscale:    Vary (Subtle), Vary (Strong), Upscale 2× (if twice the size fits)
+    under a grid:        U1..U4 (upscale image N), V1..V4 (vary it strongly), 🔄 (reroll), 🗑
+    under an upscale:    Vary (Subtle), Vary (Strong), Vary (Region), Upscale 2× (if twice the
+                         size fits), Zoom Out 2× / 1.5× / Custom, Make Square (if it is not),
+                         Pan ⬅️ ➡️ ⬆️ ⬇️, 🗑
 
 A press comes back as `ButtonPress(action, job_id)` and `bot.core.presses` makes the job. To
 add a button (Zoom Out, Pan, Upscale 4×...): one `ButtonAction` here; a new kind of job also
@@ -25,6 +27,14 @@ class JobKind(StrEnum):
     REROLL = "reroll"  # the same prompt with new seeds (an upscale or variation: the same again)
     UPSCALE = "upscale"  # image N at twice the size
     VARIATION = "variation"  # four new images from image N
+    # The editing actions (bot.core.editing, bot.core.edits): four images inpainted on a new
+    # canvas made from image N.
+    ZOOM_OUT = "zoom_out"  # the image smaller in a larger canvas, the border painted
+    PAN = "pan"  # the canvas extended on one side
+    MAKE_SQUARE = "make_square"  # extended to 1:1
+    VARY_REGION = "vary_region"  # a chosen region repainted
+    BLEND = "blend"  # /blend: 2-5 images mixed (no button; the job's action)
+    DELETE = "delete"  # 🗑: the result's message and files removed (makes no job)
 
 
 class Under(StrEnum):
@@ -59,9 +69,22 @@ ACTIONS: tuple[ButtonAction, ...] = (
     ButtonAction("reroll", verbatim("🔄"), JobKind.REROLL, 0, Under.GRID),
     ButtonAction("VS", t("Vary (Subtle)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
     ButtonAction("VX", t("Vary (Strong)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
+    ButtonAction("VR", t("Vary (Region)"), JobKind.VARY_REGION, 1, Under.UPSCALE),
     ButtonAction("U2X", t("Upscale 2×"), JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+    ButtonAction("ZO2", t("Zoom Out 2×"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
+    ButtonAction("ZO15", t("Zoom Out 1.5×"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
+    ButtonAction("ZOC", t("Custom Zoom"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
+    ButtonAction("SQ", t("Make Square"), JobKind.MAKE_SQUARE, 1, Under.UPSCALE),
+    ButtonAction("PL", verbatim("⬅️"), JobKind.PAN, 1, Under.UPSCALE),
+    ButtonAction("PR", verbatim("➡️"), JobKind.PAN, 1, Under.UPSCALE),
+    ButtonAction("PU", verbatim("⬆️"), JobKind.PAN, 1, Under.UPSCALE),
+    ButtonAction("PD", verbatim("⬇️"), JobKind.PAN, 1, Under.UPSCALE),
 )
-_BY_ACTION = {action.action: action for action in ACTIONS}
+DELETE = ButtonAction("DEL", verbatim("🗑"), JobKind.DELETE, 0, Under.GRID)
+EDITS = (JobKind.ZOOM_OUT, JobKind.PAN, JobKind.MAKE_SQUARE, JobKind.VARY_REGION)
+# Jobs whose 🔄 redraws the same job with new seeds (not the /mj text again).
+SAME_AGAIN = (JobKind.UPSCALE, JobKind.VARIATION, *EDITS, JobKind.BLEND)
+_BY_ACTION = {action.action: action for action in (*ACTIONS, DELETE)}
 
 
 def find(action: str) -> ButtonAction | None:
@@ -73,18 +96,28 @@ def can_upscale(width: int, height: int, settings: ActionSettings) -> bool:
 
 
 def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
-    """Under a grid: U1..Un, V1..Vn and reroll, as Midjourney lays them out."""
-    return tuple(
-        Button(a.label, a.action, job_id)
-        for a in ACTIONS
-        if a.under is Under.GRID and a.image <= image_count
+    """Under a grid: U1..Un, V1..Vn, reroll and 🗑, as Midjourney lays them out."""
+    return (
+        *(
+            Button(a.label, a.action, job_id)
+            for a in ACTIONS
+            if a.under is Under.GRID and a.image <= image_count
+        ),
+        Button(DELETE.label, DELETE.action, job_id),
     )
 
 
-def upscale_buttons(job_id: str, upscale_again: bool) -> tuple[Button, ...]:
-    """Under an upscaled image: vary it subtly or strongly, or upscale again (if it fits)."""
-    return tuple(
-        Button(a.label, a.action, job_id)
+def upscale_buttons(job_id: str, upscale_again: bool, square: bool = False) -> tuple[Button, ...]:
+    """Under an upscaled image: vary it (subtly, strongly, a region), upscale again (if it
+    fits), zoom out, make it square (unless it is), pan; and 🗑."""
+    shown = (
+        a
         for a in ACTIONS
-        if a.under is Under.UPSCALE and (upscale_again or a.kind is not JobKind.UPSCALE)
+        if a.under is Under.UPSCALE
+        and (upscale_again or a.kind is not JobKind.UPSCALE)
+        and not (square and a.kind is JobKind.MAKE_SQUARE)
+    )
+    return (
+        *(Button(a.label, a.action, job_id) for a in shown),
+        Button(DELETE.label, DELETE.action, job_id),
     )

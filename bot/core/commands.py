@@ -30,6 +30,7 @@ class Kind(StrEnum):
     NUMBER = "number"  # a number within [low, high]
     USER = "user"  # a user: a platform user id, or platform:id
     IMAGE = "image"  # an attached image (its URL leads the text)
+    PARAM = "param"  # a /mj-style parameter: written `--name value` into the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,65 @@ COMMANDS: tuple[Command, ...] = (
         queues=True,
     ),
     Command(
+        "blend",
+        t("Mix 2 to 5 images into one grid"),
+        t("/blend URL URL [… up to 5] [prompt] [--dimensions portrait|square|landscape]"),
+        args=(
+            *(
+                Arg(f"image{i}", Kind.IMAGE, t("Image {number} to mix", number=i), i <= 2)
+                for i in range(1, 6)
+            ),
+            Arg("prompt", Kind.TEXT, t("Optional words to steer the mix"), high=1500),
+            Arg(
+                "dimensions",
+                Kind.PARAM,
+                t("portrait (2:3), square (1:1) or landscape (3:2)"),
+                choices=(
+                    Choice("portrait", t("Portrait (2:3)")),
+                    Choice("square", t("Square (1:1)")),
+                    Choice("landscape", t("Landscape (3:2)")),
+                ),
+            ),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "zoom",
+        t("Zoom out of an upscaled image by your own factor"),
+        t("/zoom JOB_ID FACTOR (1.0-2.0; with Remix: /zoom JOB_ID prompt --zoom FACTOR)"),
+        args=(
+            Arg("job", Kind.TEXT, t("The upscaled image's job id"), True),
+            Arg("factor", Kind.TEXT, t("1.0 to 2.0 (or a prompt with --zoom 1.5)"), True),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "remix",
+        t("Vary an image towards an edited prompt (Remix mode)"),
+        t("/remix JOB_ID V1..V4|VS|VX prompt [parameters]"),
+        args=(
+            Arg("job", Kind.TEXT, t("The job id"), True),
+            Arg("image", Kind.TEXT, t("V1..V4, or VS / VX under an upscale"), True),
+            Arg("prompt", Kind.TEXT, t("The prompt to draw, with any parameters"), True, 1, 6000),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
+        "region",
+        t("Repaint regions of an upscaled image: cells 1-9 of a 3×3 grid"),
+        t("/region JOB_ID CELLS [prompt] (cells left to right, top to bottom: 4 5 6)"),
+        args=(
+            Arg("job", Kind.TEXT, t("The upscaled image's job id"), True),
+            Arg("cells", Kind.TEXT, t("Cells 1-9 (1 2 3 / 4 5 6 / 7 8 9), e.g. 4 5 6"), True),
+            Arg("prompt", Kind.TEXT, t("With Remix: the prompt for the region")),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
         "cancel",
         t("Cancel your latest waiting or running job"),
         t("/cancel [JOB_ID]"),
@@ -141,13 +201,13 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "settings",
-        t("Your default /mj parameters, and your language"),
-        t("/settings [params | clear | lang LANGUAGE]"),
+        t("Your default /mj parameters, Remix mode and your language"),
+        t("/settings [params | clear | remix on|off | lang LANGUAGE]"),
         args=(
             Arg(
                 "params",
                 Kind.TEXT,
-                t("e.g. --ar 16:9 --model NAME; 'clear' removes them; 'lang zh-Hans' sets yours"),
+                t("e.g. --ar 16:9 --model NAME; 'clear'; 'remix on'; 'lang zh-Hans'"),
             ),
         ),
     ),

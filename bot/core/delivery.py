@@ -230,7 +230,7 @@ class Delivery:
         hidden = {image.image_index for image in shown if image.hidden}
         if row["action"] == "upscale":
             again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = upscale_buttons(row["id"], again)
+            buttons = upscale_buttons(row["id"], again, row["width"] == row["height"])
         else:
             buttons = result_buttons(row["id"], row["image_count"])
         usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)

@@ -10,7 +10,8 @@ jobs from other jobs (`presses`) through `enqueue` too.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.accounts import Accounts
@@ -22,10 +23,11 @@ from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, positive_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
+from bot.core.permutations import expand_permutations
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
 from bot.core.settings import CoreSettings
-from bot.core.translation import translate_prompt
+from bot.core.translation import PromptTranslation, translate_prompt
 from bot.core.user_settings import merge_params
 from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
@@ -48,6 +50,8 @@ class Record:
     parent_id: str | None = None
     written: str | None = None  # the prompt as typed, when it was translated
     parent_image: int | None = None  # which image of the parent it started from
+    # An editing action's own values and the files the job made for itself (action_json).
+    details: dict[str, Any] | None = None
 
 
 class Drawing:
@@ -72,7 +76,11 @@ class Drawing:
         self.translator = translator  # None: prompts reach the model as written
 
     def parse(
-        self, text: str, attached_image: bool = False, fields: Fields | None = None
+        self,
+        text: str,
+        attached_image: bool = False,
+        fields: Fields | None = None,
+        allow_empty: bool = False,
     ) -> MjRequest:
         """`text` normalised already (`normalize_input`)."""
         default = self.settings.models.default
@@ -84,6 +92,7 @@ class Drawing:
             max_prompt_chars=self.settings.limits.max_prompt_chars,
             attached_image=attached_image,
             fields=fields,
+            allow_empty=allow_empty,
         )
 
     async def imagine(
@@ -99,6 +108,7 @@ class Drawing:
         action: str = "imagine",
         parent_id: str | None = None,
         init_image: str | None = None,
+        permute: bool = True,
     ) -> list[str]:
         """Parse, persist and queue a /mj request (N jobs with --repeat). Returns job ids.
 
@@ -106,22 +116,37 @@ class Drawing:
         the user's /settings, added where the text does not set them. `fields`: parameters
         given apart from the text (the HTTP API's). `images` asks for fewer (or more) images
         per job than MJ_IMAGES_PER_JOB, 1..4; credits follow. `init_image`: a stored image
-        prompt to reuse (a reroll) instead of fetching one.
+        prompt to reuse (a reroll) instead of fetching one. `permute`: expand
+        `{a, b}` choices into one request each (a reroll repeats one that was expanded).
         """
+        variants = expand_permutations(text) if permute else (text,)
+        if len(variants) > 1:  # every combination, each a request (and charged) of its own
+            job_ids = []
+            for variant in variants:
+                job_ids += await self.imagine(
+                    incoming,
+                    variant,
+                    respond,
+                    defaults=defaults,
+                    fields=fields,
+                    images=images,
+                    seed=seed,
+                    action=action,
+                    parent_id=parent_id,
+                    init_image=init_image,
+                    permute=False,
+                )
+            return job_ids
+        text = variants[0]
         if images is not None and not 1 <= images <= MAX_IMAGES:
             raise ParamError(
                 t("A job draws 1 to {most} images, not {count}.", most=MAX_IMAGES, count=images)
             )
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
-        translation = await translate_prompt(self.translator, text)  # Chinese -> English
         fields = await self._translated(fields or {})
         attached = incoming.image is not None or init_image is not None
-        request = self.parse(translation.text, attached, fields)
-        # Banned terms before anything is stored or queued (a blocked prompt costs nothing),
-        # in the prompt as written and as translated.
-        texts = positive_texts(request.prompts) + positive_texts(translation.written)
-        await self.moderation.screen(incoming, text, texts)
+        request, translation = await self.prepare(incoming, text, attached, fields)
         repeat = request.repeat or 1
         if repeat > self.settings.limits.max_repeat:
             limit = self.settings.limits.max_repeat
@@ -159,6 +184,44 @@ class Drawing:
             job_ids.append(await self.enqueue(incoming, spec, record, user, credits, respond))
         return job_ids
 
+    async def prepare(
+        self,
+        incoming: Incoming,
+        text: str,
+        attached: bool = False,
+        fields: Fields | None = None,
+        *,
+        allow_empty: bool = False,
+    ) -> tuple[MjRequest, PromptTranslation]:
+        """`text` (normalised) translated, parsed and screened for banned terms (before
+        anything is stored or queued: a blocked prompt costs nothing), in the prompt as written
+        and as translated."""
+        translation = await translate_prompt(self.translator, text)  # Chinese -> English
+        request = self.parse(translation.text, attached, fields, allow_empty)
+        texts = positive_texts(request.prompts) + positive_texts(translation.written)
+        await self.moderation.screen(incoming, text, texts)
+        return request, translation
+
+    async def remixed(
+        self, incoming: Incoming, prompt: str, parent: JobSpec
+    ) -> tuple[JobSpec, MjRequest, str, str | None]:
+        """Remix: `parent` redrawn for an edited /mj text (its prompt and parameters; the
+        parent's model, seeds and image count where the text does not say). Returns the spec,
+        the parsed request, the normalised text and the prompt as written if translated."""
+        text = normalize_input(prompt)
+        request, translation = await self.prepare(incoming, text)
+        spec = build_spec(
+            parent.job_id,
+            incoming.origin,
+            request,
+            self.engine.profile(request.model or parent.model),
+            parent.seeds[0],
+            default_model=parent.model,
+            images=len(parent.seeds),
+        )
+        spec = replace(spec, init_image=parent.init_image, strength=parent.strength)
+        return spec, request, text, translation.written_prompt
+
     async def enqueue(
         self,
         incoming: Incoming,
@@ -186,6 +249,8 @@ class Drawing:
             written=record.written,
         )
         row["parent_image"] = record.parent_image
+        if record.details is not None:
+            row["action_json"] = json.dumps(record.details, ensure_ascii=False)
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:

@@ -7,6 +7,7 @@ Every message is written for the person who will read it: it names what to fix. 
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
     ├── ImagePromptError         an image prompt could not be fetched or is not a usable image
     ├── JobNotFound              a job id that does not exist (or is not yours)
+    ├── LinkRefused              a signed link (the region page) is expired, altered or foreign
     ├── PromptBlocked            a banned term is in the prompt, or the user is paused
     ├── QuotaExceeded            not enough credits left today for this job
     ├── QueueFull                the queue (or this user's share of it) has no room now
@@ -37,6 +38,10 @@ class ImagePromptError(MjError):
 
 class JobNotFound(MjError, LookupError):
     """No such job (or it belongs to someone else)."""
+
+
+class LinkRefused(MjError):
+    """A signed link was expired, changed, or made for another user or image."""
 
 
 class PromptBlocked(MjError):

@@ -7,22 +7,27 @@ otherwise, like /mj, whose jobs report as they go). Access was checked before it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.commands import help_text
+from bot.core.commands import find, help_text
 from bot.core.delivery import Delivery
 from bot.core.drawing import Drawing
+from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_zoom
+from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
+from bot.core.jobs import new_job_id
 from bot.core.language import Languages
+from bot.core.permutations import count_permutations, expand_permutations
+from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
 from bot.core.queries import JobStatus, Queries, not_yours
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
+from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.safety_commands import SafetyCommands
 from bot.core.term_commands import TermCommands
 from bot.core.user_settings import UserSettings
 from engine.port import EnginePort
-from i18n import t
+from i18n import lines, t, verbatim
 from storage.store import AsyncStore
 
 # `/settings lang X` chooses the user's language; the rest of /settings is /mj defaults.
@@ -40,6 +45,8 @@ class Parts:
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
+    edits: Edits
+    presses: Presses
     safety: SafetyCommands
     languages: Languages
     terms: TermCommands
@@ -67,10 +74,44 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
 
 
 @handles("mj")
-async def imagine(parts: Parts, call: Call) -> None:
+async def imagine(parts: Parts, call: Call) -> Reply | None:
     # Typed /mj only gets the user's defaults: a reroll repeats the stored text, which has them.
-    defaults = await parts.user_settings.defaults(call.incoming.origin)
+    origin = call.incoming.origin
+    defaults = await parts.user_settings.defaults(origin)
+    count = count_permutations(call.args)
+    if count > CONFIRM_ABOVE and origin.platform in CONFIRMING:
+        return await _confirm_permutations(parts, call, defaults, count)
     await parts.drawing.imagine(call.incoming, call.args, call.respond, defaults=defaults)
+    return None
+
+
+CONFIRMING = ("discord", "telegram")  # chats, where a slip of the keyboard costs 12 jobs
+
+
+async def _confirm_permutations(parts: Parts, call: Call, defaults: str, count: int) -> Reply:
+    """Show what the {...} choices expand to and keep them until the user confirms."""
+    prompts = expand_permutations(call.args)  # ParamError now, not after the confirmation
+    origin, pending_id = call.incoming.origin, new_job_id()
+    row = {
+        "id": pending_id,
+        "platform": origin.platform,
+        "platform_user_id": origin.user_id,
+        "chat_id": origin.chat_id,
+        "kind": "permutations",
+        "payload_json": {"text": call.args, "defaults": defaults},
+    }
+    await parts.store.run(lambda s: s.editing.add_pending(row))
+    listed = lines(verbatim(f"{i}. {prompt}") for i, prompt in enumerate(prompts, start=1))
+    text = t(
+        "This makes {count} jobs, each charged like a /mj:\n{prompts}\nStart them?",
+        count=count,
+        prompts=listed,
+    )
+    buttons = (
+        Button(t("Start {count} jobs", count=count), CONFIRM, pending_id),
+        Button(t("Cancel"), DECLINE, pending_id),
+    )
+    return Reply(ReplyKind.TEXT, text, buttons=buttons, ephemeral=True)
 
 
 @handles("cancel")
@@ -148,6 +189,8 @@ async def show(parts: Parts, call: Call) -> Reply:
     if not job_id:
         raise MjError(t("Usage: /show JOB_ID (see /history for your job ids)."))
     job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours(job_id))
+    if job.get("deleted_at"):
+        raise MjError(t("Job {job_id} was deleted.", job_id=job["id"]))
     if JobStatus(job["status"]) is not JobStatus.DONE:
         raise MjError(
             t(
@@ -156,7 +199,62 @@ async def show(parts: Parts, call: Call) -> Reply:
                 status=render.status_name(job["status"]),
             )
         )
-    return await parts.delivery.result_reply(job, None)
+    reply = await parts.delivery.result_reply(job, None)
+    lineage = render.lineage(job)
+    return replace(reply, message=lines([reply.message, lineage])) if lineage else reply
+
+
+@handles("blend")
+async def blend(parts: Parts, call: Call) -> None:
+    incoming = call.incoming
+    images = [incoming.image, *incoming.images] if incoming.image is not None else []
+    await parts.edits.blend(incoming, call.args, call.respond, images)
+
+
+@handles("zoom")
+async def zoom(parts: Parts, call: Call) -> None:
+    """/zoom JOB FACTOR: Custom Zoom (with a prompt: `/zoom JOB a prompt --zoom 1.5`)."""
+    job_id, _, answer = call.args.strip().partition(" ")
+    job = await _editable(parts, call, job_id)
+    factor, prompt = parse_zoom(answer)
+    edit = Edit(ZOOM_OUT, factor=factor)
+    await parts.edits.run(call.incoming, job, EditRequest(edit, prompt=prompt), call.respond)
+
+
+@handles("remix")
+async def remix(parts: Parts, call: Call) -> None:
+    """/remix JOB V2 PROMPT: a variation drawn towards an edited prompt (Remix mode)."""
+    job_id, code, prompt = [*call.args.strip().split(maxsplit=2), "", "", ""][:3]
+    if not prompt:
+        raise MjError(t("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params"))
+    await parts.presses.remix(call.incoming, job_id, code.upper(), prompt, call.respond)
+
+
+@handles("region")
+async def region(parts: Parts, call: Call) -> None:
+    """/region JOB CELLS [prompt]: Vary (Region) by the thirds of the image."""
+    job_id, _, rest = call.args.strip().partition(" ")
+    job = await _editable(parts, call, job_id)
+    cells_text, prompt = _cells_and_prompt(rest)
+    request = EditRequest(Edit(VARY_REGION), cells=parse_regions(cells_text), prompt=prompt)
+    await parts.edits.run(call.incoming, job, request, call.respond)
+
+
+async def _editable(parts: Parts, call: Call, job_id: str) -> dict:
+    if not job_id:
+        command = find(call.name)
+        usage = command.usage if command else verbatim(f"/{call.name}")
+        raise MjError(t("Usage: {usage}", usage=usage))
+    refusal = t("Job {job_id} is not yours to edit.", job_id=job_id)
+    return await parts.queries.own_job(call.incoming.origin, job_id, refusal)
+
+
+def _cells_and_prompt(text: str) -> tuple[str, str | None]:
+    """'4 5 6 a red door' -> ('4 5 6', 'a red door'): leading digits are the cells."""
+    words = text.split()
+    count = next((i for i, w in enumerate(words) if not w.strip(",，、").isdigit()), len(words))
+    prompt = " ".join(words[count:]) or None
+    return " ".join(words[:count]), prompt
 
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")

@@ -203,24 +203,48 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     The pixel count is checked from the header, before decoding, so a small file that
     expands to gigabytes (a decompression bomb) is refused without being decoded.
     """
+    image = _decoded(data, max_bytes, "RGB", mask=False)
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
+
+
+def load_mask(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
+    """A drawn Vary (Region) mask, checked like an image prompt; its transparency is kept
+    (strokes on a clear canvas mark the region)."""
+    return _decoded(data, max_bytes, None, mask=True)
+
+
+def _decoded(data: bytes, max_bytes: int, mode: str | None, *, mask: bool) -> Image.Image:
+    """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L).
+    `mask`: the refusals name a mask rather than an image prompt."""
+    size = max_bytes // 10**6
     if len(data) > max_bytes:
-        raise ImagePromptError(t("The image is larger than {size} MB.", size=max_bytes // 10**6))
-    not_image = ImagePromptError(t("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP."))
+        if mask:
+            raise ImagePromptError(t("The mask is larger than {size} MB.", size=size))
+        raise ImagePromptError(t("The image prompt is larger than {size} MB.", size=size))
+    not_image = ImagePromptError(
+        t("The mask is not a valid PNG, JPEG, WebP, GIF or BMP.")
+        if mask
+        else t("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP.")
+    )
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             probe.verify()
         if width * height > MAX_PIXELS:
+            values = {"width": str(width), "height": str(height), "most": MAX_PIXELS // 10**6}
             raise ImagePromptError(
-                t(
-                    "The image is {width}x{height}: at most {most} megapixels.",
-                    width=str(width),
-                    height=str(height),
-                    most=MAX_PIXELS // 10**6,
+                t("The mask is {width}x{height}: at most {most} megapixels.", **values)
+                if mask
+                else t(
+                    "The image prompt is {width}x{height}: at most {most} megapixels.", **values
                 )
             )
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
-            image = opened.convert("RGB")
+            if mode is None:
+                clear = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info
+                mode = "RGBA" if clear else "L"
+            return opened.convert(mode)
     except ImagePromptError:
         raise
     except (
@@ -231,5 +255,3 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
         Image.DecompressionBombWarning,
     ):
         raise not_image from None
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    return image

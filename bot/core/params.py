@@ -341,8 +341,11 @@ def parse_mj(
     attached_image: bool = False,
     fields: Fields | None = None,
     normalized: bool = False,
+    allow_empty: bool = False,
 ) -> MjRequest:
     """Parse one /mj message into a validated request.
+
+    `allow_empty`: the prompt may be empty (a /blend draws from its images alone).
 
     `attached_image`: the message came with an image (a chat attachment), so --iw has one.
     `fields`: parameters given apart from the text (see `Fields`). `normalized`: the text went
@@ -375,6 +378,8 @@ def parse_mj(
     if "image_weight" in floats and not image_urls and not attached_image:
         raise ParamError(t("--iw needs an image prompt: put an image URL at the start."))
     parts = split_weighted(body)
+    if not parts and allow_empty:
+        parts = [("", 1.0)]
     if not parts:
         raise ParamError(_EMPTY)
     if sum(weight for _, weight in parts) <= 0:

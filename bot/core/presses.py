@@ -8,7 +8,7 @@ uses, and reports to the press's own Responder.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core import buttons
@@ -16,45 +16,217 @@ from bot.core.accounts import Accounts
 from bot.core.actions import derived_spec, request_from_json
 from bot.core.buttons import ButtonAction, JobKind
 from bot.core.drawing import Drawing, Record
-from bot.core.errors import MjError
+from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
+from bot.core.edits import EditRequest, Edits
+from bot.core.errors import MjError, ParamError
 from bot.core.jobs import new_job_id, new_seed
 from bot.core.queries import JobStatus, Queries, not_yours
 from bot.core.quota import job_credits
 from bot.core.render import status_name
-from bot.core.requests import ButtonPress, Incoming, Responder
+from bot.core.requests import (
+    Button,
+    ButtonPress,
+    Incoming,
+    Question,
+    Reply,
+    ReplyKind,
+    Responder,
+)
 from bot.core.settings import CoreSettings
 from engine.job import JobSpec, spec_from_dict
-from i18n import t
+from i18n import Duration, t
+
+# With Remix on, these ask for the prompt before they draw.
+REMIXED = ("V1", "V2", "V3", "V4", "VS", "VX", "ZOC")
+CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make N jobs"
+CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
+PROMPT_LABEL = t("Prompt")  # what a Remix question asks for (a form's field, a reply)
+
+# The HTTP API's names for the buttons' image jobs, and the button each one works like.
+BY_NAME = {"upscale": "U1", "variation": "V1", "vary_subtle": "VS", "vary_strong": "VX"}
+ACTION_NAMES = ("reroll", *BY_NAME, "zoom_out", "pan", "make_square", "vary_region")
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An action asked for by name and fields (the HTTP API's POST /api/jobs/{id}/actions)."""
+
+    action: str  # one of ACTION_NAMES
+    index: int = 1  # which image of the job, 1-based
+    factor: float | None = None  # zoom_out
+    direction: str | None = None  # pan
+    mask: bytes | None = field(default=None, repr=False)  # vary_region: a PNG
+    prompt: str | None = None  # a new prompt for the edit (Remix)
 
 
 class Presses:
     def __init__(
-        self, settings: CoreSettings, queries: Queries, accounts: Accounts, drawing: Drawing
+        self,
+        settings: CoreSettings,
+        queries: Queries,
+        accounts: Accounts,
+        drawing: Drawing,
+        edits: Edits,
     ) -> None:
         self.settings = settings
         self.queries = queries
         self.accounts = accounts
         self.drawing = drawing
+        self.edits = edits
 
     async def press(self, incoming: Incoming, press: ButtonPress, respond: Responder) -> None:
+        if press.action in (CONFIRM, DECLINE):
+            await self._permutations(incoming, press, respond)
+            return
         action = buttons.find(press.action)
         if action is None:
             raise MjError(t("Unknown button '{action}'.", action=press.action))
         job = await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
+        if press.action in REMIXED and await self._remixing(incoming):
+            await respond.answer(await self._ask_prompt(incoming, job, press.action))
+            return
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
+        elif action.kind is JobKind.DELETE:
+            await respond.answer(await self.edits.delete(job))
+        elif action.kind in buttons.EDITS:
+            await self._edit(incoming, job, press.action, respond)
         else:
             await self._from_image(incoming, job, action, respond)
 
-    async def _reroll(self, incoming: Incoming, job: dict[str, Any], respond: Responder) -> None:
+    async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
+        """An action named by fields (the HTTP API): the buttons' jobs, on any image of the
+        job. Returns the new job's id; its news goes to the platform's sink."""
+        job = await self.queries.own_job(incoming.origin, job_id)
+        if order.action == "reroll":
+            return await self._reroll(incoming, job, None)
+        if order.action in BY_NAME:
+            strength_of = buttons.find(BY_NAME[order.action])
+            assert strength_of is not None
+            action = replace(strength_of, image=order.index)
+            return await self._from_image(incoming, job, action, None)
+        edit = edit_from_fields(order.action, order.factor, order.direction)
+        if edit.kind == VARY_REGION and order.mask is None:
+            raise ParamError(
+                t("vary_region needs a mask: a PNG, white (or opaque) where to paint.")
+            )
+        request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
+        return await self.edits.run(incoming, job, request, None)
+
+    async def _remixing(self, incoming: Incoming) -> bool:
+        origin = incoming.origin
+        return await self.drawing.store.run(
+            lambda s: s.editing.remix(origin.platform, origin.user_id)
+        )
+
+    async def _ask_prompt(self, incoming: Incoming, job: dict[str, Any], code: str) -> Reply:
+        """Remix: the press waits for the prompt (pre-filled with the job's own)."""
+        origin = incoming.origin
+        prefill = job["mj_text"] + (" --zoom 2" if code == "ZOC" else "")
+        command = f"/zoom {job['id']}" if code == "ZOC" else f"/remix {job['id']} {code}"
+        question = Question(new_job_id(), command, prefill, PROMPT_LABEL)
+        row = {
+            "id": question.id,
+            "platform": origin.platform,
+            "platform_user_id": origin.user_id,
+            "chat_id": origin.chat_id,
+            "kind": "question",
+            "job_id": job["id"],
+            "payload_json": {"command": command, "prefill": prefill},
+        }
+        await self.drawing.store.run(lambda s: s.editing.add_pending(row))
+        text = t(
+            "Remix: send {command} with the prompt to draw, e.g.\n{command} {prefill}",
+            command=command,
+            prefill=prefill,
+        )
+        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, question=question)
+
+    async def remix(
+        self, incoming: Incoming, job_id: str, code: str, prompt: str, respond: Responder
+    ) -> None:
+        """/remix JOB V2 PROMPT: the variation (V1-V4, VS, VX) with the edited prompt."""
+        action = buttons.find(code)
+        if code not in REMIXED or code == "ZOC" or action is None:
+            raise ParamError(t("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params"))
+        refusal = t("Job {job_id} is not yours to remix.", job_id=job_id)
+        job = await self.queries.own_job(incoming.origin, job_id, refusal)
+        await self._from_image(incoming, job, action, respond, prompt)
+
+    async def _permutations(
+        self, incoming: Incoming, press: ButtonPress, respond: Responder
+    ) -> None:
+        """The answer to 'this makes N jobs: run them?' (the pending request's id)."""
+        origin = incoming.origin
+        pending = await self.drawing.store.run(lambda s: s.editing.take_pending(press.job_id))
+        mine = pending is not None and (pending["platform"], pending["platform_user_id"]) == (
+            origin.platform,
+            origin.user_id,
+        )
+        if not mine:
+            if pending is not None:  # not theirs: put it back for its owner
+                await self.drawing.store.run(lambda s: s.editing.add_pending(pending))
+            raise MjError(t("These jobs are not yours to start, or they were answered already."))
+        assert pending is not None
+        if press.action == DECLINE:
+            await respond.answer(Reply(ReplyKind.TEXT, t("Not started."), ephemeral=True))
+            return
+        payload = pending["payload_json"]
+        await self.drawing.imagine(
+            incoming, payload["text"], respond, defaults=payload["defaults"]
+        )
+
+    async def _edit(
+        self, incoming: Incoming, job: dict[str, Any], code: str, respond: Responder
+    ) -> None:
+        """Zoom Out, Pan, Make Square at once; Custom Zoom and Vary (Region) ask first."""
+        edit = parse_edit(code)
+        assert edit is not None  # the buttons table and the editing codes agree
+        if code == "ZOC":
+            text = t(
+                "Custom Zoom: send /zoom {job_id} FACTOR, a factor from 1.0 to 2.0 (or with a "
+                "new prompt: /zoom {job_id} your prompt --zoom 1.5).",
+                job_id=job["id"],
+            )
+            await respond.answer(Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True))
+        elif code == "VR":
+            await respond.answer(await self._region_choice(incoming, job))
+        else:
+            await self.edits.run(incoming, job, EditRequest(edit), respond)
+
+    async def _region_choice(self, incoming: Incoming, job: dict[str, Any]) -> Reply:
+        """The region page's signed link where the HTTP front end serves it; else the thirds."""
+        link = await self.edits.region_link(incoming.origin, job["id"])
+        if link is not None:
+            minutes = self.settings.actions.region_link_ttl_min
+            text = t(
+                "Vary (Region): mark the part of job {job_id}'s image to repaint on this page "
+                "(the link is yours alone and works for {minutes}).",
+                job_id=job["id"],
+                minutes=Duration(minutes * 60, "long"),
+            )
+            button = Button(t("Open the region editor"), "", job["id"], url=link)
+            return Reply(ReplyKind.TEXT, text, job["id"], buttons=(button,), ephemeral=True)
+        text = t(
+            "Vary (Region): pick the parts of a 3×3 grid to repaint (1 2 3 / 4 5 6 / 7 8 9, "
+            "left to right, top to bottom), or send /region {job_id} CELLS, e.g. /region "
+            "{job_id} 4 5 6 (with Remix, a prompt after the cells).",
+            job_id=job["id"],
+        )
+        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, pick_regions=True)
+
+    async def _reroll(
+        self, incoming: Incoming, job: dict[str, Any], respond: Responder | None
+    ) -> str:
         parent = spec_from_dict(json.loads(job["spec_json"]))
-        if job["action"] in (JobKind.UPSCALE, JobKind.VARIATION):
-            # The same upscale or variation again, with new seeds.
+        if job["action"] in buttons.SAME_AGAIN:
+            # The same upscale, variation, edit or blend again, with new seeds.
             seeds = tuple(new_seed() for _ in parent.seeds)
             spec = replace(parent, job_id=new_job_id(), seeds=seeds)
-            await self._enqueue(incoming, job, spec, job["action"], job["parent_image"], respond)
-            return
-        await self.drawing.imagine(
+            return await self._enqueue(
+                incoming, job, spec, job["action"], job["parent_image"], respond
+            )
+        [job_id, *_] = await self.drawing.imagine(
             incoming,
             job["mj_text"],
             respond,
@@ -62,11 +234,18 @@ class Presses:
             action=JobKind.REROLL,
             parent_id=job["id"],
             init_image=parent.init_image,  # an image prompt is not fetched again
+            permute=False,  # its text is one of the expanded ones, braces taken literally
         )
+        return job_id
 
     async def _from_image(
-        self, incoming: Incoming, job: dict[str, Any], action: ButtonAction, respond: Responder
-    ) -> None:
+        self,
+        incoming: Incoming,
+        job: dict[str, Any],
+        action: ButtonAction,
+        respond: Responder | None,
+        prompt: str | None = None,
+    ) -> str:
         if JobStatus(job["status"]) is not JobStatus.DONE:
             raise MjError(
                 t(
@@ -91,8 +270,12 @@ class Presses:
                 )
             )
         user = await self.accounts.user(incoming.origin, incoming.user_name)
+        parent = spec_from_dict(json.loads(job["spec_json"]))
+        record: Record | None = None
+        if prompt:  # Remix: the parent's image, drawn towards the edited prompt
+            parent, record = await self._remixed(incoming, job, parent, prompt, action)
         spec = derived_spec(
-            spec_from_dict(json.loads(job["spec_json"])),
+            parent,
             action,
             image,
             job_id=new_job_id(),
@@ -102,7 +285,22 @@ class Presses:
             settings=self.settings.actions,
             upscaler=self.settings.models.upscaler,
         )
-        await self._enqueue(incoming, job, spec, action.kind, action.image, respond, user)
+        return await self._enqueue(
+            incoming, job, spec, action.kind, action.image, respond, user, record
+        )
+
+    async def _remixed(
+        self,
+        incoming: Incoming,
+        job: dict[str, Any],
+        parent: JobSpec,
+        prompt: str,
+        action: ButtonAction,
+    ) -> tuple[JobSpec, Record]:
+        """The parent's spec with the remix prompt's prompt and parameters, and its record."""
+        spec, request, text, written = await self.drawing.remixed(incoming, prompt, parent)
+        record = Record(request, text, action.kind, job["id"], written, action.image)
+        return spec, record
 
     async def _enqueue(
         self,
@@ -111,13 +309,14 @@ class Presses:
         spec: JobSpec,
         kind: str,
         parent_image: int | None,
-        respond: Responder,
+        respond: Responder | None,
         user: dict[str, Any] | None = None,
-    ) -> None:
+        record: Record | None = None,
+    ) -> str:
         """Queue a job made from `parent`'s image, charged like any job for what it uses."""
         user = user or await self.accounts.user(incoming.origin, incoming.user_name)
         credits = job_credits(spec, self.drawing.engine.profile(spec.model))
-        record = Record(
+        record = record or Record(
             request_from_json(json.loads(parent["params_json"])),
             parent["mj_text"],
             kind,
@@ -125,4 +324,4 @@ class Presses:
             parent["prompt"] if parent["translated_prompt"] else None,
             parent_image,
         )
-        await self.drawing.enqueue(incoming, spec, record, user, credits, respond)
+        return await self.drawing.enqueue(incoming, spec, record, user, credits, respond)

@@ -5,6 +5,7 @@ Each function returns a Message (`i18n`): the core sets its language as the repl
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -129,3 +130,42 @@ def status_name(status: str) -> Message:
         "cancelled": t("cancelled"),
     }
     return names.get(status, verbatim(status))
+
+
+def action_name(job: dict[str, Any]) -> Message:
+    """What made a job, as users read it: 'Zoom Out 2×', 'Pan left', 'Upscale'."""
+    details = json.loads(job.get("action_json") or "{}")
+    action = job["action"]
+    if action == "zoom_out":
+        return t("Zoom Out {factor}×", factor=f"{details.get('factor', 0):g}")
+    if action == "pan":
+        pans = {
+            "left": t("Pan left"),
+            "right": t("Pan right"),
+            "up": t("Pan up"),
+            "down": t("Pan down"),
+        }
+        return pans.get(details.get("direction", ""), t("Pan"))
+    names = {
+        "make_square": t("Make Square"),
+        "vary_region": t("Vary (Region)"),
+        "upscale": t("Upscale"),
+        "variation": t("Variation"),
+        "reroll": t("Reroll"),
+    }
+    return names.get(action, verbatim(action))
+
+
+def lineage(job: dict[str, Any]) -> Message | None:
+    """What a job was made from, for /show: 'Zoom Out 2× of job k7x2m9pq4a (image 1)'."""
+    if not job.get("parent_id"):
+        return None
+    what, parent = action_name(job), job["parent_id"]
+    if job.get("parent_image"):
+        return t(
+            "{action} of job {job_id} (image {image})",
+            action=what,
+            job_id=parent,
+            image=job["parent_image"],
+        )
+    return t("{action} of job {job_id}", action=what, job_id=parent)

@@ -64,6 +64,8 @@ class Incoming:
     # An image sent with the command (a Telegram photo), already downloaded by the adapter:
     # the image prompt. The core checks it like a downloaded URL before using it.
     image: bytes | None = field(default=None, repr=False)
+    # More images sent with it (the rest of a Telegram album): a /blend's other images.
+    images: tuple[bytes, ...] = field(default=(), repr=False)
     # The language the platform says the user reads (Discord's interaction locale, Telegram's
     # language_code, the console's MJ_LANG or locale, HTTP's Accept-Language); None: unknown
     # or one the bot does not speak. One signal among several (`bot.core.language`).
@@ -76,6 +78,7 @@ class ReplyKind(StrEnum):
     PROGRESS = "progress"  # queue position or generation progress, maybe with a preview
     RESULT = "result"  # the finished grid, with its buttons
     ERROR = "error"  # something the user should fix or know; shown only to them if possible
+    DELETED = "deleted"  # 🗑: the job's result is gone; remove the message that shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,24 @@ class Button:
     caption: Message  # "U1", "V3", "🔄" (tokens), "Vary (Subtle)" (words, translated)
     action: str  # what a press sends back (ButtonPress.action)
     job_id: str
+    url: str | None = None  # a link to open instead (the Vary (Region) page); no press
+    lang: Lang | None = None  # set with its reply's (`Reply.in_language`)
+
+    @property
+    def label(self) -> str:
+        return render(self.caption, self.lang or Lang.EN)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The core asks the user to complete a command (Remix: the prompt for a variation).
+    Adapters show it their way (Telegram: a ForceReply; Discord: a form) and send back
+    `f"{command} {answer}"` as the user's text; the console and others just show the text."""
+
+    id: str  # for the adapter to find it again (a form's button, the message replied to)
+    command: str  # "/remix k7x2m9pq4a V2"
+    prefill: str  # the answer as it stands: the job's prompt and parameters
+    caption: Message  # what is asked: "Prompt"
     lang: Lang | None = None  # set with its reply's (`Reply.in_language`)
 
     @property
@@ -101,6 +122,10 @@ class Reply:
     percent: int | None = None  # generation progress, 0..100
     position: int | None = None  # place in the queue, 1 = next
     ephemeral: bool = False  # only the asking user should see it
+    question: Question | None = None  # an answer the user is asked for
+    # Vary (Region) without the web page: the adapter may offer the nine thirds of job_id's
+    # image as a picker (several at once), sending back `/region JOB_ID CELLS`.
+    pick_regions: bool = False
     # The image was flagged by the safety check and the policy says spoiler: show it hidden
     # until the viewer opens it (Discord spoiler, Telegram has_spoiler); others mark it.
     spoiler: bool = False
@@ -120,9 +145,10 @@ class Reply:
         return render(self.message, self.lang or Lang.EN)
 
     def in_language(self, lang: Lang) -> Reply:
-        """This reply, and its buttons' labels, to be shown in `lang`."""
+        """This reply, with its buttons' and question's labels, to be shown in `lang`."""
         buttons = tuple(replace(button, lang=lang) for button in self.buttons)
-        return replace(self, lang=lang, buttons=buttons)
+        question = None if self.question is None else replace(self.question, lang=lang)
+        return replace(self, lang=lang, buttons=buttons, question=question)
 
 
 class ReplySink(Protocol):
@@ -138,6 +164,9 @@ class ReplyMessages(Protocol):
     async def remember_reply_message(self, job_id: str, message_id: str) -> None: ...
 
     async def reply_message(self, job_id: str) -> str | None: ...
+
+    async def asked_in(self, question_id: str, message_id: str) -> None:
+        """The message that asks a question (a Telegram ForceReply), to find it again by."""
 
 
 class Responder(Protocol):

@@ -29,15 +29,25 @@ from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
 from bot.core.drawing import Drawing
+from bot.core.editing import VARY_REGION, Edit
+from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.language import Languages
 from bot.core.moderation import Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
-from bot.core.presses import Presses
+from bot.core.presses import PROMPT_LABEL, Order, Presses
 from bot.core.queries import Queries
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.requests import (
+    Incoming,
+    Origin,
+    Question,
+    Reply,
+    ReplyKind,
+    ReplySink,
+    Responder,
+)
 from bot.core.safety import ImageSafety
 from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
@@ -93,7 +103,8 @@ class MjService:
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
-        self.presses = Presses(settings, self.queries, self.accounts, self.drawing)
+        self.edits = Edits(settings, store, images, self.queries, self.accounts, self.drawing)
+        self.presses = Presses(settings, self.queries, self.accounts, self.drawing, self.edits)
         user_settings = UserSettings(store, self.drawing.parse)
         self.parts = Parts(
             store,
@@ -103,6 +114,8 @@ class MjService:
             user_settings,
             self.drawing,
             self.delivery,
+            self.edits,
+            self.presses,
             SafetyCommands(settings.owners, self.safety, self.delivery),
             self.languages,
             TermCommands(settings.moderation, settings.owners, store),
@@ -215,8 +228,71 @@ class MjService:
         incoming = replace(incoming, origin=replace(incoming.origin, lang=lang))
         return await self.drawing.imagine(incoming, text, fields=fields, images=images)
 
+    async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
+        """An action on job `job_id` by name and fields (upscale ... vary_region); the new
+        job's id. MjError when refused; the job reports to the platform's sink."""
+        return await self.presses.act(incoming, job_id, order)
+
+    async def blend(self, incoming: Incoming, text: str) -> str:
+        """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id."""
+        return await self.edits.blend(incoming, text, None, [])
+
+    async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
+        """What the Vary (Region) page shows, if `token` is a fresh link for that job."""
+        origin, job = await self.edits.linked_job(token, job_id)
+        images = await self.queries.job_images(job_id)
+        if job.get("deleted_at") or not images:
+            raise MjError(t("Job {job_id} has no image to repaint.", job_id=job_id))
+        remix = await self.store.run(lambda s: s.editing.remix(origin.platform, origin.user_id))
+        image = images[0]
+        prompt = job["mj_text"]
+        return {
+            "path": image.path,
+            "width": image.width,
+            "height": image.height,
+            "prompt": prompt,
+            "remix": remix,
+        }
+
+    async def link_language(self, token: str, job_id: str, locale: Lang | None) -> Lang:
+        """The language of the region page a link opens: its user's, as for their messages
+        (`locale`: the browser's Accept-Language). LinkRefused if the link is not good."""
+        origin, job = await self.edits.linked_job(token, job_id)
+        name = job["display_name"] or origin.user_id
+        return await self.languages.resolve(Incoming(origin, name, locale=locale))
+
+    async def region_submit(self, token: str, job_id: str, mask: bytes, prompt: str | None) -> str:
+        """Vary (Region) from the page: the drawn mask (PNG), and with Remix a prompt."""
+        origin, job = await self.edits.linked_job(token, job_id)
+        incoming = Incoming(origin, job["display_name"] or origin.user_id)
+        request = EditRequest(Edit(VARY_REGION), mask=mask, prompt=prompt or None)
+        return await self.edits.run(incoming, job, request, None)
+
+    # questions (Remix prompts): where the adapters find them again ----------------------------
+    async def question(self, question_id: str) -> Question | None:
+        row = await self.store.run(lambda s: s.editing.pending(question_id))
+        return None if row is None else _question(row)
+
+    async def asked_in(self, question_id: str, message_id: str) -> None:
+        """The message that shows the question (a Telegram ForceReply), to find it by."""
+        await self.store.run(lambda s: s.editing.set_pending_message(question_id, message_id))
+
+    async def question_in(self, origin: Origin, message_id: str) -> Question | None:
+        """The question the bot's message `message_id` asked `origin`'s user, if any."""
+        row = await self.store.run(
+            lambda s: s.editing.pending_by_message(origin.platform, origin.chat_id, message_id)
+        )
+        if row is None or row["kind"] != "question" or row["platform_user_id"] != origin.user_id:
+            return None
+        return _question(row)
+
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
         reply = await cancel(self.parts, origin, job_id)
         if reply is not None:
             await self.delivery.send(origin, reply)
+
+
+def _question(row: dict[str, Any]) -> Question:
+    payload = row["payload_json"]
+    return Question(row["id"], payload["command"], payload["prefill"], PROMPT_LABEL)

@@ -21,6 +21,7 @@ class ModelChoice:
     names: tuple[str, ...] = (model_alias(DEFAULT_MODEL),)
     default: str = model_alias(DEFAULT_MODEL)
     upscaler: bool = False  # an upscaler model (MJ_UPSCALER) draws U; else the 2x hires fix
+    ip_adapter: bool = False  # /blend mixes image embeddings (MJ_IP_ADAPTER); else latents
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +54,16 @@ class ModerationSettings:
 
 @dataclass(frozen=True, slots=True)
 class ActionSettings:
-    """The buttons' jobs: U (a 2x hires pass repainting `upscale_strength`), V and Vary."""
+    """The buttons' jobs: U (a 2x hires pass repainting `upscale_strength`), V and Vary; /blend
+    (image to image from the images' mixed latents, repainting `blend_strength`); how long a
+    Vary (Region) page link works."""
 
     upscale_max_side: int = 2048
     upscale_strength: float = 0.3
     vary_subtle: float = 0.35
     vary_strong: float = 0.65
+    blend_strength: float = 0.7
+    region_link_ttl_min: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +92,6 @@ class CoreSettings:
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
     safety: SafetySettings = SafetySettings()
+    # Where the HTTP front end serves the Vary (Region) page (its base URL); None: the HTTP
+    # front end is off, and Vary (Region) offers the nine thirds of the image instead.
+    region_page_url: str | None = None

@@ -12,13 +12,14 @@ from bot.core.errors import ParamError
 from bot.core.language import name_of
 from bot.core.params_tokens import ALIASES, SPELLING, normalize_input, split_params
 from bot.core.requests import Origin, Reply, ReplyKind
-from i18n import t
+from i18n import sentences, t
 from storage.store import AsyncStore
 
 USAGE = t(
     "/settings --ar 16:9 --model NAME sets the parameters added to your /mj when it does not "
-    "set them itself (what you type wins). /settings shows them; /settings clear removes them. "
-    "/settings lang zh-Hans, zh-Hant, en or auto sets the language the bot answers you in."
+    "set them itself (what you type wins). /settings shows them; /settings clear removes them; "
+    "/settings remix on|off asks for the prompt before variations and zooms; /settings lang "
+    "zh-Hans, zh-Hant, en or auto sets the language the bot answers you in."
 )
 CLEAR_WORDS = ("clear", "reset", "none", "off")
 # Params that would change every job in a way a user would not expect from a default.
@@ -90,22 +91,24 @@ class UserSettings:
     async def command(self, origin: Origin, rest: str) -> Reply:
         """`/settings`: show; `/settings clear`: remove; `/settings PARAMS`: replace them all."""
         rest = rest.strip()
+        words = rest.lower().split()
+        if words[:1] == ["remix"]:
+            return await self._remix(origin, words[1:])
         if not rest:
             current = await self.defaults(origin)
-            language = name_of(origin.lang)
-            if current:
-                text = t(
-                    "Your defaults: {params}. The bot answers you in {language}. {usage}",
-                    params=current,
-                    language=language,
-                    usage=USAGE,
-                )
-            else:
-                text = t(
-                    "No defaults. The bot answers you in {language}. {usage}",
-                    language=language,
-                    usage=USAGE,
-                )
+            remix = await self.store.run(
+                lambda s: s.editing.remix(origin.platform, origin.user_id)
+            )
+            text = sentences(
+                [
+                    t("Your defaults: {params}.", params=current)
+                    if current
+                    else t("No defaults."),
+                    t("Remix is on.") if remix else t("Remix is off."),
+                    t("The bot answers you in {language}.", language=name_of(origin.lang)),
+                    USAGE,
+                ]
+            )
         elif rest.lower() in CLEAR_WORDS:
             await self.store.run(lambda s: s.defaults.clear(origin.platform, origin.user_id))
             text = t("Your defaults are cleared: /mj uses the bot's own again.")
@@ -116,4 +119,20 @@ class UserSettings:
             text = t(
                 "Saved. Your /mj now gets {params} unless it sets them itself.", params=params
             )
+        return Reply(ReplyKind.TEXT, text, ephemeral=True)
+
+    async def _remix(self, origin: Origin, words: list[str]) -> Reply:
+        """`/settings remix on|off`: V1-V4, Vary (Subtle/Strong) and Custom Zoom ask for the
+        prompt first (pre-filled), and the edited one is drawn."""
+        if words not in (["on"], ["off"]):
+            raise ParamError(t("Use /settings remix on, or /settings remix off."))
+        on = words == ["on"]
+        await self.store.run(lambda s: s.editing.set_remix(origin.platform, origin.user_id, on))
+        if on:
+            text = t(
+                "Remix is on: V1-V4, Vary (Subtle/Strong), Custom Zoom and Vary (Region) now "
+                "ask for the prompt first."
+            )
+        else:
+            text = t("Remix is off: the buttons draw with the job's own prompt.")
         return Reply(ReplyKind.TEXT, text, ephemeral=True)

@@ -55,6 +55,7 @@ class Harness:
         size_limit = options.pop("size_limit", 10 * 1024 * 1024)
         roles = options.pop("roles", ())
         nsfw = options.pop("nsfw", False)
+        locale = options.pop("locale", "en-US")  # the user's client language
         payload = interaction(
             self.api,
             2,
@@ -67,6 +68,7 @@ class Harness:
             size_limit=size_limit,
             nsfw=nsfw,
         )
+        payload["locale"] = locale
         self.bot._connection.parse_interaction_create(payload)
         return payload
 
@@ -82,6 +84,27 @@ class Harness:
             guild_id=GUILD,
             message=message,
         )
+        self.bot._connection.parse_interaction_create(payload)
+        return payload
+
+    def submit_form(self, form: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+        """Submit a form (a modal, as the bot opened it) with `values` by field custom_id."""
+        rows = [
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 4,
+                        "custom_id": field["custom_id"],
+                        "value": values[field["custom_id"]],
+                    }
+                    for field in row["components"]
+                ],
+            }
+            for row in form["components"]
+        ]
+        data = {"custom_id": form["custom_id"], "components": rows}
+        payload = interaction(self.api, 5, data, user_id=ALICE, channel_id=CHANNEL, guild_id=GUILD)
         self.bot._connection.parse_interaction_create(payload)
         return payload
 
@@ -161,8 +184,16 @@ def custom_ids_of(message: dict[str, Any]) -> list[list[str]]:
 def buttons_for(job_id: str) -> list[list[str]]:
     return [
         [f"mj:U{i}:{job_id}" for i in range(1, 5)] + [f"mj:reroll:{job_id}"],
-        [f"mj:V{i}:{job_id}" for i in range(1, 5)],
+        [f"mj:V{i}:{job_id}" for i in range(1, 5)] + [f"mj:DEL:{job_id}"],
     ]
+
+
+def upscale_buttons_for(job_id: str, square: bool = True) -> list[list[str]]:
+    """Under an upscale: the editing buttons fill rows of five, in the table's order."""
+    codes = ["VS", "VX", "VR", "U2X", "ZO2", "ZO15", "ZOC", *([] if square else ["SQ"])]
+    codes += ["PL", "PR", "PU", "PD", "DEL"]
+    ids = [f"mj:{code}:{job_id}" for code in codes]
+    return [ids[i : i + 5] for i in range(0, len(ids), 5)]
 
 
 async def queued_job(store: AsyncStore) -> str:

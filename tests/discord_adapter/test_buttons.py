@@ -3,20 +3,28 @@ job's author."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.config import Settings
 from tests.discord_adapter.harness import (
+    ALICE,
     BOB,
+    CHANNEL,
+    GUILD,
     buttons_for,
     callback,
     custom_ids,
+    custom_ids_of,
     discord_bot,
     followups,
     has,
     job_in,
+    original,
+    upscale_buttons_for,
 )
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
+from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, interaction
 
 
 async def test_reroll_button_works_after_the_bot_is_rebuilt(
@@ -56,10 +64,30 @@ async def test_u2_upscales_and_the_result_has_the_upscale_buttons(
     assert (row["action"], row["parent_id"], row["parent_image"]) == ("upscale", job_id, 2)
     assert (row["width"], row["height"]) == (2 * first["width"], 2 * first["height"])
     result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
-    assert custom_ids(result) == [
-        [f"mj:U2X:{new_id}"],
-        [f"mj:VS:{new_id}", f"mj:VX:{new_id}"],
-    ]
+    assert custom_ids(result) == upscale_buttons_for(new_id)
+
+
+async def test_zoom_out_from_an_upscale_and_delete_its_result(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        job_id, first, _ = await h.draw("a lighthouse at dusk")
+        payload = h.click(int(first["reply_message_id"]), f"mj:U1:{job_id}")
+        upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
+        upscale = await h.service.wait(upscale_id)
+        payload = h.click(int(upscale["reply_message_id"]), f"mj:ZO2:{upscale_id}")
+        ack = await api.wait_for("POST", followups(payload), has("accepted"))
+        zoom = await h.service.wait(job_in(ack))
+        result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
+        assert custom_ids(result) == buttons_for(zoom["id"])
+        shown = int(zoom["reply_message_id"])
+        payload = h.click(shown, f"mj:DEL:{zoom['id']}")
+        note = await api.wait_for("POST", followups(payload), has("deleted"))
+        row = await h.store.run(lambda s: s.jobs.get(zoom["id"]))
+    assert (zoom["action"], zoom["parent_id"], zoom["parent_image"]) == ("zoom_out", upscale_id, 1)
+    assert (zoom["width"], zoom["height"]) == (first["width"], first["height"])
+    assert api.find("DELETE", rf"/channels/\d+/messages/{shown}")
+    assert note.payload["flags"] == EPHEMERAL and row["deleted_at"]
 
 
 @pytest.mark.parametrize(
@@ -82,3 +110,59 @@ async def test_refused_buttons_answer_privately(
     assert note in answer.payload["content"]
     assert answer.payload["flags"] == EPHEMERAL and answer.response["flags"] == EPHEMERAL
     assert jobs == []  # no job was made by the click
+
+
+async def test_remix_opens_a_form_and_its_submission_draws(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        await h.store.run(lambda s: s.editing.set_remix("discord", str(ALICE), True))
+        job_id, first, _ = await h.draw("a windmill --seed 3")
+        payload = h.click(int(first["reply_message_id"]), f"mj:V2:{job_id}")
+        asked = await api.wait_for("POST", followups(payload), has("Remix"))
+        [[ask]] = custom_ids_of(asked.response)
+        assert asked.response["flags"] == EPHEMERAL and ask.startswith("mj:ASK:")
+        payload = h.click(int(asked.response["id"]), ask)
+        opened = await api.wait_for("POST", callback(payload))
+        assert opened.payload["type"] == 9  # a form
+        form = opened.payload["data"]
+        [[field]] = [row["components"] for row in form["components"]]
+        assert field["value"].startswith("a windmill")
+        payload = h.submit_form(form, {field["custom_id"]: "a stone windmill at night"})
+        ack = await api.wait_for("PATCH", original(payload), has("accepted"))
+        row = await h.service.wait(job_in(ack))
+    assert (row["action"], row["parent_id"], row["parent_image"]) == ("variation", job_id, 2)
+    assert row["prompt"] == "a stone windmill at night" and row["status"] == "done"
+
+
+async def test_vary_region_offers_the_thirds_without_the_web_page(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    async with discord_bot(settings, api) as h:
+        job_id, first, _ = await h.draw("a garden --seed 8")
+        payload = h.click(int(first["reply_message_id"]), f"mj:U4:{job_id}")
+        upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
+        upscale = await h.service.wait(upscale_id)
+        payload = h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
+        offer = await api.wait_for("POST", followups(payload), has("Vary (Region)"))
+        [[menu]] = [row["components"] for row in offer.response["components"]]
+        assert (menu["type"], menu["custom_id"], menu["max_values"]) == (
+            3,
+            f"mjvr:{upscale_id}",
+            9,
+        )
+        data = {"custom_id": menu["custom_id"], "component_type": 3, "values": ["5", "2"]}
+        pick = interaction(
+            api,
+            3,
+            data,
+            user_id=ALICE,
+            channel_id=CHANNEL,
+            guild_id=GUILD,
+            message=offer.response,
+        )
+        h.bot._connection.parse_interaction_create(pick)
+        ack = await api.wait_for("PATCH", original(pick), has("accepted"))
+        row = await h.service.wait(job_in(ack))
+    assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)
+    assert json.loads(row["action_json"])["regions"] == [2, 5]

@@ -155,6 +155,9 @@ class FakeDiscord:
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
             return self._create(int(match[1]), body, call.files, 0)
         if match := re.fullmatch(r"/channels/\d+/messages/(\d+)", path):
+            if method == "DELETE":
+                self.messages.pop(int(match[1]), None)
+                return web.Response(status=204)
             return self._edit(int(match[1]), body, call.files)
         if method == "POST" and path == "/users/@me/channels":
             assert isinstance(body, dict)

@@ -181,6 +181,15 @@ class FakeBotApi:
         content = {"photo": photo, "caption": media.get("caption", "")}
         return self._edit(params, {**content, "has_media_spoiler": bool(media.get("has_spoiler"))})
 
+    async def _editMessageReplyMarkup(self, params: dict, files: dict) -> dict:
+        return self._edit(params, {})
+
+    async def _deleteMessage(self, params: dict, files: dict) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.messages.pop(key, None) is None:
+            raise LookupError("message to delete not found")
+        return True
+
     def _post(self, params: dict, content: dict) -> dict:
         chat_id = int(params["chat_id"])
         message = {
@@ -192,7 +201,8 @@ class FakeBotApi:
         }
         if "reply_parameters" in params:
             message["reply_to"] = params["reply_parameters"]["message_id"]
-        if "reply_markup" in params:
+        # Like Telegram: a message shows an inline keyboard; a ForceReply is not kept.
+        if "inline_keyboard" in params.get("reply_markup", {}):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
         return _public(message)
