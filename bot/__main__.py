@@ -1,4 +1,5 @@
-"""The `mjbot` command: console bot, one-shot imagine, the parser, models, banned terms."""
+"""The `mjbot` command: console bot, one-shot imagine and describe, the parser, models, banned
+terms."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli_api_keys import register as register_api_keys
+from bot.cli_describe import register as register_describe
 from bot.cli_filters import filter_app
 from bot.cli_safety import safety_app
 from bot.cli_serve import register as register_front_ends
@@ -48,6 +50,7 @@ register_translation(app, models_app, _settings)
 register_front_ends(app, _settings, _logging)
 register_api_keys(app, _settings)
 register_workers(app, _settings)
+register_describe(app, _settings, _logging)
 
 
 @app.callback(invoke_without_command=True)

@@ -18,6 +18,7 @@ from filters.image_safety import SafetyChecker, ScorerUnavailable, load_scorer
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.translations import SqliteSpanCache
+from translate.gloss import Glosser
 from translate.translator import AsyncTranslator, Translator
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         single_file_config=models.single_file_config,
         upscaler=models.upscaler,
         ip_adapter=models.ip_adapter,
+        caption_model=models.caption_model,
         preload=models.default,
         torch_threads=settings.engine.ray_worker_cpus or None,
     )
@@ -135,6 +137,8 @@ async def open_app(settings: Settings, *, preload: bool = True) -> AsyncIterator
         ImageStore(settings.images_dir),
         translator=translator,
         safety_checker=checker,
+        # /describe's Chinese glosses, when an en->zh argos package is installed.
+        glosser=Glosser(settings.translation_packages_dir),
     )
     try:
         if preload and settings.engine.kind == "local":  # Ray workers load it where they run

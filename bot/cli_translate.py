@@ -56,24 +56,45 @@ def register(app: typer.Typer, models_app: typer.Typer, settings: Callable[[], S
                 "package, e.g. Qwen/Qwen2.5-0.5B-Instruct",
             ),
         ] = None,
+        gloss: Annotated[
+            bool,
+            typer.Option(
+                "--gloss", help="Download the en->zh package instead: Chinese glosses of /describe"
+            ),
+        ] = False,
     ) -> None:
         """Install what translates Chinese prompts: the zh->en argos package, or with --llm a
-        local chat model (used ahead of argos)."""
+        local chat model (used ahead of argos); with --gloss, the en->zh argos package that
+        glosses /describe's prompts in Chinese."""
         target = settings().translation_packages_dir
         if llm is not None:
             _pull_llm(llm, target)
             return
-        from translate.packages import PackageError, install_package, pull_package
+        from translate.packages import (
+            FROM_CODE,
+            GLOSS,
+            TO_CODE,
+            PackageError,
+            find_package,
+            install_package,
+            pull_package,
+        )
 
+        direction = GLOSS if gloss else (FROM_CODE, TO_CODE)
         with _exit_on(PackageError, "Could not install the translation package"):
             if file is not None:
                 package = install_package(file, target)
             else:
-                typer.echo("Downloading the zh->en package from the argos index...", err=True)
-                package = pull_package(target, index)
+                name = "->".join(direction)
+                typer.echo(f"Downloading the {name} package from the argos index...", err=True)
+                package = pull_package(target, index, direction=direction)
+        uses = (
+            "/describe now glosses its prompts in Chinese for Chinese users."
+            if find_package(target, *GLOSS) == package
+            else "Chinese prompts now go through argos (MJ_TRANSLATE=auto or argos)."
+        )
         typer.echo(
-            f"Installed {package.name} (version {package.version}) in {package.path}. "
-            "Chinese prompts now go through argos (MJ_TRANSLATE=auto or argos)."
+            f"Installed {package.name} (version {package.version}) in {package.path}. {uses}"
         )
 
 

@@ -45,6 +45,7 @@ from bot.core.settings import (
     QuotaSettings,
     SafetySettings,
 )
+from engine.captioner import DEFAULT_CAPTION_MODEL
 from engine.profiles import DEFAULT_MODEL, model_alias
 from engine.tuning import COMPILE_MODES, DECODERS, DTYPES, PREVIEWS, SWITCHES, Tuning
 from filters.image_safety import OPENNSFW
@@ -71,6 +72,9 @@ class ModelSettings:
     # An IP-Adapter for /blend (a weights file with its image_encoder/ beside it, a hub path,
     # or "tiny" for tests), loaded on the first blend; None: blends mix the images' latents.
     ip_adapter: str | None = None
+    # /describe's image-to-text model (hub id, transformers folder, or "tiny" for tests),
+    # loaded on the first describe.
+    caption_model: str = DEFAULT_CAPTION_MODEL
 
     @property
     def default(self) -> str:
@@ -225,6 +229,7 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_ALLOW_DOWNLOAD": ("models", "allow_download", flag),
     "MJ_UPSCALER": ("models", "upscaler", text),
     "MJ_IP_ADAPTER": ("models", "ip_adapter", text),
+    "MJ_CAPTION_MODEL": ("models", "caption_model", text),
     "MJ_DTYPE": ("speed", "dtype", choice(*DTYPES)),
     "MJ_CHANNELS_LAST": ("speed", "channels_last", choice(*SWITCHES)),
     "MJ_COMPILE": ("speed", "compile", choice(*COMPILE_MODES)),

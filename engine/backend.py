@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.blend import IpAdapter, blend_kwargs
+from engine.captioner import DEFAULT_CAPTION_MODEL, Captioner
 from engine.conditioning import build_embeddings
 from engine.decoders import decoding_with
 from engine.errors import GenerationFailed, ModelUnavailable
 from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
-from engine.job import JobSpec, batch_key, check_sources, needs_embeddings
+from engine.job import DESCRIBE_MODES, JobSpec, batch_key, check_sources, needs_embeddings
 from engine.models import (
     ModelSource,
     classify,
@@ -66,6 +67,7 @@ class DiffusersBackend:
         images_dir: Path | None = None,
         upscaler: str | None = None,
         ip_adapter: str | None = None,
+        caption_model: str = DEFAULT_CAPTION_MODEL,
     ) -> None:
         if not models:
             raise ValueError("at least one model must be configured")
@@ -91,6 +93,14 @@ class DiffusersBackend:
         )
         # MJ_IP_ADAPTER: blends by image embeddings, loaded on the first blend that needs it.
         self.ip_adapter = IpAdapter(ip_adapter, data_dir=data_dir, allow_download=allow_download)
+        # MJ_CAPTION_MODEL: /describe's model, loaded on the first describe and kept.
+        self.captioner = Captioner(
+            caption_model,
+            data_dir=data_dir,
+            device=device,
+            dtype=self.tuning.dtype,
+            allow_download=allow_download,
+        )
 
     # profiles are cheap: known exactly once loaded, guessed from the folder or name before
     def profile(self, name: str) -> ModelProfile:
@@ -155,7 +165,8 @@ class DiffusersBackend:
         on_step: StepCallback | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> list[list[Any]]:
-        """Render jobs that share a `batch_key` in one pass; one image list per job.
+        """Render jobs that share a `batch_key` in one pass; one image list per job (for a
+        describe: its prompts, best first).
 
         Raises JobCancelled (when `cancel()` turns true) or GenerationFailed. Worker thread only.
         """
@@ -167,6 +178,8 @@ class DiffusersBackend:
         if len({batch_key(spec) for spec in specs}) != 1:
             raise ValueError("jobs in one batch must share model, size, steps, sampler and cfg")
         first = specs[0]
+        if first.describe is not None:
+            return [self._describe(spec, cancel) for spec in specs]
         if first.upscaler:
             return self.upscaler.run(specs, self._start_image, on_step, cancel)
         model = self.load(first.model)
@@ -262,6 +275,13 @@ class DiffusersBackend:
         # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
         return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
 
+    def _describe(self, spec: JobSpec, cancel: Callable[[], bool] | None) -> list[str]:
+        assert spec.init_image is not None
+        # Its size is the stored image's: opened as it is, not refitted.
+        image = self._open(spec.init_image, (spec.width, spec.height))
+        fresh = spec.describe == "samples"
+        return self.captioner.describe(image, seed=spec.seeds[0], fresh=fresh, cancel=cancel)
+
     @staticmethod
     def _text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
         import torch
@@ -288,6 +308,12 @@ class DiffusersBackend:
 
 def check_spec(spec: JobSpec) -> None:
     """Like a diffusers pipeline's check_inputs: ValueError for what can never work."""
+    if spec.describe is not None:
+        if spec.describe not in DESCRIBE_MODES or spec.init_image is None:
+            raise ValueError("a describe needs a mode of DESCRIBE_MODES and an image")
+        if len(spec.seeds) != 1:
+            raise ValueError("a describe takes one seed")
+        return
     if spec.width % 8 or spec.height % 8 or spec.width < 8 or spec.height < 8:
         raise ValueError(
             f"width and height must be positive multiples of 8, got {spec.width}x{spec.height}"

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from engine.executor import Assignment, Emit
 from engine.failures import is_oom, user_message
-from engine.job import Cancelled, Failed, Finished, Progress, Started
+from engine.job import Cancelled, Failed, Progress, Started, finished
 from engine.pipeline_utils import free_memory
 from engine.previews import Previewer
 from i18n import t
@@ -50,14 +50,14 @@ def draw(backend: Backend, jobs: Sequence[Assignment], emit: Emit, where: str = 
         message = user_message(exc)
         log.exception("job(s) %s failed", [job.spec.job_id for job in jobs])
         for job in jobs:
-            emit(Failed(job.spec.job_id, message))
+            emit(Failed(job.spec.job_id, message, detail=str(exc)))
         return
     elapsed = time.monotonic() - started
-    for job, images in zip(jobs, results, strict=True):
+    for job, result in zip(jobs, results, strict=True):
         if job.cancelled.is_set():  # cancelled while its batch-mates kept it running
             emit(Cancelled(job.spec.job_id, while_running=True))
         else:
-            emit(Finished(job.spec.job_id, images, job.spec.seeds, elapsed))
+            emit(finished(job.spec, result, elapsed))  # its images, or a describe's prompts
 
 
 def _generate_with_oom_retry(
@@ -89,7 +89,8 @@ def _generate(
     backend: Backend, jobs: Sequence[Assignment], emit: Emit, where: str
 ) -> list[list[Any]]:
     specs = [job.spec for job in jobs]
-    if not specs[0].upscaler:  # an upscale loads the upscaler model, not the drawing one
+    # An upscale loads the upscaler model, a describe the captioner: not the drawing one.
+    if not specs[0].upscaler and specs[0].describe is None:
         load_model(backend, specs[0].model, where)
     previewer = backend.previewer(specs[0])  # TAESD (where affordable) or the projection
     counts = [spec.image_count for spec in specs]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from i18n import Message
 
 if TYPE_CHECKING:
     from PIL import Image
+
+# What a /describe costs in the fair queue (and the quota), in the unit of `JobSpec.cost`: one
+# 512x512 image, one denoising step. Measured by bench/describe.py (see bench/RESULTS.md).
+DESCRIBE_COST = 1.0
+# A describe's captioning: "beams", the model's most likely captions first (a first describe);
+# "samples", seeded samples only (a 🔄: new candidates).
+DESCRIBE_MODES = ("beams", "samples")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,9 @@ class JobSpec:
     # image conditioned on their averaged IP-Adapter image embeddings (MJ_IP_ADAPTER).
     blend_images: tuple[str, ...] = ()
     ip_adapter: bool = False
+    # /describe: caption init_image (as stored, not fitted) instead of drawing, one of
+    # DESCRIBE_MODES, seeded by seeds[0]; width x height is the image's size. None: draw.
+    describe: str | None = None
 
     @property
     def image_count(self) -> int:
@@ -69,6 +79,8 @@ class JobSpec:
     @property
     def cost(self) -> float:
         """GPU work in units of one 512², 1-step image: what the fair queue charges."""
+        if self.describe is not None:
+            return DESCRIBE_COST
         steps = self.run_steps
         steps = steps if self.stop is None else max(1, steps * self.stop // 100)
         return self.image_count * steps * (self.width * self.height) / (512 * 512)
@@ -100,6 +112,7 @@ def batch_key(spec: JobSpec) -> tuple:
         spec.mask_image,
         spec.blend_images,
         spec.ip_adapter,
+        spec.describe,
     )
 
 
@@ -152,12 +165,21 @@ class Finished:
     images: list[Image.Image] = field(repr=False)
     seeds: tuple[int, ...]
     elapsed_s: float
+    prompts: tuple[str, ...] | None = None  # a describe's distinct prompts, best first
+
+
+def finished(spec: JobSpec, result: list[Any], elapsed_s: float) -> Finished:
+    """A job's result as its event: its images, or a describe's prompts."""
+    if spec.describe is not None:
+        return Finished(spec.job_id, [], spec.seeds, elapsed_s, tuple(result))
+    return Finished(spec.job_id, result, spec.seeds, elapsed_s)
 
 
 @dataclass(frozen=True, slots=True)
 class Failed:
     job_id: str
-    error: Message  # for the user, in their language (the log has the details)
+    error: Message  # for the user, in their language
+    detail: str = ""  # for the operator, in English: what went wrong and how to fix it
 
 
 @dataclass(frozen=True, slots=True)

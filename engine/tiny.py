@@ -1,8 +1,10 @@
-"""A tiny, randomly initialised Stable Diffusion pipeline, built locally without any download.
+"""Tiny, randomly initialised models, built locally without any download: a Stable Diffusion
+pipeline, an x4 upscaler and a BLIP captioner.
 
-Its shapes are diffusers' own `get_dummy_components` for StableDiffusionPipeline. It exists so
-that tests and smoke runs exercise the real loading and generation code in seconds on a CPU:
-its images are noise. It is saved with `save_pretrained` and loaded back like any local model.
+The pipeline's shapes are diffusers' own `get_dummy_components` for StableDiffusionPipeline.
+They exist so that tests and smoke runs exercise the real loading and generation code in
+seconds on a CPU: their images are noise, their captions random words. Each is saved with
+`save_pretrained` and loaded back like any local model.
 """
 
 from __future__ import annotations
@@ -191,6 +193,83 @@ def ensure_tiny_upscaler(folder: Path) -> Path:
         "A tiny randomly initialised x4 upscaler built by mjbot for tests.\n"
         "Its images are noise.\n",
         "MJ_UPSCALER=tiny-x4: building a tiny random upscaler in %s",
+    )
+
+
+# Words the tiny captioner can say: enough of a caption's vocabulary (frames, media, styles,
+# lighting, subjects) that its gibberish exercises every rule of engine.prompt_form.
+_CAPTION_WORDS = " ".join(
+    [
+        "a an the of in on at with and there is are this that image picture photo painting",
+        "drawing sketch black white close up view dog cat man woman girl boy city street tree",
+        "house car bench park beach mountain river sky flower bird red blue green old futuristic",
+        "anime cartoon watercolor sitting standing walking holding night sunset neon dark fog",
+        "style , ' s",
+    ]
+).split()
+
+
+def build_tiny_captioner(seed: int = 0):  # -> (BlipForConditionalGeneration, BlipProcessor)
+    """A tiny random BLIP captioner: a 32 px vision encoder, a two-layer text decoder and a
+    WordPiece tokenizer over _CAPTION_WORDS, built in code. Its captions are random words."""
+    import torch
+    import transformers
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipProcessor,
+    )
+
+    try:  # transformers 5: the Pillow image processor (the default one needs torchvision)
+        from transformers import BlipImageProcessorPil as ImageProcessor
+    except ImportError:  # transformers 4
+        from transformers import BlipImageProcessor as ImageProcessor
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = {token: i for i, token in enumerate([*special, *_CAPTION_WORDS, "[DEC]"])}
+    # BLIP's decoder starts from its own [DEC] token and stops at [SEP], as in the real model.
+    tokenizer = BertTokenizer(vocab=vocab, bos_token="[DEC]")
+    small = {"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2}
+    config = BlipConfig(
+        text_config={
+            **small,
+            "num_attention_heads": 4,
+            "vocab_size": len(vocab),
+            "max_position_embeddings": 64,
+            "bos_token_id": vocab["[DEC]"],
+            "eos_token_id": vocab["[SEP]"],
+            "sep_token_id": vocab["[SEP]"],
+            "pad_token_id": vocab["[PAD]"],
+        },
+        vision_config={**small, "num_attention_heads": 4, "image_size": 32, "patch_size": 8},
+        projection_dim=32,
+        image_text_hidden_size=16,
+    )
+    torch.manual_seed(seed)
+    transformers.utils.logging.disable_progress_bar()  # save_pretrained's bar: noise here
+    model = BlipForConditionalGeneration(config)
+    processor = BlipProcessor(
+        image_processor=ImageProcessor(size={"height": 32, "width": 32}), tokenizer=tokenizer
+    )
+    return model, processor
+
+
+def ensure_tiny_captioner(folder: Path) -> Path:
+    """Build and save the tiny captioner once (MJ_CAPTION_MODEL=tiny); later calls reuse it."""
+
+    def save() -> None:  # the model and its processor: two save_pretrained calls
+        model, processor = build_tiny_captioner()
+        model.save_pretrained(folder)
+        processor.save_pretrained(folder)
+
+    return _save_once(
+        folder,
+        save,
+        "A tiny randomly initialised BLIP captioner built by mjbot for tests.\n"
+        "Its captions are random words.\n",
+        "MJ_CAPTION_MODEL=tiny: building a tiny random captioner in %s; it says random words",
+        ready="model.safetensors",
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.captioner import DEFAULT_CAPTION_MODEL
 from engine.executor import Assignment, WorkerStatus
 from engine.job import Event, Finished, JobSpec, Progress
 from engine.tuning import Tuning
@@ -36,6 +37,7 @@ class WorkerConfig:
     single_file_config: str | None = None
     upscaler: str | None = None
     ip_adapter: str | None = None  # MJ_IP_ADAPTER, for blends
+    caption_model: str = DEFAULT_CAPTION_MODEL  # /describe's
     preload: str | None = None  # a model to load when the worker starts (the default one)
     torch_threads: int | None = None  # CPU workers: their share of the cores
 
@@ -52,6 +54,7 @@ class WorkerConfig:
             images_dir=images_dir,
             upscaler=self.upscaler,
             ip_adapter=self.ip_adapter,
+            caption_model=self.caption_model,
         )
 
 
@@ -77,6 +80,7 @@ class WireFinished:
     images_png: list[bytes] = field(repr=False)
     seeds: tuple[int, ...]
     elapsed_s: float
+    prompts: tuple[str, ...] | None = None  # a describe's, instead of images
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,7 @@ def to_wire(event: Event) -> Any:
         return WireProgress(event.job_id, event.step, event.total, preview)
     if isinstance(event, Finished):
         images = [png(image) for image in event.images]
-        return WireFinished(event.job_id, images, event.seeds, event.elapsed_s)
+        return WireFinished(event.job_id, images, event.seeds, event.elapsed_s, event.prompts)
     return event
 
 
@@ -135,7 +139,7 @@ def from_wire(item: Any) -> Event:
         return Progress(item.job_id, item.step, item.total, preview)
     if isinstance(item, WireFinished):
         images = [unpng(data) for data in item.images_png]
-        return Finished(item.job_id, images, item.seeds, item.elapsed_s)
+        return Finished(item.job_id, images, item.seeds, item.elapsed_s, item.prompts)
     return item
 
 

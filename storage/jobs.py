@@ -83,8 +83,9 @@ class Jobs:
         self.db["jobs"].update(job_id, {"grid_path": grid_path})
 
     def mark_failed(self, job_id: str, error: str, message: str | None = None) -> None:
-        """`error`: the reason in English; `message`: the same as a message (JSON) that can
-        be shown in the job's own language."""
+        """`error`: the reason in English, for the operator (it may name settings and
+        commands); `message`: the reason for users, as a message (JSON) that can be shown in
+        the job's own language."""
         self.db["jobs"].update(
             job_id,
             {

@@ -292,6 +292,23 @@ def m013_image_safety(db: Database) -> None:
 
 
 @migrations()
+def m016_describe_suggestions(db: Database) -> None:
+    # /describe jobs (jobs.action "describe") answer with four prompts, numbered as buttons
+    # 1-4 are, which must still work after a restart: the prompts live here, not in a message.
+    db["suggestions"].create(
+        {
+            "job_id": str,
+            "suggestion_index": int,  # 1..4
+            "prompt": str,  # a /mj text as the user sees it, "--ar W:H" included
+            "gloss": str,  # its Chinese gloss; None without one
+        },
+        pk=("job_id", "suggestion_index"),
+        foreign_keys=[("job_id", "jobs", "id")],
+        not_null={"prompt"},
+    )
+
+
+@migrations()
 def m017_editing_actions(db: Database) -> None:
     """Editing actions (Zoom Out, Pan, Make Square, Vary (Region), Blend), Remix mode, the 🗑
     button, the region page's signing secret, and prompts a user is asked for."""

@@ -11,6 +11,7 @@ event loop.
     store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
     store.languages each user's UI language and each community's default
+    store.suggestions  /describe's numbered prompts
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
 one), never the connection.
@@ -36,6 +37,7 @@ from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
 from storage.safety import Safety
 from storage.stats import Stats
+from storage.suggestions import Suggestions
 from storage.terms import Terms
 from storage.user_settings import Defaults
 from storage.users import Users
@@ -69,6 +71,7 @@ class Store:
         self.editing = Editing(self.db)
         self.safety = Safety(self.db)
         self.languages = Languages(self.db)
+        self.suggestions = Suggestions(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -11,14 +11,14 @@ os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 os.environ["OMP_NUM_THREADS"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
-from tests.helpers import TINY_ENV, tweak
+from tests.helpers import TINY_ENV, link_captioner, tweak
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +37,14 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: N
 
 
 @pytest.fixture(scope="session")
+def tiny_captioner_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
+    """The tiny random BLIP captioner, built and saved once per session, shared read-only."""
+    from engine.tiny import ensure_tiny_captioner
+
+    return ensure_tiny_captioner(tmp_path_factory.mktemp("models") / "tiny-captioner")
+
+
+@pytest.fixture(scope="session")
 def tiny_argosmodel(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
     """A zh->en .argosmodel with random MarianMT weights (gibberish out), built once."""
     from translate.tiny_package import build_tiny_package
@@ -44,13 +52,35 @@ def tiny_argosmodel(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: 
     return build_tiny_package(tmp_path_factory.mktemp("argos"))
 
 
+@pytest.fixture(scope="session")
+def tiny_gloss_argosmodel(
+    tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None
+) -> Path:
+    """An en->zh .argosmodel with random MarianMT weights (for /describe's glosses), built once."""
+    from translate.tiny_package import build_tiny_package
+
+    return build_tiny_package(tmp_path_factory.mktemp("argos-gloss"), direction=("en", "zh"))
+
+
 @pytest.fixture
-def settings(tmp_path: Path, tiny_model_dir: Path) -> Settings:
+def make_settings(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., Settings]:
+    """Settings for the tiny model in this test's data directory, with extra MJ_ values."""
+
+    def make(**env: str) -> Settings:
+        data = tmp_path / "data"
+        (data / "models").mkdir(parents=True, exist_ok=True)
+        link = data / "models" / "tiny"
+        if not link.exists():
+            link.symlink_to(tiny_model_dir, target_is_directory=True)
+        return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data), **env})
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
     """Tiny model, fresh data directory per test (the tiny model folder is reused)."""
-    data = tmp_path / "data"
-    (data / "models").mkdir(parents=True)
-    (data / "models" / "tiny").symlink_to(tiny_model_dir, target_is_directory=True)
-    return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data)})
+    return make_settings()
 
 
 @pytest.fixture
@@ -58,6 +88,21 @@ async def app(settings: Settings) -> AsyncIterator:
     from bot.app import open_app
 
     async with open_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+def describe_settings(settings: Settings, tiny_captioner_dir: Path) -> Settings:
+    """`settings` whose MJ_CAPTION_MODEL=tiny finds the session's tiny captioner."""
+    link_captioner(settings.data_dir, tiny_captioner_dir)
+    return settings
+
+
+@pytest.fixture
+async def describe_app(describe_settings: Settings) -> AsyncIterator:
+    from bot.app import open_app
+
+    async with open_app(describe_settings) as application:
         yield application
 
 

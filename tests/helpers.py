@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,11 +19,39 @@ from engine.profiles import profile_for_name
 # The image safety check runs in every test, through a quick stand-in classifier: the real one
 # costs ~30 ms an image, and the console previews every step. The real model has its own tests
 # (test_safety_model, test_cli_safety) and one end-to-end run (test_safety_flow).
+# MJ_CAPTION_MODEL=tiny costs nothing until a describe runs (see `link_captioner`).
 TINY_ENV = {
     "MJ_MODEL": "tiny",
+    "MJ_CAPTION_MODEL": "tiny",
     "MJ_ALLOW_DOWNLOAD": "false",
     "MJ_SAFETY_SCORER": "tests.fakes.safety_scorer:MagentaScorer",
 }
+
+
+def link_captioner(data_dir: Path, tiny_captioner_dir: Path) -> None:
+    """Let MJ_CAPTION_MODEL=tiny find the session's tiny captioner instead of building one."""
+    (data_dir / "models").mkdir(parents=True, exist_ok=True)
+    target = data_dir / "models" / "tiny-captioner"
+    if not target.exists():
+        target.symlink_to(tiny_captioner_dir, target_is_directory=True)
+
+
+def picture(size: tuple[int, int] = (96, 64), mode: str = "RGB"):
+    """A picture with some structure (a gradient, a block), so captions depend on it: an
+    image to describe."""
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize(size).convert(mode)
+    image.paste(Image.new(mode, (size[0] // 3, size[1] // 3), "white"), (4, 4))
+    return image
+
+
+def png_bytes(image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def tweak(settings: Settings, group: str, **changes: Any) -> Settings:
@@ -159,3 +189,110 @@ async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+# Telegram: PTB's Application over the fake Bot API (tests/fakes/telegram_api.py) -------------
+@dataclass
+class TelegramBot:
+    application: Any  # telegram.ext.Application
+    adapter: Any  # bot.adapters.telegram_adapter.TelegramAdapter
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        from telegram import Update
+
+        await self.application.process_update(Update.de_json(data, self.application.bot))
+
+
+@asynccontextmanager
+async def telegram(app: Any, settings: Settings) -> AsyncIterator[TelegramBot]:
+    from bot.adapters.telegram_adapter import TelegramAdapter
+    from bot.adapters.telegram_front_end import build_application
+
+    application = build_application(settings.telegram)
+    adapter = TelegramAdapter(app.service, settings.telegram, application)
+    async with application:
+        yield TelegramBot(application, adapter)
+        await adapter.sink.close()
+
+
+async def draw(app: Any, bot: TelegramBot, update: dict[str, Any]) -> dict[str, Any]:
+    """Feed an update that makes one job; wait until it was delivered; return its row."""
+    before = set(app.service.pending_job_ids())
+    await bot.feed(update)
+    [job_id] = set(app.service.pending_job_ids()) - before
+    return await app.service.wait(job_id)
+
+
+def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
+    return message["reply_markup"]["inline_keyboard"]
+
+
+# HTTP API: the real app behind aiohttp's test client ------------------------------------------
+class Api:
+    """The running app, its test client, and keys by name."""
+
+    def __init__(self, app: Any, client: Any) -> None:
+        self.app = app  # bot.app.App
+        self.client = client  # aiohttp.test_utils.TestClient
+        self.keys: dict[str, str] = {}
+
+    async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
+        def create(s: Any) -> str:
+            key = s.api_keys.create(name)
+            user = s.users.upsert("api", name, name)
+            if tier:
+                s.users.update(user, tier=tier)
+            return key
+
+        self.keys[name] = await self.app.store.run(create)
+        return self.auth(name)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+    async def post(self, path: str, body: Any, name: str = "alice") -> tuple[int, dict]:
+        response = await self.client.post(path, json=body, headers=self.auth(name))
+        return response.status, await response.json()
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[Api]:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.adapters.http_api import build_http_app
+    from bot.app import open_app
+
+    async with open_app(settings) as app:
+        web_app = build_http_app(app.service, settings.http)
+        await app.service.start()
+        async with TestClient(TestServer(web_app)) as client:
+            api = Api(app, client)
+            await api.key("alice")
+            yield api
+
+
+@asynccontextmanager
+async def image_server(images: dict[str, bytes]) -> AsyncIterator[str]:
+    """A local web server with these PNGs at these paths, plus an HTML page at /page (not an
+    image); yields its base URL. Downloads reach it only where private URLs are allowed."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    app = web.Application()
+    for path, data in images.items():
+
+        async def png(_: web.Request, data: bytes = data) -> web.Response:
+            return web.Response(body=data, content_type="image/png")
+
+        app.router.add_get(path, png)
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text="<html>", content_type="text/html")
+
+    app.router.add_get("/page", page)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()

@@ -147,6 +147,8 @@ def test_values_are_formatted_for_the_language() -> None:
 PACKAGES = ("bot", "engine", "filters", "translate", "storage")
 # Constructors whose first argument (Reply: second) users read; the rest are found by type.
 CARRIERS = {"Reply": 1, "Button": 0, "Question": 3}
+# What users send rather than read: its `text` is a command (`/describe {path}`).
+USER_INPUT = {"Incoming"}
 # Platform calls that would send a literal straight to users.
 SENDS = {"send_message", "answer", "reply_text", "edit_message_text", "edit_original_response"}
 
@@ -198,7 +200,9 @@ def _raw_texts(path: Path) -> Iterator[str]:
             suspects = list(node.args)
         else:
             suspects = []
-        suspects += [kw.value for kw in node.keywords if kw.arg in ("public", "text", "caption")]
+        if name not in USER_INPUT:
+            words = ("public", "text", "caption")
+            suspects += [kw.value for kw in node.keywords if kw.arg in words]
         for suspect in suspects:
             if _user_text(suspect):
                 shown = ast.unparse(suspect)[:70]

@@ -8,74 +8,20 @@ import json
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 from typer.testing import CliRunner
 from yarl import URL
 
-from bot.adapters.http_api import build_http_app
 from bot.adapters.http_body import BodyError, parse_body
-from bot.app import App, open_app
+from bot.app import App
 from bot.config import Settings
 from storage.api_keys import hash_key
 from storage.store import Store
-from tests.helpers import TINY_ENV, until
-
-
-@pytest.fixture
-def make_settings(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., Settings]:
-    def make(**env: str) -> Settings:
-        data = tmp_path / "data"
-        (data / "models").mkdir(parents=True, exist_ok=True)
-        link = data / "models" / "tiny"
-        if not link.exists():
-            link.symlink_to(tiny_model_dir, target_is_directory=True)
-        return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data), **env})
-
-    return make
-
-
-class Api:
-    """The running app, its test client, and keys by name."""
-
-    def __init__(self, app: App, client: TestClient) -> None:
-        self.app = app
-        self.client = client
-        self.keys: dict[str, str] = {}
-
-    async def key(self, name: str, tier: str | None = None) -> dict[str, str]:
-        def create(s: Store) -> str:
-            key = s.api_keys.create(name)
-            user = s.users.upsert("api", name, name)
-            if tier:
-                s.users.update(user, tier=tier)
-            return key
-
-        self.keys[name] = await self.app.store.run(create)
-        return self.auth(name)
-
-    def auth(self, name: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[name]}"}
-
-    async def post(self, path: str, body: Any, name: str = "alice") -> tuple[int, dict]:
-        response = await self.client.post(path, json=body, headers=self.auth(name))
-        return response.status, await response.json()
-
-
-@asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[Api]:
-    async with open_app(settings) as app:
-        web_app = build_http_app(app.service, settings.http)
-        await app.service.start()
-        async with TestClient(TestServer(web_app)) as client:
-            api = Api(app, client)
-            await api.key("alice")
-            yield api
+from tests.helpers import TINY_ENV, Api, serve, until
 
 
 @pytest.fixture

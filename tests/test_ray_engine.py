@@ -22,7 +22,7 @@ from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.core.requests import ReplyKind
-from tests.helpers import TINY_ENV, CaptureSink, job, press, until
+from tests.helpers import TINY_ENV, CaptureSink, job, link_captioner, picture, press, until
 
 if importlib.util.find_spec("ray") is None:
     pytest.skip("Ray is not installed: pip install -e '.[ray]'", allow_module_level=True)
@@ -68,11 +68,14 @@ def cluster() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def ray_settings(cluster: str, tmp_path_factory, tiny_model_dir: Path) -> Settings:
+def ray_settings(
+    cluster: str, tmp_path_factory, tiny_model_dir: Path, tiny_captioner_dir: Path
+) -> Settings:
     """Shared by the module's dispatchers, so the workers never need rebuilding."""
     data = tmp_path_factory.mktemp("ray") / "data"
     (data / "models").mkdir(parents=True)
     (data / "models" / "tiny").symlink_to(tiny_model_dir, target_is_directory=True)
+    link_captioner(data, tiny_captioner_dir)
     broken = data / "broken-model"  # passes as a diffusers folder; its weights do not load
     (broken / "unet").mkdir(parents=True)
     (broken / "model_index.json").write_text(
@@ -165,6 +168,21 @@ async def test_buttons_upscale_vary_and_reroll_on_remote_workers(ray_settings) -
         await press(alice, "ZO2", derived[0])
         zoom = job(app, [r.job_id for r in sink.replies if r.kind is ReplyKind.RESULT][-1])
         assert (zoom["action"], zoom["status"], zoom["width"]) == ("zoom_out", "done", 64)
+
+
+async def test_a_describe_runs_on_a_remote_worker(ray_settings, tmp_path: Path) -> None:
+    """A describe is one more kind of job: its image travels with it, its prompts come back."""
+    photo = tmp_path / "photo.png"
+    picture((120, 80)).save(photo)
+    async with AsyncExitStack() as stack:
+        app, alice, sink = await open_bot(stack, ray_settings)
+        await alice.submit_line(f"describe {photo}")
+        [answer] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
+        row = job(app, answer.job_id)
+        stored = app.store.run_sync(lambda s: s.suggestions.of_job(answer.job_id))
+    assert (row["action"], row["status"]) == ("describe", "done")
+    assert row["task_id"].rsplit(":", 1)[1].startswith("mjbot-worker-")
+    assert len(stored) == 4 and all(s.prompt.endswith(" --ar 3:2") for s in stored)
 
 
 async def test_cancel_reaches_a_job_running_on_a_worker(ray_settings) -> None:

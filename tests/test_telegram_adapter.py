@@ -14,15 +14,13 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from PIL import Image
-from telegram import Update
-from telegram.ext import Application
 
 from bot.adapters.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter
 from bot.adapters.telegram_front_end import build_application
@@ -40,7 +38,7 @@ from tests.fakes.telegram_api import (
     message_update,
     photo_update,
 )
-from tests.helpers import tweak, until
+from tests.helpers import draw, keyboard_of, telegram, tweak, until
 
 pytestmark = pytest.mark.slow
 
@@ -52,36 +50,6 @@ GROUP = -1001234
 def app(tg_app: Any) -> Any:
     """The shared tiny-model app, configured like the adapter (owners, token, pacing)."""
     return tg_app
-
-
-@dataclass
-class Bot:
-    application: Application
-    adapter: TelegramAdapter
-
-    async def feed(self, data: dict[str, Any]) -> None:
-        await self.application.process_update(Update.de_json(data, self.application.bot))
-
-
-@asynccontextmanager
-async def telegram(app: Any, settings: Settings) -> AsyncIterator[Bot]:
-    application = build_application(settings.telegram)
-    adapter = TelegramAdapter(app.service, settings.telegram, application)
-    async with application:
-        yield Bot(application, adapter)
-        await adapter.sink.close()
-
-
-async def draw(app: Any, bot: Bot, update: dict[str, Any]) -> dict[str, Any]:
-    """Feed a /mj update; wait until its job was delivered; return the job's row."""
-    before = set(app.service.pending_job_ids())
-    await bot.feed(update)
-    [job_id] = set(app.service.pending_job_ids()) - before
-    return await app.service.wait(job_id)
-
-
-def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
-    return message["reply_markup"]["inline_keyboard"]
 
 
 def texts_to(fake: FakeBotApi, chat_id: int) -> list[str]:

@@ -75,16 +75,16 @@ def test_argos_mode_without_a_package_says_how_to_get_one(tmp_path: Path) -> Non
     assert Translator("auto", tmp_path).backend_name == "dictionary"
 
 
-def test_install_refuses_what_is_not_a_zh_en_package(tmp_path: Path) -> None:
+def test_install_refuses_what_is_not_a_zh_en_or_en_zh_package(tmp_path: Path) -> None:
     not_zip = tmp_path / "model.argosmodel"
     not_zip.write_text("hello")
     with pytest.raises(PackageError, match=r"not an \.argosmodel"):
         install_package(not_zip, tmp_path / "out")
-    en_zh = tmp_path / "en_zh.argosmodel"
-    with zipfile.ZipFile(en_zh, "w") as archive:
-        archive.writestr("en_zh/metadata.json", json.dumps({"from_code": "en", "to_code": "zh"}))
-    with pytest.raises(PackageError, match="en->zh; the bot needs zh->en"):
-        install_package(en_zh, tmp_path / "out")
+    fr_de = tmp_path / "fr_de.argosmodel"
+    with zipfile.ZipFile(fr_de, "w") as archive:
+        archive.writestr("fr_de/metadata.json", json.dumps({"from_code": "fr", "to_code": "de"}))
+    with pytest.raises(PackageError, match="fr->de; the bot uses zh->en"):
+        install_package(fr_de, tmp_path / "out")
     assert find_package(tmp_path / "out") is None
 
 

@@ -1,4 +1,5 @@
-"""The argostranslate backend: an installed zh->en package, run offline on the CPU.
+"""The argostranslate backend: an installed zh->en package, run offline on the CPU (and the
+model class an en->zh package runs on for /describe's glosses, `translate.gloss`).
 
 argos' own `translate()` splits text into sentences first, with MiniSBD or Stanza models that
 it downloads on first use (and importing that module loads spaCy and Stanza: 5 s). Here the
@@ -23,19 +24,16 @@ _SENTENCE_END = re.compile(r"[\s.。!！]+$")
 _LENGTH_PENALTY = 0.2  # argos' value
 
 
-class ArgosBackend:
-    """One loaded model; not thread-safe by contract (the Translator gives it one thread)."""
+class ArgosModel:
+    """One installed argos package on CTranslate2, in its own direction: clauses in, clauses
+    out. Not thread-safe by contract (its owner gives it one thread)."""
 
-    name = "argos"
-
-    def __init__(self, package: PackageInfo, glossary: Glossary, threads: int | None = None):
+    def __init__(self, package: PackageInfo, threads: int | None = None):
         import ctranslate2
         from argostranslate import settings as argos_settings
         from argostranslate.package import Package
 
         self.package = package
-        self.glossary = glossary
-        self.tag = f"argos:{package.name}:{package.version}:{glossary.digest}"
         self._argos_package = Package(package.path)
         self._tokenizer = self._argos_package.tokenizer
         self._target_prefix = self._argos_package.target_prefix
@@ -47,18 +45,6 @@ class ArgosBackend:
             inter_threads=1,
             intra_threads=threads or min(4, os.cpu_count() or 1),
         )
-        self._segmenter = segmenter_for(glossary)
-
-    def translate_spans(self, spans: list[str]) -> list[str | None]:
-        return [self.translate_span(span) for span in spans]
-
-    def translate_span(self, span: str) -> str:
-        """Art terms as the glossary says; the text between them through the model."""
-        runs = glossary_runs(self._segmenter.cut(span), self.glossary)
-        texts = [text for text, term in runs if term is None]
-        translated = iter(self.translate_clauses(texts))
-        parts = [term.english if term else next(translated) for _, term in runs]
-        return " ".join(part for part in parts if part)
 
     def translate_clauses(self, clauses: list[str]) -> list[str]:
         """One batch through the model, as argos' `apply_packaged_translation` runs it."""
@@ -86,3 +72,26 @@ class ArgosBackend:
         if len(text) > 1 and text[0].isupper() and text[1].islower():
             text = text[0].lower() + text[1:]
         return text
+
+
+class ArgosBackend(ArgosModel):
+    """The zh->en model with the glossary's art terms cut out of what it sees."""
+
+    name = "argos"
+
+    def __init__(self, package: PackageInfo, glossary: Glossary, threads: int | None = None):
+        super().__init__(package, threads)
+        self.glossary = glossary
+        self.tag = f"argos:{package.name}:{package.version}:{glossary.digest}"
+        self._segmenter = segmenter_for(glossary)
+
+    def translate_spans(self, spans: list[str]) -> list[str | None]:
+        return [self.translate_span(span) for span in spans]
+
+    def translate_span(self, span: str) -> str:
+        """Art terms as the glossary says; the text between them through the model."""
+        runs = glossary_runs(self._segmenter.cut(span), self.glossary)
+        texts = [text for text, term in runs if term is None]
+        translated = iter(self.translate_clauses(texts))
+        parts = [term.english if term else next(translated) for _, term in runs]
+        return " ".join(part for part in parts if part)

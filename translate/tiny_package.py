@@ -1,8 +1,9 @@
-"""A tiny zh->en .argosmodel built locally: random MarianMT weights, converted by CTranslate2.
+"""A tiny .argosmodel built locally: random MarianMT weights, converted by CTranslate2.
 
-It exists so tests and the benchmark exercise the real argos path (install from a file, load
-with argos' Package and CTranslate2, tokenize, translate, detokenize) with no download. Its
-SentencePiece model is trained on a few prompt lines; its translations are gibberish.
+zh->en by default (the prompt translator's), en->zh on request (/describe's glosses). It exists
+so tests and the benchmark exercise the real argos path (install from a file, load with argos'
+Package and CTranslate2, tokenize, translate, detokenize) with no download. Its SentencePiece
+model is trained on a few prompt lines in both languages; its translations are gibberish.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-NAME = "translate-zh_en-tiny"
+_LANGUAGES = {"zh": "Chinese", "en": "English"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +104,17 @@ def _convert_marian(spm_model: bytes, work: Path, out: Path, seed: int, shape: S
     TransformersConverter(str(hf)).convert(str(out), force=True)
 
 
-def build_tiny_package(dest: Path, seed: int = 0, shape: Shape = TINY) -> Path:
-    """Write `dest/translate-zh_en-tiny.argosmodel` and return its path."""
+def build_tiny_package(
+    dest: Path, seed: int = 0, shape: Shape = TINY, direction: tuple[str, str] = ("zh", "en")
+) -> Path:
+    """Write `dest/translate-zh_en-tiny.argosmodel` (or that of `direction`), return its path."""
     dest.mkdir(parents=True, exist_ok=True)
-    archive = dest / f"{NAME}.argosmodel"
+    source, target = direction
+    name = f"translate-{source}_{target}-tiny"
+    archive = dest / f"{name}.argosmodel"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        package = work / NAME
+        package = work / name
         package.mkdir()
         spm_model = _train_sentencepiece()
         (package / "sentencepiece.model").write_bytes(spm_model)
@@ -117,10 +122,10 @@ def build_tiny_package(dest: Path, seed: int = 0, shape: Shape = TINY) -> Path:
         metadata = {
             "package_version": "0.1",
             "argos_version": "1.9",
-            "from_code": "zh",
-            "from_name": "Chinese",
-            "to_code": "en",
-            "to_name": "English",
+            "from_code": source,
+            "from_name": _LANGUAGES[source],
+            "to_code": target,
+            "to_name": _LANGUAGES[target],
             "type": "translate",
         }
         (package / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.language import Lang, render, t
+from bot.core.image_fetch import MAX_BYTES
+from bot.core.language import Lang, MessageError, render, t
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
 
 PLATFORM = "console"
+_SUGGESTIONS = frozenset(f"P{i}" for i in range(1, 5))  # buttons 1-4 under a describe
 BUTTON_WORDS = {
     "r": "reroll",
     "reroll": "reroll",
@@ -33,7 +36,14 @@ BUTTON_WORDS = {
     # under any result
     "del": "DEL",
     "🗑": "DEL",
+    # under a describe: draw prompt N
+    **{action[1:]: action for action in _SUGGESTIONS},
 }
+_DESCRIBE = re.compile(r"^/?describe(?:@\w+)?(?:\s+(?P<what>.*))?$", re.IGNORECASE | re.DOTALL)
+
+
+class ConsoleError(MessageError):
+    """Something typed that the console itself cannot act on (an unreadable file)."""
 
 
 class ConsoleSink:
@@ -84,6 +94,13 @@ class ConsoleSink:
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
             path = str(reply.image_path)
+            if any(b.action in _SUGGESTIONS for b in reply.buttons):  # a describe's prompts
+                image = t("image: {path}", path=path)
+                buttons = t(
+                    "buttons: {labels}  (type 1-4 to draw a prompt, R for new prompts)",
+                    labels=labels,
+                )
+                return f"{reply.text}\n  {render(image, lang)}\n  {render(buttons, lang)}"
             # A terminal cannot hide a picture: say so before anyone opens the file.
             if reply.spoiler:
                 grid = t("grid: {path}  [spoiler: flagged by the image safety check]", path=path)
@@ -119,8 +136,8 @@ class ConsoleAdapter:
         service.register_sink(PLATFORM, self.sink, preview_every_s=0.0)
 
     def to_incoming(self, line: str) -> Incoming | None:
-        """One typed line: plain text means /mj; U1/V2/R (VS/VX/U2X) press the last result's
-        buttons."""
+        """One typed line: plain text means /mj; U1/V2/R (VS/VX/U2X, 1-4 under a describe)
+        press the last result's buttons; `describe PATH|URL` describes an image."""
         text = line.strip()
         if not text:
             return None
@@ -133,12 +150,49 @@ class ConsoleAdapter:
                 button=ButtonPress(action, self.sink.last_result),
                 locale=self.locale,
             )
+        if match := _DESCRIBE.match(text):
+            return self._describe((match["what"] or "").strip())
         if not text.startswith("/"):
             text = f"/mj {text}"
         return Incoming(self.origin, self.user_name, text=text, locale=self.locale)
 
+    def _describe(self, what: str) -> Incoming:
+        """`describe PATH [words]`: the console runs on its owner's machine, so a local file is
+        read here and handed over like an attachment; a URL goes to the core, which fetches it
+        as safely as any."""
+        words = what.split()
+        if not words or "://" in words[0]:
+            return Incoming(
+                self.origin, self.user_name, text=f"/describe {what}", locale=self.locale
+            )
+        count = _file_words(words)
+        path, rest = Path(" ".join(words[:count])).expanduser(), " ".join(words[count:])
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                raise ConsoleError(
+                    t(
+                        "{path} is larger than {limit} MB.",
+                        path=str(path),
+                        limit=MAX_BYTES // 10**6,
+                    )
+                )
+            data = path.read_bytes()
+        except OSError as error:
+            reason = error.strerror or str(error)  # the system's words, in its own language
+            raise ConsoleError(
+                t("Cannot read {path}: {reason}.", path=str(path), reason=reason)
+            ) from None
+        return Incoming(
+            self.origin, self.user_name, text=f"/describe {rest}", image=data, locale=self.locale
+        )
+
     async def submit_line(self, line: str, *, wait: bool = True) -> None:
-        incoming = self.to_incoming(line)
+        try:
+            incoming = self.to_incoming(line)
+        except ConsoleError as error:
+            failed = Reply(ReplyKind.ERROR, error.message).in_language(self.locale or Lang.EN)
+            await self.sink.send(self.origin, failed)
+            return
         if incoming is None:
             return
         before = set(self.service.pending_job_ids())
@@ -151,7 +205,9 @@ class ConsoleAdapter:
         lang = await self.service.language(
             Incoming(self.origin, self.user_name, locale=self.locale)
         )
-        banner = t("mjbot console. Type a prompt (or /mj ... --ar 16:9), /help, or quit.")
+        banner = t(
+            "mjbot console. Type a prompt (or /mj ... --ar 16:9), describe IMAGE, /help, or quit."
+        )
         print(render(banner, lang))
         loop = asyncio.get_running_loop()
         while True:
@@ -163,6 +219,15 @@ class ConsoleAdapter:
             if line.strip().lower() in ("quit", "exit", ":q"):
                 return
             await self.submit_line(line)
+
+
+def _file_words(words: list[str]) -> int:
+    """How many leading words name an existing file (paths may hold spaces); 1 if none do, so
+    the first word is the path an error names."""
+    for count in range(len(words), 0, -1):
+        if Path(" ".join(words[:count])).expanduser().is_file():
+            return count
+    return 1
 
 
 def _is_uv(word: str) -> bool:

@@ -6,6 +6,7 @@
 Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
     POST /api/jobs/{id}/actions, POST /api/blend, GET|POST /region/{id} (http_actions)
+    POST /api/describe (an image file or URL -> four prompts; http_describe)
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
 Several front ends in one process (`bot.runner`): open each (this registers its sink), then
@@ -22,6 +23,7 @@ from aiohttp import web
 
 from bot.adapters.front_end import FrontEndError, wait_forever
 from bot.adapters.http_actions import EditingRoutes, describe
+from bot.adapters.http_describe import DescribeRoutes, add_to_openapi
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_metrics import metrics
@@ -51,8 +53,10 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     routes.add_to(web_app)
     StreamRoutes(routes, board).add_to(web_app)
     EditingRoutes(routes).add_to(web_app)
+    DescribeRoutes(routes, board).add_to(web_app)
     document = openapi(_version())
     describe(document)
+    add_to_openapi(document)
 
     async def healthz(request: web.Request) -> web.Response:
         health = service.health()

@@ -158,7 +158,7 @@ class JobBoard:
         if row is None or not JobStatus(row["status"]).finished:
             return
         state.status, state.position = row["status"], None
-        state.final = final_event(row, shown)
+        state.final = final_event(row, shown, await describe_prompts(self.queries, row))
         self._publish(state, state.final)
         state.settled.set()
         state.subscribers.clear()
@@ -170,6 +170,13 @@ class JobBoard:
     def _publish(self, state: JobState, event: JobEvent) -> None:
         for queue in state.subscribers:
             queue.put_nowait(event)
+
+
+async def describe_prompts(queries: Queries, row: dict[str, Any]) -> list[str] | None:
+    """A describe's prompts (None for a drawing, which has images instead)."""
+    if row["action"] != "describe":
+        return None
+    return [suggestion.prompt for suggestion in await queries.suggestions(row["id"])]
 
 
 def shown_names(shown: list[ShownImage]) -> list[str | None]:
@@ -191,12 +198,21 @@ def safety_json(shown: list[ShownImage]) -> list[dict[str, Any]]:
     ]
 
 
-def final_event(row: dict[str, Any], shown: list[ShownImage]) -> JobEvent:
-    """The last event of a job, from its row and its images as users may see them."""
+def final_event(
+    row: dict[str, Any], shown: list[ShownImage], prompts: list[str] | None = None
+) -> JobEvent:
+    """The last event of a job, from its row and its images as users may see them (or a
+    describe's prompts)."""
     status = JobStatus(row["status"])
     if status is JobStatus.DONE:
         grid = image_name(row["grid_path"]) if row.get("grid_path") else None
-        data = {"images": shown_names(shown), "grid": grid, "safety": safety_json(shown)}
+        data: dict[str, Any] = {
+            "images": shown_names(shown),
+            "grid": grid,
+            "safety": safety_json(shown),
+        }
+        if prompts is not None:
+            data["prompts"] = prompts
         return JobEvent("done", data)
     if status is JobStatus.FAILED:  # the reason is rendered in each subscriber's language
         return JobEvent("failed", {"error": failure_reason(row)})

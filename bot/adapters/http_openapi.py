@@ -56,6 +56,7 @@ _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Txt2Img"}}},
 }
+_TEXTS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
 _SUBMIT_ERRORS = {
     "400": _ERROR,
     "401": _ERROR,
@@ -128,6 +129,15 @@ def openapi(version: str) -> dict[str, Any]:
                         "safety": _SAFETY,
                         "grid": {"type": ["string", "null"], "format": "uri"},
                         "seeds": {"type": "array", "items": {"type": "integer"}},
+                        "prompts": {
+                            **_TEXTS_OR_NULL,
+                            "description": "A describe's prompts, each ending in --ar W:H",
+                        },
+                        "glosses": {
+                            **_TEXTS_OR_NULL,
+                            "description": "Their Chinese glosses, when asked for",
+                        },
+                        "aspect": {"type": ["string", "null"], "pattern": "^[0-9]+:[0-9]+$"},
                         "error": {"type": ["string", "null"]},
                         "prompt": {"type": "string"},
                         "translatedPrompt": {"type": "string"},

@@ -137,6 +137,10 @@ class ApiRoutes:
         base = public_base(request, self.settings)
         row = await self.own_row(origin, job_id)
         shown = await self.service.queries.shown_images(job_id)
+        # A describe's answer: its prompts (with --ar) and their Chinese glosses, if any.
+        suggestions = await self.service.queries.suggestions(job_id)
+        described = row["action"] == "describe"
+        glosses = [s.gloss for s in suggestions]
         state: JobState | None = self.board.known(job_id)
         status = JobStatus(row["status"])
         live = state is not None and not status.finished
@@ -155,6 +159,9 @@ class ApiRoutes:
             if row.get("grid_path")
             else None,
             "seeds": [image.seed for image in shown],
+            "prompts": [s.prompt for s in suggestions] if described else None,
+            "glosses": glosses if described and any(glosses) else None,
+            "aspect": row["aspect"],
             "error": render(failure_reason(row), request_language(request))
             if status is JobStatus.FAILED
             else None,

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.http_errors import request_language
-from bot.adapters.http_jobs import JobBoard, JobEvent, final_event
+from bot.adapters.http_jobs import JobBoard, JobEvent, describe_prompts, final_event
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
 from bot.core.language import Lang, Message, render
 from bot.core.queries import JobStatus
@@ -50,8 +50,9 @@ class StreamRoutes:
         state = self.board.known(job_id)
         if JobStatus(row["status"]).finished and (state is None or state.final is None):
             # Finished before this process followed it: the last word is in SQLite.
-            shown = await self.routes.service.queries.shown_images(job_id)
-            event = final_event(row, shown)
+            queries = self.routes.service.queries
+            shown = await queries.shown_images(job_id)
+            event = final_event(row, shown, await describe_prompts(queries, row))
             await _write(response, job_id, event, base, lang)
             return response
         snapshot, queue = self.board.subscribe(job_id)

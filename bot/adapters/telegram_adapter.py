@@ -3,7 +3,9 @@
 It only translates. A command message becomes `Incoming(text=...)` with the text as typed
 (`/mj@Bot ...` and `/ban_term` included: the core reads both spellings); a button press becomes
 `Incoming(button=...)` from its callback data (`mj:<action>:<job id>`, so buttons keep working
-after a restart). Replies come back through `TelegramSink`.
+after a restart). Replies come back through `TelegramSink`. Commands that take an image (/mj,
+/describe) take it from a photo captioned with the command, or from the photo the command
+replies to.
 
 Moderators (`Incoming.is_moderator`) are a group's administrators (getChatAdministrators, cached
 for a minute; anonymous administrators too) and the owners in MJ_OWNER_IDS. In a private chat
@@ -54,7 +56,7 @@ from bot.adapters.telegram_format import (
     regions_keyboard,
 )
 from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
-from bot.core.commands import COMMANDS, Access
+from bot.core.commands import COMMANDS, Access, Command, Kind
 from bot.core.commands import find as find_command
 from bot.core.image_fetch import MAX_BYTES
 from bot.core.language import Lang, parse_tag, render, t
@@ -67,9 +69,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
-# Photos captioned with a drawing command: /mj (an image prompt) or /blend (one of its images).
-_MJ_CAPTION = re.compile(r"^/(?:mj|imagine|blend)(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
-PHOTO_DOWNLOAD_FAILED = t("The photo could not be fetched from Telegram, so nothing was drawn.")
+PHOTO_DOWNLOAD_FAILED = t("The photo could not be fetched from Telegram, so nothing was done.")
 BUTTON_GONE = t("This button no longer works.")
 # Command menus per language: Telegram matches a menu by the two-letter ISO 639-1 code of the
 # user's app, so one Chinese menu serves both scripts. It is Simplified, the script of most
@@ -80,6 +80,22 @@ MENU_LANGUAGES = (("", Lang.EN), ("zh", Lang.ZH_HANS))
 def telegram_name(name: str) -> str:
     """Telegram command names allow a-z, 0-9 and _ only; the core reads `_` as its `-`."""
     return name.replace("-", "_")
+
+
+def takes_image(command: Command | None) -> bool:
+    return command is not None and any(arg.kind is Kind.IMAGE for arg in command.args)
+
+
+# A photo captioned with a command that takes an image (/mj, /describe, /blend) is that image
+# (for /blend, one of its images).
+_IMAGE_CAPTION = re.compile(
+    "^/(?:"
+    + "|".join(
+        telegram_name(name) for c in COMMANDS if takes_image(c) for name in (c.name, *c.aliases)
+    )
+    + r")(?:@(\w+))?(?:\s|$)",
+    re.IGNORECASE,
+)
 
 
 # From the core's registry: every name and alias, the menu for everyone and the one for group
@@ -120,7 +136,7 @@ class TelegramAdapter:
             [
                 CommandHandler(COMMAND_NAMES, self.on_command, filters=new_messages),
                 MessageHandler(
-                    filters.PHOTO & filters.CaptionRegex(_MJ_CAPTION) & new_messages,
+                    filters.PHOTO & filters.CaptionRegex(_IMAGE_CAPTION) & new_messages,
                     self.on_photo,
                 ),
                 # The other photos of an album whose caption is a /blend.
@@ -152,12 +168,21 @@ class TelegramAdapter:
         # Asking Telegram who moderates costs a request: only for commands that need it.
         needs_moderator = command is not None and command.access is not Access.EVERYONE
         moderator = needs_moderator and await self.is_moderator(message, user)
+        # /describe (or /mj) replying to a photo: that photo is the image.
+        replied = message.reply_to_message
+        image = None
+        if takes_image(command) and replied is not None and replied.photo:
+            photos = await self._download([replied.photo], message, user)
+            if not photos:
+                return
+            image = photos[0]
         origin = _origin(message, user)
         incoming = Incoming(
             origin,
             _name(message, user),
             text=message.text,
             is_moderator=moderator,
+            image=image,
             locale=parse_tag(user.language_code),
         )
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
@@ -181,7 +206,7 @@ class TelegramAdapter:
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
-        match = _MJ_CAPTION.match(message.caption or "") if message else None
+        match = _IMAGE_CAPTION.match(message.caption or "") if message else None
         if message is None or match is None:
             return
         addressee = match.group(1)
@@ -225,7 +250,7 @@ class TelegramAdapter:
                 file = await (fitting or sizes)[-1].get_file()
                 found.append(bytes(await file.download_as_bytearray()))
         except TelegramError:
-            log.warning("downloading a photo prompt failed", exc_info=True)
+            log.warning("downloading a photo failed", exc_info=True)
             await message.get_bot().send_message(
                 message.chat.id,
                 await self._say(PHOTO_DOWNLOAD_FAILED, message, user),

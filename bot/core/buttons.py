@@ -5,6 +5,7 @@ and which kind of job a press makes. Pure.
     under an upscale:    Vary (Subtle), Vary (Strong), Vary (Region), Upscale 2× (if twice the
                          size fits), Zoom Out 2× / 1.5× / Custom, Make Square (if it is not),
                          Pan ⬅️ ➡️ ⬆️ ⬇️, 🗑
+    under a describe:    1..4 (draw suggestion N), 🔄 (describe the image again)
 
 A press comes back as `ButtonPress(action, job_id)` and `bot.core.presses` makes the job. To
 add a button (Zoom Out, Pan, Upscale 4×...): one `ButtonAction` here; a new kind of job also
@@ -35,11 +36,14 @@ class JobKind(StrEnum):
     VARY_REGION = "vary_region"  # a chosen region repainted
     BLEND = "blend"  # /blend: 2-5 images mixed (no button; the job's action)
     DELETE = "delete"  # 🗑: the result's message and files removed (makes no job)
+    DESCRIBE = "describe"  # four prompts for an image (/describe; 🔄 under one: new ones)
+    SUGGESTION = "suggestion"  # a describe's prompt N, drawn as the user's own /mj
 
 
 class Under(StrEnum):
     GRID = "grid"  # a job's 2×2 result
     UPSCALE = "upscale"  # an upscaled image (image 1 of its own job)
+    DESCRIBE = "describe"  # a describe's four prompts
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ class ButtonAction:
     action: str  # what a press sends back (`\w+`: it goes into button ids)
     label: Message  # tokens (U1, 🔄) are the same in every language; words are translated
     kind: JobKind
-    image: int  # the parent's image it starts from, 1-based; 0: the whole job
+    image: int  # the parent's image (or suggestion) it starts from, 1-based; 0: the whole job
     under: Under
     strength: str = ""  # the ActionSettings field: how much of the image is repainted
 
@@ -79,6 +83,10 @@ ACTIONS: tuple[ButtonAction, ...] = (
     ButtonAction("PR", verbatim("➡️"), JobKind.PAN, 1, Under.UPSCALE),
     ButtonAction("PU", verbatim("⬆️"), JobKind.PAN, 1, Under.UPSCALE),
     ButtonAction("PD", verbatim("⬇️"), JobKind.PAN, 1, Under.UPSCALE),
+    *(
+        ButtonAction(f"P{i}", verbatim(str(i)), JobKind.SUGGESTION, i, Under.DESCRIBE)
+        for i in range(1, 5)
+    ),
 )
 DELETE = ButtonAction("DEL", verbatim("🗑"), JobKind.DELETE, 0, Under.GRID)
 EDITS = (JobKind.ZOOM_OUT, JobKind.PAN, JobKind.MAKE_SQUARE, JobKind.VARY_REGION)
@@ -105,6 +113,18 @@ def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
         ),
         Button(DELETE.label, DELETE.action, job_id),
     )
+
+
+def describe_buttons(job_id: str, suggestions: int) -> tuple[Button, ...]:
+    """Under a describe: 1..n to draw a suggestion, and 🔄 for new ones (the reroll button,
+    which describes again when it sits under a describe)."""
+    drawn = tuple(
+        Button(a.label, a.action, job_id)
+        for a in ACTIONS
+        if a.under is Under.DESCRIBE and a.image <= suggestions
+    )
+    reroll = next(a for a in ACTIONS if a.kind is JobKind.REROLL)
+    return (*drawn, Button(reroll.label, reroll.action, job_id))
 
 
 def upscale_buttons(job_id: str, upscale_again: bool, square: bool = False) -> tuple[Button, ...]:

@@ -180,6 +180,17 @@ COMMANDS: tuple[Command, ...] = (
         queues=True,
     ),
     Command(
+        "describe",
+        t("Four prompts that would draw something like an image"),
+        t("/describe IMAGE|URL"),
+        args=(
+            Arg("image", Kind.IMAGE, t("The image to describe (PNG, JPEG, WebP or GIF)")),
+            Arg("url", Kind.TEXT, t("Or the image's http(s) URL"), low=1, high=2000),
+        ),
+        public=True,
+        queues=True,
+    ),
+    Command(
         "cancel",
         t("Cancel your latest waiting or running job"),
         t("/cancel [JOB_ID]"),

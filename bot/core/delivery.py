@@ -17,7 +17,8 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import can_upscale, find, result_buttons, upscale_buttons
+from bot.core.buttons import JobKind, can_upscale, find, result_buttons, upscale_buttons
+from bot.core.describe_results import DescribeResults
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
 from bot.core.safety import ImageSafety, SafetyUnavailable, result_note
@@ -47,12 +48,14 @@ class Delivery:
         images: ImageStore,
         accounts: Accounts,
         safety: ImageSafety,
+        described: DescribeResults,
     ) -> None:
         self.settings = settings
         self.store = store
         self.images = images
         self.accounts = accounts
         self.safety = safety
+        self.described = described  # a describe's prompts, where a drawing has its images
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -156,11 +159,16 @@ class Delivery:
                         spoiler=spoiler,
                     ),
                 )
+            elif isinstance(event, Finished) and event.prompts is not None:
+                await self.described.finish(origin, job_id, event.prompts)
             elif isinstance(event, Finished):
                 await self._store_result(origin, job_id, event)
             elif isinstance(event, Failed):
+                # The row's English text is the operator's (mjbot status, the describe CLI).
+                english, message = english_and_json(event.error)
+                operator = event.detail or english
                 await self.store.run(
-                    lambda s, e=event: s.jobs.mark_failed(job_id, *english_and_json(e.error))
+                    lambda s, why=(operator, message): s.jobs.mark_failed(job_id, *why)
                 )
                 await self.accounts.refund(job_id, 1.0, "job failed")
             elif isinstance(event, Cancelled):
@@ -225,7 +233,10 @@ class Delivery:
             future.set_result(final)
 
     async def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
-        """The grid as users may see it: images the safety check hid have no buttons."""
+        """The grid as users may see it: images the safety check hid have no buttons. (A
+        describe's result is its prompts.)"""
+        if row["action"] == JobKind.DESCRIBE:
+            return await self.described.reply(row, elapsed)
         shown = await self.safety.shown(row["id"])
         hidden = {image.image_index for image in shown if image.hidden}
         if row["action"] == "upscale":

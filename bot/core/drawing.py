@@ -18,7 +18,7 @@ from bot.core.accounts import Accounts
 from bot.core.actions import image_prompt_strength, with_init_image
 from bot.core.delivery import Delivery
 from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
-from bot.core.image_fetch import fetch_image, load_image
+from bot.core.image_fetch import MAX_BYTES, ImageRole, fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.moderation import Moderation, positive_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
@@ -33,7 +33,7 @@ from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
 from i18n import t
 from i18n.stored import english_and_json
-from storage.images import ImageStore
+from storage.images import ImageStore, StoredImage
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
 
@@ -232,16 +232,10 @@ class Drawing:
         respond: Responder | None,
     ) -> str:
         """Persist and debit the job in one transaction, then queue it and follow it."""
-        origin = incoming.origin
-        max_waiting = self.accounts.tier(user).max_waiting
-        try:
-            self.engine.check_admission(spec.user_key, max_waiting)
-        except QueueRefused as refused:
-            raise QueueFull(refused.message) from None
         row = job_row(
             spec,
             record.request,
-            origin,
+            incoming.origin,
             user["id"],
             record.mj_text,
             action=record.action,
@@ -251,6 +245,24 @@ class Drawing:
         row["parent_image"] = record.parent_image
         if record.details is not None:
             row["action_json"] = json.dumps(record.details, ensure_ascii=False)
+        return await self.enqueue_row(incoming, spec, row, user, credits, respond)
+
+    async def enqueue_row(
+        self,
+        incoming: Incoming,
+        spec: JobSpec,
+        row: dict[str, Any],
+        user: dict[str, Any],
+        credits: float,
+        respond: Responder | None,
+    ) -> str:
+        """`enqueue` for a job whose row is made already (a describe's)."""
+        origin = incoming.origin
+        max_waiting = self.accounts.tier(user).max_waiting
+        try:
+            self.engine.check_admission(spec.user_key, max_waiting)
+        except QueueRefused as refused:
+            raise QueueFull(refused.message) from None
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:
@@ -283,16 +295,24 @@ class Drawing:
             return None
         if count > 1:
             raise ImagePromptError(t("Use one image prompt per job (one URL or one attachment)."))
+        url = None if incoming.image is not None else request.image_urls[0]
+        return (await self.user_image(incoming, url)).path
+
+    async def user_image(
+        self, incoming: Incoming, url: str | None, what: ImageRole = "image prompt"
+    ) -> StoredImage:
+        """An image a user gave (attached to `incoming`, else at `url`, fetched safely),
+        checked and stored as PNG (so its job can be rebuilt after a restart): image prompts
+        and /describe, before anything is charged."""
         data = incoming.image
         if data is None:
+            assert url is not None
             data = await fetch_image(
-                request.image_urls[0],
+                url,
                 timeout_s=self.settings.image_prompts.fetch_timeout_s,
                 allow_private=self.settings.image_prompts.allow_private_urls,
             )
-        image = await asyncio.to_thread(load_image, data)
+        image = await asyncio.to_thread(load_image, data, MAX_BYTES, what)
         # Scored before it is used or anything is charged: a flagged one is refused here.
         await self.delivery.safety.check_image_prompt(incoming, image)
-        # Stored (re-encoded as PNG) so the job can be rebuilt after a restart.
-        stored = await asyncio.to_thread(self.images.save_png, image)
-        return stored.path
+        return await asyncio.to_thread(self.images.save_png, image)

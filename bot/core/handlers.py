@@ -13,6 +13,7 @@ from bot.core import render
 from bot.core.accounts import Accounts
 from bot.core.commands import find, help_text
 from bot.core.delivery import Delivery
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_zoom
 from bot.core.edits import EditRequest, Edits
@@ -50,6 +51,7 @@ class Parts:
     safety: SafetyCommands
     languages: Languages
     terms: TermCommands
+    describing: Describing
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,11 @@ async def _confirm_permutations(parts: Parts, call: Call, defaults: str, count: 
         Button(t("Cancel"), DECLINE, pending_id),
     )
     return Reply(ReplyKind.TEXT, text, buttons=buttons, ephemeral=True)
+
+
+@handles("describe")
+async def describe(parts: Parts, call: Call) -> None:
+    await parts.describing.describe(call.incoming, call.args, call.respond)
 
 
 @handles("cancel")

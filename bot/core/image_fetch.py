@@ -13,6 +13,8 @@ import asyncio
 import io
 import ipaddress
 import socket
+from dataclasses import replace
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -20,7 +22,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 
 from bot.core.errors import ImagePromptError
-from i18n import Duration, t
+from i18n import Duration, Message, t
 
 MAX_BYTES = 10 * 1000 * 1000  # 10 MB, Telegram's photo limit and about Discord's
 MAX_PIXELS = 40_000_000  # 40 MP decodes to ~120 MB of RGB: the most we accept
@@ -197,13 +199,40 @@ async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: in
     return bytes(body)
 
 
-def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
-    """Verified, decoded RGB image no larger than MAX_SIDE, or ImagePromptError.
+# What a refusal calls the image: an image prompt (and a blend's images), an image to
+# describe, a drawn mask.
+ImageRole = Literal["image prompt", "image", "mask"]
+# Each refusal written whole for each role, so that no translation is built from fragments:
+# (too large, not an image, too many pixels).
+_REFUSALS: dict[str, tuple[Message, Message, Message]] = {
+    "image prompt": (
+        t("The image prompt is larger than {size} MB."),
+        t("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP."),
+        t("The image prompt is {width}x{height}: at most {most} megapixels."),
+    ),
+    "image": (
+        t("The image is larger than {size} MB."),
+        t("The image is not a valid PNG, JPEG, WebP, GIF or BMP."),
+        t("The image is {width}x{height}: at most {most} megapixels."),
+    ),
+    "mask": (
+        t("The mask is larger than {size} MB."),
+        t("The mask is not a valid PNG, JPEG, WebP, GIF or BMP."),
+        t("The mask is {width}x{height}: at most {most} megapixels."),
+    ),
+}
+
+
+def load_image(
+    data: bytes, max_bytes: int = MAX_BYTES, what: ImageRole = "image prompt"
+) -> Image.Image:
+    """Verified, decoded RGB image no larger than MAX_SIDE, or ImagePromptError (naming it as
+    `what`: an image prompt, an image to describe).
 
     The pixel count is checked from the header, before decoding, so a small file that
     expands to gigabytes (a decompression bomb) is refused without being decoded.
     """
-    image = _decoded(data, max_bytes, "RGB", mask=False)
+    image = _decoded(data, max_bytes, "RGB", what)
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     return image
 
@@ -211,35 +240,23 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
 def load_mask(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     """A drawn Vary (Region) mask, checked like an image prompt; its transparency is kept
     (strokes on a clear canvas mark the region)."""
-    return _decoded(data, max_bytes, None, mask=True)
+    return _decoded(data, max_bytes, None, "mask")
 
 
-def _decoded(data: bytes, max_bytes: int, mode: str | None, *, mask: bool) -> Image.Image:
-    """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L).
-    `mask`: the refusals name a mask rather than an image prompt."""
-    size = max_bytes // 10**6
+def _decoded(data: bytes, max_bytes: int, mode: str | None, what: ImageRole) -> Image.Image:
+    """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L)."""
+    too_big, not_an_image, too_many_pixels = _REFUSALS[what]
     if len(data) > max_bytes:
-        if mask:
-            raise ImagePromptError(t("The mask is larger than {size} MB.", size=size))
-        raise ImagePromptError(t("The image prompt is larger than {size} MB.", size=size))
-    not_image = ImagePromptError(
-        t("The mask is not a valid PNG, JPEG, WebP, GIF or BMP.")
-        if mask
-        else t("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP.")
-    )
+        raise ImagePromptError(replace(too_big, args=(("size", max_bytes // 10**6),)))
+    not_image = ImagePromptError(not_an_image)
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             probe.verify()
         if width * height > MAX_PIXELS:
-            values = {"width": str(width), "height": str(height), "most": MAX_PIXELS // 10**6}
-            raise ImagePromptError(
-                t("The mask is {width}x{height}: at most {most} megapixels.", **values)
-                if mask
-                else t(
-                    "The image prompt is {width}x{height}: at most {most} megapixels.", **values
-                )
-            )
+            values = (("width", str(width)), ("height", str(height)))
+            most = (("most", MAX_PIXELS // 10**6),)
+            raise ImagePromptError(replace(too_many_pixels, args=values + most))
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
             if mode is None:
                 clear = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info

@@ -81,16 +81,7 @@ def job_row(
     (a Chinese prompt): then both are kept, the English as translated_prompt."""
     params = request.to_json_dict()
     return {
-        "id": spec.job_id,
-        "user_id": user_id,
-        "platform": origin.platform,
-        "chat_id": origin.chat_id,
-        "scope_id": origin.scope_id,
-        "reply_handle": origin.reply_handle,
-        "nsfw_chat": int(origin.nsfw),
-        "lang": origin.lang.value,  # its replies are written in it, after a restart too
-        "action": action,
-        "parent_id": parent_id,
+        **_who_and_why(spec, origin, user_id, action, parent_id),
         "mj_text": mj_text,
         "prompt": request.prompt if written is None else written,
         "translated_prompt": None if written is None else request.prompt,
@@ -111,4 +102,80 @@ def job_row(
         "image_count": spec.image_count,
         "params_json": params,
         "spec_json": spec_to_dict(spec),
+    }
+
+
+def describe_spec(
+    job_id: str,
+    origin: Origin,
+    image: str,
+    size: tuple[int, int],
+    seed: int,
+    weight: float,
+    *,
+    model: str,
+    again: bool = False,
+) -> JobSpec:
+    """A /describe of the stored `image` (`size` its pixels): beams first, or for a 🔄
+    (`again`) seeded samples only. `model` only names the profile the price is read from."""
+    return JobSpec(
+        job_id=job_id,
+        user_key=origin.user_key,
+        model=model,
+        prompts=(),
+        negative_prompt=None,
+        width=size[0],
+        height=size[1],
+        steps=1,
+        cfg=0.0,
+        sampler="default",
+        seeds=(seed,),
+        weight=weight,
+        init_image=image,
+        describe="samples" if again else "beams",
+    )
+
+
+def describe_row(
+    spec: JobSpec,
+    origin: Origin,
+    user_id: int,
+    text: str,
+    aspect: str,
+    *,
+    gloss: bool,
+    parent_id: str | None = None,
+) -> dict[str, Any]:
+    """The jobs row of a describe: `text` what the user wrote after /describe; `aspect` the
+    image's --ar; `gloss` whether its prompts get a Chinese gloss (kept in params_json)."""
+    return {
+        **_who_and_why(spec, origin, user_id, "describe", parent_id),
+        "mj_text": f"/describe {text}".strip(),
+        "prompt": "/describe",
+        "width": spec.width,
+        "height": spec.height,
+        "aspect": aspect,
+        "model": spec.model,
+        "seed": spec.seeds[0],
+        "image_count": 0,
+        "params_json": {"gloss": gloss},
+        "spec_json": spec_to_dict(spec),
+    }
+
+
+def _who_and_why(
+    spec: JobSpec, origin: Origin, user_id: int, action: str, parent_id: str | None
+) -> dict[str, Any]:
+    """What every jobs row starts with: whose job, where to answer, what made it."""
+    return {
+        "id": spec.job_id,
+        "user_id": user_id,
+        "platform": origin.platform,
+        "chat_id": origin.chat_id,
+        "scope_id": origin.scope_id,
+        "reply_handle": origin.reply_handle,
+        "nsfw_chat": int(origin.nsfw),
+        "lang": origin.lang.value,  # its replies are written in it, after a restart too
+        "action": action,
+        "parent_id": parent_id,
     }

@@ -30,7 +30,14 @@ from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 from i18n import Listing, t
 
-__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj", "size_for_aspect"]
+__all__ = [
+    "Fields",
+    "MjRequest",
+    "aspect_for_size",
+    "normalize_input",
+    "parse_mj",
+    "size_for_aspect",
+]
 
 # Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
 # (the name the client used, shown in messages; the value as it would follow --name).
@@ -93,6 +100,11 @@ _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
 _MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
 _EMPTY = t("Your prompt is empty: write what you want to see before the parameters.")
+# An image's own aspect as --ar: the closest well-known ratio within 1% (1366x768 is 16:9, not
+# 683:384), else the simplest ratio within 1% with sides up to 32, else the closest such ratio.
+_ASPECT_TOLERANCE = Fraction(1, 100)
+_ASPECT_MAX_SIDE = 32
+_COMMON_ASPECTS = ((1, 1), (5, 4), (4, 3), (3, 2), (8, 5), (16, 9), (2, 1), (7, 3), (3, 1), (4, 1))
 
 
 def _closest(word: str, choices: Collection[str]) -> str | None:
@@ -219,6 +231,31 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
         )
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
+
+
+def aspect_for_size(width: int, height: int) -> str:
+    """An image's aspect ratio as `--ar` takes it: "W:H", reduced, near the image's own (see
+    _COMMON_ASPECTS) and within 1:4..4:1 (a more extreme image gets the extreme)."""
+    if width <= 0 or height <= 0:
+        raise ValueError(f"an image has sides above 0, got {width}x{height}")
+    ratio = min(max(Fraction(width, height), Fraction(1, _MAX_RATIO)), Fraction(_MAX_RATIO))
+
+    def error(pair: tuple[int, int]) -> Fraction:
+        return abs(Fraction(*pair) / ratio - 1)
+
+    common = [*_COMMON_ASPECTS, *((h, w) for w, h in _COMMON_ASPECTS)]
+    close = [pair for pair in common if error(pair) <= _ASPECT_TOLERANCE]
+    if close:
+        w, h = min(close, key=error)
+    else:
+        sides = range(1, _ASPECT_MAX_SIDE + 1)
+        pairs = {(max(1, round(ratio * h)), h) for h in sides}
+        pairs |= {(w, max(1, round(w / ratio))) for w in sides}
+        pairs = {pair for pair in pairs if max(pair) <= _ASPECT_MAX_SIDE}
+        within = [pair for pair in pairs if error(pair) <= _ASPECT_TOLERANCE]
+        w, h = min(within, key=lambda p: (max(p), error(p))) if within else min(pairs, key=error)
+    divisor = math.gcd(w, h)
+    return f"{w // divisor}:{h // divisor}"
 
 
 def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""A button press becomes a job: reroll, upscale or vary the job the button sits under.
+"""A button press becomes a job: reroll, upscale or vary the job the button sits under; draw a
+describe's suggestion, or describe its image again.
 
 Which button does what is the table in `bot.core.buttons`; the specs are `bot.core.actions`'s.
 Only the job's author may press its buttons; a derived job is charged like any job for what it
@@ -15,6 +16,7 @@ from bot.core import buttons
 from bot.core.accounts import Accounts
 from bot.core.actions import derived_spec, request_from_json
 from bot.core.buttons import ButtonAction, JobKind
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing, Record
 from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
@@ -33,6 +35,7 @@ from bot.core.requests import (
     Responder,
 )
 from bot.core.settings import CoreSettings
+from bot.core.user_settings import UserSettings
 from engine.job import JobSpec, spec_from_dict
 from i18n import Duration, t
 
@@ -67,12 +70,16 @@ class Presses:
         accounts: Accounts,
         drawing: Drawing,
         edits: Edits,
+        describing: Describing,
+        user_settings: UserSettings,
     ) -> None:
         self.settings = settings
         self.queries = queries
         self.accounts = accounts
         self.drawing = drawing
         self.edits = edits
+        self.describing = describing
+        self.user_settings = user_settings
 
     async def press(self, incoming: Incoming, press: ButtonPress, respond: Responder) -> None:
         if press.action in (CONFIRM, DECLINE):
@@ -91,6 +98,8 @@ class Presses:
             await respond.answer(await self.edits.delete(job))
         elif action.kind in buttons.EDITS:
             await self._edit(incoming, job, press.action, respond)
+        elif action.kind is JobKind.SUGGESTION:
+            await self._suggestion(incoming, job, action, respond)
         else:
             await self._from_image(incoming, job, action, respond)
 
@@ -218,6 +227,8 @@ class Presses:
     async def _reroll(
         self, incoming: Incoming, job: dict[str, Any], respond: Responder | None
     ) -> str:
+        if job["action"] == JobKind.DESCRIBE:  # 🔄 under a describe: new prompts
+            return await self.describing.again(incoming, job, respond)
         parent = spec_from_dict(json.loads(job["spec_json"]))
         if job["action"] in buttons.SAME_AGAIN:
             # The same upscale, variation, edit or blend again, with new seeds.
@@ -237,6 +248,29 @@ class Presses:
             permute=False,  # its text is one of the expanded ones, braces taken literally
         )
         return job_id
+
+    async def _suggestion(
+        self, incoming: Incoming, job: dict[str, Any], action: ButtonAction, respond: Responder
+    ) -> None:
+        """Draw a describe's prompt N as if the user had typed it: their /settings defaults,
+        the filter, credits and fair share as for any /mj."""
+        if job["action"] != JobKind.DESCRIBE or JobStatus(job["status"]) is not JobStatus.DONE:
+            raise MjError(t("Job {job_id} has no prompts to draw.", job_id=job["id"]))
+        suggestions = await self.queries.suggestions(job["id"])
+        chosen = next((s for s in suggestions if s.index == action.image), None)
+        if chosen is None:
+            raise MjError(
+                t("Job {job_id} has no prompt {number}.", job_id=job["id"], number=action.image)
+            )
+        defaults = await self.user_settings.defaults(incoming.origin)
+        await self.drawing.imagine(
+            incoming,
+            chosen.prompt,
+            respond,
+            defaults=defaults,
+            action=JobKind.SUGGESTION,
+            parent_id=job["id"],
+        )
 
     async def _from_image(
         self,

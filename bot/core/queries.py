@@ -15,6 +15,7 @@ from bot.core.safety import ShownImage, read_shown
 from i18n import Message, t
 from storage.stats import JOB_BUCKETS, STEP_BUCKETS
 from storage.store import AsyncStore, ImageRow, JobStatus, Store
+from storage.suggestions import Suggestion
 
 __all__ = [
     "JOB_BUCKETS",
@@ -24,6 +25,7 @@ __all__ = [
     "JobStatus",
     "Queries",
     "ShownImage",
+    "Suggestion",
     "not_yours",
 ]
 
@@ -72,6 +74,10 @@ class Queries:
         """The job and its images as users may see them, in one trip to the database thread
         (so they agree with each other)."""
         return await self.store.run(lambda s: read_shown(s, job_id))
+
+    async def suggestions(self, job_id: str) -> list[Suggestion]:
+        """A describe job's prompts, numbered as its buttons; [] for other jobs."""
+        return await self.store.run(lambda s: s.suggestions.of_job(job_id))
 
     async def api_key_owner(self, key: str) -> str | None:
         return await self.store.run(lambda s: s.api_keys.owner(key))

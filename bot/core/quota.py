@@ -2,8 +2,9 @@
 
 A default /mj (four images at the model's native size and default steps) costs 1.0 credit;
 anything else costs in proportion to images × steps × pixels, so an upscale or a --steps 50
-job costs what it really uses. Allowances are per quota day, which starts at a configured
-hour in a configured time zone. The tiers themselves are in `bot.core.tiers`.
+job costs what it really uses. A /describe costs its GPU work (`JobSpec.cost`, measured in
+the same unit) against the same reference. Allowances are per quota day, which starts at a
+configured hour in a configured time zone. The tiers themselves are in `bot.core.tiers`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ REFERENCE_IMAGES = 4
 def job_credits(spec: JobSpec, profile: ModelProfile) -> float:
     """Credits for `spec`: 1.0 for four native-size images at the model's default steps."""
     reference = REFERENCE_IMAGES * profile.steps * profile.native**2
+    if spec.describe is not None:  # no pixels drawn: its cost in 512², one-step images
+        return round(spec.cost * 512 * 512 / reference, 4)
     steps = spec.run_steps  # img2img: only the steps that run are paid for
     steps = steps if spec.stop is None else max(1, -(-steps * spec.stop // 100))
     used = spec.image_count * steps * spec.width * spec.height

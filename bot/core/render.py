@@ -92,6 +92,34 @@ def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None)
     return t("{prompt} — {user} (job {job_id})", prompt=drawn, user=user_name, job_id=job["id"])
 
 
+def describe_text(
+    job: dict[str, Any], suggestions: list[Any], user_name: str, elapsed_s: float | None
+) -> Message:
+    """A describe's answer: its numbered prompts (each with its gloss, if any) and what the
+    buttons under them do. The prompts and glosses are shown as they are."""
+    if elapsed_s:
+        heading = t(
+            "Prompts for this image — {user} in {elapsed} (job {job_id}):",
+            user=user_name,
+            elapsed=Duration(elapsed_s),
+            job_id=job["id"],
+        )
+    else:
+        heading = t(
+            "Prompts for this image — {user} (job {job_id}):", user=user_name, job_id=job["id"]
+        )
+    shown = [heading]
+    for suggestion in suggestions:
+        shown.append(verbatim(f"{_KEYCAPS[suggestion.index - 1]} {suggestion.prompt}"))
+        if suggestion.gloss:
+            shown.append(verbatim(f"    {suggestion.gloss}"))
+    shown.append(t("Press 1–{count} to draw one, 🔄 for new prompts.", count=len(suggestions)))
+    return joined(shown)
+
+
+_KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
+
+
 def when(moment: datetime, now: datetime) -> Message:
     """'at 00:00 UTC (in 5 h 12 min)': a reset time users can read in any zone."""
     minutes = max(1, round((moment - now).total_seconds() / 60))

@@ -46,7 +46,7 @@ from storage.store import AsyncStore, Store
 log = logging.getLogger(__name__)
 
 REFUSED_IMAGE_PROMPT = t(
-    "The image prompt was refused by the image safety check, so nothing was drawn or charged."
+    "The image was refused by the image safety check, so it was not used and nothing was charged."
 )
 
 
@@ -276,7 +276,8 @@ class ImageSafety:
         return (strong_blur(image) if action is Action.BLUR else image), action is Action.SPOILER
 
     async def check_image_prompt(self, incoming: Incoming, image: Image.Image) -> None:
-        """Refuse a flagged image prompt (ImagePromptError) before it is used or charged."""
+        """Refuse a flagged image a user gave (an image prompt, an image to describe) with
+        ImagePromptError, before it is used or charged."""
         origin = incoming.origin
         policy = await self.policy(origin)
         if not needs_check(policy, nsfw_channel=origin.nsfw):
@@ -286,8 +287,8 @@ class ImageSafety:
         except SafetyUnavailable:
             raise ImagePromptError(
                 t(
-                    "Image prompts cannot be checked right now, so they are not accepted; "
-                    "try again later, or draw without one."
+                    "Images you send cannot be checked right now, so they are not accepted; "
+                    "try again later (or draw without one)."
                 )
             ) from None
         refused = refuses_input(policy, score, nsfw_channel=origin.nsfw)

@@ -5,6 +5,7 @@ Entry points for adapters:
                                   included, is answered through `respond`
     imagine(incoming, text, ...)  a drawing from a prompt and fields (the HTTP API), raising
                                   MjError; its jobs report to the platform's sink
+    describe(incoming, text)      /describe's job for the HTTP API, the same way
     cancel(origin, job_id)        the same as /cancel, raising MjError
     register_sink(platform, sink) where replies go that outlive a request (after a restart)
     start() / close()             resume and deliver what a previous run left; stop following
@@ -28,6 +29,8 @@ from bot.core import commands
 from bot.core.accounts import Accounts, Clock, utc_now
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
+from bot.core.describe_results import DescribeResults
+from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, Edit
 from bot.core.edits import EditRequest, Edits
@@ -60,6 +63,7 @@ from filters.image_safety import SafetyChecker
 from i18n import Lang, sentences, t
 from storage.images import ImageStore
 from storage.store import AsyncStore
+from translate.gloss import Glosser
 from translate.translator import AsyncTranslator
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,7 @@ class MjService:
         *,
         translator: AsyncTranslator | None = None,
         safety_checker: SafetyChecker | None = None,
+        glosser: Glosser | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -99,13 +104,25 @@ class MjService:
         self.languages = Languages(store, settings.owners)
         # Without a checker, every policy but off fails closed (nothing unchecked goes out).
         self.safety = ImageSafety(settings.safety, store, images, safety_checker)
-        self.delivery = Delivery(settings.actions, store, images, self.accounts, self.safety)
+        described = DescribeResults(store, images, moderation, self.accounts, glosser)
+        self.delivery = Delivery(
+            settings.actions, store, images, self.accounts, self.safety, described
+        )
         self.drawing = Drawing(
             settings, store, engine, images, moderation, self.accounts, self.delivery, translator
         )
         self.edits = Edits(settings, store, images, self.queries, self.accounts, self.drawing)
-        self.presses = Presses(settings, self.queries, self.accounts, self.drawing, self.edits)
+        self.describing = Describing(settings, self.accounts, self.drawing)
         user_settings = UserSettings(store, self.drawing.parse)
+        self.presses = Presses(
+            settings,
+            self.queries,
+            self.accounts,
+            self.drawing,
+            self.edits,
+            self.describing,
+            user_settings,
+        )
         self.parts = Parts(
             store,
             engine,
@@ -119,6 +136,7 @@ class MjService:
             SafetyCommands(settings.owners, self.safety, self.delivery),
             self.languages,
             TermCommands(settings.moderation, settings.owners, store),
+            self.describing,
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -224,17 +242,22 @@ class MjService:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
         MjError when it is refused; the jobs report to the platform's sink, in the language
         chosen for `incoming` (given `text` as what they wrote)."""
-        lang = await self.languages.resolve(replace(incoming, text=text))
-        incoming = replace(incoming, origin=replace(incoming.origin, lang=lang))
+        incoming = await self._in_language(replace(incoming, text=text))
         return await self.drawing.imagine(incoming, text, fields=fields, images=images)
+
+    async def _in_language(self, incoming: Incoming) -> Incoming:
+        """`incoming` with the language chosen for it, which the jobs it makes keep."""
+        lang = await self.languages.resolve(incoming)
+        return replace(incoming, origin=replace(incoming.origin, lang=lang))
 
     async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
         """An action on job `job_id` by name and fields (upscale ... vary_region); the new
         job's id. MjError when refused; the job reports to the platform's sink."""
-        return await self.presses.act(incoming, job_id, order)
+        return await self.presses.act(await self._in_language(incoming), job_id, order)
 
     async def blend(self, incoming: Incoming, text: str) -> str:
         """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id."""
+        incoming = await self._in_language(replace(incoming, text=text))
         return await self.edits.blend(incoming, text, None, [])
 
     async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
@@ -285,6 +308,19 @@ class MjService:
         if row is None or row["kind"] != "question" or row["platform_user_id"] != origin.user_id:
             return None
         return _question(row)
+
+    async def describe(
+        self,
+        incoming: Incoming,
+        text: str = "",
+        *,
+        gloss: bool | None = None,
+        seed: int | None = None,
+    ) -> str:
+        """Describe the image `incoming` carries (or `text` links to); returns the job id.
+        MjError when it is refused; the job reports to the platform's sink."""
+        incoming = await self._in_language(incoming)
+        return await self.describing.describe(incoming, text, gloss=gloss, seed=seed)
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
