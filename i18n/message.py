@@ -22,7 +22,7 @@ nested Message in the same language, and the wrappers below (`Duration`, `ClockT
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,11 @@ class Message:
 
     def values(self) -> dict[str, Any]:
         return dict(self.args)
+
+    def with_values(self, **args: Any) -> Message:
+        """This template with these values: for templates chosen from a table, written
+        (and extracted) where the table is."""
+        return replace(self, args=tuple(args.items()))
 
 
 def t(msgid: str, /, **args: Any) -> Message:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,22 +15,8 @@ from bot.adapters.http_api import build_http_app
 from bot.app import App, open_app
 from bot.config import Settings
 from storage.store import Store
-from tests.helpers import TINY_ENV
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def make_settings(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., Settings]:
-    def make(**env: str) -> Settings:
-        data = tmp_path / "data"
-        (data / "models").mkdir(parents=True, exist_ok=True)
-        link = data / "models" / "tiny"
-        if not link.exists():
-            link.symlink_to(tiny_model_dir, target_is_directory=True)
-        return Settings.from_env({**TINY_ENV, "MJ_DATA_DIR": str(data), **env})
-
-    return make
 
 
 @asynccontextmanager

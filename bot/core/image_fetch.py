@@ -13,7 +13,6 @@ import asyncio
 import io
 import ipaddress
 import socket
-from dataclasses import replace
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -247,16 +246,18 @@ def _decoded(data: bytes, max_bytes: int, mode: str | None, what: ImageRole) -> 
     """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L)."""
     too_big, not_an_image, too_many_pixels = _REFUSALS[what]
     if len(data) > max_bytes:
-        raise ImagePromptError(replace(too_big, args=(("size", max_bytes // 10**6),)))
+        raise ImagePromptError(too_big.with_values(size=max_bytes // 10**6))
     not_image = ImagePromptError(not_an_image)
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             probe.verify()
         if width * height > MAX_PIXELS:
-            values = (("width", str(width)), ("height", str(height)))
-            most = (("most", MAX_PIXELS // 10**6),)
-            raise ImagePromptError(replace(too_many_pixels, args=values + most))
+            raise ImagePromptError(
+                too_many_pixels.with_values(
+                    width=str(width), height=str(height), most=MAX_PIXELS // 10**6
+                )
+            )
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
             if mode is None:
                 clear = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.core.errors import MjError
 from bot.core.moderation import (
@@ -33,6 +34,33 @@ USAGE = t(
     "The owner adds --global (or --scope platform:id) to manage another list."
 )
 _TERM_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What adding terms to one kind of list answers: whole sentences per place (filled with
+    the terms), for those already there, and a note after those added."""
+
+    here: Message
+    globally: Message
+    there: Message
+    already: Message
+    note: Message | None = None
+
+
+_BANNED = _Listing(
+    t("Banned here: {terms}."),
+    t("Banned globally: {terms}."),
+    t("Banned in {scope}: {terms}."),
+    t("Already banned: {terms}."),
+)
+_ALLOWED = _Listing(
+    t("Allowed here: {terms}."),
+    t("Allowed globally: {terms}."),
+    t("Allowed in {scope}: {terms}."),
+    t("Already allowed: {terms}."),
+    t("A banned term found inside an allowed one no longer counts."),
+)
 
 
 def split_terms(text: str) -> list[str]:
@@ -75,42 +103,11 @@ class TermCommands:
 
     async def _ban(self, target: str, own: str, terms: list[str], by: str) -> Message:
         added = await self.store.run(lambda s: s.terms.ban(target, keyed(terms), by))
-        already = [term for term in terms if term not in added]
-        done = _terms(added)
-        parts = []
-        if added:
-            parts.append(
-                placed(
-                    target,
-                    own,
-                    here=t("Banned here: {terms}.", terms=done),
-                    globally=t("Banned globally: {terms}.", terms=done),
-                    there=t("Banned in {scope}: {terms}.", scope=target, terms=done),
-                )
-            )
-        if already:
-            parts.append(t("Already banned: {terms}.", terms=_terms(already)))
-        return sentences(parts)
+        return _listed(target, own, terms, added, _BANNED)
 
     async def _allow(self, target: str, own: str, terms: list[str], by: str) -> Message:
         added = await self.store.run(lambda s: s.terms.allow(target, keyed(terms), by))
-        already = [term for term in terms if term not in added]
-        done = _terms(added)
-        parts = []
-        if added:
-            parts.append(
-                placed(
-                    target,
-                    own,
-                    here=t("Allowed here: {terms}.", terms=done),
-                    globally=t("Allowed globally: {terms}.", terms=done),
-                    there=t("Allowed in {scope}: {terms}.", scope=target, terms=done),
-                )
-            )
-            parts.append(t("A banned term found inside an allowed one no longer counts."))
-        if already:
-            parts.append(t("Already allowed: {terms}.", terms=_terms(already)))
-        return sentences(parts)
+        return _listed(target, own, terms, added, _ALLOWED)
 
     async def _unban(self, target: str, own: str, terms: list[str]) -> Message:
         missing = await self.store.run(lambda s: unlist_terms(s, target, "banned", terms))
@@ -203,3 +200,27 @@ class TermCommands:
 
 def _terms(terms: Iterable[str]) -> Listing:
     return Listing.of(terms, "plain")
+
+
+def _listed(
+    target: str, own: str, terms: list[str], added: list[str], listing: _Listing
+) -> Message:
+    """The answer to adding `terms` to a list, `added` being those that were not on it."""
+    already = [term for term in terms if term not in added]
+    done = _terms(added)
+    parts = []
+    if added:
+        parts.append(
+            placed(
+                target,
+                own,
+                here=listing.here.with_values(terms=done),
+                globally=listing.globally.with_values(terms=done),
+                there=listing.there.with_values(scope=target, terms=done),
+            )
+        )
+        if listing.note is not None:
+            parts.append(listing.note)
+    if already:
+        parts.append(listing.already.with_values(terms=_terms(already)))
+    return sentences(parts)
