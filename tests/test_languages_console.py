@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.app import open_app
 from bot.config import Settings
@@ -166,3 +169,22 @@ async def test_a_job_keeps_its_language_across_a_restart(settings: Settings) -> 
     [result] = [r for r in sink.replies if r.kind is ReplyKind.RESULT]
     assert resumed == [f"任務 {job_id} 在重新啟動後恢復：馬上開始。"]
     assert result.text.endswith(f"（任務 {job_id}）") and sink.origins[-1].lang is Lang.ZH_HANT
+
+
+@pytest.mark.parametrize(
+    ("env", "banner"),
+    [
+        ({"MJ_LANG": "zh-Hant", "LANG": "en_US.UTF-8"}, "mjbot 主控台。"),
+        ({"MJ_LANG": "", "LANG": "zh_CN.UTF-8"}, "mjbot 控制台。"),
+        ({"MJ_LANG": "", "LANG": "C"}, "mjbot console."),
+    ],
+    ids=["MJ_LANG", "terminal-locale", "neither"],
+)
+def test_the_console_speaks_mj_lang_else_the_terminals_locale(
+    make_settings: Callable[..., Settings], env: dict[str, str], banner: str
+) -> None:
+    data_dir = make_settings().data_dir
+    environ = {**TINY_ENV, "MJ_DATA_DIR": str(data_dir), "LANGUAGE": "", "LC_ALL": "", **env}
+    result = CliRunner().invoke(cli, ["console"], input="quit\n", env=environ)
+    assert result.exit_code == 0, result.output
+    assert banner in result.output
