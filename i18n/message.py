@@ -9,6 +9,7 @@ positions, because translations put them in their own order; literal braces are 
     tn("{count} term", "{count} terms", count, count=count)
     verbatim(prompt)       # the user's own words, a token or a path: never translated
     lines(messages)        # whole messages, one per line
+    listed(items)          # items as one message: "a, b, c", "a、b、c"
     sentences(messages)    # whole sentences in a row
 
 `t` and `tn` are the markers `pybabel extract` looks for (Makefile: `make messages`): the
@@ -66,6 +67,11 @@ def verbatim(text: str) -> Message:
 def lines(messages: Iterable[Message]) -> Message:
     """Whole messages, one per line (a listing, a history)."""
     return Message("{lines}", (("lines", Listing(tuple(messages), "lines")),), translate=False)
+
+
+def listed(items: Iterable[Any], style: str = "plain") -> Message:
+    """Items as one message, listed in the language's way (`Listing`'s styles)."""
+    return Message("{items}", (("items", Listing(tuple(items), style)),), translate=False)
 
 
 def sentences(messages: Iterable[Message]) -> Message:
