@@ -9,6 +9,9 @@ RAY_STAMP := $(VENV)/.installed-ray
 # CPU build for tests and CI (installs from local disk here; no multi-GB CUDA download).
 # GPU owners: make setup TORCH="torch --index-url https://download.pytorch.org/whl/cu128"
 TORCH ?= torch==2.13.0
+# The gan extra (4x upscaler, for its tests too) goes in without its torchvision requirement:
+# PyPI has no torchvision for this CPU torch, and pip would replace torch to get one.
+GAN := "spandrel>=0.4,<0.5" "einops>=0.7"
 
 # The UI's message catalogues (README: Translating the bot). The .po files are written by
 # hand and committed; the compiled .mo files are built here and are not.
@@ -25,6 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e ".[dev,translate]"
+	$(PY) -m pip install --quiet --no-deps $(GAN)
 	touch $(STAMP)
 
 # A catalogue is compiled again whenever its .po changes.

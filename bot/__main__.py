@@ -18,6 +18,7 @@ import typer
 from bot.cli_api_keys import register as register_api_keys
 from bot.cli_describe import register as register_describe
 from bot.cli_filters import filter_app
+from bot.cli_looks import loras_app, themes_app
 from bot.cli_safety import safety_app
 from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
@@ -29,6 +30,8 @@ models_app = typer.Typer(help="Download and inspect models.")
 app.add_typer(models_app, name="models")
 app.add_typer(filter_app, name="filter")
 app.add_typer(safety_app, name="safety")
+app.add_typer(loras_app, name="loras")
+app.add_typer(themes_app, name="themes")
 
 
 def _settings() -> Settings:
@@ -163,7 +166,7 @@ def _job_json(application: Any, row: dict[str, Any], out: Path | None) -> dict[s
     return {
         "job_id": row["id"],
         "status": row["status"],
-        "error": row.get("error"),
+        "error": row.get("error_detail") or row.get("error"),
         "grid": str(grid) if grid else None,
         "images": [str(path) for path in paths],
         "seeds": [image.seed for image in images],

@@ -49,6 +49,8 @@ def worker_config(settings: Settings) -> WorkerConfig:
         caption_model=models.caption_model,
         preload=models.default,
         torch_threads=settings.engine.ray_worker_cpus or None,
+        gan_upscaler=models.gan_upscaler,
+        lora_max_loaded=models.lora_max_loaded,
     )
 
 

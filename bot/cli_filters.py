@@ -8,17 +8,15 @@ the bot's SQLite database directly; a running bot sees the change on its next pr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.cli_common import fail, load_settings, open_store
+
 if TYPE_CHECKING:
-    from bot.config import Settings
     from filters.terms import TermList
-    from storage.store import Store
 
 filter_app = typer.Typer(help="Banned terms: check a text; add, remove, list, import, export.")
 
@@ -33,37 +31,12 @@ Terms = Annotated[list[str], typer.Argument(help="Terms; `!term` means the allow
 ADDED_BY = "cli"
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(2)
-
-
 def _checked_scope(scope: str) -> str:
     from bot.core.moderation import valid_scope
 
     if not valid_scope(scope):
-        raise _fail(f"--scope takes global or platform:id, got {scope!r}")
+        raise fail(f"--scope takes global or platform:id, got {scope!r}")
     return scope
-
-
-def _settings() -> Settings:
-    from bot.config import ConfigError, Settings
-
-    try:
-        return Settings.from_env()
-    except ConfigError as error:
-        raise _fail(f"Configuration error: {error}") from None
-
-
-@contextmanager
-def _store() -> Iterator[Store]:
-    from storage.store import Store
-
-    store = Store(_settings().db_path)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _read_terms(path: Path) -> TermList:
@@ -72,7 +45,7 @@ def _read_terms(path: Path) -> TermList:
     try:
         return parse_terms(path.read_text(encoding="utf-8"), path.name)
     except (OSError, UnicodeDecodeError, TermError) as error:
-        raise _fail(f"Cannot read {path}: {error}") from None
+        raise fail(f"Cannot read {path}: {error}") from None
 
 
 def _split(terms: list[str]) -> tuple[list[str], list[str]]:
@@ -87,7 +60,7 @@ def _split(terms: list[str]) -> tuple[list[str], list[str]]:
             else:
                 banned.append(check_term(term))
     except TermError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return banned, allowed
 
 
@@ -107,8 +80,8 @@ def check(
     if terms_file is not None:
         terms = _read_terms(terms_file)
     else:
-        defaults = _settings().moderation.filter_defaults
-        with _store() as store:
+        defaults = load_settings().moderation.filter_defaults
+        with open_store() as store:
             terms = load_terms(store, _checked_scope(scope), defaults)
     verdict = Matcher(terms).check(text)
     result = {"blocked": verdict.blocked, "terms": list(verdict.terms)}
@@ -121,7 +94,7 @@ def add(terms: Terms, scope: Scope = "global") -> None:
     from bot.core.moderation import keyed
 
     banned, allowed = _split(terms)
-    with _store() as store:
+    with open_store() as store:
         added = store.terms.ban(_checked_scope(scope), keyed(banned), ADDED_BY)
         added += store.terms.allow(scope, keyed(allowed), ADDED_BY)
     typer.echo(f"{len(added)} added to {scope}; {len(terms) - len(added)} already there.")
@@ -133,12 +106,12 @@ def remove(terms: Terms, scope: Scope = "global") -> None:
     from bot.core.moderation import unlist_terms
 
     banned, allowed = _split(terms)
-    with _store() as store:
+    with open_store() as store:
         missing = unlist_terms(store, _checked_scope(scope), "banned", banned)
         missing += unlist_terms(store, scope, "allowed", allowed)
     typer.echo(f"{len(terms) - len(missing)} removed from {scope}.")
     if missing:
-        raise _fail(f"Not on the list: {', '.join(missing)}")
+        raise fail(f"Not on the list: {', '.join(missing)}")
 
 
 @filter_app.command("list")
@@ -165,7 +138,7 @@ def import_terms(
     from bot.core.moderation import keyed
 
     terms = _read_terms(file)
-    with _store() as store, store.transaction():
+    with open_store() as store, store.transaction():
         if replace:
             store.terms.clear_terms(_checked_scope(scope))
         added = store.terms.ban(_checked_scope(scope), keyed(terms.banned), ADDED_BY)
@@ -192,6 +165,6 @@ def export_terms(
 def _stored(scope: str) -> TermList:
     from filters.terms import TermList
 
-    with _store() as store:
+    with open_store() as store:
         banned, allowed = store.terms.lists(scope)
     return TermList(tuple(banned), tuple(allowed))

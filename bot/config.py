@@ -23,6 +23,7 @@ from bot.config_values import (
     flag,
     language,
     lowercase,
+    named_wholes,
     number,
     owner_ids,
     path,
@@ -72,6 +73,15 @@ class ModelSettings:
     # An IP-Adapter for /blend (a weights file with its image_encoder/ beside it, a hub path,
     # or "tiny" for tests), loaded on the first blend; None: blends mix the images' latents.
     ip_adapter: str | None = None
+    # "Upscale 4x": a GAN upscaler model file (.pth/.safetensors, read by spandrel), or "tiny"
+    # for tests; None: no such action.
+    gan_upscaler: str | None = None
+    # LoRA styles: the folder `mjbot loras add` copies files into (None: data_dir / "loras"),
+    # and how many adapters a loaded model keeps (least recently used unloaded first).
+    lora_dir: Path | None = None
+    lora_max_loaded: int = 8
+    # Clip skip per model (anime models are trained with 2): name -> 1..4; others use 1.
+    clip_skip: dict[str, int] = field(default_factory=dict)
     # /describe's image-to-text model (hub id, transformers folder, or "tiny" for tests),
     # loaded on the first describe.
     caption_model: str = DEFAULT_CAPTION_MODEL
@@ -157,6 +167,9 @@ class Settings:
             self.models.default,
             self.models.upscaler is not None,
             self.models.ip_adapter is not None,
+            self.models.gan_upscaler is not None,
+            self.models.clip_skip,
+            self.lora_folder,
         )
         http = self.http
         pages = (http.public_url or f"http://{http.host}:{http.port}") if http.enabled else None
@@ -187,6 +200,10 @@ class Settings:
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def lora_folder(self) -> Path:
+        return self.models.lora_dir or self.data_dir / "loras"
 
     @property
     def translation_packages_dir(self) -> Path:
@@ -237,6 +254,10 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_DECODER": ("speed", "decoder", choice(*DECODERS)),
     "MJ_PREVIEWS": ("speed", "previews", choice(*PREVIEWS)),
     "MJ_TAESD": ("speed", "taesd", text),
+    "MJ_GAN_UPSCALER": ("models", "gan_upscaler", text),
+    "MJ_LORA_DIR": ("models", "lora_dir", path),
+    "MJ_LORA_MAX_LOADED": ("models", "lora_max_loaded", whole(4, 256)),
+    "MJ_CLIP_SKIP": ("models", "clip_skip", named_wholes(1, 4)),
     "MJ_MAX_WAITING_PER_USER": ("queue", "max_waiting_per_user", whole(1, 1000)),
     "MJ_MAX_WAITING": ("queue", "max_waiting", whole(1, 100000)),
     "MJ_MAX_BATCH_JOBS_PER_USER": ("queue", "max_batch_jobs_per_user", whole(1, 64)),
@@ -267,6 +288,7 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_VARY_STRONG": ("actions", "vary_strong", number(0.05, 1.0)),
     "MJ_BLEND_STRENGTH": ("actions", "blend_strength", number(0.05, 1.0)),
     "MJ_REGION_LINK_TTL_MIN": ("actions", "region_link_ttl_min", whole(1, 1440)),
+    "MJ_GAN_MAX_SIDE": ("actions", "gan_max_side", whole(256, 16384)),
     "MJ_IMAGE_FETCH_TIMEOUT_S": ("image_prompts", "fetch_timeout_s", number(1.0, 120.0)),
     "MJ_ALLOW_PRIVATE_IMAGE_URLS": ("image_prompts", "allow_private_urls", flag),
     "MJ_SAFETY_POLICY": ("safety", "mode", choice(*Mode)),

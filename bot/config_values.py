@@ -47,6 +47,22 @@ def _within(
     return parse
 
 
+def named_wholes(low: int, high: int) -> Parse:
+    """`name=N,name=N` (MJ_CLIP_SKIP): a whole number per name."""
+    check = whole(low, high)
+
+    def parse(key: str, raw: str) -> dict[str, int]:
+        values = {}
+        for item in filter(None, (part.strip() for part in raw.split(","))):
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise ConfigError(f"{key} entries look like name={low}, got {item!r}")
+            values[name.strip().lower()] = check(key, value.strip())
+        return values
+
+    return parse
+
+
 def choice(*choices: str) -> Parse:
     def parse(key: str, raw: str) -> str:
         value = raw.lower()

@@ -20,14 +20,17 @@ from engine.captioner import DEFAULT_CAPTION_MODEL, Captioner
 from engine.conditioning import build_embeddings
 from engine.decoders import decoding_with
 from engine.errors import GenerationFailed, ModelUnavailable
+from engine.gan_upscaler import GanUpscaler
 from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
 from engine.job import DESCRIBE_MODES, JobSpec, batch_key, check_sources, needs_embeddings
+from engine.loras import DEFAULT_MAX_LOADED, LoraSlots
 from engine.models import (
     ModelSource,
     classify,
     folder_profile,
     pick_device,
     resolve_folder,
+    source_profile,
 )
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
 from engine.previews import Previewer
@@ -39,6 +42,8 @@ from i18n import t
 
 log = logging.getLogger(__name__)
 
+MAX_CLIP_SKIP = 4  # deeper than that the text encoder's features stop meaning the prompt
+
 
 @dataclass(slots=True)
 class LoadedModel:
@@ -46,6 +51,7 @@ class LoadedModel:
     profile: ModelProfile
     default_scheduler: Any
     speed: Acceleration
+    loras: LoraSlots  # the LoRA adapters loaded into this model, and which are applied
     schedulers: dict[str, Any] = field(default_factory=dict)
     img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
     inpaint: Any = None  # likewise, for the editing actions (engine.inpaint)
@@ -67,6 +73,8 @@ class DiffusersBackend:
         images_dir: Path | None = None,
         upscaler: str | None = None,
         ip_adapter: str | None = None,
+        gan_upscaler: str | None = None,
+        lora_max_loaded: int = DEFAULT_MAX_LOADED,
         caption_model: str = DEFAULT_CAPTION_MODEL,
     ) -> None:
         if not models:
@@ -93,6 +101,11 @@ class DiffusersBackend:
         )
         # MJ_IP_ADAPTER: blends by image embeddings, loaded on the first blend that needs it.
         self.ip_adapter = IpAdapter(ip_adapter, data_dir=data_dir, allow_download=allow_download)
+        # MJ_GAN_UPSCALER: "Upscale 4x" with a GAN model file, loaded on first use.
+        self.gan_upscaler = GanUpscaler(
+            gan_upscaler, data_dir=data_dir, device=device, dtype=self.tuning.dtype
+        )
+        self.lora_max_loaded = lora_max_loaded
         # MJ_CAPTION_MODEL: /describe's model, loaded on the first describe and kept.
         self.captioner = Captioner(
             caption_model,
@@ -107,12 +120,7 @@ class DiffusersBackend:
         with self._lock:
             if name in self._loaded:
                 return self._loaded[name].profile
-        source = self.sources[name]
-        if source.kind == "tiny":
-            return profile_for_name("tiny")
-        if source.kind == "folder":
-            return folder_profile(Path(source.ref), source.ref)
-        return profile_for_name(source.ref)
+        return source_profile(self.sources[name])
 
     def loaded_models(self) -> list[str]:
         """Names of the models in memory, least recently used first."""
@@ -126,6 +134,11 @@ class DiffusersBackend:
             if spec.model in self._loaded and not spec.upscaler:
                 return self._loaded[spec.model].speed.previewer
         return Previewer(self.profile(spec.model).family)
+
+    def loaded_loras(self) -> list[str]:
+        """LoRA adapters in memory, of any loaded model (by content: `LoraUse.adapter`)."""
+        with self._lock:
+            return sorted({name for model in self._loaded.values() for name in model.loras.loaded})
 
     def load(self, name: str) -> LoadedModel:
         """Load (or reuse) a model. Worker thread only."""
@@ -150,7 +163,8 @@ class DiffusersBackend:
             single_file_config=self.single_file_config,
             compile_backend=self.compile_backend,
         )
-        loaded = LoadedModel(pipe, profile, pipe.scheduler, speed)
+        loras = LoraSlots(pipe, self.lora_max_loaded)
+        loaded = LoadedModel(pipe, profile, pipe.scheduler, speed, loras)
         with self._lock:
             self._loaded[name] = loaded
             while len(self._loaded) > self.max_loaded:
@@ -182,11 +196,14 @@ class DiffusersBackend:
             return [self._describe(spec, cancel) for spec in specs]
         if first.upscaler:
             return self.upscaler.run(specs, self._start_image, on_step, cancel)
+        if first.gan_upscale:
+            return self.gan_upscaler.run(specs, self._start_image, on_step, cancel)
         model = self.load(first.model)
+        model.loras.apply(first.loras)  # before the text encoding: LoRAs change it too
         pipe = self._pipeline(model, first)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
         pipe.scheduler = self._scheduler(model, first.sampler)
-        # 3. Conditioning: plain strings unless :: weights or --chaos need embeddings.
+        # 3. Conditioning: plain strings unless :: weights, --chaos or clip skip need embeddings.
         text_kwargs = self._text_kwargs(pipe, specs)
         # 4. One CPU generator per image: image i depends on its own seed, batched or not.
         generators = [torch.Generator("cpu").manual_seed(s) for spec in specs for s in spec.seeds]
@@ -249,11 +266,12 @@ class DiffusersBackend:
         fitted = self._start_image(spec, size)
         return {"image": [fitted] * images, "strength": spec.strength}
 
-    def _start_image(self, spec: JobSpec, size: tuple[int, int]) -> Any:
+    def _start_image(self, spec: JobSpec, size: tuple[int, int] | None) -> Any:
         assert spec.init_image is not None
         return self._open(spec.init_image, size)
 
-    def _open(self, stored: str, size: tuple[int, int], mode: str = "RGB") -> Any:
+    def _open(self, stored: str, size: tuple[int, int] | None, mode: str = "RGB") -> Any:
+        """A stored image fitted to `size`; None: as stored (the GAN upscaler enlarges it)."""
         from PIL import Image, ImageOps
 
         path = Path(stored)
@@ -269,6 +287,8 @@ class DiffusersBackend:
                     "draw again from a new image."
                 ),
             ) from exc
+        if size is None:
+            return image
         if mode == "L":  # a mask: exact pixels, never blurred into grey
             return image if image.size == size else image.resize(size, Image.Resampling.NEAREST)
         # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
@@ -324,6 +344,10 @@ def check_spec(spec: JobSpec) -> None:
         raise ValueError("a job needs at least one seed")
     if spec.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {spec.sampler!r}")
+    if not 1 <= spec.clip_skip <= MAX_CLIP_SKIP:
+        raise ValueError(f"clip skip must be 1..{MAX_CLIP_SKIP}, got {spec.clip_skip}")
+    if len({lora.adapter for lora in spec.loras}) != len(spec.loras):
+        raise ValueError("a LoRA may appear only once in a job")
     if not any(part.weight > 0 for part in spec.prompts):
         raise ValueError("a job needs a prompt part with a positive weight")
     check_sources(spec)

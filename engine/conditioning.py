@@ -3,6 +3,8 @@
 - Multi-prompts are blended the way Midjourney describes them: each part is encoded on its own
   and the embeddings are averaged by weight. Parts with negative weights are pushed away by
   blending them into the negative conditioning (they only act when guidance is on, cfg > 1).
+- --clip-skip N takes the text encoder's N-th layer from the end (A1111's numbering: 1 is the
+  last), as many anime models were trained; it goes through the same embeddings path.
 - --chaos adds seeded Gaussian noise to each image's conditioning (a static form of CADS,
   Sadat et al. 2024): the four images of a grid stray from the prompt in different directions.
   Image i's noise comes from its own seed, so every image stays reproducible.
@@ -20,19 +22,46 @@ CHAOS_SCALE = 0.5
 CHAOS_SEED_SALT = 0x5EED
 
 
-def _encode(pipe: Any, text: str, device: Any) -> tuple[Any, Any]:
+def _encode(pipe: Any, text: str, device: Any, clip_skip: int = 1) -> tuple[Any, Any]:
+    # diffusers counts skipped layers from 0 (None: the default layer); A1111 from 1.
+    skip = clip_skip - 1 or None
     if hasattr(pipe, "text_encoder_2"):  # SDXL: two encoders and a pooled embedding
         embeds, _, pooled, _ = pipe.encode_prompt(
-            text, device=device, num_images_per_prompt=1, do_classifier_free_guidance=False
+            text,
+            device=device,
+            num_images_per_prompt=1,
+            do_classifier_free_guidance=False,
+            clip_skip=skip,
         )
         return embeds, pooled
-    embeds, _ = pipe.encode_prompt(text, device, 1, False)
-    return embeds, None
+    if skip is None:
+        embeds, _ = pipe.encode_prompt(text, device, 1, False)
+        return embeds, None
+    return _encode_skipping(pipe, text, device, clip_skip), None
 
 
-def _blend(pipe: Any, parts: list[tuple[str, float]], device: Any) -> tuple[Any, Any]:
+def _encode_skipping(pipe: Any, text: str, device: Any, clip_skip: int) -> Any:
+    """SD 1.x/2.x with clip skip: the hidden state `clip_skip` layers from the end, through
+    the final layer norm, as A1111 does. (diffusers' own clip_skip looks the norm up under
+    `text_encoder.text_model`, which transformers 5 no longer has.)"""
+    encoder = pipe.text_encoder
+    ids = pipe.tokenizer(
+        text,
+        padding="max_length",
+        max_length=pipe.tokenizer.model_max_length,
+        truncation=True,
+        return_tensors="pt",
+    ).input_ids.to(device)
+    hidden = encoder(ids, output_hidden_states=True).hidden_states[-clip_skip]
+    norm = getattr(encoder, "text_model", encoder).final_layer_norm
+    return norm(hidden).to(dtype=encoder.dtype, device=device)
+
+
+def _blend(
+    pipe: Any, parts: list[tuple[str, float]], device: Any, clip_skip: int = 1
+) -> tuple[Any, Any]:
     total = sum(weight for _, weight in parts)
-    encoded = [(_encode(pipe, text, device), weight / total) for text, weight in parts]
+    encoded = [(_encode(pipe, text, device, clip_skip), weight / total) for text, weight in parts]
     embeds = sum(e * w for (e, _), w in encoded)
     pooled = None if encoded[0][0][1] is None else sum(p * w for (_, p), w in encoded)
     return embeds, pooled
@@ -46,15 +75,15 @@ def build_embeddings(pipe: Any, spec: JobSpec, device: Any) -> dict[str, Any]:
     negative = [(p.text, -p.weight) for p in spec.prompts if p.weight < 0]
     if spec.negative_prompt:
         negative.insert(0, (spec.negative_prompt, 1.0))
-    embeds, pooled = _blend(pipe, positive, device)
+    embeds, pooled = _blend(pipe, positive, device, spec.clip_skip)
     if negative:
-        neg_embeds, neg_pooled = _blend(pipe, negative, device)
+        neg_embeds, neg_pooled = _blend(pipe, negative, device, spec.clip_skip)
     elif getattr(pipe.config, "force_zeros_for_empty_prompt", False):
         # SDXL was trained with zeros, not the encoding of "", as its empty negative prompt.
         neg_embeds = torch.zeros_like(embeds)
         neg_pooled = None if pooled is None else torch.zeros_like(pooled)
     else:
-        neg_embeds, neg_pooled = _blend(pipe, [("", 1.0)], device)
+        neg_embeds, neg_pooled = _blend(pipe, [("", 1.0)], device, spec.clip_skip)
 
     count = spec.image_count
     embeds = embeds.repeat(count, 1, 1)

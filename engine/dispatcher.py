@@ -6,10 +6,10 @@
 
 The dispatcher owns everything about order: admission, the fair queue, positions, estimates,
 cancel, batching, and which worker draws what. A job (or a batch of compatible jobs) goes to a
-worker only when that worker is free, preferring one that has the job's model loaded, else
-the one idle longest, so no worker ever queues work behind the fair order. Each worker has a
-thread here that hands it its batch and waits: the local engine's only worker draws on that
-thread; a Ray worker's thread reads the events the actor streams back.
+worker only when that worker is free, preferring one that has the job's model (and its LoRAs)
+loaded, else the one idle longest, so no worker ever queues work behind the fair order. Each
+worker has a thread here that hands it its batch and waits: the local engine's only worker
+draws on that thread; a Ray worker's thread reads the events the actor streams back.
 
 A worker lost mid-batch (its process killed, its node gone) puts its unfinished jobs back at
 the front of the line; another worker draws them, and each is still finished exactly once.
@@ -215,7 +215,8 @@ class Engine:
             head = self._queue.peek()
             if not free or head is None:
                 break
-            slot = choose_slot(free, head.spec.model)
+            adapters = [lora.adapter for lora in head.spec.loras]
+            slot = choose_slot(free, head.spec.model, adapters)
             slot.batch = take_batch(
                 self._queue, self.batching, self.max_batch_images, self.max_batch_jobs_per_user
             )

@@ -31,6 +31,7 @@ class Backend(Protocol):
     def generate(self, specs: list[Any], on_step: Any, cancel: Any) -> list[list[Any]]: ...
     def load(self, name: str) -> Any: ...
     def loaded_models(self) -> list[str]: ...
+    def loaded_loras(self) -> list[str]: ...
     def profile(self, name: str) -> Any: ...
     def previewer(self, spec: Any) -> Previewer: ...
 
@@ -89,8 +90,9 @@ def _generate(
     backend: Backend, jobs: Sequence[Assignment], emit: Emit, where: str
 ) -> list[list[Any]]:
     specs = [job.spec for job in jobs]
-    # An upscale loads the upscaler model, a describe the captioner: not the drawing one.
-    if not specs[0].upscaler and specs[0].describe is None:
+    # An upscale loads the upscaler model (a GAN one its own too), a describe the captioner:
+    # not the drawing one.
+    if not (specs[0].upscaler or specs[0].gan_upscale) and specs[0].describe is None:
         load_model(backend, specs[0].model, where)
     previewer = backend.previewer(specs[0])  # TAESD (where affordable) or the projection
     counts = [spec.image_count for spec in specs]
@@ -108,7 +110,8 @@ def _generate(
         for i, (job, count) in enumerate(zip(jobs, counts, strict=True)):
             preview = None
             every = job.preview_every_s
-            if every is not None and (now - last_preview[i] >= every or step == total):
+            due = every is not None and (now - last_preview[i] >= every or step == total)
+            if due and latents is not None:  # None: no latents (the GAN upscaler), no preview
                 preview = previewer.grid(latents[offset : offset + count], step_s, every)
                 last_preview[i] = now
             emit(Progress(job.spec.job_id, step, total, preview))
@@ -135,4 +138,11 @@ def load_model(backend: Backend, name: str, where: str = "") -> None:
             raise
         log.exception("model %s could not be loaded%s", name, where)
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ModelUnavailable(f"The model {name!r} could not be loaded{where}: {reason}") from exc
+        raise ModelUnavailable(
+            f"The model {name!r} could not be loaded{where}: {reason}",
+            public=t(
+                "The model '{model}' is not available on this bot right now; the bot's owner can "
+                "find out why in the log.",
+                model=name,
+            ),
+        ) from exc

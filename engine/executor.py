@@ -51,6 +51,7 @@ class WorkerStatus:
     jobs_done: int = 0  # jobs it finished (since it or the dispatcher started)
     pid: int | None = None  # its process, on its node
     note: str = ""  # why it is not ready, when it is not
+    loras: tuple[str, ...] = ()  # LoRA adapters loaded (`LoraUse.adapter` names)
 
     @property
     def busy(self) -> bool:

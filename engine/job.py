@@ -25,6 +25,21 @@ class PromptPart:
 
 
 @dataclass(frozen=True, slots=True)
+class LoraUse:
+    """One LoRA applied to a job: the registry's name (for captions), its file and weight."""
+
+    name: str
+    path: str  # absolute path of the .safetensors file
+    sha256: str  # its content: the same file under two names is one adapter
+    weight: float  # -2..2; 0 draws exactly the base image
+
+    @property
+    def adapter(self) -> str:
+        """The PEFT adapter name: by content, so a replaced file is never mistaken for the old."""
+        return f"lora_{self.sha256[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
 class JobSpec:
     """Everything needed to render one job. Plain values only, so it can be rebuilt from SQLite."""
 
@@ -61,6 +76,13 @@ class JobSpec:
     # image conditioned on their averaged IP-Adapter image embeddings (MJ_IP_ADAPTER).
     blend_images: tuple[str, ...] = ()
     ip_adapter: bool = False
+    # LoRA styles, in the order the user gave them; jobs with different sets never share a pass.
+    loras: tuple[LoraUse, ...] = ()
+    # A1111's clip skip: 1 uses the text encoder's last layer, N its N-th from last.
+    clip_skip: int = 1
+    # "Upscale 4x" with the GAN upscaler model (MJ_GAN_UPSCALER): init_image, enlarged to
+    # width x height in one forward pass per tile; no prompt, steps or seeds take part.
+    gan_upscale: bool = False
     # /describe: caption init_image (as stored, not fitted) instead of drawing, one of
     # DESCRIBE_MODES, seeded by seeds[0]; width x height is the image's size. None: draw.
     describe: str | None = None
@@ -77,19 +99,31 @@ class JobSpec:
         return max(1, int(self.steps * self.strength))
 
     @property
+    def work_pixels(self) -> int:
+        """Pixels the model works on: a GAN upscale runs its network on the input image (a
+        sixteenth of its output); every other job on its own size."""
+        pixels = self.width * self.height
+        return pixels // 16 if self.gan_upscale else pixels
+
+    @property
     def cost(self) -> float:
         """GPU work in units of one 512², 1-step image: what the fair queue charges."""
         if self.describe is not None:
             return DESCRIBE_COST
         steps = self.run_steps
         steps = steps if self.stop is None else max(1, steps * self.stop // 100)
-        return self.image_count * steps * (self.width * self.height) / (512 * 512)
+        return self.image_count * steps * self.work_pixels / (512 * 512)
 
 
 def needs_embeddings(spec: JobSpec) -> bool:
     """Plain prompts go to the pipeline as strings: the same path as a bare `pipe()` call.
-    `::` weights and --chaos need blended embeddings (`engine.conditioning`)."""
-    return spec.chaos > 0 or len(spec.prompts) != 1 or spec.prompts[0].weight != 1.0
+    `::` weights, --chaos and clip skip need embeddings built apart (`engine.conditioning`)."""
+    return (
+        spec.chaos > 0
+        or spec.clip_skip > 1
+        or len(spec.prompts) != 1
+        or spec.prompts[0].weight != 1.0
+    )
 
 
 def batch_key(spec: JobSpec) -> tuple:
@@ -112,6 +146,9 @@ def batch_key(spec: JobSpec) -> tuple:
         spec.mask_image,
         spec.blend_images,
         spec.ip_adapter,
+        spec.loras,
+        spec.clip_skip,
+        spec.gan_upscale,
         spec.describe,
     )
 
@@ -198,6 +235,9 @@ def spec_to_dict(spec: JobSpec) -> dict:
     data["prompts"] = [{"text": p.text, "weight": p.weight} for p in spec.prompts]
     data["seeds"] = list(spec.seeds)
     data["blend_images"] = list(spec.blend_images)
+    data["loras"] = [
+        {name: getattr(lora, name) for name in LoraUse.__slots__} for lora in spec.loras
+    ]
     return data
 
 
@@ -206,4 +246,5 @@ def spec_from_dict(data: dict) -> JobSpec:
     values["prompts"] = tuple(PromptPart(p["text"], float(p["weight"])) for p in data["prompts"])
     values["seeds"] = tuple(int(seed) for seed in data["seeds"])
     values["blend_images"] = tuple(data.get("blend_images") or ())
+    values["loras"] = tuple(LoraUse(**lora) for lora in data.get("loras", ()))
     return JobSpec(**values)

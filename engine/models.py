@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from engine.errors import ModelUnavailable
 from engine.profiles import PROFILES, ModelProfile, profile_for_name
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SourceKind = Literal["tiny", "folder", "file", "hub"]
 CHECKPOINT_SUFFIXES = (".safetensors", ".ckpt")
@@ -85,6 +87,15 @@ def folder_profile(folder: Path, name_hint: str) -> ModelProfile:
     return guess
 
 
+def source_profile(source: ModelSource) -> ModelProfile:
+    """A model's profile before it is loaded: from its folder if local, else from its name."""
+    if source.kind == "tiny":
+        return profile_for_name("tiny")
+    if source.kind == "folder":
+        return folder_profile(Path(source.ref), source.ref)
+    return profile_for_name(source.ref)
+
+
 def local_hub_snapshot(repo_id: str) -> Path | None:
     """The cached snapshot of a hub model, or None; never touches the network."""
     from huggingface_hub import snapshot_download
@@ -148,6 +159,19 @@ def hub_snapshot(repo_id: str, *, allow_download: bool, instead: str) -> Path:
         )
     log.info("downloading %s from the Hugging Face hub (once)", repo_id)
     return pull(repo_id)
+
+
+def load_or_explain(load: Callable[[str], T], ref: str, setting: str, what: str) -> T:
+    """Load a model the owner configured (`setting`={ref}); whatever goes wrong, the user
+    gets one readable sentence that names the setting."""
+    try:
+        return load(ref)
+    except Exception as exc:
+        log.exception("could not load %s %s", what, ref)
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelUnavailable(
+            f"{what[0].upper()}{what[1:]} could not be loaded ({setting}={ref!r}): {reason}"
+        ) from exc
 
 
 def pick_device(preference: str) -> str:

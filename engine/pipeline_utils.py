@@ -15,6 +15,7 @@ from engine.job import JobSpec
 from i18n import t, verbatim
 
 # Called after every denoising step with (step, total, latents); latents stay on the device.
+# Models without latents (the GAN upscaler: one pass per tile) pass None: no preview then.
 StepCallback = Callable[[int, int, Any], None]
 
 # Above this many output pixels (2x upscales of large images), the VAE encodes and decodes in
@@ -60,6 +61,26 @@ def vae_tiling(pipe: Any, enabled: bool) -> Iterator[None]:
         pipe.vae.disable_tiling()
 
 
+@contextmanager
+def failures_as(what: str) -> Iterator[None]:
+    """A model's errors as GenerationFailed naming `what`; out-of-memory propagates, for the
+    worker to free memory and retry one job at a time."""
+    import torch
+
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError:
+        raise
+    except (RuntimeError, ValueError, IndexError) as exc:
+        # A ValueError names the input the pipeline refused: worth telling the user.
+        public = None
+        if isinstance(exc, ValueError):
+            public = t(
+                "{model} could not draw this: {reason}", model=what, reason=verbatim(str(exc))
+            )
+        raise GenerationFailed(f"{what} could not draw this: {exc}", public=public) from exc
+
+
 def run_pipeline(
     pipe: Any,
     kwargs: dict[str, Any],
@@ -103,20 +124,14 @@ def run_pipeline(
                 raise JobCancelled(first.job_id)
 
         kwargs = {**kwargs, "callback": legacy, "callback_steps": 1}
-    try:
-        tiled = first.width * first.height > TILED_VAE_PIXELS
-        with torch.inference_mode(), seamless(pipe, first.tile), vae_tiling(pipe, tiled):
-            output = pipe(**kwargs)
-    except torch.cuda.OutOfMemoryError:
-        raise  # the worker frees memory and retries one job at a time
-    except (RuntimeError, ValueError, IndexError) as exc:
-        # A ValueError names the input the pipeline refused: worth telling the user.
-        public = None
-        if isinstance(exc, ValueError):
-            public = t(
-                "{model} could not draw this: {reason}", model=what, reason=verbatim(str(exc))
-            )
-        raise GenerationFailed(f"{what} could not draw this: {exc}", public=public) from exc
+    tiled = first.width * first.height > TILED_VAE_PIXELS
+    with (
+        failures_as(what),
+        torch.inference_mode(),
+        seamless(pipe, first.tile),
+        vae_tiling(pipe, tiled),
+    ):
+        output = pipe(**kwargs)
     if cancel is not None and cancel():
         raise JobCancelled(first.job_id)
     return to_images(output.images)

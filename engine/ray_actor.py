@@ -84,6 +84,7 @@ class DrawingWorker:
         with self._state:
             current = tuple(self._current)
         loaded = tuple(self._backend.loaded_models()) if self._backend is not None else ()
+        loras = tuple(self._backend.loaded_loras()) if self._backend is not None else ()
         host = socket.gethostname()
         return WorkerStatus(
             self.name,
@@ -91,6 +92,7 @@ class DrawingWorker:
             node=f"{host} ({ray.util.get_node_ip_address()})",
             device=self._device(),
             loaded=loaded,
+            loras=loras,
             current_jobs=current,
             jobs_done=self._jobs_done,
             pid=os.getpid(),

@@ -71,11 +71,17 @@ class Run:
         ticket.handle.emit(event)
 
 
-def choose_slot(free: Sequence[Slot], model: str) -> Slot:
-    """A free worker for a job on `model`: one that has it loaded (no load to wait for), else
-    the one idle longest, which spreads load and lets the busiest models stay where they are."""
-    loaded = [slot for slot in free if model in slot.worker.status().loaded]
-    return min(loaded or free, key=lambda slot: slot.last_used)
+def choose_slot(free: Sequence[Slot], model: str, loras: Sequence[str] = ()) -> Slot:
+    """A free worker for a job on `model`: one that has it loaded (no load to wait for), and
+    of those one with most of the job's LoRA adapters loaded; else the one idle longest, which
+    spreads load and lets the busiest models stay where they are."""
+    statuses = {id(slot): slot.worker.status() for slot in free}
+    loaded = [slot for slot in free if model in statuses[id(slot)].loaded]
+
+    def missing(slot: Slot) -> int:
+        return len(set(loras) - set(statuses[id(slot)].loras))
+
+    return min(loaded or free, key=lambda slot: (missing(slot), slot.last_used))
 
 
 def take_batch(

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import ModelUnavailable
 from engine.job import JobSpec
-from engine.models import classify, pick_device, pick_dtype, resolve_folder
+from engine.models import classify, load_or_explain, pick_device, pick_dtype, resolve_folder
 from engine.pipeline_utils import StepCallback, plain_prompt, run_pipeline, split_batch
 from i18n import t
 
@@ -58,16 +58,8 @@ class Upscaler:
                     "Press U again for the 2x hires fix."
                 ),
             )
-        try:
-            pipe = self._load(ref)
-        except Exception as exc:  # whatever the cause, the user gets one readable sentence
-            log.exception("could not load the upscaler %s", ref)
-            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            raise ModelUnavailable(
-                f"The upscaler model could not be loaded (MJ_UPSCALER={ref!r}): {reason}"
-            ) from exc
-        self._pipe = pipe
-        return pipe
+        self._pipe = load_or_explain(self._load, ref, "MJ_UPSCALER", "the upscaler model")
+        return self._pipe
 
     def _load(self, ref: str) -> Any:
         import diffusers

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from engine.captioner import DEFAULT_CAPTION_MODEL
 from engine.executor import Assignment, WorkerStatus
 from engine.job import Event, Finished, JobSpec, Progress
+from engine.loras import DEFAULT_MAX_LOADED
 from engine.tuning import Tuning
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class WorkerConfig:
     caption_model: str = DEFAULT_CAPTION_MODEL  # /describe's
     preload: str | None = None  # a model to load when the worker starts (the default one)
     torch_threads: int | None = None  # CPU workers: their share of the cores
+    gan_upscaler: str | None = None  # Upscale 4x's model file (the same path on every node)
+    lora_max_loaded: int = DEFAULT_MAX_LOADED  # LoRA adapters each loaded model keeps
 
     def build_backend(self, images_dir: Path | None = None) -> DiffusersBackend:
         from engine.backend import DiffusersBackend
@@ -54,6 +57,8 @@ class WorkerConfig:
             images_dir=images_dir,
             upscaler=self.upscaler,
             ip_adapter=self.ip_adapter,
+            gan_upscaler=self.gan_upscaler,
+            lora_max_loaded=self.lora_max_loaded,
             caption_model=self.caption_model,
         )
 

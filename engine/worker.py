@@ -32,7 +32,9 @@ class LocalWorker:
 
     def status(self) -> WorkerStatus:
         loaded = tuple(self.backend.loaded_models())
-        return WorkerStatus(LOCAL, True, socket.gethostname(), self.backend.device or "", loaded)
+        device = self.backend.device or ""
+        loras = tuple(self.backend.loaded_loras())
+        return WorkerStatus(LOCAL, True, socket.gethostname(), device, loaded, loras=loras)
 
 
 class LocalPool:

@@ -82,16 +82,19 @@ class Jobs:
         """The grid users see changed (a moderator released an image the safety check hid)."""
         self.db["jobs"].update(job_id, {"grid_path": grid_path})
 
-    def mark_failed(self, job_id: str, error: str, message: str | None = None) -> None:
-        """`error`: the reason in English, for the operator (it may name settings and
-        commands); `message`: the reason for users, as a message (JSON) that can be shown in
-        the job's own language."""
+    def mark_failed(
+        self, job_id: str, error: str, message: str | None = None, detail: str | None = None
+    ) -> None:
+        """`error`: the reason in English; `message`: the same as a message (JSON) that can be
+        shown in the job's own language; `detail`: the operator's account (it may name
+        settings, paths and commands), never shown to users."""
         self.db["jobs"].update(
             job_id,
             {
                 "status": JobStatus.FAILED.value,
                 "error": error,
                 "error_message": message,
+                "error_detail": detail,
                 "finished_at": utcnow(),
             },
         )
@@ -124,7 +127,7 @@ class Jobs:
 def job_record(job: dict[str, Any]) -> dict[str, Any]:
     """A new jobs row: queued now, its JSON columns as readable (non-ASCII kept) text."""
     row = {"status": JobStatus.QUEUED.value, "created_at": utcnow(), **job}
-    for key in ("prompts_json", "params_json", "spec_json"):
+    for key in ("prompts_json", "params_json", "spec_json", "loras_json"):
         if key in row and not isinstance(row[key], str | None):
             row[key] = json.dumps(row[key], ensure_ascii=False)
     return row

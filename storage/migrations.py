@@ -292,6 +292,59 @@ def m013_image_safety(db: Database) -> None:
 
 
 @migrations()
+def m014_loras_themes_scope_looks(db: Database) -> None:
+    """LoRA styles and themes (issue 16): the registry, the owner's themes, each community's
+    allowed themes and models and its default theme, and what a job was drawn with."""
+    db["loras"].create(
+        {
+            "name": str,  # what users type: --lora NAME, <lora:NAME:0.8>
+            "file": str,  # the .safetensors file, relative to MJ_LORA_DIR when inside it
+            "sha256": str,
+            "family": str,  # the base it fits: "sd1", "sd2", "sdxl" (or "tiny")
+            "layout": str,  # "kohya" or "diffusers"
+            "rank": int,
+            "trigger_words": str,  # added to the prompt when the LoRA is used; "" for none
+            "default_weight": float,  # when the user gives none
+            "description": str,
+            "added_by": str,
+            "created_at": str,
+        },
+        pk="name",
+        not_null={"file", "sha256", "family", "default_weight", "created_at"},
+    )
+    db["themes"].create(
+        {
+            "name": str,  # --theme NAME
+            "model": str,  # a configured model name
+            "loras_json": str,  # [{"name", "weight"}]
+            "style": str,  # a --style preset, or None
+            "params": str,  # canonical /mj params the theme sets, e.g. "--cfg 6 --steps 25"
+            "description": str,
+            "added_by": str,
+            "created_at": str,
+        },
+        pk="name",
+        not_null={"model", "loras_json", "params", "created_at"},
+    )
+    # A scope (see the banned terms) with rows here allows only those themes (kind "theme") or
+    # models (kind "model"); a scope without rows of a kind allows them all.
+    db["scope_allowed"].create(
+        {"scope": str, "kind": str, "name": str, "added_by": str, "created_at": str},
+        pk=("scope", "kind", "name"),
+        not_null={"created_at"},
+    )
+    db["scope_themes"].create(
+        {"scope": str, "default_theme": str, "updated_by": str, "updated_at": str},
+        pk="scope",
+        not_null={"updated_at"},
+    )
+    jobs = db["jobs"]
+    jobs.add_column("theme", str)
+    jobs.add_column("loras_json", str)  # [{"name", "weight"}] as drawn
+    jobs.add_column("clip_skip", int)
+
+
+@migrations()
 def m016_describe_suggestions(db: Database) -> None:
     # /describe jobs (jobs.action "describe") answer with four prompts, numbered as buttons
     # 1-4 are, which must still work after a restart: the prompts live here, not in a message.
@@ -363,6 +416,8 @@ def m021_languages(db: Database) -> None:
     jobs.lang                  the language the job's replies are written in (a restart keeps it)
     jobs.error_message         the reason a job failed, as a message (JSON: its English
                                template and values); `error` keeps the English text
+    jobs.error_detail          the operator's English account of it (settings, paths, commands
+                               to run), which users never read
     user_settings.default_params may now be None: a user may have a language and no defaults.
     """
     db["user_settings"].add_column("lang", str)
@@ -374,6 +429,7 @@ def m021_languages(db: Database) -> None:
     )
     db["jobs"].add_column("lang", str)
     db["jobs"].add_column("error_message", str)
+    db["jobs"].add_column("error_detail", str)
 
 
 def migrate(db: Database) -> None:

@@ -7,6 +7,7 @@ event loop.
     store.terms     banned and allowed terms per scope, and the audit of blocked prompts
     store.defaults  users' default /mj params (/settings)
     store.api_keys  the HTTP API's keys, stored hashed
+    store.looks     LoRAs, themes, and each community's allowed themes and models
     store.stats     counts and durations for /metrics
     store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
@@ -33,6 +34,7 @@ from storage.credits import Credits
 from storage.editing import Editing
 from storage.jobs import Jobs
 from storage.languages import Languages
+from storage.looks import Looks
 from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
 from storage.safety import Safety
@@ -67,6 +69,7 @@ class Store:
         self.terms = Terms(self.db)
         self.defaults = Defaults(self.db)
         self.api_keys = ApiKeys(self.db)
+        self.looks = Looks(self.db)
         self.stats = Stats(self.db)
         self.editing = Editing(self.db)
         self.safety = Safety(self.db)

@@ -37,6 +37,64 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: N
 
 
 @pytest.fixture(scope="session")
+def tiny_loras(
+    tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None
+) -> dict[str, Path]:
+    """Tiny random LoRA files for the tiny pipeline, built once: "a" in the diffusers layout,
+    "a-kohya" the same tensors in the kohya layout, "b" another one (diffusers layout)."""
+    from engine.tiny_addons import write_tiny_lora
+
+    folder = tmp_path_factory.mktemp("loras")
+    return {
+        "a": write_tiny_lora(folder / "a.safetensors", seed=1),
+        "a-kohya": write_tiny_lora(folder / "a-kohya.safetensors", seed=1, layout="kohya"),
+        "b": write_tiny_lora(folder / "b.safetensors", seed=2),
+    }
+
+
+@pytest.fixture(scope="session")
+def spandrel_imported() -> None:
+    """Import spandrel (the GAN upscaler's loader) once; later imports reuse the module.
+
+    spandrel imports torchvision as it starts, for two of its architectures: LaMa and
+    RestoreFormer (inpainting and face restoration, not upscalers). The CPU build of torch
+    pinned for tests has no matching torchvision on PyPI (the wheels there link CUDA torch;
+    the CPU one is on PyTorch's own index, out of reach here). Where none is installed,
+    spandrel gets the three names it imports, which fail if ever called, only while it is
+    imported: nothing else sees them. With a real torchvision this is a plain import."""
+    import importlib.util
+    import sys
+    import types
+
+    if importlib.util.find_spec("torchvision") is not None:
+        import spandrel
+
+        return
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise NotImplementedError("torchvision is not installed in the test environment")
+
+    functional = types.ModuleType("torchvision.transforms.functional")
+    functional.InterpolationMode = type("InterpolationMode", (), {})  # type: ignore[attr-defined]
+    functional.rotate = functional.normalize = unavailable  # type: ignore[attr-defined]
+    transforms = types.ModuleType("torchvision.transforms")
+    transforms.functional = functional  # type: ignore[attr-defined]
+    torchvision = types.ModuleType("torchvision")
+    torchvision.transforms = transforms  # type: ignore[attr-defined]
+    names = {
+        "torchvision": torchvision,
+        "torchvision.transforms": transforms,
+        "torchvision.transforms.functional": functional,
+    }
+    sys.modules.update(names)
+    try:
+        import spandrel  # noqa: F401
+    finally:
+        for name in names:
+            del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
 def tiny_captioner_dir(tmp_path_factory: pytest.TempPathFactory, torch_one_thread: None) -> Path:
     """The tiny random BLIP captioner, built and saved once per session, shared read-only."""
     from engine.tiny import ensure_tiny_captioner

@@ -79,6 +79,9 @@ CONTRACT_KEYS = [
     "image_urls",
     "image_weight",
     "prompts",
+    "loras",
+    "theme",
+    "clip_skip",
 ]
 
 

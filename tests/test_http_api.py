@@ -61,8 +61,22 @@ def gate_engine(app: App) -> threading.Event:
             {"seed": ("seed", "7"), "steps": ("steps", "2"), "cfg": ("cfg", "4.5")},
             1,
         ),
+        (
+            {
+                "prompt": "a crane",
+                "theme": "guofeng",
+                "clipSkip": 2,
+                "loras": [{"name": "ink", "weight": 0.6}, {"name": "paper"}],
+            },
+            {
+                "theme": ("theme", "guofeng"),
+                "clip_skip": ("clipSkip", "2"),
+                "loras": ("loras", "ink:0.6 paper"),
+            },
+            None,
+        ),
     ],
-    ids=["prompt-only", "negative-and-aspect", "chinese-and-knobs"],
+    ids=["prompt-only", "negative-and-aspect", "chinese-and-knobs", "looks"],
 )
 def test_bodies_become_the_cores_fields(body: dict, fields: dict, count: int | None) -> None:
     order = parse_body(body)
@@ -83,6 +97,11 @@ def test_bodies_become_the_cores_fields(body: dict, fields: dict, count: int | N
         ({"prompt": "x", "seed": True}, "seed must be a whole number"),
         ({"prompt": "x", "cfg": "high"}, "cfg must be a number"),
         ({"prompt": "x", "model": "a b"}, "model must be a model name"),
+        ({"prompt": "x", "loras": "ink"}, "loras must be a list"),
+        ({"prompt": "x", "loras": [{"name": "a b"}]}, "loras must be a list"),
+        ({"prompt": "x", "loras": [{"name": "a", "weight": "1"}]}, "weight of LoRA 'a'"),
+        ({"prompt": "x", "loras": [{"name": "a"}] * 5}, "at most 4"),
+        ({"prompt": "x", "clipSkip": 5}, "clipSkip must be a whole number from 1 to 4"),
     ],
     ids=lambda value: str(value)[:30],
 )
@@ -395,6 +414,65 @@ async def test_health_metrics_and_openapi(api: Api) -> None:
         for resource in api.client.server.app.router.resources()
     }
     assert routes == set(document["paths"])
+
+
+async def test_loras_and_themes_as_fields_and_in_the_job(api: Api, tiny_loras) -> None:
+    from engine.lora_files import file_sha256
+    from storage.looks import LoraRecord, ThemeRecord
+
+    path = tiny_loras["a"]
+    record = LoraRecord("ink", str(path), file_sha256(path), "tiny", "diffusers", 4)
+    await api.app.store.run(lambda s: s.looks.add_lora(record, "test"))
+    theme = ThemeRecord("guofeng", "tiny", style="watercolor", params="--cfg 4")
+    await api.app.store.run(lambda s: s.looks.add_theme(theme, "test"))
+    body = {"prompt": "a crane", "count": 1, "theme": "guofeng", "clipSkip": 2,
+            "loras": [{"name": "ink", "weight": 0.5}]}  # fmt: skip
+    status, answer = await api.post("/api/txt2img", body)
+    assert status == 200, answer
+    job_id = answer["data"]["jobId"]
+    response = await api.client.get(f"/api/jobs/{job_id}", headers=api.auth("alice"))
+    data = (await response.json())["data"]
+    looks = {key: data[key] for key in ("model", "theme", "style", "loras", "cfg", "clipSkip")}
+    assert looks == {
+        "model": "tiny",
+        "theme": "guofeng",
+        "style": "watercolor",
+        "loras": [{"name": "ink", "weight": 0.5}],
+        "cfg": 4.0,
+        "clipSkip": 2,
+    }
+    assert data["sampler"] == "euler_a" and data["seed"] == answer["data"]["seeds"][0]
+    status, refused = await api.post("/api/jobs", {"prompt": "a crane", "loras": [{"name": "x"}]})
+    assert status == 400 and refused["msg"].startswith("Unknown LoRA 'x'. Available: ink")
+    document = await (await api.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert {"theme", "loras", "clipSkip"} <= set(schemas["Txt2Img"]["properties"])
+    assert {"model", "theme", "loras", "clipSkip", "sampler"} <= set(schemas["Job"]["properties"])
+
+
+async def test_models_themes_styles_and_loras_are_listed(api: Api, tiny_loras) -> None:
+    from engine.lora_files import file_sha256
+    from storage.looks import LoraRecord, ThemeRecord
+
+    path = tiny_loras["a"]
+    record = LoraRecord(
+        "ink", str(path), file_sha256(path), "tiny", "diffusers", 4, trigger_words="sumi-e"
+    )
+    await api.app.store.run(lambda s: s.looks.add_lora(record, "test"))
+    theme = ThemeRecord("guofeng", "tiny", description="ink and silk")
+    await api.app.store.run(lambda s: s.looks.add_theme(theme, "test"))
+
+    async def items(kind: str) -> dict[str, str]:
+        response = await api.client.get(f"/api/{kind}", headers=api.auth("alice"))
+        assert response.status == 200
+        return {item["name"]: item["about"] for item in (await response.json())["data"]["items"]}
+
+    assert list(await items("models")) == ["tiny"]
+    assert await items("themes") == {"guofeng": "ink and silk"}
+    assert "trigger words: sumi-e" in (await items("loras"))["ink"]
+    assert "watercolor" in await items("styles")
+    response = await api.client.get("/api/loras")
+    assert response.status == 401
 
 
 def test_api_key_commands(tmp_path: Path) -> None:

@@ -48,10 +48,23 @@ class Api:
 
 @pytest.fixture
 async def api(tmp_path: Path, tiny_model_dir: Path, no_network) -> AsyncIterator[Api]:
+    async for instance in serve(tmp_path, tiny_model_dir):
+        yield instance
+
+
+@pytest.fixture
+async def gan_api(
+    tmp_path: Path, tiny_model_dir: Path, no_network, spandrel_imported
+) -> AsyncIterator[Api]:
+    async for instance in serve(tmp_path / "gan", tiny_model_dir, MJ_GAN_UPSCALER="tiny"):
+        yield instance
+
+
+async def serve(tmp_path: Path, tiny_model_dir: Path, **extra: str) -> AsyncIterator[Api]:
     data = tmp_path / "data"
     (data / "models").mkdir(parents=True)
     (data / "models" / "tiny").symlink_to(tiny_model_dir, target_is_directory=True)
-    env = {**TINY_ENV, "MJ_DATA_DIR": str(data), "MJ_ALLOW_PRIVATE_IMAGE_URLS": "true"}
+    env = {**TINY_ENV, "MJ_DATA_DIR": str(data), "MJ_ALLOW_PRIVATE_IMAGE_URLS": "true", **extra}
     settings = Settings.from_env(env)
     async with open_app(settings) as app:
         web_app = build_http_app(app.service, settings.http)
@@ -124,6 +137,21 @@ async def test_actions_make_new_jobs_from_a_job(api: Api) -> None:
 
     status, body = await api.post(f"/api/jobs/{up}/actions", {"action": "reroll"})
     assert status == 202 and (await api.done(body["data"]["jobId"]))["action"] == "upscale"
+
+
+async def test_upscale_4x_action_with_the_gan_upscaler(gan_api: Api, api: Api) -> None:
+    up = await upscale(gan_api)
+    source = gan_api.app.store.run_sync(lambda s: s.jobs.images(up))[0]
+    status, body = await gan_api.post(f"/api/jobs/{up}/actions", {"action": "upscale_4x"})
+    assert status == 202, body
+    four = await gan_api.done(body["data"]["jobId"])
+    assert (four["action"], four["parent_id"], four["status"]) == ("upscale4x", up, "done")
+    [image] = gan_api.app.store.run_sync(lambda s: s.jobs.images(four["id"]))
+    assert (image.width, image.height) == (4 * source.width, 4 * source.height)
+    # Without MJ_GAN_UPSCALER the action is refused, by name, before anything is queued.
+    plain = await upscale(api)
+    status, body = await api.post(f"/api/jobs/{plain}/actions", {"action": "upscale_4x"})
+    assert status == 400 and "MJ_GAN_UPSCALER" in body["msg"], body
 
 
 @pytest.mark.parametrize(

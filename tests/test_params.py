@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.errors import ParamError
+from bot.core.looks import LoraRef
 from bot.core.params import MjRequest, normalize_input, parse_mj, size_for_aspect
 from engine.job import PromptPart
 from engine.profiles import PROFILES
@@ -393,3 +394,102 @@ def test_any_text_and_fields_parse_or_say_what_to_fix(text: str, fields: dict[st
         parse_mj(text, fields=given_fields)
     except ParamError as error:
         assert str(error)
+
+
+LOOKS = [
+    pytest.param("a fox --lora ink", {"loras": (LoraRef("ink"),)}, id="lora-default-weight"),
+    pytest.param(
+        "a fox --lora ink:0.6 --lora Pixel:-1",
+        {"loras": (LoraRef("ink", 0.6), LoraRef("pixel", -1.0))},
+        id="lora-repeated",
+    ),
+    pytest.param(
+        "a <lora:ink:0.8> fox, <LORA:pixel> --lora grain:.5",
+        {
+            "prompt": "a fox",
+            "loras": (LoraRef("ink", 0.8), LoraRef("pixel"), LoraRef("grain", 0.5)),
+        },
+        id="a1111-tags-then-flags",
+    ),
+    pytest.param(
+        "一只猫＜lora：ink：0.7＞ --ar 3:2",
+        {"prompt": "一只猫", "loras": (LoraRef("ink", 0.7),)},
+        id="full-width-tag",
+    ),
+    pytest.param("a fox ——lora ink：0.5", {"loras": (LoraRef("ink", 0.5),)}, id="ime-dashes"),
+    pytest.param("a fox --theme Guofeng", {"theme": "guofeng"}, id="theme"),
+    pytest.param("a fox --clip-skip 2", {"clip_skip": 2}, id="clip-skip"),
+    pytest.param("a fox —clip_skip 3", {"clip_skip": 3}, id="clip-skip-underscore-phone"),
+    pytest.param("a fox --clipskip 4", {"clip_skip": 4}, id="clipskip"),
+    pytest.param("a fox", {"loras": (), "theme": None, "clip_skip": None}, id="none"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LOOKS)
+def test_loras_theme_and_clip_skip(text: str, expected: dict[str, object]) -> None:
+    _check(parse_mj(text), expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a fox --lora ink:3", "must be from -2 to 2, got 3"),
+        ("a fox --lora", "--lora needs a value"),
+        ("a fox --lora ink pixel", "repeat --lora for more"),
+        ("a fox <lora:ink:1> --lora ink:0.5", "LoRA 'ink' is given twice"),
+        ("a --lora a --lora b --lora c --lora d --lora e", "At most 4 LoRAs"),
+        ("a <lora:bad name:1>", "LoRA names are 1-40"),
+        ("a fox --clip-skip 5", "--clip-skip must be a whole number between 1 and 4"),
+        ("a fox --clip-skip 0", "between 1 and 4"),
+        ("a fox --theme a:b", "Theme names are 1-40"),
+        ("a fox --theme a --theme b", "--theme is given twice"),
+        ("<lora:ink:1>", "Your prompt is empty"),
+        ("a fox <lora:ink:1", "is not closed"),
+    ],
+    ids=["weight-range", "empty", "two-words", "twice", "five", "bad-name", "clip-skip-5",
+         "clip-skip-0", "theme-colon", "theme-twice", "only-a-tag", "unclosed"],
+)  # fmt: skip
+def test_look_errors_say_what_to_fix(text: str, message: str) -> None:
+    with pytest.raises(ParamError, match=message):
+        parse_mj(text)
+
+
+_PIECES = st.sampled_from(
+    [
+        "a fox",
+        "一只猫",
+        " --lora ",
+        "ink",
+        ":0.5",
+        ":9",
+        "<lora:",
+        ">",
+        "＜lora：",
+        "＞",
+        " --theme ",
+        " --clip-skip ",
+        "2",
+        "7",
+        " ——",
+        "clip_skip",
+        "::2",
+        " --ar 16:9",
+        ",",
+        " ",
+        "—",
+        "－",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join) | st.text(max_size=60))
+def test_the_parser_returns_a_request_or_a_param_error(text: str) -> None:
+    try:
+        request = parse_mj(text)
+    except ParamError as error:
+        assert str(error)
+        return
+    assert request.prompt and len(request.loras) <= 4
+    assert all(-2 <= (lora.weight or 0) <= 2 for lora in request.loras)
+    assert request.clip_skip is None or 1 <= request.clip_skip <= 4
+    assert "<lora" not in request.prompt.lower()

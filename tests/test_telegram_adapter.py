@@ -561,3 +561,50 @@ async def test_flagged_images_go_behind_telegrams_spoiler(
         for call in photos
     ]
     assert flags == [spoiler] * len(photos)
+
+
+# themes and LoRA styles ---------------------------------------------------------------------
+async def test_group_admins_limit_themes_and_everyone_lists_the_looks(app, tg_settings, fake):
+    from storage.looks import ThemeRecord
+
+    for name in ("guofeng", "neon"):
+        theme = ThemeRecord(name, "tiny", description=f"the {name} look")
+        await app.service.store.run(lambda s, t=theme: s.looks.add_theme(t, "test"))
+    fake.admins[GROUP] = [ALICE]
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(GROUP, BOB, "/allow_themes guofeng"))
+        await bot.feed(message_update(GROUP, ALICE, "/allow_themes@MjTestBot guofeng"))
+        await bot.feed(message_update(GROUP, BOB, "/themes"))
+        await bot.feed(message_update(GROUP, BOB, "/mj a crane --theme neon"))
+        await bot.feed(message_update(GROUP, BOB, "/loras"))
+
+    refused, allowed, themes, blocked, loras = texts_to(fake, GROUP)
+    assert refused.startswith("/allow-themes is for moderators")
+    assert allowed == "Only these themes are allowed here now: guofeng."
+    assert themes == "Themes (--theme NAME):\n• guofeng: the guofeng look"
+    assert blocked == "The theme 'neon' is not allowed here. Allowed: guofeng."
+    assert loras == "LoRAs: none yet."
+
+
+async def test_upscale_4x_is_offered_under_an_upscale_and_draws(
+    tg_settings, fake, spandrel_imported
+):
+    from bot.app import open_app
+
+    gan_settings = tweak(tg_settings, "models", gan_upscaler="tiny")
+    async with open_app(gan_settings) as app, telegram(app, gan_settings) as bot:
+        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a quay --seed 4"))
+        grid = fake.message(ALICE, int(row["reply_message_id"]))
+        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+        labels = {b["text"]: b["callback_data"] for r in keyboard_of(shown) for b in r}
+        assert labels["Upscale 4×"] == f"mj:U4X:{upscale['id']}"
+        four = await draw(app, bot, callback_update(ALICE, shown, labels["Upscale 4×"]))
+    assert (four["action"], four["parent_id"], four["status"]) == (
+        "upscale4x",
+        upscale["id"],
+        "done",
+    )
+    assert (four["width"], four["height"]) == (4 * upscale["width"], 4 * upscale["height"])
+    result = fake.message(ALICE, int(four["reply_message_id"]))
+    assert [b["text"] for r in keyboard_of(result) for b in r] == ["🗑"]

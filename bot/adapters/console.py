@@ -24,6 +24,7 @@ BUTTON_WORDS = {
     "vs": "VS",
     "vx": "VX",
     "u2x": "U2X",
+    "u4x": "U4X",
     "vr": "VR",
     "zo2": "ZO2",
     "zo15": "ZO15",
@@ -107,8 +108,8 @@ class ConsoleSink:
             else:
                 grid = t("grid: {path}", path=path)
             buttons = t(
-                "buttons: {labels}  (type U1, V1, R or DEL; after an upscale VS, VX, U2X, VR, "
-                "ZO2, ZO15, ZOC, SQ, PL, PR, PU or PD)",
+                "buttons: {labels}  (type U1, V1, R or DEL; after an upscale VS, VX, U2X, U4X, "
+                "VR, ZO2, ZO15, ZOC, SQ, PL, PR, PU or PD)",
                 labels=labels,
             )
             return f"{reply.text}\n  {render(grid, lang)}\n  {render(buttons, lang)}"

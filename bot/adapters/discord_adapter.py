@@ -27,7 +27,7 @@ from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
 from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
-from bot.core.language import Message, parse_tag, render, t
+from bot.core.language import Lang, Message, parse_tag, render, t
 from bot.core.requests import ButtonPress, Incoming, Origin, Question, Reply, ReplyKind
 from bot.core.service import MjService
 
@@ -175,6 +175,13 @@ class DiscordBot(discord.Client):
         await self._handle(incoming, respond)
         if not job:
             await respond.settle()
+
+    async def suggest(
+        self, interaction: discord.Interaction[Any], kind: str, typed: str
+    ) -> list[tuple[str, str]]:
+        """Autocomplete for a /mj option: the core's suggestions, those allowed here."""
+        lang = parse_tag(interaction.locale.value) or Lang.EN
+        return await self.service.choices(kind, origin_of(interaction), typed, lang)
 
     async def press_button(
         self, interaction: discord.Interaction[Any], action: str, job_id: str

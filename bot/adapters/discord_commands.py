@@ -38,6 +38,10 @@ class Relay(Protocol):
     async def refuse(self, interaction: discord.Interaction[Any], message: Message) -> None:
         """Answer privately, in the user's language, without asking the core anything else."""
 
+    async def suggest(
+        self, interaction: discord.Interaction[Any], kind: str, typed: str
+    ) -> list[tuple[str, str]]: ...
+
 
 def localized(message: Message) -> app_commands.locale_str:
     """A description or choice for discord.py: English as Discord's default text, the message
@@ -131,11 +135,26 @@ def slash_command(command: Command, bot: Relay) -> app_commands.Command[Any, ...
     slash = app_commands.Command(
         name=command.name, description=localized(command.description), callback=callback
     )
+    for arg in command.args:
+        if arg.suggest:
+            slash.autocomplete(arg.name)(_suggestions(bot, arg.suggest))
     if command.access is not Access.EVERYONE:
         slash = app_commands.default_permissions(manage_guild=True)(slash)
     if command.community:
         slash = app_commands.guild_only()(slash)
     return slash
+
+
+def _suggestions(bot: Relay, kind: str) -> Any:
+    """An option's autocomplete: the core's choices for what the user has typed so far."""
+
+    async def suggest(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        pairs = await bot.suggest(interaction, kind, current)
+        return [app_commands.Choice(name=label, value=value) for label, value in pairs]
+
+    return suggest
 
 
 def add_commands(tree: app_commands.CommandTree[Any], bot: Relay) -> None:

@@ -287,8 +287,8 @@ def describe(document: dict[str, Any]) -> None:
         "parameters": [job_path],
         "post": {
             "summary": "A new job from this job's image: upscale, variation, vary_subtle, "
-            "vary_strong, reroll, zoom_out (factor), pan (direction), make_square, "
-            "vary_region (mask)",
+            "vary_strong, upscale_4x (with MJ_GAN_UPSCALER), reroll, zoom_out (factor), "
+            "pan (direction), make_square, vary_region (mask)",
             "requestBody": body("Action"),
             "responses": {"202": queued, **errors},
         },

@@ -6,6 +6,7 @@
 Endpoints (see http_openapi for the full description):
     POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
     POST /api/jobs/{id}/actions, POST /api/blend, GET|POST /region/{id} (http_actions)
+    GET /api/models, /api/themes, /api/styles, /api/loras (http_looks)
     POST /api/describe (an image file or URL -> four prompts; http_describe)
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
 
@@ -26,6 +27,8 @@ from bot.adapters.http_actions import EditingRoutes, describe
 from bot.adapters.http_describe import DescribeRoutes, add_to_openapi
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
+from bot.adapters.http_looks import LookRoutes
+from bot.adapters.http_looks import describe as describe_looks
 from bot.adapters.http_metrics import metrics
 from bot.adapters.http_openapi import openapi
 from bot.adapters.http_routes import ApiRoutes
@@ -53,10 +56,12 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     routes.add_to(web_app)
     StreamRoutes(routes, board).add_to(web_app)
     EditingRoutes(routes).add_to(web_app)
+    LookRoutes(routes).add_to(web_app)
     DescribeRoutes(routes, board).add_to(web_app)
     document = openapi(_version())
     describe(document)
     add_to_openapi(document)
+    describe_looks(document)
 
     async def healthz(request: web.Request) -> web.Response:
         health = service.health()

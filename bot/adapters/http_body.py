@@ -24,7 +24,21 @@ from aiohttp import web
 from bot.core.language import Listing, MessageError, t
 from bot.core.params import Fields
 
-FIELDS = ("prompt", "negativePrompt", "width", "height", "seed", "steps", "cfg", "model", "count")
+FIELDS = (
+    "prompt",
+    "negativePrompt",
+    "width",
+    "height",
+    "seed",
+    "steps",
+    "cfg",
+    "model",
+    "count",
+    "theme",
+    "loras",
+    "clipSkip",
+)
+MAX_LORAS = 4
 MAX_RATIO = 4  # as --ar: from 1:4 to 4:1
 MAX_SIDE = 8192
 _MODEL = re.compile(r"[\w.-]{1,100}")
@@ -70,6 +84,37 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
     return value.strip()
 
 
+def _loras(value: Any) -> list[str]:
+    """`loras`: [{"name": "ink", "weight": 0.8}, ...] (weight optional) -> "ink:0.8" words."""
+    if value is None:
+        return []
+    shape = t(
+        'loras must be a list of {{"name": NAME, "weight": -2..2}} objects, at most {most}',
+        most=MAX_LORAS,
+    )
+    if not isinstance(value, list) or len(value) > MAX_LORAS:
+        raise BodyError(shape)
+    words = []
+    for item in value:
+        name = item.get("name") if isinstance(item, dict) else None
+        weight = item.get("weight") if isinstance(item, dict) else None
+        if (
+            not isinstance(name, str)
+            or not _MODEL.fullmatch(name)
+            or set(item) - {"name", "weight"}
+        ):
+            raise BodyError(shape)
+        if weight is None:
+            words.append(name)
+        elif isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise BodyError(
+                t("the weight of LoRA '{name}' must be a number from -2 to 2", name=name)
+            )
+        else:
+            words.append(f"{name}:{weight:g}")
+    return words
+
+
 def parse_body(body: Any) -> Txt2Img:
     """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count."""
     if not isinstance(body, dict):
@@ -109,6 +154,15 @@ def parse_body(body: Any) -> Txt2Img:
             )
         )
     fields: dict[str, tuple[str, str]] = {}
+    theme = _text(body, "theme")
+    if theme is not None:
+        fields["theme"] = ("theme", theme)
+    clip_skip = _int(body, "clipSkip", 1, 4)
+    if clip_skip is not None:
+        fields["clip_skip"] = ("clipSkip", str(clip_skip))
+    loras = _loras(body.get("loras"))
+    if loras:
+        fields["loras"] = ("loras", " ".join(loras))
     if negative:
         fields["negative_prompt"] = ("negativePrompt", negative)
     if (width is None) != (height is None):

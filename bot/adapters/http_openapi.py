@@ -10,7 +10,7 @@ _ERROR = {"$ref": "#/components/responses/Failed"}
 _AUTH_ERRORS = {"401": _ERROR, "404": _ERROR}
 
 
-def _ok(data: dict[str, Any], description: str) -> dict[str, Any]:
+def success_response(data: dict[str, Any], description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {
@@ -50,6 +50,15 @@ _SAFETY = {
             "action": {"enum": ["show", "spoiler", "blur", "block"]},
             "released": {"type": "boolean"},
         },
+    },
+}
+_LORA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "weight": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
     },
 }
 _BODY = {
@@ -115,6 +124,9 @@ def openapi(version: str) -> dict[str, Any]:
                         "cfg": {"type": "number", "minimum": 0, "maximum": 30},
                         "model": {"type": "string"},
                         "count": {"type": "integer", "minimum": 1, "maximum": 4},
+                        "theme": {"type": "string"},
+                        "loras": {"type": "array", "maxItems": 4, "items": _LORA},
+                        "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
                     },
                 },
                 "Job": {
@@ -143,6 +155,15 @@ def openapi(version: str) -> dict[str, Any]:
                         "translatedPrompt": {"type": "string"},
                         "width": {"type": "integer"},
                         "height": {"type": "integer"},
+                        "model": {"type": "string"},
+                        "theme": {"type": ["string", "null"]},
+                        "style": {"type": ["string", "null"]},
+                        "loras": {"type": "array", "items": _LORA},
+                        "sampler": {"type": "string"},
+                        "seed": {"type": "integer"},
+                        "steps": {"type": "integer"},
+                        "cfg": {"type": "number"},
+                        "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
                         "createdAt": {"type": "string"},
                         "finishedAt": {"type": ["string", "null"]},
                     },
@@ -156,7 +177,7 @@ def openapi(version: str) -> dict[str, Any]:
                     "summary": "Draw and answer when the images are ready",
                     "requestBody": _BODY,
                     "responses": {
-                        "200": _ok(
+                        "200": success_response(
                             {
                                 "type": "object",
                                 "properties": {
@@ -181,20 +202,20 @@ def openapi(version: str) -> dict[str, Any]:
                 "post": {
                     "summary": "Queue a drawing and answer at once",
                     "requestBody": _BODY,
-                    "responses": {"202": _ok(job, "Queued"), **_SUBMIT_ERRORS},
+                    "responses": {"202": success_response(job, "Queued"), **_SUBMIT_ERRORS},
                 }
             },
             "/api/jobs/{job_id}": {
                 "parameters": [_JOB_ID],
                 "get": {
                     "summary": "A job's status, queue position, progress and images",
-                    "responses": {"200": _ok(job, "The job"), **_AUTH_ERRORS},
+                    "responses": {"200": success_response(job, "The job"), **_AUTH_ERRORS},
                 },
                 "delete": {
                     "summary": "Cancel a queued or running job",
                     "responses": {
-                        "200": _ok(job, "Cancelled"),
-                        "202": _ok(job, "Still stopping"),
+                        "200": success_response(job, "Cancelled"),
+                        "202": success_response(job, "Still stopping"),
                         "409": _ERROR,
                         **_AUTH_ERRORS,
                     },

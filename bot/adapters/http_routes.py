@@ -19,7 +19,7 @@ from bot.core.delivery import failure_reason
 from bot.core.errors import EngineUnavailable
 from bot.core.language import from_accept_language, render, t, verbatim
 from bot.core.queries import JobStatus
-from bot.core.render import status_name
+from bot.core.render import job_loras, status_name
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
 
@@ -170,6 +170,16 @@ class ApiRoutes:
             "translatedPrompt": row["translated_prompt"] or row["prompt"],
             "width": row["width"],
             "height": row["height"],
+            # What it was drawn with, as the captions say it.
+            "model": row["model"],
+            "theme": row.get("theme"),
+            "style": row.get("style"),
+            "loras": job_loras(row),
+            "sampler": row["sampler"],
+            "seed": row["seed"],
+            "steps": row["steps"],
+            "cfg": row["cfg"],
+            "clipSkip": row.get("clip_skip") or 1,
             "createdAt": row["created_at"],
             "finishedAt": row.get("finished_at"),
         }

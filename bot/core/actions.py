@@ -22,9 +22,10 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from bot.core.buttons import ButtonAction, JobKind, can_upscale
+from bot.core.buttons import ButtonAction, JobKind, can_upscale, can_upscale_4x
 from bot.core.errors import MjError
 from bot.core.jobs import SEED_SPACE
+from bot.core.looks import LoraRef
 from bot.core.params import MjRequest
 from bot.core.settings import ActionSettings
 from engine.job import JobSpec, PromptPart
@@ -59,8 +60,11 @@ def derived_spec(
     images_per_job: int,
     settings: ActionSettings,
     upscaler: bool,
+    gan_upscaler: bool = False,
 ) -> JobSpec:
     """The spec for `action` on `image` of the job `parent` ran. MjError if it can't be done."""
+    if action.kind is JobKind.UPSCALE_4X:
+        return gan_spec(parent, action, image, job_id, weight, settings, gan_upscaler)
     if action.kind is JobKind.UPSCALE:
         if not can_upscale(image.width, image.height, settings):
             raise MjError(
@@ -101,4 +105,50 @@ def request_from_json(params: dict[str, Any]) -> MjRequest:
     values = dict(params)
     values["image_urls"] = tuple(values.get("image_urls") or ())
     values["prompts"] = tuple(PromptPart(p["text"], p["weight"]) for p in values["prompts"])
+    values["loras"] = tuple(
+        LoraRef(lora["name"], lora["weight"]) for lora in params.get("loras", ())
+    )
     return MjRequest(**values)
+
+
+def gan_spec(
+    parent: JobSpec,
+    action: ButtonAction,
+    image: ImageRow,
+    job_id: str,
+    weight: float,
+    settings: ActionSettings,
+    gan_upscaler: bool,
+) -> JobSpec:
+    """Upscale 4x: the image through the GAN upscaler, one pass, no prompt, steps or LoRAs."""
+    if not gan_upscaler:
+        raise MjError(t("This bot has no 4x upscaler now (MJ_GAN_UPSCALER is not set)."))
+    if not can_upscale_4x(image.width, image.height, settings):
+        raise MjError(
+            t(
+                "This image is {width}x{height}: four times that is over this bot's limit of "
+                "{limit} px a side.",
+                width=str(image.width),
+                height=str(image.height),
+                limit=settings.gan_max_side,
+            )
+        )
+    own_seed = image.seed if image.seed is not None else parent.seeds[action.image - 1]
+    return replace(
+        parent,
+        job_id=job_id,
+        width=4 * image.width,
+        height=4 * image.height,
+        seeds=(own_seed,),
+        steps=1,
+        init_image=image.path,
+        strength=1.0,
+        stop=None,
+        chaos=0,
+        tile=False,
+        weight=weight,
+        upscaler=False,
+        loras=(),
+        clip_skip=1,
+        gan_upscale=True,
+    )

@@ -3,7 +3,8 @@ and which kind of job a press makes. Pure.
 
     under a grid:        U1..U4 (upscale image N), V1..V4 (vary it strongly), 🔄 (reroll), 🗑
     under an upscale:    Vary (Subtle), Vary (Strong), Vary (Region), Upscale 2× (if twice the
-                         size fits), Zoom Out 2× / 1.5× / Custom, Make Square (if it is not),
+                         size fits), Upscale 4× (with MJ_GAN_UPSCALER, if four times the size
+                         fits), Zoom Out 2× / 1.5× / Custom, Make Square (if it is not),
                          Pan ⬅️ ➡️ ⬆️ ⬇️, 🗑
     under a describe:    1..4 (draw suggestion N), 🔄 (describe the image again)
 
@@ -28,6 +29,7 @@ class JobKind(StrEnum):
     REROLL = "reroll"  # the same prompt with new seeds (an upscale or variation: the same again)
     UPSCALE = "upscale"  # image N at twice the size
     VARIATION = "variation"  # four new images from image N
+    UPSCALE_4X = "upscale4x"  # image N four times larger, by the GAN upscaler (no buttons)
     # The editing actions (bot.core.editing, bot.core.edits): four images inpainted on a new
     # canvas made from image N.
     ZOOM_OUT = "zoom_out"  # the image smaller in a larger canvas, the border painted
@@ -75,6 +77,7 @@ ACTIONS: tuple[ButtonAction, ...] = (
     ButtonAction("VX", t("Vary (Strong)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
     ButtonAction("VR", t("Vary (Region)"), JobKind.VARY_REGION, 1, Under.UPSCALE),
     ButtonAction("U2X", t("Upscale 2×"), JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+    ButtonAction("U4X", t("Upscale 4×"), JobKind.UPSCALE_4X, 1, Under.UPSCALE),
     ButtonAction("ZO2", t("Zoom Out 2×"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
     ButtonAction("ZO15", t("Zoom Out 1.5×"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
     ButtonAction("ZOC", t("Custom Zoom"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
@@ -103,6 +106,10 @@ def can_upscale(width: int, height: int, settings: ActionSettings) -> bool:
     return 2 * max(width, height) <= settings.upscale_max_side
 
 
+def can_upscale_4x(width: int, height: int, settings: ActionSettings) -> bool:
+    return 4 * max(width, height) <= settings.gan_max_side
+
+
 def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
     """Under a grid: U1..Un, V1..Vn, reroll and 🗑, as Midjourney lays them out."""
     return (
@@ -113,6 +120,11 @@ def result_buttons(job_id: str, image_count: int) -> tuple[Button, ...]:
         ),
         Button(DELETE.label, DELETE.action, job_id),
     )
+
+
+def final_buttons(job_id: str) -> tuple[Button, ...]:
+    """Under an image nothing here upscales or varies further (a 4x upscale): only 🗑."""
+    return (Button(DELETE.label, DELETE.action, job_id),)
 
 
 def describe_buttons(job_id: str, suggestions: int) -> tuple[Button, ...]:
@@ -127,14 +139,18 @@ def describe_buttons(job_id: str, suggestions: int) -> tuple[Button, ...]:
     return (*drawn, Button(reroll.label, reroll.action, job_id))
 
 
-def upscale_buttons(job_id: str, upscale_again: bool, square: bool = False) -> tuple[Button, ...]:
+def upscale_buttons(
+    job_id: str, upscale_again: bool, square: bool = False, upscale_4x: bool = False
+) -> tuple[Button, ...]:
     """Under an upscaled image: vary it (subtly, strongly, a region), upscale again (if it
-    fits), zoom out, make it square (unless it is), pan; and 🗑."""
+    fits), four times with the GAN upscaler (if there is one and it fits), zoom out, make it
+    square (unless it is), pan; and 🗑."""
     shown = (
         a
         for a in ACTIONS
         if a.under is Under.UPSCALE
         and (upscale_again or a.kind is not JobKind.UPSCALE)
+        and (upscale_4x or a.kind is not JobKind.UPSCALE_4X)
         and not (square and a.kind is JobKind.MAKE_SQUARE)
     )
     return (

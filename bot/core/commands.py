@@ -50,6 +50,8 @@ class Arg:
     low: float | None = None  # WHOLE/NUMBER bounds; TEXT length bounds
     high: float | None = None
     choices: tuple[Choice, ...] = ()  # the only values it takes (none: any)
+    # What a form suggests while the user types (`MjService.choices`): models, themes, styles.
+    suggest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,9 @@ COMMANDS: tuple[Command, ...] = (
                 Kind.IMAGE,
                 t("An image prompt: the drawing starts from it (--iw 0..3)"),
             ),
+            Arg("model", Kind.PARAM, t("A model (see /models)"), suggest="models"),
+            Arg("theme", Kind.PARAM, t("A theme (see /themes)"), suggest="themes"),
+            Arg("style", Kind.PARAM, t("A style preset (see /styles)"), suggest="styles"),
         ),
         aliases=("imagine",),
         public=True,
@@ -223,6 +228,10 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command("help", t("How to use /mj and its parameters"), t("/help"), aliases=("start",)),
+    Command("models", t("The models you can pick with --model"), t("/models")),
+    Command("themes", t("The themes you can pick with --theme"), t("/themes")),
+    Command("styles", t("The style presets you can pick with --style"), t("/styles")),
+    Command("loras", t("The LoRA styles: --lora NAME:0.8 or <lora:NAME:0.8>"), t("/loras")),
     Command(
         "ban-term",
         t("Ban terms from prompts in this community"),
@@ -309,6 +318,30 @@ COMMANDS: tuple[Command, ...] = (
         refusal=t("Only this community's moderators can set its default language."),
     ),
     Command(
+        "allow-themes",
+        t("Allow only these themes here (all: every theme)"),
+        t("/allow-themes NAME… | all"),
+        Access.MODERATOR,
+        (Arg("names", Kind.TEXT, t("Theme names separated by commas, or all"), True),),
+        community=True,
+    ),
+    Command(
+        "allow-models",
+        t("Allow only these models here (all: every model)"),
+        t("/allow-models NAME… | all"),
+        Access.MODERATOR,
+        (Arg("names", Kind.TEXT, t("Model names separated by commas, or all"), True),),
+        community=True,
+    ),
+    Command(
+        "default-theme",
+        t("The theme prompts here get without --theme (none: no theme)"),
+        t("/default-theme NAME | none"),
+        Access.MODERATOR,
+        (Arg("name", Kind.TEXT, t("A theme (see /themes), or none"), True),),
+        community=True,
+    ),
+    Command(
         "quota-grant",
         t("Give a user extra credits for today"),
         t("/quota-grant USER N"),
@@ -382,8 +415,8 @@ def help_text() -> Message:
         "Draw with /mj <prompt> [parameters], for example:\n"
         "  /mj a red fox in the snow --ar 3:2 --no people\n"
         "Parameters: --ar W:H, --no a, b, --seed N, --steps N, --cfg X, --sampler NAME, "
-        "--model NAME,\n  --style NAME, --tile, --repeat N, --stop 10..100, --chaos 0..100, "
-        "--iw 0..3.\n"
+        "--model NAME,\n  --style NAME, --theme NAME, --lora NAME:0.8 (or <lora:NAME:0.8>), "
+        "--clip-skip 1..4, --tile, --repeat N,\n  --stop 10..100, --chaos 0..100, --iw 0..3.\n"
         "Weights: cat::2 dog::-0.5.\n"
         "Commands: {everyone}.\n"
         "Moderators: {moderators}.\n"

@@ -17,7 +17,15 @@ from typing import Any
 
 from bot.core import render
 from bot.core.accounts import Accounts
-from bot.core.buttons import JobKind, can_upscale, find, result_buttons, upscale_buttons
+from bot.core.buttons import (
+    JobKind,
+    can_upscale,
+    can_upscale_4x,
+    final_buttons,
+    find,
+    result_buttons,
+    upscale_buttons,
+)
 from bot.core.describe_results import DescribeResults
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
@@ -49,8 +57,10 @@ class Delivery:
         accounts: Accounts,
         safety: ImageSafety,
         described: DescribeResults,
+        gan_upscaler: bool = False,
     ) -> None:
         self.settings = settings
+        self.gan_upscaler = gan_upscaler  # Upscale 4x is offered under upscaled images
         self.store = store
         self.images = images
         self.accounts = accounts
@@ -164,12 +174,9 @@ class Delivery:
             elif isinstance(event, Finished):
                 await self._store_result(origin, job_id, event)
             elif isinstance(event, Failed):
-                # The row's English text is the operator's (mjbot status, the describe CLI).
-                english, message = english_and_json(event.error)
-                operator = event.detail or english
-                await self.store.run(
-                    lambda s, why=(operator, message): s.jobs.mark_failed(job_id, *why)
-                )
+                # The operator's detail beside the users' reason (mjbot status, the describe CLI).
+                why = (*english_and_json(event.error), event.detail or None)
+                await self.store.run(lambda s, why=why: s.jobs.mark_failed(job_id, *why))
                 await self.accounts.refund(job_id, 1.0, "job failed")
             elif isinstance(event, Cancelled):
                 await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
@@ -239,9 +246,13 @@ class Delivery:
             return await self.described.reply(row, elapsed)
         shown = await self.safety.shown(row["id"])
         hidden = {image.image_index for image in shown if image.hidden}
-        if row["action"] == "upscale":
-            again = can_upscale(row["width"], row["height"], self.settings)
-            buttons = upscale_buttons(row["id"], again, row["width"] == row["height"])
+        if row["action"] == JobKind.UPSCALE:
+            size = (row["width"], row["height"])
+            again = can_upscale(*size, self.settings)
+            four = self.gan_upscaler and can_upscale_4x(*size, self.settings)
+            buttons = upscale_buttons(row["id"], again, size[0] == size[1], four)
+        elif row["action"] == JobKind.UPSCALE_4X:
+            buttons = final_buttons(row["id"])
         else:
             buttons = result_buttons(row["id"], row["image_count"])
         usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)

@@ -1,7 +1,8 @@
 """The /mj flow, from a text to queued jobs.
 
-normalise (once) -> the user's /settings defaults -> translate (`translation`) -> parse ->
-banned terms (`moderation`) -> user, tier and credits (`accounts`) -> image prompt
+normalise (once) -> the user's /settings defaults -> the theme's (`lookbook`) -> translate
+(`translation`) -> parse -> banned terms (`moderation`) -> model, LoRAs, clip skip and the
+community's limits (`lookbook`) -> user, tier and credits (`accounts`) -> image prompt
 (`image_fetch`) -> persist the job and debit it in one transaction -> the engine queues it ->
 `delivery` follows it. A job is in SQLite before anyone is told it was accepted. Buttons make
 jobs from other jobs (`presses`) through `enqueue` too.
@@ -20,6 +21,7 @@ from bot.core.delivery import Delivery
 from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
 from bot.core.image_fetch import MAX_BYTES, ImageRole, fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
+from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation, positive_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
@@ -65,6 +67,7 @@ class Drawing:
         accounts: Accounts,
         delivery: Delivery,
         translator: AsyncTranslator | None,
+        lookbook: Lookbook,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -74,6 +77,7 @@ class Drawing:
         self.accounts = accounts
         self.delivery = delivery
         self.translator = translator  # None: prompts reach the model as written
+        self.lookbook = lookbook
 
     def parse(
         self,
@@ -81,9 +85,11 @@ class Drawing:
         attached_image: bool = False,
         fields: Fields | None = None,
         allow_empty: bool = False,
+        default: str | None = None,
     ) -> MjRequest:
-        """`text` normalised already (`normalize_input`)."""
-        default = self.settings.models.default
+        """`text` normalised already (`normalize_input`); `default`: the model without
+        --model (the bot's, unless a community allows only others)."""
+        default = default or self.settings.models.default
         return parse_mj(
             text,
             normalized=True,
@@ -144,20 +150,28 @@ class Drawing:
             )
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
+        field_theme = (fields or {}).get("theme")
+        themed = await self.lookbook.theme_text(
+            incoming.origin, text, field_theme[1] if field_theme else None
+        )
+        text = themed.text
         fields = await self._translated(fields or {})
         attached = incoming.image is not None or init_image is not None
-        request, translation = await self.prepare(incoming, text, attached, fields)
+        request, translation = await self.prepare(
+            incoming, text, attached, fields, default=themed.default_model
+        )
         repeat = request.repeat or 1
         if repeat > self.settings.limits.max_repeat:
             limit = self.settings.limits.max_repeat
             raise MjError(t("--repeat can be at most {limit} on this bot.", limit=limit))
         origin = incoming.origin
-        profile = self.engine.profile(request.model or self.settings.models.default)
+        look = await self.lookbook.look(request, themed)  # unknown or refused: nothing charged
+        profile = self.engine.profile(look.model)
         user = await self.accounts.user(origin, incoming.user_name)  # refuses blocked users
         tier = self.accounts.tier(user)
         # Fetched and checked before any credit is spent: a bad image costs nothing.
         init_image = init_image or await self._image_prompt(incoming, request)
-        mj_text = " ".join([text, *(f"--{SPELLING[f]} {v}" for f, (_, v) in fields.items())])
+        mj_text = " ".join([text, *field_params(fields)])
         record = Record(request, mj_text, action, parent_id, translation.written_prompt)
         job_ids = []
         for i in range(repeat):
@@ -174,8 +188,11 @@ class Drawing:
                 profile,
                 job_seed,
                 tier.weight,
-                default_model=self.settings.models.default,
+                default_model=look.model,
                 images=per_job,
+                loras=look.loras.loras,
+                triggers=look.loras.trigger_words,
+                clip_skip=look.clip_skip,
             )
             if init_image is not None:
                 strength = image_prompt_strength(request.image_weight)
@@ -192,12 +209,13 @@ class Drawing:
         fields: Fields | None = None,
         *,
         allow_empty: bool = False,
+        default: str | None = None,
     ) -> tuple[MjRequest, PromptTranslation]:
         """`text` (normalised) translated, parsed and screened for banned terms (before
         anything is stored or queued: a blocked prompt costs nothing), in the prompt as written
-        and as translated."""
+        and as translated. `default`: the model without --model."""
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
-        request = self.parse(translation.text, attached, fields, allow_empty)
+        request = self.parse(translation.text, attached, fields, allow_empty, default)
         texts = positive_texts(request.prompts) + positive_texts(translation.written)
         await self.moderation.screen(incoming, text, texts)
         return request, translation
@@ -219,7 +237,15 @@ class Drawing:
             default_model=parent.model,
             images=len(parent.seeds),
         )
-        spec = replace(spec, init_image=parent.init_image, strength=parent.strength)
+        # A remix edits the prompt, not the look: the parent's LoRAs stay.
+        clip_skip = request.clip_skip or parent.clip_skip
+        spec = replace(
+            spec,
+            init_image=parent.init_image,
+            strength=parent.strength,
+            loras=parent.loras,
+            clip_skip=clip_skip,
+        )
         return spec, request, text, translation.written_prompt
 
     async def enqueue(
@@ -316,3 +342,13 @@ class Drawing:
         # Scored before it is used or anything is charged: a flagged one is refused here.
         await self.delivery.safety.check_image_prompt(incoming, image)
         return await asyncio.to_thread(self.images.save_png, image)
+
+
+def field_params(fields: Fields) -> list[str]:
+    """Fields as the /mj params they stand for (a 🔄 parses the text again); a list of LoRAs
+    is one --lora each."""
+    params = []
+    for field, (_, value) in fields.items():
+        values = value.split() if field == "loras" else [value]
+        params += [f"--{SPELLING[field]} {item}" for item in values]
+    return params

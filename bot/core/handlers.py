@@ -20,6 +20,7 @@ from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
 from bot.core.jobs import new_job_id
 from bot.core.language import Languages
+from bot.core.lookbook import Lookbook
 from bot.core.permutations import count_permutations, expand_permutations
 from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
 from bot.core.queries import JobStatus, Queries, not_yours
@@ -52,6 +53,7 @@ class Parts:
     languages: Languages
     terms: TermCommands
     describing: Describing
+    lookbook: Lookbook
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,3 +279,26 @@ async def accounts(parts: Parts, call: Call) -> Reply:
 @handles("safety", "safety-log", "safety-release")
 async def safety(parts: Parts, call: Call) -> Reply:
     return await parts.safety.command(call.incoming, call.name, call.args)
+
+
+@handles("models", "themes", "styles", "loras")
+async def looks(parts: Parts, call: Call) -> Reply:
+    """What there is to pick here: name, description, trigger words."""
+    return Reply(ReplyKind.TEXT, await parts.lookbook.listing(call.name, call.incoming.origin))
+
+
+@handles("allow-themes", "allow-models")
+async def allow_looks(parts: Parts, call: Call) -> Reply:
+    kind = call.name.removeprefix("allow-").removesuffix("s")
+    origin = call.incoming.origin
+    if not call.args.strip():
+        raise MjError(t("Usage: /{command} NAME, NAME… (or all)", command=call.name))
+    text = await parts.lookbook.limit(origin, kind, call.args, origin.user_key)
+    return Reply(ReplyKind.TEXT, text, ephemeral=True)
+
+
+@handles("default-theme")
+async def default_theme(parts: Parts, call: Call) -> Reply:
+    origin = call.incoming.origin
+    text = await parts.lookbook.set_default_theme(origin, call.args, origin.user_key)
+    return Reply(ReplyKind.TEXT, text, ephemeral=True)

@@ -8,7 +8,8 @@ from typing import Any
 from bot.core.params import MjRequest
 from bot.core.requests import Origin
 from bot.core.styles import apply_style
-from engine.job import JobSpec, PromptPart, spec_to_dict
+from bot.core.themes import with_triggers
+from engine.job import JobSpec, LoraUse, PromptPart, spec_to_dict
 from engine.profiles import ModelProfile
 
 SEED_SPACE = 2**32
@@ -34,13 +35,16 @@ def build_spec(
     *,
     default_model: str,
     images: int,
+    loras: tuple[LoraUse, ...] = (),
+    triggers: tuple[str, ...] = (),
+    clip_skip: int = 1,
 ) -> JobSpec:
-    """Fill the request's gaps with the model's defaults and apply its --style; `images`
-    per job."""
+    """Fill the request's gaps with the model's defaults, add the LoRAs' trigger words and
+    apply its --style; `images` per job."""
     negative = request.negative_prompt
     parts = []
     for part in request.prompts:
-        text = part.text
+        text = with_triggers(part.text, triggers) if part.weight > 0 else part.text
         if part.weight > 0 and request.style:
             text, _ = apply_style(request.style, text, None)
         parts.append(PromptPart(text, part.weight))
@@ -63,6 +67,8 @@ def build_spec(
         stop=request.stop,
         chaos=request.chaos or 0,
         weight=weight,
+        loras=loras,
+        clip_skip=clip_skip,
     )
 
 
@@ -92,6 +98,9 @@ def job_row(
         "aspect": request.aspect,
         "model": spec.model,
         "style": request.style,
+        "theme": request.theme,
+        "loras_json": [{"name": lora.name, "weight": lora.weight} for lora in spec.loras],
+        "clip_skip": spec.clip_skip,
         "sampler": spec.sampler,
         "seed": spec.seeds[0],
         "cfg": spec.cfg,

@@ -13,10 +13,17 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
-from fractions import Fraction
 from typing import NoReturn
 
 from bot.core.errors import ParamError
+from bot.core.looks import (
+    CLIP_SKIP_RANGE,
+    LoraRef,
+    check_name,
+    collect_loras,
+    lora_flag,
+    split_lora_tags,
+)
 from bot.core.params_tokens import (
     ALIASES,
     normalize_input,
@@ -25,6 +32,7 @@ from bot.core.params_tokens import (
     split_params,
     split_weighted,
 )
+from bot.core.sizes import MAX_RATIO, aspect_for_size, size_for_aspect
 from bot.core.styles import STYLES
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
@@ -66,12 +74,17 @@ class MjRequest:
     image_urls: tuple[str, ...]
     image_weight: float | None
     prompts: tuple[PromptPart, ...]  # one entry of weight 1.0 without `::` weights
+    # --lora and <lora:...> in the order typed; names not yet looked up in the registry.
+    loras: tuple[LoraRef, ...] = ()
+    theme: str | None = None  # a theme name, not yet looked up
+    clip_skip: int | None = None  # 1..4; None: the theme's or model's
 
     def to_json_dict(self) -> dict:
         """Plain JSON types: tuples become lists, prompts become {"text", "weight"} objects."""
         data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["image_urls"] = list(self.image_urls)
         data["prompts"] = [{"text": p.text, "weight": p.weight} for p in self.prompts]
+        data["loras"] = [{"name": lora.name, "weight": lora.weight} for lora in self.loras]
         return data
 
 
@@ -88,23 +101,26 @@ _EXAMPLES = {
     "stop": "80",
     "chaos": "50",
     "image_weight": "1.5",
+    "loras": "NAME:0.8",
+    "theme": "NAME",
+    "clip_skip": "2",
 }
-_INT_RANGES = {"seed": (0, 4294967295), "repeat": (1, 40), "stop": (10, 100), "chaos": (0, 100)}
+_INT_RANGES = {
+    "seed": (0, 4294967295),
+    "repeat": (1, 40),
+    "stop": (10, 100),
+    "chaos": (0, 100),
+    "clip_skip": CLIP_SKIP_RANGE,
+}
 _FLOAT_RANGES = {"cfg": (0.0, 30.0), "image_weight": (0.0, 3.0)}
 # Fields whose value is one word: more words mean prompt text was put after the params.
-_ONE_WORD = {"model", "steps", *_INT_RANGES, *_FLOAT_RANGES}
+_ONE_WORD = {"model", "steps", "loras", "theme", *_INT_RANGES, *_FLOAT_RANGES}
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
-_MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
 _EMPTY = t("Your prompt is empty: write what you want to see before the parameters.")
-# An image's own aspect as --ar: the closest well-known ratio within 1% (1366x768 is 16:9, not
-# 683:384), else the simplest ratio within 1% with sides up to 32, else the closest such ratio.
-_ASPECT_TOLERANCE = Fraction(1, 100)
-_ASPECT_MAX_SIDE = 32
-_COMMON_ASPECTS = ((1, 1), (5, 4), (4, 3), (3, 2), (8, 5), (16, 9), (2, 1), (7, 3), (3, 1), (4, 1))
 
 
 def _closest(word: str, choices: Collection[str]) -> str | None:
@@ -221,7 +237,7 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
         raise ParamError(
             t("{name} sides must be above 0, like 16:9, got '{value}'", name=shown, value=value)
         )
-    if width > _MAX_RATIO * height or height > _MAX_RATIO * width:
+    if width > MAX_RATIO * height or height > MAX_RATIO * width:
         raise ParamError(
             t(
                 "{name} {value} is too extreme: use a ratio between 1:4 and 4:1.",
@@ -231,70 +247,6 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
         )
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
-
-
-def aspect_for_size(width: int, height: int) -> str:
-    """An image's aspect ratio as `--ar` takes it: "W:H", reduced, near the image's own (see
-    _COMMON_ASPECTS) and within 1:4..4:1 (a more extreme image gets the extreme)."""
-    if width <= 0 or height <= 0:
-        raise ValueError(f"an image has sides above 0, got {width}x{height}")
-    ratio = min(max(Fraction(width, height), Fraction(1, _MAX_RATIO)), Fraction(_MAX_RATIO))
-
-    def error(pair: tuple[int, int]) -> Fraction:
-        return abs(Fraction(*pair) / ratio - 1)
-
-    common = [*_COMMON_ASPECTS, *((h, w) for w, h in _COMMON_ASPECTS)]
-    close = [pair for pair in common if error(pair) <= _ASPECT_TOLERANCE]
-    if close:
-        w, h = min(close, key=error)
-    else:
-        sides = range(1, _ASPECT_MAX_SIDE + 1)
-        pairs = {(max(1, round(ratio * h)), h) for h in sides}
-        pairs |= {(w, max(1, round(w / ratio))) for w in sides}
-        pairs = {pair for pair in pairs if max(pair) <= _ASPECT_MAX_SIDE}
-        within = [pair for pair in pairs if error(pair) <= _ASPECT_TOLERANCE]
-        w, h = min(within, key=lambda p: (max(p), error(p))) if within else min(pairs, key=error)
-    divisor = math.gcd(w, h)
-    return f"{w // divisor}:{h // divisor}"
-
-
-def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
-    """Width and height for an aspect ratio, about profile.native² pixels.
-
-    Both sides are multiples of profile.multiple, the ratio within 5% of aw:ah and the area
-    within 15% of native²; the smallest sum of both relative errors wins (so 16:9 on SD 1.5 is
-    680x384, near native area, rather than an exact but 12% smaller 640x360; SDXL's 2:3 is
-    832x1280 rather than an exact but 15% larger 896x1344), then the closest ratio. Exact
-    fractions make ties (and so the result) independent of float rounding.
-    """
-    if aw <= 0 or ah <= 0:
-        raise ParamError(
-            t("An aspect ratio needs sides above 0, got {ratio}.", ratio=f"{aw}:{ah}")
-        )
-    ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
-    # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
-    low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
-    high = math.isqrt(int(area * 1.15 / (float(ratio) * 0.95))) + step
-    fits: list[tuple[Fraction, Fraction, int, int]] = []
-    for height in range(max(step, low), high + 1, step):
-        below = math.floor(ratio * height / step) * step
-        for width in (below, below + step):
-            if width <= 0:
-                continue
-            ratio_error = abs(Fraction(width, height) / ratio - 1)
-            area_error = abs(Fraction(width * height, area) - 1)
-            if ratio_error <= Fraction(5, 100) and area_error <= Fraction(15, 100):
-                fits.append((ratio_error + area_error, ratio_error, width, height))
-    if not fits:
-        raise ParamError(
-            t(
-                "No {family} image size fits the aspect ratio {ratio}; try one nearer 1:1.",
-                family=profile.family,
-                ratio=f"{aw}:{ah}",
-            )
-        )
-    _, _, width, height = min(fits)
-    return width, height
 
 
 def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tuple[str, str]]:
@@ -395,7 +347,12 @@ def parse_mj(
     # 1. Undo what phones and input methods did, then drop the command.
     text = _COMMAND.sub("", text if normalized else normalize_input(text)).strip()
     head, pairs = split_params(text)
-    params = _read_params(pairs, fields or {})
+    head, lora_refs = split_lora_tags(head)
+    lora_refs += [lora_flag(name, value) for name, value in pairs if ALIASES.get(name) == "loras"]
+    fields = dict(fields or {})
+    if "loras" in fields:  # a list given apart from the text: NAME:WEIGHT words
+        lora_refs += fields.pop("loras")[1].replace(",", " ").split()
+    params = _read_params([(n, v) for n, v in pairs if ALIASES.get(n) != "loras"], fields)
     typed = {field: name for field, (name, _) in params.items()}
     raw = {field: value for field, (_, value) in params.items()}
 
@@ -409,6 +366,8 @@ def parse_mj(
     aspect_w, aspect_h = _aspect(typed["aspect"], raw["aspect"]) if "aspect" in raw else (1, 1)
     sampler = _sampler(typed["sampler"], raw["sampler"]) if "sampler" in raw else None
     style = _style(typed["style"], raw["style"]) if "style" in raw else None
+    loras = collect_loras(lora_refs)
+    theme = check_name("Theme", raw["theme"]) if "theme" in raw else None
 
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
@@ -457,4 +416,7 @@ def parse_mj(
         image_urls=image_urls,
         image_weight=floats.get("image_weight"),
         prompts=tuple(PromptPart(part, weight) for part, weight in parts),
+        loras=loras,
+        theme=theme,
+        clip_skip=ints.get("clip_skip"),
     )

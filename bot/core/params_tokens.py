@@ -30,6 +30,10 @@ ALIASES: dict[str, str] = {
     "chaos": "chaos",
     "c": "chaos",
     "iw": "image_weight",
+    "lora": "loras",  # repeatable
+    "theme": "theme",
+    "clip-skip": "clip_skip",
+    "clipskip": "clip_skip",
 }
 # Field -> the name we write it with: the first spelling ALIASES lists (--ar, --no, --c ...).
 SPELLING: dict[str, str] = {field: name for name, field in reversed(ALIASES.items())}
@@ -39,11 +43,13 @@ SPELLING: dict[str, str] = {field: name for name, field in reversed(ALIASES.item
 _DASHES = "\u2014\u2013\u2212\ufe63\uff0d"
 # A marker starts a param unless it is glued to a Latin word ("well--known"); it may follow
 # CJK text directly, because Chinese has no spaces ("一只猫——ar 16:9").
+_LETTERS = "A-Za-z\uff21-\uff3a\uff41-\uff5a"
+# Names are words, hyphenated (`--clip-skip`; `_` and full-width `－` count as the hyphen).
 _MARKER = re.compile(
-    rf"(?<![0-9A-Za-z_\-{_DASHES}])(--|[{_DASHES}]{{1,2}})([A-Za-z\uff21-\uff3a\uff41-\uff5a]+)"
+    rf"(?<![0-9A-Za-z_\-{_DASHES}])(--|[{_DASHES}]{{1,2}})([{_LETTERS}]+(?:[-_\uff0d][{_LETTERS}]+)*)"
 )
 _LIST_SEPARATOR = re.compile(r"\s*[,、]\s*")  # `，` is already `,` after NFKC; `、` is not
-_PARAM = re.compile(r"(?<!\S)--([a-z]+)")
+_PARAM = re.compile(r"(?<!\S)--([a-z]+(?:-[a-z]+)*)")
 
 
 def _nfkc(text: str) -> str:
@@ -79,7 +85,7 @@ def normalize_input(text: str) -> str:
     field: str | None = None  # the field whose value runs up to the next marker
     pos = 0
     for match in _MARKER.finditer(text):
-        name = _nfkc(match.group(2)).lower()
+        name = _nfkc(match.group(2)).lower().replace("_", "-")
         if name not in ALIASES and _nfkc(match.group(1)) != "--":
             continue
         pieces.append(_segment(text[pos : match.start()], field))

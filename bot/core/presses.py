@@ -46,7 +46,13 @@ CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat 
 PROMPT_LABEL = t("Prompt")  # what a Remix question asks for (a form's field, a reply)
 
 # The HTTP API's names for the buttons' image jobs, and the button each one works like.
-BY_NAME = {"upscale": "U1", "variation": "V1", "vary_subtle": "VS", "vary_strong": "VX"}
+BY_NAME = {
+    "upscale": "U1",
+    "variation": "V1",
+    "vary_subtle": "VS",
+    "vary_strong": "VX",
+    "upscale_4x": "U4X",
+}
 ACTION_NAMES = ("reroll", *BY_NAME, "zoom_out", "pan", "make_square", "vary_region")
 
 
@@ -318,6 +324,7 @@ class Presses:
             images_per_job=self.settings.limits.images_per_job,
             settings=self.settings.actions,
             upscaler=self.settings.models.upscaler,
+            gan_upscaler=self.settings.models.gan_upscaler,
         )
         return await self._enqueue(
             incoming, job, spec, action.kind, action.image, respond, user, record

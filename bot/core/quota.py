@@ -24,7 +24,7 @@ def job_credits(spec: JobSpec, profile: ModelProfile) -> float:
         return round(spec.cost * 512 * 512 / reference, 4)
     steps = spec.run_steps  # img2img: only the steps that run are paid for
     steps = steps if spec.stop is None else max(1, -(-steps * spec.stop // 100))
-    used = spec.image_count * steps * spec.width * spec.height
+    used = spec.image_count * steps * spec.work_pixels
     return round(used / reference, 4)
 
 

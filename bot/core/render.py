@@ -14,11 +14,18 @@ from i18n import lines as joined
 
 
 def params_suffix(job: dict[str, Any]) -> str:
-    """The parameters a job ran with, in /mj syntax, so a user can copy and tweak them."""
+    """The parameters a job ran with, in /mj syntax, so a user can copy and tweak them:
+    model, theme, style, LoRAs with weights, sampler, seed, cfg and clip skip included."""
     parts = [f"--ar {job['aspect']}"] if job.get("aspect") else []
     parts.append(f"--seed {job['seed']}")
-    if job.get("style"):
-        parts.append(f"--style {job['style']}")
+    for name in ("model", "theme", "style", "sampler"):
+        if job.get(name):
+            parts.append(f"--{name} {job[name]}")
+    if job.get("cfg") is not None:
+        parts.append(f"--cfg {job['cfg']:g}")
+    parts += [f"--lora {lora['name']}:{lora['weight']:g}" for lora in job_loras(job)]
+    if (job.get("clip_skip") or 1) > 1:
+        parts.append(f"--clip-skip {job['clip_skip']}")
     if job.get("tile"):
         parts.append("--tile")
     if job.get("stop"):
@@ -26,6 +33,12 @@ def params_suffix(job: dict[str, Any]) -> str:
     if job.get("chaos"):
         parts.append(f"--chaos {job['chaos']}")
     return " ".join(parts)
+
+
+def job_loras(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The LoRAs a job row records: [{"name", "weight"}]."""
+    raw = job.get("loras_json")
+    return json.loads(raw) if isinstance(raw, str) and raw else list(raw or [])
 
 
 def ack_text(job_id: str, position: int, eta_s: float | None, *, resumed: bool = False) -> Message:

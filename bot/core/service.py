@@ -10,6 +10,8 @@ Entry points for adapters:
     register_sink(platform, sink) where replies go that outlive a request (after a restart)
     start() / close()             resume and deliver what a previous run left; stop following
     queries, health(), image_file(name), wait(job_id), remember_reply_message(...)
+    choices(kind, origin, typed)  autocomplete for /mj's model, theme and style options
+    looks(kind, origin)           what /models, /themes, /styles, /loras list, as entries
 
 Commands are `bot.core.commands` (the registry) and `bot.core.handlers`; buttons are
 `bot.core.buttons` and `bot.core.presses`; the /mj flow is `bot.core.drawing`. On start-up jobs
@@ -27,6 +29,7 @@ from typing import Any
 
 from bot.core import commands
 from bot.core.accounts import Accounts, Clock, utc_now
+from bot.core.catalog import Entry
 from bot.core.commands import Access
 from bot.core.delivery import Delivery, origin_of
 from bot.core.describe_results import DescribeResults
@@ -37,6 +40,7 @@ from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, NotPermitted
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.language import Languages
+from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
@@ -106,10 +110,25 @@ class MjService:
         self.safety = ImageSafety(settings.safety, store, images, safety_checker)
         described = DescribeResults(store, images, moderation, self.accounts, glosser)
         self.delivery = Delivery(
-            settings.actions, store, images, self.accounts, self.safety, described
+            settings.actions,
+            store,
+            images,
+            self.accounts,
+            self.safety,
+            described,
+            settings.models.gan_upscaler,
         )
+        self.lookbook = Lookbook(store, engine, settings.models)
         self.drawing = Drawing(
-            settings, store, engine, images, moderation, self.accounts, self.delivery, translator
+            settings,
+            store,
+            engine,
+            images,
+            moderation,
+            self.accounts,
+            self.delivery,
+            translator,
+            self.lookbook,
         )
         self.edits = Edits(settings, store, images, self.queries, self.accounts, self.drawing)
         self.describing = Describing(settings, self.accounts, self.drawing)
@@ -137,6 +156,7 @@ class MjService:
             self.languages,
             TermCommands(settings.moderation, settings.owners, store),
             self.describing,
+            self.lookbook,
         )
 
     # wiring ------------------------------------------------------------------------------
@@ -174,6 +194,18 @@ class MjService:
 
     def is_owner(self, origin: Origin) -> bool:
         return is_owner(self.settings.owners, origin)
+
+    async def choices(
+        self, kind: str, origin: Origin, typed: str, lang: Lang = Lang.EN
+    ) -> list[tuple[str, str]]:
+        """What to suggest for /mj's `kind` option ("models", "themes", "styles") as the user
+        types `typed`: (label, value) pairs, at most 25, those allowed in the community."""
+        return await self.lookbook.choices(kind, origin, typed, lang)
+
+    async def looks(self, kind: str, origin: Origin) -> list[Entry]:
+        """What `kind` ("models", "themes", "styles", "loras") offers to `origin`: name and
+        one line about it (description, family, trigger words), those allowed there."""
+        return await self.lookbook.entries(kind, origin)
 
     def pending_job_ids(self) -> list[str]:
         """Jobs this process is still following (queued, running or being delivered)."""

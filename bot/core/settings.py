@@ -8,6 +8,7 @@ other front-end settings: those groups live with their adapters (`bot.adapters.s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.core.tiers import DEFAULT_TIERS, Tier
 from engine.profiles import DEFAULT_MODEL, model_alias
@@ -22,6 +23,9 @@ class ModelChoice:
     default: str = model_alias(DEFAULT_MODEL)
     upscaler: bool = False  # an upscaler model (MJ_UPSCALER) draws U; else the 2x hires fix
     ip_adapter: bool = False  # /blend mixes image embeddings (MJ_IP_ADAPTER); else latents
+    gan_upscaler: bool = False  # a GAN model (MJ_GAN_UPSCALER) offers Upscale 4x
+    clip_skip: dict[str, int] = field(default_factory=dict)  # a model's own default clip skip
+    lora_dir: Path = Path("data/loras")  # where registered LoRA files are (MJ_LORA_DIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class ActionSettings:
     vary_strong: float = 0.65
     blend_strength: float = 0.7
     region_link_ttl_min: int = 30
+    gan_max_side: int = 4096  # Upscale 4x is offered while 4x the image stays within this
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,67 @@
+"""/models, /themes, /styles, /loras listings and /mj autocomplete choices (pure)."""
+
+from __future__ import annotations
+
+from bot.core.catalog import (
+    CHOICE_CHARS,
+    MAX_CHOICES,
+    Entry,
+    choices,
+    listing,
+    lora_entries,
+    model_entries,
+    style_entries,
+    theme_entries,
+)
+from storage.looks import LoraRecord, ScopeLooks, ThemeRecord
+
+THEMES = [
+    ThemeRecord("cyber", "xl", description="neon nights"),
+    ThemeRecord("guofeng", "anime", description="古风"),
+    ThemeRecord("photo", "sd"),
+]
+
+
+def test_models_default_first_and_as_the_scope_allows() -> None:
+    families = {"sd": "sd1", "anime": "sd1", "xl": "sdxl-turbo"}
+    assert model_entries(families, "xl") == [
+        Entry("xl", "SDXL turbo, the default"), Entry("anime", "SD 1.x"), Entry("sd", "SD 1.x")
+    ]  # fmt: skip
+    scoped = model_entries(families, "xl", ScopeLooks("d:1", allowed_models=("sd",)))
+    assert [entry.name for entry in scoped] == ["sd"]
+
+
+def test_themes_as_the_scope_allows_with_its_default_marked() -> None:
+    assert [entry.about for entry in theme_entries(THEMES)] == ["neon nights", "古风", "sd"]
+    scope = ScopeLooks("d:1", allowed_themes=("guofeng",), default_theme="photo")
+    entries = theme_entries(THEMES, scope)
+    assert entries == [Entry("guofeng", "古风"), Entry("photo", "sd (this community's default)")]
+
+
+def test_loras_show_family_trigger_words_and_weight() -> None:
+    ink = LoraRecord("ink", "f", "h", "sd1", "kohya", 16, "ink wash", 0.8, "Chinese ink")
+    bare = LoraRecord("bare", "f", "h", "sdxl", "diffusers", 4)
+    assert [entry.about for entry in lora_entries([ink, bare])] == [
+        "Chinese ink; SD 1.x; trigger words: ink wash; default weight 0.8",
+        "SDXL; default weight 1",
+    ]
+
+
+def test_listing_fits_a_message() -> None:
+    assert listing("Themes", [], "--theme NAME") == "Themes: none yet."
+    text = listing("Styles", style_entries(), "--style NAME")
+    assert text.startswith("Styles (--style NAME):\n• photo: professional photograph of …")
+    many = [Entry(f"lora{i:03}", "x" * 60) for i in range(200)]
+    cut = listing("LoRAs", many, "--lora NAME:0.8")
+    assert len(cut) <= 1900 and cut.endswith("more") and "lora000" in cut
+
+
+def test_choices_rank_prefixes_first_and_respect_discord_limits() -> None:
+    entries = theme_entries(THEMES)
+    assert choices("gu", entries) == [("guofeng — 古风", "guofeng")]
+    assert [value for _, value in choices("g", entries)] == ["guofeng", "cyber"]  # "nights"
+    assert [value for _, value in choices("neon", entries)] == ["cyber"]  # the description
+    assert [value for _, value in choices("", entries)] == ["cyber", "guofeng", "photo"]
+    long = [Entry(f"m{i}", "y" * 200) for i in range(40)]
+    picked = choices("", long)
+    assert len(picked) == MAX_CHOICES and all(len(label) <= CHOICE_CHARS for label, _ in picked)
