@@ -108,8 +108,8 @@ class Listing:
     """Items shown as a list in the language's way: "a, b, and c", "a、b和c".
 
     `style`: "standard" (and), "or", "plain" (no conjunction: "a, b, c", "a、b、c"),
-    "lines" (one item per line) or "sentences" (a space between in English, none after
-    Chinese full stops).
+    "semicolons" ("a; b", "a；b": items that hold commas), "lines" (one item per line) or
+    "sentences" (a space between in English, none after Chinese full stops).
     """
 
     items: tuple[Any, ...]

@@ -69,6 +69,8 @@ def listing(items: list[str], style: str, lang: Lang) -> str:
         return ""
     if style == "lines":
         return "\n".join(items)
+    if style == "semicolons":  # items that may hold commas themselves
+        return ("；" if locale(lang).language == "zh" else "; ").join(items)
     if style == "sentences":
         # Chinese ends a sentence with a full-width stop, which carries its own space.
         return ("" if locale(lang).language == "zh" else " ").join(items)

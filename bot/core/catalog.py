@@ -77,7 +77,7 @@ def lora_entries(loras: Iterable[LoraRecord]) -> list[Entry]:
         if lora.trigger_words:
             about.append(t("trigger words: {words}", words=lora.trigger_words))
         about.append(t("default weight {weight}", weight=f"{lora.default_weight:g}"))
-        entries.append(Entry(lora.name, listed(about)))
+        entries.append(Entry(lora.name, listed(about, "semicolons")))
     return entries
 
 
