@@ -12,6 +12,7 @@ event loop.
     store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
     store.languages each user's UI language and each community's default
+    store.chats     chats that go on under a new id (a group upgraded to a supergroup)
     store.suggestions  /describe's numbered prompts
 
 All SQL lives in storage/; callers use these methods (and `transaction()` to make several
@@ -30,6 +31,7 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from storage.api_keys import ApiKeys
+from storage.chats import Chats
 from storage.credits import Credits
 from storage.editing import Editing
 from storage.jobs import Jobs
@@ -74,6 +76,7 @@ class Store:
         self.editing = Editing(self.db)
         self.safety = Safety(self.db)
         self.languages = Languages(self.db)
+        self.chats = Chats(self.db)
         self.suggestions = Suggestions(self.db)
 
     @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -192,42 +192,6 @@ async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
-
-
-# Telegram: PTB's Application over the fake Bot API (tests/fakes/telegram_api.py) -------------
-@dataclass
-class TelegramBot:
-    application: Any  # telegram.ext.Application
-    adapter: Any  # bot.adapters.telegram_adapter.TelegramAdapter
-
-    async def feed(self, data: dict[str, Any]) -> None:
-        from telegram import Update
-
-        await self.application.process_update(Update.de_json(data, self.application.bot))
-
-
-@asynccontextmanager
-async def telegram(app: Any, settings: Settings) -> AsyncIterator[TelegramBot]:
-    from bot.adapters.telegram_adapter import TelegramAdapter
-    from bot.adapters.telegram_front_end import build_application
-
-    application = build_application(settings.telegram)
-    adapter = TelegramAdapter(app.service, settings.telegram, application)
-    async with application:
-        yield TelegramBot(application, adapter)
-        await adapter.sink.close()
-
-
-async def draw(app: Any, bot: TelegramBot, update: dict[str, Any]) -> dict[str, Any]:
-    """Feed an update that makes one job; wait until it was delivered; return its row."""
-    before = set(app.service.pending_job_ids())
-    await bot.feed(update)
-    [job_id] = set(app.service.pending_job_ids()) - before
-    return await app.service.wait(job_id)
-
-
-def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, str]]]:
-    return message["reply_markup"]["inline_keyboard"]
 
 
 # HTTP API: the real app behind aiohttp's test client ------------------------------------------

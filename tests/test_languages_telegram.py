@@ -4,33 +4,20 @@ published per language (`setMyCommands` with `language_code`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from telegram import Update
-from telegram.ext import Application
 
-from bot.adapters.telegram_adapter import TelegramAdapter
-from bot.adapters.telegram_front_end import build_application
 from bot.app import open_app
 from bot.config import Settings
-from tests.fakes.telegram_api import FakeBotApi, message_update, user
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_updates import message_update, user
 from tests.helpers import tweak, until
+from tests.telegram_harness import Bot, telegram
 
 pytestmark = pytest.mark.slow
 
 ALICE, BOB, OWNER = 42, 43, 99
-
-
-@asynccontextmanager
-async def telegram(app: Any, settings: Settings) -> AsyncIterator[tuple[Application, Any]]:
-    application = build_application(settings.telegram)
-    adapter = TelegramAdapter(app.service, settings.telegram, application)
-    async with application:
-        yield application, adapter
-        await adapter.sink.close()
 
 
 def from_app_in(user_id: int, language_code: str, text: str) -> dict[str, Any]:
@@ -39,10 +26,10 @@ def from_app_in(user_id: int, language_code: str, text: str) -> dict[str, Any]:
     return message_update(user_id, user_id, text, **{"from": sender})
 
 
-async def said(application: Application, fake: FakeBotApi, update: dict[str, Any]) -> str:
+async def said(bot: Bot, fake: FakeBotApi, update: dict[str, Any]) -> str:
     """The text of the first message the bot sends for `update`."""
     before = len(fake.called("sendMessage"))
-    await application.process_update(Update.de_json(update, application.bot))
+    await bot.feed(update)
     await until(lambda: len(fake.called("sendMessage")) > before)
     return fake.called("sendMessage")[before].params["text"]
 
@@ -50,20 +37,20 @@ async def said(application: Application, fake: FakeBotApi, update: dict[str, Any
 async def test_the_issues_flows_for_a_simplified_chinese_app(
     tg_app: Any, tg_settings: Settings, fake: FakeBotApi
 ) -> None:
-    async with telegram(tg_app, tg_settings) as (application, _):
+    async with telegram(tg_app, tg_settings) as bot:
         # imagine: the acknowledgement, then the grid's caption and buttons
         update = from_app_in(ALICE, "zh-hans", "/mj a red fox --seed 7")
         before = set(tg_app.service.pending_job_ids())
-        await application.process_update(Update.de_json(update, application.bot))
+        await bot.feed(update)
         [job_id] = set(tg_app.service.pending_job_ids()) - before
         row = await tg_app.service.wait(job_id)
-        banned = await said(application, fake, from_app_in(ALICE, "zh-cn", "/mj a nude woman"))
-        bad = await said(application, fake, from_app_in(ALICE, "zh-hans", "/mj a fox --ar 16x9"))
-        quota = await said(application, fake, from_app_in(ALICE, "zh-sg", "/quota"))
-        shown = await said(application, fake, from_app_in(ALICE, "zh-hans", "/help"))
+        banned = await said(bot, fake, from_app_in(ALICE, "zh-cn", "/mj a nude woman"))
+        bad = await said(bot, fake, from_app_in(ALICE, "zh-hans", "/mj a fox --ar 16x9"))
+        quota = await said(bot, fake, from_app_in(ALICE, "zh-sg", "/quota"))
+        shown = await said(bot, fake, from_app_in(ALICE, "zh-hans", "/help"))
         # Traditional for Taiwan's and Hong Kong's apps
-        taiwan = await said(application, fake, from_app_in(BOB, "zh-tw", "/quota"))
-        hong_kong = await said(application, fake, from_app_in(BOB, "zh-hk", "/mj a fox --ar x"))
+        taiwan = await said(bot, fake, from_app_in(BOB, "zh-tw", "/quota"))
+        hong_kong = await said(bot, fake, from_app_in(BOB, "zh-hk", "/mj a fox --ar x"))
 
     ack = fake.called("sendMessage")[0].params["text"]
     assert ack == f"任务 {job_id} 已接受：马上开始。"
@@ -83,11 +70,11 @@ async def test_a_failed_job_is_refunded_in_the_users_language(
     # A broken scorer fails its warm-up: start with the check off, turn it on (user 99 owns it).
     scorer = "tests.fakes.safety_scorer:BrokenScorer"
     broken = tweak(tg_settings, "safety", scorer=scorer, mode="off")
-    async with open_app(broken) as app, telegram(app, broken) as (application, _):
-        await said(application, fake, from_app_in(OWNER, "en", "/safety --global block"))
+    async with open_app(broken) as app, telegram(app, broken) as bot:
+        await said(bot, fake, from_app_in(OWNER, "en", "/safety --global block"))
         before = set(app.service.pending_job_ids())
         update = from_app_in(ALICE, "zh-tw", "/mj a fox")
-        await application.process_update(Update.de_json(update, application.bot))
+        await bot.feed(update)
         [job_id] = set(app.service.pending_job_ids()) - before
         await app.service.wait(job_id)
         await until(lambda: any("失敗" in t for t in texts(fake)))
@@ -108,8 +95,8 @@ def texts(fake: FakeBotApi) -> list[str]:
 async def test_the_command_menu_is_published_in_each_language(
     tg_app: Any, tg_settings: Settings, fake: FakeBotApi
 ) -> None:
-    async with telegram(tg_app, tg_settings) as (_, adapter):
-        await adapter.publish_commands()
+    async with telegram(tg_app, tg_settings) as bot:
+        await bot.adapter.publish_commands()
 
     menus: dict[tuple[str, str | None], dict[str, str]] = {}
     for call in fake.called("setMyCommands"):

@@ -10,7 +10,7 @@ import pytest
 from bot.adapters.front_end import FrontEndError
 from bot.config import ConfigError
 from bot.runner import configured, launch, serve, serve_app
-from tests.fakes.telegram_api import message_update
+from tests.fakes.telegram_updates import message_update
 from tests.helpers import tweak, until
 
 ALICE = 42

@@ -12,10 +12,7 @@ import asyncio
 import io
 import itertools
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,37 +21,36 @@ from PIL import Image
 
 from bot.adapters.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter
 from bot.adapters.telegram_front_end import build_application
-from bot.adapters.telegram_sink import TelegramSink
 from bot.adapters.telegram_webhook import SECRET_HEADER, serve_webhook
 from bot.app import open_app
 from bot.config import Settings
-from bot.core.buttons import result_buttons
 from bot.core.requests import Origin, Reply, ReplyKind
 from bot.runner import serve_app
 from i18n import verbatim
-from tests.fakes.telegram_api import (
-    FakeBotApi,
-    callback_update,
-    message_update,
-    photo_update,
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_updates import callback_update, message_update, photo_update
+from tests.helpers import tweak, until
+from tests.telegram_harness import (
+    ALICE,
+    BOB,
+    GROUP,
+    OWNER,
+    bare_sink,
+    draw,
+    keyboard_of,
+    progress,
+    result,
+    telegram,
+    texts_to,
 )
-from tests.helpers import draw, keyboard_of, telegram, tweak, until
 
 pytestmark = pytest.mark.slow
-
-ALICE, BOB, OWNER = 42, 43, 99
-GROUP = -1001234
 
 
 @pytest.fixture
 def app(tg_app: Any) -> Any:
     """The shared tiny-model app, configured like the adapter (owners, token, pacing)."""
     return tg_app
-
-
-def texts_to(fake: FakeBotApi, chat_id: int) -> list[str]:
-    calls = fake.called("sendMessage")
-    return [call.params["text"] for call in calls if call.params["chat_id"] == str(chat_id)]
 
 
 # /mj --------------------------------------------------------------------------------------
@@ -114,7 +110,7 @@ async def test_a_photo_with_a_mj_caption_is_the_image_prompt_and_u1_upscales(
         await bot.feed(photo_update(GROUP, ALICE, "/mj@OtherBot make it blue"))  # not ours
         row = await draw(app, bot, photo_update(ALICE, ALICE, "/mj make it blue --iw 3"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
-        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U1:{row['id']}"))
+        upscale = await draw(app, bot, callback_update(fake, ALICE, grid, f"mj:U1:{row['id']}"))
 
     assert [c.params["file_id"] for c in fake.called("getFile")] == ["p1"]
     assert texts_to(fake, GROUP) == []
@@ -140,12 +136,12 @@ async def test_pan_from_an_upscale_then_delete_it(app, tg_settings, fake):
     async with telegram(app, tg_settings) as bot:
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a quay --seed 4"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
-        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U3:{row['id']}"))
+        upscale = await draw(app, bot, callback_update(fake, ALICE, grid, f"mj:U3:{row['id']}"))
         shown = fake.message(ALICE, int(upscale["reply_message_id"]))
-        pan = await draw(app, bot, callback_update(ALICE, shown, f"mj:PR:{upscale['id']}"))
+        pan = await draw(app, bot, callback_update(fake, ALICE, shown, f"mj:PR:{upscale['id']}"))
         result = fake.message(ALICE, int(pan["reply_message_id"]))
-        await bot.feed(callback_update(ALICE, result, f"mj:DEL:{pan['id']}"))
-        await bot.feed(callback_update(ALICE, shown, f"mj:VR:{upscale['id']}"))
+        await bot.feed(callback_update(fake, ALICE, result, f"mj:DEL:{pan['id']}"))
+        await bot.feed(callback_update(fake, ALICE, shown, f"mj:VR:{upscale['id']}"))
     assert (pan["action"], pan["parent_id"], pan["parent_image"]) == ("pan", upscale["id"], 1)
     assert pan["width"] > pan["height"] and pan["status"] == "done"
     assert [c.params["message_id"] for c in fake.called("deleteMessage")] == [
@@ -162,17 +158,17 @@ async def test_vary_region_by_toggling_thirds(app, tg_settings, fake):
     async with telegram(app, tg_settings) as bot:
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a pond --seed 5"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
-        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        upscale = await draw(app, bot, callback_update(fake, ALICE, grid, f"mj:U2:{row['id']}"))
         shown = fake.message(ALICE, int(upscale["reply_message_id"]))
-        await bot.feed(callback_update(ALICE, shown, f"mj:VR:{upscale['id']}"))
+        await bot.feed(callback_update(fake, ALICE, shown, f"mj:VR:{upscale['id']}"))
         offer = fake.message(ALICE, max(m for (_, m) in fake.messages))
         middle = keyboard_of(offer)[1][1]
         assert middle["callback_data"] == f"mj:RG16:{upscale['id']}"
-        await bot.feed(callback_update(ALICE, offer, middle["callback_data"]))
+        await bot.feed(callback_update(fake, ALICE, offer, middle["callback_data"]))
         toggled = fake.message(ALICE, offer["message_id"])
         assert keyboard_of(toggled)[1][1]["text"] == "✅ 5"
         go = keyboard_of(toggled)[-1][0]["callback_data"]
-        region = await draw(app, bot, callback_update(ALICE, toggled, go))
+        region = await draw(app, bot, callback_update(fake, ALICE, toggled, go))
     assert (region["action"], region["parent_id"]) == ("vary_region", upscale["id"])
     assert json.loads(region["action_json"])["regions"] == [5]
 
@@ -218,7 +214,7 @@ async def test_reroll_works_after_the_bot_was_rebuilt(tg_settings, fake):
     # A new process: new engine, core and PTB Application over the same data directory.
     async with open_app(tg_settings) as second, telegram(second, tg_settings) as bot:
         await second.service.start()
-        again = await draw(second, bot, callback_update(ALICE, grid, reroll))
+        again = await draw(second, bot, callback_update(fake, ALICE, grid, reroll))
 
     assert again["action"] == "reroll" and again["parent_id"] == row["id"]
     assert again["status"] == "done" and again["seed"] != row["seed"]
@@ -254,9 +250,9 @@ async def test_a_click_by_someone_else_gets_an_alert_and_queues_nothing(app, tg_
         row = await draw(app, bot, message_update(GROUP, ALICE, "/mj a tree"))
         grid = fake.message(GROUP, int(row["reply_message_id"]))
         sent = len(fake.called("sendMessage", "sendPhoto"))
-        await bot.feed(callback_update(BOB, grid, f"mj:reroll:{row['id']}"))
-        await bot.feed(callback_update(ALICE, grid, f"mj:U9:{row['id']}"))
-        await bot.feed(callback_update(ALICE, grid, "something:else"))
+        await bot.feed(callback_update(fake, BOB, grid, f"mj:reroll:{row['id']}"))
+        await bot.feed(callback_update(fake, ALICE, grid, f"mj:U9:{row['id']}"))
+        await bot.feed(callback_update(fake, ALICE, grid, "something:else"))
 
     refusal, later, foreign = fake.called("answerCallbackQuery")
     assert refusal.params["show_alert"] == "true" and "not yours" in refusal.params["text"]
@@ -283,7 +279,7 @@ async def test_a_slow_press_is_answered_before_the_core_is_done(
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a hill"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
         monkeypatch.setattr(app.service, "handle", slow_handle)
-        await bot.feed(callback_update(BOB, grid, f"mj:reroll:{row['id']}"))
+        await bot.feed(callback_update(fake, BOB, grid, f"mj:reroll:{row['id']}"))
 
     [answer] = fake.called("answerCallbackQuery")
     assert answer.params["show_alert"] == "false" and "text" not in answer.params  # in time
@@ -320,50 +316,6 @@ async def test_in_private_chats_only_owners_moderate(app, tg_settings, fake):
 
 
 # pacing and flood control (the sink alone, over HTTP) --------------------------------------
-class MemoryMessages:
-    """The core's job -> message record, in memory."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, str] = {}
-
-    async def remember_reply_message(self, job_id: str, message_id: str) -> None:
-        self.ids[job_id] = message_id
-
-    async def reply_message(self, job_id: str) -> str | None:
-        return self.ids.get(job_id)
-
-
-def png(shade: int, size: int = 16) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (size, size), (shade, shade, shade)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def progress(job_id: str, percent: int) -> Reply:
-    text = f"Job {job_id}: {percent}%"
-    return Reply(
-        ReplyKind.PROGRESS, verbatim(text), job_id, image_png=png(percent), percent=percent
-    )
-
-
-def result(job_id: str, path: Path) -> Reply:
-    Image.new("RGB", (64, 64), "red").save(path)
-    buttons = result_buttons(job_id, 4)
-    caption = verbatim(f"a fox --seed 1 (job {job_id})")
-    return Reply(ReplyKind.RESULT, caption, job_id, path, None, buttons)
-
-
-@asynccontextmanager
-async def bare_sink(settings: Settings, every_s: float) -> AsyncIterator[TelegramSink]:
-    application = build_application(settings.telegram)
-    sink = TelegramSink(
-        application.bot, MemoryMessages(), group_every_s=every_s, private_every_s=every_s
-    )
-    async with application:
-        yield sink
-        await sink.close()
-
-
 async def test_progress_edits_are_paced_and_show_the_newest_preview(tg_settings, fake, tmp_path):
     origin = Origin("telegram", str(GROUP), str(ALICE), "7")
 
@@ -386,7 +338,8 @@ async def test_progress_edits_are_paced_and_show_the_newest_preview(tg_settings,
 
     assert len(previews) < 10  # ten previews in 0.5 s: the ones overtaken were never sent
     times = [fake.called("sendMessage")[0].at] + [call.at for call in previews]
-    assert all(b - a >= 0.28 for a, b in itertools.pairwise(times))  # one per 0.3 s at most
+    # One per 0.3 s at most, as the sink sends them (arrivals jitter on a loaded machine).
+    assert all(b - a >= 0.25 for a, b in itertools.pairwise(times))
     final = fake.called("editMessageMedia")[-1]
     assert final.params["media"]["caption"].endswith("(job j1)") and "reply_markup" in final.params
 
@@ -475,14 +428,14 @@ async def test_many_permutations_wait_for_the_confirm_button(app, tg_settings, f
         [[start, cancel]] = question.params["reply_markup"]["inline_keyboard"]
         asked = fake.message(ALICE, max(m for (_, m) in fake.messages))
         assert app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE))) == []
-        await bot.feed(callback_update(BOB, asked, start["callback_data"]))  # not Bob's
+        await bot.feed(callback_update(fake, BOB, asked, start["callback_data"]))  # not Bob's
         assert app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(BOB))) == []
         before = set(app.service.pending_job_ids())
-        await bot.feed(callback_update(ALICE, asked, start["callback_data"]))
+        await bot.feed(callback_update(fake, ALICE, asked, start["callback_data"]))
         started = set(app.service.pending_job_ids()) - before
         for job_id in started:
             await app.service.wait(job_id)
-        await bot.feed(callback_update(ALICE, asked, start["callback_data"]))  # used once
+        await bot.feed(callback_update(fake, ALICE, asked, start["callback_data"]))  # used once
     rows = app.store.run_sync(lambda s: s.jobs.of_user("telegram", str(ALICE)))
     assert len(started) == 6 and len(rows) == 6
     assert {r["prompt"] for r in rows} == {
@@ -496,7 +449,7 @@ async def test_remix_asks_with_a_force_reply_and_the_reply_draws(app, tg_setting
         await bot.feed(message_update(ALICE, ALICE, "/settings remix on"))
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a red tram --seed 6"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
-        await bot.feed(callback_update(ALICE, grid, f"mj:V3:{row['id']}"))
+        await bot.feed(callback_update(fake, ALICE, grid, f"mj:V3:{row['id']}"))
         ask = fake.called("sendMessage")[-1]
         assert ask.params["reply_markup"]["force_reply"] is True
         assert "a red tram" in ask.params["text"]
@@ -595,11 +548,11 @@ async def test_upscale_4x_is_offered_under_an_upscale_and_draws(
     async with open_app(gan_settings) as app, telegram(app, gan_settings) as bot:
         row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a quay --seed 4"))
         grid = fake.message(ALICE, int(row["reply_message_id"]))
-        upscale = await draw(app, bot, callback_update(ALICE, grid, f"mj:U2:{row['id']}"))
+        upscale = await draw(app, bot, callback_update(fake, ALICE, grid, f"mj:U2:{row['id']}"))
         shown = fake.message(ALICE, int(upscale["reply_message_id"]))
         labels = {b["text"]: b["callback_data"] for r in keyboard_of(shown) for b in r}
         assert labels["Upscale 4×"] == f"mj:U4X:{upscale['id']}"
-        four = await draw(app, bot, callback_update(ALICE, shown, labels["Upscale 4×"]))
+        four = await draw(app, bot, callback_update(fake, ALICE, shown, labels["Upscale 4×"]))
     assert (four["action"], four["parent_id"], four["status"]) == (
         "upscale4x",
         upscale["id"],

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from bot.app import open_app
-from tests.fakes.telegram_api import callback_update, message_update, photo_update
-from tests.helpers import draw, keyboard_of, link_captioner, picture, png_bytes, telegram
+from tests.fakes.telegram_updates import callback_update, message_update, photo_update
+from tests.helpers import link_captioner, picture, png_bytes
+from tests.telegram_harness import ALICE, GROUP, draw, keyboard_of, telegram
 
 pytestmark = pytest.mark.slow
-
-ALICE, GROUP = 42, -1001234
 
 
 @pytest.fixture
@@ -48,8 +47,8 @@ async def test_a_photo_captioned_describe_gets_four_prompts_and_buttons(app, tg_
         assert answer["photo"][0]["_bytes"] == (tg_settings.images_dir / image).read_bytes()
         stored = app.store.run_sync(lambda s: s.suggestions.of_job(row["id"]))
         assert [line.split(" ", 1)[1] for line in lines] == [s.prompt for s in stored]
-        drawn = await draw(app, bot, callback_update(ALICE, answer, data[2]))
-        again = await draw(app, bot, callback_update(ALICE, answer, data[4]))
+        drawn = await draw(app, bot, callback_update(fake, ALICE, answer, data[2]))
+        again = await draw(app, bot, callback_update(fake, ALICE, answer, data[4]))
 
     assert [c.params["file_id"] for c in fake.called("getFile")] == ["p1"]
     assert (drawn["action"], drawn["parent_id"], drawn["status"]) == (

@@ -10,8 +10,8 @@ from bot.adapters.telegram_format import (
     fit,
     keyboard,
     parse_button_data,
-    utf16_len,
 )
+from bot.adapters.text_fit import utf16_len
 from bot.core.buttons import result_buttons
 from bot.core.requests import Button, ButtonPress
 from i18n import verbatim

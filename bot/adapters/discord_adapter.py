@@ -23,7 +23,8 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord_commands import MessageTranslator, add_commands
-from bot.adapters.discord_delivery import DiscordSink, InteractionResponder
+from bot.adapters.discord_delivery import DiscordSink
+from bot.adapters.discord_responder import InteractionResponder
 from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 QUESTION_GONE = t("This question was answered already, or it expired: press the button again.")
 OOPS = t("Something went wrong on the bot's side; its owner can find the details in the log.")
+UNKNOWN_INTERACTION = 10062  # too late to answer (3 s), or answered already
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin:
@@ -169,7 +171,8 @@ class DiscordBot(discord.Client):
         `public`: the answer is for the channel (a grid), else only for the user. `job`: the
         command queues work, whose acknowledgement comes after the core returns.
         """
-        await interaction.response.defer(ephemeral=not public, thinking=True)
+        if not await self._defer(interaction, ephemeral=not public, thinking=True):
+            return
         incoming = self.incoming(interaction, text=text)
         respond = self.sink.responder(interaction, incoming.origin, public=public, fill=True)
         await self._handle(incoming, respond)
@@ -192,10 +195,29 @@ class DiscordBot(discord.Client):
         if action == ASK:
             await self.ask(interaction, job_id)
             return
-        await interaction.response.defer()
+        if not await self._defer(interaction):
+            return
         incoming = self.incoming(interaction, button=ButtonPress(action, job_id))
         respond = self.sink.responder(interaction, incoming.origin, public=False, fill=False)
         await self._handle(incoming, respond)
+
+    async def _defer(self, interaction: discord.Interaction[Any], **options: Any) -> bool:
+        """Answer within Discord's 3 s; False if Discord says it is too late. That happens
+        when events were held up (a reconnecting gateway replays them): the user has already
+        seen "The application did not respond", and nothing was done or charged."""
+        try:
+            await interaction.response.defer(**options)
+        except discord.NotFound as error:
+            if error.code != UNKNOWN_INTERACTION:
+                raise
+            log.warning(
+                "interaction %s from user %s reached the bot after Discord's 3 s to answer it "
+                "(its events were held up): nothing was done",
+                interaction.id,
+                interaction.user.id,
+            )
+            return False
+        return True
 
     async def ask(self, interaction: discord.Interaction[Any], question_id: str) -> None:
         """A form pre-filled with the answer as it stands; its submission is the command."""

@@ -23,6 +23,7 @@ import logging
 import re
 import time
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -55,6 +56,7 @@ from bot.adapters.telegram_format import (
     region_press,
     regions_keyboard,
 )
+from bot.adapters.telegram_moves import ChatMoves
 from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
 from bot.core.commands import COMMANDS, Access, Command, Kind
 from bot.core.commands import find as find_command
@@ -124,8 +126,9 @@ class TelegramAdapter:
         self.settings = settings
         self.application = application
         group, private = settings.edit_every_s_group, settings.edit_every_s_private
+        moves = ChatMoves(partial(service.chat_moved, PLATFORM))
         self.sink = TelegramSink(
-            application.bot, service, group_every_s=group, private_every_s=private
+            application.bot, service, moves=moves, group_every_s=group, private_every_s=private
         )
         # The engine renders previews at the faster pace; the sink paces each chat's edits.
         service.register_sink(PLATFORM, self.sink, preview_every_s=min(group, private))
@@ -155,6 +158,8 @@ class TelegramAdapter:
                     self.on_answer,
                 ),
                 CallbackQueryHandler(self.on_button),
+                # A group upgraded to a supergroup: Telegram says so in both chats.
+                MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate),
             ]
         )
         application.add_error_handler(self.on_error)
@@ -317,6 +322,15 @@ class TelegramAdapter:
         )
         await self.service.handle(incoming, respond)
         await _quietly(respond.answer_query())
+
+    async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:  # said in the old group
+            await self.sink.migrated(str(message.chat.id), str(message.migrate_to_chat_id))
+        elif message.migrate_from_chat_id:  # said in the new supergroup
+            await self.sink.migrated(str(message.migrate_from_chat_id), str(message.chat.id))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling a Telegram update failed", exc_info=context.error)

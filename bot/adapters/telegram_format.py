@@ -12,6 +12,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.adapters.text_fit import fit as fit_text
 from bot.core.language import Lang, render, t
 from bot.core.requests import Button, ButtonPress
 
@@ -21,37 +22,12 @@ MESSAGE_LIMIT = 4096  # text messages
 ALERT_LIMIT = 200  # answerCallbackQuery text
 CALLBACK_DATA_BYTES = 64
 PHOTO_BYTES = 10 * 1000 * 1000  # largest photo upload
-CAPTION_TAIL = 240  # a result caption ends with the parameters, seed and job id: keep them
 _PREFIX = "mj"
 
 
-def utf16_len(text: str) -> int:
-    """Telegram counts lengths in UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def fit(text: str, limit: int, *, tail: int = 0) -> str:
-    """`text` within `limit` UTF-16 units; a long one loses its middle (keeping the last `tail`
-    units) or its end, marked with "…", and never half of a surrogate pair."""
-    if utf16_len(text) <= limit:
-        return text
-    tail = min(tail, limit // 2)
-    end = _suffix(text, tail) if tail else ""
-    head = _prefix(text, limit - 1 - utf16_len(end))
-    return f"{head.rstrip()}…{end.lstrip() if end else ''}"
-
-
-def _prefix(text: str, units: int) -> str:
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > units:
-            return text[:index]
-    return text
-
-
-def _suffix(text: str, units: int) -> str:
-    return _prefix(text[::-1], units)[::-1]
+    """`text` within `limit` as Telegram counts (UTF-16 code units)."""
+    return fit_text(text, limit, tail=tail, utf16=True)
 
 
 OTHERS_PER_ROW = 4  # phones show about four labels like "Zoom Out 1.5×" side by side

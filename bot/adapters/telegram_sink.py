@@ -5,12 +5,15 @@ line moves; (2) once drawing starts, one photo message whose picture and caption
 previews; (3) that same message edited into the 2×2 grid with U1–U4, V1–V4 and 🔄. Its id is
 stored through the core, so a job resumed or delivered after a restart edits the same message.
 
-Edits are paced per job (one per `group_every_s` in groups, `private_every_s` in private chats)
-and latest-wins: a preview that arrives while an edit is due or in flight replaces the one
-waiting, so a slow chat shows fewer, newer previews and the core never waits on them. The final
-edit waits for an edit in flight and then always goes out. Flood control (RetryAfter) is
-honoured by PTB's AIORateLimiter, which holds every request for as long as Telegram asks and
-then retries; if a preview edit still fails, this job stays quiet for the time asked.
+Previews are paced per chat, all its jobs together (`telegram_pace`: one message per
+`group_every_s` in groups, `private_every_s` in private chats, acknowledgements and results
+counted), and latest-wins: a preview that arrives while an edit is due or in flight replaces
+the one waiting, so a slow chat shows fewer, newer previews and the core never waits on them.
+The final edit waits for an edit in flight and then always goes out. Flood control
+(RetryAfter) is honoured by PTB's AIORateLimiter, which holds every request for as long as
+Telegram asks and then retries; if a preview edit still fails, this job stays quiet for the
+time asked. "Message is not modified" means the chat shows that already (a job resumed or
+delivered again after a restart): it counts as shown, never as a reason to send anew.
 
 The core answers each update through its `TelegramResponder`: refusals of a button press become
 an alert on the press, the rest a reply to the user's message (Telegram has no messages only one
@@ -22,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -33,12 +38,11 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.adapters.telegram_format import (
     ALERT_LIMIT,
     CAPTION_LIMIT,
-    CAPTION_TAIL,
     MESSAGE_LIMIT,
     PHOTO_BYTES,
     fit,
@@ -46,9 +50,12 @@ from bot.adapters.telegram_format import (
     regions_keyboard,
     seconds,
 )
+from bot.adapters.telegram_moves import ChatMoves
+from bot.adapters.telegram_pace import ChatPace
+from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
 from bot.core.language import Lang
-from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages
+from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +66,6 @@ class _JobView:
 
     origin: Origin
     job_id: str
-    pace_s: float
     ack_id: int | None = None  # the acknowledgement (queue position) message
     photo_id: int | None = None  # the preview / result message
     status: str = ""  # newest status line
@@ -67,7 +73,7 @@ class _JobView:
     preview: bytes | None = None  # newest preview not shown yet
     spoiler: bool = False  # that preview goes behind a spoiler (the image safety check)
     dirty: bool = False
-    next_at: float = 0.0  # monotonic time before which this job's messages are left alone
+    next_at: float = 0.0  # monotonic time before which flood control keeps this job quiet
     closed: bool = False  # the final reply took over
     editing: bool = False
     task: asyncio.Task | None = None
@@ -82,6 +88,7 @@ class TelegramSink:
         bot: Bot,
         messages: ReplyMessages,
         *,
+        moves: ChatMoves,
         group_every_s: float = 3.0,
         private_every_s: float = 1.0,
     ) -> None:
@@ -89,6 +96,8 @@ class TelegramSink:
         self.messages = messages
         self.group_every_s = group_every_s
         self.private_every_s = private_every_s
+        self.moves = moves
+        self.pace = ChatPace(self._every_s)
         self._views: dict[str, _JobView] = {}
         self._closed = False
 
@@ -96,6 +105,24 @@ class TelegramSink:
         if self._closed:
             # Raising keeps the reply undelivered in the core: it is sent after the next start.
             raise ConnectionError("the Telegram adapter has stopped")
+        origin = self.moves.follow(origin)
+        try:
+            with _refusals():
+                await self._send(origin, reply)
+        except ChatMigrated as error:
+            await self.migrated(origin.chat_id, str(error.new_chat_id))
+            await self.send(origin, reply)  # once more: to the supergroup
+
+    async def migrated(self, old: str, new: str) -> None:
+        """The group `old` is the supergroup `new` now: jobs shown there start anew in it."""
+        await self.moves.moved(old, new)
+        for view in self._views.values():
+            if view.origin.chat_id == old:
+                view.origin = self.moves.follow(view.origin)
+                view.ack_id = view.photo_id = None
+                view.shown = ""
+
+    async def _send(self, origin: Origin, reply: Reply) -> None:
         if reply.kind is ReplyKind.DELETED:
             await self.delete_shown(origin, reply.job_id)
         elif reply.job_id is None:
@@ -119,6 +146,7 @@ class TelegramSink:
     async def post(
         self, origin: Origin, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
     ) -> Message:
+        self.pace.spend(origin.chat_id)
         return await self.bot.send_message(
             int(origin.chat_id),
             fit(text, MESSAGE_LIMIT),
@@ -148,23 +176,21 @@ class TelegramSink:
         return view
 
     async def _new_view(self, origin: Origin, job_id: str) -> _JobView:
-        view = _JobView(origin, job_id, self._pace(origin))
+        view = _JobView(origin, job_id)
         # A job resumed (or a result delivered) after a restart edits the message it had.
         stored = await self.messages.reply_message(job_id)
         view.photo_id = int(stored) if stored and stored.lstrip("-").isdigit() else None
         return view
 
-    def _pace(self, origin: Origin) -> float:
+    def _every_s(self, chat_id: str) -> float:
         # Private chats have the user's (positive) id; groups and channels negative ones.
-        private = not origin.chat_id.startswith("-")
-        return self.private_every_s if private else self.group_every_s
+        return self.group_every_s if chat_id.startswith("-") else self.private_every_s
 
     async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
         assert reply.job_id is not None
         view = await self._view(origin, reply.job_id)
         message = await self.post(origin, reply.text)
         view.ack_id, view.shown = message.message_id, reply.text
-        view.next_at = time.monotonic() + view.pace_s
 
     async def _progress(self, origin: Origin, reply: Reply) -> None:
         """Record the newest state and make sure an edit is scheduled; never waits for it."""
@@ -178,13 +204,19 @@ class TelegramSink:
             view.task = asyncio.create_task(self._flush(view), name=f"tg-edit-{view.job_id}")
 
     async def _flush(self, view: _JobView) -> None:
+        """Show the newest state when the job and its chat may have one more message."""
         while view.dirty and not view.closed:
-            delay = view.next_at - time.monotonic()
+            chat = view.origin.chat_id
+            delay = max(view.next_at - time.monotonic(), self.pace.wait_s(chat))
             if delay > 0:
                 await asyncio.sleep(delay)
+                continue
             async with view.lock:
                 if view.closed:
                     return
+                if self.pace.wait_s(chat) > 0:  # another job of the chat went first
+                    continue
+                self.pace.spend(chat)
                 view.editing = True
                 try:
                     await self._show_progress(view)
@@ -220,7 +252,6 @@ class TelegramSink:
                 await self.bot.edit_message_caption(chat, view.photo_id, caption=caption)
             elif view.photo_id is None and view.ack_id is not None and status != view.shown:
                 await self.bot.edit_message_text(fit(status, MESSAGE_LIMIT), chat, view.ack_id)
-            view.shown = caption if view.photo_id is not None else status
         except RetryAfter as error:
             # The rate limiter's retries ran out: leave this job's messages alone as long as
             # Telegram asks; the newest state goes out after that (the final reply always).
@@ -228,16 +259,25 @@ class TelegramSink:
             view.next_at = time.monotonic() + seconds(error.retry_after)
             log.warning("Telegram flood control: job %s previews paused", view.job_id)
             return
+        except ChatMigrated as error:  # the next preview goes to the supergroup
+            await self.migrated(view.origin.chat_id, str(error.new_chat_id))
+            view.dirty = True
+            return
         except TelegramError as error:
-            # A preview is disposable (message deleted, not modified, network blip): skip it.
-            log.info("preview for job %s not shown: %s", view.job_id, error)
-        view.next_at = time.monotonic() + view.pace_s
+            if not _not_modified(error):  # else the chat shows it already (after a restart)
+                # A preview is disposable (message deleted, network blip): skip it. In a chat
+                # lost to the bot no later one would get through: the final reply says so.
+                view.closed = _chat_lost(error)
+                log.info("preview for job %s not shown: %s", view.job_id, error)
+                return
+        view.shown = caption if view.photo_id is not None else status
 
     async def _finish(self, origin: Origin, reply: Reply) -> None:
         """The job's last reply (result, failure, cancellation) replaces whatever it showed."""
         assert reply.job_id is not None
         view = self._views.pop(reply.job_id, None) or await self._new_view(origin, reply.job_id)
         view.closed = True
+        self.pace.spend(view.origin.chat_id)
         if view.task is not None and not view.editing:
             view.task.cancel()  # only a wait for the next edit: nothing half sent
         async with view.lock:  # after an edit in flight, never before it
@@ -293,11 +333,35 @@ class TelegramSink:
                 await self.bot.edit_message_text(fit(text, MESSAGE_LIMIT), chat, view.ack_id)
                 return
         except BadRequest as error:
+            if _not_modified(error):  # shown already: a redelivery after a restart
+                return
             log.info("job %s: final text not edited in (%s); sending it anew", view.job_id, error)
         await self.post(view.origin, text)
 
 
 PLACEHOLDER_LIMIT = 64  # Telegram's input_field_placeholder
+
+
+def _chat_lost(error: TelegramError) -> bool:
+    """Blocked by the user, removed from the group, or the chat is gone: for good."""
+    lost = isinstance(error, BadRequest) and "chat not found" in error.message.lower()
+    return lost or isinstance(error, Forbidden)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What Telegram will never take is Undeliverable to the core (which stops retrying)."""
+    try:
+        yield
+    except TelegramError as error:
+        if _chat_lost(error):
+            raise Undeliverable(error.message) from error
+        raise
+
+
+def _not_modified(error: TelegramError) -> bool:
+    """Telegram's "message is not modified": the message shows exactly this already."""
+    return isinstance(error, BadRequest) and "not modified" in error.message.lower()
 
 
 def _reply_to(origin: Origin) -> ReplyParameters | None:
@@ -322,6 +386,10 @@ class TelegramResponder:
         self._lock = asyncio.Lock()
 
     async def answer(self, reply: Reply) -> None:
+        with _refusals():
+            await self._answer(reply)
+
+    async def _answer(self, reply: Reply) -> None:
         if reply.kind is ReplyKind.RESULT and reply.image_path is not None:
             await self.sink.send_result(self.origin, reply)  # a past result shown again (/show)
             return

@@ -28,7 +28,7 @@ from bot.core.buttons import (
 )
 from bot.core.describe_results import DescribeResults
 from bot.core.quota import refund_fraction
-from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder
+from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder, Undeliverable
 from bot.core.safety import ImageSafety, SafetyUnavailable, result_note
 from bot.core.settings import ActionSettings
 from engine.handle import JobHandle
@@ -273,6 +273,8 @@ class Delivery:
         logged, not raised."""
         try:
             await respond.answer(localized(reply, lang))
+        except Undeliverable as refused:
+            log.warning("answer abandoned: %s", refused)
         except Exception:
             log.exception("answering a request failed: %s", reply.text)
 
@@ -283,6 +285,8 @@ class Delivery:
             return await self.send(origin, reply)
         try:
             await respond.report(localized(reply, origin.lang))
+        except Undeliverable as refused:
+            _abandoned(reply, refused)
         except Exception:
             log.exception("reporting on job %s failed", reply.job_id)
             return False
@@ -296,6 +300,8 @@ class Delivery:
             return False
         try:
             await entry.sink.send(origin, localized(reply, origin.lang))
+        except Undeliverable as refused:
+            _abandoned(reply, refused)
         except Exception:
             log.exception("delivering a reply to %s failed", origin.platform)
             return False
@@ -304,6 +310,11 @@ class Delivery:
     def pace(self, origin: Origin) -> float | None:
         entry = self._sinks.get(origin.platform)
         return entry.preview_every_s if entry else None
+
+
+def _abandoned(reply: Reply, refused: Undeliverable) -> None:
+    """The platform will never take it: it counts as delivered, so nothing retries it."""
+    log.warning("job %s: %s reply abandoned: %s", reply.job_id, reply.kind, refused)
 
 
 def origin_of(row: dict[str, Any]) -> Origin:

@@ -158,6 +158,11 @@ class ReplySink(Protocol):
     async def send(self, origin: Origin, reply: Reply) -> None: ...
 
 
+class Undeliverable(Exception):
+    """A sink says the platform will never take this reply (the chat is gone, the bot was
+    blocked or lacks access there): the core stops retrying it."""
+
+
 class ReplyMessages(Protocol):
     """Where the core keeps the message that shows each job (MjService implements it)."""
 

@@ -224,6 +224,18 @@ class MjService:
         job = await self.queries.job(job_id)
         return None if job is None else job.get("reply_message_id")
 
+    async def chat_moved(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """A chat goes on under a new id (a Telegram group upgraded to a supergroup): its jobs,
+        the answers it is owed and its community's settings follow it."""
+        moved = await self.store.run(lambda s: s.chats.moved(platform, old_chat_id, new_chat_id))
+        log.info(
+            "%s chat %s is now %s: %d job(s) and its settings moved",
+            platform,
+            old_chat_id,
+            new_chat_id,
+            moved,
+        )
+
     # requests ------------------------------------------------------------------------------
     async def language(self, incoming: Incoming) -> Lang:
         """The language to answer `incoming` in (`bot.core.language`): for adapters that say

@@ -1,14 +1,17 @@
 """Driving the Discord adapter end to end: a bot process over the real core on the tiny model,
-gateway payloads turned into real discord.py interactions, and the routes of the local fake of
-Discord's REST API (`tests/fakes/discord_api.py`) the tests look for."""
+connected to the local fake of Discord (`tests/fakes/discord_api.py`) the way it connects to
+Discord: logged in over REST, events over the gateway. Slash commands and clicks arrive as
+INTERACTION_CREATE dispatches; the tests look for the REST routes the bot calls."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from PIL import Image
@@ -20,18 +23,12 @@ from bot.core.service import MjService
 from engine.worker import local_engine
 from storage.images import ImageStore
 from storage.store import AsyncStore
-from tests.fakes.discord_api import (
-    APP_ID,
-    MEMBER_PERMISSIONS,
-    Call,
-    FakeDiscord,
-    click,
-    command,
-    interaction,
-)
+from tests.fakes.discord_api import TOKEN, FakeDiscord
+from tests.fakes.discord_http import Call
+from tests.fakes.discord_payloads import APP_ID, MEMBER_PERMISSIONS, click, command, interaction
 from tests.helpers import SizesOnly
 
-GUILD, CHANNEL = 700000000000000001, 710000000000000001
+GUILD, CHANNEL, NSFW_CHANNEL = 700000000000000001, 710000000000000001, 710000000000000002
 ALICE, BOB, MOD = 101, 102, 103
 WEBHOOK = rf"/webhooks/{APP_ID}"
 
@@ -49,31 +46,34 @@ class Harness:
     def store(self) -> AsyncStore:
         return self.bot.service.store
 
-    def command(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
-        """Deliver a slash command as the gateway would; returns its payload."""
+    def slash(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+        """A user runs a slash command now (Discord's 3 s start); its INTERACTION_CREATE."""
         permissions = options.pop("permissions", MEMBER_PERMISSIONS)
         size_limit = options.pop("size_limit", 10 * 1024 * 1024)
         roles = options.pop("roles", ())
-        nsfw = options.pop("nsfw", False)
+        channel = options.pop("channel", CHANNEL)
         locale = options.pop("locale", "en-US")  # the user's client language
         payload = interaction(
             self.api,
             2,
             command(name, **options),
             user_id=user,
-            channel_id=CHANNEL,
+            channel_id=channel,
             guild_id=GUILD,
             permissions=permissions,
             roles=roles,
             size_limit=size_limit,
-            nsfw=nsfw,
+            nsfw=channel == NSFW_CHANNEL,
         )
         payload["locale"] = locale
-        self.bot._connection.parse_interaction_create(payload)
         return payload
 
-    def click(self, message_id: int, custom_id: str, *, user: int = ALICE) -> dict[str, Any]:
-        """Click a button on a message the fake holds (as the bot left it)."""
+    async def command(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+        """A user runs a slash command and the gateway delivers it; returns its payload."""
+        return await self.api.interact(self.slash(name, user=user, **options))
+
+    async def click(self, message_id: int, custom_id: str, *, user: int = ALICE) -> dict[str, Any]:
+        """A user clicks a button on a message the fake holds (as the bot left it)."""
         message = self.api.messages[message_id]
         payload = interaction(
             self.api,
@@ -84,10 +84,9 @@ class Harness:
             guild_id=GUILD,
             message=message,
         )
-        self.bot._connection.parse_interaction_create(payload)
-        return payload
+        return await self.api.interact(payload)
 
-    def submit_form(self, form: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    async def submit_form(self, form: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
         """Submit a form (a modal, as the bot opened it) with `values` by field custom_id."""
         rows = [
             {
@@ -105,12 +104,11 @@ class Harness:
         ]
         data = {"custom_id": form["custom_id"], "components": rows}
         payload = interaction(self.api, 5, data, user_id=ALICE, channel_id=CHANNEL, guild_id=GUILD)
-        self.bot._connection.parse_interaction_create(payload)
-        return payload
+        return await self.api.interact(payload)
 
     async def draw(self, prompt: str, **options: Any) -> tuple[str, dict[str, Any], Call]:
         """/mj until the result is delivered: (job id, its row, the acknowledgement call)."""
-        payload = self.command("mj", prompt=prompt, **options)
+        payload = await self.command("mj", prompt=prompt, **options)
         ack = await self.api.wait_for("PATCH", original(payload), has("accepted"))
         job_id = job_in(ack)
         return job_id, await self.service.wait(job_id), ack
@@ -120,13 +118,29 @@ class Harness:
 async def discord_bot(
     settings: Settings, api: FakeDiscord, **sink_options: Any
 ) -> AsyncIterator[Harness]:
-    """A bot process: app, logged-in bot (buttons registered, commands synced), started core."""
+    """A bot process in the launcher's order: log in (buttons registered, commands synced),
+    start the core, connect to the gateway."""
     async with open_app(settings) as app:
         bot = DiscordBot(app.service, settings.discord, sink_options=sink_options)
         async with bot:
-            await bot.login("test-token")
+            await bot.login(TOKEN)
             await app.service.start()
-            yield Harness(api, bot)
+            async with connected(bot, api):
+                yield Harness(api, bot)
+
+
+@asynccontextmanager
+async def connected(bot: DiscordBot, api: FakeDiscord) -> AsyncIterator[None]:
+    """The bot's gateway connection, from IDENTIFY (READY sent) until the bot closes."""
+    after = len(api.gateway.connections)
+    task = asyncio.create_task(bot.connect(), name="discord-gateway")
+    try:
+        await api.gateway.wait_connected("identify", after=after)
+        yield
+    finally:
+        await bot.close()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager
@@ -137,12 +151,27 @@ async def queued_bot(settings: Settings, api: FakeDiscord) -> AsyncIterator[Harn
     service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
     try:
         async with DiscordBot(service, settings.discord) as bot:
-            await bot.login("test-token")
-            yield Harness(api, bot)
+            await bot.login(TOKEN)
+            async with connected(bot, api):
+                yield Harness(api, bot)
     finally:
         await service.close()
         engine.stop()
         store.close()
+
+
+def expiring(api: FakeDiscord) -> Callable[[], datetime]:
+    """The adapter's clock, Discord's too: fifteen minutes pass once a job is acknowledged (the
+    job outlives its interaction's token, and the fake refuses the token from then on)."""
+
+    def now() -> datetime:
+        if not api.clock.offset and any(
+            has("accepted")(call) for call in api.find("PATCH", rf"{WEBHOOK}/.*")
+        ):
+            api.clock.advance(16 * 60)
+        return api.clock.now()
+
+    return now
 
 
 def original(payload: dict[str, Any]) -> str:

@@ -24,7 +24,8 @@ from tests.discord_adapter.harness import (
     original,
     upscale_buttons_for,
 )
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, interaction
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import EPHEMERAL, interaction
 
 
 async def test_reroll_button_works_after_the_bot_is_rebuilt(
@@ -35,7 +36,7 @@ async def test_reroll_button_works_after_the_bot_is_rebuilt(
     grid_message = int(first["reply_message_id"])
     # A new process over the same data: new app, new bot, nothing in memory from before.
     async with discord_bot(settings, api) as h:
-        payload = h.click(grid_message, f"mj:reroll:{job_id}")
+        payload = await h.click(grid_message, f"mj:reroll:{job_id}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         new_id = job_in(ack)
         row = await h.service.wait(new_id)
@@ -57,7 +58,7 @@ async def test_u2_upscales_and_the_result_has_the_upscale_buttons(
 ) -> None:
     async with discord_bot(settings, api) as h:
         job_id, first, _ = await h.draw("a lighthouse at dusk")
-        payload = h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         new_id = job_in(ack)
         row = await h.service.wait(new_id)
@@ -72,16 +73,16 @@ async def test_zoom_out_from_an_upscale_and_delete_its_result(
 ) -> None:
     async with discord_bot(settings, api) as h:
         job_id, first, _ = await h.draw("a lighthouse at dusk")
-        payload = h.click(int(first["reply_message_id"]), f"mj:U1:{job_id}")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:U1:{job_id}")
         upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
         upscale = await h.service.wait(upscale_id)
-        payload = h.click(int(upscale["reply_message_id"]), f"mj:ZO2:{upscale_id}")
+        payload = await h.click(int(upscale["reply_message_id"]), f"mj:ZO2:{upscale_id}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         zoom = await h.service.wait(job_in(ack))
         result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
         assert custom_ids(result) == buttons_for(zoom["id"])
         shown = int(zoom["reply_message_id"])
-        payload = h.click(shown, f"mj:DEL:{zoom['id']}")
+        payload = await h.click(shown, f"mj:DEL:{zoom['id']}")
         note = await api.wait_for("POST", followups(payload), has("deleted"))
         row = await h.store.run(lambda s: s.jobs.get(zoom["id"]))
     assert (zoom["action"], zoom["parent_id"], zoom["parent_image"]) == ("zoom_out", upscale_id, 1)
@@ -104,7 +105,7 @@ async def test_refused_buttons_answer_privately(
 ) -> None:
     async with discord_bot(settings, api) as h:
         job_id, row, _ = await h.draw("a castle")
-        payload = h.click(int(row["reply_message_id"]), f"mj:{action}:{job_id}", user=user)
+        payload = await h.click(int(row["reply_message_id"]), f"mj:{action}:{job_id}", user=user)
         answer = await api.wait_for("POST", followups(payload))
         jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(user)))
     assert note in answer.payload["content"]
@@ -118,17 +119,17 @@ async def test_remix_opens_a_form_and_its_submission_draws(
     async with discord_bot(settings, api) as h:
         await h.store.run(lambda s: s.editing.set_remix("discord", str(ALICE), True))
         job_id, first, _ = await h.draw("a windmill --seed 3")
-        payload = h.click(int(first["reply_message_id"]), f"mj:V2:{job_id}")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:V2:{job_id}")
         asked = await api.wait_for("POST", followups(payload), has("Remix"))
         [[ask]] = custom_ids_of(asked.response)
         assert asked.response["flags"] == EPHEMERAL and ask.startswith("mj:ASK:")
-        payload = h.click(int(asked.response["id"]), ask)
+        payload = await h.click(int(asked.response["id"]), ask)
         opened = await api.wait_for("POST", callback(payload))
         assert opened.payload["type"] == 9  # a form
         form = opened.payload["data"]
         [[field]] = [row["components"] for row in form["components"]]
         assert field["value"].startswith("a windmill")
-        payload = h.submit_form(form, {field["custom_id"]: "a stone windmill at night"})
+        payload = await h.submit_form(form, {field["custom_id"]: "a stone windmill at night"})
         ack = await api.wait_for("PATCH", original(payload), has("accepted"))
         row = await h.service.wait(job_in(ack))
     assert (row["action"], row["parent_id"], row["parent_image"]) == ("variation", job_id, 2)
@@ -140,10 +141,10 @@ async def test_vary_region_offers_the_thirds_without_the_web_page(
 ) -> None:
     async with discord_bot(settings, api) as h:
         job_id, first, _ = await h.draw("a garden --seed 8")
-        payload = h.click(int(first["reply_message_id"]), f"mj:U4:{job_id}")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:U4:{job_id}")
         upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
         upscale = await h.service.wait(upscale_id)
-        payload = h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
+        payload = await h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
         offer = await api.wait_for("POST", followups(payload), has("Vary (Region)"))
         [[menu]] = [row["components"] for row in offer.response["components"]]
         assert (menu["type"], menu["custom_id"], menu["max_values"]) == (
@@ -161,7 +162,7 @@ async def test_vary_region_offers_the_thirds_without_the_web_page(
             guild_id=GUILD,
             message=offer.response,
         )
-        h.bot._connection.parse_interaction_create(pick)
+        await api.interact(pick)
         ack = await api.wait_for("PATCH", original(pick), has("accepted"))
         row = await h.service.wait(job_in(ack))
     assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from bot.config import Settings
 from tests.discord_adapter.harness import (
@@ -19,7 +20,8 @@ from tests.discord_adapter.harness import (
     job_in,
     original,
 )
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import EPHEMERAL
 from tests.helpers import image_server, link_captioner, picture, png_bytes, tweak
 
 pytestmark = pytest.mark.slow
@@ -32,7 +34,7 @@ def dc_settings(settings: Settings, tiny_captioner_dir) -> Settings:
     return tweak(settings, "image_prompts", allow_private_urls=True)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")  # the loop the module's fake Discord runs on
 async def cdn() -> AsyncIterator[str]:
     """Stands in for Discord's CDN: where an attachment's URL points."""
     path = "/attachments/1/2/wide.png"
@@ -57,7 +59,7 @@ def prompts_in(content: str) -> list[str]:
 
 async def test_describe_an_attachment_then_draw_a_prompt(dc_settings, api: FakeDiscord, cdn):
     async with discord_bot(dc_settings, api) as h:
-        payload = h.command("describe", image=attachment(cdn))
+        payload = await h.command("describe", image=attachment(cdn))
         ack = await api.wait_for("PATCH", original(payload), has("accepted"))
         job_id = job_in(ack)
         row = await h.service.wait(job_id)
@@ -69,7 +71,7 @@ async def test_describe_an_attachment_then_draw_a_prompt(dc_settings, api: FakeD
         ]
         image = (dc_settings.images_dir / _init_image(row)).read_bytes()
         assert [data for _, data in result.files] == [image]  # the image it describes
-        click = h.click(int(row["reply_message_id"]), f"mj:P1:{job_id}")
+        click = await h.click(int(row["reply_message_id"]), f"mj:P1:{job_id}")
         drawn_ack = await api.wait_for("POST", followups(click), has("accepted"))
         drawn = await h.service.wait(job_in(drawn_ack))
     assert row["status"] == "done" and row["mj_text"].startswith(f"/describe {cdn}")
@@ -79,15 +81,15 @@ async def test_describe_an_attachment_then_draw_a_prompt(dc_settings, api: FakeD
 
 async def test_the_url_option_and_its_refusals(dc_settings, api: FakeDiscord, cdn) -> None:
     async with discord_bot(dc_settings, api) as h:
-        by_url = h.command("describe", url=cdn)
+        by_url = await h.command("describe", url=cdn)
         ack = await api.wait_for("PATCH", original(by_url), has("accepted"))
         row = await h.service.wait(job_in(ack))
-        both = h.command("describe", url=cdn, image=attachment(cdn))
+        both = await h.command("describe", url=cdn, image=attachment(cdn))
         twice = await api.wait_for("POST", followups(both))
-        neither = h.command("describe")
+        neither = await h.command("describe")
         usage = await api.wait_for("POST", followups(neither))
         text = {**attachment(cdn), "content_type": "text/plain", "filename": "a.txt"}
-        not_image = h.command("describe", image=text)
+        not_image = await h.command("describe", image=text)
         refused = await api.wait_for("POST", callback(not_image))
         jobs = await h.store.run(lambda s: s.db["jobs"].count)
     assert row["status"] == "done" and row["aspect"] == "2:1"

@@ -3,8 +3,6 @@ results through the channel, delivery after a restart, uploads, attachments, /se
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import discord
 
 from bot.adapters.discord_adapter import origin_of
@@ -23,6 +21,7 @@ from tests.discord_adapter.harness import (
     custom_ids_of,
     discord_bot,
     edits,
+    expiring,
     followups,
     has,
     job_in,
@@ -30,7 +29,8 @@ from tests.discord_adapter.harness import (
     queued_bot,
     queued_job,
 )
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, command, interaction
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import EPHEMERAL, command, interaction
 from tests.helpers import tweak
 
 
@@ -66,7 +66,7 @@ async def test_mj_defers_then_edits_one_message_from_ack_to_grid_with_buttons(
 
 async def test_repeat_gives_each_job_its_own_message(settings: Settings, api: FakeDiscord) -> None:
     async with discord_bot(settings, api) as h:
-        payload = h.command("mj", prompt="a tree --repeat 2")
+        payload = await h.command("mj", prompt="a tree --repeat 2")
         first = await api.wait_for("PATCH", original(payload), has("accepted"))
         second = await api.wait_for("POST", followups(payload), has("accepted"))
         rows = [await h.service.wait(job_in(ack)) for ack in (first, second)]
@@ -105,13 +105,8 @@ async def test_progress_edits_keep_the_configured_pace(
 async def test_a_job_finishing_after_the_token_expired_comes_as_a_channel_message(
     settings: Settings, api: FakeDiscord
 ) -> None:
-    # Fifteen minutes pass as soon as the job is acknowledged.
-    def now() -> datetime:
-        acked = any(has("accepted")(call) for call in api.find("PATCH", rf"{WEBHOOK}/.*"))
-        return discord.utils.utcnow() + (timedelta(minutes=16) if acked else timedelta(0))
-
     settings = tweak(settings, "discord", edit_every_s=0.0)
-    async with discord_bot(settings, api, now=now) as h:
+    async with discord_bot(settings, api, now=expiring(api)) as h:
         job_id, row, ack = await h.draw("a slow queue")
         token = ack.path.split("/")[3]
     late = api.find("POST", rf"/channels/{CHANNEL}/messages")
@@ -147,10 +142,10 @@ async def test_cancel_shows_on_the_jobs_message_and_leaves_no_thinking_behind(
     settings: Settings, api: FakeDiscord
 ) -> None:
     async with queued_bot(settings, api) as h:
-        mj = h.command("mj", prompt="a quiet street")
+        mj = await h.command("mj", prompt="a quiet street")
         ack = await api.wait_for("PATCH", original(mj), has("accepted"))
         job_id = job_in(ack)
-        cancel = h.command("cancel")
+        cancel = await h.command("cancel")
         row = await h.service.wait(job_id)
         await api.wait_for("DELETE", original(cancel))
     assert row["status"] == "cancelled"
@@ -186,9 +181,9 @@ async def test_an_image_attachment_is_passed_on_as_an_image_prompt(
     }
     text = {**image, "id": "556", "filename": "notes.txt", "content_type": "text/plain"}
     async with discord_bot(settings, api) as h:
-        with_image = h.command("mj", prompt="a cat", image=image)
+        with_image = await h.command("mj", prompt="a cat", image=image)
         note = await api.wait_for("POST", followups(with_image))
-        with_text = h.command("mj", prompt="a cat", image=text)
+        with_text = await h.command("mj", prompt="a cat", image=text)
         refused = await api.wait_for("POST", callback(with_text))
     # The core got the URL as an image prompt and refused to fetch it from a local address.
     assert "private or local address" in note.payload["content"]
@@ -199,7 +194,7 @@ async def test_an_image_attachment_is_passed_on_as_an_image_prompt(
 
 async def test_settings_defaults_reach_the_next_mj(settings: Settings, api: FakeDiscord) -> None:
     async with discord_bot(settings, api) as h:
-        saved = h.command("settings", params="—ar 16：9 --steps 3")
+        saved = await h.command("settings", params="—ar 16：9 --steps 3")
         reply = await api.wait_for("PATCH", original(saved))
         _, row, _ = await h.draw("a harbour --steps 2")
     assert "--ar 16:9 --steps 3" in reply.payload["content"]

@@ -15,7 +15,7 @@ from tests.helpers import tweak, until
 async def answer(h: Any, name: str, **options: Any) -> str:
     """The text a slash command is answered with: its deferral edited, or (an error) a
     private follow-up."""
-    payload = h.command(name, **options)
+    payload = await h.command(name, **options)
     routes = rf"{followups(payload)}(/messages/@original)?"
 
     def said() -> list[str]:
@@ -32,7 +32,7 @@ async def test_the_issues_flows_from_a_chinese_client(
 ) -> None:
     async with discord_bot(settings, api) as h:
         # imagine: the acknowledgement, then the result's caption
-        drawn = h.command("mj", prompt="a red fox --seed 7", locale="zh-CN")
+        drawn = await h.command("mj", prompt="a red fox --seed 7", locale="zh-CN")
         ack = await api.wait_for("PATCH", original(drawn), has("已接受"))
         job_id = ack.payload["content"].split()[1]
         await h.service.wait(job_id)
@@ -63,7 +63,7 @@ async def test_a_failed_job_is_refunded_in_the_users_language(
         await h.store.run(
             lambda s: s.safety.set_policy(f"discord:{GUILD}", "block", 0.8, "spoiler", "t")
         )
-        drawn = h.command("mj", prompt="a fox", locale="zh-TW")
+        drawn = await h.command("mj", prompt="a fox", locale="zh-TW")
         ack = await api.wait_for("PATCH", original(drawn), has("已受理"))
         job_id = ack.payload["content"].split()[1]
         await h.service.wait(job_id)

@@ -18,7 +18,8 @@ from tests.discord_adapter.harness import (
     job_in,
     original,
 )
-from tests.fakes.discord_api import FakeDiscord, command, interaction
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import command, interaction
 from tests.helpers import tweak
 
 THEMES = (
@@ -46,8 +47,7 @@ async def test_mj_suggests_themes_models_and_styles_as_allowed_here(
         )
         answers = {}
         for focused, typed in (("theme", "g"), ("theme", ""), ("model", "ti"), ("style", "wat")):
-            payload = autocomplete(api, focused, typed)
-            h.bot._connection.parse_interaction_create(payload)
+            payload = await api.interact(autocomplete(api, focused, typed))
             answers[focused, typed] = (await api.wait_for("POST", callback(payload))).payload
         assert await h.store.run(lambda s: s.looks.scope(f"discord:{GUILD}")) == ScopeLooks(
             f"discord:{GUILD}", ("cyber", "guofeng")
@@ -70,7 +70,7 @@ async def test_mj_options_become_parameters_and_themes_are_listed(
     async with discord_bot(settings, api) as h:
         await h.store.run(lambda s: s.looks.add_theme(THEMES[0], "test"))
         _, row, _ = await h.draw("a crane", theme="guofeng", style="watercolor", model="tiny")
-        listed = h.command("themes")
+        listed = await h.command("themes")
         answer = await api.wait_for("PATCH", original(listed))
     assert row["status"] == "done" and (row["theme"], row["style"]) == ("guofeng", "watercolor")
     assert "--theme guofeng --style watercolor" in row["mj_text"]
@@ -82,12 +82,12 @@ async def test_upscale_4x_under_an_upscale_with_the_gan_upscaler(
 ) -> None:
     async with discord_bot(tweak(settings, "models", gan_upscaler="tiny"), api) as h:
         job_id, first, _ = await h.draw("a lighthouse at dusk")
-        payload = h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:U2:{job_id}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         upscale = await h.service.wait(job_in(ack))
         shown = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]
         assert f"mj:U4X:{upscale['id']}" in [i for row in custom_ids(shown) for i in row]
-        payload = h.click(int(upscale["reply_message_id"]), f"mj:U4X:{upscale['id']}")
+        payload = await h.click(int(upscale["reply_message_id"]), f"mj:U4X:{upscale['id']}")
         ack = await api.wait_for("POST", followups(payload), has("accepted"))
         four = await h.service.wait(job_in(ack))
         result = api.find("PATCH", rf"{followups(payload)}/messages/{ack.response['id']}")[-1]

@@ -3,8 +3,6 @@ credits through a member option."""
 
 from __future__ import annotations
 
-import discord
-
 from bot.config import Settings
 from tests.discord_adapter.harness import (
     ALICE,
@@ -17,12 +15,13 @@ from tests.discord_adapter.harness import (
     original,
     queued_bot,
 )
-from tests.fakes.discord_api import (
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import (
     EPHEMERAL,
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
-    FakeDiscord,
     UserRef,
+    role,
 )
 from tests.helpers import tweak
 
@@ -31,13 +30,13 @@ async def test_moderators_ban_terms_others_cannot_and_blocked_prompts_stay_priva
     settings: Settings, api: FakeDiscord
 ) -> None:
     async with discord_bot(settings, api) as h:
-        refused = h.command("ban-term", user=BOB, terms="zeppelin")
+        refused = await h.command("ban-term", user=BOB, terms="zeppelin")
         no = await api.wait_for("PATCH", original(refused))
-        banned = h.command(
+        banned = await h.command(
             "ban-term", user=MOD, terms="zeppelin", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
         )
         yes = await api.wait_for("PATCH", original(banned))
-        blocked = h.command("mj", prompt="a zeppelin over Paris")
+        blocked = await h.command("mj", prompt="a zeppelin over Paris")
         note = await api.wait_for("POST", followups(blocked))
         jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(ALICE)))
     # Moderator commands are deferred privately: their answers never reach the channel.
@@ -57,29 +56,12 @@ async def test_moderators_ban_terms_others_cannot_and_blocked_prompts_stay_priva
 async def test_a_configured_role_moderates_without_manage_server(
     settings: Settings, api: FakeDiscord
 ) -> None:
-    role = 720000000000000001
-    settings = tweak(settings, "discord", moderator_role_ids=frozenset({role}))
+    curators = 720000000000000001
+    settings = tweak(settings, "discord", moderator_role_ids=frozenset({curators}))
+    api.guilds[GUILD].roles.append(role(curators, "curators"))  # GUILD_CREATE carries it
     async with queued_bot(settings, api) as h:
-        # The server as the gateway's GUILD_CREATE leaves it in the cache (guilds intent).
-        guild = {
-            "id": str(GUILD),
-            "name": "art club",
-            "roles": [
-                {
-                    "id": str(role),
-                    "name": "curators",
-                    "permissions": "0",
-                    "position": 1,
-                    "color": 0,
-                    "hoist": False,
-                    "managed": False,
-                    "mentionable": False,
-                }
-            ],
-        }
-        h.bot._connection._add_guild(discord.Guild(data=guild, state=h.bot._connection))
-        allowed = h.command("ban-term", user=BOB, terms="blimp", roles=(role,))
-        refused = h.command("ban-term", user=ALICE, terms="airship")
+        allowed = await h.command("ban-term", user=BOB, terms="blimp", roles=(curators,))
+        refused = await h.command("ban-term", user=ALICE, terms="airship")
         yes = await api.wait_for("PATCH", original(allowed))
         no = await api.wait_for("PATCH", original(refused))
     assert "Banned here: blimp" in yes.payload["content"]
@@ -92,9 +74,9 @@ async def test_moderators_adjust_credits_with_a_member_option(
     async with discord_bot(settings, api) as h:
         await h.draw("a fox")  # Alice has used the bot: she has an account
         moderators = MEMBER_PERMISSIONS | MANAGE_GUILD
-        no = h.command("quota-grant", user=BOB, member=UserRef(ALICE), credits=3.0)
+        no = await h.command("quota-grant", user=BOB, member=UserRef(ALICE), credits=3.0)
         refused = await api.wait_for("PATCH", original(no))
-        yes = h.command(
+        yes = await h.command(
             "quota-grant", user=MOD, member=UserRef(ALICE), credits=3.0, permissions=moderators
         )
         granted = await api.wait_for("PATCH", original(yes))

@@ -4,7 +4,7 @@ getting the laxer mode their server allows."""
 from __future__ import annotations
 
 from bot.config import Settings
-from tests.discord_adapter.harness import GUILD, WEBHOOK, discord_bot
+from tests.discord_adapter.harness import GUILD, NSFW_CHANNEL, WEBHOOK, discord_bot
 from tests.fakes.discord_api import FakeDiscord
 from tests.helpers import tweak
 
@@ -19,7 +19,7 @@ async def test_a_server_allows_spoilers_in_its_nsfw_channels_only(
         await h.store.run(
             lambda s: s.safety.set_policy(f"discord:{GUILD}", "block", 0.8, "spoiler", "t")
         )
-        lax_id, lax, lax_ack = await h.draw("a red fox --seed 5", nsfw=True)
+        lax_id, lax, lax_ack = await h.draw("a red fox --seed 5", channel=NSFW_CHANNEL)
         strict_id, strict, strict_ack = await h.draw("a red fox --seed 5")
     uploads = {}
     for job_id, ack in ((lax_id, lax_ack), (strict_id, strict_ack)):

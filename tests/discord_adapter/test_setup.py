@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import discord
 import pytest
 from typer.testing import CliRunner
 
 from bot.__main__ import app as cli
-from bot.adapters.discord_adapter import DiscordBot
 from bot.app import open_app
 from bot.config import ConfigError, Settings
 from bot.runner import serve_app
 from tests.discord_adapter.harness import GUILD, discord_bot
-from tests.fakes.discord_api import APP_ID, MANAGE_GUILD, FakeDiscord
+from tests.fakes.discord_api import TOKEN, FakeDiscord
+from tests.fakes.discord_payloads import APP_ID, MANAGE_GUILD
 from tests.helpers import tweak
 
 
@@ -50,19 +51,24 @@ async def test_the_launcher_logs_in_starts_the_core_then_connects(
 ) -> None:
     steps: list[str] = []
 
-    async def connect(self: DiscordBot, *, reconnect: bool = True) -> None:
-        steps.append("connect")  # the gateway is out of this test's reach
-
     async def started() -> None:
-        steps.append("core started after login" if api.find("GET", "/users/@me") else "early")
+        logged_in = bool(api.find("GET", "/users/@me"))
+        steps.append("core started after login" if logged_in else "early")
+        steps.append("before connecting" if not api.gateway.connections else "late")
 
-    monkeypatch.setattr(DiscordBot, "connect", connect)
-    settings = tweak(settings, "discord", token="t")
+    settings = tweak(settings, "discord", token=TOKEN)
+    stop = asyncio.Event()
     async with open_app(settings) as app:
         monkeypatch.setattr(app.service, "start", started)
-        await serve_app(app, settings, ["discord"], asyncio.Event(), lambda _: None)
-    assert steps == ["core started after login", "connect"]
+        task = asyncio.create_task(serve_app(app, settings, ["discord"], stop, lambda _: None))
+        connection = await api.gateway.wait_connected("identify")
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert steps == ["core started after login", "before connecting"]
     assert api.find("PUT", rf"/applications/{APP_ID}/commands")  # synced during login
+    identify = next(p for p in api.gateway.received if p["op"] == 2)
+    assert identify["d"]["intents"] == discord.Intents(guilds=True).value  # nothing privileged
+    assert connection.heartbeats >= 1 and connection.close_code == 1000  # closed cleanly
 
 
 def test_cli_refuses_to_start_without_a_token(tmp_path: Path) -> None:

@@ -1,276 +1,291 @@
-"""A local fake of the parts of Discord's REST API the bot uses, and gateway payload builders.
+"""A local fake of Discord for one bot: the REST API it uses and the gateway it connects to.
 
-discord.py talks to it for real (point `discord.http.Route.BASE` at `FakeDiscord.base`), so
-tests see the requests the bot makes: deferrals, followups, edits with attachments, buttons.
-It keeps messages like Discord does, including two rules the bot must live with: the first
-followup after a "thinking…" deferral fills that deferred message (and keeps its visibility),
-and a deleted message cannot be edited. `rate_limit_next` and `refuse_next` make the next
-matching request fail.
+discord.py talks to it for real: point `discord.http.Route.BASE` at `FakeDiscord.base` and
+`DiscordWebSocket.DEFAULT_GATEWAY` at the URL its `GET /gateway/bot` announces (a sharded
+client asks for it; a plain one is told), then `start()` the bot. Tests send slash commands
+and button clicks as INTERACTION_CREATE dispatches (`interact`) and see every request the bot
+makes (`calls`, and `refused` for those Discord refused). Messages are kept as Discord keeps
+them (`discord_messages`).
+
+Strict where Discord is (rules and sources in `discord_rules`, the gateway in
+`discord_gateway`): the bot's token on every call but the interaction ones; the initial
+response within 3 s of the interaction (10062), once (40060); its token for 15 min (50027);
+content, components and files within Discord's limits (50035, 40005), uploads by the server's
+boost tier or the interaction's `attachment_size_limit`; the bot's permissions in a channel
+(50001, 50013); DMs to users who refuse them (50007); 50 requests a second outside the
+interaction endpoints (429, `global: true`, topics/rate-limits.mdx), and a Cloudflare ban after
+10,000 invalid requests (401, 403, 429) in 10 minutes. Time is `clock` (tests/fakes/clock.py).
+
+`rate_limit_next` and `refuse_next` make the next matching request fail (fault injection).
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import discord
 from aiohttp import web
 
-APP_ID = 900000000000000001
-BOT_USER = {"id": str(APP_ID), "username": "mjbot", "discriminator": "0", "avatar": None}
-EPHEMERAL = 64
-LOADING = 128
-MANAGE_GUILD = 1 << 5
-MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view, send, use application commands
+from tests.fakes import discord_rules as rules
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.discord_http import (
+    Call,
+    CallLog,
+    RequestLimits,
+    json_response,
+    read_request,
+    refuse,
+)
+from tests.fakes.discord_messages import MessageStore
+from tests.fakes.discord_payloads import APP_ID, BOT_USER, Guild, guild_create, ready
+
+TOKEN = "test-token"
+_INTERACTION_ROUTE = re.compile(rf"/interactions/\d+/[^/]+/callback|/webhooks/{APP_ID}/.*")
 
 
 @dataclass
-class Call:
-    """One request the bot made."""
-
-    method: str
-    path: str  # after /api/v10, e.g. "/webhooks/900…/tok/messages/@original"
-    payload: dict[str, Any] | list[Any] | None
-    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, data)
-    response: Any = None  # the JSON the fake answered with
-
-    def matches(self, method: str, pattern: str) -> bool:
-        return self.method == method and re.fullmatch(pattern, self.path) is not None
+class Interaction:
+    id: int
+    created: float  # clock.monotonic() when the user acted
+    channel_id: int
+    upload_bytes: int
+    acknowledged: bool = False
 
 
-class FakeDiscord:
+class FakeDiscord(CallLog):
     def __init__(self) -> None:
-        self.calls: list[Call] = []
-        self.messages: dict[int, dict[str, Any]] = {}
-        self._originals: dict[str, int | None] = {}  # interaction token -> deferred message
-        self.channels: dict[str, int] = {}  # interaction token -> its channel
-        self.faulted: list[str] = []  # "METHOD path" of requests answered with a fault
+        super().__init__()
+        self.clock = FakeClock()
+        self.limits = RequestLimits(self.clock)
+        self.gateway = FakeGateway(TOKEN, self.clock, self._ready, self._guild_payloads)
+        self.store = MessageStore(self.snowflake)
+        self.guilds: dict[int, Guild] = {}
+        self.interactions: dict[str, Interaction] = {}  # token -> interaction
+        self.permissions: dict[int, int] = {}  # channel -> the bot's permissions, if not all
+        self.refuses_dms: set[int] = set()  # users whose privacy settings refuse the bot's DMs
         self._ids = itertools.count(1)
-        self._changed = asyncio.Condition()
-        self._faults: list[tuple[str, str, web.Response]] = []  # method, path pattern, answer
         self._runner: web.AppRunner | None = None
+        self.origin = ""  # http://127.0.0.1:port
         self.base = ""
+
+    @property
+    def messages(self) -> dict[int, dict[str, Any]]:
+        return self.store.messages
 
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> str:
-        app = web.Application()
+        app = web.Application(client_max_size=200 * 1024**2)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        self.gateway.add_routes(app)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{port}/api/v10"
+        self.origin = f"http://127.0.0.1:{port}"
+        self.base = f"{self.origin}/api/v10"
         return self.base
 
     async def close(self) -> None:
+        await self.gateway.reset()
         if self._runner is not None:
             await self._runner.cleanup()
 
-    # what tests ask --------------------------------------------------------------------------
-    def find(self, method: str, pattern: str) -> list[Call]:
-        return [call for call in self.calls if call.matches(method, pattern)]
+    async def reset(self) -> None:
+        """Forget everything a test did (one fake serves a whole test module)."""
+        await self.gateway.reset()
+        self.clock.reset()
+        self.store.clear()
+        self.clear()
+        self.limits.clear()
+        for known in (self.guilds, self.interactions, self.permissions):
+            known.clear()
+        self.refuses_dms.clear()
 
-    async def wait_for(
-        self, method: str, pattern: str, check: Callable[[Call], bool] = lambda _: True
-    ) -> Call:
-        """The first call (made or yet to come) to this route that passes `check`."""
+    # the world the bot lives in ------------------------------------------------------------
+    def add_guild(self, guild: Guild) -> None:
+        self.guilds[guild.id] = guild
 
-        def found() -> Call | None:
-            return next((c for c in self.find(method, pattern) if check(c)), None)
+    def guild_of(self, channel_id: int) -> Guild | None:
+        return next((g for g in self.guilds.values() if channel_id in g.channels), None)
 
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(found), timeout=20)
-        call = found()
-        assert call is not None
-        return call
+    def permissions_in(self, channel_id: int) -> int:
+        return self.permissions.get(channel_id, rules.BOT_NEEDS)
 
-    def rate_limit_next(self, method: str, pattern: str) -> None:
-        """Answer the next matching request with a 429 and a short `retry_after`."""
-        body = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
-        # discord.py retries only a 429 that came through Discord's proxy (`Via`).
-        headers = {"X-RateLimit-Scope": "user", "Retry-After": "0.05", "Via": "1.1 google"}
-        self._faults.append((method, pattern, _json(body, status=429, headers=headers)))
+    def revoke(self, channel_id: int, permissions: int) -> None:
+        """The bot loses `permissions` in the channel (a moderator changed its overwrites)."""
+        self.permissions[channel_id] = self.permissions_in(channel_id) & ~permissions
 
-    def refuse_next(self, method: str, pattern: str) -> None:
-        """Answer the next matching request with 403 Missing Access."""
-        body = {"message": "Missing Access", "code": 50001}
-        self._faults.append((method, pattern, _json(body, status=403)))
+    def upload_limit(self, channel_id: int) -> int:
+        guild = self.guild_of(channel_id)
+        return rules.upload_limit(guild.boost_tier if guild else 0)
 
     def snowflake(self) -> int:
-        return discord.utils.time_snowflake(datetime.now(UTC)) + next(self._ids)
+        return discord.utils.time_snowflake(self.clock.now().astimezone(UTC)) + next(self._ids)
+
+    def open_interaction(self, payload: dict[str, Any]) -> None:
+        """The user acted now: the fake counts the interaction's deadlines from here."""
+        channel_id = int(payload["channel_id"])
+        size = int(payload["attachment_size_limit"])
+        record = Interaction(int(payload["id"]), self.clock.monotonic(), channel_id, size)
+        self.interactions[payload["token"]] = record
+
+    async def interact(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Deliver an interaction over the gateway, as Discord does when a user acts."""
+        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        return payload
 
     # the API ---------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
-        payload, files = await _read(request)
-        for fault in self._faults:
-            method, pattern, answer = fault
-            if method == request.method and re.fullmatch(pattern, path):
-                self._faults.remove(fault)
-                self.faulted.append(f"{method} {path}")
-                return answer
+        payload, files = await read_request(request)
+        fault = self.fault(request.method, path)
+        if fault is not None:
+            return fault
         call = Call(request.method, path, payload, files)
-        try:
-            response = self._answer(call)
-            if isinstance(response, web.Response) and response.body:
-                call.response = json.loads(response.body)  # type: ignore[arg-type]
-            return response
-        finally:
-            async with self._changed:
-                self.calls.append(call)
-                self._changed.notify_all()
+        response = self.limits.banned() or self._checked(request, path) or self._answer(call)
+        call.status = response.status
+        if response.body:
+            call.response = json.loads(response.body)  # type: ignore[arg-type]
+        self.limits.answered(response.status)
+        await self.record(call)
+        return response
 
-    def _answer(self, call: Call) -> web.StreamResponse:
+    def _checked(self, request: web.Request, path: str) -> web.Response | None:
+        """Interaction endpoints carry their token in the URL and are not bound to the global
+        limit; everything else needs the bot's token and counts against it."""
+        if _INTERACTION_ROUTE.fullmatch(path):
+            return None
+        if request.headers.get("Authorization") != f"Bot {TOKEN}":
+            return refuse(rules.UNAUTHORIZED)
+        return self.limits.take_global()
+
+    def _answer(self, call: Call) -> web.Response:
         method, path, body = call.method, call.path, call.payload
         if method == "GET" and path == "/users/@me":
-            return _json(BOT_USER)
+            return json_response(BOT_USER)
         if method == "GET" and path == "/oauth2/applications/@me":
-            return _json(_app_info())
+            return json_response(_app_info())
+        if method == "GET" and path == "/gateway/bot":
+            return json_response(_gateway_bot(self.origin))
         if method == "PUT" and re.fullmatch(
             rf"/applications/{APP_ID}(/guilds/\d+)?/commands", path
         ):
             assert isinstance(body, list)
-            return _json(
+            return json_response(
                 [{**c, "id": str(self.snowflake()), "application_id": str(APP_ID)} for c in body]
             )
         if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
-            return self._callback(int(match[1]), match[2], body)
-        if match := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)/messages/(@original|\d+)", path):
-            token, which = match[1], match[2]
-            message_id = self._originals.get(token) if which == "@original" else int(which)
-            if method == "DELETE":
-                self.messages.pop(message_id or 0, None)
-                self._originals[token] = None
-                return web.Response(status=204)
-            return self._edit(message_id, body, call.files)
-        if match := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path):
-            return self._followup(match[1], body, call.files)
-        if match := re.fullmatch(r"/channels/(\d+)/messages", path):
-            return self._create(int(match[1]), body, call.files, 0)
-        if match := re.fullmatch(r"/channels/\d+/messages/(\d+)", path):
-            if method == "DELETE":
-                self.messages.pop(int(match[1]), None)
-                return web.Response(status=204)
-            return self._edit(int(match[1]), body, call.files)
+            return self._callback(int(match[1]), match[2], body, call.files)
+        if match := re.fullmatch(
+            rf"/webhooks/{APP_ID}/([^/]+)(?:/messages/(@original|\d+))?", path
+        ):
+            return self._webhook(method, match[1], match[2], body, call.files)
+        if match := re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?", path):
+            channel_id, message_id = int(match[1]), match[2] and int(match[2])
+            return self._channel(method, channel_id, message_id, body, call.files)
         if method == "POST" and path == "/users/@me/channels":
             assert isinstance(body, dict)
-            return _json({"id": str(int(body["recipient_id"]) + 1), "type": 1})
-        return _json({"message": f"no fake for {method} {path}"}, status=404)
+            return json_response(self.store.open_dm(int(body["recipient_id"])))
+        return json_response({"message": f"no fake for {method} {path}"}, 404)
 
-    def _callback(self, interaction_id: int, token: str, body: Any) -> web.StreamResponse:
-        kind = body["type"]
-        result: dict[str, Any] = {"id": str(interaction_id), "type": kind}
-        if kind == 5:  # deferred: Discord shows "thinking…" in a message of its own
-            flags = LOADING | (body.get("data", {}).get("flags", 0) & EPHEMERAL)
-            message = self._store(self.channels.get(token), {"content": ""}, [], flags)
-            self._originals[token] = int(message["id"])
-            result.update(response_message_id=message["id"], response_message_loading=True)
-        return _json({"interaction": result})
+    def _callback(self, interaction_id: int, token: str, body: Any, files: list) -> web.Response:
+        record = self.interactions.get(token)
+        if record is None or record.id != interaction_id:
+            return refuse(rules.UNKNOWN_INTERACTION)
+        if record.acknowledged:
+            return refuse(rules.ALREADY_ACKNOWLEDGED)
+        if self.clock.monotonic() - record.created > rules.ANSWER_WITHIN_S:
+            return refuse(rules.UNKNOWN_INTERACTION)
+        data = body.get("data") or {}
+        if body["type"] == 4:
+            refusal = rules.check_message(
+                data, files, creating=True, upload_bytes=record.upload_bytes
+            )
+            if refusal is not None:
+                return refuse(refusal)
+        record.acknowledged = True
+        answer = self.store.respond(token, record.id, record.channel_id, body["type"], data, files)
+        return json_response(answer)
 
-    def _followup(self, token: str, body: Any, files: list[tuple[str, bytes]]) -> web.Response:
-        original = self._originals.get(token)
-        if original is not None and self.messages[original]["flags"] & LOADING:
-            # Discord: the first followup fills the deferred message and keeps its visibility.
-            flags = self.messages[original]["flags"] & EPHEMERAL
-            return self._edit(original, {**body, "flags": flags}, files)
-        channel_id = self.channels.get(token)
-        return self._create(channel_id, body, files, body.get("flags", 0) & EPHEMERAL)
-
-    def _create(
-        self, channel_id: int | None, body: Any, files: list[tuple[str, bytes]], flags: int
+    def _webhook(
+        self, method: str, token: str, which: str | None, body: Any, files: list
     ) -> web.Response:
-        return _json(self._store(channel_id, body, files, flags))
+        record = self.interactions.get(token)
+        if record is None or not record.acknowledged:
+            return refuse(rules.UNKNOWN_WEBHOOK)
+        if self.clock.monotonic() - record.created > rules.TOKEN_LIFETIME_S:
+            return refuse(rules.INVALID_WEBHOOK_TOKEN)
+        message_id = self.store.webhook_message(token, which)
+        if which is not None and message_id is None:
+            return refuse(rules.UNKNOWN_MESSAGE)
+        if method == "DELETE":
+            self.store.delete(token, message_id)
+            return web.Response(status=204)
+        creating = which is None
+        refusal = rules.check_message(
+            body, files, creating=creating, upload_bytes=record.upload_bytes
+        )
+        if refusal is not None:
+            return refuse(refusal)
+        if creating:
+            return json_response(self.store.followup(token, record.channel_id, body, files))
+        return json_response(self.store.edit(message_id, body, files))
 
-    def _store(
-        self, channel_id: int | None, body: Any, files: list[tuple[str, bytes]], flags: int
-    ) -> dict[str, Any]:
-        message_id = self.snowflake()
-        message: dict[str, Any] = {
-            "id": str(message_id),
-            "channel_id": str(channel_id or 0),
-            "type": 0,
-            "content": body.get("content") or "",
-            "author": BOT_USER,
-            "attachments": self._attachments(body, files, []),
-            "components": body.get("components", []),
-            "embeds": [],
-            "mentions": [],
-            "mention_roles": [],
-            "flags": flags,
-            "timestamp": datetime.now(UTC).isoformat(),
-            "edited_timestamp": None,
-        }
-        if "message_reference" in body:
-            message["message_reference"] = body["message_reference"]
-        self.messages[message_id] = message
-        return message
+    def _channel(
+        self, method: str, channel_id: int, message_id: int | None, body: Any, files: list
+    ) -> web.Response:
+        """A channel's messages: create (POST), edit (PATCH) or delete (DELETE) one of the
+        bot's own. The bot must see the channel; posting needs its permissions there."""
+        dm_user = self.store.dm_channels.get(channel_id)
+        if dm_user is None and self.guild_of(channel_id) is None:
+            return refuse(rules.UNKNOWN_CHANNEL)
+        if dm_user is not None and dm_user in self.refuses_dms and message_id is None:
+            return refuse(rules.CANNOT_DM)
+        body = body or {}
+        refusal = rules.check_channel_post(
+            self.permissions_in(channel_id),
+            has_files=bool(files),
+            replies="message_reference" in body,
+            editing=message_id is not None,
+        )
+        if refusal is None and method != "DELETE":
+            refusal = rules.check_message(
+                body,
+                files,
+                creating=message_id is None,
+                upload_bytes=self.upload_limit(channel_id),
+            )
+        if refusal is not None:
+            return refuse(refusal)
+        if message_id is None:
+            return json_response(self.store.create(channel_id, body, files, 0))
+        if self.messages.get(message_id, {}).get("channel_id") != str(channel_id):
+            return refuse(rules.UNKNOWN_MESSAGE)
+        if method == "DELETE":
+            self.messages.pop(message_id)
+            return web.Response(status=204)
+        return json_response(self.store.edit(message_id, body, files))
 
-    def _edit(self, message_id: int | None, body: Any, files: list[tuple[str, bytes]]) -> Any:
-        message = self.messages.get(message_id or 0)
-        if message is None:
-            return _json({"message": "Unknown Message", "code": 10008}, status=404)
-        for key in ("content", "components"):
-            if key in body:
-                message[key] = body[key] or ([] if key == "components" else "")
-        if "attachments" in body or files:
-            message["attachments"] = self._attachments(body, files, message["attachments"])
-        message["flags"] = (message["flags"] & ~LOADING) | body.get("flags", 0)
-        message["edited_timestamp"] = datetime.now(UTC).isoformat()
-        return _json(message)
+    # the gateway's view of this world --------------------------------------------------------
+    def _ready(self, session: Any) -> dict[str, Any]:
+        resume = f"ws://{self.origin.removeprefix('http://')}/resume"
+        return ready(session, list(self.guilds.values()), resume)
 
-    def _attachments(
-        self, body: Any, files: list[tuple[str, bytes]], kept: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Discord's rule: `attachments` lists what the message keeps; new ones name a file."""
-        wanted = body.get("attachments")
-        if wanted is None:
-            wanted = [{"id": index} for index in range(len(files))]
-        result = []
-        for entry in wanted:
-            index = entry["id"]
-            if isinstance(index, int) and index < len(files):
-                name, data = files[index]
-                result.append(
-                    {
-                        "id": str(self.snowflake()),
-                        "filename": name,
-                        "size": len(data),
-                        "url": f"https://cdn.example/{name}",
-                        "proxy_url": f"https://media.example/{name}",
-                    }
-                )
-            else:
-                result += [a for a in kept if a["id"] == str(index)]
-        return result
-
-
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """discord.py decodes a body only if its content type is exactly application/json."""
-    data = json.dumps(body).encode()
-    return web.Response(body=data, status=status, headers=headers, content_type="application/json")
+    def _guild_payloads(self) -> list[dict[str, Any]]:
+        return [guild_create(guild) for guild in self.guilds.values()]
 
 
-async def _read(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
-    """The JSON payload and uploaded files, from a JSON body or a multipart form."""
-    if request.content_type.startswith("multipart/"):
-        payload, files = None, []
-        reader = await request.multipart()
-        async for part in reader:
-            data = await part.read()  # type: ignore[union-attr]
-            if part.name == "payload_json":  # type: ignore[union-attr]
-                payload = json.loads(data)
-            else:
-                files.append((part.filename or "", bytes(data)))  # type: ignore[union-attr]
-        return payload or {}, files
-    raw = await request.read()
-    return (json.loads(raw) if raw else None), []
+def _gateway_bot(origin: str) -> dict[str, Any]:
+    limits = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+    url = f"ws://{origin.removeprefix('http://')}"
+    return {"url": url, "shards": 1, "session_start_limit": limits}
 
 
 def _app_info() -> dict[str, Any]:
@@ -285,114 +300,3 @@ def _app_info() -> dict[str, Any]:
         "verify_key": "0" * 64,
         "flags": 0,
     }
-
-
-# gateway payloads (INTERACTION_CREATE) -------------------------------------------------------
-def member(user_id: int, *, permissions: int = MEMBER_PERMISSIONS, roles: tuple[int, ...] = ()):
-    return {
-        "user": {
-            "id": str(user_id),
-            "username": f"user{user_id}",
-            "discriminator": "0",
-            "avatar": None,
-            "global_name": f"User {user_id}",
-        },
-        "roles": [str(role) for role in roles],
-        "permissions": str(permissions),
-        "flags": 0,
-        "joined_at": "2024-01-01T00:00:00+00:00",
-    }
-
-
-def interaction(
-    fake: FakeDiscord,
-    kind: int,
-    data: dict[str, Any],
-    *,
-    user_id: int,
-    channel_id: int,
-    guild_id: int | None,
-    permissions: int = MEMBER_PERMISSIONS,
-    roles: tuple[int, ...] = (),
-    size_limit: int = 10 * 1024 * 1024,
-    message: dict[str, Any] | None = None,
-    nsfw: bool = False,
-) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload as the gateway sends it (type 2 command, 3 component);
-    `nsfw`: the channel is marked NSFW."""
-    interaction_id = fake.snowflake()
-    payload: dict[str, Any] = {
-        "id": str(interaction_id),
-        "application_id": str(APP_ID),
-        "type": kind,
-        "token": f"token-{interaction_id}",
-        "version": 1,
-        "data": data,
-        "channel_id": str(channel_id),
-        "channel": {
-            "id": str(channel_id),
-            "type": 0,
-            "name": "art",
-            "position": 0,
-            "guild_id": str(guild_id) if guild_id else None,
-            "nsfw": nsfw,
-        },
-        "app_permissions": str(MEMBER_PERMISSIONS),
-        "attachment_size_limit": size_limit,
-        "locale": "en-US",
-        "entitlements": [],
-        "authorizing_integration_owners": {},
-        "context": 0 if guild_id else 1,
-    }
-    if guild_id is None:
-        payload["user"] = member(user_id)["user"]
-        payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [payload["user"]]}
-    else:
-        payload["guild_id"] = str(guild_id)
-        payload["guild_locale"] = "en-US"
-        payload["member"] = member(user_id, permissions=permissions, roles=roles)
-    if message is not None:
-        payload["message"] = message
-    fake.channels[payload["token"]] = channel_id
-    return payload
-
-
-class UserRef(int):
-    """A user option's value (type 6): the id, resolved to a user in the payload."""
-
-
-def command(name: str, **options: Any) -> dict[str, Any]:
-    """The `data` of a slash command; strings, ints, floats, users (UserRef) and attachments
-    (pass a dict) as options."""
-
-    def option(key: str, value: Any) -> dict[str, Any]:
-        if isinstance(value, UserRef):
-            return {"name": key, "type": 6, "value": str(int(value))}
-        if isinstance(value, float):
-            return {"name": key, "type": 10, "value": value}
-        kind = 11 if isinstance(value, dict) else 4 if isinstance(value, int) else 3
-        return {"name": key, "type": kind, "value": value["id"] if kind == 11 else value}
-
-    data: dict[str, Any] = {
-        "id": "800000000000000001",
-        "name": name,
-        "type": 1,
-        "options": [option(k, v) for k, v in options.items() if v is not None],
-    }
-    attachments = {v["id"]: v for v in options.values() if isinstance(v, dict)}
-    users = {
-        str(int(v)): member(int(v))["user"] for v in options.values() if isinstance(v, UserRef)
-    }
-    resolved: dict[str, Any] = {}
-    if attachments:
-        resolved["attachments"] = attachments
-    if users:
-        resolved["users"] = users
-    if resolved:
-        data["resolved"] = resolved
-    return data
-
-
-def click(custom_id: str) -> dict[str, Any]:
-    """The `data` of a button click."""
-    return {"custom_id": custom_id, "component_type": 2}
