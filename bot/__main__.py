@@ -24,6 +24,7 @@ from bot.cli_serve import register as register_front_ends
 from bot.cli_translate import register as register_translation
 from bot.cli_workers import register as register_workers
 from bot.config import ConfigError, Settings
+from bot.log_redaction import install as redact_secrets
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 models_app = typer.Typer(help="Download and inspect models.")
@@ -36,10 +37,12 @@ app.add_typer(themes_app, name="themes")
 
 def _settings() -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as error:
         typer.echo(f"Configuration error: {error}", err=True)
         raise typer.Exit(2) from None
+    redact_secrets(settings.secrets)
+    return settings
 
 
 def _logging(verbose: bool) -> None:
@@ -47,6 +50,7 @@ def _logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_secrets(())  # on the handlers just made: every entry point logs through them
 
 
 register_translation(app, models_app, _settings)

@@ -43,6 +43,8 @@ async def describe_file(settings: Settings, path: Path, seed: int | None) -> dic
     from bot.core.errors import MjError
     from bot.core.image_fetch import MAX_BYTES
     from bot.core.requests import Incoming, Origin, Reply
+    from engine.captioner import Captioner
+    from engine.errors import ModelUnavailable
 
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -50,6 +52,16 @@ async def describe_file(settings: Settings, path: Path, seed: int | None) -> dic
         data = path.read_bytes()
     except OSError as error:
         return {"error": f"Cannot read {path}: {error.strerror or error}."}
+    # This terminal is the operator's: a missing caption model says what to run, here (a
+    # chat's user reads only that the model is not available).
+    models = settings.models
+    captioner = Captioner(
+        models.caption_model, data_dir=settings.data_dir, allow_download=models.allow_download
+    )
+    try:
+        await asyncio.to_thread(captioner.folder)
+    except ModelUnavailable as error:
+        return {"error": str(error)}
 
     class Quiet:  # the answer is the JSON: the job's own replies are not shown
         async def send(self, origin: Origin, reply: Reply) -> None:

@@ -19,13 +19,17 @@ def register(
     """Add the commands; `settings` loads the configuration, `logs(verbose)` sets up logging."""
 
     def launch(names: Callable[[Settings], list[str]], verbose: bool) -> None:
+        from bot.log_redaction import redact
         from bot.runner import launch as run_front_ends
 
         config = settings()
         logs(verbose)
-        # httpx logs request URLs at INFO, and Telegram's contain the token.
+        # httpx logs every Bot API request at INFO: noise (its token redacted all the same).
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        code = run_front_ends(config, names(config), lambda line: typer.echo(line, err=True))
+        # Start-up failures quote library messages, and python-telegram-bot's name the token.
+        code = run_front_ends(
+            config, names(config), lambda line: typer.echo(redact(line), err=True)
+        )
         if code:
             raise typer.Exit(code)
 

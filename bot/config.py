@@ -194,6 +194,11 @@ class Settings:
         )
 
     @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """What must never be printed or logged (`bot.log_redaction` redacts it)."""
+        return (self.discord.token, self.telegram.token, self.telegram.webhook_secret)
+
+    @property
     def db_path(self) -> Path:
         return self.data_dir / "mjbot.db"
 

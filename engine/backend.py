@@ -283,7 +283,7 @@ class DiffusersBackend:
             raise GenerationFailed(
                 f"A source image could not be read: {exc}",
                 public=t(
-                    "The job's start image could not be read (it may have been removed); "
+                    "A source image of this job could not be read (it may have been removed); "
                     "draw again from a new image."
                 ),
             ) from exc

@@ -79,8 +79,8 @@ def _generate_with_oom_retry(
                     "Out of GPU memory, even one job at a time. Try a smaller size "
                     "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB).",
                     public=t(
-                        "The GPU ran out of memory for this job. Try a shape closer to 1:1 "
-                        "(--ar) or a smaller upscale."
+                        "Out of GPU memory, even one job at a time. Try again later, or a shape "
+                        "closer to 1:1 (--ar)."
                     ),
                 ) from again
             raise

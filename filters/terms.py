@@ -63,10 +63,7 @@ class Verdict:
 def check_term(term: str) -> str:
     """The term, trimmed, if it can be matched; TermError (for a moderator) if not."""
     term = " ".join(term.split())
-    body = term.strip(WILDCARD).strip()
-    if WILDCARD in body:
-        raise TermError(t("'{term}': `*` may only start or end a term (like nud*).", term=term))
-    if len(term) > MAX_TERM_CHARS:
+    if len(term) > MAX_TERM_CHARS:  # first: the messages below quote the whole term
         raise TermError(
             t(
                 "'{term}…': a term can be at most {limit} characters.",
@@ -74,6 +71,9 @@ def check_term(term: str) -> str:
                 limit=MAX_TERM_CHARS,
             )
         )
+    body = term.strip(WILDCARD).strip()
+    if WILDCARD in body:
+        raise TermError(t("'{term}': `*` may only start or end a term (like nud*).", term=term))
     words = term_views([body])[0][0]
     if not words:
         raise TermError(t("'{term}' has no letters or digits left once normalised.", term=term))

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from storage.rows import ImageRow, JobStatus, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedJobs:
+    """The jobs one HTTP request with an Idempotency-Key created (m019)."""
+
+    request_hash: str  # the request that created them (a retry must send the same one)
+    job_ids: tuple[str, ...]  # in the order they were created (--repeat makes several)
 
 
 class Jobs:
@@ -44,6 +53,21 @@ class Jobs:
             order="jobs.created_at desc, jobs.rowid desc",
             limit=limit,
         )
+
+    def with_key(
+        self, platform: str, platform_user_id: str, key: str, since: str
+    ) -> KeyedJobs | None:
+        """The jobs the user's request with Idempotency-Key `key` created at or after `since`
+        (ISO time), if any. The key is set in each job's own insert: no job lacks it."""
+        rows = self._select(
+            "users.platform = ? and users.platform_user_id = ? "
+            "and jobs.idempotency_key = ? and jobs.created_at >= ?",
+            [platform, platform_user_id, key, since],
+            order="jobs.created_at, jobs.rowid",
+        )
+        if not rows:
+            return None
+        return KeyedJobs(rows[0]["request_hash"], tuple(row["id"] for row in rows))
 
     def images(self, job_id: str) -> list[ImageRow]:
         return [

@@ -407,6 +407,16 @@ def m017_editing_actions(db: Database) -> None:
 
 
 @migrations()
+def m019_jobs_idempotency_key(db: Database) -> None:
+    # An HTTP client's Idempotency-Key, on the jobs its request created (written with the job
+    # and its debit, so a charged job always has it), and a hash of that request: a retry with
+    # the same key gets these jobs back, one with another request under the key is refused.
+    db["jobs"].add_column("idempotency_key", str)
+    db["jobs"].add_column("request_hash", str)
+    db["jobs"].create_index(["user_id", "idempotency_key"])
+
+
+@migrations()
 def m021_languages(db: Database) -> None:
     """UI languages (issue 23): a user's own choice, a community's default, the language each
     job answers in, and a failed job's reason as a message a language can render.

@@ -217,13 +217,17 @@ class Api:
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[name]}"}
 
-    async def post(self, path: str, body: Any, name: str = "alice") -> tuple[int, dict]:
-        response = await self.client.post(path, json=body, headers=self.auth(name))
+    async def post(
+        self, path: str, body: Any, name: str = "alice", **headers: str
+    ) -> tuple[int, dict]:
+        headers = {**self.auth(name), **{k.replace("_", "-"): v for k, v in headers.items()}}
+        response = await self.client.post(path, json=body, headers=headers)
         return response.status, await response.json()
 
 
 @asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[Api]:
+async def serve(settings: Settings, user: str | None = "alice") -> AsyncIterator[Api]:
+    """The HTTP API on `settings`, with a key for `user` (None: the data has one already)."""
     from aiohttp.test_utils import TestClient, TestServer
 
     from bot.adapters.http_api import build_http_app
@@ -234,7 +238,8 @@ async def serve(settings: Settings) -> AsyncIterator[Api]:
         await app.service.start()
         async with TestClient(TestServer(web_app)) as client:
             api = Api(app, client)
-            await api.key("alice")
+            if user is not None:
+                await api.key(user)
             yield api
 
 

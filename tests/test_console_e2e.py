@@ -118,3 +118,41 @@ async def test_cancel_refuses_someone_elses_job(app) -> None:
     assert "not yours" in bob_sink.replies[-1].text
     await bob.submit_line("/cancel")
     assert "no queued or running job" in bob_sink.replies[-1].text
+
+
+async def test_the_console_survives_any_line(app, monkeypatch, caplog) -> None:
+    """Lines that once ended the whole bot (issue 14) get an answer, and so does a bug: the
+    REPL reads on."""
+    from bot.core import handlers
+    from bot.core.render import FAILED
+
+    async def broken(parts, call):
+        raise RuntimeError("a bug in /quota")
+
+    monkeypatch.setitem(handlers.HANDLERS, "quota", broken)  # fault injection
+    sink = CaptureSink()
+    adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
+    lines = iter(
+        [
+            "a fox --seed " + "9" * 5000,
+            "a fox --ar 1:" + "1" * 4301,
+            "a::" + "9" * 400 + " b::-" + "9" * 400,
+            "http://[::1/x.png a fox",
+            "/history " + "7" * 5000,
+            "/history ²",
+            "/quota",
+            "/help",
+        ]
+    )
+
+    def read_line(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    await adapter.repl(read_line)
+    kinds = [reply.kind for reply in sink.replies]
+    assert kinds == [ReplyKind.ERROR] * 7 + [ReplyKind.TEXT]
+    assert all(len(reply.text) < 400 for reply in sink.replies[:6])
+    assert sink.replies[6].text == FAILED and "a bug in /quota" in caplog.text

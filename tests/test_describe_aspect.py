@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.params import aspect_for_size, parse_mj
+from bot.core.params import parse_mj
+from bot.core.sizes import aspect_for_size
 
 CASES = [
     (1920, 1080, "16:9"),

@@ -123,3 +123,40 @@ async def test_openapi_describes_the_endpoint(api: Api) -> None:
     assert {"200", "400", "401", "413", "429", "503"} <= set(post["responses"])
     job = document["components"]["schemas"]["Job"]["properties"]
     assert {"prompts", "glosses", "aspect"} <= set(job)
+
+
+async def test_a_retried_describe_is_the_first_ones_job_charged_once(api: Api) -> None:
+    headers = {**api.auth("alice"), "Idempotency-Key": "photo-1"}
+
+    async def send(image: bytes) -> tuple[int, dict]:
+        data = form(image=image)
+        response = await api.client.post("/api/describe", data=data, headers=headers)
+        return response.status, await response.json()
+
+    photo = png_bytes(picture((120, 160)))
+    first, again = await send(photo), await send(photo)
+    assert first[0] == again[0] == 200 and first[1]["data"] == again[1]["data"]
+    other = await send(png_bytes(picture((160, 120))))  # another image under the same key
+    assert other[0] == 409 and "different request" in other[1]["msg"]
+    assert api.app.store.run_sync(lambda s: s.db["ledger"].count) == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"--x\r\n"),  # no boundary
+        ("multipart/form-data; boundary=" + "b" * 80, b"--b\r\n"),  # too long a boundary
+        ("multipart/form-data; boundary=zz", b"not a multipart body at all"),
+        ("application/x-www-form-urlencoded; charset=utf-8", b"url=%FF%FE"),
+        ("application/json", b"[" * 5000),
+    ],
+    ids=["no-boundary", "long-boundary", "garbage", "latin", "nested"],
+)
+async def test_malformed_bodies_are_400_and_cost_nothing(
+    api: Api, content_type: str, body: bytes
+) -> None:
+    headers = {**api.auth("alice"), "Content-Type": content_type}
+    response = await api.client.post("/api/describe", data=body, headers=headers)
+    assert response.status == 400, await response.text()
+    assert len((await response.json())["msg"]) < 300
+    assert api.app.store.run_sync(lambda s: s.db["ledger"].count) == 0

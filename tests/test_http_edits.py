@@ -166,6 +166,9 @@ async def test_upscale_4x_action_with_the_gan_upscaler(gan_api: Api, api: Api) -
         ({"action": "vary_region", "mask": base64.b64encode(b"junk").decode()}, 400, "not a"),
         ({"action": "upscale", "index": 9}, 400, "index"),
         ({"action": "zoom_out", "factor": 2, "extra": 1}, 400, "Unknown field"),
+        ({"action": "u" * 5000}, 400, "(5,002 characters)"),  # quoted as a short prefix
+        ({"action": "pan", "direction": "d" * 5000}, 400, "pan needs a direction"),
+        ({"action": "zoom_out", "x" * 5000: 1}, 400, "(5,000 characters)"),
     ],
     ids=[
         "unknown",
@@ -177,6 +180,9 @@ async def test_upscale_4x_action_with_the_gan_upscaler(gan_api: Api, api: Api) -
         "bad-png",
         "index",
         "extra",
+        "long-action",
+        "long-direction",
+        "long-field",
     ],
 )
 async def test_bad_actions_name_the_field(api: Api, order, status, message) -> None:
@@ -184,7 +190,7 @@ async def test_bad_actions_name_the_field(api: Api, order, status, message) -> N
     job_id = grid["data"]["jobId"]
     await api.done(job_id)
     got, body = await api.post(f"/api/jobs/{job_id}/actions", order)
-    assert got == status and message in body["msg"], body
+    assert got == status and message in body["msg"] and len(body["msg"]) < 300, body
 
 
 async def test_other_keys_jobs_do_not_exist(api: Api) -> None:
@@ -195,6 +201,25 @@ async def test_other_keys_jobs_do_not_exist(api: Api) -> None:
         f"/api/jobs/{job_id}/actions", {"action": "upscale"}, headers=api.bob
     )
     assert got == 404, body
+
+
+async def test_a_retried_action_is_the_first_ones_job_charged_once(api: Api) -> None:
+    _, grid = await api.post("/api/jobs", {"prompt": "a kite"})
+    await api.done(grid["data"]["jobId"])
+    path, keyed = (
+        f"/api/jobs/{grid['data']['jobId']}/actions",
+        {**api.headers, "Idempotency-Key": "u2"},
+    )
+    first = await api.post(path, {"action": "upscale", "index": 2}, keyed)
+    again = await api.post(path, {"action": "upscale", "index": 2}, keyed)
+    other = await api.post(path, {"action": "upscale", "index": 3}, keyed)  # a key mixed up
+    assert first[0] == again[0] == 202 and other[0] == 409, other
+    assert first[1]["data"]["jobId"] == again[1]["data"]["jobId"]
+    await api.done(first[1]["data"]["jobId"])
+    rows = api.app.store.run_sync(lambda s: s.jobs.of_user("api", "alice"))
+    assert [row["action"] for row in rows].count("upscale") == 1
+    debits = api.app.store.run_sync(lambda s: [r for r in s.db["ledger"].rows if r["delta"] < 0])
+    assert len(debits) == 2  # the grid and one upscale
 
 
 async def test_blend_and_openapi(api: Api) -> None:
@@ -219,6 +244,13 @@ async def test_blend_and_openapi(api: Api) -> None:
         assert status == 400 and "2 to 5" in body["msg"]
         status, body = await api.post("/api/blend", {"images": "x"})
         assert status == 400 and "list" in body["msg"]
+        # A retried blend (the same Idempotency-Key and body) is the first one's job.
+        keyed = {**api.headers, "Idempotency-Key": "blend-1"}
+        first = await api.post("/api/blend", {"images": urls[1:]}, keyed)
+        again = await api.post("/api/blend", {"images": urls[1:]}, keyed)
+        assert first[0] == again[0] == 202
+        assert first[1]["data"]["jobId"] == again[1]["data"]["jobId"]
+        await api.done(first[1]["data"]["jobId"])
     finally:
         await server.close()
     document = await (await api.client.get("/openapi.json")).json()

@@ -47,6 +47,26 @@ async def stream_forever(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def redirect_to(location: str):
+    async def handler(_: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": location})
+
+    return handler
+
+
+# Locations the URL parsers reject: each used to escape as a ValueError (a 500, a dead console).
+BROKEN_LOCATIONS = {
+    "port-out-of-range": "http://127.0.0.1:99999/x.png",
+    "port-not-a-number": "http://127.0.0.1:8x/x.png",
+    "open-bracket": "http://[::1/x.png",
+    "close-bracket": "http://::1]/x.png",
+    "label-too-long": "http://" + "a" * 64 + ".example/x.png",
+    "empty-label": "http://a..example/x.png",
+    "no-host": "http://user@:80/x.png",
+    "other-scheme": "ftp://127.0.0.1/x.png",
+}
+
+
 @pytest.fixture
 async def images_server() -> AsyncIterator[str]:
     app = web.Application()
@@ -61,6 +81,8 @@ async def images_server() -> AsyncIterator[str]:
     for path, handler in routes.items():
         app.router.add_get(path, handler)
     app.router.add_get("/endless.png", stream_forever)
+    for name, location in BROKEN_LOCATIONS.items():
+        app.router.add_get(f"/redirect/{name}", redirect_to(location))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield str(server.make_url("")).rstrip("/")
@@ -201,6 +223,25 @@ async def test_embedded_private_addresses_are_refused_before_connecting(
     # Refused with this message, not "could not be downloaded": no connection was tried.
     with pytest.raises(ImagePromptError, match="private or local address"):
         await fetch_image(f"http://{host}:8080/x.png", timeout_s=5)
+
+
+@pytest.mark.parametrize("name", BROKEN_LOCATIONS)
+async def test_a_redirect_to_an_unreadable_url_is_refused(images_server, name: str) -> None:
+    with pytest.raises(ImagePromptError, match="redirects to an address that is not a valid"):
+        await fetch_image(f"{images_server}/redirect/{name}", timeout_s=5, allow_private=True)
+
+
+@pytest.mark.parametrize("url", BROKEN_LOCATIONS.values(), ids=list(BROKEN_LOCATIONS))
+async def test_an_unreadable_url_is_refused_before_connecting(no_network, url: str) -> None:
+    with pytest.raises(ImagePromptError, match="is not a valid http"):
+        await fetch_image(url, timeout_s=5)
+
+
+async def test_an_unreadable_image_url_in_a_prompt_costs_nothing(open_loopback) -> None:
+    _, sink = await run_line(open_loopback, "/mj http://[::1/x.png a fox")
+    assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
+    assert "is not a valid http(s) URL" in sink.replies[0].text
+    assert open_loopback.store.run_sync(lambda s: s.db["ledger"].count) == 0
 
 
 def test_iw_maps_to_strength() -> None:

@@ -59,7 +59,7 @@ async def test_refusals_answer_in_the_accept_language(
         nowhere, unknown_key = await unknown.json(), await anonymous.json()
         jobs = await app.store.run(lambda s: s.db["jobs"].count)
     assert bad[0] == 400 and bad[1]["msg"].startswith("--ar 必須是寫成 寬:高 的兩個整數")
-    assert banned[0] == 400
+    assert banned[0] == 403
     assert banned[1]["msg"] == "未绘制：你的提示词包含违禁词 “nude”，没有扣除额度。"
     assert english[1]["msg"].startswith("--ar must be two whole numbers written W:H")
     assert preferred[1]["msg"].startswith("--ar 必须是写成 宽:高 的两个整数")

@@ -132,15 +132,18 @@ async def test_blocked_prompt_is_a_private_error_naming_the_term_and_stores_no_j
     assert datetime.fromisoformat(row["created_at"]) > datetime.now(UTC) - timedelta(minutes=1)
 
 
-async def test_negative_prompts_are_not_checked_but_every_positive_part_is(
+async def test_no_values_are_not_checked_but_every_part_is_whatever_its_weight(
     core: MjService,
 ) -> None:
     chat = Chat(core)
     assert await chat.draws("/mj a marble statue --no nude, nsfw")
-    assert await chat.draws("/mj a marble statue:: nude::-0.5")
     assert refused(await chat.say("/mj a marble statue:: nude::0.5"), "nude")
     assert refused(await chat.say("/mj child:: porn"), "child porn")  # split across parts
-    assert jobs(core) == 2
+    # Stored and shown in the caption although they draw nothing (issue 14: `bad::0`).
+    assert refused(await chat.say("/mj a marble statue:: nude::0"), "nude")
+    assert refused(await chat.say("/mj a marble statue:: nude::-0.01"), "nude")
+    assert refused(await chat.say("/mj 一座大理石雕像:: 裸体::0"), "裸体")
+    assert jobs(core) == 1
 
 
 async def test_a_community_ban_stays_in_that_community(core: MjService) -> None:

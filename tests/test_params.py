@@ -255,7 +255,7 @@ ERRORS = [
     ),
     pytest.param("cat --ar 16x9", "--ar must be two whole numbers written W:H", id="ar-16x9"),
     pytest.param("cat --ar 1.5:1", "like --ar 16:9, got '1.5:1'", id="ar-decimal"),
-    pytest.param("cat --ar 0:1", "--ar sides must be above 0", id="ar-zero"),
+    pytest.param("cat --ar 0:1", "--ar sides must be whole numbers from 1 to", id="ar-zero"),
     pytest.param("cat --ar 5:1", "between 1:4 and 4:1", id="ar-too-wide"),
     pytest.param("cat --aspect 1:5", "--aspect 1:5 is too extreme", id="ar-too-tall"),
     pytest.param(
@@ -273,7 +273,11 @@ ERRORS = [
     pytest.param("cat --model x y", "--model takes one value", id="model-two-words"),
     pytest.param("cat::-1", "add up to 0 or less", id="weights-negative-total"),
     pytest.param("cat::1 dog::-1", "add up to 0 or less", id="weights-zero-total"),
-    pytest.param("cat::2x dog", "weight must be a number, like cat::2", id="weight-not-number"),
+    pytest.param(
+        "cat::2x dog",
+        "weight must be a number from -1000 to 1000, like cat::2",
+        id="weight-not-number",
+    ),
     pytest.param("::2 cat", "Nothing before ::2", id="weight-without-text"),
 ]
 
@@ -349,12 +353,12 @@ def test_every_aspect_from_1_4_to_4_1_meets_the_size_rules(name: str) -> None:
         assert abs(Fraction(width * height, area) - 1) <= Fraction(15, 100)
 
 
-def test_tiny_profile_sizes_what_fits_and_refuses_the_rest() -> None:
-    # 64 px in steps of 8 has too few sizes for some ratios: an error, never a wrong ratio.
+def test_tiny_profile_draws_the_closest_ratio_where_none_fits() -> None:
+    # 64 px in steps of 8 has too few sizes for some ratios: the shape wins over the area.
     tiny = PROFILES["tiny"]
     assert size_for_aspect(4, 1, tiny) == (128, 32)
-    with pytest.raises(ParamError, match="No tiny image size fits the aspect ratio 3:1"):
-        size_for_aspect(3, 1, tiny)
+    assert size_for_aspect(3, 1, tiny) == (120, 40)  # exact, 17% above the native area
+    assert size_for_aspect(195, 64, tiny) == (120, 40)  # 3.05:1, refused before
 
 
 def test_size_for_aspect_rejects_zero() -> None:

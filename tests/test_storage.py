@@ -10,6 +10,7 @@ from PIL import Image
 from sqlite_utils import Database
 
 from storage.images import ImageStore
+from storage.jobs import KeyedJobs
 from storage.migrations import migrate, migrations
 from storage.store import ImageRow, JobStatus, Store
 
@@ -77,3 +78,23 @@ def test_image_store_names_are_random_and_hashed(tmp_path: Path) -> None:
     assert first.path != second.path and first.md5 == second.md5
     assert (first.width, first.height) == (8, 4)
     assert images.absolute(first.path).is_file()
+
+
+def test_idempotency_keys_find_their_jobs_per_user_and_within_the_window(tmp_path: Path) -> None:
+    store = Store(tmp_path / "x.db")
+    shop = store.users.upsert("api", "shop", "shop")
+    other = store.users.upsert("api", "other", "other")
+    keyed = {"idempotency_key": "k-1", "request_hash": "h1"}
+    store.jobs.insert(job("a1", shop, created_at="2026-01-01T10:00:00.000+00:00", **keyed))
+    store.jobs.insert(job("a2", shop, created_at="2026-01-01T10:00:00.500+00:00", **keyed))
+    store.jobs.insert(job("b1", other, created_at="2026-01-01T10:00:01.000+00:00", **keyed))
+    store.jobs.insert(job("plain", shop, created_at="2026-01-01T10:00:02.000+00:00"))
+
+    def find(user: str, key: str, since: str = "2026-01-01T00:00:00.000+00:00"):
+        return store.jobs.with_key("api", user, key, since)
+
+    assert find("shop", "k-1") == KeyedJobs("h1", ("a1", "a2"))
+    assert find("other", "k-1") == KeyedJobs("h1", ("b1",))  # scoped per API key
+    assert find("shop", "k-2") is None
+    assert find("shop", "k-1", since="2026-01-01T10:00:00.100+00:00").job_ids == ("a2",)
+    assert find("nobody", "k-1") is None

@@ -516,6 +516,25 @@ async def test_flagged_images_go_behind_telegrams_spoiler(
     assert flags == [spoiler] * len(photos)
 
 
+async def test_a_bug_is_answered_and_the_next_update_is_served(
+    app, tg_settings, fake, monkeypatch, caplog
+):
+    from bot.core import handlers
+    from bot.core.render import FAILED
+
+    async def broken(parts, call):
+        raise RuntimeError("a bug in /quota")
+
+    monkeypatch.setitem(handlers.HANDLERS, "quota", broken)  # fault injection
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, "/quota"))
+        await bot.feed(message_update(ALICE, ALICE, "/history " + "7" * 5000))
+        await bot.feed(message_update(ALICE, ALICE, "/help"))
+    texts = texts_to(fake, ALICE)
+    assert texts[0] == FAILED and "a bug in /quota" in caplog.text
+    assert texts[1].startswith("Usage: /history") and "Draw with /mj" in texts[2]
+
+
 # themes and LoRA styles ---------------------------------------------------------------------
 async def test_group_admins_limit_themes_and_everyone_lists_the_looks(app, tg_settings, fake):
     from storage.looks import ThemeRecord

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -11,8 +12,11 @@ from typing import TextIO
 
 from bot.core.image_fetch import MAX_BYTES
 from bot.core.language import Lang, MessageError, render, t
+from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 _SUGGESTIONS = frozenset(f"P{i}" for i in range(1, 5))  # buttons 1-4 under a describe
@@ -219,7 +223,11 @@ class ConsoleAdapter:
                 return
             if line.strip().lower() in ("quit", "exit", ":q"):
                 return
-            await self.submit_line(line)
+            try:
+                await self.submit_line(line)
+            except Exception:  # a bug: the core answers what it can; one line must not end us
+                log.exception("the console line %r failed", line[:200])
+                await self.sink.send(self.origin, Reply(ReplyKind.ERROR, FAILED))
 
 
 def _file_words(words: list[str]) -> int:

@@ -29,6 +29,7 @@ from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
 from bot.core.language import Lang, Message, parse_tag, render, t
+from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Question, Reply, ReplyKind
 from bot.core.service import MjService
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 QUESTION_GONE = t("This question was answered already, or it expired: press the button again.")
-OOPS = t("Something went wrong on the bot's side; its owner can find the details in the log.")
 UNKNOWN_INTERACTION = 10062  # too late to answer (3 s), or answered already
 
 
@@ -235,7 +235,7 @@ class DiscordBot(discord.Client):
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            oops = Reply(ReplyKind.ERROR, OOPS, ephemeral=True)
+            oops = Reply(ReplyKind.ERROR, FAILED, ephemeral=True)
             await respond.answer(oops.in_language(incoming.locale or incoming.origin.lang))
 
 

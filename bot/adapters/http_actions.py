@@ -19,11 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError, read_json
-from bot.adapters.http_errors import LANG, failed, ok, request_language
+from bot.adapters.http_body import BodyError, read_json, shown
+from bot.adapters.http_errors import LANG, ok, request_language
 from bot.adapters.http_jobs import image_name
-from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
-from bot.core.errors import EngineUnavailable, LinkRefused, MjError
+from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, incoming_of, public_base
+from bot.core.errors import EngineUnavailable, LinkRefused, excerpt
 from bot.core.language import Lang, Listing, from_accept_language, render, t
 from bot.core.presses import ACTION_NAMES, Order
 
@@ -66,8 +66,8 @@ async def json_body(request: web.Request, allowed: tuple[str, ...]) -> dict[str,
     if unknown:
         raise BodyError(
             t(
-                "Unknown field '{name}'; the fields are: {fields}",
-                name=unknown[0],
+                "Unknown field {name}; the fields are: {fields}",
+                name=excerpt(unknown[0]),
                 fields=Listing.of(allowed, "plain"),
             )
         )
@@ -82,7 +82,7 @@ def _optional(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) ->
                 "{name} must be {what}, got {value}",
                 name=name,
                 what=_WHAT[name],
-                value=json.dumps(value, ensure_ascii=False)[:80],
+                value=shown(value),
             )
         )
     return value
@@ -104,7 +104,7 @@ def parse_order(body: dict[str, Any]) -> Order:
             t(
                 "action must be one of {actions}, got {value}",
                 actions=Listing.of(ACTION_NAMES, "plain"),
-                value=json.dumps(action, ensure_ascii=False)[:80],
+                value=shown(action),
             )
         )
     index = _optional(body, "index", int)
@@ -139,8 +139,11 @@ class EditingRoutes:
     async def action(self, request: web.Request) -> web.Response:
         """A new job from this one: like POST /api/jobs, 202 with the new job."""
         origin = await self.routes.auth.origin(request)
-        incoming = await self.routes.choose_language(request, origin)
-        order = parse_order(await json_body(request, ACTION_FIELDS))
+        await self.routes.choose_language(request, origin)
+        body = await json_body(request, ACTION_FIELDS)
+        order = parse_order(body)
+        keyed = incoming_of(request, origin, body)
+        incoming = await self.routes.choose_language(request, origin, keyed=keyed)
         self._check_engine()
         job_id = await self.service.act(incoming, request.match_info["job_id"], order)
         return ok(await self.routes.job_json(request, origin, job_id), status=202)
@@ -157,8 +160,9 @@ class EditingRoutes:
         if any(any(c.isspace() for c in url) for url in images):
             raise BodyError(t("images must be URLs (without spaces)"))
         text = " ".join([*images, prompt, f"--dimensions {dimensions}" if dimensions else ""])
+        keyed = incoming_of(request, origin, body)
         self._check_engine()
-        incoming = await self.routes.choose_language(request, origin, prompt)
+        incoming = await self.routes.choose_language(request, origin, prompt, keyed)
         job_id = await self.service.blend(incoming, text.strip())
         return ok(await self.routes.job_json(request, origin, job_id), status=202)
 
@@ -174,32 +178,26 @@ class EditingRoutes:
 
     async def region_info(self, request: web.Request) -> web.Response:
         await self._link_language(request)
-        try:
-            page = await self.service.region_page(
-                request.query.get("t", ""), request.match_info["job_id"]
-            )
-        except LinkRefused as error:
-            return failed(request, 403, error.message)
+        page = await self.service.region_page(
+            request.query.get("t", ""), request.match_info["job_id"]
+        )
         base = public_base(request, self.routes.settings)
         page["image"] = image_url(base, image_name(page.pop("path")))
         return web.json_response(page)
 
     async def region_submit(self, request: web.Request) -> web.Response:
+        """The page's mask: refusals as the API's (403 for a link refused, 429 out of credits
+        or a full queue, 503 no engine), each with a msg the page shows."""
         await self._link_language(request)
-        try:
-            body = await json_body(request, ("mask", "prompt"))
-            mask = png_field(_optional(body, "mask", str))
-            if mask is None:
-                raise BodyError(PAGE_TEXTS["empty"])
-            prompt = _optional(body, "prompt", str)
-            self._check_engine()
-            job_id = await self.service.region_submit(
-                request.query.get("t", ""), request.match_info["job_id"], mask, prompt
-            )
-        except LinkRefused as error:
-            return failed(request, 403, error.message)
-        except (BodyError, MjError) as error:
-            return failed(request, 400, error.message)
+        body = await json_body(request, ("mask", "prompt"))
+        mask = png_field(_optional(body, "mask", str))
+        if mask is None:
+            raise BodyError(PAGE_TEXTS["empty"])
+        prompt = _optional(body, "prompt", str)
+        self._check_engine()
+        job_id = await self.service.region_submit(
+            request.query.get("t", ""), request.match_info["job_id"], mask, prompt
+        )
         started = t(
             "Job {job_id} started: its grid arrives where you asked for the region.",
             job_id=job_id,
@@ -219,122 +217,3 @@ class EditingRoutes:
     def _check_engine(self) -> None:
         if not self.service.health().alive:
             raise EngineUnavailable(t("The drawing engine is not running; try again later."))
-
-
-def describe(document: dict[str, Any]) -> None:
-    """Add these endpoints to the OpenAPI document (`bot.adapters.http_openapi`)."""
-    job = {"$ref": "#/components/schemas/Job"}
-    error = {"$ref": "#/components/responses/Failed"}
-    queued = {
-        "description": "Queued: the new job, as POST /api/jobs answers",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"code": {"const": "1001"}, "msg": {"const": "success"}},
-                    "required": ["code", "msg", "data"],
-                    "additionalProperties": True,
-                    "allOf": [{"properties": {"data": job}}],
-                }
-            }
-        },
-    }
-    errors = {status: error for status in ("400", "401", "403", "404", "413", "429", "503")}
-    document["components"]["schemas"]["Action"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["action"],
-        "properties": {
-            "action": {"enum": list(ACTION_NAMES)},
-            "index": {"type": "integer", "minimum": 1, "maximum": 4, "default": 1},
-            "factor": {"type": "number", "minimum": 1.0, "maximum": 2.0},
-            "direction": {"enum": ["left", "right", "up", "down"]},
-            "mask": {
-                "type": "string",
-                "contentEncoding": "base64",
-                "description": "vary_region: a PNG, white or opaque where to repaint",
-            },
-            "prompt": {"type": "string", "description": "a new prompt (and parameters)"},
-        },
-    }
-    document["components"]["schemas"]["Blend"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["images"],
-        "properties": {
-            "images": {
-                "type": "array",
-                "minItems": 2,
-                "maxItems": 5,
-                "items": {"type": "string", "format": "uri"},
-            },
-            "prompt": {"type": "string"},
-            "dimensions": {"enum": ["portrait", "square", "landscape"]},
-        },
-    }
-
-    def body(schema: str) -> dict[str, Any]:
-        reference = {"$ref": f"#/components/schemas/{schema}"}
-        return {"required": True, "content": {"application/json": {"schema": reference}}}
-
-    job_path = {
-        "name": "job_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": f"^{JOB_ID}$"},
-    }
-    document["paths"]["/api/jobs/{job_id}/actions"] = {
-        "parameters": [job_path],
-        "post": {
-            "summary": "A new job from this job's image: upscale, variation, vary_subtle, "
-            "vary_strong, upscale_4x (with MJ_GAN_UPSCALER), reroll, zoom_out (factor), "
-            "pan (direction), make_square, vary_region (mask)",
-            "requestBody": body("Action"),
-            "responses": {"202": queued, **errors},
-        },
-    }
-    token = {"name": "t", "in": "query", "required": True, "schema": {"type": "string"}}
-    refused = {"description": "The link expired, was changed, or is for another image"}
-    document["paths"]["/region/{job_id}"] = {
-        "parameters": [job_path, token],
-        "get": {
-            "summary": "The Vary (Region) page (HTML) a signed link opens",
-            "security": [],
-            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
-        },
-        "post": {
-            "summary": "The page's mask (a PNG in base64) and, with Remix, its prompt",
-            "security": [],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["mask"],
-                            "properties": {
-                                "mask": {"type": "string", "contentEncoding": "base64"},
-                                "prompt": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
-            "responses": {"202": {"description": "Queued"}, "400": error, "403": refused},
-        },
-    }
-    document["paths"]["/region/{job_id}/info"] = {
-        "parameters": [job_path, token],
-        "get": {
-            "summary": "What the page shows: the image, its size, the prompt, Remix",
-            "security": [],
-            "responses": {"200": {"description": "JSON"}, "403": refused},
-        },
-    }
-    document["paths"]["/api/blend"] = {
-        "post": {
-            "summary": "Mix 2 to 5 images (URLs) into one grid",
-            "requestBody": body("Blend"),
-            "responses": {"202": queued, **errors},
-        }
-    }

@@ -4,8 +4,9 @@
     HttpFrontEnd(service, settings)                 the same as the launcher runs it
 
 Endpoints (see http_openapi for the full description):
-    POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, GET /api/jobs/{id}/events
-    POST /api/jobs/{id}/actions, POST /api/blend, GET|POST /region/{id} (http_actions)
+    POST /api/txt2img, POST /api/jobs, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
+    GET /api/jobs/{id}/events, POST /api/jobs/{id}/actions, POST /api/blend,
+    GET|POST /region/{id} (http_actions)
     GET /api/models, /api/themes, /api/styles, /api/loras (http_looks)
     POST /api/describe (an image file or URL -> four prompts; http_describe)
     GET /images/{name}, GET /healthz, GET /metrics, GET /openapi.json
@@ -23,14 +24,15 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.adapters.front_end import FrontEndError, wait_forever
-from bot.adapters.http_actions import EditingRoutes, describe
+from bot.adapters.http_actions import EditingRoutes
+from bot.adapters.http_actions_openapi import describe
 from bot.adapters.http_describe import DescribeRoutes, add_to_openapi
 from bot.adapters.http_errors import MAX_BODY, PLATFORM, KeyAuth, error_middleware
 from bot.adapters.http_jobs import JobBoard
 from bot.adapters.http_looks import LookRoutes
 from bot.adapters.http_looks import describe as describe_looks
 from bot.adapters.http_metrics import metrics
-from bot.adapters.http_openapi import openapi
+from bot.adapters.http_openapi import ApiLimits, openapi
 from bot.adapters.http_routes import ApiRoutes
 from bot.adapters.http_stream import StreamRoutes
 from bot.adapters.settings import HttpSettings
@@ -58,7 +60,11 @@ def build_http_app(service: MjService, settings: HttpSettings) -> web.Applicatio
     EditingRoutes(routes).add_to(web_app)
     LookRoutes(routes).add_to(web_app)
     DescribeRoutes(routes, board).add_to(web_app)
-    document = openapi(_version())
+    themes, loras = service.look_names()
+    limits = ApiLimits(
+        service.model_steps(), service.settings.limits.max_prompt_chars, themes, loras
+    )
+    document = openapi(_version(), limits)
     describe(document)
     add_to_openapi(document)
     describe_looks(document)

@@ -10,17 +10,18 @@ charges and queues it exactly as a chat's /describe; the job is then like any ot
 
 from __future__ import annotations
 
-import json
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.adapters.http_body import BodyError
+from bot.adapters.http_body import BodyError, read_json
 from bot.adapters.http_errors import failed, ok
 from bot.adapters.http_jobs import JobBoard
-from bot.adapters.http_routes import ApiRoutes
-from bot.core.errors import EngineUnavailable
+from bot.adapters.http_openapi import IDEMPOTENCY_HEADER, JOB_LINKS
+from bot.adapters.http_routes import ApiRoutes, incoming_of
+from bot.core.errors import EngineUnavailable, excerpt
 from bot.core.image_fetch import MAX_BYTES
 from bot.core.language import t
 from bot.core.queries import JobStatus
@@ -53,17 +54,21 @@ class DescribeRoutes:
 
     async def describe(self, request: web.Request) -> web.Response:
         origin = await self.routes.auth.origin(request)
-        asking = await self.routes.choose_language(request, origin)
+        await self.routes.choose_language(request, origin)
         if (request.content_length or 0) > MAX_BYTES + FORM_SLACK:
             return failed(request, 413, TOO_LARGE)
         try:
             order = await read_order(request)
         except TooLarge as error:
             return failed(request, 413, error.message)
+        # A retry (Idempotency-Key) is the same request: the same URL or image, the same gloss.
+        image = order.image and hashlib.sha256(order.image).hexdigest()
+        request_body = {"url": order.url, "gloss": order.gloss, "image": image}
+        keyed = replace(incoming_of(request, origin, request_body), image=order.image)
+        incoming = await self.routes.choose_language(request, origin, keyed=keyed)
         service = self.routes.service
         if not service.health().alive:
             raise EngineUnavailable(t("The drawing engine is not running; try again later."))
-        incoming = replace(asking, image=order.image)
         job_id = await service.describe(incoming, order.url or "", gloss=order.gloss)
         await self.board.state(job_id).settled.wait()
         job = await self.routes.job_json(request, origin, job_id)
@@ -84,12 +89,17 @@ async def read_order(request: web.Request) -> DescribeOrder:
     if request.content_type == "multipart/form-data":
         fields = await _form(request)
     elif request.content_type == "application/x-www-form-urlencoded":
-        fields = dict(await request.post())
-    elif request.content_type == "application/json":
         try:
-            fields = await request.json(loads=json.loads)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise BodyError(t("The body is not valid JSON in UTF-8.")) from None
+            fields = dict(await request.post())
+        except ValueError:  # text that is not in its charset
+            raise BodyError(
+                t(
+                    'Send the image as multipart/form-data (a file field "image") or JSON '
+                    '{{"url": "..."}}: the form could not be read.'
+                )
+            ) from None
+    elif request.content_type == "application/json":
+        fields = await read_json(request)  # strict: no NaN, no numbers or nesting beyond use
         if not isinstance(fields, dict) or "image" in fields:
             raise BodyError(
                 t(
@@ -102,7 +112,10 @@ async def read_order(request: web.Request) -> DescribeOrder:
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise BodyError(
-            t("Unknown field '{name}': the fields are image, url and gloss.", name=unknown[0])
+            t(
+                "Unknown field {name}: the fields are image, url and gloss.",
+                name=excerpt(unknown[0]),
+            )
         )
     url, image = fields.get("url"), fields.get("image")
     if url is not None and (not isinstance(url, str) or not 0 < len(url.strip()) <= MAX_URL):
@@ -122,6 +135,20 @@ async def read_order(request: web.Request) -> DescribeOrder:
 async def _form(request: web.Request) -> dict[str, Any]:
     """The form's fields: the image's bytes (at most MAX_BYTES, read as they stream in), the
     others as text."""
+    try:
+        return await _parts(request)
+    except BodyError:
+        raise
+    except (KeyError, ValueError):  # no boundary, or a body that does not follow its own
+        raise BodyError(
+            t(
+                'Send the image as multipart/form-data (a file field "image") or JSON '
+                '{{"url": "..."}}: a multipart body with its boundary.'
+            )
+        ) from None
+
+
+async def _parts(request: web.Request) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
@@ -133,7 +160,9 @@ async def _form(request: web.Request) -> dict[str, Any]:
                 )
             )
         if part.name in fields:
-            raise BodyError(t("The field '{name}' is given twice; send one.", name=part.name))
+            raise BodyError(
+                t("The field {name} is given twice; send one.", name=excerpt(part.name))
+            )
         limit = MAX_BYTES if part.name == "image" else 4 * MAX_URL
         data = await _capped(part, limit)
         fields[part.name] = data if part.name == "image" else data.decode("utf-8", "replace")
@@ -175,11 +204,13 @@ def add_to_openapi(document: dict[str, Any]) -> None:
                 "ends in the image's --ar. Charged and queued like a job; banned terms never "
                 "appear in a prompt."
             ),
+            "parameters": [IDEMPOTENCY_HEADER],
             "requestBody": _BODY,
             "responses": {
                 "200": {
                     "description": "The prompts",
                     "content": {"application/json": {"schema": answer}},
+                    "links": JOB_LINKS,
                 },
                 **{status: error for status in statuses},
             },

@@ -10,6 +10,7 @@ fixed token clients compare, and stays as it is.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,8 +20,10 @@ from bot.adapters.http_body import BodyError
 from bot.core.errors import (
     EngineUnavailable,
     JobNotFound,
+    LinkRefused,
     MjError,
     NotPermitted,
+    PromptBlocked,
     QueueFull,
     QuotaExceeded,
 )
@@ -34,7 +37,11 @@ from bot.core.language import (
     verbatim,
 )
 from bot.core.queries import Queries
+from bot.core.render import FAILED as OOPS
 from bot.core.requests import Origin
+from bot.core.retries import KeyReused
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "api"
 OK, FAILED = "1001", "1002"
@@ -48,10 +55,15 @@ _STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (QuotaExceeded, 429),
     (QueueFull, 429),
     (NotPermitted, 403),
+    (LinkRefused, 403),  # the region page's signed link
+    # Well formed and refused by policy: forbidden, not a bad request.
+    (PromptBlocked, 403),
     (JobNotFound, 404),
     (EngineUnavailable, 503),
+    # The key is bound to another request: a conflict with what the server holds for it.
+    (KeyReused, 409),
     (BodyError, 400),
-    (MjError, 400),  # ParamError, PromptBlocked, --repeat limits
+    (MjError, 400),  # ParamError, ImagePromptError, --repeat limits
 )
 
 
@@ -91,7 +103,8 @@ def status_for(error: Exception) -> int:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refusals become the 1002 envelope (with aiohttp's own 404, 405 and 413 under /api)."""
+    """Refusals become the 1002 envelope (with aiohttp's own 404, 405 and 413 under /api);
+    a bug becomes a logged 500 with nothing of its details, and the server serves on."""
     try:
         return await handler(request)
     except AuthError as error:
@@ -104,10 +117,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         reasons = {
             404: t("No such endpoint; see /openapi.json"),
-            405: t("{method} is not allowed on {path}", method=request.method, path=request.path),
+            405: t("{method} is not allowed here", method=request.method),
             413: t("The body is too large (at most {size} bytes)", size=request.app[MAX_BODY]),
         }
-        return failed(request, error.status, reasons.get(error.status, verbatim(error.reason)))
+        # RFC 9110: a 405 lists what is allowed.
+        allow = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        reason = reasons.get(error.status, verbatim(error.reason))
+        return failed(request, error.status, reason, allow)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return failed(request, 500, OOPS)
 
 
 class AuthError(MessageError):
@@ -123,9 +142,10 @@ class KeyAuth:
     async def origin(self, request: web.Request) -> Origin:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise AuthError(t("Send your API key as 'Authorization: Bearer <key>'"))
         key = key.strip()
+        # Keys are printable ASCII; other bytes arrive as surrogates no hash can take.
+        if scheme.lower() != "bearer" or not key or not (key.isascii() and key.isprintable()):
+            raise AuthError(t("Send your API key as 'Authorization: Bearer <key>'"))
         name = await self.queries.api_key_owner(key)
         if name is None:
             raise AuthError(t("This API key is unknown or revoked"))

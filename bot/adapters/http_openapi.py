@@ -1,17 +1,86 @@
-"""GET /openapi.json: the API described as OpenAPI 3.1 (kept next to the routes it describes)."""
+"""GET /openapi.json: the API described as OpenAPI 3.1, kept next to the routes it describes.
+
+The description is the contract: it states every constraint the server enforces, with this
+server's own numbers (its models and their step limits, its prompt length), so a client
+generated from it sends nothing the server refuses for its shape, and schemathesis checks that
+(tests/test_schemathesis.py). Two things no schema can state are said in prose: the prompt is
+a /mj text (`format: mj-text`), and a banned term is refused. Links lead from the requests
+that create jobs to the operations on those jobs, for clients and for stateful testing.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.http_body import MAX_SIDE
+from bot.adapters.http_body import MAX_LORAS, MAX_RATIO, MAX_SIDE
+from bot.adapters.http_schemas import job_schemas, public_paths
+from bot.core.looks import WEIGHT_RANGE
 
-_ERROR = {"$ref": "#/components/responses/Failed"}
-_AUTH_ERRORS = {"401": _ERROR, "404": _ERROR}
+_FAILED = {"application/json": {"schema": {"$ref": "#/components/schemas/Failed"}}}
+_ERRORS = {
+    "400": "Bad input: the body, a field or a /mj parameter; msg names what to fix",
+    "401": "No API key, or an unknown or revoked one",
+    "403": "A banned term in the prompt, or the key's user is blocked",
+    "404": "No such job (other keys' jobs do not exist for you)",
+    "409": "The job was already finished or cancelled, or the Idempotency-Key came before "
+    "with a different request",
+    "413": "The body is larger than the server takes",
+    "429": "Out of credits for today, or the queue has no room",
+    "500": "The job failed while drawing",
+    "503": "The drawing engine is not running",
+}
+_JOB_ID = {
+    "name": "job_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z0-9]{1,40}$"},
+}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send the same key again to get the first request's jobs instead of new "
+    "ones, charged once (kept 24 hours, per API key).",
+    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+}
+# From an answer that made a job to what can be done with it (jobAction: http_actions_openapi).
+JOB_LINKS = {
+    name: {"operationId": operation, "parameters": {"job_id": "$response.body#/data/jobId"}}
+    for name, operation in (
+        ("GetJob", "getJob"),
+        ("JobEvents", "jobEvents"),
+        ("CancelJob", "cancelJob"),
+        ("JobAction", "jobAction"),
+    )
+}
 
 
-def success_response(data: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
+@dataclass(frozen=True, slots=True)
+class ApiLimits:
+    """This server's numbers, as the description states them."""
+
+    model_steps: dict[str, int]  # model name -> most steps; the default model first
+    max_prompt_chars: int
+    themes: tuple[str, ...] = ()  # installed when the server started (GET /api/themes: now)
+    loras: tuple[str, ...] = ()
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    """The refusals an operation may answer, each in the 1002 envelope."""
+    answers = {}
+    for code in codes:
+        answer: dict[str, Any] = {"description": _ERRORS[code], "content": _FAILED}
+        if code == "401":
+            answer["headers"] = {"WWW-Authenticate": {"schema": {"const": 'Bearer realm="mjbot"'}}}
+        answers[code] = answer
+    return answers
+
+
+def success_response(
+    data: Any, description: str, links: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
         "description": description,
         "content": {
             "application/json": {
@@ -27,57 +96,109 @@ def success_response(data: dict[str, Any], description: str) -> dict[str, Any]:
             }
         },
     }
+    if links:
+        answer["links"] = links
+    return answer
 
 
-_JOB_ID = {
-    "name": "job_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[a-z0-9]{1,40}$"},
-}
-# Per image; null where the image safety check withheld it (a blurred one is its blurred copy).
-_IMAGE_URLS = {"type": "array", "items": {"type": ["string", "null"], "format": "uri"}}
-_SAFETY = {
-    "type": "array",
-    "description": "The image safety check's verdict on each image, in order",
-    "items": {
+def _steps_by_model(limits: ApiLimits) -> list[dict[str, Any]]:
+    """`steps` bounded by the chosen model (no `model`: the default one)."""
+    default = next(iter(limits.model_steps))
+    groups: dict[int, list[str]] = {}
+    for name, steps in limits.model_steps.items():
+        groups.setdefault(steps, []).append(name)
+    if len(groups) < 2:
+        return []
+    rules = []
+    for most, names in groups.items():
+        if default in names:  # also when `model` is absent or null
+            when: dict[str, Any] = {"properties": {"model": {"enum": [*names, None]}}}
+        else:
+            when = {"required": ["model"], "properties": {"model": {"enum": names}}}
+        rules.append({"if": when, "then": {"properties": {"steps": {"maximum": most}}}})
+    return rules
+
+
+def _both_sides() -> list[dict[str, Any]]:
+    """`width` and `height` come together: one without the other is refused."""
+    return [
+        {
+            "if": {"required": [one], "properties": {one: {"type": "integer"}}},
+            "then": {"required": [other], "properties": {other: {"type": "integer"}}},
+        }
+        for one, other in (("width", "height"), ("height", "width"))
+    ]
+
+
+def _loras_schema(names: tuple[str, ...]) -> dict[str, Any]:
+    """LoRA styles by name (GET /api/loras), each with an optional weight."""
+    if not names:
+        return {"type": ["array", "null"], "maxItems": 0, "description": "No LoRAs installed"}
+    low, high = WEIGHT_RANGE
+    lora = {
         "type": "object",
-        "required": ["image", "verdict", "score", "action", "released"],
+        "additionalProperties": False,
+        "required": ["name"],
         "properties": {
-            "image": {"type": "integer", "minimum": 1, "maximum": 4},
-            "verdict": {"enum": ["safe", "flagged", "unchecked"]},
-            "score": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-            "action": {"enum": ["show", "spoiler", "blur", "block"]},
-            "released": {"type": "boolean"},
+            "name": {"enum": list(names)},
+            "weight": {"type": ["number", "null"], "minimum": low, "maximum": high},
         },
-    },
-}
-_LORA = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name"],
-    "properties": {
-        "name": {"type": "string"},
-        "weight": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
-    },
-}
-_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Txt2Img"}}},
-}
-_TEXTS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
-_SUBMIT_ERRORS = {
-    "400": _ERROR,
-    "401": _ERROR,
-    "403": _ERROR,
-    "413": _ERROR,
-    "429": _ERROR,
-    "503": _ERROR,
-}
+    }
+    return {"type": ["array", "null"], "maxItems": MAX_LORAS, "items": lora}
 
 
-def openapi(version: str) -> dict[str, Any]:
+def txt2img_schema(limits: ApiLimits) -> dict[str, Any]:
+    chars = limits.max_prompt_chars
+    whole = ["integer", "null"]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["prompt"],
+        "properties": {
+            "prompt": {
+                "type": "string",
+                "format": "mj-text",
+                "minLength": 1,
+                "maxLength": chars,
+                "pattern": "[^\\s,，]",
+                "description": "What to draw, in the /mj language: text (Chinese is "
+                "translated), then parameters (--ar, --no, --style, --chaos, ...) and "
+                "::weights; an image URL at the start is an image prompt. A parameter the "
+                "other fields set too, or a banned term, is refused.",
+            },
+            "negativePrompt": {"type": ["string", "null"], "maxLength": chars},
+            "width": {
+                "type": whole,
+                "minimum": 1,
+                "maximum": MAX_SIDE,
+                "description": f"With height, the shape (not the size): from 1:{MAX_RATIO} to "
+                f"{MAX_RATIO}:1, a longer one is drawn at {MAX_RATIO}:1. The job says the "
+                "size it got.",
+            },
+            "height": {"type": whole, "minimum": 1, "maximum": MAX_SIDE},
+            "seed": {"type": whole, "minimum": 0, "maximum": 2**32 - 1},
+            "steps": {"type": whole, "minimum": 1, "maximum": max(limits.model_steps.values())},
+            "cfg": {"type": ["number", "null"], "minimum": 0, "maximum": 30},
+            "model": {"enum": [*limits.model_steps, None]},
+            "count": {"type": whole, "minimum": 1, "maximum": 4},
+            "theme": {
+                "enum": [*limits.themes, None],
+                "description": "A theme (GET /api/themes lists those your key may use)",
+            },
+            "loras": _loras_schema(limits.loras),
+            "clipSkip": {"type": whole, "minimum": 1, "maximum": 4},
+        },
+        "allOf": [*_both_sides(), *_steps_by_model(limits)],
+    }
+
+
+def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
     job = {"$ref": "#/components/schemas/Job"}
+    body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Txt2Img"}}},
+    }
+    submit_errors = _errors("400", "401", "403", "409", "413", "429", "503")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -90,189 +211,93 @@ def openapi(version: str) -> dict[str, Any]:
                 "aspect ratio; the model sets the size."
             ),
         },
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "responses": {
-                "Failed": {
-                    "description": "Refused; msg says why, for a person.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["code", "msg"],
-                                "properties": {
-                                    "code": {"const": "1002"},
-                                    "msg": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                }
-            },
-            "schemas": {
-                "Txt2Img": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["prompt"],
-                    "properties": {
-                        "prompt": {"type": "string", "minLength": 1},
-                        "negativePrompt": {"type": ["string", "null"]},
-                        "width": {"type": "integer", "minimum": 1, "maximum": MAX_SIDE},
-                        "height": {"type": "integer", "minimum": 1, "maximum": MAX_SIDE},
-                        "seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
-                        "steps": {"type": "integer", "minimum": 1, "maximum": 150},
-                        "cfg": {"type": "number", "minimum": 0, "maximum": 30},
-                        "model": {"type": "string"},
-                        "count": {"type": "integer", "minimum": 1, "maximum": 4},
-                        "theme": {"type": "string"},
-                        "loras": {"type": "array", "maxItems": 4, "items": _LORA},
-                        "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
-                    },
-                },
-                "Job": {
-                    "type": "object",
-                    "properties": {
-                        "jobId": {"type": "string"},
-                        "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
-                        "position": {"type": ["integer", "null"]},
-                        "progress": {"type": ["integer", "null"]},
-                        "preview": {"type": ["string", "null"], "format": "uri"},
-                        "images": _IMAGE_URLS,
-                        "safety": _SAFETY,
-                        "grid": {"type": ["string", "null"], "format": "uri"},
-                        "seeds": {"type": "array", "items": {"type": "integer"}},
-                        "prompts": {
-                            **_TEXTS_OR_NULL,
-                            "description": "A describe's prompts, each ending in --ar W:H",
-                        },
-                        "glosses": {
-                            **_TEXTS_OR_NULL,
-                            "description": "Their Chinese glosses, when asked for",
-                        },
-                        "aspect": {"type": ["string", "null"], "pattern": "^[0-9]+:[0-9]+$"},
-                        "error": {"type": ["string", "null"]},
-                        "prompt": {"type": "string"},
-                        "translatedPrompt": {"type": "string"},
-                        "width": {"type": "integer"},
-                        "height": {"type": "integer"},
-                        "model": {"type": "string"},
-                        "theme": {"type": ["string", "null"]},
-                        "style": {"type": ["string", "null"]},
-                        "loras": {"type": "array", "items": _LORA},
-                        "sampler": {"type": "string"},
-                        "seed": {"type": "integer"},
-                        "steps": {"type": "integer"},
-                        "cfg": {"type": "number"},
-                        "clipSkip": {"type": "integer", "minimum": 1, "maximum": 4},
-                        "createdAt": {"type": "string"},
-                        "finishedAt": {"type": ["string", "null"]},
-                    },
-                },
-            },
-        },
+        "components": _components(limits),
         "security": [{"bearer": []}],
         "paths": {
             "/api/txt2img": {
                 "post": {
+                    "operationId": "txt2img",
                     "summary": "Draw and answer when the images are ready",
-                    "requestBody": _BODY,
+                    "parameters": [IDEMPOTENCY_HEADER],
+                    "requestBody": body,
                     "responses": {
                         "200": success_response(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "images": _IMAGE_URLS,
-                                    "safety": _SAFETY,
-                                    "jobId": {"type": "string"},
-                                    "jobIds": {"type": "array", "items": {"type": "string"}},
-                                    "prompt": {"type": "string"},
-                                    "translatedPrompt": {"type": "string"},
-                                    "seeds": {"type": "array", "items": {"type": "integer"}},
-                                },
-                            },
-                            "The images",
+                            {"$ref": "#/components/schemas/Images"}, "The images", JOB_LINKS
                         ),
-                        **_SUBMIT_ERRORS,
-                        "409": _ERROR,
-                        "500": _ERROR,
+                        **submit_errors,
+                        **_errors("500"),
                     },
                 }
             },
             "/api/jobs": {
                 "post": {
+                    "operationId": "createJob",
                     "summary": "Queue a drawing and answer at once",
-                    "requestBody": _BODY,
-                    "responses": {"202": success_response(job, "Queued"), **_SUBMIT_ERRORS},
+                    "parameters": [IDEMPOTENCY_HEADER],
+                    "requestBody": body,
+                    "responses": {
+                        "202": success_response(job, "Queued", JOB_LINKS),
+                        **submit_errors,
+                    },
                 }
             },
             "/api/jobs/{job_id}": {
                 "parameters": [_JOB_ID],
                 "get": {
+                    "operationId": "getJob",
                     "summary": "A job's status, queue position, progress and images",
-                    "responses": {"200": success_response(job, "The job"), **_AUTH_ERRORS},
+                    "responses": {
+                        "200": success_response(job, "The job"),
+                        **_errors("401", "404"),
+                    },
                 },
-                "delete": {
-                    "summary": "Cancel a queued or running job",
+            },
+            "/api/jobs/{job_id}/cancel": {
+                "parameters": [_JOB_ID],
+                "post": {
+                    "operationId": "cancelJob",
+                    "summary": "Cancel a queued or running job (it is kept, as cancelled)",
                     "responses": {
                         "200": success_response(job, "Cancelled"),
                         "202": success_response(job, "Still stopping"),
-                        "409": _ERROR,
-                        **_AUTH_ERRORS,
+                        **_errors("401", "404", "409"),
                     },
                 },
             },
             "/api/jobs/{job_id}/events": {
                 "parameters": [_JOB_ID],
                 "get": {
+                    "operationId": "jobEvents",
                     "summary": "Server-Sent Events: position, progress (with preview), then "
                     "done, failed or cancelled",
                     "responses": {
                         "200": {
-                            "description": "An event stream",
-                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                            "description": "An event stream; each event's data is JSON",
+                            "content": {
+                                "text/event-stream": {
+                                    "schema": {"$ref": "#/components/schemas/JobEvent"}
+                                }
+                            },
                         },
-                        **_AUTH_ERRORS,
+                        **_errors("401", "404"),
                     },
                 },
             },
-            "/images/{name}": {
-                "get": {
-                    "summary": "A stored image or preview, by its unguessable name",
-                    "security": [],
-                    "parameters": [
-                        {
-                            "name": "name",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "pattern": "^[0-9a-f]{32}\\.png$"},
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": "PNG", "content": {"image/png": {}}},
-                        "404": {"description": "No such image"},
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "summary": "Liveness: 200 while the engine runs, else 503",
-                    "security": [],
-                    "responses": {"200": {"description": "Up"}, "503": {"description": "Down"}},
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "security": [],
-                    "responses": {"200": {"description": "Text exposition format 0.0.4"}},
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "security": [],
-                    "responses": {"200": {"description": "OpenAPI 3.1"}},
-                }
-            },
+            **public_paths(),
         },
+    }
+
+
+def _components(limits: ApiLimits) -> dict[str, Any]:
+    failed = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code", "msg"],
+        "properties": {"code": {"const": "1002"}, "msg": {"type": "string"}},
+    }
+    return {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        # For operations that list their refusals without saying what each means.
+        "responses": {"Failed": {"description": "Refused; msg says why", "content": _FAILED}},
+        "schemas": {"Txt2Img": txt2img_schema(limits), "Failed": failed, **job_schemas()},
     }

@@ -1,17 +1,25 @@
 """The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel.
 
 Handlers translate HTTP into the core's calls and the core's rows back into JSON; the core
-parses, screens, charges and queues exactly as for a chat message.
+parses, screens, charges and queues exactly as for a chat message. A POST with an
+`Idempotency-Key` header that is sent again gets the first request's jobs back
+(`bot.core.retries`), as answered the first time.
+
+Image URLs are built from MJ_PUBLIC_URL, else from the address the request arrived at (the
+bound socket's), never from the Host header: a client must not choose the host of the URLs
+that others are given, nor break a request it has already paid for with a malformed one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import parse_body, read_json
+from bot.adapters.http_body import BodyError, parse_body, read_json
 from bot.adapters.http_errors import LANG, KeyAuth, failed, ok, request_language
 from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
@@ -20,11 +28,25 @@ from bot.core.errors import EngineUnavailable
 from bot.core.language import from_accept_language, render, t, verbatim
 from bot.core.queries import JobStatus
 from bot.core.render import job_loras, status_name
-from bot.core.requests import Incoming, Origin
+from bot.core.requests import Incoming, Origin, RequestKey
+from bot.core.retries import fingerprint
 from bot.core.service import MjService
 
 CANCEL_WAIT_S = 10.0  # a running job stops within a step; answer with its final state if so
 JOB_ID = r"[a-z0-9]{1,40}"
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, as the header can carry it
+
+
+def incoming_of(request: web.Request, origin: Origin, body: Any) -> Incoming:
+    """A POST as the core's request; with the retry key its Idempotency-Key header names
+    (the request it came with: its path and body)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return Incoming(origin, origin.user_id)
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise BodyError(t("Idempotency-Key must be 1 to 255 visible ASCII characters"))
+    retry = RequestKey(key, fingerprint(request.path, body))
+    return Incoming(origin, origin.user_id, key=retry)
 
 
 class ApiRoutes:
@@ -40,7 +62,7 @@ class ApiRoutes:
         app.router.add_post("/api/txt2img", self.txt2img)
         app.router.add_post("/api/jobs", self.create_job)
         app.router.add_get(f"/api/jobs/{{job_id:{JOB_ID}}}", self.get_job)
-        app.router.add_delete(f"/api/jobs/{{job_id:{JOB_ID}}}", self.cancel_job)
+        app.router.add_post(f"/api/jobs/{{job_id:{JOB_ID}}}/cancel", self.cancel_job)
 
     # endpoints ---------------------------------------------------------------------------
     async def txt2img(self, request: web.Request) -> web.Response:
@@ -48,7 +70,10 @@ class ApiRoutes:
         origin, job_ids = await self._submit(request)
         # States are taken now, before any await, so a finished one cannot be dropped first.
         states = [self.board.state(job_id) for job_id in job_ids]
-        await asyncio.gather(*(state.settled.wait() for state in states))
+        for job_id, state in zip(job_ids, states, strict=True):
+            row = await self.own_row(origin, job_id)
+            if not JobStatus(row["status"]).finished:  # a retry's jobs may be long done
+                await state.settled.wait()
         jobs = [await self.job_json(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
@@ -108,23 +133,30 @@ class ApiRoutes:
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
         await self.choose_language(request, origin)
-        order = parse_body(await read_json(request))
+        body = await read_json(request)
+        order = parse_body(body, self.service.settings.models.names)
+        keyed = incoming_of(request, origin, body)
         if not self.service.health().alive:
             raise EngineUnavailable(t("The drawing engine is not running; try again later."))
-        incoming = await self.choose_language(request, origin, order.prompt)
+        incoming = await self.choose_language(request, origin, order.prompt, keyed)
         job_ids = await self.service.imagine(
             incoming, order.prompt, fields=order.fields, images=order.count
         )
         return origin, job_ids
 
     async def choose_language(
-        self, request: web.Request, origin: Origin, prompt: str | None = None
+        self,
+        request: web.Request,
+        origin: Origin,
+        prompt: str | None = None,
+        keyed: Incoming | None = None,
     ) -> Incoming:
-        """The key's user as the core sees this request, with the language its answers take
-        (its Accept-Language, and the prompt's script once there is one): kept for the error
-        middleware and what this request renders."""
+        """The key's user as the core sees this request (`keyed`: with its retry key), with
+        the language its answers take (its Accept-Language, and the prompt's script once there
+        is one): kept for the error middleware and what this request renders."""
         locale = from_accept_language(request.headers.get("Accept-Language"))
-        incoming = Incoming(origin, origin.user_id, text=prompt, locale=locale)
+        base = keyed or Incoming(origin, origin.user_id)
+        incoming = replace(base, text=prompt, locale=locale)
         request[LANG] = await self.service.language(incoming)
         return incoming
 
@@ -186,8 +218,13 @@ class ApiRoutes:
 
 
 def public_base(request: web.Request, settings: HttpSettings) -> str:
-    """Where clients reach us: MJ_PUBLIC_URL behind a proxy, else the URL they called."""
-    return settings.public_url or str(request.url.origin())
+    """Where clients reach us: MJ_PUBLIC_URL behind a proxy, else the address this request
+    arrived at (the bound socket's: a wildcard bind gives the interface the client used)."""
+    if settings.public_url:
+        return settings.public_url
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    host, port = sockname[:2] if sockname else (settings.host, settings.port)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def image_url(base: str, name: str) -> str:

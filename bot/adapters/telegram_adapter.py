@@ -63,6 +63,7 @@ from bot.core.commands import find as find_command
 from bot.core.image_fetch import MAX_BYTES
 from bot.core.language import Lang, parse_tag, render, t
 from bot.core.language import Message as Text
+from bot.core.render import FAILED
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
 
@@ -333,7 +334,16 @@ class TelegramAdapter:
             await self.sink.migrated(str(message.migrate_from_chat_id), str(message.chat.id))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A bug met while handling an update (the core answers its own failures): logged, and
+        the user told rather than left waiting; the next update is served as usual."""
         log.error("handling a Telegram update failed", exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        if update.callback_query is not None:
+            await _quietly(update.callback_query.answer(FAILED, show_alert=True))
+        elif (message := update.effective_message) is not None:
+            under = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+            await _quietly(message.reply_text(FAILED, reply_parameters=under))
 
     # moderators ----------------------------------------------------------------------------
     async def is_moderator(self, message: Message, user: User) -> bool:

@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import commands, render
-from bot.core.errors import MjError, QuotaExceeded, UserBlocked
+from bot.core.errors import MjError, QuotaExceeded, UserBlocked, excerpt
+from bot.core.numbers import decimal_number
 from bot.core.permissions import is_owner
 from bot.core.quota import next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
@@ -200,21 +201,24 @@ class Accounts:
         user = await self.store.run(lambda s: s.users.find(platform, user_id))
         if user is None:
             raise MjError(
-                t("I don't know user {user}: they must have used the bot first.", user=word)
+                t(
+                    "I don't know user {user}: they must have used the bot first.",
+                    user=excerpt(word, quote=""),
+                )
             )
         return user
 
 
 def _number(command: str, args: list[str]) -> float:
-    try:
-        value = float(args[0])
-    except (IndexError, ValueError):
-        raise MjError(_usage(command)) from None
-    if not 0 <= value <= 1_000_000:
+    if not args:
+        raise MjError(_usage(command))
+    value = decimal_number(args[0], 0, 1_000_000)
+    if value is None:
         raise MjError(
             t(
-                "/{command}: the amount must be between 0 and 1000000.",
+                "/{command}: the amount must be a number from 0 to 1000000, got {value}.",
                 command=command,
+                value=excerpt(args[0]),
             )
         )
     return value

@@ -20,10 +20,10 @@ from bot.core.accounts import Accounts
 from bot.core.drawing import Drawing
 from bot.core.errors import ImagePromptError
 from bot.core.jobs import describe_row, describe_spec, new_job_id, new_seed
-from bot.core.params import aspect_for_size
 from bot.core.quota import job_credits
 from bot.core.requests import Incoming, Responder
 from bot.core.settings import CoreSettings
+from bot.core.sizes import aspect_for_size
 from engine.job import spec_from_dict
 from i18n import t
 from translate.detect import contains_chinese

@@ -22,7 +22,7 @@ from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
 from bot.core.image_fetch import MAX_BYTES, ImageRole, fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.lookbook import Lookbook
-from bot.core.moderation import Moderation, positive_texts
+from bot.core.moderation import Moderation, screened_texts
 from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
 from bot.core.params_tokens import SPELLING
 from bot.core.permutations import expand_permutations
@@ -216,7 +216,7 @@ class Drawing:
         and as translated. `default`: the model without --model."""
         translation = await translate_prompt(self.translator, text)  # Chinese -> English
         request = self.parse(translation.text, attached, fields, allow_empty, default)
-        texts = positive_texts(request.prompts) + positive_texts(translation.written)
+        texts = screened_texts(request.prompts) + screened_texts(translation.written)
         await self.moderation.screen(incoming, text, texts)
         return request, translation
 
@@ -289,6 +289,8 @@ class Drawing:
             self.engine.check_admission(spec.user_key, max_waiting)
         except QueueRefused as refused:
             raise QueueFull(refused.message) from None
+        if (key := incoming.key) is not None:  # in the job's own insert: none lacks its key
+            row = {**row, "idempotency_key": key.key, "request_hash": key.fingerprint}
         # Persisted, and paid for, before it is acknowledged: one transaction.
         await self.accounts.insert_charged(user, row, credits)
         try:

@@ -16,12 +16,26 @@ Every message is written for the person who will read it: it names what to fix. 
         └── UserBlocked          a moderator blocked this user from drawing
 
 Engine and model-loading errors live in `engine.errors`, because the engine must not import the
-bot; the core turns them into replies.
+bot; the core turns them into replies. A message quotes what the user sent through `excerpt`:
+a 5,000-digit seed is answered in one line, not 5,000 characters.
 """
 
 from __future__ import annotations
 
-from i18n import Message, MessageError
+from i18n import Message, MessageError, t, verbatim
+
+EXCERPT_CHARS = 40
+
+
+def excerpt(value: str, limit: int = EXCERPT_CHARS, quote: str = "'") -> Message:
+    """`value` in quotes, cut to its first `limit` characters (and its length) if longer."""
+    if len(value) <= limit:
+        return verbatim(f"{quote}{value}{quote}")
+    return t(
+        "{excerpt} ({length} characters)",
+        excerpt=f"{quote}{value[:limit]}…{quote}",
+        length=len(value),
+    )
 
 
 class MjError(MessageError):

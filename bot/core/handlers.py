@@ -21,6 +21,7 @@ from bot.core.errors import MjError
 from bot.core.jobs import new_job_id
 from bot.core.language import Languages
 from bot.core.lookbook import Lookbook
+from bot.core.numbers import whole_number
 from bot.core.permutations import count_permutations, expand_permutations
 from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
 from bot.core.queries import JobStatus, Queries, not_yours
@@ -182,8 +183,8 @@ async def quota(parts: Parts, call: Call) -> Reply:
 async def history(parts: Parts, call: Call) -> Reply:
     """/history [N]: the user's last N jobs (10 by default, at most 50)."""
     rest, origin = call.args.strip(), call.incoming.origin
-    count = int(rest) if rest.isdigit() else 10
-    if not 1 <= count <= 50 or (rest and not rest.isdigit()):
+    count = whole_number(rest, 1, 50) if rest else 10
+    if count is None:
         raise MjError(t("Usage: /history [N], N from 1 to 50."))
     rows = await parts.store.run(
         lambda s: s.jobs.of_user(origin.platform, origin.user_id, limit=count)

@@ -14,13 +14,14 @@ import io
 import ipaddress
 import socket
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 
 from bot.core.errors import ImagePromptError
+from bot.core.urls import http_target
 from i18n import Duration, Message, t
 
 MAX_BYTES = 10 * 1000 * 1000  # 10 MB, Telegram's photo limit and about Discord's
@@ -130,21 +131,26 @@ async def fetch_image(
     shown = url if len(url) <= 80 else url[:77] + "..."
     try:
         async with asyncio.timeout(timeout_s):
-            for _ in range(MAX_REDIRECTS + 1):
-                parts = urlsplit(url)
-                if parts.scheme not in ("http", "https") or not parts.hostname:
+            for hop in range(MAX_REDIRECTS + 1):
+                target = http_target(url)
+                if target is None:
                     raise ImagePromptError(
-                        t("Image prompts must be http(s) URLs, got {url}.", url=shown)
+                        t(
+                            "The image URL {url} redirects to an address that is not a valid "
+                            "http(s) URL.",
+                            url=shown,
+                        )
+                        if hop
+                        else t("The image URL {url} is not a valid http(s) URL.", url=shown)
                     )
-                port = parts.port or (443 if parts.scheme == "https" else 80)
-                answers = await _checked_addresses(parts.hostname, port, allow_private)
+                answers = await _checked_addresses(target.host, target.port, allow_private)
                 connector = aiohttp.TCPConnector(resolver=_PinnedResolver(answers))
                 async with (
                     aiohttp.ClientSession(connector=connector) as session,
                     session.get(url, allow_redirects=False) as response,
                 ):
                     if response.status in (301, 302, 303, 307, 308):
-                        url = urljoin(url, response.headers.get("Location", ""))
+                        url = _redirect(url, response.headers.get("Location", ""))
                         continue
                     return await _read_body(response, shown, max_bytes)
             raise ImagePromptError(t("The image URL {url} redirects too many times.", url=shown))
@@ -164,6 +170,14 @@ async def fetch_image(
                 error=type(error).__name__,
             )
         ) from None
+
+
+def _redirect(url: str, location: str) -> str:
+    """The URL a redirect leads to; "" when its Location cannot be read (refused next)."""
+    try:
+        return urljoin(url, location)
+    except ValueError:  # e.g. unbalanced IPv6 brackets
+        return ""
 
 
 async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: int) -> bytes:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.core.errors import MjError, NotPermitted, PromptBlocked
+from bot.core.errors import MjError, NotPermitted, PromptBlocked, excerpt
 from bot.core.requests import Incoming, Origin
 from bot.core.settings import ModerationSettings
 from engine.job import PromptPart
@@ -46,11 +46,14 @@ def scope_for(origin: Origin) -> str:
     return f"{origin.platform}:{origin.scope_id or origin.chat_id}"
 
 
-def positive_texts(prompts: Sequence[PromptPart]) -> list[str]:
-    """What /mj will draw: the parts with a positive weight, as one text (so a term split over
-    `::` parts still counts). `--no` values and negative weights keep things out: unchecked."""
-    parts = [part.text for part in prompts if part.weight > 0]
-    return [", ".join(parts)] if parts else []
+def screened_texts(prompts: Sequence[PromptPart]) -> list[str]:
+    """Every ::part, whatever its weight: each is stored and shown in the caption, and a
+    `bad::0` (or `bad::-0.01`) draws nothing while showing everything. The parts that draw
+    are one text (a term split over `::` parts still counts), the others another. `--no`
+    values are shown as what to keep out: they are not checked."""
+    drawn = [part.text for part in prompts if part.weight > 0]
+    shown = [part.text for part in prompts if part.weight <= 0]
+    return [", ".join(texts) for texts in (drawn, shown) if texts]
 
 
 def load_terms(store: Store, scope: str, defaults: bool) -> TermList:
@@ -87,7 +90,9 @@ def target_scope(rest: str, own: str, owner: bool, refusal: Message) -> tuple[st
     elif match := _SCOPE_FLAG.search(rest):
         target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
         if not valid_scope(target):
-            raise MjError(t("--scope takes global or platform:id, got '{scope}'.", scope=target))
+            raise MjError(
+                t("--scope takes global or platform:id, got {scope}.", scope=excerpt(target))
+            )
     if target != own and not owner:
         raise NotPermitted(refusal)
     return target, rest.strip()
@@ -211,6 +216,11 @@ class Moderation:
 def quoted(term: str) -> Message:
     """A term as a message quotes it (“nude”; Taiwan writes 「nude」)."""
     return t("“{term}”", term=term)
+
+
+def _shown(terms: list[str]) -> str:
+    """Terms a moderator typed that are on no list: unchecked, so maybe of any length."""
+    return ", ".join(excerpt(term, quote="") for term in terms)
 
 
 def _now() -> datetime:

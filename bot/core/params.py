@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from typing import NoReturn
 
-from bot.core.errors import ParamError
+from bot.core.errors import ParamError, excerpt
 from bot.core.looks import (
     CLIP_SKIP_RANGE,
     LoraRef,
@@ -24,6 +24,7 @@ from bot.core.looks import (
     lora_flag,
     split_lora_tags,
 )
+from bot.core.numbers import decimal_number, whole_number
 from bot.core.params_tokens import (
     ALIASES,
     normalize_input,
@@ -32,20 +33,14 @@ from bot.core.params_tokens import (
     split_params,
     split_weighted,
 )
-from bot.core.sizes import MAX_RATIO, aspect_for_size, size_for_aspect
+from bot.core.sizes import MAX_RATIO, size_for_aspect
 from bot.core.styles import STYLES
+from bot.core.urls import MAX_URL_CHARS, http_target
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
 from i18n import Listing, t
 
-__all__ = [
-    "Fields",
-    "MjRequest",
-    "aspect_for_size",
-    "normalize_input",
-    "parse_mj",
-    "size_for_aspect",
-]
+__all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj"]
 
 # Parameters given apart from the text (the HTTP API's JSON fields): MjRequest field ->
 # (the name the client used, shown in messages; the value as it would follow --name).
@@ -115,9 +110,8 @@ _INT_RANGES = {
 _FLOAT_RANGES = {"cfg": (0.0, 30.0), "image_weight": (0.0, 3.0)}
 # Fields whose value is one word: more words mean prompt text was put after the params.
 _ONE_WORD = {"model", "steps", "loras", "theme", *_INT_RANGES, *_FLOAT_RANGES}
-_INTEGER = re.compile(r"[-+]?[0-9]+")
-_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
+_MAX_ASPECT_SIDE = 100_000  # 7680:4320 is written as typed; nobody means 10^6:1
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
 _EMPTY = t("Your prompt is empty: write what you want to see before the parameters.")
@@ -133,33 +127,33 @@ def _refuse(
 ) -> NoReturn:
     """ParamError for an unknown sampler, style or model: the closest known one if there is
     one, then every choice."""
-    values = {"value": value, "name": shown, "choices": Listing.of(choices, "plain")}
+    values = {"value": excerpt(value), "name": shown, "choices": Listing.of(choices, "plain")}
     if kind == "sampler" and close is not None:
         message = t(
-            "Unknown sampler '{value}'. Did you mean {close}? {name} takes one of: {choices}.",
+            "Unknown sampler {value}. Did you mean {close}? {name} takes one of: {choices}.",
             close=close,
             **values,
         )
     elif kind == "sampler":
-        message = t("Unknown sampler '{value}'. {name} takes one of: {choices}.", **values)
+        message = t("Unknown sampler {value}. {name} takes one of: {choices}.", **values)
     elif kind == "style" and close is not None:
         message = t(
-            "Unknown style '{value}'. Did you mean {close}? {name} takes one of: {choices}.",
+            "Unknown style {value}. Did you mean {close}? {name} takes one of: {choices}.",
             close=close,
             **values,
         )
     elif kind == "style":
-        message = t("Unknown style '{value}'. {name} takes one of: {choices}.", **values)
+        message = t("Unknown style {value}. {name} takes one of: {choices}.", **values)
     elif not choices:
-        message = t("Unknown model '{value}'. No model is available.", **values)
+        message = t("Unknown model {value}. No model is available.", **values)
     elif close is not None:
         message = t(
-            "Unknown model '{value}'. Did you mean {close}? Available models: {choices}.",
+            "Unknown model {value}. Did you mean {close}? Available models: {choices}.",
             close=close,
             **values,
         )
     else:
-        message = t("Unknown model '{value}'. Available models: {choices}.", **values)
+        message = t("Unknown model {value}. Available models: {choices}.", **values)
     raise ParamError(message)
 
 
@@ -167,31 +161,33 @@ def _refuse(
 
 
 def _int(shown: str, value: str, low: int, high: int) -> int:
-    if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
+    number = whole_number(value, low, high)
+    if number is None:
         raise ParamError(
             t(
-                "{name} must be a whole number between {low} and {high}, got '{value}'",
+                "{name} must be a whole number between {low} and {high}, got {value}",
                 name=shown,
                 low=str(low),
                 high=str(high),
-                value=value,
+                value=excerpt(value),
             )
         )
-    return int(value)
+    return number
 
 
 def _float(shown: str, value: str, low: float, high: float) -> float:
-    if not _FLOAT.fullmatch(value) or not low <= float(value) <= high:
+    number = decimal_number(value, low, high)
+    if number is None:
         raise ParamError(
             t(
-                "{name} must be a number between {low} and {high}, got '{value}'",
+                "{name} must be a number between {low} and {high}, got {value}",
                 name=shown,
                 low=f"{low:g}",
                 high=f"{high:g}",
-                value=value,
+                value=excerpt(value),
             )
         )
-    return float(value)
+    return number
 
 
 def _sampler_key(name: str) -> str:
@@ -227,22 +223,28 @@ def _aspect(shown: str, value: str) -> tuple[int, int]:
     if not match:
         raise ParamError(
             t(
-                "{name} must be two whole numbers written W:H, like {name} 16:9, got '{value}'",
+                "{name} must be two whole numbers written W:H, like {name} 16:9, got {value}",
                 name=shown,
-                value=value,
+                value=excerpt(value),
             )
         )
-    width, height = int(match.group(1)), int(match.group(2))
-    if width == 0 or height == 0:
+    width = whole_number(match.group(1), 1, _MAX_ASPECT_SIDE)
+    height = whole_number(match.group(2), 1, _MAX_ASPECT_SIDE)
+    if width is None or height is None:
         raise ParamError(
-            t("{name} sides must be above 0, like 16:9, got '{value}'", name=shown, value=value)
+            t(
+                "{name} sides must be whole numbers from 1 to {most}, like 16:9, got {value}",
+                name=shown,
+                most=str(_MAX_ASPECT_SIDE),
+                value=excerpt(value),
+            )
         )
     if width > MAX_RATIO * height or height > MAX_RATIO * width:
         raise ParamError(
             t(
                 "{name} {value} is too extreme: use a ratio between 1:4 and 4:1.",
                 name=shown,
-                value=value,
+                value=excerpt(value, quote=""),
             )
         )
     divisor = math.gcd(width, height)
@@ -257,17 +259,18 @@ def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tupl
         field = ALIASES.get(name)
         if field is None:
             close = _closest(name, ALIASES)
+            typed_name = excerpt(f"--{name}", quote="")
             if close is not None:
                 raise ParamError(
                     t(
-                        "Unknown parameter --{name}. Did you mean --{close}?",
-                        name=name,
+                        "Unknown parameter {name}. Did you mean --{close}?",
+                        name=typed_name,
                         close=close,
                     )
                 )
             known = Listing.of((f"--{alias}" for alias in ALIASES), "plain")
             raise ParamError(
-                t("Unknown parameter --{name}. Known: {known}.", name=name, known=known)
+                t("Unknown parameter {name}. Known: {known}.", name=typed_name, known=known)
             )
         if field in found:
             first = found[field][0]
@@ -283,10 +286,10 @@ def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tupl
         if field == "tile" and value:
             raise ParamError(
                 t(
-                    "--{name} takes no value, got '{value}'. Write the prompt first and the "
+                    "--{name} takes no value, got {value}. Write the prompt first and the "
                     "parameters after it.",
                     name=name,
-                    value=value,
+                    value=excerpt(value),
                 )
             )
         if field != "tile" and not value:
@@ -300,10 +303,10 @@ def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tupl
         if field in _ONE_WORD and len(value.split()) > 1:
             raise ParamError(
                 t(
-                    "--{name} takes one value, got '{value}'. Write the prompt first and the "
+                    "--{name} takes one value, got {value}. Write the prompt first and the "
                     "parameters after it.",
                     name=name,
-                    value=value,
+                    value=excerpt(value),
                 )
             )
         found[field] = (f"--{name}", value)
@@ -371,6 +374,16 @@ def parse_mj(
 
     # 3. Image prompts first in the text, then ::weights in the rest.
     image_urls, body = split_image_urls(head)
+    for url in image_urls:
+        if http_target(url) is None:
+            raise ParamError(
+                t(
+                    "The image URL {url} is not a valid http(s) URL (at most {most} characters, "
+                    "a host name, a port up to 65535).",
+                    url=excerpt(url),
+                    most=str(MAX_URL_CHARS),
+                )
+            )
     if "image_weight" in floats and not image_urls and not attached_image:
         raise ParamError(t("--iw needs an image prompt: put an image URL at the start."))
     parts = split_weighted(body)
@@ -386,6 +399,7 @@ def parse_mj(
             )
         )
     prompt = ", ".join(part for part, _ in parts)
+    negative = raw.get("negative_prompt")
     if len(prompt) > max_prompt_chars:
         raise ParamError(
             t(
@@ -394,12 +408,21 @@ def parse_mj(
                 limit=max_prompt_chars,
             )
         )
+    if negative is not None and len(negative) > max_prompt_chars:
+        raise ParamError(
+            t(
+                "{name} is {length} characters long; the limit is {limit}. Shorten it.",
+                name=typed.get("negative_prompt") or "--no",
+                length=len(negative),
+                limit=max_prompt_chars,
+            )
+        )
 
     # 4. Size from the profile's native area.
     width, height = size_for_aspect(aspect_w, aspect_h, profile)
     return MjRequest(
         prompt=prompt,
-        negative_prompt=raw.get("negative_prompt"),
+        negative_prompt=negative,
         width=width,
         height=height,
         aspect=f"{aspect_w}:{aspect_h}",

@@ -1,7 +1,8 @@
 """String work behind `parse_mj`: normalising input, finding params, image URLs and ::weights.
 
 Pure functions that know parameter names but not their value ranges; `bot.core.params`
-validates the values.
+validates the values. The one exception is `::` weights, read here: any finite number within
+MAX_WEIGHT (only ratios between weights matter, but 309 digits would be infinity).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.core.errors import ParamError
+from bot.core.errors import ParamError, excerpt
+from bot.core.numbers import decimal_number
 from i18n import t
 
 # Name typed after `--` -> the MjRequest field it sets (Midjourney's spellings plus aliases).
@@ -126,7 +128,7 @@ def split_image_urls(text: str) -> tuple[tuple[str, ...], str]:
 # Chinese input method types for `::`.
 _SEPARATOR = re.compile(r"https?://\S+|::|：：", re.IGNORECASE)
 _WEIGHT_TOKEN = re.compile(r"[^\s:：,，]*")
-_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_WEIGHT = 1000
 
 
 def _tidy(text: str) -> str:
@@ -147,22 +149,24 @@ def split_weighted(text: str) -> list[tuple[str, float]]:
         raw = _WEIGHT_TOKEN.match(text, pos).group()  # type: ignore[union-attr]
         token = _nfkc(raw)
         part = _tidy(text[start : match.start()])
-        if _NUMBER.fullmatch(token):
+        weight = decimal_number(token, -MAX_WEIGHT, MAX_WEIGHT)
+        if weight is not None:
             if not part:
                 raise ParamError(
                     t(
                         "Nothing before ::{weight}: write the text that weight is for.",
-                        weight=token,
+                        weight=excerpt(token, quote=""),
                     )
                 )
-            parts.append((part, float(token)))
+            parts.append((part, weight))
             pos += len(raw)
         elif token[:1] and token[0] in "+-.0123456789":
             raise ParamError(
                 t(
-                    "A multi-prompt weight must be a number, like cat::2 or dog::-0.5, got "
-                    "'{weight}'.",
-                    weight=token,
+                    "A multi-prompt weight must be a number from -{most} to {most}, like cat::2 "
+                    "or dog::-0.5, got {weight}.",
+                    most=str(MAX_WEIGHT),
+                    weight=excerpt(token),
                 )
             )
         elif part:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.errors import JobNotFound
+from bot.core.errors import JobNotFound, excerpt
 from bot.core.requests import Origin
 from bot.core.safety import ShownImage, read_shown
 from i18n import Message, t
@@ -56,7 +56,7 @@ class Queries:
         """The job's row if `origin`'s user made it. Someone else's job raises JobNotFound with
         `refusal`, or (by default) as if it did not exist."""
         row = await self.job(job_id)
-        missing = t("There is no job {job_id}.", job_id=job_id)
+        missing = t("There is no job {job_id}.", job_id=excerpt(job_id, quote=""))
         if row is None:
             raise JobNotFound(missing)
         if (row["platform"], row["platform_user_id"]) != (origin.platform, origin.user_id):

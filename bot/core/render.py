@@ -12,6 +12,13 @@ from typing import Any
 from i18n import ClockTime, Duration, Message, Stamp, t, verbatim
 from i18n import lines as joined
 
+# A bug met while handling someone's message: logged in full, answered briefly, and the bot
+# goes on serving everyone else.
+FAILED = t(
+    "Something went wrong on the bot's side; its owner can find the details in the log. "
+    "Please try again."
+)
+
 
 def params_suffix(job: dict[str, Any]) -> str:
     """The parameters a job ran with, in /mj syntax, so a user can copy and tweak them:

@@ -45,6 +45,15 @@ class Origin:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestKey:
+    """A retry key (the HTTP API's Idempotency-Key): a request sent again with the same key
+    gets the first one's jobs (`bot.core.retries`)."""
+
+    key: str  # as the client sent it
+    fingerprint: str  # the request it came with: a retry must be the same request
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonPress:
     action: str  # "U1".."U4", "V1".."V4", "reroll"; under an upscale "VS", "VX", "U2X"
     job_id: str
@@ -70,6 +79,8 @@ class Incoming:
     # language_code, the console's MJ_LANG or locale, HTTP's Accept-Language); None: unknown
     # or one the bot does not speak. One signal among several (`bot.core.language`).
     locale: Lang | None = None
+    # Set by the HTTP API from an Idempotency-Key: kept on the jobs this request makes.
+    key: RequestKey | None = None
 
 
 class ReplyKind(StrEnum):

@@ -37,15 +37,16 @@ from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, Edit
 from bot.core.edits import EditRequest, Edits
-from bot.core.errors import MjError, NotPermitted
+from bot.core.errors import MjError, NotPermitted, excerpt
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.language import Languages
 from bot.core.lookbook import Lookbook
-from bot.core.moderation import Moderation
+from bot.core.moderation import GLOBAL, Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import PROMPT_LABEL, Order, Presses
 from bot.core.queries import Queries
+from bot.core.render import FAILED
 from bot.core.requests import (
     Incoming,
     Origin,
@@ -55,6 +56,7 @@ from bot.core.requests import (
     ReplySink,
     Responder,
 )
+from bot.core.retries import Retries
 from bot.core.safety import ImageSafety
 from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
@@ -64,7 +66,7 @@ from engine.executor import WorkerStatus
 from engine.job import spec_from_dict
 from engine.port import EnginePort
 from filters.image_safety import SafetyChecker
-from i18n import Lang, sentences, t
+from i18n import Lang, render, sentences, t
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.gloss import Glosser
@@ -132,6 +134,7 @@ class MjService:
         )
         self.edits = Edits(settings, store, images, self.queries, self.accounts, self.drawing)
         self.describing = Describing(settings, self.accounts, self.drawing)
+        self.retries = Retries(store, clock)
         user_settings = UserSettings(store, self.drawing.parse)
         self.presses = Presses(
             settings,
@@ -168,6 +171,9 @@ class MjService:
 
     async def start(self) -> None:
         """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
+        # The banned-term matcher loads its word lists (seconds) on first use: now, rather
+        # than while the first user waits for an answer.
+        await self.drawing.moderation.matcher(GLOBAL)
         for row in await self.store.run(lambda s: s.jobs.unfinished()):
             origin = origin_of(row)
             spec = spec_from_dict(json.loads(row["spec_json"]))
@@ -191,6 +197,20 @@ class MjService:
     def image_file(self, name: str) -> Path | None:
         """A stored image (a result or an image prompt) by its public name, if there is one."""
         return self.images.find(name)
+
+    def model_steps(self) -> dict[str, int]:
+        """The models users may pick (the default first), each with the most steps it takes."""
+        names = dict.fromkeys((self.settings.models.default, *self.settings.models.names))
+        return {name: self.engine.profile(name).max_steps for name in names}
+
+    def look_names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The themes and LoRAs installed now (the HTTP API's description names them)."""
+        return self.store.run_sync(
+            lambda s: (
+                tuple(theme.name for theme in s.looks.themes()),
+                tuple(lora.name for lora in s.looks.loras()),
+            )
+        )
 
     def is_owner(self, origin: Origin) -> bool:
         return is_owner(self.settings.owners, origin)
@@ -255,7 +275,7 @@ class MjService:
             command = commands.find(name)
             if command is None:
                 if name:
-                    unknown = t("I don't know /{command}.", command=name)
+                    unknown = t("I don't know {command}.", command=excerpt(f"/{name}", quote=""))
                 else:
                     unknown = t("I don't know that.")
                 raise MjError(sentences([unknown, commands.help_text()]))
@@ -267,6 +287,11 @@ class MjService:
         except MjError as error:
             refusal = Reply(ReplyKind.ERROR, error.message, ephemeral=True)
             await self.delivery.answer(respond, refusal, lang)
+        except Exception:
+            what = render(excerpt(incoming.text, 200)) if incoming.text else incoming.button
+            log.exception("handling %s from %s failed", what, incoming.origin.user_key)
+            oops = Reply(ReplyKind.ERROR, FAILED, ephemeral=True)
+            await self.delivery.answer(respond, oops, lang)
 
     def _check_access(self, command: commands.Command, incoming: Incoming) -> None:
         owners = self.settings.owners
@@ -285,9 +310,13 @@ class MjService:
     ) -> list[str]:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
         MjError when it is refused; the jobs report to the platform's sink, in the language
-        chosen for `incoming` (given `text` as what they wrote)."""
+        chosen for `incoming` (given `text` as what they wrote). With a retry key
+        (`Incoming.key`), a retry of the same request returns the first one's jobs."""
         incoming = await self._in_language(replace(incoming, text=text))
-        return await self.drawing.imagine(incoming, text, fields=fields, images=images)
+        return await self.retries.once(
+            incoming,
+            lambda: self.drawing.imagine(incoming, text, fields=fields, images=images),
+        )
 
     async def _in_language(self, incoming: Incoming) -> Incoming:
         """`incoming` with the language chosen for it, which the jobs it makes keep."""
@@ -296,13 +325,16 @@ class MjService:
 
     async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
         """An action on job `job_id` by name and fields (upscale ... vary_region); the new
-        job's id. MjError when refused; the job reports to the platform's sink."""
-        return await self.presses.act(await self._in_language(incoming), job_id, order)
+        job's id (with a retry key, the first request's). MjError when refused; the job
+        reports to the platform's sink."""
+        incoming = await self._in_language(incoming)
+        return await self.retries.one(incoming, lambda: self.presses.act(incoming, job_id, order))
 
     async def blend(self, incoming: Incoming, text: str) -> str:
-        """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id."""
+        """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id
+        (with a retry key, the first request's)."""
         incoming = await self._in_language(replace(incoming, text=text))
-        return await self.edits.blend(incoming, text, None, [])
+        return await self.retries.one(incoming, lambda: self.edits.blend(incoming, text, None, []))
 
     async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
         """What the Vary (Region) page shows, if `token` is a fresh link for that job."""
@@ -361,10 +393,13 @@ class MjService:
         gloss: bool | None = None,
         seed: int | None = None,
     ) -> str:
-        """Describe the image `incoming` carries (or `text` links to); returns the job id.
-        MjError when it is refused; the job reports to the platform's sink."""
+        """Describe the image `incoming` carries (or `text` links to); returns the job id
+        (with a retry key, the first request's). MjError when it is refused; the job reports
+        to the platform's sink."""
         incoming = await self._in_language(incoming)
-        return await self.describing.describe(incoming, text, gloss=gloss, seed=seed)
+        return await self.retries.one(
+            incoming, lambda: self.describing.describe(incoming, text, gloss=gloss, seed=seed)
+        )
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""

@@ -18,6 +18,58 @@ _ASPECT_MAX_SIDE = 32
 _COMMON_ASPECTS = ((1, 1), (5, 4), (4, 3), (3, 2), (8, 5), (16, 9), (2, 1), (7, 3), (3, 1), (4, 1))
 
 
+def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
+    """Width and height for an aspect ratio, about profile.native² pixels.
+
+    Both sides are multiples of profile.multiple, the ratio within 5% of aw:ah and the area
+    within 15% of native²; the smallest sum of both relative errors wins (so 16:9 on SD 1.5 is
+    680x384, near native area, rather than an exact but 12% smaller 640x360; SDXL's 2:3 is
+    832x1280 rather than an exact but 15% larger 896x1344), then the closest ratio. Exact
+    fractions make ties (and so the result) independent of float rounding.
+
+    A grid too coarse for both tolerances (only the tiny test model's: every real profile
+    fits every ratio from 1:4 to 4:1) gets the closest ratio within 30% of the area, rather
+    than a refusal: the shape is what was asked for.
+    """
+    if aw <= 0 or ah <= 0:
+        raise ParamError(
+            t("An aspect ratio needs sides above 0, got {ratio}.", ratio=f"{aw}:{ah}")
+        )
+    ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
+    # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
+    low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
+    high = math.isqrt(int(area * 1.15 / (float(ratio) * 0.95))) + step
+    fits: list[tuple[Fraction, Fraction, int, int]] = []
+    for height in range(max(step, low), high + 1, step):
+        below = math.floor(ratio * height / step) * step
+        for width in (below, below + step):
+            if width <= 0:
+                continue
+            ratio_error = abs(Fraction(width, height) / ratio - 1)
+            area_error = abs(Fraction(width * height, area) - 1)
+            if ratio_error <= Fraction(5, 100) and area_error <= Fraction(15, 100):
+                fits.append((ratio_error + area_error, ratio_error, width, height))
+    if fits:
+        _, _, width, height = min(fits)
+        return width, height
+    nearest = []
+    for height in range(step, 4 * profile.native + 1, step):
+        width = max(step, round(ratio * height / step) * step)
+        area_error = abs(Fraction(width * height, area) - 1)
+        if area_error <= Fraction(30, 100):
+            nearest.append((abs(Fraction(width, height) / ratio - 1), area_error, width, height))
+    if not nearest:
+        raise ParamError(
+            t(
+                "No {family} image size fits the aspect ratio {ratio}.",
+                family=profile.family,
+                ratio=f"{aw}:{ah}",
+            )
+        )
+    _, _, width, height = min(nearest)
+    return width, height
+
+
 def aspect_for_size(width: int, height: int) -> str:
     """An image's aspect ratio as `--ar` takes it: "W:H", reduced, near the image's own (see
     _COMMON_ASPECTS) and within 1:4..4:1 (a more extreme image gets the extreme)."""
@@ -41,42 +93,3 @@ def aspect_for_size(width: int, height: int) -> str:
         w, h = min(within, key=lambda p: (max(p), error(p))) if within else min(pairs, key=error)
     divisor = math.gcd(w, h)
     return f"{w // divisor}:{h // divisor}"
-
-
-def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
-    """Width and height for an aspect ratio, about profile.native² pixels.
-
-    Both sides are multiples of profile.multiple, the ratio within 5% of aw:ah and the area
-    within 15% of native²; the smallest sum of both relative errors wins (so 16:9 on SD 1.5 is
-    680x384, near native area, rather than an exact but 12% smaller 640x360; SDXL's 2:3 is
-    832x1280 rather than an exact but 15% larger 896x1344), then the closest ratio. Exact
-    fractions make ties (and so the result) independent of float rounding.
-    """
-    if aw <= 0 or ah <= 0:
-        raise ParamError(
-            t("An aspect ratio needs sides above 0, got {ratio}.", ratio=f"{aw}:{ah}")
-        )
-    ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
-    # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
-    low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
-    high = math.isqrt(int(area * 1.15 / (float(ratio) * 0.95))) + step
-    fits: list[tuple[Fraction, Fraction, int, int]] = []
-    for height in range(max(step, low), high + 1, step):
-        below = math.floor(ratio * height / step) * step
-        for width in (below, below + step):
-            if width <= 0:
-                continue
-            ratio_error = abs(Fraction(width, height) / ratio - 1)
-            area_error = abs(Fraction(width * height, area) - 1)
-            if ratio_error <= Fraction(5, 100) and area_error <= Fraction(15, 100):
-                fits.append((ratio_error + area_error, ratio_error, width, height))
-    if not fits:
-        raise ParamError(
-            t(
-                "No {family} image size fits the aspect ratio {ratio}; try one nearer 1:1.",
-                family=profile.family,
-                ratio=f"{aw}:{ah}",
-            )
-        )
-    _, _, width, height = min(fits)
-    return width, height

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.core.errors import MjError
+from bot.core.errors import MjError, excerpt
 from bot.core.moderation import (
     GLOBAL,
     keyed,
@@ -19,6 +19,7 @@ from bot.core.moderation import (
     target_scope,
     unlist_terms,
 )
+from bot.core.numbers import whole_number
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Reply, ReplyKind
 from bot.core.settings import ModerationSettings
@@ -28,6 +29,7 @@ from i18n import lines as joined
 from storage.store import AsyncStore, Store
 
 PAGE_SIZE = 25
+MAX_PAGE = 1_000_000  # far beyond any list, and an offset SQLite can hold
 USAGE = t(
     "Moderators: /ban-term TERM, TERM… · /unban-term TERM… · /allow-term TERM… · "
     "/banned-terms [page]. Separate terms with commas; `*` ends or starts a word (nud*). "
@@ -128,17 +130,17 @@ class TermCommands:
                 t(
                     "Not on this list: {terms} (they may come from the global list; "
                     "/allow-term lets one through here).",
-                    terms=_terms(missing),
+                    terms=_unlisted(missing),
                 )
             )
         elif missing:
-            parts.append(t("Not on the global list: {terms}.", terms=_terms(missing)))
+            parts.append(t("Not on the global list: {terms}.", terms=_unlisted(missing)))
         return sentences(parts)
 
     async def _listing(self, target: str, own: str, rest: str) -> Message:
-        if rest and not rest.isdigit():
+        page = whole_number(rest, 1, MAX_PAGE) if rest else 1
+        if page is None:
             raise MjError(USAGE)
-        page = max(int(rest or 1), 1)
 
         def read(s: Store) -> tuple[int, list[str], list[str]]:
             count = s.terms.count_terms(target, "banned")
@@ -200,6 +202,11 @@ class TermCommands:
 
 def _terms(terms: Iterable[str]) -> Listing:
     return Listing.of(terms, "plain")
+
+
+def _unlisted(terms: list[str]) -> Listing:
+    """Terms a moderator typed that are on no list: unchecked, so maybe of any length."""
+    return Listing.of((excerpt(term, quote="") for term in terms), "plain")
 
 
 def _listed(
