@@ -91,6 +91,13 @@ FIELD_VALUES = {
     "stop": SMALL,
     "chaos": SMALL,
     "image_weight": st.one_of(SMALL, st.floats(-0.5, 3.5).map(lambda x: f"{x:.2f}")),
+    "clip_skip": SMALL,
+    "theme": st.sampled_from(["guofeng", "Neon", "a b", "x" * 50]),
+    "loras": st.builds(
+        lambda name, weight: f"{name}:{weight}" if weight else name,
+        st.sampled_from(["ink", "a b", "x" * 50]),
+        st.one_of(st.just(""), NUMBER),
+    ),
 }
 PARAM = st.sampled_from(sorted(ALIASES)).flatmap(
     lambda name: st.builds(

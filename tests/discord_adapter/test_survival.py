@@ -24,11 +24,11 @@ async def test_a_bug_is_answered_and_the_next_command_is_served(
 
     monkeypatch.setitem(handlers.HANDLERS, "quota", broken)  # fault injection
     async with discord_bot(settings, api) as h:
-        crashed = h.command("quota")
+        crashed = await h.command("quota")
         failed = await api.wait_for("PATCH", original(crashed))
-        huge = h.command("mj", prompt="a cat --seed " + "7" * 5000)
+        huge = await h.command("mj", prompt="a cat --seed " + "7" * 5000)
         refused = await api.wait_for("POST", followups(huge))
-        later = h.command("help")
+        later = await h.command("help")
         helped = await api.wait_for("PATCH", original(later), has("/mj"))
         jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(ALICE)))
     assert failed.payload["content"] == FAILED and "a bug in /quota" in caplog.text
