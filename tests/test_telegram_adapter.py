@@ -521,6 +521,7 @@ async def test_a_bug_is_answered_and_the_next_update_is_served(
 ):
     from bot.core import handlers
     from bot.core.render import FAILED
+    from i18n import render
 
     async def broken(parts, call):
         raise RuntimeError("a bug in /quota")
@@ -531,7 +532,7 @@ async def test_a_bug_is_answered_and_the_next_update_is_served(
         await bot.feed(message_update(ALICE, ALICE, "/history " + "7" * 5000))
         await bot.feed(message_update(ALICE, ALICE, "/help"))
     texts = texts_to(fake, ALICE)
-    assert texts[0] == FAILED and "a bug in /quota" in caplog.text
+    assert texts[0] == render(FAILED) and "a bug in /quota" in caplog.text
     assert texts[1].startswith("Usage: /history") and "Draw with /mj" in texts[2]
 
 
