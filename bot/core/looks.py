@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.core.errors import ParamError
+from bot.core.errors import ParamError, excerpt
 from i18n import t
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
@@ -94,10 +94,10 @@ def lora_flag(name: str, value: str) -> str:
     if len(value.split()) > 1:
         raise ParamError(
             t(
-                "--{name} takes one LoRA, got '{value}': repeat --{name} for more. Write the "
+                "--{name} takes one LoRA, got {value}: repeat --{name} for more. Write the "
                 "prompt first and the parameters after it.",
                 name=name,
-                value=value,
+                value=excerpt(value),
             )
         )
     return value
