@@ -103,9 +103,16 @@ class Jobs:
         """The grid users see changed (a moderator released an image the safety check hid)."""
         self.db["jobs"].update(job_id, {"grid_path": grid_path})
 
-    def mark_failed(self, job_id: str, error: str) -> bool:
-        failed = [JobStatus.FAILED.value, error, utcnow()]
-        return self._while_open(job_id, "status = ?, error = ?, finished_at = ?", failed)
+    def mark_failed(
+        self, job_id: str, error: str, message: str | None = None, detail: str | None = None
+    ) -> bool:
+        """Fail a queued or running job; False if it had ended. `error`: the reason in English;
+        `message`: the same as a message (JSON) that can be shown in the job's own language;
+        `detail`: the operator's account (it may name settings, paths and commands), never
+        shown to users."""
+        failed = [JobStatus.FAILED.value, error, message, detail, utcnow()]
+        columns = "status = ?, error = ?, error_message = ?, error_detail = ?, finished_at = ?"
+        return self._while_open(job_id, columns, failed)
 
     def mark_cancelled(self, job_id: str) -> bool:
         cancelled = [JobStatus.CANCELLED.value, utcnow()]

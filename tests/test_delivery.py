@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import i18n
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.core import render
@@ -20,6 +21,7 @@ from bot.core.service import MjService
 from bot.core.settings import DeliverySettings
 from engine.dispatcher import Engine
 from engine.worker import LocalPool, local_engine
+from i18n import Lang, t
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from tests.helpers import TINY_ENV, CaptureSink, SizesOnly, until
@@ -128,9 +130,14 @@ async def test_a_cancel_after_the_last_step_is_too_late_the_job_is_delivered_and
 def test_failure_and_cancel_messages_say_what_was_refunded(
     charged: float, refunded: float, said: str
 ) -> None:
-    assert render.cancelled_text("k7x2", charged, refunded) == f"Job k7x2 cancelled. {said}"
-    failed = render.failed_text("k7x2", "Out of GPU memory", charged, refunded)
-    assert failed == f"Job k7x2 failed: Out of GPU memory. {said}"
+    cancelled = render.cancelled_text("k7x2", charged, refunded)
+    assert i18n.render(cancelled) == f"Job k7x2 cancelled. {said}"
+    failed = render.failed_text("k7x2", t("The GPU ran out of memory."), charged, refunded)
+    assert i18n.render(failed) == f"Job k7x2 failed: The GPU ran out of memory. {said}"
+    # In Chinese too, with the amounts in place.
+    for lang in (Lang.ZH_HANS, Lang.ZH_HANT):
+        shown = i18n.render(cancelled, lang)
+        assert shown != i18n.render(cancelled) and "k7x2" in shown and f"{charged:g}" in shown
 
 
 def test_retries_double_and_never_wait_longer_than_the_cap() -> None:

@@ -34,6 +34,7 @@ from bot.adapters.discord_limits import FINAL, UPLOAD_BYTES, clip
 from bot.adapters.discord_responder import InteractionResponder, JobMessage
 from bot.adapters.discord_views import result_view
 from bot.adapters.uploads import fit_upload
+from bot.core.language import Lang, render, t
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
@@ -255,11 +256,15 @@ class DiscordSink:
             origin.user_id,
         )
         dm = await self.client.create_dm(discord.Object(int(origin.user_id)))
-        note = f"I can no longer post in <#{origin.chat_id}>, so here it is. "
+        channel = f"<#{origin.chat_id}>"
+        note = t("I can no longer post in {channel}, so here it is: {reply}")
         if reply.kind is ReplyKind.NOTICE:  # the outcome is in the job's message there
-            note = f"I can no longer post in <#{origin.chat_id}>, so I am telling you here: "
+            note = t("I can no longer post in {channel}, so I am telling you here: {reply}")
+        text = render(
+            note.with_values(channel=channel, reply=reply.message), reply.lang or Lang.EN
+        )
         fields: dict[str, Any] = {
-            "content": clip(note + reply.text),
+            "content": clip(text),
             "files": await self.files(reply, UPLOAD_BYTES),
             "nonce": nonce,
         }

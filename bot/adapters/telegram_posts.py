@@ -71,7 +71,7 @@ class ChatPosts:
         self.pace.spend(origin.chat_id)
         await self.bot.send_message(
             int(origin.chat_id),
-            f"{bell} {text}",
+            " ".join((bell, text)),  # a bell, then the reply's text in its language
             parse_mode=ParseMode.HTML,
             reply_parameters=under,
         )

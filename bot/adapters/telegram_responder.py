@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from bot.adapters.telegram_errors import refusals
 from bot.adapters.telegram_format import ALERT_LIMIT, fit, keyboard, regions_keyboard
 from bot.adapters.telegram_sink import TelegramSink
+from bot.core.language import Lang
 from bot.core.requests import Origin, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class TelegramResponder:
             await self.answer_query(reply.text)
             return
         if reply.pick_regions and reply.job_id is not None:
-            await self.sink.posts.post(self.origin, reply.text, regions_keyboard(reply.job_id))
+            picker = regions_keyboard(reply.job_id, reply.lang or Lang.EN)
+            await self.sink.posts.post(self.origin, reply.text, picker)
             await self.answer_query()
             return
         if reply.question is not None:  # Remix: the answer is a reply to this message

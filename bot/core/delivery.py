@@ -35,6 +35,8 @@ from bot.core.settings import CoreSettings
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from filters.safety_policy import Action, SafetyPolicy
+from i18n import Lang, Message, lines, parse_tag, verbatim
+from i18n.stored import from_json
 from storage.store import AsyncStore, JobStatus
 
 log = logging.getLogger(__name__)
@@ -190,7 +192,10 @@ class Delivery:
                 ended = await self.endings.result(origin, job_id, event)
                 elapsed = event.elapsed_s
             elif isinstance(event, Failed):
-                ended = await self.endings.end(job_id, JobStatus.FAILED, 1.0, error=event.error)
+                error, detail = event.error, event.detail or None  # detail: the operator's
+                ended = await self.endings.end(
+                    job_id, JobStatus.FAILED, 1.0, error=error, detail=detail
+                )
             elif isinstance(event, Cancelled):
                 # Cancelled while running: pay for the steps that ran, get the rest back.
                 share = refund_fraction(steps_done, total_steps, started and event.while_running)
@@ -222,7 +227,7 @@ class Delivery:
         if status is JobStatus.DONE:
             reply = await self.result_reply(row, item.elapsed_s)
         elif status is JobStatus.FAILED:
-            text = render.failed_text(job_id, row["error"] or "", charged, refunded)
+            text = render.failed_text(job_id, failure_reason(row), charged, refunded)
             reply = Reply(ReplyKind.ERROR, text, job_id)
         else:
             reply = Reply(ReplyKind.TEXT, render.cancelled_text(job_id, charged, refunded), job_id)
@@ -231,6 +236,8 @@ class Delivery:
         return NOTICE if notify else None
 
     async def _through(self, origin: Origin, respond: Responder | None, reply: Reply) -> None:
+        """`reply`, in the job's language, through the request's Responder or the sink."""
+        reply = localized(reply, origin.lang)
         if respond is not None:
             await respond.report(reply)
         else:
@@ -257,7 +264,7 @@ class Delivery:
         note = result_note(shown)
         return Reply(
             ReplyKind.RESULT,
-            f"{caption}\n{note}" if note else caption,
+            caption if note is None else lines([caption, note]),
             row["id"],
             image_path=self.images.absolute(row["grid_path"]),
             buttons=usable,
@@ -265,10 +272,11 @@ class Delivery:
             spoiler=any(image.action is Action.SPOILER for image in shown),
         )
 
-    async def answer(self, respond: Responder, reply: Reply) -> None:
-        """A request's own answer; a failure to send it is logged, not raised."""
+    async def answer(self, respond: Responder, reply: Reply, lang: Lang) -> None:
+        """A request's own answer, in `lang` unless it chose its own; a failure to send it is
+        logged, not raised."""
         try:
-            await respond.answer(reply)
+            await respond.answer(localized(reply, lang))
         except Undeliverable as refused:
             log.warning("answer abandoned: %s", refused)
         except Exception:
@@ -318,7 +326,22 @@ def origin_of(row: dict[str, Any]) -> Origin:
         row["reply_handle"],
         row["scope_id"],
         bool(row.get("nsfw_chat")),
+        parse_tag(row.get("lang")) or Lang.EN,  # jobs from before languages: English
     )
+
+
+def failure_reason(row: dict[str, Any]) -> Message:
+    """Why a job failed, as a message for any language (jobs failed before languages were
+    stored have only the English text)."""
+    if row.get("error_message"):
+        return from_json(row["error_message"])
+    return verbatim(row.get("error") or "")
+
+
+def localized(reply: Reply, lang: Lang) -> Reply:
+    """`reply` in `lang`, unless the core already chose its language (/settings lang answers
+    in the language just chosen)."""
+    return reply if reply.lang is not None else reply.in_language(lang)
 
 
 def _png(image: Any) -> bytes | None:

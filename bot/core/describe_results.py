@@ -27,6 +27,7 @@ from bot.core.requests import Origin, Reply, ReplyKind
 from engine.captioner import SUGGESTIONS
 from engine.job import spec_from_dict
 from engine.prompt_form import prompt_key
+from i18n import t
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.suggestions import Suggestion
@@ -34,7 +35,7 @@ from translate.gloss import Glosser
 
 log = logging.getLogger(__name__)
 
-ALL_BANNED = (
+ALL_BANNED = t(
     "Every description of this image holds a banned term, so there are no prompts to suggest."
 )
 

@@ -16,6 +16,8 @@ from bot.core.describe_results import ALL_BANNED, DescribeResults
 from bot.core.requests import Origin
 from bot.core.safety import ImageSafety, SafetyUnavailable
 from engine.job import Finished
+from i18n import Message, t
+from i18n.stored import english_and_json
 from storage.images import ImageStore
 from storage.outbox import FINAL
 from storage.store import AsyncStore, JobStatus, Store
@@ -37,17 +39,25 @@ class Endings:
         self.described = described  # a describe's prompts, where a drawing has its images
 
     async def end(
-        self, job_id: str, status: JobStatus, refund: float, *, error: str | None = None
+        self,
+        job_id: str,
+        status: JobStatus,
+        refund: float,
+        *,
+        error: Message | None = None,
+        detail: str | None = None,
     ) -> bool:
         """Fail or cancel a queued or running job, with its refund and the final reply it owes,
-        in one transaction; False if it had ended another way."""
+        in one transaction; False if it had ended another way. A failure keeps `error` for
+        users (English, and the message for their language) and `detail` for the operator."""
         day = self.accounts.day()
         reason = "job failed" if status is JobStatus.FAILED else "job cancelled"
+        why = english_and_json(error or t("failed"))
 
         def write(s: Store) -> bool:
             with s.transaction():
                 if status is JobStatus.FAILED:
-                    ended = s.jobs.mark_failed(job_id, error or "failed")
+                    ended = s.jobs.mark_failed(job_id, *why, detail)
                 else:
                     ended = s.jobs.mark_cancelled(job_id)
                 if ended:
@@ -66,7 +76,7 @@ class Endings:
         try:
             judged = await self.safety.judge(origin, name, job_id, event.images)
         except SafetyUnavailable as error:
-            reason = f"{error} The images were not shown."
+            reason = t("{reason} The images were not shown.", reason=error.message)
             return await self.end(job_id, JobStatus.FAILED, 1.0, error=reason)
         saved = self.safety.save_result
         grid, rows, decisions = await asyncio.to_thread(saved, judged, event.images, event.seeds)
