@@ -73,6 +73,7 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     from bot.adapters.console import ConsoleAdapter, ConsoleSink
     from bot.app import open_app
     from engine.errors import EngineUnavailable, ModelUnavailable
+    from i18n import from_environment, parse_tag
 
     _logging(verbose)
     settings = _settings()
@@ -80,7 +81,11 @@ def console(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     async def run(settings: Settings) -> None:
         async with open_app(settings) as application:
             sink = ConsoleSink(preview_file=settings.data_dir / "console-preview.png")
-            adapter = ConsoleAdapter(application.service, settings.console.user, sink=sink)
+            # MJ_LANG, else the terminal's own locale (LANG=zh_TW.UTF-8 ...).
+            locale = parse_tag(settings.console.lang) or from_environment(os.environ)
+            adapter = ConsoleAdapter(
+                application.service, settings.console.user, sink=sink, locale=locale
+            )
             await application.service.start()
             if settings.models.model == "tiny":
                 print("Note: MJ_MODEL=tiny is a random test model; its images are noise.")
@@ -165,7 +170,7 @@ def _job_json(application: Any, row: dict[str, Any], out: Path | None) -> dict[s
     return {
         "job_id": row["id"],
         "status": row["status"],
-        "error": row.get("error"),
+        "error": row.get("error_detail") or row.get("error"),
         "grid": str(grid) if grid else None,
         "images": [str(path) for path in paths],
         "seeds": [image.seed for image in images],

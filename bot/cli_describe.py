@@ -78,6 +78,7 @@ async def describe_file(settings: Settings, path: Path, seed: int | None) -> dic
             return {"error": f"{path}: {error}"}
         row = await service.wait(job_id)
         if row["status"] != "done":
-            return {"error": row["error"] or f"The describe was {row['status']}."}
+            reason = row.get("error_detail") or row["error"]
+            return {"error": reason or f"The describe was {row['status']}."}
         suggestions = await service.queries.suggestions(job_id)
     return {"prompts": [s.prompt for s in suggestions], "aspect": row["aspect"]}

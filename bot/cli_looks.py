@@ -248,11 +248,14 @@ def _check_theme_params(settings: Settings, params: str) -> None:
     from bot.core.errors import ParamError
     from bot.core.params import parse_mj
     from bot.core.params_tokens import ALIASES, split_params
+    from i18n import t
 
     _, pairs = split_params(params)
     for param, _value in pairs:
         if ALIASES.get(param, param) in ("model", "style"):
-            raise ParamError(f"Set the theme's {param} with --{param}, not in --params.")
+            raise ParamError(
+                t("Set the theme's {param} with --{param}, not in --params.", param=param)
+            )
     parse_mj(f"x {params}", models=settings.models.models)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.tiers import parse_tiers
+from i18n import parse_tag
 
 
 class ConfigError(ValueError):
@@ -70,6 +71,15 @@ def choice(*choices: str) -> Parse:
         return value
 
     return parse
+
+
+def language(key: str, raw: str) -> str:
+    """A UI language's tag, as the bot writes it: zh-Hans, zh-Hant or en (zh-CN, zh_TW.UTF-8
+    and the like are read too)."""
+    lang = parse_tag(raw)
+    if lang is None:
+        raise ConfigError(f"{key} must be zh-Hans, zh-Hant or en, got {raw!r}")
+    return lang.value
 
 
 def flag(key: str, raw: str) -> bool:

@@ -38,6 +38,7 @@ from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
 from engine.speed import Acceleration, load_tuned
 from engine.tuning import Tuning
 from engine.upscaler import Upscaler
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -281,8 +282,10 @@ class DiffusersBackend:
         except (OSError, ValueError) as exc:
             raise GenerationFailed(
                 f"A source image could not be read: {exc}",
-                public="A source image of this job could not be read (it may have been "
-                "removed); draw again from a new image.",
+                public=t(
+                    "A source image of this job could not be read (it may have been removed); "
+                    "draw again from a new image."
+                ),
             ) from exc
         if size is None:
             return image

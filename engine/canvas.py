@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from i18n import MessageError, t
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -29,6 +31,11 @@ ZOOM_MIN, ZOOM_MAX = 1.0, 2.0
 PAN_GROWTH = 1.5  # a pan adds half the image on one side
 MAX_RATIO = 4  # as for --ar: Stable Diffusion falls apart beyond 1:4
 THIRDS = 3  # Vary (Region) without the web page: a 3x3 grid of cells, numbered 1..9
+
+
+class CanvasError(MessageError, ValueError):
+    """An edit that cannot be done on this image (already square, a mask that paints nothing):
+    the message says why, for the user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,9 @@ def fit_budget(width: int, height: int, budget: int, multiple: int) -> tuple[int
             if best is None or error < best[0]:
                 best = (error, w, h)
     if best is None:
-        raise ValueError(f"{width}x{height} is too elongated for {budget} pixels")
+        raise CanvasError(
+            t("{width}x{height} is too elongated to draw.", width=str(width), height=str(height))
+        )
     return best[1], best[2]
 
 
@@ -122,8 +131,11 @@ def pan(
     grown_w = source_w * PAN_GROWTH if across else source_w
     grown_h = source_h if across else source_h * PAN_GROWTH
     if max(grown_w / grown_h, grown_h / grown_w) > MAX_RATIO:
-        raise ValueError(
-            f"panning {direction} would make the image more elongated than 1:{MAX_RATIO}"
+        raise CanvasError(
+            t(
+                "panning would make the image more elongated than 1:{ratio}",
+                ratio=str(MAX_RATIO),
+            )
         )
     width, height = fit_budget(round(grown_w), round(grown_h), budget, multiple)
     scale = height / source_h if across else width / source_w
@@ -139,7 +151,7 @@ def pan(
 def make_square(source_w: int, source_h: int, budget: int, multiple: int) -> CanvasPlan:
     """Make Square: a 1:1 canvas, the source's long side across it, the rest painted."""
     if source_w == source_h:
-        raise ValueError("the image is already square")
+        raise CanvasError(t("the image is already square"))
     side, _ = fit_budget(1, 1, budget, multiple)
     scale = side / max(source_w, source_h)
     box_w, box_h = round(source_w * scale), round(source_h * scale)
@@ -213,9 +225,9 @@ def mask_from_drawing(drawing: Image.Image, width: int, height: int) -> Image.Im
     )
     low, high = mask.getextrema()
     if high == 0:
-        raise ValueError("the mask paints nothing: mark the region to repaint")
+        raise CanvasError(t("the mask paints nothing: mark the region to repaint"))
     if low == 255:
-        raise ValueError("the mask paints the whole image: use Vary (Strong) for that")
+        raise CanvasError(t("the mask paints the whole image: use Vary (Strong) for that"))
     return mask
 
 

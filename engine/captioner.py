@@ -21,6 +21,7 @@ from typing import Any
 from engine.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from engine.models import hub_snapshot, is_hub_id, pick_device, pick_dtype
 from engine.prompt_form import distinct_prompts
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,10 @@ class Captioner:
         except torch.cuda.OutOfMemoryError:
             raise  # the worker frees memory and retries
         except (RuntimeError, ValueError, IndexError) as exc:
-            raise GenerationFailed(f"The caption model could not describe this: {exc}") from exc
+            raise GenerationFailed(
+                f"The caption model could not describe this: {exc}",
+                public=t("This image could not be described; try another one."),
+            ) from exc
         if cancel is not None and cancel():
             raise JobCancelled("describe")
         return [text.strip() for text in processor.batch_decode(ids, skip_special_tokens=True)]
@@ -197,6 +201,12 @@ class Captioner:
         if len(prompts) < SUGGESTIONS:
             raise GenerationFailed(
                 f"The caption model found only {len(prompts)} different descriptions of this "
-                f"image; {SUGGESTIONS} are needed. Try another image."
+                f"image; {SUGGESTIONS} are needed. Try another image.",
+                public=t(
+                    "Only {found} different descriptions of this image came up; {needed} are "
+                    "needed. Try another image.",
+                    found=len(prompts),
+                    needed=SUGGESTIONS,
+                ),
             )
         return prompts

@@ -31,6 +31,7 @@ from engine.fair_queue import FairQueue
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, JobSpec, Queued
 from engine.tickets import Run, Slot, Ticket, choose_slot, estimate_wait, take_batch
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,8 @@ class Engine:
                 self._put_back(ticket, lost=job_id in run.started)
             elif not self._stopping:
                 self._tickets.pop(job_id, None)
-                run.emit(Failed(job_id, "The worker drawing this job stopped without a result."))
+                stopped = t("The worker drawing this job stopped without a result.")
+                run.emit(Failed(job_id, stopped))
         slot.jobs_done += run.finished
         slot.batch = []
         slot.last_used = time.monotonic()
@@ -280,9 +282,8 @@ class Engine:
             ticket.handle.emit(Cancelled(job_id, while_running=True))
         elif ticket.lost_runs >= MAX_LOST_RUNS:
             self._tickets.pop(job_id, None)
-            ticket.handle.emit(
-                Failed(job_id, f"The workers drawing this job stopped {MAX_LOST_RUNS} times.")
-            )
+            lost = t("The workers drawing this job stopped {count} times.", count=MAX_LOST_RUNS)
+            ticket.handle.emit(Failed(job_id, lost))
         else:
             log.warning("job %s goes back to the front of the line: its worker was lost", job_id)
             self._queue.requeue(job_id, ticket.spec.user_key, ticket, ticket.spec.cost)

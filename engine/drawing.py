@@ -20,6 +20,7 @@ from engine.failures import is_oom, user_message
 from engine.job import Cancelled, Failed, Progress, Started, finished
 from engine.pipeline_utils import free_memory
 from engine.previews import Previewer
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def draw(backend: Backend, jobs: Sequence[Assignment], emit: Emit, where: str = 
         message = user_message(exc)
         log.exception("job(s) %s failed", [job.spec.job_id for job in jobs])
         for job in jobs:
-            emit(Failed(job.spec.job_id, message))
+            emit(Failed(job.spec.job_id, message, detail=str(exc)))
         return
     elapsed = time.monotonic() - started
     for job, result in zip(jobs, results, strict=True):
@@ -77,8 +78,10 @@ def _generate_with_oom_retry(
                 raise GenerationFailed(
                     "Out of GPU memory, even one job at a time. Try a smaller size "
                     "(--ar closer to 1:1) or fewer images (MJ_IMAGES_PER_JOB).",
-                    public="Out of GPU memory, even one job at a time. Try again later, or "
-                    "a shape closer to 1:1 (--ar).",
+                    public=t(
+                        "Out of GPU memory, even one job at a time. Try again later, or a shape "
+                        "closer to 1:1 (--ar)."
+                    ),
                 ) from again
             raise
 
@@ -137,6 +140,9 @@ def load_model(backend: Backend, name: str, where: str = "") -> None:
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         raise ModelUnavailable(
             f"The model {name!r} could not be loaded{where}: {reason}",
-            public=f"The model {name!r} is not available on this bot right now; the bot's "
-            "owner can find out why in the log.",
+            public=t(
+                "The model '{model}' is not available on this bot right now; the bot's owner can "
+                "find out why in the log.",
+                model=name,
+            ),
         ) from exc

@@ -7,20 +7,22 @@ EngineError                  base
 └── JobCancelled             the job was cancelled before or while it ran
 
 Two readers, two texts: `str(error)` is for the bot's operator (the log, the terminal): what
-went wrong and how to fix it, with paths, settings and commands. `error.public` is what the
-job's user reads in the chat: no paths, no settings, no commands to run, and a pointer to the
-owner where only the owner can help.
+went wrong and how to fix it, with paths, settings and commands, in English. `error.public`
+is what the job's user reads in the chat, in their language (a Message): no paths, no
+settings, no commands to run, and a pointer to the owner where only the owner can help.
 """
 
 from __future__ import annotations
+
+from i18n import Message, t
 
 
 class EngineError(Exception):
     """Base class for everything the engine raises on purpose."""
 
-    PUBLIC = "This job could not be drawn; the bot's owner can find the details in the log."
+    PUBLIC = t("This job could not be drawn; the bot's owner can find the details in the log.")
 
-    def __init__(self, message: str = "", *, public: str | None = None) -> None:
+    def __init__(self, message: str = "", *, public: Message | None = None) -> None:
         super().__init__(message)
         self.public = public or self.PUBLIC
 
@@ -32,7 +34,7 @@ class EngineUnavailable(EngineError):
 class ModelUnavailable(EngineError):
     """The configured model cannot be loaded; the message says how to get it."""
 
-    PUBLIC = (
+    PUBLIC = t(
         "This model is not available on this bot right now; the bot's owner can find out why "
         "in the log."
     )

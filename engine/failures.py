@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.errors import EngineError
+from i18n import Message, t, verbatim
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -16,10 +17,12 @@ def is_oom(exc: BaseException) -> bool:
     return "out of memory" in str(exc).lower()
 
 
-def user_message(exc: BaseException) -> str:
+def user_message(exc: BaseException) -> Message:
     """What the job's user reads (the operator reads the whole exception in the log)."""
     if isinstance(exc, EngineError):
         return exc.public
     if isinstance(exc, ValueError):  # check_inputs: what about the request cannot be drawn
-        return f"This request cannot be drawn: {exc}"
-    return f"The engine failed on this job ({type(exc).__name__}). It has been logged."
+        return t("This request cannot be drawn: {reason}", reason=verbatim(str(exc)))
+    return t(
+        "The engine failed on this job ({error}). It has been logged.", error=type(exc).__name__
+    )

@@ -19,10 +19,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from i18n import MessageError, t
+
 T = TypeVar("T")
 
 
-class QueueRefused(Exception):
+class QueueRefused(MessageError):
     """A job cannot be queued; the message says why, for the user."""
 
 
@@ -73,13 +75,19 @@ class FairQueue(Generic[T]):
         """
         if len(self._by_id) >= self.max_total:
             raise QueueRefused(
-                f"The queue is full ({self.max_total} jobs waiting). Please try again later."
+                t(
+                    "The queue is full ({count} jobs waiting). Please try again later.",
+                    count=self.max_total,
+                )
             )
         limit = self.max_per_user if max_waiting is None else max_waiting
         if self.waiting_for(user) >= limit:
             raise QueueRefused(
-                f"You already have {limit} jobs waiting, the most allowed. "
-                "Wait for one to start, or cancel one."
+                t(
+                    "You already have {count} jobs waiting, the most allowed. Wait for one to "
+                    "start, or cancel one.",
+                    count=limit,
+                )
             )
 
     def push(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from i18n import Message
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -213,7 +215,8 @@ def finished(spec: JobSpec, result: list[Any], elapsed_s: float) -> Finished:
 @dataclass(frozen=True, slots=True)
 class Failed:
     job_id: str
-    error: str  # readable by the user
+    error: Message  # for the user, in their language
+    detail: str = ""  # for the operator, in English: what went wrong and how to fix it
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.errors import GenerationFailed, JobCancelled
 from engine.job import JobSpec
+from i18n import t, verbatim
 
 # Called after every denoising step with (step, total, latents); latents stay on the device.
 # Models without latents (the GAN upscaler: one pass per tile) pass None: no preview then.
@@ -72,7 +73,11 @@ def failures_as(what: str) -> Iterator[None]:
         raise
     except (RuntimeError, ValueError, IndexError) as exc:
         # A ValueError names the input the pipeline refused: worth telling the user.
-        public = f"{what} could not draw this: {exc}" if isinstance(exc, ValueError) else None
+        public = None
+        if isinstance(exc, ValueError):
+            public = t(
+                "{model} could not draw this: {reason}", model=what, reason=verbatim(str(exc))
+            )
         raise GenerationFailed(f"{what} could not draw this: {exc}", public=public) from exc
 
 
@@ -148,8 +153,10 @@ def to_images(output: Any) -> list[Any]:
         raise GenerationFailed(
             "The model produced invalid pixels (NaN). This happens with some models in "
             "half precision: try MJ_DTYPE=float32 or another VAE.",
-            public="The model produced an unusable image (invalid pixels). Try again or "
-            "another model; if it keeps happening, tell the bot's owner.",
+            public=t(
+                "The model produced an unusable image (invalid pixels). Try again or another "
+                "model; if it keeps happening, tell the bot's owner."
+            ),
         )
     pixels = (pixels.clip(0, 1) * 255).round().astype("uint8")
     return [Image.fromarray(image) for image in pixels]

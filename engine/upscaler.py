@@ -15,6 +15,7 @@ from engine.errors import ModelUnavailable
 from engine.job import JobSpec
 from engine.models import classify, load_or_explain, pick_device, pick_dtype, resolve_folder
 from engine.pipeline_utils import StepCallback, plain_prompt, run_pipeline, split_batch
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class Upscaler:
             raise ModelUnavailable(
                 "This upscale was queued for an upscaler model (MJ_UPSCALER), and none is "
                 "configured now.",
-                public="This upscale was queued for an upscaler model this bot no longer has. "
-                "Press U again for the 2x hires fix.",
+                public=t(
+                    "This upscale was queued for an upscaler model this bot no longer has. "
+                    "Press U again for the 2x hires fix."
+                ),
             )
         self._pipe = load_or_explain(self._load, ref, "MJ_UPSCALER", "the upscaler model")
         return self._pipe

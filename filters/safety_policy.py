@@ -13,8 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from i18n import MessageError, t
 
-class PolicyError(ValueError):
+
+class PolicyError(MessageError, ValueError):
     """A policy a moderator wrote that cannot be used; the message says what to fix."""
 
 
@@ -52,12 +54,18 @@ class SafetyPolicy:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.threshold, int | float) and 0.0 <= self.threshold <= 1.0):
-            raise PolicyError(f"The threshold is a number from 0 to 1, not {self.threshold}.")
+            raise PolicyError(
+                t("The threshold is a number from 0 to 1, not {value}.", value=str(self.threshold))
+            )
         object.__setattr__(self, "threshold", float(self.threshold))
         if self.nsfw_mode is not None and self.nsfw_mode.strictness > self.mode.strictness:
             raise PolicyError(
-                f"The mode for NSFW channels ({self.nsfw_mode}) must not be stricter than the "
-                f"mode everywhere else ({self.mode}): NSFW channels may only be laxer."
+                t(
+                    "The mode for NSFW channels ({nsfw_mode}) must not be stricter than the mode "
+                    "everywhere else ({mode}): NSFW channels may only be laxer.",
+                    nsfw_mode=self.nsfw_mode.value,
+                    mode=self.mode.value,
+                )
             )
 
 
@@ -140,13 +148,18 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _mode(word: str, what: str) -> Mode:
+def _mode(word: str, nsfw: bool) -> Mode:
     try:
         return MODE_WORDS[word]
     except KeyError:
-        raise PolicyError(
-            f"Unknown {what} {word!r}: use one of off, spoiler, blur, block."
-        ) from None
+        if nsfw:
+            message = t(
+                "Unknown mode for --nsfw '{word}': use one of off, spoiler, blur, block.",
+                word=word,
+            )
+        else:
+            message = t("Unknown mode '{word}': use one of off, spoiler, blur, block.", word=word)
+        raise PolicyError(message) from None
 
 
 def _threshold(word: str) -> float | None:
@@ -160,7 +173,9 @@ def _threshold(word: str) -> float | None:
         return None
     value = value / 100 if percent else value
     if not 0.0 <= value <= 1.0:
-        raise PolicyError(f"The threshold is a number from 0 to 1 (or 0% to 100%), not {word}.")
+        raise PolicyError(
+            t("The threshold is a number from 0 to 1 (or 0% to 100%), not {value}.", value=word)
+        )
     return value
 
 
@@ -173,8 +188,10 @@ def parse_policy(text: str, current: SafetyPolicy = DEFAULT_POLICY) -> SafetyPol
     tokens = _tokens(text)
     if not tokens:
         raise PolicyError(
-            "Say what to change: a mode (off, spoiler, blur, block), a threshold "
-            "from 0 to 1, or --nsfw MODE."
+            t(
+                "Say what to change: a mode (off, spoiler, blur, block), a threshold from 0 to 1, "
+                "or --nsfw MODE."
+            )
         )
     mode, threshold, nsfw_mode = current.mode, current.threshold, current.nsfw_mode
     seen: set[str] = set()
@@ -184,17 +201,22 @@ def parse_policy(text: str, current: SafetyPolicy = DEFAULT_POLICY) -> SafetyPol
         index += 1
         if word in _NSFW_FLAGS:
             if index >= len(tokens):
-                raise PolicyError("--nsfw needs a mode: off, spoiler, blur, block or same.")
+                raise PolicyError(t("--nsfw needs a mode: off, spoiler, blur, block or same."))
             value = tokens[index]
             index += 1
-            nsfw_mode = None if value in SAME_WORDS else _mode(value, "mode for --nsfw")
+            nsfw_mode = None if value in SAME_WORDS else _mode(value, nsfw=True)
             kind = "nsfw"
         elif (number := _threshold(word)) is not None:
             threshold, kind = number, "threshold"
         else:
-            mode, kind = _mode(word, "mode"), "mode"
+            mode, kind = _mode(word, nsfw=False), "mode"
         if kind in seen:
-            raise PolicyError(f"Give the {kind} once.")
+            once = {
+                "nsfw": t("Give the mode for --nsfw once."),
+                "threshold": t("Give the threshold once."),
+                "mode": t("Give the mode once."),
+            }
+            raise PolicyError(once[kind])
         seen.add(kind)
     return SafetyPolicy(mode, threshold, nsfw_mode)
 

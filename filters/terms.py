@@ -35,6 +35,7 @@ from filters.normalize import (
     normalize_folded,
     term_views,
 )
+from i18n import MessageError, t
 from lexicon.segment import segmenter
 
 ALLOW_PREFIX = "!"
@@ -42,7 +43,7 @@ WILDCARD = "*"
 MAX_TERM_CHARS = 100
 
 
-class TermError(ValueError):
+class TermError(MessageError, ValueError):
     """A term that cannot be matched sensibly; the message says why, for a moderator."""
 
 
@@ -63,15 +64,21 @@ def check_term(term: str) -> str:
     """The term, trimmed, if it can be matched; TermError (for a moderator) if not."""
     term = " ".join(term.split())
     if len(term) > MAX_TERM_CHARS:  # first: the messages below quote the whole term
-        raise TermError(f"{term[:20]!r}…: a term can be at most {MAX_TERM_CHARS} characters.")
+        raise TermError(
+            t(
+                "'{term}…': a term can be at most {limit} characters.",
+                term=term[:20],
+                limit=MAX_TERM_CHARS,
+            )
+        )
     body = term.strip(WILDCARD).strip()
     if WILDCARD in body:
-        raise TermError(f"{term!r}: `*` may only start or end a term (like nud*).")
+        raise TermError(t("'{term}': `*` may only start or end a term (like nud*).", term=term))
     words = term_views([body])[0][0]
     if not words:
-        raise TermError(f"{term!r} has no letters or digits left once normalised.")
+        raise TermError(t("'{term}' has no letters or digits left once normalised.", term=term))
     if len(words) < 2 and not is_cjk(words):
-        raise TermError(f"{term!r} is too short: it would match far too much.")
+        raise TermError(t("'{term}' is too short: it would match far too much.", term=term))
     return term
 
 
@@ -104,7 +111,14 @@ def parse_terms(text: str, source: str = "list") -> TermList:
         try:
             target.append(check_term(entry))
         except TermError as error:
-            raise TermError(f"{source}, line {number}: {error}") from None
+            raise TermError(
+                t(
+                    "{source}, line {number}: {reason}",
+                    source=source,
+                    number=number,
+                    reason=error.message,
+                )
+            ) from None
     return TermList(tuple(banned), tuple(allowed))
 
 

@@ -106,9 +106,21 @@ class Jobs:
         """The grid users see changed (a moderator released an image the safety check hid)."""
         self.db["jobs"].update(job_id, {"grid_path": grid_path})
 
-    def mark_failed(self, job_id: str, error: str) -> None:
+    def mark_failed(
+        self, job_id: str, error: str, message: str | None = None, detail: str | None = None
+    ) -> None:
+        """`error`: the reason in English; `message`: the same as a message (JSON) that can be
+        shown in the job's own language; `detail`: the operator's account (it may name
+        settings, paths and commands), never shown to users."""
         self.db["jobs"].update(
-            job_id, {"status": JobStatus.FAILED.value, "error": error, "finished_at": utcnow()}
+            job_id,
+            {
+                "status": JobStatus.FAILED.value,
+                "error": error,
+                "error_message": message,
+                "error_detail": detail,
+                "finished_at": utcnow(),
+            },
         )
 
     def mark_cancelled(self, job_id: str) -> None:

@@ -416,6 +416,32 @@ def m019_jobs_idempotency_key(db: Database) -> None:
     db["jobs"].create_index(["user_id", "idempotency_key"])
 
 
+@migrations()
+def m021_languages(db: Database) -> None:
+    """UI languages (issue 23): a user's own choice, a community's default, the language each
+    job answers in, and a failed job's reason as a message a language can render.
+
+    user_settings.lang         a user's `/settings lang`; None: automatic
+    scope_languages            a community's default (`/default-lang`), by banned-terms scope
+    jobs.lang                  the language the job's replies are written in (a restart keeps it)
+    jobs.error_message         the reason a job failed, as a message (JSON: its English
+                               template and values); `error` keeps the English text
+    jobs.error_detail          the operator's English account of it (settings, paths, commands
+                               to run), which users never read
+    user_settings.default_params may now be None: a user may have a language and no defaults.
+    """
+    db["user_settings"].add_column("lang", str)
+    db["user_settings"].transform(not_null={"default_params": False})
+    db["scope_languages"].create(
+        {"scope": str, "lang": str, "set_by": str, "updated_at": str},
+        pk="scope",
+        not_null={"lang", "updated_at"},
+    )
+    db["jobs"].add_column("lang", str)
+    db["jobs"].add_column("error_message", str)
+    db["jobs"].add_column("error_detail", str)
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)

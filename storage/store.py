@@ -11,6 +11,7 @@ event loop.
     store.stats     counts and durations for /metrics
     store.editing   Remix mode, deleted results, answers still owed, the link secret
     store.safety    image safety policies per scope, and the log of decisions
+    store.languages each user's UI language and each community's default
     store.chats     chats that go on under a new id (a group upgraded to a supergroup)
     store.suggestions  /describe's numbered prompts
 
@@ -34,6 +35,7 @@ from storage.chats import Chats
 from storage.credits import Credits
 from storage.editing import Editing
 from storage.jobs import Jobs
+from storage.languages import Languages
 from storage.looks import Looks
 from storage.migrations import migrate
 from storage.rows import ImageRow, JobStatus
@@ -73,6 +75,7 @@ class Store:
         self.stats = Stats(self.db)
         self.editing = Editing(self.db)
         self.safety = Safety(self.db)
+        self.languages = Languages(self.db)
         self.chats = Chats(self.db)
         self.suggestions = Suggestions(self.db)
 

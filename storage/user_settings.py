@@ -38,10 +38,11 @@ class Defaults:
         )
 
     def clear(self, platform: str, platform_user_id: str) -> bool:
-        """Forget a user's defaults; False if they had none."""
+        """Forget a user's defaults (not their language); False if they had none."""
         with self.db.atomic():
             cursor = self.db.execute(
-                f"delete from {_TABLE} where platform = ? and platform_user_id = ?",
-                [platform, platform_user_id],
+                f"update {_TABLE} set default_params = null, updated_at = ? "
+                "where platform = ? and platform_user_id = ? and default_params is not null",
+                [utcnow(), platform, platform_user_id],
             )
         return cursor.rowcount > 0

@@ -23,6 +23,7 @@ from bot.adapters.telegram_sink import TelegramSink
 from bot.config import Settings
 from bot.core.buttons import result_buttons
 from bot.core.requests import Reply, ReplyKind
+from i18n import verbatim
 from tests.fakes.telegram_api import FakeBotApi
 
 ALICE, BOB, OWNER = 42, 43, 99
@@ -89,13 +90,16 @@ def png(shade: int, size: int = 16) -> bytes:
 
 def progress(job_id: str, percent: int) -> Reply:
     text = f"Job {job_id}: {percent}%"
-    return Reply(ReplyKind.PROGRESS, text, job_id, image_png=png(percent), percent=percent)
+    return Reply(
+        ReplyKind.PROGRESS, verbatim(text), job_id, image_png=png(percent), percent=percent
+    )
 
 
 def result(job_id: str, path: Path) -> Reply:
     Image.new("RGB", (64, 64), "red").save(path)
     buttons = result_buttons(job_id, 4)
-    return Reply(ReplyKind.RESULT, f"a fox --seed 1 (job {job_id})", job_id, path, None, buttons)
+    caption = verbatim(f"a fox --seed 1 (job {job_id})")
+    return Reply(ReplyKind.RESULT, caption, job_id, path, None, buttons)
 
 
 @asynccontextmanager

@@ -8,15 +8,11 @@ import re
 import pytest
 
 from bot.adapters.discord_commands import command_text, slash_command
-from bot.adapters.telegram_adapter import (
-    COMMAND_NAMES,
-    MODERATOR_COMMANDS,
-    USER_COMMANDS,
-    telegram_name,
-)
+from bot.adapters.telegram_adapter import COMMAND_NAMES, menu, telegram_name
 from bot.core import buttons
 from bot.core.commands import COMMANDS, Access, Kind, find, help_text, split_command
 from bot.core.handlers import HANDLERS
+from i18n import Lang, render
 
 NAMES = [command.name for command in COMMANDS]
 
@@ -33,8 +29,10 @@ def test_each_command_fits_discord_and_telegram(command) -> None:
         assert re.fullmatch(r"[a-z0-9_]{1,32}", telegram_name(name))  # Telegram's rule
         assert re.fullmatch(r"[-a-z0-9_]{1,32}", name)  # Discord's, lowercase
         assert find(name) is command and find(telegram_name(name).upper()) is command
-    assert 1 <= len(command.description) <= 100  # Discord's limit (Telegram allows 256)
-    assert command.usage.startswith(f"/{command.name}") and command.usage in help_text()
+    for lang in Lang:  # Discord's limit (Telegram allows 256), in every language
+        description, usage = render(command.description, lang), render(command.usage, lang)
+        assert 1 <= len(description) <= 100
+        assert usage.startswith(f"/{command.name}") and usage in render(help_text(), lang)
     required = [arg.required for arg in command.args if arg.kind is not Kind.IMAGE]
     assert required == sorted(required, reverse=True)  # Discord: required options first
     slash = slash_command(command, None)  # type: ignore[arg-type]
@@ -44,11 +42,12 @@ def test_each_command_fits_discord_and_telegram(command) -> None:
 
 
 def test_the_telegram_menus_come_from_the_registry() -> None:
-    assert {c.command for c in USER_COMMANDS} == {
+    assert {c.command for c in menu(Lang.EN, Access.EVERYONE)} == {
         telegram_name(c.name) for c in COMMANDS if c.access is Access.EVERYONE
     }
-    assert "ban_term" in {c.command for c in MODERATOR_COMMANDS}
-    assert "tier_set" not in {c.command for c in MODERATOR_COMMANDS}  # owners know theirs
+    moderators = {c.command for c in menu(Lang.ZH_HANS, Access.MODERATOR)}
+    assert "ban_term" in moderators
+    assert "tier_set" not in moderators  # owners know theirs
     assert {"mj", "imagine", "start", "ban_term", "tier_set"} <= set(COMMAND_NAMES)
 
 

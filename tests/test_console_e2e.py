@@ -125,6 +125,7 @@ async def test_the_console_survives_any_line(app, monkeypatch, caplog) -> None:
     REPL reads on."""
     from bot.core import handlers
     from bot.core.render import FAILED
+    from i18n import render
 
     async def broken(parts, call):
         raise RuntimeError("a bug in /quota")
@@ -155,4 +156,4 @@ async def test_the_console_survives_any_line(app, monkeypatch, caplog) -> None:
     kinds = [reply.kind for reply in sink.replies]
     assert kinds == [ReplyKind.ERROR] * 7 + [ReplyKind.TEXT]
     assert all(len(reply.text) < 400 for reply in sink.replies[:6])
-    assert sink.replies[6].text == FAILED and "a bug in /quota" in caplog.text
+    assert sink.replies[6].text == render(FAILED) and "a bug in /quota" in caplog.text

@@ -10,6 +10,7 @@ from engine.dispatcher import MAX_LOST_RUNS, Engine
 from engine.executor import Outcome, WorkerStatus
 from engine.job import Failed, Finished, Started
 from engine.profiles import profile_for_name
+from i18n import render
 from tests.helpers import make_spec
 
 
@@ -105,7 +106,7 @@ async def test_a_job_that_kills_every_worker_fails_after_a_few_tries() -> None:
     try:
         events = await events_of(engine.submit(make_spec("poison")))
         assert sum(isinstance(e, Started) for e in events) == MAX_LOST_RUNS
-        assert isinstance(events[-1], Failed) and "stopped 3 times" in events[-1].error
+        assert isinstance(events[-1], Failed) and "stopped 3 times" in render(events[-1].error)
         assert isinstance(await engine.submit(make_spec("next")).result(), Finished)
     finally:
         engine.stop()

@@ -23,6 +23,7 @@ from bot.core.editing import (
 )
 from bot.core.errors import ParamError
 from engine.profiles import PROFILES
+from i18n import render
 from tests.helpers import make_spec
 
 SD = PROFILES["sd-turbo"]
@@ -39,8 +40,8 @@ def test_every_button_fits_discord_and_telegram_ids() -> None:
 @pytest.mark.parametrize(
     ("edit", "label"),
     [
-        (Edit(ZOOM_OUT, factor=2.0), "Zoom Out 2x"),
-        (Edit(ZOOM_OUT, factor=1.5), "Zoom Out 1.5x"),
+        (Edit(ZOOM_OUT, factor=2.0), "Zoom Out 2×"),
+        (Edit(ZOOM_OUT, factor=1.5), "Zoom Out 1.5×"),
         (Edit(PAN, direction="left"), "Pan left"),
         (Edit(MAKE_SQUARE), "Make Square"),
         (Edit(VARY_REGION), "Vary (Region)"),
@@ -48,7 +49,7 @@ def test_every_button_fits_discord_and_telegram_ids() -> None:
     ids=["zoom-2", "zoom-1.5", "pan", "square", "region"],
 )
 def test_labels(edit: Edit, label: str) -> None:
-    assert edit.label == label
+    assert render(edit.label) == label
 
 
 @pytest.mark.parametrize(
@@ -153,7 +154,7 @@ def test_split_dimensions() -> None:
     assert split_dimensions("URL URL 猫，狗 —dimensions Portrait") == ("URL URL 猫，狗", "2:3")
     assert split_dimensions("URL URL --dimensions landscape") == ("URL URL", "3:2")
     assert split_dimensions("URL URL") == ("URL URL", "1:1")
-    with pytest.raises(ParamError, match="portrait, square, landscape"):
+    with pytest.raises(ParamError, match="portrait, square, or landscape"):
         split_dimensions("URL --dimensions wide")
 
 

@@ -69,7 +69,7 @@ async def test_upscale_buttons_then_zoom_out_keeps_budget_aspect_and_source(app)
     kept_equal(app, result.job_id)
 
     await adapter.submit_line(f"/show {result.job_id}")
-    assert f"Zoom Out 2x of job {upscale.job_id} (image 1)" in sink.replies[-1].text
+    assert f"Zoom Out 2× of job {upscale.job_id} (image 1)" in sink.replies[-1].text
 
 
 async def test_pan_square_custom_zoom_and_region(app) -> None:

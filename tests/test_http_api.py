@@ -202,7 +202,7 @@ async def test_banned_prompts_are_refused_and_counted(api: Api) -> None:
 async def test_oversized_bodies_are_413(make_settings: Callable[..., Settings]) -> None:
     async with serve(make_settings(MJ_HTTP_MAX_BODY="1024")) as api:
         status, answer = await api.post("/api/txt2img", {"prompt": "x" * 2000})
-    assert status == 413 and "at most 1024 bytes" in answer["msg"]
+    assert status == 413 and "at most 1,024 bytes" in answer["msg"]
 
 
 async def test_keys_are_required_and_revocation_is_immediate(api: Api) -> None:

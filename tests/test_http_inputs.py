@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bot.adapters.http_body import FIELDS, MAX_SIDE, BodyError, load_json, parse_body
 from bot.config import Settings
 from bot.core.render import FAILED
+from i18n import render
 from tests.helpers import Api, serve
 
 FUZZ = settings(
@@ -158,7 +159,7 @@ async def test_a_bug_is_a_logged_500_and_the_server_serves_on(
 
     monkeypatch.setattr(api.app.service.queries, "own_job", broken)  # fault injection
     response = await api.client.get("/api/jobs/abc", headers=api.auth("alice"))
-    assert response.status == 500 and (await response.json())["msg"] == FAILED
+    assert response.status == 500 and (await response.json())["msg"] == render(FAILED)
     assert "RuntimeError: a bug" in caplog.text
     monkeypatch.undo()
     assert (await api.post("/api/jobs", {"prompt": "a fox", "count": 1}))[0] == 202

@@ -16,7 +16,7 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "engine", "translate", "filters", "storage", "lexicon")
+PACKAGES = ("bot", "engine", "translate", "filters", "storage", "lexicon", "i18n")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

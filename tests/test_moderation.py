@@ -20,9 +20,10 @@ from bot.__main__ import app as cli
 from bot.adapters.console import ConsoleAdapter
 from bot.config import ConfigError, Settings
 from bot.core.commands import COMMANDS, Access
-from bot.core.moderation import PAGE_SIZE, paused_until, scope_for
+from bot.core.moderation import paused_until, scope_for
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
+from bot.core.term_commands import PAGE_SIZE
 from engine.dispatcher import Engine
 from engine.worker import local_engine
 from storage.images import ImageStore
@@ -219,7 +220,7 @@ async def test_listing_pages_and_unban_hints(core: MjService) -> None:
     words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(PAGE_SIZE + 5)]
     await chat.say("/ban-term " + ", ".join(words), moderator=True)
     [first] = await chat.say("/banned-terms", moderator=True)
-    assert f"{PAGE_SIZE + 5} term(s), page 1/2" in first.text
+    assert f"{PAGE_SIZE + 5} terms, page 1/2" in first.text
     assert words[0] in first.text and words[PAGE_SIZE] not in first.text
     [second] = await chat.say("/banned_terms 2", moderator=True)
     assert "page 2/2" in second.text and words[PAGE_SIZE] in second.text
@@ -354,7 +355,7 @@ async def test_the_registry_says_who_may_use_each_command(core: MjService, comma
     chat = Chat(core)
     [refusal] = await chat.say(f"/{command.name} 7 1")
     assert refusal.kind is ReplyKind.ERROR and refusal.ephemeral
-    assert refusal.text == command.refused()
+    assert refusal.message == command.refused()
     if command.access is Access.OWNER:
         [refusal] = await chat.say(f"/{command.name} 7 pro", moderator=True)
-        assert refusal.text == command.refused()
+        assert refusal.message == command.refused()

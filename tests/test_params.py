@@ -250,7 +250,9 @@ ERRORS = [
     ),
     pytest.param("/mj", "Your prompt is empty", id="empty-command"),
     pytest.param("https://x.io/a.png --iw 1", "Your prompt is empty", id="images-only"),
-    pytest.param("x" * 1501, "Your prompt is 1501 characters long; the limit is 1500", id="long"),
+    pytest.param(
+        "x" * 1501, "Your prompt is 1,501 characters long; the limit is 1,500", id="long"
+    ),
     pytest.param("cat --ar 16x9", "--ar must be two whole numbers written W:H", id="ar-16x9"),
     pytest.param("cat --ar 1.5:1", "like --ar 16:9, got '1.5:1'", id="ar-decimal"),
     pytest.param("cat --ar 0:1", "--ar sides must be whole numbers from 1 to", id="ar-zero"),

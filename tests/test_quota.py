@@ -161,7 +161,10 @@ async def test_jobs_are_debited_and_out_of_credits_says_when_they_return(quota_a
     assert await ann.draw("a third fox") is None
     refusal = ann.replies[-1]
     assert refusal.kind is ReplyKind.ERROR and refusal.ephemeral
-    assert "Not enough credits" in refusal.text and "Credits return at 00:00 CST" in refusal.text
+    assert (
+        "Not enough credits" in refusal.text
+        and "Credits return at 12:00\u202fAM CST" in refusal.text
+    )
     assert [kind for kind, _ in ledger(quota_app, "2")] == ["debit", "debit"]
     assert "Tier free" in await ann.say("/quota") and "left of 2" in await ann.say("/quota")
 

@@ -80,7 +80,7 @@ async def test_block_withholds_refunds_and_a_moderator_releases(settings: Settin
         assert all(r.image_png is None for r in sink.replies if r.kind is ReplyKind.PROGRESS)
         tile = np.asarray(withheld_tile((originals[0].width, originals[0].height)), dtype=int)
         assert np.array_equal(grid_pixels(app, row)[: tile.shape[0], : tile.shape[1]], tile)
-        assert "Image 1, 2, 3, 4 withheld by the image safety check" in result.text
+        assert "Images 1, 2, 3, 4 withheld by the image safety check" in result.text
         assert labels(result) == ["🔄", "🗑"]  # a withheld result can still be deleted
         # 2. The user did not get what they paid for: all of it back.
         assert ledger(app, job_id) == [("debit", -1.0), ("refund", 1.0)]
@@ -99,7 +99,8 @@ async def test_block_withholds_refunds_and_a_moderator_releases(settings: Settin
         answer = await say(app, f"/safety-release {second.id}")
         assert f"Released image 2 of job {job_id}" in answer
         again = result_of(watcher)
-        assert "Image 1, 3, 4 withheld" in again.text and labels(again) == ["U2", "V2", "🔄", "🗑"]
+        assert "Images 1, 3, 4 withheld" in again.text
+        assert labels(again) == ["U2", "V2", "🔄", "🗑"]
         regrid = grid_pixels(app, job(app, job_id))
         drawn = np.asarray(load_image(app.settings.images_dir / originals[1].path), dtype=int)
         height, width = drawn.shape[:2]

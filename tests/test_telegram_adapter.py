@@ -26,6 +26,7 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.core.requests import Origin, Reply, ReplyKind
 from bot.runner import serve_app
+from i18n import verbatim
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_updates import callback_update, message_update, photo_update
 from tests.helpers import tweak, until
@@ -325,7 +326,9 @@ async def test_progress_edits_are_paced_and_show_the_newest_preview(tg_settings,
         return call.params.get("caption") or call.params["media"]["caption"]
 
     async with bare_sink(tg_settings, every_s=0.3) as sink:
-        await sink.send(origin, Reply(ReplyKind.ACK, "Job j1 accepted", "j1", position=1))
+        await sink.send(
+            origin, Reply(ReplyKind.ACK, verbatim("Job j1 accepted"), "j1", position=1)
+        )
         for percent in range(10, 101, 10):
             await sink.send(origin, progress("j1", percent))
             await asyncio.sleep(0.05)
@@ -346,7 +349,9 @@ async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_a
 ):
     origin = Origin("telegram", str(ALICE), str(ALICE), "7")
     async with bare_sink(tg_settings, every_s=0.05) as sink:
-        await sink.send(origin, Reply(ReplyKind.ACK, "Job j2 accepted", "j2", position=1))
+        await sink.send(
+            origin, Reply(ReplyKind.ACK, verbatim("Job j2 accepted"), "j2", position=1)
+        )
         await sink.send(origin, progress("j2", 25))
         await until(lambda: fake.called("sendPhoto"))
         fake.flood_once("editMessageMedia", retry_after=1)
@@ -377,7 +382,7 @@ async def test_telegram_alone_long_polls_and_stops_cleanly(app, tg_settings, fak
     await asyncio.wait_for(task, 10)
 
     assert "/mj" in fake.called("sendMessage")[0].params["text"]
-    assert fake.called("deleteWebhook") and len(fake.called("setMyCommands")) == 2
+    assert fake.called("deleteWebhook") and len(fake.called("setMyCommands")) == 4
     polls = fake.called("getUpdates")
     assert polls[0].params["allowed_updates"] == ["message", "callback_query"]
 
@@ -516,6 +521,7 @@ async def test_a_bug_is_answered_and_the_next_update_is_served(
 ):
     from bot.core import handlers
     from bot.core.render import FAILED
+    from i18n import render
 
     async def broken(parts, call):
         raise RuntimeError("a bug in /quota")
@@ -526,7 +532,7 @@ async def test_a_bug_is_answered_and_the_next_update_is_served(
         await bot.feed(message_update(ALICE, ALICE, "/history " + "7" * 5000))
         await bot.feed(message_update(ALICE, ALICE, "/help"))
     texts = texts_to(fake, ALICE)
-    assert texts[0] == FAILED and "a bug in /quota" in caplog.text
+    assert texts[0] == render(FAILED) and "a bug in /quota" in caplog.text
     assert texts[1].startswith("Usage: /history") and "Draw with /mj" in texts[2]
 
 

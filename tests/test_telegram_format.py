@@ -14,6 +14,7 @@ from bot.adapters.telegram_format import (
 from bot.adapters.text_fit import utf16_len
 from bot.core.buttons import result_buttons
 from bot.core.requests import Button, ButtonPress
+from i18n import verbatim
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,7 @@ def test_button_data_round_trips_and_stays_within_64_bytes() -> None:
         assert len(data.encode()) <= 64
         assert parse_button_data(data) == ButtonPress(button.action, "k7x2m9pq4a")
     with pytest.raises(ValueError, match="64 bytes"):
-        button_data(Button("🔄", "reroll", "x" * 60))
+        button_data(Button(verbatim("🔄"), "reroll", "x" * 60))
 
 
 @pytest.mark.parametrize("data", [None, "", "mj:U1", "other:U1:abc", "mj::abc", "mj:U1:"])

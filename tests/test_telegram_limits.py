@@ -16,6 +16,7 @@ from PIL import Image
 
 from bot.app import open_app
 from bot.core.requests import Origin, Reply, ReplyKind
+from i18n import verbatim
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_rules import utf16_len
 from tests.fakes.telegram_updates import callback_update, message_update
@@ -129,9 +130,11 @@ async def test_a_grid_over_ten_megabytes_is_re_encoded_for_an_edit_and_a_new_pho
     big = tmp_path / "grid.png"
     Image.fromarray(noise).save(big, compress_level=1)  # noise does not compress: ~12 MB
     origin = Origin("telegram", str(ALICE), str(ALICE), "7")
-    grid = Reply(ReplyKind.RESULT, "a noisy grid (job j4)", "j4", image_path=big)
+    grid = Reply(ReplyKind.RESULT, verbatim("a noisy grid (job j4)"), "j4", image_path=big)
     async with bare_sink(tg_settings, every_s=0.05) as sink:
-        await sink.send(origin, Reply(ReplyKind.ACK, "Job j4 accepted", "j4", position=1))
+        await sink.send(
+            origin, Reply(ReplyKind.ACK, verbatim("Job j4 accepted"), "j4", position=1)
+        )
         await sink.send(origin, progress("j4", 50))  # the preview message the grid edits
         await until(lambda: fake.called("sendPhoto"))
         await sink.send(origin, grid)
@@ -147,11 +150,13 @@ async def test_identical_edits_after_a_restart_are_taken_as_shown_and_never_repe
     tg_settings, fake: FakeBotApi
 ) -> None:
     origin = Origin("telegram", str(ALICE), str(ALICE), "7")
-    status = Reply(ReplyKind.PROGRESS, "Job j3: 40%", "j3", percent=40)
-    failed = Reply(ReplyKind.ERROR, "Job j3 failed: the GPU ran out of memory", "j3")
+    status = Reply(ReplyKind.PROGRESS, verbatim("Job j3: 40%"), "j3", percent=40)
+    failed = Reply(ReplyKind.ERROR, verbatim("Job j3 failed: the GPU ran out of memory"), "j3")
     messages = MemoryMessages()
     async with bare_sink(tg_settings, every_s=0.05, messages=messages) as sink:
-        await sink.send(origin, Reply(ReplyKind.ACK, "Job j3 accepted", "j3", position=1))
+        await sink.send(
+            origin, Reply(ReplyKind.ACK, verbatim("Job j3 accepted"), "j3", position=1)
+        )
         await sink.send(origin, progress("j3", 40))
         await until(lambda: "j3" in messages.ids)  # the preview's message id is kept
     # Restarted: the job's message already says 40 %, and the worker says so again and again.
@@ -178,7 +183,9 @@ async def test_several_jobs_in_one_chat_share_its_pace_and_meet_no_flood_control
     jobs = [f"j{i}" for i in range(4)]
     async with bare_sink(tg_settings, every_s=1.0) as sink:  # Telegram's pace in a private chat
         for job in jobs:
-            await sink.send(origin, Reply(ReplyKind.ACK, f"Job {job} accepted", job, position=1))
+            await sink.send(
+                origin, Reply(ReplyKind.ACK, verbatim(f"Job {job} accepted"), job, position=1)
+            )
         for percent in range(1, 36):  # four jobs drawing together for 3.5 s (a GPU batch)
             for job in jobs:
                 await sink.send(origin, progress(job, percent))

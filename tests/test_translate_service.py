@@ -75,7 +75,8 @@ async def test_a_broken_argos_package_is_an_error_reply_in_argos_mode(settings) 
         _, sink = await run_line(application, "水彩 --seed 2")
         jobs = application.store.run_sync(lambda s: s.db["jobs"].count)
     assert [r.kind for r in sink.replies] == [ReplyKind.ERROR]
-    assert "Translating your prompt failed" in sink.replies[0].text and jobs == 0
+    # A Chinese prompt with no other signal is answered in Chinese (issue 23).
+    assert sink.replies[0].text.startswith("翻译提示词时出错了。") and jobs == 0
 
 
 async def test_a_broken_argos_package_falls_back_to_the_dictionary_in_auto_mode(

@@ -13,6 +13,7 @@ from engine.dispatcher import Engine
 from engine.fair_queue import QueueRefused
 from engine.job import Cancelled, Failed, Finished, Progress, PromptPart, Queued, Started
 from engine.worker import local_engine
+from i18n import render
 from tests.helpers import make_spec
 
 pytestmark = pytest.mark.slow
@@ -103,7 +104,7 @@ async def test_a_failing_job_does_not_stop_the_next(make_engine) -> None:
     good = engine.submit(spec("good", user="console:b"))
     engine.start()
     assert isinstance(await bad.result(), Failed)
-    assert "multiples of 8" in (await bad.result()).error
+    assert "multiples of 8" in render((await bad.result()).error)
     assert isinstance(await good.result(), Finished)
 
 

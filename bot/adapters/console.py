@@ -7,11 +7,11 @@ import logging
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from bot.core.image_fetch import MAX_BYTES
+from bot.core.language import Lang, MessageError, render, t
 from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Reply, ReplyKind, SinkResponder
 from bot.core.service import MjService
@@ -47,7 +47,7 @@ BUTTON_WORDS = {
 _DESCRIBE = re.compile(r"^/?describe(?:@\w+)?(?:\s+(?P<what>.*))?$", re.IGNORECASE | re.DOTALL)
 
 
-class ConsoleError(Exception):
+class ConsoleError(MessageError):
     """Something typed that the console itself cannot act on (an unreadable file)."""
 
 
@@ -77,37 +77,48 @@ class ConsoleSink:
             self.preview_file.parent.mkdir(parents=True, exist_ok=True)
             self.preview_file.write_bytes(reply.image_png)
         percent = reply.percent or 0
+        text = reply.text
         if reply.spoiler:
-            reply = replace(reply, text=f"{reply.text} [preview flagged by the safety check]")
+            flagged = t("{progress} [preview flagged by the safety check]", progress=reply.message)
+            text = render(flagged, reply.lang or Lang.EN)
         if self.tty:
             bar = "#" * (percent // 5)
-            self.out.write(f"\r\033[K[{bar:<20}] {reply.text}")
+            self.out.write(f"\r\033[K[{bar:<20}] {text}")
             self.out.flush()
             return
         # Not a terminal (logs, pipes): one line per quarter, not one per step.
         last = self._printed_progress.get(reply.job_id or "", -1)
         if percent // 25 > last // 25 or percent == 100:
             self._printed_progress[reply.job_id or ""] = percent
-            self.out.write(reply.text + "\n")
+            self.out.write(text + "\n")
             self.out.flush()
 
     @staticmethod
     def _format(reply: Reply) -> str:
+        lang = reply.lang or Lang.EN
         if reply.kind is ReplyKind.RESULT:
             labels = " ".join(f"[{b.label}]" for b in reply.buttons)
+            path = str(reply.image_path)
             if any(b.action in _SUGGESTIONS for b in reply.buttons):  # a describe's prompts
-                hint = "(type 1-4 to draw a prompt, R for new prompts)"
-                return f"{reply.text}\n  image: {reply.image_path}\n  buttons: {labels}  {hint}"
-            hint = (
-                "(type U1, V1, R or DEL; after an upscale VS, VX, U2X, U4X, VR, ZO2, ZO15, ZOC, "
-                "SQ, PL, PR, PU or PD)"
-            )
+                image = t("image: {path}", path=path)
+                buttons = t(
+                    "buttons: {labels}  (type 1-4 to draw a prompt, R for new prompts)",
+                    labels=labels,
+                )
+                return f"{reply.text}\n  {render(image, lang)}\n  {render(buttons, lang)}"
             # A terminal cannot hide a picture: say so before anyone opens the file.
-            mark = "  [spoiler: flagged by the image safety check]" if reply.spoiler else ""
-            grid = f"  grid: {reply.image_path}{mark}"
-            return f"{reply.text}\n{grid}\n  buttons: {labels}  {hint}"
+            if reply.spoiler:
+                grid = t("grid: {path}  [spoiler: flagged by the image safety check]", path=path)
+            else:
+                grid = t("grid: {path}", path=path)
+            buttons = t(
+                "buttons: {labels}  (type U1, V1, R or DEL; after an upscale VS, VX, U2X, U4X, "
+                "VR, ZO2, ZO15, ZOC, SQ, PL, PR, PU or PD)",
+                labels=labels,
+            )
+            return f"{reply.text}\n  {render(grid, lang)}\n  {render(buttons, lang)}"
         if reply.kind is ReplyKind.ERROR:
-            return f"error: {reply.text}"
+            return render(t("error: {message}", message=reply.message), lang)
         links = "".join(f"\n  {b.label}: {b.url}" for b in reply.buttons if b.url)
         return reply.text + links
 
@@ -119,10 +130,12 @@ class ConsoleAdapter:
         user_id: str = "local",
         user_name: str = "you",
         sink: ConsoleSink | None = None,
+        locale: Lang | None = None,
     ) -> None:
         self.service = service
         self.origin = Origin(PLATFORM, "local", user_id)
         self.user_name = user_name
+        self.locale = locale  # MJ_LANG, else the terminal's locale (LANG, LC_ALL, ...)
         self.sink = sink or ConsoleSink()
         # The console shows progress on every step (and writes a preview file if asked).
         service.register_sink(PLATFORM, self.sink, preview_every_s=0.0)
@@ -137,13 +150,16 @@ class ConsoleAdapter:
         if self.sink.last_result and (word in BUTTON_WORDS or _is_uv(word)):
             action = BUTTON_WORDS.get(word, word.upper())
             return Incoming(
-                self.origin, self.user_name, button=ButtonPress(action, self.sink.last_result)
+                self.origin,
+                self.user_name,
+                button=ButtonPress(action, self.sink.last_result),
+                locale=self.locale,
             )
         if match := _DESCRIBE.match(text):
             return self._describe((match["what"] or "").strip())
         if not text.startswith("/"):
             text = f"/mj {text}"
-        return Incoming(self.origin, self.user_name, text=text)
+        return Incoming(self.origin, self.user_name, text=text, locale=self.locale)
 
     def _describe(self, what: str) -> Incoming:
         """`describe PATH [words]`: the console runs on its owner's machine, so a local file is
@@ -151,22 +167,36 @@ class ConsoleAdapter:
         as safely as any."""
         words = what.split()
         if not words or "://" in words[0]:
-            return Incoming(self.origin, self.user_name, text=f"/describe {what}")
+            return Incoming(
+                self.origin, self.user_name, text=f"/describe {what}", locale=self.locale
+            )
         count = _file_words(words)
         path, rest = Path(" ".join(words[:count])).expanduser(), " ".join(words[count:])
         try:
             if path.stat().st_size > MAX_BYTES:
-                raise ConsoleError(f"{path} is larger than {MAX_BYTES // 10**6} MB.")
+                raise ConsoleError(
+                    t(
+                        "{path} is larger than {limit} MB.",
+                        path=str(path),
+                        limit=MAX_BYTES // 10**6,
+                    )
+                )
             data = path.read_bytes()
         except OSError as error:
-            raise ConsoleError(f"Cannot read {path}: {error.strerror or error}.") from None
-        return Incoming(self.origin, self.user_name, text=f"/describe {rest}", image=data)
+            reason = error.strerror or str(error)  # the system's words, in its own language
+            raise ConsoleError(
+                t("Cannot read {path}: {reason}.", path=str(path), reason=reason)
+            ) from None
+        return Incoming(
+            self.origin, self.user_name, text=f"/describe {rest}", image=data, locale=self.locale
+        )
 
     async def submit_line(self, line: str, *, wait: bool = True) -> None:
         try:
             incoming = self.to_incoming(line)
         except ConsoleError as error:
-            await self.sink.send(self.origin, Reply(ReplyKind.ERROR, str(error)))
+            failed = Reply(ReplyKind.ERROR, error.message).in_language(self.locale or Lang.EN)
+            await self.sink.send(self.origin, failed)
             return
         if incoming is None:
             return
@@ -177,9 +207,13 @@ class ConsoleAdapter:
                 await self.service.wait(job_id)
 
     async def repl(self, read_line: Callable[[str], str] = input) -> None:
-        print(
+        lang = await self.service.language(
+            Incoming(self.origin, self.user_name, locale=self.locale)
+        )
+        banner = t(
             "mjbot console. Type a prompt (or /mj ... --ar 16:9), describe IMAGE, /help, or quit."
         )
+        print(render(banner, lang))
         loop = asyncio.get_running_loop()
         while True:
             try:

@@ -15,18 +15,20 @@ delivered), then `serve()` connects to the gateway.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Self
 
 import aiohttp
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_commands import add_commands
+from bot.adapters.discord_commands import MessageTranslator, add_commands
 from bot.adapters.discord_delivery import DiscordSink
 from bot.adapters.discord_responder import InteractionResponder
 from bot.adapters.discord_views import ASK, RegionSelect, ResultButton
 from bot.adapters.front_end import FrontEndError
 from bot.adapters.settings import DiscordSettings
+from bot.core.language import Lang, Message, parse_tag, render, t
 from bot.core.render import FAILED
 from bot.core.requests import ButtonPress, Incoming, Origin, Question, Reply, ReplyKind
 from bot.core.service import MjService
@@ -34,7 +36,7 @@ from bot.core.service import MjService
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-QUESTION_GONE = "This question was answered already, or it expired: press the button again."
+QUESTION_GONE = t("This question was answered already, or it expired: press the button again.")
 UNKNOWN_INTERACTION = 10062  # too late to answer (3 s), or answered already
 
 
@@ -70,7 +72,7 @@ class AnswerForm(discord.ui.Modal):
         self.question = question
         self.bot = bot
         self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=question.label,
+            label=question.label,  # in the asking user's language
             style=discord.TextStyle.paragraph,
             default=question.prefill[:4000],
             max_length=4000,
@@ -118,8 +120,10 @@ class DiscordBot(discord.Client):
         service.register_sink(PLATFORM, self.sink, preview_every_s=settings.edit_every_s)
 
     async def setup_hook(self) -> None:
-        """After login, before the gateway: buttons from any earlier run work from now on."""
+        """After login, before the gateway: buttons from any earlier run work from now on, and
+        the commands are synced with their descriptions in every language the bot speaks."""
         self.add_dynamic_items(ResultButton, RegionSelect)
+        await self.tree.set_translator(MessageTranslator())
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -149,7 +153,15 @@ class DiscordBot(discord.Client):
             text=text,
             button=button,
             is_moderator=is_moderator(interaction, self.settings.moderator_role_ids),
+            # The language of the user's Discord app (zh-CN, zh-TW, en-US, ...).
+            locale=parse_tag(interaction.locale.value),
         )
+
+    async def refuse(self, interaction: discord.Interaction[Any], message: Message) -> None:
+        """A private answer of the adapter's own (an attachment that is no image), in the
+        language the core would answer this user in."""
+        lang = await self.service.language(self.incoming(interaction))
+        await interaction.response.send_message(render(message, lang), ephemeral=True)
 
     async def relay(
         self, interaction: discord.Interaction[Any], text: str, *, public: bool, job: bool
@@ -171,7 +183,8 @@ class DiscordBot(discord.Client):
         self, interaction: discord.Interaction[Any], kind: str, typed: str
     ) -> list[tuple[str, str]]:
         """Autocomplete for a /mj option: the core's suggestions, those allowed here."""
-        return await self.service.choices(kind, origin_of(interaction), typed)
+        lang = parse_tag(interaction.locale.value) or Lang.EN
+        return await self.service.choices(kind, origin_of(interaction), typed, lang)
 
     async def press_button(
         self, interaction: discord.Interaction[Any], action: str, job_id: str
@@ -209,10 +222,11 @@ class DiscordBot(discord.Client):
     async def ask(self, interaction: discord.Interaction[Any], question_id: str) -> None:
         """A form pre-filled with the answer as it stands; its submission is the command."""
         question = await self.service.question(question_id)
+        lang = await self.service.language(self.incoming(interaction))
         if question is None:
-            await interaction.response.send_message(QUESTION_GONE, ephemeral=True)
+            await interaction.response.send_message(render(QUESTION_GONE, lang), ephemeral=True)
             return
-        await interaction.response.send_modal(AnswerForm(question, self))
+        await interaction.response.send_modal(AnswerForm(replace(question, lang=lang), self))
 
     async def _handle(self, incoming: Incoming, respond: InteractionResponder) -> None:
         try:
@@ -221,7 +235,8 @@ class DiscordBot(discord.Client):
             # The core turns every expected failure into a reply; this is a bug. Say so
             # rather than leave the user looking at "thinking…" until the token dies.
             log.exception("handling %r failed", incoming.text or incoming.button)
-            await respond.answer(Reply(ReplyKind.ERROR, FAILED, ephemeral=True))
+            oops = Reply(ReplyKind.ERROR, FAILED, ephemeral=True)
+            await respond.answer(oops.in_language(incoming.locale or incoming.origin.lang))
 
 
 class DiscordFrontEnd:

@@ -5,6 +5,10 @@ text (`/ban-term terms:nsfw` becomes `/ban-term nsfw`) and the core answers it e
 answers Telegram or the console. Moderators' and owners' commands are shown to members with
 Manage Server unless a server changes that (Server Settings › Integrations); the core checks
 again either way. Commands that act on a community's lists exist in servers only.
+
+Names stay English (they are what people type); descriptions and choices carry the core's
+messages, which `MessageTranslator` renders for the Chinese clients (discord.py's app-command
+translator, run by `CommandTree.sync`), so Discord shows each user their own language.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import discord
 from discord import app_commands
 
 from bot.core.commands import COMMANDS, Access, Arg, Command, Kind
+from bot.core.language import Lang, Message, render, t
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
-NOT_AN_IMAGE = "The attachment must be an image (PNG, JPEG, WebP or GIF)."
+NOT_AN_IMAGE = t("The attachment must be an image (PNG, JPEG, WebP or GIF).")
+# The Discord locales the bot has a language for; every other client reads English.
+LOCALES = {discord.Locale.chinese: Lang.ZH_HANS, discord.Locale.taiwan_chinese: Lang.ZH_HANT}
 
 
 class Relay(Protocol):
@@ -28,9 +35,35 @@ class Relay(Protocol):
         self, interaction: discord.Interaction[Any], text: str, *, public: bool, job: bool
     ) -> None: ...
 
+    async def refuse(self, interaction: discord.Interaction[Any], message: Message) -> None:
+        """Answer privately, in the user's language, without asking the core anything else."""
+
     async def suggest(
         self, interaction: discord.Interaction[Any], kind: str, typed: str
     ) -> list[tuple[str, str]]: ...
+
+
+def localized(message: Message) -> app_commands.locale_str:
+    """A description or choice for discord.py: English as Discord's default text, the message
+    itself for the translator."""
+    return app_commands.locale_str(render(message), message=message)
+
+
+class MessageTranslator(app_commands.Translator):
+    """Renders the core's messages for Discord's Chinese locales when commands are synced.
+    Command and option names are left alone: users type them, in English, as in /help."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        message = string.extras.get("message")
+        lang = LOCALES.get(locale)
+        if message is None or lang is None:
+            return None
+        return render(message, lang)
 
 
 def option_type(arg: Arg) -> Any:
@@ -72,7 +105,7 @@ def slash_command(command: Command, bot: Relay) -> app_commands.Command[Any, ...
         for arg in command.args:
             image = options.get(arg.name) if arg.kind is Kind.IMAGE else None
             if image is not None and (image.content_type or "").split(";")[0] not in IMAGE_TYPES:
-                await interaction.response.send_message(NOT_AN_IMAGE, ephemeral=True)
+                await bot.refuse(interaction, NOT_AN_IMAGE)
                 return
         text = command_text(command, options)
         await bot.relay(interaction, text, public=command.public, job=command.queues)
@@ -89,10 +122,18 @@ def slash_command(command: Command, bot: Relay) -> app_commands.Command[Any, ...
     ]
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        arg.name: arg.description for arg in command.args
+        arg.name: localized(arg.description) for arg in command.args
+    }
+    callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
+        arg.name: [
+            app_commands.Choice(name=localized(choice.name), value=choice.value)
+            for choice in arg.choices
+        ]
+        for arg in command.args
+        if arg.choices
     }
     slash = app_commands.Command(
-        name=command.name, description=command.description, callback=callback
+        name=command.name, description=localized(command.description), callback=callback
     )
     for arg in command.args:
         if arg.suggest:

@@ -16,9 +16,12 @@ import discord
 
 from bot.adapters.discord_limits import FINAL, UPLOAD_BYTES, clip
 from bot.adapters.discord_views import ASK, region_view, result_view
+from bot.core.language import Lang, t
 from bot.core.requests import Button, Origin, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
+
+EDIT_PROMPT = t("✏️ Edit the prompt")  # opens a Remix question's form
 
 # Stop using a token a little before it dies, so a request in flight does not meet its end.
 EXPIRY_MARGIN = timedelta(seconds=30)
@@ -149,10 +152,11 @@ class InteractionResponder:
         # A link (the Vary (Region) page) comes as a button, and so does a question's form.
         buttons = reply.buttons
         if reply.question is not None:
-            buttons = (*buttons, Button("✏️ Edit the prompt", ASK, reply.question.id))
+            edit = Button(EDIT_PROMPT, ASK, reply.question.id, lang=reply.lang)
+            buttons = (*buttons, edit)
         extra: dict[str, Any] = {"view": result_view(buttons)} if buttons else {}
         if reply.pick_regions and reply.job_id is not None:
-            extra = {"view": region_view(reply.job_id)}
+            extra = {"view": region_view(reply.job_id, reply.lang or Lang.EN)}
         if self.original_free:
             self.original_free = False
             if not self.public:

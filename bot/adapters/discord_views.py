@@ -14,6 +14,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
+from bot.core.language import Lang, render, t
 from bot.core.requests import Button
 
 TEMPLATE = r"mj:(?P<action>\w+):(?P<job>\w+)"
@@ -87,16 +88,17 @@ def result_view(buttons: Sequence[Button]) -> discord.ui.View:
 
 REGION_TEMPLATE = r"mjvr:(?P<job>\w+)"
 THIRDS = (
-    "top left",
-    "top",
-    "top right",
-    "left",
-    "middle",
-    "right",
-    "bottom left",
-    "bottom",
-    "bottom right",
+    t("top left"),
+    t("top"),
+    t("top right"),
+    t("left"),
+    t("middle"),
+    t("right"),
+    t("bottom left"),
+    t("bottom"),
+    t("bottom right"),
 )
+PICK_PARTS = t("The parts to repaint")
 
 
 class RegionCommand(Protocol):
@@ -110,15 +112,15 @@ class RegionCommand(Protocol):
 class RegionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=REGION_TEMPLATE):
     """Vary (Region) without the web page: the nine thirds, several may be picked."""
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: str, lang: Lang = Lang.EN) -> None:
         super().__init__(
             discord.ui.Select(
                 custom_id=f"mjvr:{job_id}",
-                placeholder="The parts to repaint",
+                placeholder=render(PICK_PARTS, lang),
                 min_values=1,
                 max_values=len(THIRDS),
                 options=[
-                    discord.SelectOption(label=f"{i} · {name}", value=str(i))
+                    discord.SelectOption(label=f"{i} · {render(name, lang)}", value=str(i))
                     for i, name in enumerate(THIRDS, start=1)
                 ],
             )
@@ -142,7 +144,7 @@ class RegionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=REGI
         )
 
 
-def region_view(job_id: str) -> discord.ui.View:
+def region_view(job_id: str, lang: Lang) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(RegionSelect(job_id))
+    view.add_item(RegionSelect(job_id, lang))
     return view

@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.errors import excerpt
+from bot.core.language import Listing, Message, MessageError, t
 from bot.core.params import Fields
 
 FIELDS = (
@@ -50,7 +51,7 @@ MAX_SIDE = 8192
 MAX_DIGITS = 20  # more than any field takes (seeds have 10): a longer number is refused whole
 
 
-class BodyError(ValueError):
+class BodyError(MessageError, ValueError):
     """The body cannot be used; the message names the field and what it accepts."""
 
 
@@ -63,19 +64,28 @@ class Txt2Img:
 
 def _whole(text: str) -> int:
     if len(text.lstrip("-")) > MAX_DIGITS:
-        raise BodyError(f"The body has a number {excerpt(text)}: no field takes one that long.")
+        raise BodyError(
+            t(
+                "The body has a number {number}: no field takes one that long.",
+                number=excerpt(text),
+            )
+        )
     return int(text)
 
 
 def _decimal(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise BodyError(f"The body has a number {excerpt(text)} too large for any field.")
+        raise BodyError(
+            t("The body has a number {number} too large for any field.", number=excerpt(text))
+        )
     return value
 
 
 def _constant(name: str) -> None:
-    raise BodyError(f"{name} is not a JSON number; send a number or leave the field out.")
+    raise BodyError(
+        t("{name} is not a JSON number; send a number or leave the field out.", name=name)
+    )
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -97,22 +107,28 @@ def load_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise BodyError("The body must be JSON in UTF-8") from None
+        raise BodyError(t("The body must be JSON in UTF-8")) from None
     try:
         value = json.loads(text, parse_int=_whole, parse_float=_decimal, parse_constant=_constant)
     except json.JSONDecodeError as error:
-        raise BodyError(f"The body is not valid JSON: {error.msg} at {error.pos}") from None
+        raise BodyError(
+            t(
+                "The body is not valid JSON: {error} at {position}",
+                error=error.msg,
+                position=str(error.pos),
+            )
+        ) from None
     except RecursionError:
-        raise BodyError("The body is nested too deeply; send a flat JSON object") from None
+        raise BodyError(t("The body is nested too deeply; send a flat JSON object")) from None
     for string in _strings(value):
         try:
             string.encode("utf-8")
         except UnicodeEncodeError:  # only a \ud800-style escape makes one
-            raise BodyError("The body has text with an unpaired surrogate (\\ud800)") from None
+            raise BodyError(t("The body has text with an unpaired surrogate (\\ud800)")) from None
     return value
 
 
-def shown(value: Any) -> str:
+def shown(value: Any) -> Message:
     """A JSON value as an error message quotes it: as JSON, at most a short prefix."""
     return excerpt(json.dumps(value, ensure_ascii=False))
 
@@ -125,7 +141,15 @@ def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BodyError(f"{name} must be a whole number from {low} to {high}, got {shown(value)}")
+        raise BodyError(
+            t(
+                "{name} must be a whole number from {low} to {high}, got {value}",
+                name=name,
+                low=str(low),
+                high=str(high),
+                value=shown(value),
+            )
+        )
     return value
 
 
@@ -134,7 +158,7 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BodyError(f"{name} must be a non-empty string")
+        raise BodyError(t("{name} must be a non-empty string", name=name))
     return value.strip()
 
 
@@ -153,9 +177,12 @@ def _loras(value: Any) -> list[str]:
     """`loras`: [{"name": "ink", "weight": 0.8}, ...] (weight optional) -> "ink:0.8" words."""
     if value is None:
         return []
-    shape = 'loras must be a list of {"name": NAME, "weight": -2..2} objects'
+    shape = t(
+        'loras must be a list of {{"name": NAME, "weight": -2..2}} objects, at most {most}',
+        most=MAX_LORAS,
+    )
     if not isinstance(value, list) or len(value) > MAX_LORAS:
-        raise BodyError(f"{shape}, at most {MAX_LORAS}")
+        raise BodyError(shape)
     words = []
     for item in value:
         name = item.get("name") if isinstance(item, dict) else None
@@ -169,7 +196,9 @@ def _loras(value: Any) -> list[str]:
         if weight is None:
             words.append(name)
         elif isinstance(weight, bool) or not isinstance(weight, int | float):
-            raise BodyError(f"the weight of LoRA {excerpt(name)} must be a number from -2 to 2")
+            raise BodyError(
+                t("the weight of LoRA {name} must be a number from -2 to 2", name=excerpt(name))
+            )
         else:
             words.append(f"{name}:{weight:g}")
     return words
@@ -179,11 +208,15 @@ def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count.
     `models`: the names `model` may take (None: any name; the core checks it then)."""
     if not isinstance(body, dict):
-        raise BodyError('The body must be a JSON object, like {"prompt": "a red fox"}')
+        raise BodyError(t('The body must be a JSON object, like {{"prompt": "a red fox"}}'))
     unknown = [name for name in body if name not in FIELDS]
     if unknown:
         raise BodyError(
-            f"Unknown field {excerpt(unknown[0])}; the fields are: {', '.join(FIELDS)}"
+            t(
+                "Unknown field {name}; the fields are: {fields}",
+                name=excerpt(unknown[0]),
+                fields=Listing.of(FIELDS, "plain"),
+            )
         )
     prompt = _text(body, "prompt", required=True)
     negative = _text(body, "negativePrompt")
@@ -197,9 +230,15 @@ def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     if cfg is not None and (
         isinstance(cfg, bool) or not isinstance(cfg, int | float) or not 0 <= cfg <= 30
     ):
-        raise BodyError(f"cfg must be a number from 0 to 30, got {shown(cfg)}")
+        raise BodyError(t("cfg must be a number from 0 to 30, got {value}", value=shown(cfg)))
     if model is not None and models is not None and model not in models:
-        raise BodyError(f"model must be one of: {', '.join(models)}; got {excerpt(model)}")
+        raise BodyError(
+            t(
+                "model must be one of: {models}; got {value}",
+                models=Listing.of(models, "plain"),
+                value=excerpt(model),
+            )
+        )
     fields: dict[str, tuple[str, str]] = {}
     theme = _text(body, "theme")
     if theme is not None:
@@ -213,7 +252,7 @@ def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
     if negative:
         fields["negative_prompt"] = ("negativePrompt", negative)
     if (width is None) != (height is None):
-        raise BodyError("Give both width and height, or neither")
+        raise BodyError(t("Give both width and height, or neither"))
     if width is not None and height is not None:
         fields["aspect"] = ("width and height", shape(width, height))
     for name, value in (("seed", seed), ("steps", steps), ("model", model)):

@@ -23,13 +23,14 @@ from bot.adapters.http_openapi import IDEMPOTENCY_HEADER, JOB_LINKS
 from bot.adapters.http_routes import ApiRoutes, incoming_of
 from bot.core.errors import EngineUnavailable, excerpt
 from bot.core.image_fetch import MAX_BYTES
+from bot.core.language import t
 from bot.core.queries import JobStatus
 
 MAX_URL = 2000
+_HOW = t('Send the image as multipart/form-data (a file field "image") or JSON {{"url": "..."}}.')
 FORM_SLACK = 64 * 1024  # multipart headers and the small fields beside the image
 FIELDS = ("image", "url", "gloss")
-HOW = 'Send the image as multipart/form-data (a file field "image") or JSON {"url": "..."}'
-TOO_LARGE = f"The image is larger than {MAX_BYTES // 10**6} MB."
+TOO_LARGE = t("The image is larger than {size} MB.", size=MAX_BYTES // 10**6)
 
 
 class TooLarge(BodyError):
@@ -53,26 +54,32 @@ class DescribeRoutes:
 
     async def describe(self, request: web.Request) -> web.Response:
         origin = await self.routes.auth.origin(request)
+        await self.routes.choose_language(request, origin)
         if (request.content_length or 0) > MAX_BYTES + FORM_SLACK:
-            return failed(413, TOO_LARGE)
+            return failed(request, 413, TOO_LARGE)
         try:
             order = await read_order(request)
         except TooLarge as error:
-            return failed(413, str(error))
+            return failed(request, 413, error.message)
         # A retry (Idempotency-Key) is the same request: the same URL or image, the same gloss.
         image = order.image and hashlib.sha256(order.image).hexdigest()
         request_body = {"url": order.url, "gloss": order.gloss, "image": image}
-        incoming = replace(incoming_of(request, origin, request_body), image=order.image)
+        keyed = replace(incoming_of(request, origin, request_body), image=order.image)
+        incoming = await self.routes.choose_language(request, origin, keyed=keyed)
         service = self.routes.service
         if not service.health().alive:
-            raise EngineUnavailable("The drawing engine is not running; try again later.")
+            raise EngineUnavailable(t("The drawing engine is not running; try again later."))
         job_id = await service.describe(incoming, order.url or "", gloss=order.gloss)
         await self.board.state(job_id).settled.wait()
         job = await self.routes.job_json(request, origin, job_id)
         if job["status"] == JobStatus.FAILED.value:
-            return failed(500, f"Job {job_id} failed: {job['error']}")
+            # The reason is rendered in this request's language already.
+            reason = job["error"]
+            return failed(
+                request, 500, t("Job {job_id} failed: {reason}", job_id=job_id, reason=reason)
+            )
         if job["status"] == JobStatus.CANCELLED.value:
-            return failed(409, f"Job {job_id} was cancelled.")
+            return failed(request, 409, t("Job {job_id} was cancelled.", job_id=job_id))
         keys = ("jobId", "prompts", "glosses", "aspect")
         return ok({key: job[key] for key in keys})
 
@@ -85,23 +92,43 @@ async def read_order(request: web.Request) -> DescribeOrder:
         try:
             fields = dict(await request.post())
         except ValueError:  # text that is not in its charset
-            raise BodyError(f"{HOW}: the form could not be read.") from None
+            raise BodyError(
+                t(
+                    'Send the image as multipart/form-data (a file field "image") or JSON '
+                    '{{"url": "..."}}: the form could not be read.'
+                )
+            ) from None
     elif request.content_type == "application/json":
         fields = await read_json(request)  # strict: no NaN, no numbers or nesting beyond use
         if not isinstance(fields, dict) or "image" in fields:
-            raise BodyError(f'{HOW}; JSON carries a "url", not the image.')
+            raise BodyError(
+                t(
+                    'Send the image as multipart/form-data (a file field "image") or JSON '
+                    '{{"url": "..."}}; JSON carries a "url", not the image.'
+                )
+            )
     else:
-        raise BodyError(f"{HOW}.")
+        raise BodyError(_HOW)
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise BodyError(
-            f"Unknown field {excerpt(unknown[0])}: the fields are image, url and gloss."
+            t(
+                "Unknown field {name}: the fields are image, url and gloss.",
+                name=excerpt(unknown[0]),
+            )
         )
     url, image = fields.get("url"), fields.get("image")
     if url is not None and (not isinstance(url, str) or not 0 < len(url.strip()) <= MAX_URL):
-        raise BodyError(f"url must be an http(s) URL of at most {MAX_URL} characters.")
+        raise BodyError(
+            t("url must be an http(s) URL of at most {most} characters.", most=MAX_URL)
+        )
     if (url is None) == (image is None):
-        raise BodyError(f"{HOW}: one image, as a file or a URL.")
+        raise BodyError(
+            t(
+                'Send the image as multipart/form-data (a file field "image") or JSON '
+                '{{"url": "..."}}: one image, as a file or a URL.'
+            )
+        )
     return DescribeOrder(image, url.strip() if url else None, _gloss(fields.get("gloss")))
 
 
@@ -113,7 +140,12 @@ async def _form(request: web.Request) -> dict[str, Any]:
     except BodyError:
         raise
     except (KeyError, ValueError):  # no boundary, or a body that does not follow its own
-        raise BodyError(f"{HOW}: a multipart body with its boundary.") from None
+        raise BodyError(
+            t(
+                'Send the image as multipart/form-data (a file field "image") or JSON '
+                '{{"url": "..."}}: a multipart body with its boundary.'
+            )
+        ) from None
 
 
 async def _parts(request: web.Request) -> dict[str, Any]:
@@ -121,9 +153,16 @@ async def _parts(request: web.Request) -> dict[str, Any]:
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name is None:
-            raise BodyError(f"{HOW}: a flat form, each field named.")
+            raise BodyError(
+                t(
+                    'Send the image as multipart/form-data (a file field "image"): a flat form, '
+                    "each field named."
+                )
+            )
         if part.name in fields:
-            raise BodyError(f"The field {excerpt(part.name)} is given twice; send one.")
+            raise BodyError(
+                t("The field {name} is given twice; send one.", name=excerpt(part.name))
+            )
         limit = MAX_BYTES if part.name == "image" else 4 * MAX_URL
         data = await _capped(part, limit)
         fields[part.name] = data if part.name == "image" else data.decode("utf-8", "replace")
@@ -135,7 +174,8 @@ async def _capped(part: BodyPartReader, limit: int) -> bytes:
     while chunk := await part.read_chunk():
         body += chunk
         if len(body) > limit:  # stop reading now: nothing more of it is needed
-            raise TooLarge(TOO_LARGE if part.name == "image" else f"{part.name} is too long.")
+            too_long = t("{name} is too long.", name=part.name or "")
+            raise TooLarge(TOO_LARGE if part.name == "image" else too_long)
     return bytes(body)
 
 
@@ -144,7 +184,7 @@ def _gloss(value: Any) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
         return value.strip().lower() in ("true", "1")
-    raise BodyError("gloss must be true or false.")
+    raise BodyError(t("gloss must be true or false."))
 
 
 def add_to_openapi(document: dict[str, Any]) -> None:

@@ -1,7 +1,10 @@
 """The API's answer envelope, core errors as HTTP statuses, and bearer-key authentication.
 
 Every /api answer is `{"code": "1001", "msg": "success", "data": ...}` or
-`{"code": "1002", "msg": "<what went wrong, for a person>"}` with a fitting status.
+`{"code": "1002", "msg": "<what went wrong, for a person>"}` with a fitting status. The `msg`
+of a failure is in the caller's language: the one the core picks for the key's user once the
+request is known (`LANG`), else the client's Accept-Language, else English. "success" is a
+fixed token clients compare, and stays as it is.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.http_body import BodyError
-from bot.core import render
 from bot.core.errors import (
     EngineUnavailable,
     JobNotFound,
@@ -25,7 +27,17 @@ from bot.core.errors import (
     QueueFull,
     QuotaExceeded,
 )
+from bot.core.language import (
+    Lang,
+    Message,
+    MessageError,
+    from_accept_language,
+    render,
+    t,
+    verbatim,
+)
 from bot.core.queries import Queries
+from bot.core.render import FAILED as OOPS
 from bot.core.requests import Origin
 from bot.core.retries import KeyReused
 
@@ -34,6 +46,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "api"
 OK, FAILED = "1001", "1002"
 MAX_BODY = web.AppKey("max_body", int)
+# The request's language, once the core chose it (`request_language`).
+LANG = web.RequestKey("lang", Lang)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Most specific first: QuotaExceeded and QueueFull are MjErrors too.
@@ -61,9 +75,22 @@ def ok(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def failed(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def request_language(request: web.Request) -> Lang:
+    """The language of this request's answers (see the module docstring)."""
+    chosen = request.get(LANG)
+    if chosen is not None:
+        return chosen
+    return from_accept_language(request.headers.get("Accept-Language")) or Lang.EN
+
+
+def failed(
+    request: web.Request,
+    status: int,
+    message: Message,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     return web.json_response(
-        {"code": FAILED, "msg": message},
+        {"code": FAILED, "msg": render(message, request_language(request))},
         status=status,
         headers=headers,
         dumps=lambda value: json.dumps(value, ensure_ascii=False),
@@ -81,26 +108,28 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except AuthError as error:
-        return failed(401, str(error), {"WWW-Authenticate": 'Bearer realm="mjbot"'})
+        challenge = {"WWW-Authenticate": 'Bearer realm="mjbot"'}
+        return failed(request, 401, error.message, challenge)
     except tuple(kind for kind, _ in _STATUSES) as error:
-        return failed(status_for(error), str(error))
+        return failed(request, status_for(error), error.message)
     except web.HTTPException as error:
         if not request.path.startswith("/api/") or error.status < 400:
             raise
-        reason = {
-            404: "No such endpoint; see /openapi.json",
-            405: f"{request.method} is not allowed here",
-            413: f"The body is too large (at most {request.app[MAX_BODY]} bytes)",
-        }.get(error.status, error.reason)
+        reasons = {
+            404: t("No such endpoint; see /openapi.json"),
+            405: t("{method} is not allowed here", method=request.method),
+            413: t("The body is too large (at most {size} bytes)", size=request.app[MAX_BODY]),
+        }
         # RFC 9110: a 405 lists what is allowed.
         allow = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
-        return failed(error.status, reason, allow)
+        reason = reasons.get(error.status, verbatim(error.reason))
+        return failed(request, error.status, reason, allow)
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
-        return failed(500, render.FAILED)
+        return failed(request, 500, OOPS)
 
 
-class AuthError(Exception):
+class AuthError(MessageError):
     """No key, or one that is unknown or revoked: 401."""
 
 
@@ -116,9 +145,9 @@ class KeyAuth:
         key = key.strip()
         # Keys are printable ASCII; other bytes arrive as surrogates no hash can take.
         if scheme.lower() != "bearer" or not key or not (key.isascii() and key.isprintable()):
-            raise AuthError("Send your API key as 'Authorization: Bearer <key>'")
+            raise AuthError(t("Send your API key as 'Authorization: Bearer <key>'"))
         name = await self.queries.api_key_owner(key)
         if name is None:
-            raise AuthError("This API key is unknown or revoked")
+            raise AuthError(t("This API key is unknown or revoked"))
         # The key name is the user: quotas, fair share, history and banned-term scope.
         return Origin(PLATFORM, name, name)

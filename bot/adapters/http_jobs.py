@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from bot.core.delivery import failure_reason
 from bot.core.queries import JobStatus, Queries, ShownImage
 from bot.core.requests import Origin, Reply, ReplyKind
 
@@ -213,6 +214,6 @@ def final_event(
         if prompts is not None:
             data["prompts"] = prompts
         return JobEvent("done", data)
-    if status is JobStatus.FAILED:
-        return JobEvent("failed", {"error": row.get("error") or "failed"})
+    if status is JobStatus.FAILED:  # the reason is rendered in each subscriber's language
+        return JobEvent("failed", {"error": failure_reason(row)})
     return JobEvent("cancelled", {})

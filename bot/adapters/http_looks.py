@@ -13,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_errors import ok
+from bot.adapters.http_errors import ok, request_language
 from bot.adapters.http_openapi import success_response
 from bot.adapters.http_routes import ApiRoutes
+from bot.core.language import render
 from bot.core.lookbook import KINDS
 
 _SUMMARIES = {
@@ -36,9 +37,12 @@ class LookRoutes:
 
     async def listing(self, request: web.Request) -> web.Response:
         origin = await self.routes.auth.origin(request)
+        await self.routes.choose_language(request, origin)
         kind = request.path.rsplit("/", 1)[-1]
         entries = await self.routes.service.looks(kind, origin)
-        return ok({"items": [{"name": e.name, "about": e.about} for e in entries]})
+        lang = request_language(request)
+        items = [{"name": e.name, "about": render(e.about, lang)} for e in entries]
+        return ok({"items": items})
 
 
 def describe(document: dict[str, Any]) -> None:

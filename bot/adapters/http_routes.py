@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from bot.adapters.http_body import BodyError, parse_body, read_json
-from bot.adapters.http_errors import KeyAuth, failed, ok
+from bot.adapters.http_errors import LANG, KeyAuth, failed, ok, request_language
 from bot.adapters.http_jobs import JobBoard, JobState, image_name, safety_json, shown_names
 from bot.adapters.settings import HttpSettings
+from bot.core.delivery import failure_reason
 from bot.core.errors import EngineUnavailable
+from bot.core.language import from_accept_language, render, t, verbatim
 from bot.core.queries import JobStatus
-from bot.core.render import job_loras
+from bot.core.render import job_loras, status_name
 from bot.core.requests import Incoming, Origin, RequestKey
 from bot.core.retries import fingerprint
 from bot.core.service import MjService
@@ -41,7 +44,7 @@ def incoming_of(request: web.Request, origin: Origin, body: Any) -> Incoming:
     if key is None:
         return Incoming(origin, origin.user_id)
     if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise BodyError("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        raise BodyError(t("Idempotency-Key must be 1 to 255 visible ASCII characters"))
     retry = RequestKey(key, fingerprint(request.path, body))
     return Incoming(origin, origin.user_id, key=retry)
 
@@ -74,9 +77,15 @@ class ApiRoutes:
         jobs = [await self.job_json(request, origin, job_id) for job_id in job_ids]
         for job in jobs:
             if job["status"] == JobStatus.FAILED.value:
-                return failed(500, f"Job {job['jobId']} failed: {job['error']}")
+                failure = t(
+                    "Job {job_id} failed: {reason} Your credits for it are refunded.",
+                    job_id=job["jobId"],
+                    reason=verbatim(job["error"]),
+                )
+                return failed(request, 500, failure)
             if job["status"] == JobStatus.CANCELLED.value:
-                return failed(409, f"Job {job['jobId']} was cancelled.")
+                cancelled = t("Job {job_id} was cancelled.", job_id=job["jobId"])
+                return failed(request, 409, cancelled)
         return ok(
             {
                 "images": [url for job in jobs for url in job["images"]],
@@ -97,14 +106,21 @@ class ApiRoutes:
 
     async def get_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
         return ok(await self.job_json(request, origin, request.match_info["job_id"]))
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
         job_id = request.match_info["job_id"]
         row = await self.own_row(origin, job_id)
         if JobStatus(row["status"]).finished:
-            return failed(409, f"Job {job_id} is already {row['status']}.")
+            done = t(
+                "Job {job_id} is already {status}.",
+                job_id=job_id,
+                status=status_name(row["status"]),
+            )
+            return failed(request, 409, done)
         state = self.board.state(job_id)
         await self.service.cancel(origin, job_id)
         try:
@@ -116,15 +132,33 @@ class ApiRoutes:
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
         body = await read_json(request)
         order = parse_body(body, self.service.settings.models.names)
-        incoming = incoming_of(request, origin, body)
+        keyed = incoming_of(request, origin, body)
         if not self.service.health().alive:
-            raise EngineUnavailable("The drawing engine is not running; try again later.")
+            raise EngineUnavailable(t("The drawing engine is not running; try again later."))
+        incoming = await self.choose_language(request, origin, order.prompt, keyed)
         job_ids = await self.service.imagine(
             incoming, order.prompt, fields=order.fields, images=order.count
         )
         return origin, job_ids
+
+    async def choose_language(
+        self,
+        request: web.Request,
+        origin: Origin,
+        prompt: str | None = None,
+        keyed: Incoming | None = None,
+    ) -> Incoming:
+        """The key's user as the core sees this request (`keyed`: with its retry key), with
+        the language its answers take (its Accept-Language, and the prompt's script once there
+        is one): kept for the error middleware and what this request renders."""
+        locale = from_accept_language(request.headers.get("Accept-Language"))
+        base = keyed or Incoming(origin, origin.user_id)
+        incoming = replace(base, text=prompt, locale=locale)
+        request[LANG] = await self.service.language(incoming)
+        return incoming
 
     async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
         """The job's row if it is this key's; other keys' jobs do not exist for it."""
@@ -160,7 +194,9 @@ class ApiRoutes:
             "prompts": [s.prompt for s in suggestions] if described else None,
             "glosses": glosses if described and any(glosses) else None,
             "aspect": row["aspect"],
-            "error": row.get("error"),
+            "error": render(failure_reason(row), request_language(request))
+            if status is JobStatus.FAILED
+            else None,
             "prompt": row["prompt"],
             # The prompt the model read: the translation, or the prompt as written.
             "translatedPrompt": row["translated_prompt"] or row["prompt"],

@@ -14,8 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.adapters.http_errors import request_language
 from bot.adapters.http_jobs import JobBoard, JobEvent, describe_prompts, final_event
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
+from bot.core.language import Lang, Message, render
 from bot.core.queries import JobStatus
 
 KEEPALIVE_S = 15.0
@@ -32,6 +34,8 @@ class StreamRoutes:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         origin = await self.routes.auth.origin(request)
+        await self.routes.choose_language(request, origin)
+        lang = request_language(request)
         job_id = request.match_info["job_id"]
         row = await self.routes.own_row(origin, job_id)  # 404 before the stream starts
         base = public_base(request, self.routes.settings)
@@ -49,12 +53,12 @@ class StreamRoutes:
             queries = self.routes.service.queries
             shown = await queries.shown_images(job_id)
             event = final_event(row, shown, await describe_prompts(queries, row))
-            await _write(response, job_id, event, base)
+            await _write(response, job_id, event, base, lang)
             return response
         snapshot, queue = self.board.subscribe(job_id)
         try:
             for event in snapshot:
-                await _write(response, job_id, event, base)
+                await _write(response, job_id, event, base, lang)
                 if event.final:
                     return response
             while True:
@@ -63,7 +67,7 @@ class StreamRoutes:
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
-                await _write(response, job_id, event, base)
+                await _write(response, job_id, event, base, lang)
                 if event.final:
                     return response
         finally:
@@ -84,8 +88,12 @@ class StreamRoutes:
         return web.FileResponse(path, headers={**headers, "Content-Type": "image/png"})
 
 
-async def _write(response: web.StreamResponse, job_id: str, event: JobEvent, base: str) -> None:
+async def _write(
+    response: web.StreamResponse, job_id: str, event: JobEvent, base: str, lang: Lang
+) -> None:
     data: dict[str, Any] = {"jobId": job_id, **event.data}
+    if isinstance(data.get("error"), Message):  # a failure's reason, in this client's language
+        data["error"] = render(data["error"], lang)
     # Image names become URLs as they leave: the base depends on how this client called.
     if data.get("preview"):
         data["preview"] = image_url(base, data["preview"])

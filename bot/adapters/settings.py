@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
     user: str = "local"  # the console's user id: its jobs, history and quota
+    # The console's language (zh-Hans, zh-Hant, en); None: the terminal's locale (LANG).
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

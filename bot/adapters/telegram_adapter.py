@@ -61,6 +61,8 @@ from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
 from bot.core.commands import COMMANDS, Access, Command, Kind
 from bot.core.commands import find as find_command
 from bot.core.image_fetch import MAX_BYTES
+from bot.core.language import Lang, parse_tag, render, t
+from bot.core.language import Message as Text
 from bot.core.render import FAILED
 from bot.core.requests import Incoming, Origin
 from bot.core.service import MjService
@@ -70,7 +72,12 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 ADMINS_TTL_S = 60.0  # a demoted administrator keeps moderating for at most this long
 ANSWER_WITHIN_S = 1.5  # a button press gets its answer by then, whatever the core still does
-PHOTO_DOWNLOAD_FAILED = "The photo could not be fetched from Telegram, so nothing was done."
+PHOTO_DOWNLOAD_FAILED = t("The photo could not be fetched from Telegram, so nothing was done.")
+BUTTON_GONE = t("This button no longer works.")
+# Command menus per language: Telegram matches a menu by the two-letter ISO 639-1 code of the
+# user's app, so one Chinese menu serves both scripts. It is Simplified, the script of most
+# Chinese readers; replies still follow each user's language (zh-hant, zh-tw: Traditional).
+MENU_LANGUAGES = (("", Lang.EN), ("zh", Lang.ZH_HANS))
 
 
 def telegram_name(name: str) -> str:
@@ -99,16 +106,15 @@ _IMAGE_CAPTION = re.compile(
 COMMAND_NAMES = tuple(
     telegram_name(name) for command in COMMANDS for name in (command.name, *command.aliases)
 )
-USER_COMMANDS = tuple(
-    BotCommand(telegram_name(c.name), c.description)
-    for c in COMMANDS
-    if c.access is Access.EVERYONE
-)
-MODERATOR_COMMANDS = tuple(
-    BotCommand(telegram_name(c.name), c.description)
-    for c in COMMANDS
-    if c.access is Access.MODERATOR
-)
+
+
+def menu(lang: Lang, *access: Access) -> tuple[BotCommand, ...]:
+    """The commands for `access`, described in `lang`."""
+    return tuple(
+        BotCommand(telegram_name(c.name), render(c.description, lang))
+        for c in COMMANDS
+        if c.access in access
+    )
 
 
 class TelegramAdapter:
@@ -172,13 +178,18 @@ class TelegramAdapter:
         replied = message.reply_to_message
         image = None
         if takes_image(command) and replied is not None and replied.photo:
-            photos = await self._download([replied.photo], message)
+            photos = await self._download([replied.photo], message, user)
             if not photos:
                 return
             image = photos[0]
         origin = _origin(message, user)
         incoming = Incoming(
-            origin, _name(message, user), text=message.text, is_moderator=moderator, image=image
+            origin,
+            _name(message, user),
+            text=message.text,
+            is_moderator=moderator,
+            image=image,
+            locale=parse_tag(user.language_code),
         )
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
@@ -194,7 +205,9 @@ class TelegramAdapter:
         if question is None:
             return  # a reply to something else: not for the bot
         text = f"{question.command} {message.text}"
-        incoming = Incoming(origin, _name(message, user), text=text)
+        incoming = Incoming(
+            origin, _name(message, user), text=text, locale=parse_tag(user.language_code)
+        )
         await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -211,7 +224,7 @@ class TelegramAdapter:
         origin = _origin(message, user)
 
         async def handle(others: list[Any]) -> None:
-            photos = await self._download([message.photo, *others], message)
+            photos = await self._download([message.photo, *others], message, user)
             if photos:
                 incoming = Incoming(
                     origin,
@@ -219,6 +232,7 @@ class TelegramAdapter:
                     text=message.caption,
                     image=photos[0],
                     images=tuple(photos[1:]),
+                    locale=parse_tag(user.language_code),
                 )
                 await self.service.handle(incoming, TelegramResponder(self.sink, origin))
 
@@ -232,7 +246,7 @@ class TelegramAdapter:
         if message is not None and message.media_group_id and not message.caption:
             self.albums.add(message.media_group_id, message.photo)
 
-    async def _download(self, photos: list[Any], message: Message) -> list[bytes]:
+    async def _download(self, photos: list[Any], message: Message, user: User) -> list[bytes]:
         """The bytes, not the files' URLs: those hold the bot token, which must not reach the
         jobs table, logs or a downloader. Telegram lists each photo's sizes smallest first."""
         found = []
@@ -245,7 +259,7 @@ class TelegramAdapter:
             log.warning("downloading a photo failed", exc_info=True)
             await message.get_bot().send_message(
                 message.chat.id,
-                PHOTO_DOWNLOAD_FAILED,
+                await self._say(PHOTO_DOWNLOAD_FAILED, message, user),
                 reply_parameters=ReplyParameters(
                     message.message_id, allow_sending_without_reply=True
                 ),
@@ -261,7 +275,8 @@ class TelegramAdapter:
             return
         press, message = parse_button_data(query.data), query.message
         if press is None or message is None:
-            await _quietly(query.answer("This button no longer works.", show_alert=True))
+            gone = render(BUTTON_GONE, parse_tag(query.from_user.language_code) or Lang.EN)
+            await _quietly(query.answer(gone, show_alert=True))
             return
         # A new job answers under the grid whose button was pressed.
         origin = _origin(message, query.from_user)
@@ -269,7 +284,12 @@ class TelegramAdapter:
             await self.on_regions(query, origin, press.job_id, *regions)
             return
         respond = TelegramResponder(self.sink, origin, query)
-        incoming = Incoming(origin, query.from_user.full_name, button=press)
+        incoming = Incoming(
+            origin,
+            query.from_user.full_name,
+            button=press,
+            locale=parse_tag(query.from_user.language_code),
+        )
         task = asyncio.create_task(self.service.handle(incoming, respond))
         done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_S)
         if not done:  # stop the spinner now; whatever the core says later goes to the chat
@@ -277,17 +297,31 @@ class TelegramAdapter:
         await task
         await _quietly(respond.answer_query())  # accepted: the acknowledgement is in the chat
 
+    async def _say(self, text: Text, message: Message, user: User) -> str:
+        """A message of the adapter's own, in the language the core would answer `user` in."""
+        return render(text, await self._language_of(_origin(message, user), user))
+
+    async def _language_of(self, origin: Origin, user: User) -> Lang:
+        asking = Incoming(origin, user.full_name, locale=parse_tag(user.language_code))
+        return await self.service.language(asking)
+
     async def on_regions(
         self, query: CallbackQuery, origin: Origin, job_id: str, go: bool, picked: int
     ) -> None:
         """The thirds keyboard: a toggle redraws it; Repaint is `/region JOB CELLS`."""
         if not go:
             await _quietly(query.answer())
-            await _quietly(query.edit_message_reply_markup(regions_keyboard(job_id, picked)))
+            lang = await self._language_of(origin, query.from_user)
+            keyboard = regions_keyboard(job_id, lang, picked)
+            await _quietly(query.edit_message_reply_markup(keyboard))
             return
         text = f"/region {job_id} {cells_of(picked)}"
         respond = TelegramResponder(self.sink, origin, query)
-        await self.service.handle(Incoming(origin, query.from_user.full_name, text=text), respond)
+        user = query.from_user
+        incoming = Incoming(
+            origin, user.full_name, text=text, locale=parse_tag(user.language_code)
+        )
+        await self.service.handle(incoming, respond)
         await _quietly(respond.answer_query())
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -339,13 +373,21 @@ class TelegramAdapter:
         return admins
 
     async def publish_commands(self) -> None:
-        """The command menu: everyone's commands, plus moderators' for group administrators."""
+        """The command menu in each language: everyone's commands, plus moderators' for group
+        administrators."""
         bot = self.application.bot
         try:
-            await bot.set_my_commands(USER_COMMANDS, scope=BotCommandScopeDefault())
-            await bot.set_my_commands(
-                USER_COMMANDS + MODERATOR_COMMANDS, scope=BotCommandScopeAllChatAdministrators()
-            )
+            for code, lang in MENU_LANGUAGES:
+                await bot.set_my_commands(
+                    menu(lang, Access.EVERYONE),
+                    scope=BotCommandScopeDefault(),
+                    language_code=code or None,
+                )
+                await bot.set_my_commands(
+                    menu(lang, Access.EVERYONE, Access.MODERATOR),
+                    scope=BotCommandScopeAllChatAdministrators(),
+                    language_code=code or None,
+                )
         except TelegramError as error:  # cosmetic: commands work without the menu
             log.warning("could not publish the command menu: %s", error)
 

@@ -13,6 +13,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.adapters.text_fit import fit as fit_text
+from bot.core.language import Lang, render, t
 from bot.core.requests import Button, ButtonPress
 
 PLATFORM = "telegram"
@@ -68,9 +69,10 @@ def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
 
 
 REGION_TOGGLE, REGION_GO = "RG", "RGO"  # a cell pressed (the new picks), or "repaint these"
+REPAINT = t("Repaint the picked parts")
 
 
-def regions_keyboard(job_id: str, picked: int = 0) -> InlineKeyboardMarkup:
+def regions_keyboard(job_id: str, lang: Lang, picked: int = 0) -> InlineKeyboardMarkup:
     """Vary (Region) without the web page: a 3×3 grid of toggles (the picks travel in the
     callback data as a bit mask, so nothing is kept) and, once one is picked, Repaint."""
     rows = [
@@ -85,7 +87,8 @@ def regions_keyboard(job_id: str, picked: int = 0) -> InlineKeyboardMarkup:
     ]
     if picked:
         go = f"{_PREFIX}:{REGION_GO}{picked}:{job_id}"
-        rows.append([InlineKeyboardButton("Repaint the picked parts", callback_data=go)])
+        repaint = render(REPAINT, lang)
+        rows.append([InlineKeyboardButton(repaint, callback_data=go)])
     return InlineKeyboardMarkup(rows)
 
 

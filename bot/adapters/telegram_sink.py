@@ -54,6 +54,7 @@ from bot.adapters.telegram_moves import ChatMoves
 from bot.adapters.telegram_pace import ChatPace
 from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
+from bot.core.language import Lang
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
@@ -397,7 +398,9 @@ class TelegramResponder:
             await self.answer_query(reply.text)
             return
         if reply.pick_regions and reply.job_id is not None:
-            await self.sink.post(self.origin, reply.text, regions_keyboard(reply.job_id))
+            await self.sink.post(
+                self.origin, reply.text, regions_keyboard(reply.job_id, reply.lang or Lang.EN)
+            )
             await self.answer_query()
             return
         if reply.question is not None:  # Remix: the answer is a reply to this message

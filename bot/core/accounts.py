@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core import render
+from bot.core import commands, render
 from bot.core.errors import MjError, QuotaExceeded, UserBlocked, excerpt
 from bot.core.numbers import decimal_number
 from bot.core.permissions import is_owner
@@ -20,6 +20,7 @@ from bot.core.quota import next_reset, quota_day
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.settings import QuotaSettings
 from bot.core.tiers import Tier
+from i18n import Listing, Message, t, verbatim
 from storage.credits import Balance, InsufficientCredits
 from storage.store import AsyncStore, Store
 
@@ -73,8 +74,14 @@ class Accounts:
 
         user = await self.store.run(upsert)
         if user.get("blocked_at"):
-            reason = f": {user['blocked_reason']}" if user.get("blocked_reason") else ""
-            raise UserBlocked(f"You are blocked from drawing here{reason}. Ask a moderator.")
+            if user.get("blocked_reason"):
+                raise UserBlocked(
+                    t(
+                        "You are blocked from drawing here: {reason}. Ask a moderator.",
+                        reason=user["blocked_reason"],
+                    )
+                )
+            raise UserBlocked(t("You are blocked from drawing here. Ask a moderator."))
         return user
 
     async def balance(self, user: dict[str, Any]) -> Balance:
@@ -91,8 +98,13 @@ class Accounts:
             await self.store.run(lambda s: s.credits.charge(job, day, credits, allowance))
         except InsufficientCredits as short:
             raise QuotaExceeded(
-                f"Not enough credits: this job needs {short.needed:g}, you have {short.left:g} "
-                f"left today. Credits return {render.when(self.resets_at(), self.clock())}."
+                t(
+                    "Not enough credits: this job needs {needed}, you have {left} left today. "
+                    "Credits return {when}.",
+                    needed=short.needed,
+                    left=short.left,
+                    when=render.when(self.resets_at(), self.clock()),
+                )
             ) from None
 
     async def refund(self, job_id: str, fraction: float, reason: str) -> float:
@@ -100,7 +112,7 @@ class Accounts:
         return await self.store.run(lambda s: s.credits.refund(job_id, day, fraction, reason))
 
     # commands ------------------------------------------------------------------------------
-    async def quota_text(self, incoming: Incoming) -> str:
+    async def quota_text(self, incoming: Incoming) -> Message:
         user = await self.store.run(
             lambda s: s.users.find(incoming.origin.platform, incoming.origin.user_id)
         )
@@ -109,15 +121,21 @@ class Accounts:
         balance = await self.balance(user)
         when = render.when(self.resets_at(), self.clock())
         if balance.allowance is None:
-            who = (
-                "Owner"
-                if user.get("platform") and self.is_owner_row(user)
-                else f"Tier {tier.name}"
+            if user.get("platform") and self.is_owner_row(user):
+                return t("Owner: unlimited credits ({used} used today).", used=balance.used)
+            return t(
+                "Tier {tier}: unlimited credits ({used} used today).",
+                tier=tier.name,
+                used=balance.used,
             )
-            return f"{who}: unlimited credits ({balance.used:g} used today)."
-        return (
-            f"Tier {tier.name}: {balance.used:g} credits used today, {balance.left:g} left of "
-            f"{balance.allowance + balance.adjusted:g}. Resets {when}. A default /mj costs 1."
+        return t(
+            "Tier {tier}: {used} credits used today, {left} left of {total}. Resets {when}. "
+            "A default /mj costs 1.",
+            tier=tier.name,
+            used=balance.used,
+            left=balance.left,
+            total=balance.allowance + balance.adjusted,
+            when=when,
         )
 
     async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
@@ -125,7 +143,7 @@ class Accounts:
         block USER [reason], unblock USER (the registry says who may: the dispatch checked)."""
         words = rest.split()
         if not words:
-            raise MjError(f"Usage: /{command} USER{_usage(command)}")
+            raise MjError(_usage(command))
         target = await self._target(incoming.origin, words[0])
         actor = incoming.origin.user_key
         day = self.day()
@@ -136,36 +154,43 @@ class Accounts:
             await self.store.run(
                 lambda s: s.credits.adjust(target["id"], day, "grant", amount, "granted", actor)
             )
-            return _ok(f"Granted {amount:g} credits to {name} for today.")
+            return _ok(
+                t("Granted {amount} credits to {name} for today.", amount=amount, name=name)
+            )
         if command in ("quota-set", "quota-reset"):
             balance = await self.balance(target)
             if balance.allowance is None:
-                raise MjError(f"{name} has unlimited credits; there is nothing to set.")
+                raise MjError(
+                    t("{name} has unlimited credits; there is nothing to set.", name=name)
+                )
             wanted = _number(command, args) if command == "quota-set" else balance.allowance
             delta = wanted - balance.left
             await self.store.run(
                 lambda s: s.credits.adjust(target["id"], day, command[6:], delta, command, actor)
             )
-            return _ok(f"{name} now has {wanted:g} credits left today.")
+            return _ok(t("{name} now has {left} credits left today.", name=name, left=wanted))
         if command == "tier-set":
             if not args or args[0].lower() not in self.settings.tiers:
                 raise MjError(
-                    f"Usage: /tier-set USER TIER (tiers: {', '.join(self.settings.tiers)})"
+                    t(
+                        "Usage: /tier-set USER TIER (tiers: {tiers})",
+                        tiers=Listing.of(self.settings.tiers, "plain"),
+                    )
                 )
             tier = args[0].lower()
             await self.store.run(lambda s: s.users.update(target["id"], tier=tier))
-            return _ok(f"{name} is now on tier {tier}.")
+            return _ok(t("{name} is now on tier {tier}.", name=name, tier=tier))
         if command == "block":
             reason = " ".join(args) or None
             stamp = self.clock().isoformat()
             await self.store.run(
                 lambda s: s.users.update(target["id"], blocked_at=stamp, blocked_reason=reason)
             )
-            return _ok(f"{name} is blocked from drawing.")
+            return _ok(t("{name} is blocked from drawing.", name=name))
         await self.store.run(
             lambda s: s.users.update(target["id"], blocked_at=None, blocked_reason=None)
         )
-        return _ok(f"{name} may draw again.")
+        return _ok(t("{name} may draw again.", name=name))
 
     async def _target(self, origin: Origin, word: str) -> dict[str, Any]:
         """USER is a platform user id (adapters turn their mentions into ids), or platform:id
@@ -176,30 +201,35 @@ class Accounts:
         user = await self.store.run(lambda s: s.users.find(platform, user_id))
         if user is None:
             raise MjError(
-                f"I don't know user {excerpt(word, quote='')}: they must have used the bot first."
+                t(
+                    "I don't know user {user}: they must have used the bot first.",
+                    user=excerpt(word, quote=""),
+                )
             )
         return user
 
 
 def _number(command: str, args: list[str]) -> float:
     if not args:
-        raise MjError(f"Usage: /{command} USER{_usage(command)}")
+        raise MjError(_usage(command))
     value = decimal_number(args[0], 0, 1_000_000)
     if value is None:
         raise MjError(
-            f"/{command}: the amount must be a number from 0 to 1000000, got {excerpt(args[0])}."
+            t(
+                "/{command}: the amount must be a number from 0 to 1000000, got {value}.",
+                command=command,
+                value=excerpt(args[0]),
+            )
         )
     return value
 
 
-def _usage(command: str) -> str:
-    return {
-        "quota-grant": " CREDITS",
-        "quota-set": " CREDITS",
-        "tier-set": " TIER",
-        "block": " [reason]",
-    }.get(command, "")
+def _usage(command: str) -> Message:
+    """'Usage: ...' with the command's own usage line from the registry."""
+    found = commands.find(command)
+    usage = found.usage if found is not None else verbatim(f"/{command}")
+    return t("Usage: {usage}", usage=usage)
 
 
-def _ok(text: str) -> Reply:
+def _ok(text: Message) -> Reply:
     return Reply(ReplyKind.TEXT, text, ephemeral=True)

@@ -29,6 +29,7 @@ from bot.core.looks import LoraRef
 from bot.core.params import MjRequest
 from bot.core.settings import ActionSettings
 from engine.job import JobSpec, PromptPart
+from i18n import t
 from storage.rows import ImageRow
 
 # Upscaler models denoise from pure noise (guided by the low-res image), so a parent's 1-4
@@ -67,8 +68,13 @@ def derived_spec(
     if action.kind is JobKind.UPSCALE:
         if not can_upscale(image.width, image.height, settings):
             raise MjError(
-                f"This image is {image.width}x{image.height}: twice that is over this bot's "
-                f"limit of {settings.upscale_max_side} px a side."
+                t(
+                    "This image is {width}x{height}: twice that is over this bot's limit of "
+                    "{limit} px a side.",
+                    width=str(image.width),
+                    height=str(image.height),
+                    limit=settings.upscale_max_side,
+                )
             )
         own_seed = image.seed if image.seed is not None else parent.seeds[action.image - 1]
         size, seeds = (2 * image.width, 2 * image.height), (own_seed,)
@@ -116,11 +122,16 @@ def gan_spec(
 ) -> JobSpec:
     """Upscale 4x: the image through the GAN upscaler, one pass, no prompt, steps or LoRAs."""
     if not gan_upscaler:
-        raise MjError("This bot has no 4x upscaler now (MJ_GAN_UPSCALER is not set).")
+        raise MjError(t("This bot has no 4x upscaler now (MJ_GAN_UPSCALER is not set)."))
     if not can_upscale_4x(image.width, image.height, settings):
         raise MjError(
-            f"This image is {image.width}x{image.height}: four times that is over this bot's "
-            f"limit of {settings.gan_max_side} px a side."
+            t(
+                "This image is {width}x{height}: four times that is over this bot's limit of "
+                "{limit} px a side.",
+                width=str(image.width),
+                height=str(image.height),
+                limit=settings.gan_max_side,
+            )
         )
     own_seed = image.seed if image.seed is not None else parent.seeds[action.image - 1]
     return replace(

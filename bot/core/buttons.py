@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from bot.core.requests import Button
 from bot.core.settings import ActionSettings
+from i18n import Message, t, verbatim
 
 
 class JobKind(StrEnum):
@@ -50,7 +51,7 @@ class Under(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ButtonAction:
     action: str  # what a press sends back (`\w+`: it goes into button ids)
-    label: str
+    label: Message  # tokens (U1, 🔄) are the same in every language; words are translated
     kind: JobKind
     image: int  # the parent's image (or suggestion) it starts from, 1-based; 0: the whole job
     under: Under
@@ -62,30 +63,35 @@ class ButtonAction:
 
 ACTIONS: tuple[ButtonAction, ...] = (
     *(
-        ButtonAction(f"U{i}", f"U{i}", JobKind.UPSCALE, i, Under.GRID, "upscale_strength")
+        ButtonAction(
+            f"U{i}", verbatim(f"U{i}"), JobKind.UPSCALE, i, Under.GRID, "upscale_strength"
+        )
         for i in range(1, 5)
     ),
     *(
-        ButtonAction(f"V{i}", f"V{i}", JobKind.VARIATION, i, Under.GRID, "vary_strong")
+        ButtonAction(f"V{i}", verbatim(f"V{i}"), JobKind.VARIATION, i, Under.GRID, "vary_strong")
         for i in range(1, 5)
     ),
-    ButtonAction("reroll", "🔄", JobKind.REROLL, 0, Under.GRID),
-    ButtonAction("VS", "Vary (Subtle)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
-    ButtonAction("VX", "Vary (Strong)", JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
-    ButtonAction("VR", "Vary (Region)", JobKind.VARY_REGION, 1, Under.UPSCALE),
-    ButtonAction("U2X", "Upscale 2×", JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
-    ButtonAction("U4X", "Upscale 4×", JobKind.UPSCALE_4X, 1, Under.UPSCALE),
-    ButtonAction("ZO2", "Zoom Out 2×", JobKind.ZOOM_OUT, 1, Under.UPSCALE),
-    ButtonAction("ZO15", "Zoom Out 1.5×", JobKind.ZOOM_OUT, 1, Under.UPSCALE),
-    ButtonAction("ZOC", "Custom Zoom", JobKind.ZOOM_OUT, 1, Under.UPSCALE),
-    ButtonAction("SQ", "Make Square", JobKind.MAKE_SQUARE, 1, Under.UPSCALE),
-    ButtonAction("PL", "⬅️", JobKind.PAN, 1, Under.UPSCALE),
-    ButtonAction("PR", "➡️", JobKind.PAN, 1, Under.UPSCALE),
-    ButtonAction("PU", "⬆️", JobKind.PAN, 1, Under.UPSCALE),
-    ButtonAction("PD", "⬇️", JobKind.PAN, 1, Under.UPSCALE),
-    *(ButtonAction(f"P{i}", str(i), JobKind.SUGGESTION, i, Under.DESCRIBE) for i in range(1, 5)),
+    ButtonAction("reroll", verbatim("🔄"), JobKind.REROLL, 0, Under.GRID),
+    ButtonAction("VS", t("Vary (Subtle)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_subtle"),
+    ButtonAction("VX", t("Vary (Strong)"), JobKind.VARIATION, 1, Under.UPSCALE, "vary_strong"),
+    ButtonAction("VR", t("Vary (Region)"), JobKind.VARY_REGION, 1, Under.UPSCALE),
+    ButtonAction("U2X", t("Upscale 2×"), JobKind.UPSCALE, 1, Under.UPSCALE, "upscale_strength"),
+    ButtonAction("U4X", t("Upscale 4×"), JobKind.UPSCALE_4X, 1, Under.UPSCALE),
+    ButtonAction("ZO2", t("Zoom Out 2×"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
+    ButtonAction("ZO15", t("Zoom Out 1.5×"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
+    ButtonAction("ZOC", t("Custom Zoom"), JobKind.ZOOM_OUT, 1, Under.UPSCALE),
+    ButtonAction("SQ", t("Make Square"), JobKind.MAKE_SQUARE, 1, Under.UPSCALE),
+    ButtonAction("PL", verbatim("⬅️"), JobKind.PAN, 1, Under.UPSCALE),
+    ButtonAction("PR", verbatim("➡️"), JobKind.PAN, 1, Under.UPSCALE),
+    ButtonAction("PU", verbatim("⬆️"), JobKind.PAN, 1, Under.UPSCALE),
+    ButtonAction("PD", verbatim("⬇️"), JobKind.PAN, 1, Under.UPSCALE),
+    *(
+        ButtonAction(f"P{i}", verbatim(str(i)), JobKind.SUGGESTION, i, Under.DESCRIBE)
+        for i in range(1, 5)
+    ),
 )
-DELETE = ButtonAction("DEL", "🗑", JobKind.DELETE, 0, Under.GRID)
+DELETE = ButtonAction("DEL", verbatim("🗑"), JobKind.DELETE, 0, Under.GRID)
 EDITS = (JobKind.ZOOM_OUT, JobKind.PAN, JobKind.MAKE_SQUARE, JobKind.VARY_REGION)
 # Jobs whose 🔄 redraws the same job with new seeds (not the /mj text again).
 SAME_AGAIN = (JobKind.UPSCALE, JobKind.VARIATION, *EDITS, JobKind.BLEND)

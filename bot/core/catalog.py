@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.core.styles import STYLES
 from engine.lora_files import MODEL_BASE_FAMILY, family_name
+from i18n import Lang, Message, lines, listed, render, t, verbatim
 from storage.looks import LoraRecord, ScopeLooks, ThemeRecord
 
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
@@ -19,7 +20,7 @@ LIST_CHARS = 1900  # a listing fits one Discord message (2000) and one Telegram 
 @dataclass(frozen=True, slots=True)
 class Entry:
     name: str
-    about: str  # one line: description, family, trigger words
+    about: Message  # one line: description, family, trigger words (empty: nothing to say)
 
 
 def model_entries(
@@ -29,7 +30,12 @@ def model_entries(
     allowed = scope.allowed_models if scope else ()
     names = sorted(families, key=lambda name: (name != default, name))
     return [
-        Entry(name, _family(families[name]) + (", the default" if name == default else ""))
+        Entry(
+            name,
+            t("{family}, the default", family=_family(families[name]))
+            if name == default
+            else verbatim(_family(families[name])),
+        )
         for name in names
         if not allowed or name in allowed
     ]
@@ -46,10 +52,10 @@ def theme_entries(themes: Iterable[ThemeRecord], scope: ScopeLooks | None = None
     for theme in themes:
         if scope and scope.allowed_themes and theme.name not in allowed:
             continue
-        extra = (
-            " (this community's default)" if scope and theme.name == scope.default_theme else ""
-        )
-        entries.append(Entry(theme.name, f"{theme.description or theme.model}{extra}"))
+        about = verbatim(theme.description or theme.model)
+        if scope and theme.name == scope.default_theme:
+            about = t("{about} (this community's default)", about=about)
+        entries.append(Entry(theme.name, about))
     return entries
 
 
@@ -58,50 +64,66 @@ def style_entries() -> list[Entry]:
     entries = []
     for name, style in STYLES.items():
         words = style.positive.replace("{prompt}", "…").split(", ")
-        entries.append(Entry(name, ", ".join(words[:3])))
+        entries.append(Entry(name, verbatim(", ".join(words[:3]))))
     return entries
 
 
 def lora_entries(loras: Iterable[LoraRecord]) -> list[Entry]:
     entries = []
     for lora in loras:
-        about = [lora.description or family_name(lora.family)]
+        about = [verbatim(lora.description or family_name(lora.family))]
         if lora.description:
-            about.append(family_name(lora.family))
+            about.append(verbatim(family_name(lora.family)))
         if lora.trigger_words:
-            about.append(f"trigger words: {lora.trigger_words}")
-        about.append(f"default weight {lora.default_weight:g}")
-        entries.append(Entry(lora.name, "; ".join(about)))
+            about.append(t("trigger words: {words}", words=lora.trigger_words))
+        about.append(t("default weight {weight}", weight=f"{lora.default_weight:g}"))
+        entries.append(Entry(lora.name, listed(about, "semicolons")))
     return entries
 
 
-def listing(title: str, entries: Sequence[Entry], usage: str, limit: int = LIST_CHARS) -> str:
-    """A titled list, one entry a line, cut to `limit` characters with a count of the rest."""
+def listing(
+    title: Message, entries: Sequence[Entry], usage: str, limit: int = LIST_CHARS
+) -> Message:
+    """A titled list, one entry a line, cut to `limit` characters (as English measures them)
+    with a count of the rest."""
     if not entries:
-        return f"{title}: none yet."
-    lines = [f"{title} ({usage}):"]
-    size = len(lines[0])
-    for shown, entry in enumerate(entries):
-        line = f"• {entry.name}: {entry.about}" if entry.about else f"• {entry.name}"
-        rest = len(entries) - shown
-        if size + len(line) + 1 > limit - 30 and rest > 1:
-            lines.append(f"… and {rest} more")
+        return t("{title}: none yet.", title=title)
+    shown: list[Message] = [t("{title} ({usage}):", title=title, usage=usage)]
+    size = len(render(shown[0]))
+    for count, entry in enumerate(entries):
+        line = _line(entry)
+        rest = len(entries) - count
+        if size + len(render(line)) + 1 > limit - 30 and rest > 1:
+            shown.append(t("… and {count} more", count=rest))
             break
-        lines.append(line)
-        size += len(line) + 1
-    return "\n".join(lines)
+        shown.append(line)
+        size += len(render(line)) + 1
+    return lines(shown)
 
 
-def choices(current: str, entries: Sequence[Entry]) -> list[tuple[str, str]]:
-    """Autocomplete (label, value) pairs for what is typed so far: names starting with it
-    first, then names or descriptions containing it."""
+def _line(entry: Entry) -> Message:
+    if _says_nothing(entry.about):
+        return verbatim(f"• {entry.name}")
+    return t("• {name}: {about}", name=entry.name, about=entry.about)
+
+
+def _says_nothing(about: Message) -> bool:
+    return not render(about)
+
+
+def choices(current: str, entries: Sequence[Entry], lang: Lang = Lang.EN) -> list[tuple[str, str]]:
+    """Autocomplete (label, value) pairs for what is typed so far, labels in `lang`: names
+    starting with it first, then names or descriptions containing it."""
     typed = current.strip().lower()
+    about = {entry.name: render(entry.about, lang) for entry in entries}
     starts = [e for e in entries if e.name.startswith(typed)]
-    contains = [e for e in entries if e not in starts and typed in f"{e.name} {e.about}".lower()]
+    contains = [
+        e for e in entries if e not in starts and typed in f"{e.name} {about[e.name]}".lower()
+    ]
     picked = (starts + contains)[:MAX_CHOICES]
-    return [(_label(entry), entry.name[:CHOICE_CHARS]) for entry in picked]
+    return [(_label(entry.name, about[entry.name]), entry.name[:CHOICE_CHARS]) for entry in picked]
 
 
-def _label(entry: Entry) -> str:
-    label = f"{entry.name} — {entry.about}" if entry.about else entry.name
+def _label(name: str, about: str) -> str:
+    label = f"{name} — {about}" if about else name
     return label if len(label) <= CHOICE_CHARS else label[: CHOICE_CHARS - 1] + "…"

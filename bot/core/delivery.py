@@ -34,6 +34,8 @@ from bot.core.settings import ActionSettings
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from filters.safety_policy import Action, SafetyPolicy
+from i18n import Lang, Message, lines, parse_tag, t, verbatim
+from i18n.stored import english_and_json, from_json
 from storage.images import ImageStore
 from storage.store import AsyncStore, JobStatus, Store
 
@@ -172,7 +174,9 @@ class Delivery:
             elif isinstance(event, Finished):
                 await self._store_result(origin, job_id, event)
             elif isinstance(event, Failed):
-                await self.store.run(lambda s, e=event: s.jobs.mark_failed(job_id, e.error))
+                # The operator's detail beside the users' reason (mjbot status, the describe CLI).
+                why = (*english_and_json(event.error), event.detail or None)
+                await self.store.run(lambda s, why=why: s.jobs.mark_failed(job_id, *why))
                 await self.accounts.refund(job_id, 1.0, "job failed")
             elif isinstance(event, Cancelled):
                 await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
@@ -192,8 +196,8 @@ class Delivery:
         try:
             judged = await self.safety.judge(origin, name, job_id, event.images)
         except SafetyUnavailable as error:
-            reason = f"{error} The images were not shown; your credits are refunded."
-            await self.store.run(lambda s: s.jobs.mark_failed(job_id, reason))
+            reason = t("{reason} The images were not shown.", reason=error.message)
+            await self.store.run(lambda s: s.jobs.mark_failed(job_id, *english_and_json(reason)))
             await self.accounts.refund(job_id, 1.0, "image safety check unavailable")
             return
         saved = self.safety.save_result
@@ -220,9 +224,14 @@ class Delivery:
         if status is JobStatus.DONE:
             reply = await self.result_reply(row, elapsed)
         elif status is JobStatus.FAILED:
-            reply = Reply(ReplyKind.ERROR, f"Job {job_id} failed: {row['error']}", job_id)
+            failed = t(
+                "Job {job_id} failed: {reason} Your credits for it are refunded.",
+                job_id=job_id,
+                reason=failure_reason(row),
+            )
+            reply = Reply(ReplyKind.ERROR, failed, job_id)
         else:
-            reply = Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
+            reply = Reply(ReplyKind.TEXT, t("Job {job_id} cancelled.", job_id=job_id), job_id)
         if await self.report(origin, respond, reply):
             await self.store.run(lambda s: s.jobs.mark_delivered(job_id))
         final = await self.store.run(lambda s: s.jobs.get(job_id))
@@ -251,7 +260,7 @@ class Delivery:
         note = result_note(shown)
         return Reply(
             ReplyKind.RESULT,
-            f"{caption}\n{note}" if note else caption,
+            caption if note is None else lines([caption, note]),
             row["id"],
             image_path=self.images.absolute(row["grid_path"]),
             buttons=usable,
@@ -259,10 +268,11 @@ class Delivery:
             spoiler=any(image.action is Action.SPOILER for image in shown),
         )
 
-    async def answer(self, respond: Responder, reply: Reply) -> None:
-        """A request's own answer; a failure to send it is logged, not raised."""
+    async def answer(self, respond: Responder, reply: Reply, lang: Lang) -> None:
+        """A request's own answer, in `lang` unless it chose its own; a failure to send it is
+        logged, not raised."""
         try:
-            await respond.answer(reply)
+            await respond.answer(localized(reply, lang))
         except Undeliverable as refused:
             log.warning("answer abandoned: %s", refused)
         except Exception:
@@ -274,7 +284,7 @@ class Delivery:
         if respond is None:
             return await self.send(origin, reply)
         try:
-            await respond.report(reply)
+            await respond.report(localized(reply, origin.lang))
         except Undeliverable as refused:
             _abandoned(reply, refused)
         except Exception:
@@ -289,7 +299,7 @@ class Delivery:
             log.warning("no adapter for %s; reply kept for later: %s", origin.platform, reply.text)
             return False
         try:
-            await entry.sink.send(origin, reply)
+            await entry.sink.send(origin, localized(reply, origin.lang))
         except Undeliverable as refused:
             _abandoned(reply, refused)
         except Exception:
@@ -315,7 +325,22 @@ def origin_of(row: dict[str, Any]) -> Origin:
         row["reply_handle"],
         row["scope_id"],
         bool(row.get("nsfw_chat")),
+        parse_tag(row.get("lang")) or Lang.EN,  # jobs from before languages: English
     )
+
+
+def failure_reason(row: dict[str, Any]) -> Message:
+    """Why a job failed, as a message for any language (jobs failed before languages were
+    stored have only the English text)."""
+    if row.get("error_message"):
+        return from_json(row["error_message"])
+    return verbatim(row.get("error") or "")
+
+
+def localized(reply: Reply, lang: Lang) -> Reply:
+    """`reply` in `lang`, unless the core already chose its language (/settings lang answers
+    in the language just chosen)."""
+    return reply if reply.lang is not None else reply.in_language(lang)
 
 
 def _png(image: Any) -> bytes | None:

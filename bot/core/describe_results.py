@@ -27,6 +27,8 @@ from bot.core.requests import Origin, Reply, ReplyKind
 from engine.captioner import SUGGESTIONS
 from engine.job import spec_from_dict
 from engine.prompt_form import prompt_key
+from i18n import t
+from i18n.stored import english_and_json
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.suggestions import Suggestion
@@ -34,7 +36,7 @@ from translate.gloss import Glosser
 
 log = logging.getLogger(__name__)
 
-ALL_BANNED = (
+ALL_BANNED = t(
     "Every description of this image holds a banned term, so there are no prompts to suggest. "
     "Nothing was charged."
 )
@@ -94,7 +96,9 @@ class DescribeResults:
         matcher = await self.moderation.matcher(scope_for(origin))
         chosen = choose_suggestions(candidates, lambda text: matcher.check(text).blocked)
         if not chosen:
-            await self.store.run(lambda s: s.jobs.mark_failed(job_id, ALL_BANNED))
+            await self.store.run(
+                lambda s: s.jobs.mark_failed(job_id, *english_and_json(ALL_BANNED))
+            )
             await self.accounts.refund(job_id, 1.0, "describe: every prompt banned")
             return
         glosses = await self.glosses(chosen) if _params(row).get("gloss") else None

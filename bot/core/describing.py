@@ -25,9 +25,10 @@ from bot.core.requests import Incoming, Responder
 from bot.core.settings import CoreSettings
 from bot.core.sizes import aspect_for_size
 from engine.job import spec_from_dict
+from i18n import t
 from translate.detect import contains_chinese
 
-USAGE = (
+USAGE = t(
     "Describe needs one image: attach it (a photo captioned /describe on Telegram, or /describe "
     "as a reply to a photo), or give its URL: /describe https://example.com/cat.png"
 )
@@ -41,9 +42,11 @@ def image_url(text: str, attached: bool) -> str | None:
     for link in links:
         if not link.lower().startswith(("http://", "https://")):
             shown = link if len(link) <= 60 else link[:57] + "..."
-            raise ImagePromptError(f"Images are fetched over http(s) only, not {shown}.")
+            raise ImagePromptError(
+                t("Images are fetched over http(s) only, not {link}.", link=shown)
+            )
     if len(links) + attached > 1:
-        raise ImagePromptError("Describe one image at a time: one attachment or one URL.")
+        raise ImagePromptError(t("Describe one image at a time: one attachment or one URL."))
     if not links and not attached:
         raise ImagePromptError(USAGE)
     return links[0] if links else None

@@ -19,7 +19,7 @@ from bot.core.accounts import Accounts
 from bot.core.actions import image_prompt_strength, with_init_image
 from bot.core.delivery import Delivery
 from bot.core.errors import ImagePromptError, MjError, ParamError, QueueFull
-from bot.core.image_fetch import MAX_BYTES, fetch_image, load_image
+from bot.core.image_fetch import MAX_BYTES, ImageRole, fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation, screened_texts
@@ -33,6 +33,8 @@ from bot.core.translation import PromptTranslation, translate_prompt
 from bot.core.user_settings import merge_params
 from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
+from i18n import t
+from i18n.stored import english_and_json
 from storage.images import ImageStore, StoredImage
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -143,7 +145,9 @@ class Drawing:
             return job_ids
         text = variants[0]
         if images is not None and not 1 <= images <= MAX_IMAGES:
-            raise ParamError(f"A job draws 1 to {MAX_IMAGES} images, not {images}.")
+            raise ParamError(
+                t("A job draws 1 to {most} images, not {count}.", most=MAX_IMAGES, count=images)
+            )
         per_job = images or self.settings.limits.images_per_job
         text = merge_params(normalize_input(text), defaults)
         field_theme = (fields or {}).get("theme")
@@ -159,7 +163,7 @@ class Drawing:
         repeat = request.repeat or 1
         if repeat > self.settings.limits.max_repeat:
             limit = self.settings.limits.max_repeat
-            raise MjError(f"--repeat can be at most {limit} on this bot.")
+            raise MjError(t("--repeat can be at most {limit} on this bot.", limit=limit))
         origin = incoming.origin
         look = await self.lookbook.look(request, themed)  # unknown or refused: nothing charged
         profile = self.engine.profile(look.model)
@@ -284,7 +288,7 @@ class Drawing:
         try:
             self.engine.check_admission(spec.user_key, max_waiting)
         except QueueRefused as refused:
-            raise QueueFull(str(refused)) from None
+            raise QueueFull(refused.message) from None
         if (key := incoming.key) is not None:  # in the job's own insert: none lacks its key
             row = {**row, "idempotency_key": key.key, "request_hash": key.fingerprint}
         # Persisted, and paid for, before it is acknowledged: one transaction.
@@ -294,8 +298,10 @@ class Drawing:
                 spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
             )
         except QueueRefused as refused:
-            reason = str(refused)
-            await self.store.run(lambda s: s.jobs.mark_failed(spec.job_id, reason))
+            reason = refused.message
+            await self.store.run(
+                lambda s: s.jobs.mark_failed(spec.job_id, *english_and_json(reason))
+            )
             await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
             await self.store.run(lambda s: s.jobs.mark_delivered(spec.job_id))
             raise QueueFull(reason) from None
@@ -316,12 +322,12 @@ class Drawing:
         if count == 0:
             return None
         if count > 1:
-            raise ImagePromptError("Use one image prompt per job (one URL or one attachment).")
+            raise ImagePromptError(t("Use one image prompt per job (one URL or one attachment)."))
         url = None if incoming.image is not None else request.image_urls[0]
         return (await self.user_image(incoming, url)).path
 
     async def user_image(
-        self, incoming: Incoming, url: str | None, what: str = "image prompt"
+        self, incoming: Incoming, url: str | None, what: ImageRole = "image prompt"
     ) -> StoredImage:
         """An image a user gave (attached to `incoming`, else at `url`, fetched safely),
         checked and stored as PNG (so its job can be rebuilt after a restart): image prompts

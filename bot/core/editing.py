@@ -1,7 +1,7 @@
 """The editing actions' decisions, pure: what each button asks for, the canvas it needs, the
 job it becomes, and reading what users type back (zoom factors, regions, blend dimensions).
 
-    ZO2, ZO15    Zoom Out 2x / 1.5x         PL PR PU PD   Pan left, right, up, down
+    ZO2, ZO15    Zoom Out 2× / 1.5×         PL PR PU PD   Pan left, right, up, down
     ZOC          Zoom Out with a factor the user types (1.0-2.0; and a prompt with Remix)
     SQ           Make Square                VR            Vary (Region)
     DEL          🗑: delete the result
@@ -22,6 +22,7 @@ from engine.canvas import (
     THIRDS,
     ZOOM_MAX,
     ZOOM_MIN,
+    CanvasError,
     CanvasPlan,
     Direction,
     make_square,
@@ -31,6 +32,7 @@ from engine.canvas import (
 )
 from engine.job import JobSpec
 from engine.profiles import ModelProfile
+from i18n import Listing, Message, t, verbatim
 
 ZOOM_OUT, PAN, MAKE_SQUARE, VARY_REGION = "zoom_out", "pan", "make_square", "vary_region"
 EDIT_KINDS = (ZOOM_OUT, PAN, MAKE_SQUARE, VARY_REGION)
@@ -47,13 +49,21 @@ class Edit:
     direction: Direction | None = None  # Pan
 
     @property
-    def label(self) -> str:
-        """How /show and captions name it: 'Zoom Out 1.5x', 'Pan left', 'Vary (Region)'."""
+    def label(self) -> Message:
+        """How messages name it: 'Zoom Out 1.5×', 'Pan left', 'Vary (Region)'."""
+        if self.kind == ZOOM_OUT and self.factor:
+            return t("Zoom Out {factor}×", factor=f"{self.factor:g}")
         if self.kind == ZOOM_OUT:
-            return f"Zoom Out {self.factor:g}x" if self.factor else "Zoom Out"
+            return t("Zoom Out")
         if self.kind == PAN:
-            return f"Pan {self.direction}"
-        return "Make Square" if self.kind == MAKE_SQUARE else "Vary (Region)"
+            pans = {
+                "left": t("Pan left"),
+                "right": t("Pan right"),
+                "up": t("Pan up"),
+                "down": t("Pan down"),
+            }
+            return pans[self.direction or "left"]
+        return t("Make Square") if self.kind == MAKE_SQUARE else t("Vary (Region)")
 
 
 _PANS: dict[str, Direction] = {"PL": "left", "PR": "right", "PU": "up", "PD": "down"}
@@ -76,15 +86,29 @@ def edit_from_fields(kind: str, factor: float | None, direction: str | None) -> 
     """An Edit from named fields (the HTTP API): ParamError naming the field that is wrong."""
     if kind == ZOOM_OUT:
         if factor is None or not ZOOM_MIN <= factor <= ZOOM_MAX:
-            raise ParamError(f"zoom_out needs a factor from {ZOOM_MIN:g} to {ZOOM_MAX:g}.")
+            raise ParamError(
+                t(
+                    "zoom_out needs a factor from {low} to {high}.",
+                    low=f"{ZOOM_MIN:g}",
+                    high=f"{ZOOM_MAX:g}",
+                )
+            )
         return Edit(ZOOM_OUT, factor=float(factor))
     if kind == PAN:
         if direction not in DIRECTIONS:
-            raise ParamError(f"pan needs a direction: {', '.join(DIRECTIONS)}.")
+            raise ParamError(
+                t("pan needs a direction: {directions}.", directions=Listing.of(DIRECTIONS, "or"))
+            )
         return Edit(PAN, direction=direction)  # type: ignore[arg-type]
     if kind in (MAKE_SQUARE, VARY_REGION):
         return Edit(kind)
-    raise ParamError(f"Unknown editing action {kind!r}: one of {', '.join(EDIT_KINDS)}.")
+    raise ParamError(
+        t(
+            "Unknown editing action '{kind}': one of {kinds}.",
+            kind=kind,
+            kinds=Listing.of(EDIT_KINDS, "or"),
+        )
+    )
 
 
 def plan_for(edit: Edit, width: int, height: int, profile: ModelProfile) -> CanvasPlan:
@@ -93,7 +117,7 @@ def plan_for(edit: Edit, width: int, height: int, profile: ModelProfile) -> Canv
     try:
         if edit.kind == ZOOM_OUT:
             if edit.factor is None:
-                raise ParamError("Say how far to zoom out: a factor from 1.0 to 2.0.")
+                raise ParamError(t("Say how far to zoom out: a factor from 1.0 to 2.0."))
             return zoom_out(width, height, edit.factor, budget, multiple)
         if edit.kind == PAN:
             assert edit.direction is not None
@@ -104,7 +128,10 @@ def plan_for(edit: Edit, width: int, height: int, profile: ModelProfile) -> Canv
     except ValueError as error:
         if isinstance(error, ParamError):
             raise
-        raise ParamError(f"{edit.label} cannot be done on this image: {error}.") from None
+        reason = error.message if isinstance(error, CanvasError) else verbatim(str(error))
+        raise ParamError(
+            t("{action} cannot be done on this image: {reason}.", action=edit.label, reason=reason)
+        ) from None
 
 
 def edit_spec(
@@ -165,14 +192,26 @@ def parse_zoom(text: str) -> tuple[float, str]:
         value, prompt = found.group(1) or "", (text[: found.start()] + text[found.end() :])
     value = unicodedata.normalize("NFKC", value).strip()
     match = _FACTOR.fullmatch(value)
-    hint = (
-        f"a number from {ZOOM_MIN:.1f} to {ZOOM_MAX:.1f}, like 1.5 (or a prompt with --zoom 1.5)"
-    )
+    bounds = {"low": f"{ZOOM_MIN:.1f}", "high": f"{ZOOM_MAX:.1f}"}
     if not match:
-        raise ParamError(f"Custom Zoom needs {hint}; got '{value[:40]}'.")
+        raise ParamError(
+            t(
+                "Custom Zoom needs a number from {low} to {high}, like 1.5 (or a prompt with "
+                "--zoom 1.5); got '{value}'.",
+                value=value[:40],
+                **bounds,
+            )
+        )
     factor = float(match.group(1))
     if not ZOOM_MIN <= factor <= ZOOM_MAX:
-        raise ParamError(f"Custom Zoom needs {hint}; {factor:g} is out of range.")
+        raise ParamError(
+            t(
+                "Custom Zoom needs a number from {low} to {high}, like 1.5 (or a prompt with "
+                "--zoom 1.5); {factor} is out of range.",
+                factor=f"{factor:g}",
+                **bounds,
+            )
+        )
     return factor, prompt.strip()
 
 
@@ -183,8 +222,11 @@ def parse_regions(text: str) -> frozenset[int]:
     limit = THIRDS * THIRDS
     if not cleaned or not cleaned.isdigit() or not all(1 <= int(c) <= limit for c in cleaned):
         raise ParamError(
-            f"Pick regions 1 to {limit} (left to right, top to bottom: 1 2 3 / 4 5 6 / 7 8 9), "
-            "like 5 or 4 5 6."
+            t(
+                "Pick regions 1 to {limit} (left to right, top to bottom: 1 2 3 / 4 5 6 / "
+                "7 8 9), like 5 or 4 5 6.",
+                limit=str(limit),
+            )
         )
     return frozenset(int(c) for c in cleaned)
 
@@ -200,6 +242,12 @@ def split_dimensions(text: str) -> tuple[str, str]:
         return text.strip(), BLEND_DIMENSIONS["square"]
     choice = unicodedata.normalize("NFKC", found.group(1) or "").lower()
     if choice not in BLEND_DIMENSIONS:
-        raise ParamError(f"--dimensions takes {', '.join(BLEND_DIMENSIONS)}; got '{choice[:20]}'.")
+        raise ParamError(
+            t(
+                "--dimensions takes {choices}; got '{value}'.",
+                choices=Listing.of(BLEND_DIMENSIONS, "or"),
+                value=choice[:20],
+            )
+        )
     rest = (text[: found.start()] + text[found.end() :]).strip()
     return rest, BLEND_DIMENSIONS[choice]

@@ -34,10 +34,19 @@ from bot.core.params_tokens import split_image_urls
 from bot.core.queries import JobStatus, Queries
 from bot.core.quota import job_credits
 from bot.core.region_links import RegionLinks
+from bot.core.render import status_name
 from bot.core.requests import Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.settings import CoreSettings
-from engine.canvas import CanvasPlan, box_mask, mask_from_drawing, place_source, thirds_mask
+from engine.canvas import (
+    CanvasError,
+    CanvasPlan,
+    box_mask,
+    mask_from_drawing,
+    place_source,
+    thirds_mask,
+)
 from engine.job import spec_from_dict
+from i18n import Lang, parse_tag, t, verbatim
 from storage.images import ImageStore
 from storage.store import AsyncStore
 
@@ -93,7 +102,7 @@ class Edits:
         user_key = (await self.links()).check(token, job_id)
         job = await self.queries.job(job_id)
         if job is None or f"{job['platform']}:{job['platform_user_id']}" != user_key:
-            raise JobNotFound(f"There is no job {job_id}.")
+            raise JobNotFound(t("There is no job {job_id}.", job_id=job_id))
         return job_origin(job), job
 
     # edits ------------------------------------------------------------------------------------
@@ -142,13 +151,19 @@ class Edits:
 
     async def _image(self, job: dict[str, Any], index: int) -> Any:
         if job.get("deleted_at"):
-            raise MjError(f"Job {job['id']} was deleted.")
+            raise MjError(t("Job {job_id} was deleted.", job_id=job["id"]))
         if JobStatus(job["status"]) is not JobStatus.DONE:
-            raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
+            raise MjError(
+                t(
+                    "Job {job_id} is {status}: it has no images yet.",
+                    job_id=job["id"],
+                    status=status_name(job["status"]),
+                )
+            )
         images = await self.queries.job_images(job["id"])
         image = next((i for i in images if i.image_index == index), None)
         if image is None:
-            raise MjError(f"Job {job['id']} has no image {index}.")
+            raise MjError(t("Job {job_id} has no image {number}.", job_id=job["id"], number=index))
         return image
 
     def _prepare(self, source: Any, plan: CanvasPlan, request: EditRequest) -> tuple[str, str]:
@@ -163,22 +178,30 @@ class Edits:
             try:
                 mask = mask_from_drawing(load_mask(request.mask), plan.width, plan.height)
             except ValueError as error:
-                raise ParamError(f"Vary (Region): {error}.") from None
+                reason = error.message if isinstance(error, CanvasError) else verbatim(str(error))
+                raise ParamError(t("Vary (Region): {reason}.", reason=reason)) from None
         elif request.cells:
             mask = thirds_mask(plan.width, plan.height, request.cells)
         else:
-            raise ParamError("Vary (Region) needs the region: a mask, or cells 1 to 9.")
+            raise ParamError(t("Vary (Region) needs the region: a mask, or cells 1 to 9."))
         return self.images.save_png(canvas).path, self.images.save_png(mask).path
 
     # 🗑 ----------------------------------------------------------------------------------------
     async def delete(self, job: dict[str, Any]) -> Reply:
         """Remove a result's images and files (the job and its ledger rows stay)."""
         if not JobStatus(job["status"]).finished:
-            raise MjError(f"Job {job['id']} is {job['status']}: cancel it first.")
+            raise MjError(
+                t(
+                    "Job {job_id} is {status}: cancel it first.",
+                    job_id=job["id"],
+                    status=status_name(job["status"]),
+                )
+            )
         own = json.loads(job.get("action_json") or "{}").get("files", [])
         paths = await self.store.run(lambda s: s.editing.delete_output(job["id"], own))
         await asyncio.to_thread(self.images.remove, paths)
-        return Reply(ReplyKind.DELETED, f"Job {job['id']} deleted.", job["id"], ephemeral=True)
+        deleted = t("Job {job_id} deleted.", job_id=job["id"])
+        return Reply(ReplyKind.DELETED, deleted, job["id"], ephemeral=True)
 
     # /blend -------------------------------------------------------------------------------------
     async def blend(
@@ -191,7 +214,13 @@ class Edits:
         low, high = BLEND_IMAGES
         if not low <= count <= high:
             raise ImagePromptError(
-                f"/blend mixes {low} to {high} images (URLs first, or attachments); got {count}."
+                t(
+                    "/blend mixes {low} to {high} images (URLs first, or attachments); got "
+                    "{count}.",
+                    low=low,
+                    high=high,
+                    count=count,
+                )
             )
         mj_text = f"{prompt_text} --ar {aspect}".strip()
         request, translation = await self.drawing.prepare(incoming, mj_text, allow_empty=True)
@@ -232,8 +261,13 @@ class Edits:
 
 
 def job_origin(job: dict[str, Any]) -> Origin:
+    """Where a job's author is, answered in the job's own language."""
     return Origin(
-        job["platform"], job["chat_id"], job["platform_user_id"], scope_id=job.get("scope_id")
+        job["platform"],
+        job["chat_id"],
+        job["platform_user_id"],
+        scope_id=job.get("scope_id"),
+        lang=parse_tag(job.get("lang")) or Lang.EN,
     )
 
 

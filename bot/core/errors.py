@@ -1,6 +1,7 @@
 """Errors a user (or an owner) can act on.
 
-Every message is written for the person who will read it: it names what to fix.
+Every message is written for the person who will read it: it names what to fix. It is a
+`Message` (`t("...")`), shown in the user's language; `str(error)` is its English.
 
     MjError                      base: anything the core refuses, with a user-facing message
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
@@ -21,18 +22,24 @@ a 5,000-digit seed is answered in one line, not 5,000 characters.
 
 from __future__ import annotations
 
+from i18n import Message, MessageError, t, verbatim
+
 EXCERPT_CHARS = 40
 
 
-def excerpt(value: str, limit: int = EXCERPT_CHARS, quote: str = "'") -> str:
+def excerpt(value: str, limit: int = EXCERPT_CHARS, quote: str = "'") -> Message:
     """`value` in quotes, cut to its first `limit` characters (and its length) if longer."""
     if len(value) <= limit:
-        return f"{quote}{value}{quote}"
-    return f"{quote}{value[:limit]}…{quote} ({len(value):,} characters)"
+        return verbatim(f"{quote}{value}{quote}")
+    return t(
+        "{excerpt} ({length} characters)",
+        excerpt=f"{quote}{value[:limit]}…{quote}",
+        length=len(value),
+    )
 
 
-class MjError(Exception):
-    """Base class; `str(error)` is the message shown to the user."""
+class MjError(MessageError):
+    """Base class; `error.message` is what the user is shown, in their language."""
 
 
 class ParamError(MjError, ValueError):
@@ -54,7 +61,7 @@ class LinkRefused(MjError):
 class PromptBlocked(MjError):
     """The prompt names a banned term (or the user is paused after repeated blocks)."""
 
-    def __init__(self, message: str, terms: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: Message, terms: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.terms = terms
 

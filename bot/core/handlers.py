@@ -19,17 +19,22 @@ from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_z
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
 from bot.core.jobs import new_job_id
+from bot.core.language import Languages
 from bot.core.lookbook import Lookbook
-from bot.core.moderation import Moderation
 from bot.core.numbers import whole_number
 from bot.core.permutations import count_permutations, expand_permutations
 from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
-from bot.core.queries import JobStatus, Queries
+from bot.core.queries import JobStatus, Queries, not_yours
 from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.safety_commands import SafetyCommands
+from bot.core.term_commands import TermCommands
 from bot.core.user_settings import UserSettings
 from engine.port import EnginePort
+from i18n import lines, t, verbatim
 from storage.store import AsyncStore
+
+# `/settings lang X` chooses the user's language; the rest of /settings is /mj defaults.
+LANG_WORDS = ("lang", "language", "语言", "語言")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +45,14 @@ class Parts:
     engine: EnginePort
     queries: Queries
     accounts: Accounts
-    moderation: Moderation
     user_settings: UserSettings
     drawing: Drawing
     delivery: Delivery
     edits: Edits
     presses: Presses
     safety: SafetyCommands
+    languages: Languages
+    terms: TermCommands
     describing: Describing
     lookbook: Lookbook
 
@@ -100,11 +106,15 @@ async def _confirm_permutations(parts: Parts, call: Call, defaults: str, count: 
         "payload_json": {"text": call.args, "defaults": defaults},
     }
     await parts.store.run(lambda s: s.editing.add_pending(row))
-    listed = "\n".join(f"{i}. {prompt}" for i, prompt in enumerate(prompts, start=1))
-    text = f"This makes {count} jobs, each charged like a /mj:\n{listed}\nStart them?"
+    listed = lines(verbatim(f"{i}. {prompt}") for i, prompt in enumerate(prompts, start=1))
+    text = t(
+        "This makes {count} jobs, each charged like a /mj:\n{prompts}\nStart them?",
+        count=count,
+        prompts=listed,
+    )
     buttons = (
-        Button(f"Start {count} jobs", CONFIRM, pending_id),
-        Button("Cancel", DECLINE, pending_id),
+        Button(t("Start {count} jobs", count=count), CONFIRM, pending_id),
+        Button(t("Cancel"), DECLINE, pending_id),
     )
     return Reply(ReplyKind.TEXT, text, buttons=buttons, ephemeral=True)
 
@@ -126,24 +136,37 @@ async def cancel(parts: Parts, origin: Origin, job_id: str | None) -> Reply | No
         rows = await parts.store.run(lambda s: s.jobs.of_user(origin.platform, origin.user_id))
         live = [r for r in rows if not JobStatus(r["status"]).finished]
         if not live:
-            raise MjError("You have no queued or running job to cancel.")
+            raise MjError(t("You have no queued or running job to cancel."))
         job_id = live[0]["id"]
-    not_yours = f"Job {job_id} is not yours, so its buttons are not for you."
-    job = await parts.queries.own_job(origin, job_id, not_yours)
+    job = await parts.queries.own_job(origin, job_id, not_yours(job_id))
     if JobStatus(job["status"]).finished:
-        raise MjError(f"Job {job_id} is already {job['status']}.")
+        raise MjError(
+            t(
+                "Job {job_id} is already {status}.",
+                job_id=job_id,
+                status=render.status_name(job["status"]),
+            )
+        )
     if parts.engine.cancel(job_id):
         return None
     # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
     await parts.store.run(lambda s: s.jobs.mark_cancelled(job_id))
     await parts.accounts.refund(job_id, 1.0, "job cancelled")
     await parts.store.run(lambda s: s.jobs.mark_delivered(job_id))
-    return Reply(ReplyKind.TEXT, f"Job {job_id} cancelled.", job_id)
+    return Reply(ReplyKind.TEXT, t("Job {job_id} cancelled.", job_id=job_id), job_id)
 
 
 @handles("settings")
 async def settings(parts: Parts, call: Call) -> Reply:
+    word, _, rest = call.args.strip().partition(" ")
+    if word.lower() in LANG_WORDS:
+        return await parts.languages.set_user(call.incoming, rest)
     return await parts.user_settings.command(call.incoming.origin, call.args)
+
+
+@handles("default-lang")
+async def default_language(parts: Parts, call: Call) -> Reply:
+    return await parts.languages.command(call.incoming, call.args)
 
 
 @handles("help")
@@ -162,7 +185,7 @@ async def history(parts: Parts, call: Call) -> Reply:
     rest, origin = call.args.strip(), call.incoming.origin
     count = whole_number(rest, 1, 50) if rest else 10
     if count is None:
-        raise MjError("Usage: /history [N], N from 1 to 50.")
+        raise MjError(t("Usage: /history [N], N from 1 to 50."))
     rows = await parts.store.run(
         lambda s: s.jobs.of_user(origin.platform, origin.user_id, limit=count)
     )
@@ -174,16 +197,21 @@ async def show(parts: Parts, call: Call) -> Reply:
     """/show JOB_ID: post a past job's result again, with working buttons."""
     job_id = call.args.strip()
     if not job_id:
-        raise MjError("Usage: /show JOB_ID (see /history for your job ids).")
-    not_yours = f"Job {job_id} is not yours, so its buttons are not for you."
-    job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
+        raise MjError(t("Usage: /show JOB_ID (see /history for your job ids)."))
+    job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours(job_id))
     if job.get("deleted_at"):
-        raise MjError(f"Job {job['id']} was deleted.")
+        raise MjError(t("Job {job_id} was deleted.", job_id=job["id"]))
     if JobStatus(job["status"]) is not JobStatus.DONE:
-        raise MjError(f"Job {job['id']} is {job['status']}: there is no result to show.")
+        raise MjError(
+            t(
+                "Job {job_id} is {status}: there is no result to show.",
+                job_id=job["id"],
+                status=render.status_name(job["status"]),
+            )
+        )
     reply = await parts.delivery.result_reply(job, None)
     lineage = render.lineage(job)
-    return replace(reply, text=f"{reply.text}\n{lineage}") if lineage else reply
+    return replace(reply, message=lines([reply.message, lineage])) if lineage else reply
 
 
 @handles("blend")
@@ -208,7 +236,7 @@ async def remix(parts: Parts, call: Call) -> None:
     """/remix JOB V2 PROMPT: a variation drawn towards an edited prompt (Remix mode)."""
     job_id, code, prompt = [*call.args.strip().split(maxsplit=2), "", "", ""][:3]
     if not prompt:
-        raise MjError("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params")
+        raise MjError(t("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params"))
     await parts.presses.remix(call.incoming, job_id, code.upper(), prompt, call.respond)
 
 
@@ -225,9 +253,10 @@ async def region(parts: Parts, call: Call) -> None:
 async def _editable(parts: Parts, call: Call, job_id: str) -> dict:
     if not job_id:
         command = find(call.name)
-        raise MjError(f"Usage: {command.usage if command else call.name}")
-    not_yours = f"Job {job_id} is not yours to edit."
-    return await parts.queries.own_job(call.incoming.origin, job_id, not_yours)
+        usage = command.usage if command else verbatim(f"/{call.name}")
+        raise MjError(t("Usage: {usage}", usage=usage))
+    refusal = t("Job {job_id} is not yours to edit.", job_id=job_id)
+    return await parts.queries.own_job(call.incoming.origin, job_id, refusal)
 
 
 def _cells_and_prompt(text: str) -> tuple[str, str | None]:
@@ -240,7 +269,7 @@ def _cells_and_prompt(text: str) -> tuple[str, str | None]:
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")
 async def terms(parts: Parts, call: Call) -> Reply:
-    return await parts.moderation.command(call.incoming, call.name, call.args)
+    return await parts.terms.command(call.incoming, call.name, call.args)
 
 
 @handles("quota-grant", "quota-set", "quota-reset", "tier-set", "block", "unblock")
@@ -264,7 +293,7 @@ async def allow_looks(parts: Parts, call: Call) -> Reply:
     kind = call.name.removeprefix("allow-").removesuffix("s")
     origin = call.incoming.origin
     if not call.args.strip():
-        raise MjError(f"Usage: /{call.name} NAME, NAME… (or all)")
+        raise MjError(t("Usage: /{command} NAME, NAME… (or all)", command=call.name))
     text = await parts.lookbook.limit(origin, kind, call.args, origin.user_key)
     return Reply(ReplyKind.TEXT, text, ephemeral=True)
 

@@ -13,6 +13,7 @@ import asyncio
 import io
 import ipaddress
 import socket
+from typing import Literal
 from urllib.parse import urljoin
 
 import aiohttp
@@ -21,6 +22,7 @@ from PIL import Image
 
 from bot.core.errors import ImagePromptError
 from bot.core.urls import http_target
+from i18n import Duration, Message, t
 
 MAX_BYTES = 10 * 1000 * 1000  # 10 MB, Telegram's photo limit and about Discord's
 MAX_PIXELS = 40_000_000  # 40 MP decodes to ~120 MB of RGB: the most we accept
@@ -95,14 +97,19 @@ async def _checked_addresses(host: str, port: int, allow_private: bool) -> list[
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise ImagePromptError(f"The image URL's host {host!r} does not exist.") from None
+        raise ImagePromptError(
+            t("The image URL's host '{host}' does not exist.", host=host)
+        ) from None
     answers: list[ResolveResult] = []
     for family, _, proto, _, sockaddr in infos:
         address = str(sockaddr[0])
         if not allow_private and not is_public(address):
             raise ImagePromptError(
-                f"The image URL points to a private or local address ({host}); only public "
-                "web addresses can be image prompts."
+                t(
+                    "The image URL points to a private or local address ({host}); only public "
+                    "web addresses can be image prompts.",
+                    host=host,
+                )
             )
         answers.append(
             {
@@ -127,9 +134,14 @@ async def fetch_image(
             for hop in range(MAX_REDIRECTS + 1):
                 target = http_target(url)
                 if target is None:
-                    where = "redirects to an address that " if hop else ""
                     raise ImagePromptError(
-                        f"The image URL {shown} {where}is not a valid http(s) URL."
+                        t(
+                            "The image URL {url} redirects to an address that is not a valid "
+                            "http(s) URL.",
+                            url=shown,
+                        )
+                        if hop
+                        else t("The image URL {url} is not a valid http(s) URL.", url=shown)
                     )
                 answers = await _checked_addresses(target.host, target.port, allow_private)
                 connector = aiohttp.TCPConnector(resolver=_PinnedResolver(answers))
@@ -141,14 +153,22 @@ async def fetch_image(
                         url = _redirect(url, response.headers.get("Location", ""))
                         continue
                     return await _read_body(response, shown, max_bytes)
-            raise ImagePromptError(f"The image URL {shown} redirects too many times.")
+            raise ImagePromptError(t("The image URL {url} redirects too many times.", url=shown))
     except TimeoutError:
         raise ImagePromptError(
-            f"The image URL {shown} did not answer within {timeout_s:g} s."
+            t(
+                "The image URL {url} did not answer within {timeout}.",
+                url=shown,
+                timeout=Duration(timeout_s),
+            )
         ) from None
     except aiohttp.ClientError as error:
         raise ImagePromptError(
-            f"The image URL {shown} could not be downloaded ({type(error).__name__})."
+            t(
+                "The image URL {url} could not be downloaded ({error}).",
+                url=shown,
+                error=type(error).__name__,
+            )
         ) from None
 
 
@@ -162,12 +182,26 @@ def _redirect(url: str, location: str) -> str:
 
 async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: int) -> bytes:
     if response.status != 200:
-        raise ImagePromptError(f"The image URL {shown} answered HTTP {response.status}.")
-    if not response.content_type.startswith("image/"):
         raise ImagePromptError(
-            f"The URL {shown} is not an image (it is {response.content_type or 'untyped'})."
+            t(
+                "The image URL {url} answered HTTP {status}.",
+                url=shown,
+                status=str(response.status),
+            )
         )
-    too_big = ImagePromptError(f"The image at {shown} is larger than {max_bytes // 10**6} MB.")
+    if not response.content_type.startswith("image/"):
+        if not response.content_type:
+            raise ImagePromptError(t("The URL {url} is not an image (it has no type).", url=shown))
+        raise ImagePromptError(
+            t(
+                "The URL {url} is not an image (it is {type}).",
+                url=shown,
+                type=response.content_type,
+            )
+        )
+    too_big = ImagePromptError(
+        t("The image at {url} is larger than {size} MB.", url=shown, size=max_bytes // 10**6)
+    )
     if (response.content_length or 0) > max_bytes:
         raise too_big
     body = bytearray()
@@ -178,7 +212,33 @@ async def _read_body(response: aiohttp.ClientResponse, shown: str, max_bytes: in
     return bytes(body)
 
 
-def load_image(data: bytes, max_bytes: int = MAX_BYTES, what: str = "image prompt") -> Image.Image:
+# What a refusal calls the image: an image prompt (and a blend's images), an image to
+# describe, a drawn mask.
+ImageRole = Literal["image prompt", "image", "mask"]
+# Each refusal written whole for each role, so that no translation is built from fragments:
+# (too large, not an image, too many pixels).
+_REFUSALS: dict[str, tuple[Message, Message, Message]] = {
+    "image prompt": (
+        t("The image prompt is larger than {size} MB."),
+        t("The image prompt is not a valid PNG, JPEG, WebP, GIF or BMP."),
+        t("The image prompt is {width}x{height}: at most {most} megapixels."),
+    ),
+    "image": (
+        t("The image is larger than {size} MB."),
+        t("The image is not a valid PNG, JPEG, WebP, GIF or BMP."),
+        t("The image is {width}x{height}: at most {most} megapixels."),
+    ),
+    "mask": (
+        t("The mask is larger than {size} MB."),
+        t("The mask is not a valid PNG, JPEG, WebP, GIF or BMP."),
+        t("The mask is {width}x{height}: at most {most} megapixels."),
+    ),
+}
+
+
+def load_image(
+    data: bytes, max_bytes: int = MAX_BYTES, what: ImageRole = "image prompt"
+) -> Image.Image:
     """Verified, decoded RGB image no larger than MAX_SIDE, or ImagePromptError (naming it as
     `what`: an image prompt, an image to describe).
 
@@ -196,18 +256,21 @@ def load_mask(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     return _decoded(data, max_bytes, None, "mask")
 
 
-def _decoded(data: bytes, max_bytes: int, mode: str | None, what: str) -> Image.Image:
+def _decoded(data: bytes, max_bytes: int, mode: str | None, what: ImageRole) -> Image.Image:
     """Checked and decoded, converted to `mode` (None: RGBA if it has transparency, else L)."""
+    too_big, not_an_image, too_many_pixels = _REFUSALS[what]
     if len(data) > max_bytes:
-        raise ImagePromptError(f"The {what} is larger than {max_bytes // 10**6} MB.")
-    not_image = ImagePromptError(f"The {what} is not a valid PNG, JPEG, WebP, GIF or BMP.")
+        raise ImagePromptError(too_big.with_values(size=max_bytes // 10**6))
+    not_image = ImagePromptError(not_an_image)
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             probe.verify()
         if width * height > MAX_PIXELS:
             raise ImagePromptError(
-                f"The {what} is {width}x{height}: at most {MAX_PIXELS // 10**6} megapixels."
+                too_many_pixels.with_values(
+                    width=str(width), height=str(height), most=MAX_PIXELS // 10**6
+                )
             )
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
             if mode is None:

@@ -184,6 +184,7 @@ def _who_and_why(
         "scope_id": origin.scope_id,
         "reply_handle": origin.reply_handle,
         "nsfw_chat": int(origin.nsfw),
+        "lang": origin.lang.value,  # its replies are written in it, after a restart too
         "action": action,
         "parent_id": parent_id,
     }

@@ -37,15 +37,22 @@ from bot.core.themes import (
 )
 from bot.core.user_settings import merge_params
 from engine.port import EnginePort
+from i18n import Lang, Listing, Message, t, verbatim
 from storage.looks import ScopeLooks, ThemeRecord
 from storage.store import AsyncStore
 
 KINDS = ("models", "themes", "styles", "loras")
 _USAGE = {
-    "models": "--model NAME",
-    "themes": "--theme NAME",
-    "styles": "--style NAME",
-    "loras": "--lora NAME:0.8 or <lora:NAME:0.8>",
+    "models": verbatim("--model NAME"),
+    "themes": verbatim("--theme NAME"),
+    "styles": verbatim("--style NAME"),
+    "loras": t("--lora NAME:0.8 or <lora:NAME:0.8>"),
+}
+_TITLES = {
+    "models": t("Models"),
+    "themes": t("Themes"),
+    "styles": t("Styles"),
+    "loras": t("LoRAs"),
 }
 
 
@@ -121,16 +128,18 @@ class Lookbook:
             return theme_entries(await self.store.run(lambda s: s.looks.themes()), scope)
         return lora_entries(await self.store.run(lambda s: s.looks.loras()))
 
-    async def listing(self, kind: str, origin: Origin) -> str:
+    async def listing(self, kind: str, origin: Origin) -> Message:
         """/models, /themes, /styles, /loras."""
-        title = "LoRAs" if kind == "loras" else kind.capitalize()
-        return listing(title, await self.entries(kind, origin), _USAGE[kind])
+        return listing(_TITLES[kind], await self.entries(kind, origin), _USAGE[kind])
 
-    async def choices(self, kind: str, origin: Origin, typed: str) -> list[tuple[str, str]]:
-        """Autocomplete for /mj's model, theme and style options: (label, value) pairs."""
-        return choices(typed, await self.entries(kind, origin))
+    async def choices(
+        self, kind: str, origin: Origin, typed: str, lang: Lang = Lang.EN
+    ) -> list[tuple[str, str]]:
+        """Autocomplete for /mj's model, theme and style options: (label, value) pairs, the
+        labels in `lang`."""
+        return choices(typed, await self.entries(kind, origin), lang)
 
-    async def limit(self, origin: Origin, kind: str, names: str, by: str) -> str:
+    async def limit(self, origin: Origin, kind: str, names: str, by: str) -> Message:
         """A moderator's /allow-themes or /allow-models: only these here ("all": no limit)."""
         scope = scope_for(origin)
         words = [w for w in names.replace(",", " ").split() if w]
@@ -139,14 +148,26 @@ class Lookbook:
         keys = [check_name(kind.capitalize(), word) for word in wanted]
         unknown = [key for key in keys if key not in known]
         if unknown:
-            listed = ", ".join(sorted(known)) or "none yet"
-            raise ParamError(f"Unknown {kind}s: {', '.join(unknown)}. Known: {listed}.")
+            values = {
+                "unknown": Listing.of(unknown, "plain"),
+                "known": Listing.of(sorted(known), "plain") if known else t("none yet"),
+            }
+            raise ParamError(
+                t("Unknown themes: {unknown}. Known: {known}.", **values)
+                if kind == "theme"
+                else t("Unknown models: {unknown}. Known: {known}.", **values)
+            )
         await self.store.run(lambda s: s.looks.set_allowed(scope, kind, keys, by))
+        chosen = Listing.of(dict.fromkeys(keys), "plain")
+        if kind == "theme":
+            if not keys:
+                return t("Every theme is allowed here again.")
+            return t("Only these themes are allowed here now: {names}.", names=chosen)
         if not keys:
-            return f"Every {kind} is allowed here again."
-        return f"Only these {kind}s are allowed here now: {', '.join(dict.fromkeys(keys))}."
+            return t("Every model is allowed here again.")
+        return t("Only these models are allowed here now: {names}.", names=chosen)
 
-    async def set_default_theme(self, origin: Origin, name: str, by: str) -> str:
+    async def set_default_theme(self, origin: Origin, name: str, by: str) -> Message:
         """A moderator's /default-theme NAME (or "none")."""
         scope = scope_for(origin)
         key = None if name.strip().lower() in ("", "none", "off") else check_name("Theme", name)
@@ -155,8 +176,8 @@ class Lookbook:
             raise unknown_theme(key, sorted(themes))
         await self.store.run(lambda s: s.looks.set_default_theme(scope, key, by))
         if key is None:
-            return "No default theme here now: prompts without --theme use the plain model."
-        return f"Prompts here without --theme now use the theme {key!r}."
+            return t("No default theme here now: prompts without --theme use the plain model.")
+        return t("Prompts here without --theme now use the theme '{theme}'.", theme=key)
 
     async def _names(self, kind: str) -> set[str]:
         if kind == "model":

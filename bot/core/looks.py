@@ -10,7 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.core.errors import ParamError
+from bot.core.errors import ParamError, excerpt
+from i18n import t
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 MAX_LORAS = 4  # per job: each one adds step time until fused, and they blur together beyond
@@ -34,9 +35,19 @@ def check_name(kind: str, name: str) -> str:
     """A valid name, lowercased; ParamError saying what a name may hold otherwise."""
     key = name.strip().lower()
     if not NAME.fullmatch(key):
+        values = {"name": name.strip()[:60]}
         raise ParamError(
-            f"{kind} names are 1-40 characters of a-z, 0-9, '_', '.' and '-', starting with a "
-            f"letter or digit; got {name.strip()[:60]!r}"
+            t(
+                "Theme names are 1-40 characters of a-z, 0-9, '_', '.' and '-', starting with a "
+                "letter or digit; got '{name}'",
+                **values,
+            )
+            if kind.lower() == "theme"
+            else t(
+                "LoRA names are 1-40 characters of a-z, 0-9, '_', '.' and '-', starting with a "
+                "letter or digit; got '{name}'",
+                **values,
+            )
         )
     return key
 
@@ -45,11 +56,24 @@ def check_weight(name: str, text: str) -> float:
     """A LoRA weight from text, in WEIGHT_RANGE."""
     low, high = WEIGHT_RANGE
     if not _WEIGHT.fullmatch(text.strip()):
-        raise ParamError(f"The weight of LoRA {name!r} must be a number from {low:g} to {high:g}")
+        raise ParamError(
+            t(
+                "The weight of LoRA '{name}' must be a number from {low} to {high}",
+                name=name,
+                low=f"{low:g}",
+                high=f"{high:g}",
+            )
+        )
     weight = float(text)
     if not low <= weight <= high:
         raise ParamError(
-            f"The weight of LoRA {name!r} must be from {low:g} to {high:g}, got {weight:g}"
+            t(
+                "The weight of LoRA '{name}' must be from {low} to {high}, got {weight}",
+                name=name,
+                low=f"{low:g}",
+                high=f"{high:g}",
+                weight=f"{weight:g}",
+            )
         )
     return weight
 
@@ -66,11 +90,15 @@ def parse_lora_ref(text: str) -> tuple[str, float | None]:
 def lora_flag(name: str, value: str) -> str:
     """One `--lora NAME[:WEIGHT]` value (the flag repeats for more LoRAs)."""
     if not value:
-        raise ParamError(f"--{name} needs a value, e.g. --{name} NAME:0.8")
+        raise ParamError(t("--{name} needs a value, e.g. --{name} NAME:0.8", name=name))
     if len(value.split()) > 1:
         raise ParamError(
-            f"--{name} takes one LoRA, got '{value}': repeat --{name} for more. Write the "
-            "prompt first and the parameters after it."
+            t(
+                "--{name} takes one LoRA, got {value}: repeat --{name} for more. Write the "
+                "prompt first and the parameters after it.",
+                name=name,
+                value=excerpt(value),
+            )
         )
     return value
 
@@ -80,7 +108,7 @@ def split_lora_tags(prompt: str) -> tuple[str, list[str]]:
     refs = [match.group(1) for match in _TAG.finditer(prompt)]
     rest = _TAG.sub(" ", prompt) if refs else prompt
     if _OPEN_TAG.search(rest):
-        raise ParamError("A <lora:...> tag is not closed: write it as <lora:NAME:WEIGHT>.")
+        raise ParamError(t("A <lora:...> tag is not closed: write it as <lora:NAME:WEIGHT>."))
     return (" ".join(rest.split()) if refs else prompt), refs
 
 
@@ -90,8 +118,10 @@ def collect_loras(refs: list[str]) -> tuple[LoraRef, ...]:
     for ref in refs:
         name, weight = parse_lora_ref(ref)
         if name in loras:
-            raise ParamError(f"LoRA {name!r} is given twice; keep one.")
+            raise ParamError(t("LoRA '{name}' is given twice; keep one.", name=name))
         loras[name] = LoraRef(name, weight)
     if len(loras) > MAX_LORAS:
-        raise ParamError(f"At most {MAX_LORAS} LoRAs per prompt, got {len(loras)}.")
+        raise ParamError(
+            t("At most {most} LoRAs per prompt, got {count}.", most=MAX_LORAS, count=len(loras))
+        )
     return tuple(loras.values())

@@ -1,4 +1,5 @@
-"""Banned terms in the core: the check that runs before a job exists, and moderator commands.
+"""Banned terms in the core: the check that runs before a job exists, and what the moderator
+commands share (`bot.core.term_commands` are the commands themselves).
 
 Scopes: "global" holds the shipped defaults (`filters/default_terms`, unless
 MJ_FILTER_DEFAULTS=false) plus the owner's additions; "<platform>:<community>" (`scope_for`)
@@ -19,33 +20,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import MjError, NotPermitted, PromptBlocked, excerpt
-from bot.core.numbers import whole_number
-from bot.core.permissions import is_owner
-from bot.core.requests import Incoming, Origin, Reply, ReplyKind
+from bot.core.requests import Incoming, Origin
 from bot.core.settings import ModerationSettings
 from engine.job import PromptPart
 from filters.terms import (
     Matcher,
     MatcherCache,
-    TermError,
     TermList,
-    check_term,
     default_terms,
     effective_terms,
     term_keys,
 )
+from i18n import Duration, Listing, Message, t, tn
 from storage.store import AsyncStore, Store
 from storage.terms import ListName
 
 GLOBAL = "global"
-PAGE_SIZE = 25
-MAX_PAGE = 1_000_000  # far beyond any list, and an offset SQLite can hold
-USAGE = (
-    "Moderators: /ban-term TERM, TERM… · /unban-term TERM… · /allow-term TERM… · "
-    "/banned-terms [page]. Separate terms with commas; `*` ends or starts a word (nud*). "
-    "The owner adds --global (or --scope platform:id) to manage another list."
-)
-_TERM_SEPARATORS = re.compile(r"[,，、;；\n]+")
 _GLOBAL_FLAG = re.compile(r"(?<!\S)--global(?!\S)")
 _SCOPE_FLAG = re.compile(r"(?<!\S)--scope(?:\s+|=)(\S+)")
 
@@ -87,32 +77,34 @@ def paused_until(
     return end
 
 
-def split_terms(text: str) -> list[str]:
-    """'nsfw, child porn，裸体' -> the terms, validated (MjError with the reason if one is bad)."""
-    terms = [part.strip() for part in _TERM_SEPARATORS.split(text) if part.strip()]
-    try:
-        return [check_term(term) for term in terms]
-    except TermError as error:
-        raise MjError(str(error)) from None
-
-
 def valid_scope(scope: str) -> bool:
     return scope == GLOBAL or re.fullmatch(r"[a-z]+:\S+", scope) is not None
 
 
-def target_scope(rest: str, own: str, owner: bool, what: str) -> tuple[str, str]:
+def target_scope(rest: str, own: str, owner: bool, refusal: Message) -> tuple[str, str]:
     """The scope a moderator command acts on (its own, or --global / --scope X for an owner),
-    checked, and the rest of its text."""
+    checked, and the rest of its text. `refusal`: what a moderator who tries another hears."""
     target = own
     if _GLOBAL_FLAG.search(rest):
         target, rest = GLOBAL, _GLOBAL_FLAG.sub(" ", rest)
     elif match := _SCOPE_FLAG.search(rest):
         target, rest = match[1], _SCOPE_FLAG.sub(" ", rest)
         if not valid_scope(target):
-            raise MjError(f"--scope takes global or platform:id, got {excerpt(target)}.")
+            raise MjError(
+                t("--scope takes global or platform:id, got {scope}.", scope=excerpt(target))
+            )
     if target != own and not owner:
-        raise NotPermitted(f"Only the bot's owner can manage the global or another {what}.")
+        raise NotPermitted(refusal)
     return target, rest.strip()
+
+
+def placed(target: str, own: str, *, here: Message, globally: Message, there: Message) -> Message:
+    """The sentence for where a command acted: its own community, the global list (or the
+    owners' default), or another scope an owner named. Whole sentences, one per place, so
+    each language words them its own way."""
+    if target == GLOBAL:
+        return globally
+    return here if target == own else there
 
 
 def keyed(terms: Sequence[str]) -> list[tuple[str, str]]:
@@ -128,11 +120,8 @@ def unlist_terms(store: Store, scope: str, which: ListName, terms: Sequence[str]
 
 
 class Moderation:
-    def __init__(
-        self, settings: ModerationSettings, owners: frozenset[str], store: AsyncStore
-    ) -> None:
+    def __init__(self, settings: ModerationSettings, store: AsyncStore) -> None:
         self.settings = settings
-        self.owners = owners
         self.store = store
         self._matchers = MatcherCache()
 
@@ -177,13 +166,26 @@ class Moderation:
                 terms=found,
             )
         )
-        quoted = ", ".join(f"“{term}”" for term in found)
-        noun = "the banned term" if len(found) == 1 else "the banned terms"
-        message = f"Not drawn: your prompt contains {noun} {quoted}. It cost you nothing."
+        terms = Listing.of((quoted(term) for term in found), "plain")
         until = await self._pause_end(origin)
         if until is not None and until > _now():
-            message += f" After {self.settings.pause_after} blocked prompts you are "
-            message += f"paused for {_minutes(until - _now())}."
+            message = tn(
+                "Not drawn: your prompt contains the banned term {terms}. It cost you nothing. "
+                "After {after} blocked prompts you are paused for {pause}.",
+                "Not drawn: your prompt contains the banned terms {terms}. It cost you nothing. "
+                "After {after} blocked prompts you are paused for {pause}.",
+                len(found),
+                terms=terms,
+                after=self.settings.pause_after,
+                pause=_minutes(until - _now()),
+            )
+        else:
+            message = tn(
+                "Not drawn: your prompt contains the banned term {terms}. It cost you nothing.",
+                "Not drawn: your prompt contains the banned terms {terms}. It cost you nothing.",
+                len(found),
+                terms=terms,
+            )
         raise PromptBlocked(message, tuple(found))
 
     async def _pause_end(self, origin: Origin) -> datetime | None:
@@ -202,85 +204,18 @@ class Moderation:
         until = await self._pause_end(origin)
         if until is not None and until > _now():
             raise PromptBlocked(
-                f"You are paused for {_minutes(until - _now())} after "
-                f"{self.settings.pause_after} blocked prompts. Nothing was queued."
+                t(
+                    "You are paused for {pause} after {after} blocked prompts. Nothing was "
+                    "queued.",
+                    pause=_minutes(until - _now()),
+                    after=self.settings.pause_after,
+                )
             )
 
-    # the commands ----------------------------------------------------------------------------
-    def is_owner(self, origin: Origin) -> bool:
-        return is_owner(self.owners, origin)
 
-    async def command(self, incoming: Incoming, command: str, rest: str) -> Reply:
-        """Run one moderator command (the dispatch checked the caller moderates here)."""
-        name = command
-        own = scope_for(incoming.origin)
-        target, rest = target_scope(rest, own, self.is_owner(incoming.origin), "list")
-        where = "globally" if target == GLOBAL else "here" if target == own else f"in {target}"
-        if name == "banned-terms":
-            text = await self._listing(target, where, rest)
-        else:
-            terms = split_terms(rest)
-            if not terms:
-                raise MjError(USAGE)
-            by = incoming.origin.user_key
-            if name == "ban-term":
-                text = await self._ban(target, where, terms, by)
-            elif name == "allow-term":
-                text = await self._allow(target, where, terms, by)
-            else:
-                text = await self._unban(target, where, terms)
-        return Reply(ReplyKind.TEXT, text, ephemeral=True)
-
-    async def _ban(self, target: str, where: str, terms: list[str], by: str) -> str:
-        added = await self.store.run(lambda s: s.terms.ban(target, keyed(terms), by))
-        already = [term for term in terms if term not in added]
-        text = f"Banned {where}: {', '.join(added)}." if added else ""
-        return " ".join(filter(None, [text, _listed("Already banned", already)]))
-
-    async def _allow(self, target: str, where: str, terms: list[str], by: str) -> str:
-        added = await self.store.run(lambda s: s.terms.allow(target, keyed(terms), by))
-        already = [term for term in terms if term not in added]
-        text = f"Allowed {where}: {', '.join(added)}. " if added else ""
-        text += "A banned term found inside an allowed one no longer counts." if added else ""
-        return " ".join(filter(None, [text, _listed("Already allowed", already)]))
-
-    async def _unban(self, target: str, where: str, terms: list[str]) -> str:
-        missing = await self.store.run(lambda s: unlist_terms(s, target, "banned", terms))
-        removed = [term for term in terms if term not in missing]
-        text = f"No longer banned {where}: {', '.join(removed)}." if removed else ""
-        if missing and target != GLOBAL:
-            hint = "they may come from the global list; /allow-term lets one through here"
-            text += f" Not on this list: {_shown(missing)} ({hint})."
-        elif missing:
-            text += f" Not on the global list: {_shown(missing)}."
-        return text.strip()
-
-    async def _listing(self, target: str, where: str, rest: str) -> str:
-        page = whole_number(rest, 1, MAX_PAGE) if rest else 1
-        if page is None:
-            raise MjError(USAGE)
-
-        def read(s: Store) -> tuple[int, list[str], list[str]]:
-            count = s.terms.count_terms(target, "banned")
-            offset = (page - 1) * PAGE_SIZE
-            banned = s.terms.list_terms(target, "banned", limit=PAGE_SIZE, offset=offset)
-            return count, banned, s.terms.list_terms(target, "allowed")
-
-        count, banned, allowed = await self.store.run(read)
-        pages = max(-(-count // PAGE_SIZE), 1)
-        lines = [f"Banned {where}: {count} term(s), page {min(page, pages)}/{pages}."]
-        lines.append(", ".join(banned) if banned else "(none on this page)")
-        if allowed:
-            lines.append(f"Allowed {where}: {', '.join(allowed)}.")
-        if target == GLOBAL and self.settings.filter_defaults:
-            lines.append(f"The {len(default_terms().banned)} shipped default terms apply too.")
-        elif target != GLOBAL:
-            lines.append("The global list applies too.")
-        return "\n".join(lines)
-
-
-def _listed(label: str, terms: list[str]) -> str:
-    return f"{label}: {', '.join(terms)}." if terms else ""
+def quoted(term: str) -> Message:
+    """A term as a message quotes it (“nude”; Taiwan writes 「nude」)."""
+    return t("“{term}”", term=term)
 
 
 def _shown(terms: list[str]) -> str:
@@ -292,6 +227,5 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _minutes(delta: timedelta) -> str:
-    minutes = max(1, round(delta.total_seconds() / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+def _minutes(delta: timedelta) -> Duration:
+    return Duration(max(1, round(delta.total_seconds() / 60)) * 60, "long")

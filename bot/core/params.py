@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
+from typing import NoReturn
 
 from bot.core.errors import ParamError, excerpt
 from bot.core.looks import (
@@ -37,6 +38,7 @@ from bot.core.styles import STYLES
 from bot.core.urls import MAX_URL_CHARS, http_target
 from engine.job import PromptPart
 from engine.profiles import PROFILES, SAMPLERS, ModelProfile
+from i18n import Listing, t
 
 __all__ = ["Fields", "MjRequest", "normalize_input", "parse_mj"]
 
@@ -112,13 +114,47 @@ _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
 _MAX_ASPECT_SIDE = 100_000  # 7680:4320 is written as typed; nobody means 10^6:1
 # `/mj`, `/mj@SomeBot` (Telegram groups), `/imagine` and Discord's `/imagine prompt:` copy.
 _COMMAND = re.compile(r"^/(?:mj|imagine)(?:@\w+)?(?:\s+prompt:)?(?=\s|$)", re.IGNORECASE)
-_PROMPT_FIRST = "Write the prompt first and the parameters after it."
-_EMPTY = "Your prompt is empty: write what you want to see before the parameters."
+_EMPTY = t("Your prompt is empty: write what you want to see before the parameters.")
 
 
-def _suggest(word: str, choices: Collection[str], prefix: str = "") -> str:
+def _closest(word: str, choices: Collection[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" Did you mean {prefix}{close[0]}?" if close else ""
+    return close[0] if close else None
+
+
+def _refuse(
+    kind: str, shown: str, value: str, close: str | None, choices: Collection[str]
+) -> NoReturn:
+    """ParamError for an unknown sampler, style or model: the closest known one if there is
+    one, then every choice."""
+    values = {"value": excerpt(value), "name": shown, "choices": Listing.of(choices, "plain")}
+    if kind == "sampler" and close is not None:
+        message = t(
+            "Unknown sampler {value}. Did you mean {close}? {name} takes one of: {choices}.",
+            close=close,
+            **values,
+        )
+    elif kind == "sampler":
+        message = t("Unknown sampler {value}. {name} takes one of: {choices}.", **values)
+    elif kind == "style" and close is not None:
+        message = t(
+            "Unknown style {value}. Did you mean {close}? {name} takes one of: {choices}.",
+            close=close,
+            **values,
+        )
+    elif kind == "style":
+        message = t("Unknown style {value}. {name} takes one of: {choices}.", **values)
+    elif not choices:
+        message = t("Unknown model {value}. No model is available.", **values)
+    elif close is not None:
+        message = t(
+            "Unknown model {value}. Did you mean {close}? Available models: {choices}.",
+            close=close,
+            **values,
+        )
+    else:
+        message = t("Unknown model {value}. Available models: {choices}.", **values)
+    raise ParamError(message)
 
 
 # `shown` below is how the user named a parameter: "--steps" in the text, "steps" as a field.
@@ -128,7 +164,13 @@ def _int(shown: str, value: str, low: int, high: int) -> int:
     number = whole_number(value, low, high)
     if number is None:
         raise ParamError(
-            f"{shown} must be a whole number between {low} and {high}, got {excerpt(value)}"
+            t(
+                "{name} must be a whole number between {low} and {high}, got {value}",
+                name=shown,
+                low=str(low),
+                high=str(high),
+                value=excerpt(value),
+            )
         )
     return number
 
@@ -137,7 +179,13 @@ def _float(shown: str, value: str, low: float, high: float) -> float:
     number = decimal_number(value, low, high)
     if number is None:
         raise ParamError(
-            f"{shown} must be a number between {low:g} and {high:g}, got {excerpt(value)}"
+            t(
+                "{name} must be a number between {low} and {high}, got {value}",
+                name=shown,
+                low=f"{low:g}",
+                high=f"{high:g}",
+                value=excerpt(value),
+            )
         )
     return number
 
@@ -152,20 +200,14 @@ def _sampler(shown: str, value: str) -> str:
     keys = {_sampler_key(sampler): sampler for sampler in SAMPLERS}
     if found := keys.get(_sampler_key(value)):
         return found
-    raise ParamError(
-        f"Unknown sampler {excerpt(value)}.{_suggest(value.lower(), SAMPLERS)} "
-        f"{shown} takes one of: {', '.join(SAMPLERS)}."
-    )
+    return _refuse("sampler", shown, value, _closest(value.lower(), SAMPLERS), SAMPLERS)
 
 
 def _style(shown: str, value: str) -> str:
     key = re.sub(r"[\s_]+", "-", value.lower())
     if key in STYLES:
         return key
-    raise ParamError(
-        f"Unknown style {excerpt(value)}.{_suggest(key, STYLES)} {shown} takes one of: "
-        f"{', '.join(STYLES)}."
-    )
+    return _refuse("style", shown, value, _closest(key, STYLES), STYLES)
 
 
 def _model(value: str, models: Collection[str] | None) -> str:
@@ -173,29 +215,37 @@ def _model(value: str, models: Collection[str] | None) -> str:
         return value
     if found := next((m for m in models if m.lower() == value.lower()), None):
         return found
-    raise ParamError(
-        f"Unknown model {excerpt(value)}.{_suggest(value, models)} "
-        f"Available models: {', '.join(models) or 'none'}."
-    )
+    return _refuse("model", "--model", value, _closest(value, models), models)
 
 
 def _aspect(shown: str, value: str) -> tuple[int, int]:
     match = _ASPECT.fullmatch(re.sub(r"\s*:\s*", ":", value))
     if not match:
         raise ParamError(
-            f"{shown} must be two whole numbers written W:H, like {shown} 16:9, "
-            f"got {excerpt(value)}"
+            t(
+                "{name} must be two whole numbers written W:H, like {name} 16:9, got {value}",
+                name=shown,
+                value=excerpt(value),
+            )
         )
     width = whole_number(match.group(1), 1, _MAX_ASPECT_SIDE)
     height = whole_number(match.group(2), 1, _MAX_ASPECT_SIDE)
     if width is None or height is None:
         raise ParamError(
-            f"{shown} sides must be whole numbers from 1 to {_MAX_ASPECT_SIDE}, like 16:9, "
-            f"got {excerpt(value)}"
+            t(
+                "{name} sides must be whole numbers from 1 to {most}, like 16:9, got {value}",
+                name=shown,
+                most=str(_MAX_ASPECT_SIDE),
+                value=excerpt(value),
+            )
         )
     if width > MAX_RATIO * height or height > MAX_RATIO * width:
         raise ParamError(
-            f"{shown} {excerpt(value, quote='')} is too extreme: use a ratio between 1:4 and 4:1."
+            t(
+                "{name} {value} is too extreme: use a ratio between 1:4 and 4:1.",
+                name=shown,
+                value=excerpt(value, quote=""),
+            )
         )
     divisor = math.gcd(width, height)
     return width // divisor, height // divisor
@@ -208,23 +258,68 @@ def _read_params(pairs: list[tuple[str, str]], fields: Fields) -> dict[str, tupl
     for name, value in pairs:
         field = ALIASES.get(name)
         if field is None:
-            hint = _suggest(name, ALIASES, "--") or f" Known: --{', --'.join(ALIASES)}."
-            raise ParamError(f"Unknown parameter {excerpt('--' + name, quote='')}.{hint}")
+            close = _closest(name, ALIASES)
+            typed_name = excerpt(f"--{name}", quote="")
+            if close is not None:
+                raise ParamError(
+                    t(
+                        "Unknown parameter {name}. Did you mean --{close}?",
+                        name=typed_name,
+                        close=close,
+                    )
+                )
+            known = Listing.of((f"--{alias}" for alias in ALIASES), "plain")
+            raise ParamError(
+                t("Unknown parameter {name}. Known: {known}.", name=typed_name, known=known)
+            )
         if field in found:
             first = found[field][0]
-            same = "" if first == f"--{name}" else f" ({first} and --{name} are the same)"
-            raise ParamError(f"--{name} is given twice{same}; keep one.")
+            if first == f"--{name}":
+                raise ParamError(t("--{name} is given twice; keep one.", name=name))
+            raise ParamError(
+                t(
+                    "--{name} is given twice ({first} and --{name} are the same); keep one.",
+                    name=name,
+                    first=first,
+                )
+            )
         if field == "tile" and value:
-            raise ParamError(f"--{name} takes no value, got {excerpt(value)}. {_PROMPT_FIRST}")
+            raise ParamError(
+                t(
+                    "--{name} takes no value, got {value}. Write the prompt first and the "
+                    "parameters after it.",
+                    name=name,
+                    value=excerpt(value),
+                )
+            )
         if field != "tile" and not value:
-            raise ParamError(f"--{name} needs a value, e.g. --{name} {_EXAMPLES[field]}")
+            raise ParamError(
+                t(
+                    "--{name} needs a value, e.g. --{name} {example}",
+                    name=name,
+                    example=_EXAMPLES[field],
+                )
+            )
         if field in _ONE_WORD and len(value.split()) > 1:
-            raise ParamError(f"--{name} takes one value, got {excerpt(value)}. {_PROMPT_FIRST}")
+            raise ParamError(
+                t(
+                    "--{name} takes one value, got {value}. Write the prompt first and the "
+                    "parameters after it.",
+                    name=name,
+                    value=excerpt(value),
+                )
+            )
         found[field] = (f"--{name}", value)
     for field, (label, value) in fields.items():
         if field in found:
             typed = found[field][0]
-            raise ParamError(f"{label} and {typed} in the prompt set the same thing; keep one.")
+            raise ParamError(
+                t(
+                    "{field} and {typed} in the prompt set the same thing; keep one.",
+                    field=label,
+                    typed=typed,
+                )
+            )
         found[field] = (label, normalize_value(field, value))
     return found
 
@@ -282,11 +377,15 @@ def parse_mj(
     for url in image_urls:
         if http_target(url) is None:
             raise ParamError(
-                f"The image URL {excerpt(url)} is not a valid http(s) URL (at most "
-                f"{MAX_URL_CHARS} characters, a host name, a port up to 65535)."
+                t(
+                    "The image URL {url} is not a valid http(s) URL (at most {most} characters, "
+                    "a host name, a port up to 65535).",
+                    url=excerpt(url),
+                    most=str(MAX_URL_CHARS),
+                )
             )
     if "image_weight" in floats and not image_urls and not attached_image:
-        raise ParamError("--iw needs an image prompt: put an image URL at the start.")
+        raise ParamError(t("--iw needs an image prompt: put an image URL at the start."))
     parts = split_weighted(body)
     if not parts and allow_empty:
         parts = [("", 1.0)]
@@ -294,17 +393,30 @@ def parse_mj(
         raise ParamError(_EMPTY)
     if sum(weight for _, weight in parts) <= 0:
         raise ParamError(
-            "The ::weights add up to 0 or less; they must add up to more than 0 "
-            "(e.g. cat::2 dog::-0.5)."
+            t(
+                "The ::weights add up to 0 or less; they must add up to more than 0 "
+                "(e.g. cat::2 dog::-0.5)."
+            )
         )
     prompt = ", ".join(part for part, _ in parts)
     negative = raw.get("negative_prompt")
-    for what, value in (("Your prompt", prompt), (typed.get("negative_prompt"), negative)):
-        if value is not None and len(value) > max_prompt_chars:
-            raise ParamError(
-                f"{what} is {len(value)} characters long; the limit is {max_prompt_chars}. "
-                "Shorten it."
+    if len(prompt) > max_prompt_chars:
+        raise ParamError(
+            t(
+                "Your prompt is {length} characters long; the limit is {limit}. Shorten it.",
+                length=len(prompt),
+                limit=max_prompt_chars,
             )
+        )
+    if negative is not None and len(negative) > max_prompt_chars:
+        raise ParamError(
+            t(
+                "{name} is {length} characters long; the limit is {limit}. Shorten it.",
+                name=typed.get("negative_prompt") or "--no",
+                length=len(negative),
+                limit=max_prompt_chars,
+            )
+        )
 
     # 4. Size from the profile's native area.
     width, height = size_for_aspect(aspect_w, aspect_h, profile)

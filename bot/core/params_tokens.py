@@ -12,6 +12,7 @@ import unicodedata
 
 from bot.core.errors import ParamError, excerpt
 from bot.core.numbers import decimal_number
+from i18n import t
 
 # Name typed after `--` -> the MjRequest field it sets (Midjourney's spellings plus aliases).
 ALIASES: dict[str, str] = {
@@ -152,15 +153,21 @@ def split_weighted(text: str) -> list[tuple[str, float]]:
         if weight is not None:
             if not part:
                 raise ParamError(
-                    f"Nothing before ::{excerpt(token, quote='')}: write the text that weight "
-                    "is for."
+                    t(
+                        "Nothing before ::{weight}: write the text that weight is for.",
+                        weight=excerpt(token, quote=""),
+                    )
                 )
             parts.append((part, weight))
             pos += len(raw)
         elif token[:1] and token[0] in "+-.0123456789":
             raise ParamError(
-                f"A multi-prompt weight must be a number from -{MAX_WEIGHT} to {MAX_WEIGHT}, "
-                f"like cat::2 or dog::-0.5, got {excerpt(token)}."
+                t(
+                    "A multi-prompt weight must be a number from -{most} to {most}, like cat::2 "
+                    "or dog::-0.5, got {weight}.",
+                    most=str(MAX_WEIGHT),
+                    weight=excerpt(token),
+                )
             )
         elif part:
             parts.append((part, 1.0))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 
 from bot.core.errors import ParamError
+from i18n import t
 
 LIMIT = 12
 MAX_DEPTH = 8  # nesting deeper than this is a typo, not a prompt
@@ -49,7 +50,9 @@ def _parse(text: str) -> tuple[Sequence, bool]:
             continue
         if char in _OPEN:
             if len(open_groups) >= MAX_DEPTH:
-                raise ParamError(f"Choices in {{...}} nest at most {MAX_DEPTH} deep.")
+                raise ParamError(
+                    t("Choices in {{...}} nest at most {depth} deep.", depth=MAX_DEPTH)
+                )
             flush()
             group: Group = [[]]
             current.append(group)
@@ -62,8 +65,10 @@ def _parse(text: str) -> tuple[Sequence, bool]:
         elif char in _CLOSE:
             if not open_groups:
                 raise ParamError(
-                    "There is a } without its {. To write a brace itself, put a backslash "
-                    "before it: \\}."
+                    t(
+                        "There is a }} without its {{. To write a brace itself, put a backslash "
+                        "before it: \\}}."
+                    )
                 )
             flush()
             current = open_groups.pop()[1]
@@ -72,8 +77,10 @@ def _parse(text: str) -> tuple[Sequence, bool]:
         index += 1
     if open_groups:
         raise ParamError(
-            "A { is not closed: end its choices with }, like {red, green}. To write a brace "
-            "itself, put a backslash before it: \\{."
+            t(
+                "A {{ is not closed: end its choices with }}, like {{red, green}}. To write a "
+                "brace itself, put a backslash before it: \\{{."
+            )
         )
     flush()
     return root, found
@@ -107,10 +114,20 @@ def expand_permutations(text: str, limit: int = LIMIT) -> tuple[str, ...]:
     tree, found = _parse(text)
     total = _count(tree)
     if total > limit:
-        shown = f"more than {_REPORT_CAP:,}" if total > _REPORT_CAP else f"{total}"
-        raise ParamError(
-            f"These {{...}} choices make {shown} prompts; at most {limit} at once, each a job "
-            "of its own. Remove some choices."
-        )
+        if total > _REPORT_CAP:
+            message = t(
+                "These {{...}} choices make more than {count} prompts; at most {limit} at once, "
+                "each a job of its own. Remove some choices.",
+                count=_REPORT_CAP,
+                limit=limit,
+            )
+        else:
+            message = t(
+                "These {{...}} choices make {count} prompts; at most {limit} at once, each a "
+                "job of its own. Remove some choices.",
+                count=total,
+                limit=limit,
+            )
+        raise ParamError(message)
     prompts = _expand(tree)
     return tuple(" ".join(p.split()) for p in prompts) if found else tuple(prompts)

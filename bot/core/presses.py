@@ -22,8 +22,9 @@ from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, ParamError
 from bot.core.jobs import new_job_id, new_seed
-from bot.core.queries import JobStatus, Queries
+from bot.core.queries import JobStatus, Queries, not_yours
 from bot.core.quota import job_credits
+from bot.core.render import status_name
 from bot.core.requests import (
     Button,
     ButtonPress,
@@ -36,11 +37,13 @@ from bot.core.requests import (
 from bot.core.settings import CoreSettings
 from bot.core.user_settings import UserSettings
 from engine.job import JobSpec, spec_from_dict
+from i18n import Duration, t
 
 # With Remix on, these ask for the prompt before they draw.
 REMIXED = ("V1", "V2", "V3", "V4", "VS", "VX", "ZOC")
 CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make N jobs"
 CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
+PROMPT_LABEL = t("Prompt")  # what a Remix question asks for (a form's field, a reply)
 
 # The HTTP API's names for the buttons' image jobs, and the button each one works like.
 BY_NAME = {
@@ -90,9 +93,8 @@ class Presses:
             return
         action = buttons.find(press.action)
         if action is None:
-            raise MjError(f"Unknown button {press.action!r}.")
-        not_yours = f"Job {press.job_id} is not yours, so its buttons are not for you."
-        job = await self.queries.own_job(incoming.origin, press.job_id, not_yours)
+            raise MjError(t("Unknown button '{action}'.", action=press.action))
+        job = await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
         if press.action in REMIXED and await self._remixing(incoming):
             await respond.answer(await self._ask_prompt(incoming, job, press.action))
             return
@@ -120,7 +122,9 @@ class Presses:
             return await self._from_image(incoming, job, action, None)
         edit = edit_from_fields(order.action, order.factor, order.direction)
         if edit.kind == VARY_REGION and order.mask is None:
-            raise ParamError("vary_region needs a mask: a PNG, white (or opaque) where to paint.")
+            raise ParamError(
+                t("vary_region needs a mask: a PNG, white (or opaque) where to paint.")
+            )
         request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
         return await self.edits.run(incoming, job, request, None)
 
@@ -135,7 +139,7 @@ class Presses:
         origin = incoming.origin
         prefill = job["mj_text"] + (" --zoom 2" if code == "ZOC" else "")
         command = f"/zoom {job['id']}" if code == "ZOC" else f"/remix {job['id']} {code}"
-        question = Question(new_job_id(), command, prefill, "Prompt")
+        question = Question(new_job_id(), command, prefill, PROMPT_LABEL)
         row = {
             "id": question.id,
             "platform": origin.platform,
@@ -146,7 +150,11 @@ class Presses:
             "payload_json": {"command": command, "prefill": prefill},
         }
         await self.drawing.store.run(lambda s: s.editing.add_pending(row))
-        text = f"Remix: send {command} with the prompt to draw, e.g.\n{command} {prefill}"
+        text = t(
+            "Remix: send {command} with the prompt to draw, e.g.\n{command} {prefill}",
+            command=command,
+            prefill=prefill,
+        )
         return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, question=question)
 
     async def remix(
@@ -155,9 +163,9 @@ class Presses:
         """/remix JOB V2 PROMPT: the variation (V1-V4, VS, VX) with the edited prompt."""
         action = buttons.find(code)
         if code not in REMIXED or code == "ZOC" or action is None:
-            raise ParamError("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params")
-        not_yours = f"Job {job_id} is not yours to remix."
-        job = await self.queries.own_job(incoming.origin, job_id, not_yours)
+            raise ParamError(t("Usage: /remix JOB_ID V1..V4|VS|VX your prompt --params"))
+        refusal = t("Job {job_id} is not yours to remix.", job_id=job_id)
+        job = await self.queries.own_job(incoming.origin, job_id, refusal)
         await self._from_image(incoming, job, action, respond, prompt)
 
     async def _permutations(
@@ -173,10 +181,10 @@ class Presses:
         if not mine:
             if pending is not None:  # not theirs: put it back for its owner
                 await self.drawing.store.run(lambda s: s.editing.add_pending(pending))
-            raise MjError("These jobs are not yours to start, or they were answered already.")
+            raise MjError(t("These jobs are not yours to start, or they were answered already."))
         assert pending is not None
         if press.action == DECLINE:
-            await respond.answer(Reply(ReplyKind.TEXT, "Not started.", ephemeral=True))
+            await respond.answer(Reply(ReplyKind.TEXT, t("Not started."), ephemeral=True))
             return
         payload = pending["payload_json"]
         await self.drawing.imagine(
@@ -190,9 +198,10 @@ class Presses:
         edit = parse_edit(code)
         assert edit is not None  # the buttons table and the editing codes agree
         if code == "ZOC":
-            text = (
-                f"Custom Zoom: send /zoom {job['id']} FACTOR, a factor from 1.0 to 2.0 "
-                f"(or with a new prompt: /zoom {job['id']} your prompt --zoom 1.5)."
+            text = t(
+                "Custom Zoom: send /zoom {job_id} FACTOR, a factor from 1.0 to 2.0 (or with a "
+                "new prompt: /zoom {job_id} your prompt --zoom 1.5).",
+                job_id=job["id"],
             )
             await respond.answer(Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True))
         elif code == "VR":
@@ -205,16 +214,19 @@ class Presses:
         link = await self.edits.region_link(incoming.origin, job["id"])
         if link is not None:
             minutes = self.settings.actions.region_link_ttl_min
-            text = (
-                f"Vary (Region): mark the part of job {job['id']}'s image to repaint on this "
-                f"page (the link is yours alone and works for {minutes} min)."
+            text = t(
+                "Vary (Region): mark the part of job {job_id}'s image to repaint on this page "
+                "(the link is yours alone and works for {minutes}).",
+                job_id=job["id"],
+                minutes=Duration(minutes * 60, "long"),
             )
-            button = Button("Open the region editor", "", job["id"], url=link)
+            button = Button(t("Open the region editor"), "", job["id"], url=link)
             return Reply(ReplyKind.TEXT, text, job["id"], buttons=(button,), ephemeral=True)
-        text = (
-            f"Vary (Region): pick the parts of a 3×3 grid to repaint (1 2 3 / 4 5 6 / 7 8 9, "
-            f"left to right, top to bottom), or send /region {job['id']} CELLS, e.g. "
-            f"/region {job['id']} 4 5 6 (with Remix, a prompt after the cells)."
+        text = t(
+            "Vary (Region): pick the parts of a 3×3 grid to repaint (1 2 3 / 4 5 6 / 7 8 9, "
+            "left to right, top to bottom), or send /region {job_id} CELLS, e.g. /region "
+            "{job_id} 4 5 6 (with Remix, a prompt after the cells).",
+            job_id=job["id"],
         )
         return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, pick_regions=True)
 
@@ -249,11 +261,13 @@ class Presses:
         """Draw a describe's prompt N as if the user had typed it: their /settings defaults,
         the filter, credits and fair share as for any /mj."""
         if job["action"] != JobKind.DESCRIBE or JobStatus(job["status"]) is not JobStatus.DONE:
-            raise MjError(f"Job {job['id']} has no prompts to draw.")
+            raise MjError(t("Job {job_id} has no prompts to draw.", job_id=job["id"]))
         suggestions = await self.queries.suggestions(job["id"])
         chosen = next((s for s in suggestions if s.index == action.image), None)
         if chosen is None:
-            raise MjError(f"Job {job['id']} has no prompt {action.image}.")
+            raise MjError(
+                t("Job {job_id} has no prompt {number}.", job_id=job["id"], number=action.image)
+            )
         defaults = await self.user_settings.defaults(incoming.origin)
         await self.drawing.imagine(
             incoming,
@@ -273,15 +287,27 @@ class Presses:
         prompt: str | None = None,
     ) -> str:
         if JobStatus(job["status"]) is not JobStatus.DONE:
-            raise MjError(f"Job {job['id']} is {job['status']}: it has no images yet.")
+            raise MjError(
+                t(
+                    "Job {job_id} is {status}: it has no images yet.",
+                    job_id=job["id"],
+                    status=status_name(job["status"]),
+                )
+            )
         images = await self.queries.job_images(job["id"])
         image = next((i for i in images if i.image_index == action.image), None)
         if image is None:
-            raise MjError(f"Job {job['id']} has no image {action.image}.")
+            raise MjError(
+                t("Job {job_id} has no image {number}.", job_id=job["id"], number=action.image)
+            )
         shown = await self.drawing.delivery.safety.shown(job["id"])
         if any(s.hidden for s in shown if s.image_index == action.image):
             raise MjError(
-                f"Image {action.image} of job {job['id']} was hidden by the image safety check."
+                t(
+                    "Image {number} of job {job_id} was hidden by the image safety check.",
+                    number=action.image,
+                    job_id=job["id"],
+                )
             )
         user = await self.accounts.user(incoming.origin, incoming.user_name)
         parent = spec_from_dict(json.loads(job["spec_json"]))

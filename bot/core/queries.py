@@ -12,6 +12,7 @@ from typing import Any
 from bot.core.errors import JobNotFound, excerpt
 from bot.core.requests import Origin
 from bot.core.safety import ShownImage, read_shown
+from i18n import Message, t
 from storage.stats import JOB_BUCKETS, STEP_BUCKETS
 from storage.store import AsyncStore, ImageRow, JobStatus, Store
 from storage.suggestions import Suggestion
@@ -25,7 +26,13 @@ __all__ = [
     "Queries",
     "ShownImage",
     "Suggestion",
+    "not_yours",
 ]
+
+
+def not_yours(job_id: str) -> Message:
+    """What the author of no job hears when they use its id (its buttons, /show, /cancel)."""
+    return t("Job {job_id} is not yours, so its buttons are not for you.", job_id=job_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +51,16 @@ class Queries:
         return await self.store.run(lambda s: s.jobs.get(job_id))
 
     async def own_job(
-        self, origin: Origin, job_id: str, not_yours: str | None = None
+        self, origin: Origin, job_id: str, refusal: Message | None = None
     ) -> dict[str, Any]:
         """The job's row if `origin`'s user made it. Someone else's job raises JobNotFound with
-        `not_yours`, or (by default) as if it did not exist."""
+        `refusal`, or (by default) as if it did not exist."""
         row = await self.job(job_id)
-        missing = f"There is no job {excerpt(job_id, quote='')}."
+        missing = t("There is no job {job_id}.", job_id=excerpt(job_id, quote=""))
         if row is None:
             raise JobNotFound(missing)
         if (row["platform"], row["platform_user_id"]) != (origin.platform, origin.user_id):
-            raise JobNotFound(not_yours or missing)
+            raise JobNotFound(refusal or missing)
         return row
 
     async def job_images(self, job_id: str) -> list[ImageRow]:

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from bot.core.errors import LinkRefused
+from i18n import t
 
 SALT = "mjbot.vary-region"  # a token for this page is no signature for anything else
-AGAIN = "Press Vary (Region) again for a new link."
 
 
 class RegionLinks:
@@ -45,12 +45,23 @@ class RegionLinks:
         try:
             payload = self._serializer.loads(token, max_age=self.ttl_s)
         except SignatureExpired:
-            raise LinkRefused(f"This link has expired. {AGAIN}") from None
+            raise LinkRefused(
+                t("This link has expired. Press Vary (Region) again for a new link.")
+            ) from None
         except BadSignature:
-            raise LinkRefused(f"This link is not valid (cut short or changed?). {AGAIN}") from None
+            raise LinkRefused(
+                t(
+                    "This link is not valid (cut short or changed?). Press Vary (Region) again "
+                    "for a new link."
+                )
+            ) from None
         if not isinstance(payload, dict) or payload.get("job") != job_id:
-            raise LinkRefused(f"This link is for another image. {AGAIN}")
+            raise LinkRefused(
+                t("This link is for another image. Press Vary (Region) again for a new link.")
+            )
         user = payload.get("user")
         if not isinstance(user, str):
-            raise LinkRefused(f"This link is not valid. {AGAIN}")
+            raise LinkRefused(
+                t("This link is not valid. Press Vary (Region) again for a new link.")
+            )
         return user

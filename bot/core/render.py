@@ -1,4 +1,7 @@
-"""What users read: captions, acknowledgements, progress lines, history. Pure."""
+"""What users read: captions, acknowledgements, progress lines, history. Pure.
+
+Each function returns a Message (`i18n`): the core sets its language as the reply leaves.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,12 @@ import json
 from datetime import datetime
 from typing import Any
 
+from i18n import ClockTime, Duration, Message, Stamp, t, verbatim
+from i18n import lines as joined
+
 # A bug met while handling someone's message: logged in full, answered briefly, and the bot
 # goes on serving everyone else.
-FAILED = (
+FAILED = t(
     "Something went wrong on the bot's side; its owner can find the details in the log. "
     "Please try again."
 )
@@ -42,93 +48,172 @@ def job_loras(job: dict[str, Any]) -> list[dict[str, Any]]:
     return json.loads(raw) if isinstance(raw, str) and raw else list(raw or [])
 
 
-def ack_text(job_id: str, position: int, eta_s: float | None, *, resumed: bool = False) -> str:
-    where = "starting now" if position <= 1 else f"#{position} in the queue"
-    eta = f", starts in about {format_duration(eta_s)}" if eta_s and position > 1 else ""
+def ack_text(job_id: str, position: int, eta_s: float | None, *, resumed: bool = False) -> Message:
+    later = position > 1
+    if later and eta_s:
+        values = {"job_id": job_id, "position": position, "eta": Duration(eta_s)}
+        if resumed:
+            return t(
+                "Job {job_id} is back after a restart: #{position} in the queue, starts in "
+                "about {eta}.",
+                **values,
+            )
+        return t(
+            "Job {job_id} accepted: #{position} in the queue, starts in about {eta}.", **values
+        )
+    if later:
+        if resumed:
+            return t(
+                "Job {job_id} is back after a restart: #{position} in the queue.",
+                job_id=job_id,
+                position=position,
+            )
+        return t(
+            "Job {job_id} accepted: #{position} in the queue.", job_id=job_id, position=position
+        )
     if resumed:
-        return f"Job {job_id} is back after a restart: {where}{eta}."
-    return f"Job {job_id} accepted: {where}{eta}."
+        return t("Job {job_id} is back after a restart: starting now.", job_id=job_id)
+    return t("Job {job_id} accepted: starting now.", job_id=job_id)
 
 
-def queue_text(job_id: str, position: int, eta_s: float | None) -> str:
-    eta = f" (starts in about {format_duration(eta_s)})" if eta_s else ""
-    return f"Job {job_id}: #{position} in the queue{eta}."
+def queue_text(job_id: str, position: int, eta_s: float | None) -> Message:
+    if eta_s:
+        return t(
+            "Job {job_id}: #{position} in the queue (starts in about {eta}).",
+            job_id=job_id,
+            position=position,
+            eta=Duration(eta_s),
+        )
+    return t("Job {job_id}: #{position} in the queue.", job_id=job_id, position=position)
 
 
-def progress_text(job_id: str, percent: int, step: int, total: int) -> str:
-    return f"Job {job_id}: {percent}% (step {step}/{total})"
+def progress_text(job_id: str, percent: int, step: int, total: int) -> Message:
+    return t(
+        "Job {job_id}: {percent}% (step {step}/{total})",
+        job_id=job_id,
+        percent=percent,
+        step=step,
+        total=total,
+    )
 
 
-def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None) -> str:
+def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None) -> Message:
     prompt = job.get("translated_prompt") or job.get("prompt") or ""
     negative = f" --no {job['negative_prompt']}" if job.get("negative_prompt") else ""
-    took = f" in {format_duration(elapsed_s)}" if elapsed_s else ""
-    return f"{prompt}{negative} {params_suffix(job)} — {user_name}{took} (job {job['id']})"
+    drawn = verbatim(f"{prompt}{negative} {params_suffix(job)}")
+    if elapsed_s:
+        return t(
+            "{prompt} — {user} in {elapsed} (job {job_id})",
+            prompt=drawn,
+            user=user_name,
+            elapsed=Duration(elapsed_s),
+            job_id=job["id"],
+        )
+    return t("{prompt} — {user} (job {job_id})", prompt=drawn, user=user_name, job_id=job["id"])
 
 
 def describe_text(
     job: dict[str, Any], suggestions: list[Any], user_name: str, elapsed_s: float | None
-) -> str:
+) -> Message:
     """A describe's answer: its numbered prompts (each with its gloss, if any) and what the
-    buttons under them do."""
-    took = f" in {format_duration(elapsed_s)}" if elapsed_s else ""
-    lines = [f"Prompts for this image — {user_name}{took} (job {job['id']}):"]
+    buttons under them do. The prompts and glosses are shown as they are."""
+    if elapsed_s:
+        heading = t(
+            "Prompts for this image — {user} in {elapsed} (job {job_id}):",
+            user=user_name,
+            elapsed=Duration(elapsed_s),
+            job_id=job["id"],
+        )
+    else:
+        heading = t(
+            "Prompts for this image — {user} (job {job_id}):", user=user_name, job_id=job["id"]
+        )
+    shown = [heading]
     for suggestion in suggestions:
-        lines.append(f"{_KEYCAPS[suggestion.index - 1]} {suggestion.prompt}")
+        shown.append(verbatim(f"{_KEYCAPS[suggestion.index - 1]} {suggestion.prompt}"))
         if suggestion.gloss:
-            lines.append(f"    {suggestion.gloss}")
-    lines.append(f"Press 1–{len(suggestions)} to draw one, 🔄 for new prompts.")
-    return "\n".join(lines)
+            shown.append(verbatim(f"    {suggestion.gloss}"))
+    shown.append(t("Press 1–{count} to draw one, 🔄 for new prompts.", count=len(suggestions)))
+    return joined(shown)
 
 
 _KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
 
 
-def format_duration(seconds: float) -> str:
-    if seconds < 1:
-        return "under a second"
-    if seconds < 90:
-        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
-    return f"{seconds / 60:.0f} min"
-
-
-def when(moment: datetime, now: datetime) -> str:
+def when(moment: datetime, now: datetime) -> Message:
     """'at 00:00 UTC (in 5 h 12 min)': a reset time users can read in any zone."""
-    minutes = max(0, round((moment - now).total_seconds() / 60))
-    hours, minutes = divmod(minutes, 60)
-    left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return f"at {moment:%H:%M} {moment.tzname()} (in {left})"
+    minutes = max(1, round((moment - now).total_seconds() / 60))
+    return t("at {time} (in {left})", time=ClockTime(moment), left=Duration(minutes * 60))
 
 
-def history_lines(jobs: list[dict[str, Any]]) -> str:
+def history_lines(jobs: list[dict[str, Any]]) -> Message:
     """A user's last jobs, newest first: id, time, status, seed and prompt."""
     if not jobs:
-        return "You have no jobs yet. Try /mj a red fox in the snow."
+        return t("You have no jobs yet. Try /mj a red fox in the snow.")
     lines = []
     for job in jobs:
-        created = job["created_at"][:16].replace("T", " ")
         prompt = job.get("translated_prompt") or job.get("prompt") or ""
         if len(prompt) > 60:
             prompt = prompt[:57] + "..."
         lines.append(
-            f"{job['id']} · {created} UTC · {job['status']} · seed {job['seed']} · {prompt}"
+            t(
+                "{job_id} · {created} · {status} · seed {seed} · {prompt}",
+                job_id=job["id"],
+                created=Stamp(datetime.fromisoformat(job["created_at"])),
+                status=status_name(job["status"]),
+                seed=str(job["seed"]),
+                prompt=verbatim(prompt),
+            )
         )
-    return "\n".join(lines)
+    return joined(lines)
 
 
-def lineage(job: dict[str, Any]) -> str:
-    """What a job was made from, for /show: 'Zoom Out 2x of job k7x2m9pq4a (image 1)'."""
-    if not job.get("parent_id"):
-        return ""
+def status_name(status: str) -> Message:
+    """A job's status as users read it."""
+    names = {
+        "queued": t("queued"),
+        "running": t("running"),
+        "done": t("done"),
+        "failed": t("failed"),
+        "cancelled": t("cancelled"),
+    }
+    return names.get(status, verbatim(status))
+
+
+def action_name(job: dict[str, Any]) -> Message:
+    """What made a job, as users read it: 'Zoom Out 2×', 'Pan left', 'Upscale'."""
     details = json.loads(job.get("action_json") or "{}")
-    what = {
-        "zoom_out": f"Zoom Out {details.get('factor', 0):g}x",
-        "pan": f"Pan {details.get('direction', '')}",
-        "make_square": "Make Square",
-        "vary_region": "Vary (Region)",
-        "upscale": "Upscale",
-        "variation": "Variation",
-        "reroll": "Reroll",
-    }.get(job["action"], job["action"])
-    image = f" (image {job['parent_image']})" if job.get("parent_image") else ""
-    return f"{what} of job {job['parent_id']}{image}"
+    action = job["action"]
+    if action == "zoom_out":
+        return t("Zoom Out {factor}×", factor=f"{details.get('factor', 0):g}")
+    if action == "pan":
+        pans = {
+            "left": t("Pan left"),
+            "right": t("Pan right"),
+            "up": t("Pan up"),
+            "down": t("Pan down"),
+        }
+        return pans.get(details.get("direction", ""), t("Pan"))
+    names = {
+        "make_square": t("Make Square"),
+        "vary_region": t("Vary (Region)"),
+        "upscale": t("Upscale"),
+        "variation": t("Variation"),
+        "reroll": t("Reroll"),
+    }
+    return names.get(action, verbatim(action))
+
+
+def lineage(job: dict[str, Any]) -> Message | None:
+    """What a job was made from, for /show: 'Zoom Out 2× of job k7x2m9pq4a (image 1)'."""
+    if not job.get("parent_id"):
+        return None
+    what, parent = action_name(job), job["parent_id"]
+    if job.get("parent_image"):
+        return t(
+            "{action} of job {job_id} (image {image})",
+            action=what,
+            job_id=parent,
+            image=job["parent_image"],
+        )
+    return t("{action} of job {job_id}", action=what, job_id=parent)

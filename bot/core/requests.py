@@ -4,14 +4,20 @@ Each request comes with its `Responder`, bound by the adapter to that request (a
 command, a message, a button press): the core answers it there, and reports there on the jobs
 it made, for as long as the process lives. What must survive a restart is plain data in the
 `Origin`, from which a `ReplySink` delivers without any live object.
+
+Replies carry their text as a `Message` (English template and values) and the language to
+show it in: the core sets that language (`Reply.in_language`) before a reply leaves it, and
+adapters read `reply.text` and each button's `label`, already in the user's language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from i18n import Lang, Message, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,9 @@ class Origin:
     # The chat is marked for adult content (a Discord channel marked NSFW): where the
     # community's image safety policy allows it, its laxer mode applies there.
     nsfw: bool = False
+    # The language answers are written in: chosen by the core for each request
+    # (`bot.core.language`) and kept with its jobs. Adapters leave it.
+    lang: Lang = Lang.EN
 
     @property
     def user_key(self) -> str:
@@ -66,6 +75,10 @@ class Incoming:
     image: bytes | None = field(default=None, repr=False)
     # More images sent with it (the rest of a Telegram album): a /blend's other images.
     images: tuple[bytes, ...] = field(default=(), repr=False)
+    # The language the platform says the user reads (Discord's interaction locale, Telegram's
+    # language_code, the console's MJ_LANG or locale, HTTP's Accept-Language); None: unknown
+    # or one the bot does not speak. One signal among several (`bot.core.language`).
+    locale: Lang | None = None
     # Set by the HTTP API from an Idempotency-Key: kept on the jobs this request makes.
     key: RequestKey | None = None
 
@@ -81,10 +94,15 @@ class ReplyKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    label: str  # "U1", "V3", "🔄"
+    caption: Message  # "U1", "V3", "🔄" (tokens), "Vary (Subtle)" (words, translated)
     action: str  # what a press sends back (ButtonPress.action)
     job_id: str
     url: str | None = None  # a link to open instead (the Vary (Region) page); no press
+    lang: Lang | None = None  # set with its reply's (`Reply.in_language`)
+
+    @property
+    def label(self) -> str:
+        return render(self.caption, self.lang or Lang.EN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +114,18 @@ class Question:
     id: str  # for the adapter to find it again (a form's button, the message replied to)
     command: str  # "/remix k7x2m9pq4a V2"
     prefill: str  # the answer as it stands: the job's prompt and parameters
-    label: str  # what is asked: "Prompt"
+    caption: Message  # what is asked: "Prompt"
+    lang: Lang | None = None  # set with its reply's (`Reply.in_language`)
+
+    @property
+    def label(self) -> str:
+        return render(self.caption, self.lang or Lang.EN)
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     kind: ReplyKind
-    text: str
+    message: Message
     job_id: str | None = None
     image_path: Path | None = None  # a stored file (results)
     image_png: bytes | None = field(default=None, repr=False)  # in-memory image (previews)
@@ -117,6 +140,26 @@ class Reply:
     # The image was flagged by the safety check and the policy says spoiler: show it hidden
     # until the viewer opens it (Discord spoiler, Telegram has_spoiler); others mark it.
     spoiler: bool = False
+    # Set by the core as the reply leaves it (`in_language`); None: not chosen yet (English).
+    lang: Lang | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.message, Message):
+            raise TypeError(
+                "a Reply's text is a Message: write t('...') so it can be translated "
+                "(README: Translating the bot)"
+            )
+
+    @property
+    def text(self) -> str:
+        """What the user reads, in the reply's language."""
+        return render(self.message, self.lang or Lang.EN)
+
+    def in_language(self, lang: Lang) -> Reply:
+        """This reply, with its buttons' and question's labels, to be shown in `lang`."""
+        buttons = tuple(replace(button, lang=lang) for button in self.buttons)
+        question = None if self.question is None else replace(self.question, lang=lang)
+        return replace(self, lang=lang, buttons=buttons, question=question)
 
 
 class ReplySink(Protocol):

@@ -21,6 +21,7 @@ from weakref import WeakValueDictionary
 
 from bot.core.errors import MjError
 from bot.core.requests import Incoming
+from i18n import Duration, t
 from storage.store import AsyncStore
 
 KEPT = timedelta(hours=24)
@@ -64,8 +65,11 @@ class Retries:
                 return await create()
             if found.request_hash != key.fingerprint:
                 raise KeyReused(
-                    "This Idempotency-Key was used for a different request in the last "
-                    f"{KEPT.total_seconds() / 3600:g} hours; use a new key for a new request."
+                    t(
+                        "This Idempotency-Key was used for a different request in the last "
+                        "{period}; use a new key for a new request.",
+                        period=Duration(KEPT.total_seconds(), "long"),
+                    )
                 )
             return list(found.job_ids)
 

@@ -37,6 +37,7 @@ from filters.safety_policy import (
     needs_check,
     refuses_input,
 )
+from i18n import Listing, Message, sentences, t, tn
 from storage.images import ImageStore
 from storage.rows import ImageRow
 from storage.safety import Decision, StoredPolicy
@@ -44,7 +45,7 @@ from storage.store import AsyncStore, Store
 
 log = logging.getLogger(__name__)
 
-REFUSED_IMAGE_PROMPT = (
+REFUSED_IMAGE_PROMPT = t(
     "The image was refused by the image safety check, so it was not used and nothing was charged."
 )
 
@@ -110,22 +111,35 @@ def read_shown(s: Store, job_id: str) -> tuple[dict[str, Any] | None, list[Shown
     return s.jobs.get(job_id), shown_images(s.jobs.images(job_id), s.safety.job_decisions(job_id))
 
 
-def result_note(shown: Sequence[ShownImage]) -> str:
-    """What a result's caption adds about images the safety check hid."""
+def result_note(shown: Sequence[ShownImage]) -> Message | None:
+    """What a result's caption adds about images the safety check hid; None: nothing."""
 
-    def numbers(action: Action) -> str:
-        return ", ".join(str(s.image_index) for s in shown if s.hidden and s.action is action)
+    def numbers(action: Action) -> list[int]:
+        return [s.image_index for s in shown if s.hidden and s.action is action]
 
     notes = []
     if withheld := numbers(Action.BLOCK):
         notes.append(
-            f"Image {withheld} withheld by the image safety check (its credits are refunded)."
+            tn(
+                "Image {numbers} withheld by the image safety check (its credits are refunded).",
+                "Images {numbers} withheld by the image safety check (their credits are "
+                "refunded).",
+                len(withheld),
+                numbers=Listing.of(map(str, withheld), "plain"),
+            )
         )
     if blurred := numbers(Action.BLUR):
-        notes.append(f"Image {blurred} blurred by the image safety check.")
+        notes.append(
+            tn(
+                "Image {numbers} blurred by the image safety check.",
+                "Images {numbers} blurred by the image safety check.",
+                len(blurred),
+                numbers=Listing.of(map(str, blurred), "plain"),
+            )
+        )
     if any(s.action is Action.SPOILER for s in shown):
-        notes.append("Flagged by the image safety check: behind a spoiler.")
-    return " ".join(notes)
+        notes.append(t("Flagged by the image safety check: behind a spoiler."))
+    return sentences(notes) if notes else None
 
 
 def shown_tiles(images: Sequence[Image.Image], verdicts: Sequence[Verdict]) -> list[Image.Image]:
@@ -200,12 +214,12 @@ class ImageSafety:
 
     async def scores(self, images: Sequence[Image.Image]) -> list[float]:
         if self.checker is None:
-            raise SafetyUnavailable("No image safety classifier is configured.")
+            raise SafetyUnavailable(t("No image safety classifier is configured."))
         try:
             return await self.checker.score_all(images)
-        except Exception as error:  # the model, or an owner's plug-in, failed
+        except Exception:  # the model, or an owner's plug-in, failed: details in the log
             log.exception("the image safety check failed")
-            raise SafetyUnavailable(f"The image safety check failed ({error}).") from None
+            raise SafetyUnavailable(t("The image safety check failed.")) from None
 
     async def judge(
         self, origin: Origin, user_name: str, job_id: str, images: Sequence[Image.Image]
@@ -272,8 +286,10 @@ class ImageSafety:
             [score] = await self.scores([image])
         except SafetyUnavailable:
             raise ImagePromptError(
-                "Images you send cannot be checked right now, so they are not accepted; "
-                "try again later (or draw without one)."
+                t(
+                    "Images you send cannot be checked right now, so they are not accepted; "
+                    "try again later (or draw without one)."
+                )
             ) from None
         refused = refuses_input(policy, score, nsfw_channel=origin.nsfw)
         action = Action.BLOCK if refused else Action.SHOW

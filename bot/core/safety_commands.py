@@ -8,42 +8,73 @@ platform:id for any one (an API key's is api:NAME).
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from bot.core.delivery import Delivery, origin_of
 from bot.core.errors import MjError
-from bot.core.moderation import GLOBAL, scope_for, target_scope
+from bot.core.moderation import GLOBAL, placed, scope_for, target_scope
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Reply, ReplyKind
 from bot.core.safety import ImageSafety, stored_policy
 from filters.safety_policy import PolicyError, SafetyPolicy, format_policy, parse_policy
+from i18n import Message, Stamp, sentences, t
+from i18n import lines as joined
 from storage.safety import Decision
 
 LOG_PAGE = 10
-RESET_WORDS = ("default", "reset", "clear", "默认")
-USAGE = (
+RESET_WORDS = ("default", "reset", "clear", "默认", "預設")
+USAGE = t(
     "/safety shows the image safety policy here; /safety MODE [THRESHOLD] [--nsfw MODE] sets "
     "it (modes: off, spoiler, blur, block; a threshold from 0 to 1, e.g. /safety blur 0.7); "
     "/safety default follows the bot's default again."
 )
 
 
-def describe(policy: SafetyPolicy) -> str:
-    text = f"{policy.mode} at {policy.threshold:g}"
+def describe(policy: SafetyPolicy) -> Message:
+    values = {"mode": policy.mode.value, "threshold": policy.threshold}
     if policy.nsfw_mode is not None:
-        text += f"; in channels marked NSFW: {policy.nsfw_mode}"
-    return text
+        return t(
+            "{mode} at {threshold}; in channels marked NSFW: {nsfw_mode}",
+            nsfw_mode=policy.nsfw_mode.value,
+            **values,
+        )
+    return t("{mode} at {threshold}", **values)
 
 
-def log_line(decision: Decision) -> str:
-    when = (decision.created_at or "")[:16].replace("T", " ")
+def log_line(decision: Decision) -> Message:
+    values = {
+        "id": str(decision.id),
+        "when": Stamp(datetime.fromisoformat(decision.created_at or "1970-01-01T00:00:00")),
+        "who": f"{decision.user_name} ({decision.platform}:{decision.user_id})",
+        "score": round(decision.score, 2),
+        "threshold": decision.threshold,
+    }
     if decision.kind == "image_prompt":
-        what = "image prompt " + ("refused" if decision.action == "block" else "accepted")
-    else:
-        what = f"job {decision.job_id} image {decision.image_index}: {decision.action}"
-    released = f", released by {decision.released_by}" if decision.released_at else ""
-    who = f"{decision.user_name} ({decision.platform}:{decision.user_id})"
-    score = f"score {decision.score:.2f} (threshold {decision.threshold:g})"
-    return f"#{decision.id} · {when} UTC · {who} · {what}{released} · {score}"
+        if decision.action == "block":
+            return t(
+                "#{id} · {when} · {who} · image prompt refused · score {score} "
+                "(threshold {threshold})",
+                **values,
+            )
+        return t(
+            "#{id} · {when} · {who} · image prompt accepted · score {score} "
+            "(threshold {threshold})",
+            **values,
+        )
+    values |= {"job_id": decision.job_id or "", "image": decision.image_index or 0}
+    values["action"] = decision.action
+    if decision.released_at:
+        return t(
+            "#{id} · {when} · {who} · job {job_id} image {image}: {action}, released by "
+            "{released_by} · score {score} (threshold {threshold})",
+            released_by=decision.released_by or "",
+            **values,
+        )
+    return t(
+        "#{id} · {when} · {who} · job {job_id} image {image}: {action} · score {score} "
+        "(threshold {threshold})",
+        **values,
+    )
 
 
 class SafetyCommands:
@@ -57,40 +88,77 @@ class SafetyCommands:
         """Run one command (the dispatch checked the caller moderates here)."""
         own = scope_for(incoming.origin)
         owner = is_owner(self.owners, incoming.origin)
-        target, rest = target_scope(rest, own, owner, "policy")
-        where = "by default" if target == GLOBAL else "here" if target == own else f"in {target}"
+        refusal = t("Only the bot's owner can manage the global or another policy.")
+        target, rest = target_scope(rest, own, owner, refusal)
         if name == "safety":
-            text = await self._policy(incoming, target, where, rest)
+            text = await self._policy(incoming, target, own, rest)
         elif name == "safety-log":
-            text = await self._log(None if target == GLOBAL and owner else target, where, rest)
+            text = await self._log(None if target == GLOBAL and owner else target, own, rest)
         else:
             text = await self._release(incoming, target, owner, rest)
         return Reply(ReplyKind.TEXT, text, ephemeral=True)
 
-    async def _in_force(self, target: str) -> tuple[SafetyPolicy, str]:
+    async def _in_force(self, target: str) -> tuple[SafetyPolicy, Message]:
         """The policy at `target`, and whose it is."""
         own, default = await self.store.run(
             lambda s: (s.safety.get_policy(target), s.safety.get_policy(GLOBAL))
         )
         if own is not None:
-            return stored_policy(own), "its own" if target != GLOBAL else "set by the owners"
+            whose = t("its own") if target != GLOBAL else t("set by the owners")
+            return stored_policy(own), whose
         if default is not None:
-            return stored_policy(default), "the owners' default"
-        return self.safety.settings.default, "the bot's default (MJ_SAFETY_*)"
+            return stored_policy(default), t("the owners' default")
+        return self.safety.settings.default, t("the bot's default (MJ_SAFETY_*)")
 
-    async def _policy(self, incoming: Incoming, target: str, where: str, rest: str) -> str:
+    async def _policy(self, incoming: Incoming, target: str, own: str, rest: str) -> Message:
         current, whose = await self._in_force(target)
         if not rest:
-            return f"Image safety {where}: {describe(current)} ({whose}). {USAGE}"
+            values = {"policy": describe(current), "whose": whose, "usage": USAGE}
+            return placed(
+                target,
+                own,
+                here=t("Image safety here: {policy} ({whose}). {usage}", **values),
+                globally=t("Image safety by default: {policy} ({whose}). {usage}", **values),
+                there=t(
+                    "Image safety in {scope}: {policy} ({whose}). {usage}", scope=target, **values
+                ),
+            )
         if rest.strip().lower() in RESET_WORDS:
             cleared = await self.store.run(lambda s: s.safety.clear_policy(target))
             policy, whose = await self._in_force(target)
-            done = "Removed the policy set" if cleared else "No policy was set"
-            return f"{done} {where}; it follows {whose}: {describe(policy)}."
+            values = {"policy": describe(policy), "whose": whose}
+            if cleared:
+                return placed(
+                    target,
+                    own,
+                    here=t("Removed the policy set here; it follows {whose}: {policy}.", **values),
+                    globally=t(
+                        "Removed the policy set by default; it follows {whose}: {policy}.",
+                        **values,
+                    ),
+                    there=t(
+                        "Removed the policy set in {scope}; it follows {whose}: {policy}.",
+                        scope=target,
+                        **values,
+                    ),
+                )
+            return placed(
+                target,
+                own,
+                here=t("No policy was set here; it follows {whose}: {policy}.", **values),
+                globally=t(
+                    "No policy was set by default; it follows {whose}: {policy}.", **values
+                ),
+                there=t(
+                    "No policy was set in {scope}; it follows {whose}: {policy}.",
+                    scope=target,
+                    **values,
+                ),
+            )
         try:
             policy = parse_policy(rest, current)
         except PolicyError as error:
-            raise MjError(f"{error} {USAGE}") from None
+            raise MjError(sentences([error.message, USAGE])) from None
         by = incoming.origin.user_key
         await self.store.run(
             lambda s: s.safety.set_policy(
@@ -101,42 +169,69 @@ class SafetyCommands:
                 by,
             )
         )
-        return f"Image safety {where} is now {describe(policy)} (/safety {format_policy(policy)})."
+        values = {"policy": describe(policy), "command": f"/safety {format_policy(policy)}"}
+        return placed(
+            target,
+            own,
+            here=t("Image safety here is now {policy} ({command}).", **values),
+            globally=t("Image safety by default is now {policy} ({command}).", **values),
+            there=t(
+                "Image safety in {scope} is now {policy} ({command}).", scope=target, **values
+            ),
+        )
 
-    async def _log(self, scope: str | None, where: str, rest: str) -> str:
+    async def _log(self, scope: str | None, own: str, rest: str) -> Message:
         if rest and not rest.isdigit():
-            raise MjError("Usage: /safety-log [page]")
+            raise MjError(t("Usage: /safety-log [page]"))
         page = max(int(rest or 1), 1)
         offset = (page - 1) * LOG_PAGE
         entries = await self.store.run(
             lambda s: s.safety.log(scope, limit=LOG_PAGE + 1, offset=offset)
         )
-        shown = "everywhere" if scope is None else where
+        # The owners' log (scope None) covers every scope; GLOBAL itself has no log of its own.
+        where = scope or GLOBAL
         if not entries:
-            return f"No image was flagged {shown} (page {page})."
-        more = f" More: /safety-log {page + 1}." if len(entries) > LOG_PAGE else ""
-        lines = [log_line(entry) for entry in entries[:LOG_PAGE]]
-        release = " Release a blurred or withheld image with /safety-release ID."
-        return (
-            f"Flagged images {shown}, newest first (page {page}):\n"
-            + "\n".join(lines)
-            + (f"\n{release.strip()}{more}")
+            return placed(
+                where,
+                own,
+                here=t("No image was flagged here (page {page}).", page=page),
+                globally=t("No image was flagged anywhere (page {page}).", page=page),
+                there=t("No image was flagged in {scope} (page {page}).", scope=where, page=page),
+            )
+        title = placed(
+            where,
+            own,
+            here=t("Flagged images here, newest first (page {page}):", page=page),
+            globally=t("Flagged images everywhere, newest first (page {page}):", page=page),
+            there=t(
+                "Flagged images in {scope}, newest first (page {page}):", scope=where, page=page
+            ),
         )
+        footer = [t("Release a blurred or withheld image with /safety-release ID.")]
+        if len(entries) > LOG_PAGE:
+            footer.append(t("More: /safety-log {page}.", page=str(page + 1)))
+        lines = [log_line(entry) for entry in entries[:LOG_PAGE]]
+        return joined([title, *lines, sentences(footer)])
 
-    async def _release(self, incoming: Incoming, target: str, owner: bool, rest: str) -> str:
+    async def _release(self, incoming: Incoming, target: str, owner: bool, rest: str) -> Message:
         number = rest.lstrip("#")
         if not number.isdigit():
-            raise MjError("Usage: /safety-release ID (the # number in /safety-log).")
+            raise MjError(t("Usage: /safety-release ID (the # number in /safety-log)."))
         found = await self.store.run(lambda s: s.safety.decision(int(number)))
         if found is None or (found.scope != target and not (owner and target == GLOBAL)):
-            raise MjError(f"There is no #{number} in this log (see /safety-log).")
+            raise MjError(t("There is no #{number} in this log (see /safety-log).", number=number))
         if found.kind != "image" or found.job_id is None:
             raise MjError(
-                f"#{number} was an image prompt: those are not kept, nothing to release."
+                t(
+                    "#{number} was an image prompt: those are not kept, nothing to release.",
+                    number=number,
+                )
             )
         decision_id, job_id, by = int(number), found.job_id, incoming.origin.user_key
         if not await self.store.run(lambda s: s.safety.release(decision_id, by)):
-            raise MjError(f"#{number} was not withheld or blurred, or is released already.")
+            raise MjError(
+                t("#{number} was not withheld or blurred, or is released already.", number=number)
+            )
         # The job's grid again, now with that image as drawn, where the job was shown.
         shown = await self.safety.shown(job_id)
         originals = await self.store.run(lambda s: s.jobs.images(job_id))
@@ -144,9 +239,14 @@ class SafetyCommands:
         await self.store.run(lambda s: s.jobs.set_grid(job_id, grid))
         row = await self.store.run(lambda s: s.jobs.get(job_id))
         reply = await self.delivery.result_reply(row, None)
-        sent = await self.delivery.send(origin_of(row), reply)
-        if not sent:
-            where = f"could not be sent to its chat now (/show {job_id} shows it there)"
-        else:
-            where = "sent again where it was drawn"
-        return f"Released image {found.image_index} of job {job_id}: its grid was {where}."
+        values = {"image": found.image_index or 0, "job_id": job_id}
+        if not await self.delivery.send(origin_of(row), reply):
+            return t(
+                "Released image {image} of job {job_id}: its grid could not be sent to its chat "
+                "now (/show {job_id} shows it there).",
+                **values,
+            )
+        return t(
+            "Released image {image} of job {job_id}: its grid was sent again where it was drawn.",
+            **values,
+        )

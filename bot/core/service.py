@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,12 @@ from bot.core.editing import VARY_REGION, Edit
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, NotPermitted, excerpt
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
+from bot.core.language import Languages
 from bot.core.lookbook import Lookbook
 from bot.core.moderation import GLOBAL, Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
-from bot.core.presses import Order, Presses
+from bot.core.presses import PROMPT_LABEL, Order, Presses
 from bot.core.queries import Queries
 from bot.core.render import FAILED
 from bot.core.requests import (
@@ -59,11 +60,13 @@ from bot.core.retries import Retries
 from bot.core.safety import ImageSafety
 from bot.core.safety_commands import SafetyCommands
 from bot.core.settings import CoreSettings
+from bot.core.term_commands import TermCommands
 from bot.core.user_settings import UserSettings
 from engine.executor import WorkerStatus
 from engine.job import spec_from_dict
 from engine.port import EnginePort
 from filters.image_safety import SafetyChecker
+from i18n import Lang, render, sentences, t
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from translate.gloss import Glosser
@@ -103,7 +106,8 @@ class MjService:
         self.images = images
         self.queries = Queries(store)
         self.accounts = Accounts(settings.quota, settings.owners, store, clock)
-        moderation = Moderation(settings.moderation, settings.owners, store)
+        moderation = Moderation(settings.moderation, store)
+        self.languages = Languages(store, settings.owners)
         # Without a checker, every policy but off fails closed (nothing unchecked goes out).
         self.safety = ImageSafety(settings.safety, store, images, safety_checker)
         described = DescribeResults(store, images, moderation, self.accounts, glosser)
@@ -146,13 +150,14 @@ class MjService:
             engine,
             self.queries,
             self.accounts,
-            moderation,
             user_settings,
             self.drawing,
             self.delivery,
             self.edits,
             self.presses,
             SafetyCommands(settings.owners, self.safety, self.delivery),
+            self.languages,
+            TermCommands(settings.moderation, settings.owners, store),
             self.describing,
             self.lookbook,
         )
@@ -210,10 +215,12 @@ class MjService:
     def is_owner(self, origin: Origin) -> bool:
         return is_owner(self.settings.owners, origin)
 
-    async def choices(self, kind: str, origin: Origin, typed: str) -> list[tuple[str, str]]:
+    async def choices(
+        self, kind: str, origin: Origin, typed: str, lang: Lang = Lang.EN
+    ) -> list[tuple[str, str]]:
         """What to suggest for /mj's `kind` option ("models", "themes", "styles") as the user
         types `typed`: (label, value) pairs, at most 25, those allowed in the community."""
-        return await self.lookbook.choices(kind, origin, typed)
+        return await self.lookbook.choices(kind, origin, typed, lang)
 
     async def looks(self, kind: str, origin: Origin) -> list[Entry]:
         """What `kind` ("models", "themes", "styles", "loras") offers to `origin`: name and
@@ -250,8 +257,16 @@ class MjService:
         )
 
     # requests ------------------------------------------------------------------------------
+    async def language(self, incoming: Incoming) -> Lang:
+        """The language to answer `incoming` in (`bot.core.language`): for adapters that say
+        something of their own (an attachment of the wrong type, an HTTP error)."""
+        return await self.languages.resolve(incoming)
+
     async def handle(self, incoming: Incoming, respond: Responder) -> None:
-        """Answer one user action; every outcome, including errors, goes to `respond`."""
+        """Answer one user action; every outcome, including errors, goes to `respond`, in the
+        language chosen for it (and its jobs keep that language)."""
+        lang = await self.languages.resolve(incoming)
+        incoming = replace(incoming, origin=replace(incoming.origin, lang=lang))
         try:
             if incoming.button is not None:
                 await self.presses.press(incoming, incoming.button, respond)
@@ -259,20 +274,24 @@ class MjService:
             name, rest = commands.split_command(incoming.text or "")
             command = commands.find(name)
             if command is None:
-                shown = excerpt(f"/{name}", quote="") if name else "that"
-                text = f"I don't know {shown}. {commands.help_text()}"
-                raise MjError(text)
+                if name:
+                    unknown = t("I don't know {command}.", command=excerpt(f"/{name}", quote=""))
+                else:
+                    unknown = t("I don't know that.")
+                raise MjError(sentences([unknown, commands.help_text()]))
             self._check_access(command, incoming)
             call = Call(incoming, command.name, rest, respond)
             reply = await HANDLERS[command.name](self.parts, call)
             if reply is not None:
-                await self.delivery.answer(respond, reply)
+                await self.delivery.answer(respond, reply, lang)
         except MjError as error:
-            await self.delivery.answer(respond, Reply(ReplyKind.ERROR, str(error), ephemeral=True))
+            refusal = Reply(ReplyKind.ERROR, error.message, ephemeral=True)
+            await self.delivery.answer(respond, refusal, lang)
         except Exception:
-            what = excerpt(incoming.text, 200) if incoming.text else incoming.button
+            what = render(excerpt(incoming.text, 200)) if incoming.text else incoming.button
             log.exception("handling %s from %s failed", what, incoming.origin.user_key)
-            await self.delivery.answer(respond, Reply(ReplyKind.ERROR, FAILED, ephemeral=True))
+            oops = Reply(ReplyKind.ERROR, FAILED, ephemeral=True)
+            await self.delivery.answer(respond, oops, lang)
 
     def _check_access(self, command: commands.Command, incoming: Incoming) -> None:
         owners = self.settings.owners
@@ -290,22 +309,31 @@ class MjService:
         images: int | None = None,
     ) -> list[str]:
         """Draw `text` (a prompt with any /mj parameters) plus `fields`; returns the job ids.
-        MjError when it is refused; the jobs report to the platform's sink. With a retry key
+        MjError when it is refused; the jobs report to the platform's sink, in the language
+        chosen for `incoming` (given `text` as what they wrote). With a retry key
         (`Incoming.key`), a retry of the same request returns the first one's jobs."""
+        incoming = await self._in_language(replace(incoming, text=text))
         return await self.retries.once(
             incoming,
             lambda: self.drawing.imagine(incoming, text, fields=fields, images=images),
         )
 
+    async def _in_language(self, incoming: Incoming) -> Incoming:
+        """`incoming` with the language chosen for it, which the jobs it makes keep."""
+        lang = await self.languages.resolve(incoming)
+        return replace(incoming, origin=replace(incoming.origin, lang=lang))
+
     async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
         """An action on job `job_id` by name and fields (upscale ... vary_region); the new
         job's id (with a retry key, the first request's). MjError when refused; the job
         reports to the platform's sink."""
+        incoming = await self._in_language(incoming)
         return await self.retries.one(incoming, lambda: self.presses.act(incoming, job_id, order))
 
     async def blend(self, incoming: Incoming, text: str) -> str:
         """/blend `text` (2-5 image URLs, maybe a prompt and --dimensions); the job's id
         (with a retry key, the first request's)."""
+        incoming = await self._in_language(replace(incoming, text=text))
         return await self.retries.one(incoming, lambda: self.edits.blend(incoming, text, None, []))
 
     async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
@@ -313,7 +341,7 @@ class MjService:
         origin, job = await self.edits.linked_job(token, job_id)
         images = await self.queries.job_images(job_id)
         if job.get("deleted_at") or not images:
-            raise MjError(f"Job {job_id} has no image to repaint.")
+            raise MjError(t("Job {job_id} has no image to repaint.", job_id=job_id))
         remix = await self.store.run(lambda s: s.editing.remix(origin.platform, origin.user_id))
         image = images[0]
         prompt = job["mj_text"]
@@ -324,6 +352,13 @@ class MjService:
             "prompt": prompt,
             "remix": remix,
         }
+
+    async def link_language(self, token: str, job_id: str, locale: Lang | None) -> Lang:
+        """The language of the region page a link opens: its user's, as for their messages
+        (`locale`: the browser's Accept-Language). LinkRefused if the link is not good."""
+        origin, job = await self.edits.linked_job(token, job_id)
+        name = job["display_name"] or origin.user_id
+        return await self.languages.resolve(Incoming(origin, name, locale=locale))
 
     async def region_submit(self, token: str, job_id: str, mask: bytes, prompt: str | None) -> str:
         """Vary (Region) from the page: the drawn mask (PNG), and with Remix a prompt."""
@@ -361,6 +396,7 @@ class MjService:
         """Describe the image `incoming` carries (or `text` links to); returns the job id
         (with a retry key, the first request's). MjError when it is refused; the job reports
         to the platform's sink."""
+        incoming = await self._in_language(incoming)
         return await self.retries.one(
             incoming, lambda: self.describing.describe(incoming, text, gloss=gloss, seed=seed)
         )
@@ -374,4 +410,4 @@ class MjService:
 
 def _question(row: dict[str, Any]) -> Question:
     payload = row["payload_json"]
-    return Question(row["id"], payload["command"], payload["prefill"], "Prompt")
+    return Question(row["id"], payload["command"], payload["prefill"], PROMPT_LABEL)

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from bot.core.errors import ParamError
 from engine.profiles import ModelProfile
+from i18n import t
 
 MAX_RATIO = 4  # Midjourney-style limit, and SD falls apart beyond it
 # An image's own aspect as --ar: the closest well-known ratio within 1% (1366x768 is 16:9, not
@@ -31,7 +32,9 @@ def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
     than a refusal: the shape is what was asked for.
     """
     if aw <= 0 or ah <= 0:
-        raise ParamError(f"An aspect ratio needs sides above 0, got {aw}:{ah}.")
+        raise ParamError(
+            t("An aspect ratio needs sides above 0, got {ratio}.", ratio=f"{aw}:{ah}")
+        )
     ratio, area, step = Fraction(aw, ah), profile.native**2, profile.multiple
     # Only heights that can meet both tolerances; for each, the widths either side of ratio*h.
     low = math.isqrt(int(area * 0.85 / (float(ratio) * 1.05))) // step * step
@@ -56,7 +59,13 @@ def size_for_aspect(aw: int, ah: int, profile: ModelProfile) -> tuple[int, int]:
         if area_error <= Fraction(30, 100):
             nearest.append((abs(Fraction(width, height) / ratio - 1), area_error, width, height))
     if not nearest:
-        raise ParamError(f"No {profile.family} image size fits the aspect ratio {aw}:{ah}.")
+        raise ParamError(
+            t(
+                "No {family} image size fits the aspect ratio {ratio}.",
+                family=profile.family,
+                ratio=f"{aw}:{ah}",
+            )
+        )
     _, _, width, height = min(nearest)
     return width, height
 

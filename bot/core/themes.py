@@ -20,6 +20,7 @@ from bot.core.looks import MAX_LORAS, LoraRef
 from bot.core.params_tokens import ALIASES, normalize_input, split_params
 from engine.job import LoraUse
 from engine.lora_files import family_name, fits
+from i18n import Listing, Message, t
 from storage.looks import LoraRecord, ScopeLooks, ThemeRecord
 
 
@@ -53,8 +54,13 @@ def merge_loras(theme: ThemeRecord | None, typed: Sequence[LoraRef]) -> tuple[Lo
         merged[ref.name] = ref
     if len(merged) > MAX_LORAS:
         raise ParamError(
-            f"The theme brings {len(merged) - len(typed)} LoRAs and you gave {len(typed)}: at "
-            f"most {MAX_LORAS} in all. Leave some out."
+            t(
+                "The theme brings {theirs} LoRAs and you gave {yours}: at most {most} in all. "
+                "Leave some out.",
+                theirs=len(merged) - len(typed),
+                yours=len(typed),
+                most=MAX_LORAS,
+            )
         )
     return tuple(merged.values())
 
@@ -71,12 +77,22 @@ def resolve_loras(
     for ref in refs:
         record = registry.get(ref.name)
         if record is None:
-            known = ", ".join(sorted(registry)) or "none yet"
-            raise ParamError(f"Unknown LoRA {ref.name!r}. Available: {known} (see /loras).")
+            raise ParamError(
+                t(
+                    "Unknown LoRA '{name}'. Available: {known} (see /loras).",
+                    name=ref.name,
+                    known=_known(sorted(registry)),
+                )
+            )
         if not fits(record.family, model_family):
             raise ParamError(
-                f"LoRA {ref.name!r} is made for {family_name(record.family)} models and "
-                f"{model!r} is not one: pick another --model or leave the LoRA out."
+                t(
+                    "LoRA '{name}' is made for {family} models and '{model}' is not one: pick "
+                    "another --model or leave the LoRA out.",
+                    name=ref.name,
+                    family=family_name(record.family),
+                    model=model,
+                )
             )
         weight = record.default_weight if ref.weight is None else ref.weight
         path = Path(record.file)
@@ -107,14 +123,32 @@ def check_scope(scope: ScopeLooks, theme: str | None, model: str) -> None:
     allowed = (*scope.allowed_themes, scope.default_theme)
     if theme and scope.allowed_themes and theme not in allowed:
         raise ParamError(
-            f"The theme {theme!r} is not allowed here. Allowed: {', '.join(scope.allowed_themes)}."
+            t(
+                "The theme '{theme}' is not allowed here. Allowed: {allowed}.",
+                theme=theme,
+                allowed=Listing.of(scope.allowed_themes, "plain"),
+            )
         )
     if scope.allowed_models and model not in scope.allowed_models:
         raise ParamError(
-            f"The model {model!r} is not allowed here. Allowed: {', '.join(scope.allowed_models)}."
+            t(
+                "The model '{model}' is not allowed here. Allowed: {allowed}.",
+                model=model,
+                allowed=Listing.of(scope.allowed_models, "plain"),
+            )
         )
 
 
 def unknown_theme(name: str, themes: Sequence[str]) -> ParamError:
-    known = ", ".join(themes) or "none yet"
-    return ParamError(f"Unknown theme {name!r}. Themes: {known} (see /themes).")
+    return ParamError(
+        t(
+            "Unknown theme '{name}'. Themes: {known} (see /themes).",
+            name=name,
+            known=_known(themes),
+        )
+    )
+
+
+def _known(names: Sequence[str]) -> Message:
+    """Names to choose from, or a word saying there are none yet."""
+    return Listing.of(names, "plain") if names else t("none yet")

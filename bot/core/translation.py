@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.core.errors import MjError, ParamError
 from bot.core.params_tokens import normalize_input, split_image_urls, split_params, split_weighted
 from engine.job import PromptPart
+from i18n import t
 from translate.detect import contains_chinese
 from translate.translator import AsyncTranslator, Translation, Translator
 
@@ -62,7 +63,7 @@ async def translate_prompt(translator: AsyncTranslator | None, text: str) -> Pro
     except Exception:
         log.exception("translating %r failed", text)
         raise MjError(
-            "Translating your prompt failed. Try again, or write the prompt in English."
+            t("Translating your prompt failed. Try again, or write the prompt in English.")
         ) from None
     if result.backend == "none":
         return PromptTranslation(text, (), "none")

@@ -9,21 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.errors import ParamError
+from bot.core.language import name_of
 from bot.core.params_tokens import ALIASES, SPELLING, normalize_input, split_params
 from bot.core.requests import Origin, Reply, ReplyKind
+from i18n import sentences, t
 from storage.store import AsyncStore
 
-USAGE = (
+USAGE = t(
     "/settings --ar 16:9 --model NAME sets the parameters added to your /mj when it does not "
     "set them itself (what you type wins). /settings shows them; /settings clear removes them; "
-    "/settings remix on|off asks for the prompt before variations and zooms."
+    "/settings remix on|off asks for the prompt before variations and zooms; /settings lang "
+    "zh-Hans, zh-Hant, en or auto sets the language the bot answers you in."
 )
 CLEAR_WORDS = ("clear", "reset", "none", "off")
 # Params that would change every job in a way a user would not expect from a default.
 NOT_DEFAULTS = {
-    "seed": "every grid would be the same",
-    "repeat": "every /mj would run several jobs",
-    "image_weight": "it needs an image prompt",
+    "seed": t("every grid would be the same"),
+    "repeat": t("every /mj would run several jobs"),
+    "image_weight": t("it needs an image prompt"),
 }
 
 
@@ -37,13 +40,23 @@ def canonical_params(text: str) -> str:
     that cannot be a default. Values are not checked here: the caller parses the result."""
     head, pairs = split_params(normalize_input(text))
     if head:
-        raise ParamError(f"/settings takes parameters only, and '{head}' is not one. {USAGE}")
+        raise ParamError(
+            t(
+                "/settings takes parameters only, and '{text}' is not one. {usage}",
+                text=head,
+                usage=USAGE,
+            )
+        )
     parts = []
     for name, value in pairs:
         field = _field(name)
         if field in NOT_DEFAULTS:
             raise ParamError(
-                f"--{name} cannot be a default: {NOT_DEFAULTS[field]}. Put it in the /mj itself."
+                t(
+                    "--{name} cannot be a default: {reason}. Put it in the /mj itself.",
+                    name=name,
+                    reason=NOT_DEFAULTS[field],
+                )
             )
         parts.append(f"--{SPELLING.get(field, name)} {value}".rstrip())
     return " ".join(parts)
@@ -83,33 +96,43 @@ class UserSettings:
             return await self._remix(origin, words[1:])
         if not rest:
             current = await self.defaults(origin)
-            text = f"Your defaults: {current}. {USAGE}" if current else f"No defaults. {USAGE}"
             remix = await self.store.run(
                 lambda s: s.editing.remix(origin.platform, origin.user_id)
             )
-            text += f" Remix is {'on' if remix else 'off'}."
+            text = sentences(
+                [
+                    t("Your defaults: {params}.", params=current)
+                    if current
+                    else t("No defaults."),
+                    t("Remix is on.") if remix else t("Remix is off."),
+                    t("The bot answers you in {language}.", language=name_of(origin.lang)),
+                    USAGE,
+                ]
+            )
         elif rest.lower() in CLEAR_WORDS:
             await self.store.run(lambda s: s.defaults.clear(origin.platform, origin.user_id))
-            text = "Your defaults are cleared: /mj uses the bot's own again."
+            text = t("Your defaults are cleared: /mj uses the bot's own again.")
         else:
             params = canonical_params(rest)
             self.parse(f"x {params}")  # a bad value fails now, not on every later /mj
             await self.store.run(lambda s: s.defaults.set(origin.platform, origin.user_id, params))
-            text = f"Saved. Your /mj now gets {params} unless it sets them itself."
+            text = t(
+                "Saved. Your /mj now gets {params} unless it sets them itself.", params=params
+            )
         return Reply(ReplyKind.TEXT, text, ephemeral=True)
 
     async def _remix(self, origin: Origin, words: list[str]) -> Reply:
         """`/settings remix on|off`: V1-V4, Vary (Subtle/Strong) and Custom Zoom ask for the
         prompt first (pre-filled), and the edited one is drawn."""
         if words not in (["on"], ["off"]):
-            raise ParamError("Use /settings remix on, or /settings remix off.")
+            raise ParamError(t("Use /settings remix on, or /settings remix off."))
         on = words == ["on"]
         await self.store.run(lambda s: s.editing.set_remix(origin.platform, origin.user_id, on))
         if on:
-            text = (
+            text = t(
                 "Remix is on: V1-V4, Vary (Subtle/Strong), Custom Zoom and Vary (Region) now "
                 "ask for the prompt first."
             )
         else:
-            text = "Remix is off: the buttons draw with the job's own prompt."
+            text = t("Remix is off: the buttons draw with the job's own prompt.")
         return Reply(ReplyKind.TEXT, text, ephemeral=True)

@@ -52,7 +52,8 @@ class Harness:
         size_limit = options.pop("size_limit", 10 * 1024 * 1024)
         roles = options.pop("roles", ())
         channel = options.pop("channel", CHANNEL)
-        return interaction(
+        locale = options.pop("locale", "en-US")  # the user's client language
+        payload = interaction(
             self.api,
             2,
             command(name, **options),
@@ -64,6 +65,8 @@ class Harness:
             size_limit=size_limit,
             nsfw=channel == NSFW_CHANNEL,
         )
+        payload["locale"] = locale
+        return payload
 
     async def command(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
         """A user runs a slash command and the gateway delivers it; returns its payload."""

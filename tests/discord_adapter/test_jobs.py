@@ -8,6 +8,7 @@ import discord
 from bot.adapters.discord_adapter import origin_of
 from bot.config import Settings
 from bot.core.requests import Reply, ReplyKind
+from i18n import verbatim
 from tests.discord_adapter.harness import (
     ALICE,
     CHANNEL,
@@ -88,11 +89,13 @@ async def test_progress_edits_keep_the_configured_pace(
         live = discord.Interaction(data=payload, state=h.bot._connection)
         await live.response.defer(thinking=True)
         respond = h.bot.sink.responder(live, origin_of(live), public=True, fill=True)
-        await respond.report(Reply(ReplyKind.ACK, f"Job {job_id} accepted", job_id))
+        await respond.report(Reply(ReplyKind.ACK, verbatim(f"Job {job_id} accepted"), job_id))
         for at, percent in [(0.5, 10), (1.9, 20), (2.1, 30), (3.0, 40), (4.2, 50), (9.0, 60)]:
             clock[0] = 1000.0 + at
             text = f"Job {job_id}: {percent}%"
-            progress = Reply(ReplyKind.PROGRESS, text, job_id, image_png=PNG, percent=percent)
+            progress = Reply(
+                ReplyKind.PROGRESS, verbatim(text), job_id, image_png=PNG, percent=percent
+            )
             await respond.report(progress)
     shown = [call.payload["content"] for call in api.find("PATCH", edits(payload))]
     # At most one edit per 2 s after the acknowledgement; the ones in between are dropped.

@@ -13,6 +13,7 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.core.requests import Origin, Reply, ReplyKind
+from i18n import verbatim
 from tests.discord_adapter.harness import (
     ALICE,
     CHANNEL,
@@ -56,7 +57,9 @@ async def test_a_grid_over_the_channels_upload_limit_is_re_encoded(
     Image.fromarray(noise).save(big, compress_level=1)  # noise does not compress: ~12 MiB
     origin = Origin("discord", str(CHANNEL), str(ALICE), scope_id=str(GUILD))
     async with discord_bot(settings, api) as h:
-        await h.bot.sink.send(origin, Reply(ReplyKind.RESULT, "a noisy grid", image_path=big))
+        await h.bot.sink.send(
+            origin, Reply(ReplyKind.RESULT, verbatim("a noisy grid"), image_path=big)
+        )
     [posted] = api.find("POST", IN_CHANNEL)
     [(name, data)] = posted.files
     assert big.stat().st_size > api.upload_limit(CHANNEL) >= len(data)
@@ -68,7 +71,7 @@ async def test_a_burst_over_the_global_rate_limit_waits_and_everything_arrives(
 ) -> None:
     origin = Origin("discord", str(CHANNEL), str(ALICE), scope_id=str(GUILD))
     async with discord_bot(settings, api) as h:
-        notes = [Reply(ReplyKind.TEXT, f"note {i}") for i in range(60)]
+        notes = [Reply(ReplyKind.TEXT, verbatim(f"note {i}")) for i in range(60)]
         await asyncio.gather(*(h.bot.sink.send(origin, note) for note in notes))
     limited = [c for c in api.refused if c.status == 429]
     assert limited and all(c.response["global"] for c in limited)

@@ -9,6 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.core import handlers
 from bot.core.render import FAILED
+from i18n import render
 from tests.discord_adapter.harness import ALICE, discord_bot, followups, has, original
 from tests.fakes.discord_api import FakeDiscord
 
@@ -31,7 +32,7 @@ async def test_a_bug_is_answered_and_the_next_command_is_served(
         later = await h.command("help")
         helped = await api.wait_for("PATCH", original(later), has("/mj"))
         jobs = await h.store.run(lambda s: s.jobs.of_user("discord", str(ALICE)))
-    assert failed.payload["content"] == FAILED and "a bug in /quota" in caplog.text
+    assert failed.payload["content"] == render(FAILED) and "a bug in /quota" in caplog.text
     text = refused.payload["content"]
     assert "--seed" in text and len(text) < 400  # the bad value quoted as a short prefix
     assert "7" * 100 not in text
