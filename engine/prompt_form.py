@@ -119,6 +119,11 @@ def _keep_describing_words(text: str) -> str:
     return " ".join(kept).replace(" ,", ",")
 
 
+def _describing(adjectives: str) -> str:
+    """The words before a named medium that describe it: "there painting of" has none."""
+    return " ".join(w for w in adjectives.split() if w not in ARTICLES and w not in DROPPED)
+
+
 def _dedupe(items: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     result = []
@@ -138,7 +143,7 @@ def caption_to_prompt(caption: str) -> str:
     lights: list[str] = []
     # 2. The opening frame: "a black and white photo of" -> medium, style words, the rest.
     if frame := _FRAME.match(text):
-        adjectives, named = frame[1].strip(), frame[2]
+        adjectives, named = _describing(frame[1]), frame[2]
         if named in VIEWS:
             styles.append(VIEWS[named])
             if adjectives:  # "a close up of" has none; "a blurry close up of" keeps its word
@@ -155,7 +160,7 @@ def caption_to_prompt(caption: str) -> str:
     text = _AT_LIGHT.sub("", text)
     if trailing := _TRAILING_MEDIUM.search(text):
         adjectives, named = trailing[1] or trailing[3] or "", trailing[2] or trailing[4]
-        media.append(" ".join(filter(None, [adjectives.strip(), MEDIA[named]])))
+        media.append(" ".join(filter(None, [_describing(adjectives), MEDIA[named]])))
         text = text[: trailing.start()]
     # 4. The subject: the words that describe.
     subject = _keep_describing_words(re.sub(r"\s+", " ", text).strip(" ,"))

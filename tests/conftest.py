@@ -16,9 +16,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
 from tests.helpers import TINY_ENV, link_captioner, tweak
+
+# `make test` (and so CI) replays the same examples every run: a landing is never refused for
+# a case no one has seen before. HYPOTHESIS_PROFILE=explore searches afresh each run; a failure
+# it finds goes into the test as an @example, so it is replayed from then on.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")

@@ -181,6 +181,10 @@ async def test_chinese_users_get_glosses(describe_settings, photo, tiny_gloss_ar
         _, sink = await run_line(app, f"describe {photo}")  # English: no gloss
         stored = app.store.run_sync(lambda s: s.suggestions.of_job(last_result(sink).job_id))
         assert not any(s.gloss for s in stored)
+        await run_line(app, "/settings lang zh-Hant")  # reads Chinese, writes no Chinese
+        _, sink = await run_line(app, f"describe {photo}")
+        stored = app.store.run_sync(lambda s: s.suggestions.of_job(last_result(sink).job_id))
+        assert all(s.gloss for s in stored)
 
 
 async def test_the_image_safety_check_refuses_a_flagged_image(describe_app, tmp_path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.params_tokens import normalize_input
@@ -45,6 +45,9 @@ EXAMPLES = {
     "plural": ("两只熊猫在竹林中吃竹子", "two pandas in bamboo forest eating bamboo"),
     "container": ("两碗拉面", "two bowls of ramen"),
     "们": ("学生们", "students"),
+    # protected neighbours never absorb translated text they did not touch as typed
+    "weight then dropped particle": ("::2的2077", "::2 2077"),
+    "url right after chinese": ("猫https://e.x/a.png", "cat https://e.x/a.png"),
 }
 
 
@@ -75,6 +78,7 @@ _WORDS = [
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=14))
+@example(["::2", "的", "2077"])  # found by hypothesis: the weight became ::22077
 def test_any_mix_translates_with_params_intact(translator: Translator, words: list[str]) -> None:
     text = "".join(words)
     translation = translate_sync(translator, text)

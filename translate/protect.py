@@ -129,7 +129,9 @@ def reassemble(pieces: Sequence[Piece], translated: Callable[[str], str]) -> str
     for piece in pieces:
         if piece.kind is Kind.RAW:
             before_param = piece.text.startswith("--")
-            out.append(_tidy(_join(region), "".join(typed), not out, before_param))
+            as_typed = "".join(typed)
+            text = _tidy(_join(region), as_typed, not out, before_param)
+            out.append(_unglued(text, as_typed, out[-1] if out else "", piece.text))
             region.clear()
             typed.clear()
             out.append(piece.text)
@@ -139,8 +141,29 @@ def reassemble(pieces: Sequence[Piece], translated: Callable[[str], str]) -> str
             region.append(translated(piece.text))
         else:
             region.append(piece.text.translate(_CJK_PUNCTUATION))
-    out.append(_tidy(_join(region), "".join(typed), not out, True))
+    as_typed = "".join(typed)
+    text = _tidy(_join(region), as_typed, not out, True)
+    out.append(_unglued(text, as_typed, out[-1] if out else "", ""))
     return "".join(out)
+
+
+def _unglued(text: str, typed: str, before: str, after: str) -> str:
+    """`text` with a space where it would glue onto a protected neighbour it did not touch as
+    typed: `::2的2077` must not become the weight `::22077`, nor `猫https://…` a URL the image
+    prompt parser can no longer see."""
+    if (
+        _ASCII_WORD_END.search(before)
+        and _ASCII_WORD_START.match(text)
+        and not _ASCII_WORD_START.match(typed)
+    ):
+        text = " " + text
+    if (
+        _ASCII_WORD_END.search(text)
+        and _ASCII_WORD_START.match(after)
+        and not _ASCII_WORD_END.search(typed)
+    ):
+        text += " "
+    return text
 
 
 def _join(parts: Sequence[str]) -> str:

@@ -25,7 +25,7 @@ from bot.core.requests import Incoming, Responder
 from bot.core.settings import CoreSettings
 from bot.core.sizes import aspect_for_size
 from engine.job import spec_from_dict
-from i18n import t
+from i18n import Lang, t
 from translate.detect import contains_chinese
 
 USAGE = t(
@@ -52,9 +52,11 @@ def image_url(text: str, attached: bool) -> str | None:
     return links[0] if links else None
 
 
-def wants_gloss(text: str) -> bool:
-    """Chinese glosses for a user who wrote Chinese: `/describe 中文`, a Chinese caption."""
-    return contains_chinese(text)
+def wants_gloss(text: str, lang: Lang) -> bool:
+    """Chinese glosses for a user who reads Chinese (the language chosen for the request:
+    their /settings lang, the community's default, their app's locale) or wrote it
+    (`/describe 中文`, a Chinese caption)."""
+    return lang is not Lang.EN or contains_chinese(text)
 
 
 class Describing:
@@ -73,13 +75,13 @@ class Describing:
         seed: int | None = None,
     ) -> str:
         """Queue a describe of the image `incoming` carries or `text` links to; its job id.
-        `gloss`: whether to add Chinese glosses (None: if the text is Chinese); `seed`: for
+        `gloss`: whether to add Chinese glosses (None: for a Chinese reader or text); `seed`: for
         the samples that top up too few distinct beams (None: a new one)."""
         url = image_url(text, incoming.image is not None)
         user = await self.accounts.user(incoming.origin, incoming.user_name)  # blocked: refused
         # Fetched and checked before any credit is spent: a bad image costs nothing.
         stored = await self.drawing.user_image(incoming, url, "image")
-        gloss = wants_gloss(text) if gloss is None else gloss
+        gloss = wants_gloss(text, incoming.origin.lang) if gloss is None else gloss
         size = (stored.width, stored.height)
         return await self._enqueue(
             incoming, user, stored.path, size, text, gloss, respond, seed=seed
