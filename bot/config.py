@@ -39,6 +39,7 @@ from bot.config_values import (
 from bot.core.settings import (
     ActionSettings,
     CoreSettings,
+    DeliverySettings,
     ImagePromptSettings,
     Limits,
     ModelChoice,
@@ -154,6 +155,7 @@ class Settings:
     actions: ActionSettings = ActionSettings()
     image_prompts: ImagePromptSettings = ImagePromptSettings()
     safety: SafetyCheckSettings = SafetyCheckSettings()
+    delivery: DeliverySettings = DeliverySettings()
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -183,6 +185,7 @@ class Settings:
             self.image_prompts,
             SafetySettings(self.safety_policy),
             pages,
+            self.delivery,
         )
 
     @property
@@ -301,6 +304,8 @@ ENV: dict[str, tuple[str, str, Parse]] = {
     "MJ_SAFETY_NSFW_POLICY": ("safety", "nsfw_mode", choice(*Mode)),
     "MJ_SAFETY_SCORER": ("safety", "scorer", text),
     "MJ_SAFETY_THREADS": ("safety", "threads", whole(1, 256)),
+    "MJ_DELIVERY_RETRY_FIRST_S": ("delivery", "retry_first_s", number(0.01, 60.0)),
+    "MJ_DELIVERY_RETRY_MAX_S": ("delivery", "retry_max_s", number(0.01, 60.0)),
     "MJ_CONSOLE_USER": ("console", "user", text),
     "MJ_LANG": ("console", "lang", language),
     "MJ_DISCORD_TOKEN": ("discord", "token", text),
@@ -334,6 +339,12 @@ def _checked(settings: Settings, values: Mapping[str, str]) -> Settings:
         models[name.strip().lower()] = ref.strip()
     if settings.engine.kind == "ray" and importlib.util.find_spec("ray") is None:
         raise ConfigError("MJ_ENGINE=ray needs Ray, an optional extra: pip install -e '.[ray]'")
+    delivery = settings.delivery
+    if delivery.retry_first_s > delivery.retry_max_s:
+        raise ConfigError(
+            "MJ_DELIVERY_RETRY_FIRST_S must not exceed MJ_DELIVERY_RETRY_MAX_S "
+            f"({delivery.retry_first_s:g} > {delivery.retry_max_s:g})"
+        )
     quota = settings.quota
     if values.get("MJ_TIERS") and not values.get("MJ_DEFAULT_TIER"):
         quota = replace(quota, default_tier=next(iter(quota.tiers)))

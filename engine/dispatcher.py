@@ -151,7 +151,8 @@ class Engine:
         return handle
 
     def cancel(self, job_id: str) -> bool:
-        """True if the job was waiting (now removed) or running (now interrupting)."""
+        """True if the job was waiting (now removed) or running (now interrupting): it will end
+        Cancelled. False if unknown, or too late: every step ran, so it ends Finished."""
         with self._cond:
             ticket = self._queue.remove(job_id)
             if ticket is not None:
@@ -162,6 +163,8 @@ class Engine:
             for slot in self._slots.values():
                 for running in slot.batch:
                     if running.spec.job_id == job_id:
+                        if running.too_late_to_cancel():
+                            return False
                         running.cancelled.set()
                         slot.worker.interrupt(job_id)
                         return True
@@ -236,7 +239,7 @@ class Engine:
                     return
                 batch = list(slot.batch)
                 run_number = next(self._runs)
-            run = Run(batch)
+            run = Run(batch, self._cond)
             try:
                 outcome = slot.worker.draw(run.assignments(run_number, slot.worker.name), run.emit)
             except Exception:  # a bug in a worker must not take its thread down

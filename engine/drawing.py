@@ -108,6 +108,10 @@ def _generate(
         step_s = (now - first_step_at[0]) / max(1, step - 1)
         offset = 0
         for i, (job, count) in enumerate(zip(jobs, counts, strict=True)):
+            if job.cancelled.is_set():
+                # Cancelled while batch-mates run on: its progress (and price) stops here.
+                offset += count
+                continue
             preview = None
             every = job.preview_every_s
             due = every is not None and (now - last_preview[i] >= every or step == total)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from engine.executor import Assignment, Worker
 from engine.fair_queue import FairQueue
 from engine.handle import JobHandle
-from engine.job import TERMINAL, Event, Finished, JobSpec, Started, batch_key
+from engine.job import TERMINAL, Event, Finished, JobSpec, Progress, Started, batch_key
 
 
 @dataclass(slots=True)
@@ -21,6 +21,14 @@ class Ticket:
     preview_every_s: float | None  # None: no previews; 0: every step
     cancelled: threading.Event = field(default_factory=threading.Event)
     lost_runs: int = 0  # runs that ended with their worker's death
+    # What the dispatcher has heard of this run: a cancel once every step ran, or once the job
+    # ended, is too late (the job is Finished and delivered), so `Engine.cancel` refuses it.
+    steps_done: int = 0
+    total_steps: int = 0
+    ended: bool = False
+
+    def too_late_to_cancel(self) -> bool:
+        return self.ended or (self.total_steps > 0 and self.steps_done >= self.total_steps)
 
 
 @dataclass(slots=True)
@@ -37,7 +45,8 @@ class Slot:
 class Run:
     """One batch on one worker: passes its events on, remembering what each job reached."""
 
-    def __init__(self, batch: list[Ticket]) -> None:
+    def __init__(self, batch: list[Ticket], lock: threading.Condition) -> None:
+        self.lock = lock  # the dispatcher's, which `Engine.cancel` holds
         self.tickets = {ticket.spec.job_id: ticket for ticket in batch}
         self.started: set[str] = set()
         self.ended: set[str] = set()
@@ -63,7 +72,15 @@ class Run:
             return  # not this batch's, or after its end: never delivered twice
         if isinstance(event, Started):
             self.started.add(event.job_id)
+        elif isinstance(event, Progress):
+            # Under the lock a cancel holds, and before the worker looks at the job's cancel
+            # flag after its last step: a cancel either sees every step ran (refused, the job
+            # ends Finished) or sets the flag in time (it ends Cancelled), never both.
+            with self.lock:
+                ticket.steps_done, ticket.total_steps = event.step, event.total
         elif isinstance(event, TERMINAL):
+            with self.lock:
+                ticket.ended = True
             self.ended.add(event.job_id)
             if isinstance(event, Finished):
                 self.finished += 1

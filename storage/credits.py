@@ -87,6 +87,23 @@ class Credits:
             )
             return amount
 
+    def of_job(self, job_id: str) -> tuple[float, float]:
+        """What the job was charged and what it got back, in credits."""
+        charged = refunded = 0.0
+        for row in self.db["ledger"].rows_where("job_id = ?", [job_id]):
+            if row["kind"] == "debit":
+                charged -= row["delta"]
+            elif row["kind"] == "refund":
+                refunded += row["delta"]
+        return round(charged, 6), round(refunded, 6)
+
+    def withdraw(self, job_id: str) -> None:
+        """A job recorded and charged, then refused by the queue before anyone was told it was
+        accepted: it never happened, so its row and its debit go together."""
+        with self.db.atomic():
+            self.db["ledger"].delete_where("job_id = ?", [job_id])
+            self.db["jobs"].delete(job_id)
+
     def adjust(
         self, user_id: int, day: str, kind: str, delta: float, reason: str, actor: str
     ) -> None:

@@ -40,6 +40,10 @@ class ImageStore:
         target.write_bytes(data)
         return StoredImage(relative, hashlib.md5(data).hexdigest(), image.width, image.height)
 
+    def delete(self, relative: str) -> None:
+        """Remove a file saved for a job that ended another way (it will never be shown)."""
+        (self.root / relative).unlink(missing_ok=True)
+
     def absolute(self, relative: str) -> Path:
         return self.root / relative
 

@@ -78,29 +78,26 @@ class Jobs:
     def set_reply_message(self, job_id: str, message_id: str) -> None:
         self.db["jobs"].update(job_id, {"reply_message_id": message_id})
 
-    def mark_running(self, job_id: str, task_id: str) -> None:
-        job = self.get(job_id) or {}
-        self.db["jobs"].update(
+    def mark_running(self, job_id: str, task_id: str) -> bool:
+        """Running now (again, after a restart); False if the job was settled meanwhile."""
+        return self._while_open(
             job_id,
-            {
-                "status": JobStatus.RUNNING.value,
-                "task_id": task_id,
-                "started_at": utcnow(),
-                "attempts": int(job.get("attempts") or 0) + 1,
-            },
+            "status = ?, task_id = ?, started_at = ?, attempts = coalesce(attempts, 0) + 1",
+            [JobStatus.RUNNING.value, task_id, utcnow()],
         )
 
-    def mark_done(self, job_id: str, grid_path: str, images: Iterable[ImageRow]) -> None:
-        """Record the images and the status together: a job is never done without its rows."""
+    def mark_done(self, job_id: str, grid_path: str, images: Iterable[ImageRow]) -> bool:
+        """Record the images and the status together: a job is never done without its rows.
+        False (and nothing written) if the job was already settled another way."""
         with self.db.atomic():
+            done = [JobStatus.DONE.value, grid_path, utcnow()]
+            if not self._while_open(job_id, "status = ?, grid_path = ?, finished_at = ?", done):
+                return False
             self.db["images"].insert_all(
                 ({"job_id": job_id, **_image_record(image)} for image in images),
                 replace=False,
             )
-            self.db["jobs"].update(
-                job_id,
-                {"status": JobStatus.DONE.value, "grid_path": grid_path, "finished_at": utcnow()},
-            )
+            return True
 
     def set_grid(self, job_id: str, grid_path: str) -> None:
         """The grid users see changed (a moderator released an image the safety check hid)."""
@@ -108,25 +105,27 @@ class Jobs:
 
     def mark_failed(
         self, job_id: str, error: str, message: str | None = None, detail: str | None = None
-    ) -> None:
-        """`error`: the reason in English; `message`: the same as a message (JSON) that can be
-        shown in the job's own language; `detail`: the operator's account (it may name
-        settings, paths and commands), never shown to users."""
-        self.db["jobs"].update(
-            job_id,
-            {
-                "status": JobStatus.FAILED.value,
-                "error": error,
-                "error_message": message,
-                "error_detail": detail,
-                "finished_at": utcnow(),
-            },
-        )
+    ) -> bool:
+        """Fail a queued or running job; False if it had ended. `error`: the reason in English;
+        `message`: the same as a message (JSON) that can be shown in the job's own language;
+        `detail`: the operator's account (it may name settings, paths and commands), never
+        shown to users."""
+        failed = [JobStatus.FAILED.value, error, message, detail, utcnow()]
+        columns = "status = ?, error = ?, error_message = ?, error_detail = ?, finished_at = ?"
+        return self._while_open(job_id, columns, failed)
 
-    def mark_cancelled(self, job_id: str) -> None:
-        self.db["jobs"].update(
-            job_id, {"status": JobStatus.CANCELLED.value, "finished_at": utcnow()}
+    def mark_cancelled(self, job_id: str) -> bool:
+        cancelled = [JobStatus.CANCELLED.value, utcnow()]
+        return self._while_open(job_id, "status = ?, finished_at = ?", cancelled)
+
+    def _while_open(self, job_id: str, assignments: str, values: list[Any]) -> bool:
+        """Update a job still queued or running. A job ends exactly one way: whichever of done,
+        failed or cancelled is written first wins, and the others find it settled (False)."""
+        cursor = self.db.execute(
+            f"update jobs set {assignments} where id = ? and status in (?, ?)",
+            [*values, job_id, JobStatus.QUEUED.value, JobStatus.RUNNING.value],
         )
+        return cursor.rowcount == 1
 
     def mark_delivered(self, job_id: str) -> None:
         self.db["jobs"].update(job_id, {"delivered_at": utcnow()})
@@ -137,14 +136,6 @@ class Jobs:
             "jobs.status in (?, ?)",
             [JobStatus.QUEUED.value, JobStatus.RUNNING.value],
             order="jobs.created_at, jobs.rowid",
-        )
-
-    def undelivered(self) -> list[dict[str, Any]]:
-        """Finished jobs whose result never reached the user (the bot stopped in between)."""
-        return self._select(
-            "jobs.status in (?, ?, ?) and jobs.delivered_at is null",
-            [JobStatus.DONE.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value],
-            order="jobs.finished_at, jobs.rowid",
         )
 
 

@@ -407,6 +407,34 @@ def m017_editing_actions(db: Database) -> None:
 
 
 @migrations()
+def m018_delivery_outbox(db: Database) -> None:
+    """What each finished job still owes its user (storage/outbox.py), until a front end took
+    it: its final message, then the notice that tells the user. Finished jobs an earlier
+    version never delivered are owed their final message."""
+    db["outbox"].create(
+        {
+            "job_id": str,
+            "kind": str,  # "final" (the job's outcome in its message) or "notice"
+            "attempts": int,  # failed tries so far
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,  # the platform took it
+            "abandoned_at": str,  # the platform refuses it for good (chat gone, bot blocked)
+        },
+        pk=("job_id", "kind"),
+        foreign_keys=[("job_id", "jobs", "id")],
+        not_null={"attempts", "created_at"},
+        defaults={"attempts": 0},
+    )
+    db["outbox"].create_index(["sent_at", "abandoned_at"])
+    db.execute(
+        "insert into outbox (job_id, kind, attempts, created_at) "
+        "select id, 'final', 0, coalesce(finished_at, created_at) from jobs "
+        "where status in ('done', 'failed', 'cancelled') and delivered_at is null"
+    )
+
+
+@migrations()
 def m019_jobs_idempotency_key(db: Database) -> None:
     # An HTTP client's Idempotency-Key, on the jobs its request created (written with the job
     # and its debit, so a charged job always has it), and a hash of that request: a retry with

@@ -3,6 +3,7 @@ event loop.
 
     store.users     users (created on first contact, tiers, blocks)
     store.jobs      jobs and their images
+    store.outbox    what finished jobs still owe their users (final message, notice)
     store.credits   the credit ledger: debit with a job's insert, refunds, grants
     store.terms     banned and allowed terms per scope, and the audit of blocked prompts
     store.defaults  users' default /mj params (/settings)
@@ -38,6 +39,7 @@ from storage.jobs import Jobs
 from storage.languages import Languages
 from storage.looks import Looks
 from storage.migrations import migrate
+from storage.outbox import Outbox
 from storage.rows import ImageRow, JobStatus
 from storage.safety import Safety
 from storage.stats import Stats
@@ -67,6 +69,7 @@ class Store:
         migrate(self.db)
         self.users = Users(self.db)
         self.jobs = Jobs(self.db)
+        self.outbox = Outbox(self.db, self.jobs)
         self.credits = Credits(self.db, self.jobs)
         self.terms = Terms(self.db)
         self.defaults = Defaults(self.db)

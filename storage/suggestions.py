@@ -24,9 +24,22 @@ class Suggestions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def mark_described(self, job_id: str, suggestions: Sequence[Suggestion]) -> None:
-        """Record the prompts and the status together: a describe is never done without them."""
+    def mark_described(self, job_id: str, suggestions: Sequence[Suggestion]) -> bool:
+        """Record the prompts and the status together: a describe is never done without them.
+        False (and nothing written) if the job was already settled another way."""
         with self.db.atomic():
+            done = self.db.execute(
+                "update jobs set status = ?, finished_at = ? where id = ? and status in (?, ?)",
+                [
+                    JobStatus.DONE.value,
+                    utcnow(),
+                    job_id,
+                    JobStatus.QUEUED.value,
+                    JobStatus.RUNNING.value,
+                ],
+            )
+            if done.rowcount != 1:
+                return False
             self.db["suggestions"].insert_all(
                 {
                     "job_id": job_id,
@@ -36,9 +49,7 @@ class Suggestions:
                 }
                 for item in suggestions
             )
-            self.db["jobs"].update(
-                job_id, {"status": JobStatus.DONE.value, "finished_at": utcnow()}
-            )
+            return True
 
     def of_job(self, job_id: str) -> list[Suggestion]:
         """A describe job's prompts in button order; [] for any other job."""

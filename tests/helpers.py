@@ -194,6 +194,28 @@ async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
             await asyncio.sleep(0.01)
 
 
+def delivered_and_charged_once(store: Any, rows: list[dict]) -> None:
+    """Every job done and delivered, its final reply sent once; one debit and no refund."""
+
+    def ledger(s: Any, job_id: str) -> list[str]:
+        return [row["kind"] for row in s.db["ledger"].rows_where("job_id = ?", [job_id])]
+
+    for row in rows:
+        job_id = row["id"]
+        assert row["status"] == "done" and row["delivered_at"], row
+        kinds, final = store.run_sync(lambda s, j=job_id: (ledger(s, j), s.outbox.get(j, "final")))
+        assert kinds == ["debit"], (job_id, kinds)
+        assert final["sent_at"] and not final["abandoned_at"], final
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 # HTTP API: the real app behind aiohttp's test client ------------------------------------------
 class Api:
     """The running app, its test client, and keys by name."""

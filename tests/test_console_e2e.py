@@ -103,7 +103,10 @@ async def test_cancel_command_stops_a_running_job_and_records_it(app) -> None:
     await app.service.wait(job_id)
     job = app.store.run_sync(lambda s: s.jobs.get(job_id))
     assert job["status"] == "cancelled" and job["delivered_at"] is not None
-    assert any(r.text == f"Job {job_id} cancelled." for r in sink.replies)
+    charged, refunded = app.store.run_sync(lambda s: s.credits.of_job(job_id))
+    assert 0 < refunded < charged  # the steps that did not run
+    [final] = [r for r in sink.replies if r.text.startswith(f"Job {job_id} cancelled.")]
+    assert f"{refunded:g} of its {charged:g} credit" in final.text  # says what came back
     steps = [r.percent for r in sink.replies if r.kind is ReplyKind.PROGRESS and r.percent]
     assert max(steps) < 100
 

@@ -90,7 +90,7 @@ async def test_a_failed_job_is_refunded_and_says_so_in_traditional_chinese(
         [failed] = [r for r in replies if r.kind is ReplyKind.ERROR]
         assert failed.text == (
             f"任務 {failed.job_id} 失敗：圖片安全檢查發生錯誤。圖片沒有送出。"
-            "這次任務的額度已退還。"
+            "所用的 1 額度已全部退還。"
         )
         assert ledger(app, failed.job_id or "") == [("debit", -1.0), ("refund", 1.0)]
 

@@ -77,13 +77,15 @@ async def test_a_failed_job_is_refunded_in_the_users_language(
         await bot.feed(update)
         [job_id] = set(app.service.pending_job_ids()) - before
         await app.service.wait(job_id)
-        await until(lambda: any("失敗" in t for t in texts(fake)))
+        await until(lambda: any("失敗：" in t for t in texts(fake)))
         ledger = app.store.run_sync(
             lambda s: [r["delta"] for r in s.db["ledger"].rows_where("job_id = ?", [job_id])]
         )
-    [failed] = [text for text in texts(fake) if "失敗" in text]
+    [failed] = [text for text in texts(fake) if "失敗：" in text]  # the job's own message
     assert failed.startswith(f"任務 {job_id} 失敗：圖片安全檢查發生錯誤。")
-    assert failed.endswith("這次任務的額度已退還。")
+    assert failed.endswith("所用的 1 額度已全部退還。")  # what came back
+    # An edit notifies nobody: the notice under it, in the user's language, does.
+    assert f"🔔 任務 {job_id} 失敗了，原因和退還的額度請看任務訊息。" in texts(fake)
     assert ledger == [-1.0, 1.0]
 
 

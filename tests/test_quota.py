@@ -197,6 +197,11 @@ async def test_failed_and_cancelled_jobs_are_refunded(quota_app) -> None:
     await quota_app.service.wait(waiting)
     assert ledger(quota_app, "2") == [("debit", -1.0), ("refund", 1.0)] * 2
     assert "2 left of 2" in await ann.say("/quota")
+    # Each says what came back.
+    [failure] = [r for r in ann.replies if r.job_id == failed and r.kind is ReplyKind.ERROR]
+    assert "invalid pixels" in failure.text and failure.text.endswith("Its 1 credit was refunded.")
+    said = [r.text for r in ann.replies if r.job_id == waiting and "cancelled" in r.text]
+    assert said == [f"Job {waiting} cancelled. Its 1 credit was refunded."]
 
 
 async def test_a_job_cancelled_while_running_refunds_the_steps_it_did_not_run(quota_app) -> None:

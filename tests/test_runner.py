@@ -11,7 +11,7 @@ from bot.adapters.front_end import FrontEndError
 from bot.config import ConfigError
 from bot.runner import configured, launch, serve, serve_app
 from tests.fakes.telegram_updates import message_update
-from tests.helpers import tweak, until
+from tests.helpers import free_port, tweak, until
 
 ALICE = 42
 
@@ -27,7 +27,7 @@ async def test_nothing_configured_says_what_to_set(settings) -> None:
 async def test_telegram_and_http_serve_together_until_stopped(tg_app, tg_settings, fake) -> None:
     import aiohttp
 
-    port = _free_port()
+    port = free_port()
     tg_settings = tweak(tg_settings, "http", enabled=True, port=port)
     assert configured(tg_settings) == ["telegram", "http"]
     fake.updates.put_nowait(message_update(ALICE, ALICE, "/mj a red fox --seed 4"))
@@ -36,7 +36,9 @@ async def test_telegram_and_http_serve_together_until_stopped(tg_app, tg_setting
     task = asyncio.create_task(
         serve_app(tg_app, tg_settings, ["telegram", "http"], stop, said.append)
     )
-    await until(lambda: fake.called("sendPhoto") and not tg_app.service.pending_job_ids(), 60)
+    await until(
+        lambda: fake.called("editMessageMedia") and not tg_app.service.pending_job_ids(), 60
+    )
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
         assert r.status == 200
     stop.set()
@@ -74,11 +76,3 @@ def test_a_front_end_without_its_token_exits_2_before_anything_loads(
     settings = Settings.from_env({"MJ_MODEL": "/nowhere", "MJ_DATA_DIR": str(tmp_path)})
     assert launch(settings, names, said.append) == 2
     assert message in said[-1] and not (tmp_path / "mjbot.db").exists()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -55,20 +55,60 @@ def test_mark_done_is_all_or_nothing(tmp_path: Path) -> None:
     assert [i.path for i in store.jobs.images("j1")] == ["a.png"]
 
 
-def test_unfinished_and_undelivered_queries(tmp_path: Path) -> None:
+def test_unfinished_jobs_and_what_the_outbox_owes(tmp_path: Path) -> None:
     store = Store(tmp_path / "x.db")
     user = store.users.upsert("console", "local", "me")
     for job_id in ("q", "r", "d", "f", "delivered"):
         store.jobs.insert(job(job_id, user))
     store.jobs.mark_running("r", "r:1")
-    store.jobs.mark_done("d", "g.png", [])
+    for job_id in ("d", "delivered"):
+        store.jobs.mark_done(job_id, "g.png", [])
+        store.outbox.add(job_id)
     store.jobs.mark_failed("f", "boom")
-    store.jobs.mark_done("delivered", "g.png", [])
-    store.jobs.mark_delivered("delivered")
+    store.outbox.add("f")
+    store.outbox.add("f")  # owed once
+    store.outbox.sent("delivered", "final", then="notice")
     assert [row["id"] for row in store.jobs.unfinished()] == ["q", "r"]
-    assert [row["id"] for row in store.jobs.undelivered()] == ["d", "f"]
+    owed = [(row["job_id"], row["kind"]) for row in store.outbox.pending()]
+    assert owed == [("d", "final"), ("f", "final"), ("delivered", "notice")]
+    assert store.jobs.get("delivered")["delivered_at"] and not store.jobs.get("d")["delivered_at"]
+    assert store.outbox.failed("d", "final", "502 Bad Gateway") == 1
+    assert store.outbox.failed("d", "final", "reset") == 2
+    store.outbox.abandoned("f", "final", "Forbidden: bot was blocked by the user")
+    assert [row["job_id"] for row in store.outbox.pending()] == ["d", "delivered"]
+    assert store.jobs.get("f")["delivered_at"]  # settled: nothing is owed any more
     assert store.jobs.get("r")["attempts"] == 1
     assert store.jobs.get("q")["platform_user_id"] == "local"
+
+
+def test_a_job_ends_one_way_whichever_comes_first(tmp_path: Path) -> None:
+    store = Store(tmp_path / "x.db")
+    user = store.users.upsert("console", "local", "me")
+    for job_id in ("a", "b"):
+        store.jobs.insert(job(job_id, user))
+    assert store.jobs.mark_cancelled("a")
+    assert not store.jobs.mark_done("a", "g.png", [ImageRow(1, "a.png", "m", 8, 8, 1)])
+    assert not store.jobs.mark_failed("a", "late") and not store.jobs.mark_running("a", "a:2")
+    assert store.jobs.get("a")["status"] == "cancelled" and store.jobs.images("a") == []
+    assert store.jobs.mark_done("b", "g.png", []) and not store.jobs.mark_cancelled("b")
+    assert store.jobs.get("b")["status"] == "done"
+
+
+def test_the_migration_owes_what_earlier_versions_never_delivered(tmp_path: Path) -> None:
+    db = Database(tmp_path / "old.db")
+    migrations.apply(db, stop_before="m018_delivery_outbox")  # as an earlier version left it
+    db["users"].insert(
+        {"id": 1, "platform": "console", "platform_user_id": "me", "created_at": "t"}
+    )
+    for job_id, status, delivered in (
+        ("d", "done", None),
+        ("e", "done", "t"),
+        ("q", "queued", None),
+    ):
+        db["jobs"].insert(job(job_id, 1, status=status, created_at="t", delivered_at=delivered))
+    db.close()
+    store = Store(tmp_path / "old.db")
+    assert [(r["job_id"], r["kind"]) for r in store.outbox.pending()] == [("d", "final")]
 
 
 def test_image_store_names_are_random_and_hashed(tmp_path: Path) -> None:

@@ -39,5 +39,12 @@ def test_mark_described_is_all_or_nothing(store: Store) -> None:
         store.suggestions.mark_described("d1", twice)
     assert store.jobs.get("d1")["status"] == JobStatus.RUNNING
     assert store.suggestions.of_job("d1") == []
-    with pytest.raises(sqlite3.IntegrityError):  # only for jobs that exist
-        store.suggestions.mark_described("nope", [Suggestion(1, "a --ar 1:1")])
+    assert not store.suggestions.mark_described("nope", [Suggestion(1, "a --ar 1:1")])
+    assert store.suggestions.of_job("nope") == []
+
+
+def test_a_describe_settled_another_way_first_stays_that_way(store: Store) -> None:
+    assert store.jobs.mark_cancelled("d1")  # a cancel won the race
+    assert not store.suggestions.mark_described("d1", [Suggestion(1, "a --ar 1:1")])
+    assert store.jobs.get("d1")["status"] == JobStatus.CANCELLED
+    assert store.suggestions.of_job("d1") == []

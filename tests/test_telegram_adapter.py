@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.core.requests import Origin, Reply, ReplyKind
 from bot.runner import serve_app
 from i18n import verbatim
+from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_updates import callback_update, message_update, photo_update
 from tests.helpers import tweak, until
@@ -60,12 +61,13 @@ async def test_mj_in_a_private_chat_ends_in_one_grid_with_nine_buttons(app, tg_s
         row = await draw(app, bot, update)
 
     assert row["status"] == "done" and row["delivered_at"] is not None
-    ack = fake.called("sendMessage")[0]
+    ack, notice = fake.called("sendMessage")
     assert f"Job {row['id']} accepted" in ack.params["text"]
     assert ack.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
-    assert len(fake.called("sendPhoto")) == 1  # one message shows the job, then its result
+    # One message shows the job: the acknowledgement, edited into previews and the grid.
+    assert not fake.called("sendPhoto")
     grid = fake.message(ALICE, int(row["reply_message_id"]))
-    assert grid["reply_to"] == update["message"]["message_id"]
+    assert grid["reply_to"] == update["message"]["message_id"] and "text" not in grid
     assert [[b["text"] for b in r] for r in keyboard_of(grid)] == [
         ["U1", "U2", "U3", "U4"],
         ["V1", "V2", "V3", "V4"],
@@ -77,19 +79,22 @@ async def test_mj_in_a_private_chat_ends_in_one_grid_with_nine_buttons(app, tg_s
     assert "a red fox" in grid["caption"] and "--seed 7" in grid["caption"]
     stored = (tg_settings.images_dir / row["grid_path"]).read_bytes()
     assert grid["photo"][0]["_bytes"] == stored  # the grid itself (it fits in 10 MB)
+    # An edit notifies nobody: a short notice under the grid does.
+    assert notice.params["text"] == f"🔔 Job {row['id']} is done: a red fox"
+    assert notice.params["reply_parameters"]["message_id"] == grid["message_id"]
 
 
 async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_grid(
     app, tg_settings, fake
 ):
-    # No pacing: every step's preview is shown, so the photo is edited several times.
+    # No pacing: every step's preview is shown, so the message is edited several times.
     settings = tweak(tg_settings, "telegram", edit_every_s_group=0)
     async with telegram(app, settings) as bot:
         await bot.feed(message_update(GROUP, BOB, "/mj@OtherBot a castle"))  # not ours
         assert fake.calls[-1].method == "getMe" and app.service.pending_job_ids() == []
         row = await draw(app, bot, message_update(GROUP, BOB, "/mj@MjTestBot a castle"))
 
-    assert len(fake.called("sendPhoto")) == 1
+    assert not fake.called("sendPhoto")
     edits = fake.called("editMessageMedia")
     assert len(edits) >= 2  # at least one preview, then the result
     assert {c.params["message_id"] for c in edits} == {str(row["reply_message_id"])}
@@ -98,6 +103,11 @@ async def test_mj_addressed_to_the_bot_in_a_group_edits_its_preview_into_the_gri
     assert len(keyboard_of(grid)) == 3 and row["id"] in grid["caption"]
     origin = app.store.run_sync(lambda s: s.jobs.get(row["id"]))
     assert (origin["chat_id"], origin["platform_user_id"]) == (str(GROUP), str(BOB))
+    # In a group the notice mentions the user (a link to them, whatever their name).
+    notice = fake.called("sendMessage")[-1]
+    assert notice.params["text"].startswith(f'<a href="tg://user?id={BOB}">🔔</a> Job ')
+    assert notice.params["parse_mode"] == "HTML"
+    assert notice.params["reply_parameters"]["message_id"] == int(row["reply_message_id"])
 
 
 async def test_a_photo_with_a_mj_caption_is_the_image_prompt_and_u1_upscales(
@@ -225,24 +235,60 @@ async def test_reroll_works_after_the_bot_was_rebuilt(tg_settings, fake):
     assert keyboard_of(fake.message(ALICE, int(again["reply_message_id"])))
 
 
-async def test_a_result_delivered_after_a_restart_lands_in_the_jobs_message(tg_settings, fake):
-    settings = tweak(tg_settings, "telegram", edit_every_s_private=0)
-    fake.outage_after = "sendPhoto"  # the first preview gets out, then Telegram is gone
+async def test_a_result_whose_answer_was_lost_is_edited_again_after_a_restart(tg_settings, fake):
+    # The result's edit is applied, then the connection drops; the process ends before its
+    # retry is due. The next process edits the same message again: one grid, one notice.
+    settings = tweak(tg_settings, "telegram", edit_every_s_private=600)  # no previews
+    settings = tweak(settings, "delivery", retry_first_s=60.0, retry_max_s=60.0)
+    fake.faults = FaultPlan(
+        rate=1.0,
+        eligible=lambda method: method == "editMessageMedia",
+        kinds=(Fault.RESET,),
+        limit=1,
+    )
     async with open_app(settings) as first, telegram(first, settings) as bot:
-        row = await draw(first, bot, message_update(ALICE, ALICE, "/mj a harbour"))
-    assert row["status"] == "done" and row["delivered_at"] is None
-    assert len(fake.called("sendPhoto")) == 1  # the first preview
-    message_id = int(row["reply_message_id"])
-    assert "reply_markup" not in fake.message(ALICE, message_id)
+        before = set(first.service.pending_job_ids())
+        await bot.feed(message_update(ALICE, ALICE, "/mj a harbour"))
+        [job_id] = set(first.service.pending_job_ids()) - before
+        await until(lambda: fake.faults.injected)
+        await until(
+            lambda: first.store.run_sync(lambda s: s.outbox.get(job_id, "final")["attempts"])
+        )
 
-    fake.outage_after = None
     async with open_app(settings) as second, telegram(second, settings):
         await second.service.start()  # delivers what the first process could not
-        delivered = await second.service.wait(row["id"])
+        async with asyncio.timeout(60):
+            delivered = await second.service.wait(job_id)
     assert delivered["delivered_at"] is not None
-    assert len(fake.called("sendPhoto")) == 1  # no second message: the first one was edited
-    grid = fake.message(ALICE, message_id)
-    assert len(keyboard_of(grid)) == 3 and row["id"] in grid["caption"]
+    grids = [
+        m for m in fake.messages.values() if "reply_markup" in m and job_id in m.get("caption", "")
+    ]
+    assert [m["message_id"] for m in grids] == [int(delivered["reply_message_id"])]
+    assert len(fake.called("editMessageMedia")) == 1  # the retry (the first was a reset)
+    notices = [m for m in fake.messages.values() if m.get("text", "").startswith("🔔")]
+    assert len(notices) == 1 and job_id in notices[0]["text"]
+
+
+async def test_a_result_arrives_in_the_same_run_once_telegram_recovers(tg_settings, fake):
+    settings = tweak(tg_settings, "telegram", edit_every_s_private=600)
+    settings = tweak(settings, "delivery", retry_first_s=0.02, retry_max_s=0.1)
+    fake.outage_after = "sendMessage"  # the acknowledgement gets out, then every call is 502
+    async with open_app(settings) as app, telegram(app, settings) as bot:
+        before = set(app.service.pending_job_ids())
+        await bot.feed(message_update(ALICE, ALICE, "/mj a lighthouse"))
+        [job_id] = set(app.service.pending_job_ids()) - before
+
+        def attempts() -> int:
+            owed = app.store.run_sync(lambda s: s.outbox.get(job_id, "final"))
+            return owed["attempts"] if owed else 0
+
+        await until(lambda: attempts() >= 3)  # three tries failed, the platform still down
+        fake.outage_after = None  # Telegram is back
+        async with asyncio.timeout(60):
+            row = await app.service.wait(job_id)
+    assert row["delivered_at"] and row["status"] == "done"
+    grid = fake.message(ALICE, int(row["reply_message_id"]))
+    assert len(keyboard_of(grid)) == 3 and job_id in grid["caption"]
 
 
 async def test_a_click_by_someone_else_gets_an_alert_and_queues_nothing(app, tg_settings, fake):
@@ -353,7 +399,7 @@ async def test_a_flood_wait_on_a_preview_edit_is_honoured_and_the_result_still_a
             origin, Reply(ReplyKind.ACK, verbatim("Job j2 accepted"), "j2", position=1)
         )
         await sink.send(origin, progress("j2", 25))
-        await until(lambda: fake.called("sendPhoto"))
+        await until(lambda: fake.called("editMessageMedia"))
         fake.flood_once("editMessageMedia", retry_after=1)
         await sink.send(origin, progress("j2", 50))
         await until(lambda: any(call.status == 429 for call in fake.calls))

@@ -135,10 +135,10 @@ async def test_a_grid_over_ten_megabytes_is_re_encoded_for_an_edit_and_a_new_pho
         await sink.send(
             origin, Reply(ReplyKind.ACK, verbatim("Job j4 accepted"), "j4", position=1)
         )
-        await sink.send(origin, progress("j4", 50))  # the preview message the grid edits
-        await until(lambda: fake.called("sendPhoto"))
+        await sink.send(origin, progress("j4", 50))  # the preview the grid replaces
+        await until(lambda: fake.called("editMessageMedia"))
         await sink.send(origin, grid)
-        await sink.send(origin, replace(grid, job_id="j5"))  # no preview: a new photo
+        await sink.posts.send_result(origin, replace(grid, job_id="j5"))  # /show: a new photo
     uploads = [call.files for call in fake.called("editMessageMedia", "sendPhoto")[1:]]
     assert len(uploads) == 2 and not [call for call in fake.calls if call.status != 200]
     for files in uploads:
@@ -158,7 +158,7 @@ async def test_identical_edits_after_a_restart_are_taken_as_shown_and_never_repe
             origin, Reply(ReplyKind.ACK, verbatim("Job j3 accepted"), "j3", position=1)
         )
         await sink.send(origin, progress("j3", 40))
-        await until(lambda: "j3" in messages.ids)  # the preview's message id is kept
+        await until(lambda: fake.called("editMessageMedia"))  # the job's message shows 40 %
     # Restarted: the job's message already says 40 %, and the worker says so again and again.
     async with bare_sink(tg_settings, every_s=0.05, messages=messages) as sink:
         for _ in range(3):

@@ -98,6 +98,37 @@ async def test_cancel_while_queued_never_starts(make_engine) -> None:
     assert not events[-1].while_running and engine.waiting_count() == 0
 
 
+async def test_a_cancel_once_every_step_ran_is_too_late_and_the_job_finishes(make_engine):
+    engine = make_engine()
+    engine.start()
+    handle = engine.submit(spec("late", steps=3))
+    answers = [
+        engine.cancel("late")
+        async for event in handle.events()
+        if isinstance(event, Progress) and event.step == event.total
+    ]
+    assert answers == [False]  # the engine decided: this job ends Finished, not Cancelled
+    assert isinstance(await handle.result(), Finished)
+
+
+async def test_a_batch_mate_cancelled_mid_run_stops_counting_steps(make_engine) -> None:
+    engine = make_engine(batching=True)
+    mine = engine.submit(spec("mine", steps=40))
+    theirs = engine.submit(spec("theirs", user="console:b", steps=40))
+    engine.start()  # both waiting: one batch, one forward pass
+    steps = []
+    async for event in mine.events():
+        if isinstance(event, Progress):
+            steps.append(event.step)
+            if len(steps) == 1:
+                assert engine.cancel("mine")
+    finished = await collect(theirs)
+    assert isinstance(await mine.result(), Cancelled) and isinstance(finished[-1], Finished)
+    # Its batch-mate ran all 40 steps; the cancelled job's count (and price) stopped.
+    assert max(steps) <= steps[0] + 2
+    assert [e.step for e in finished if isinstance(e, Progress)][-1] == 40
+
+
 async def test_a_failing_job_does_not_stop_the_next(make_engine) -> None:
     engine = make_engine()
     bad = engine.submit(spec("bad", width=60))  # not a multiple of 8: check_inputs refuses

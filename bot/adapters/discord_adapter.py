@@ -116,8 +116,11 @@ class DiscordBot(discord.Client):
         # `sink_options` lets tests set the sink's clocks and pace.
         paced = {"edit_every_s": settings.edit_every_s, **(sink_options or {})}
         self.sink = DiscordSink(self, service, **paced)
-        # Previews are computed at the pace the sink may show them, not faster.
-        service.register_sink(PLATFORM, self.sink, preview_every_s=settings.edit_every_s)
+        # Previews are computed at the pace the sink may show them, not faster. Outcomes are
+        # edited into the job's message, which notifies nobody: notices follow them.
+        service.register_sink(
+            PLATFORM, self.sink, preview_every_s=settings.edit_every_s, notices=True
+        )
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: buttons from any earlier run work from now on, and
@@ -174,7 +177,7 @@ class DiscordBot(discord.Client):
         if not await self._defer(interaction, ephemeral=not public, thinking=True):
             return
         incoming = self.incoming(interaction, text=text)
-        respond = self.sink.responder(interaction, incoming.origin, public=public, fill=True)
+        respond = self.responder(interaction, incoming.origin, public=public, fill=True)
         await self._handle(incoming, respond)
         if not job:
             await respond.settle()
@@ -198,8 +201,14 @@ class DiscordBot(discord.Client):
         if not await self._defer(interaction):
             return
         incoming = self.incoming(interaction, button=ButtonPress(action, job_id))
-        respond = self.sink.responder(interaction, incoming.origin, public=False, fill=False)
+        respond = self.responder(interaction, incoming.origin, public=False, fill=False)
         await self._handle(incoming, respond)
+
+    def responder(
+        self, interaction: discord.Interaction[Any], origin: Origin, *, public: bool, fill: bool
+    ) -> InteractionResponder:
+        """A deferred interaction's Responder; `fill`: its deferred response awaits a text."""
+        return InteractionResponder(self.sink, interaction, origin, public, fill)
 
     async def _defer(self, interaction: discord.Interaction[Any], **options: Any) -> bool:
         """Answer within Discord's 3 s; False if Discord says it is too late. That happens

@@ -1,14 +1,21 @@
-"""Where the core's replies land in Discord: the ReplySink, and the job messages it tracks.
+"""Where the core's replies land in Discord: the ReplySink, and each job's message.
 
-A job's replies (acknowledgement, progress, result) go to one message that is posted once and
+A job's replies (acknowledgement, progress, outcome) go to one message that is posted once and
 then edited. While the interaction that asked is alive, its `InteractionResponder`
-(`discord_responder`) answers through the interaction's webhook. Interaction tokens die after
-15 minutes, and a restart forgets every interaction, so without a live one replies go through
-`DiscordSink`: ordinary channel messages that mention the user and reply to the job's earlier
-message, or, where the bot may no longer post (its permissions were taken away), a direct
-message to the user that says so; where neither is allowed the reply is Undeliverable (the
-core settles it and never retries; `/show` posts a result again). Only ids are kept across
-restarts (`MjService.remember_reply_message`).
+(`discord_responder`) answers through the interaction's webhook: the deferred response, or a
+followup. Interaction tokens die after 15 minutes, and a restart forgets every interaction;
+then `DiscordSink` edits the same message through the channel (a bot may edit its public
+interaction responses there).
+Without a live interaction, where the bot may no longer post in the channel (its permissions
+were taken away) the reply goes to the user's direct messages, saying so; where neither is
+allowed it is Undeliverable (the core settles it and never retries; `/show` posts a result
+again). Only ids are kept across restarts (`MjService.remember_reply_message`).
+
+The outcome may be sent again (a failed try, or one whose answer was lost): it is always an
+edit of the job's message, or, where that message is gone or unknown, a channel message whose
+nonce Discord enforces (a second send within minutes returns the first message). An edit
+notifies nobody, so the core follows it with a NOTICE: a short channel message that mentions
+the user and replies to the job's message (also under an enforced nonce).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from bot.adapters.discord_limits import FINAL, UPLOAD_BYTES, clip
 from bot.adapters.discord_responder import InteractionResponder, JobMessage
 from bot.adapters.discord_views import result_view
 from bot.adapters.uploads import fit_upload
+from bot.core.language import Lang, render, t
 from bot.core.requests import Origin, Reply, ReplyKind, ReplyMessages, Undeliverable
 
 log = logging.getLogger(__name__)
@@ -59,33 +67,41 @@ class DiscordSink:
         self.monotonic = monotonic  # paces progress edits
         self.now = now  # tells expired tokens
         self.jobs: dict[str, JobMessage] = {}  # job id -> its message, until its final reply
-
-    def responder(
-        self, interaction: discord.Interaction[Any], origin: Origin, *, public: bool, fill: bool
-    ) -> InteractionResponder:
-        """A deferred interaction's Responder; `fill`: its deferred response awaits a text."""
-        return InteractionResponder(self, interaction, origin, public, fill)
+        self.announced: set[str] = set()  # jobs whose outcome came as a new message
 
     async def send(self, origin: Origin, reply: Reply) -> None:
         if reply.kind is ReplyKind.DELETED:
             await self.delete_shown(origin, reply.job_id)
             return
+        job = self.jobs.get(reply.job_id or "")
         if reply.kind is ReplyKind.PROGRESS:
-            job = self.jobs.get(reply.job_id or "")
-            if job is not None and job.through is None and self.due(job):
+            if job is not None and job.through is None and job.message_id and self.due(job):
                 channel = await self._channel(origin)
                 await self.edit_progress(job, reply, channel.get_partial_message(job.message_id))
             return
+        try:
+            if reply.kind is ReplyKind.NOTICE:
+                await self._notify(origin, reply)
+            elif reply.job_id is not None and reply.kind in FINAL:
+                if job is not None and job.through is not None and job.through.alive:
+                    await job.through.report(reply)  # its webhook, while the token lives
+                else:
+                    await self.finish_in_channel(origin, reply)
+            elif reply.job_id is not None:
+                await self._acknowledge(origin, reply)
+            else:
+                await self.post(origin, reply)
+        except discord.Forbidden as error:  # neither the channel nor the user's DMs: never
+            raise Undeliverable(error.text) from error
+
+    async def post(self, origin: Origin, reply: Reply) -> None:
+        """A request's answer once its interaction is gone: a channel message."""
         if reply.ephemeral:
             # Only immediate answers are private, and they come while the interaction lives;
             # posting one publicly instead would show it to everyone.
             log.warning("dropped a private reply with no live interaction: %s", reply.text)
             return
-        try:
-            message_id = await self._via_channel(origin, reply)
-        except discord.Forbidden as error:  # neither the channel nor the user's DMs: never
-            raise Undeliverable(error.text) from error
-        await self.record(reply, message_id, None)
+        await self._in_channel(origin, reply)
 
     # shared with the responders ------------------------------------------------------------
     def due(self, job: JobMessage) -> bool:
@@ -93,36 +109,40 @@ class DiscordSink:
         return self.monotonic() - job.last_edit >= self.edit_every_s
 
     async def edit_progress(self, job: JobMessage, reply: Reply, target: Any) -> None:
-        """Edit the job's message (`target`: a partial message or a webhook). Updates in
-        between are dropped: the next one, or the result, shows the newer state."""
+        """Edit the job's message (`target`: a partial message or a webhook one). Updates in
+        between are dropped: the next one, or the outcome, shows the newer state. The core
+        sends a job's news in order and awaits each, so no edit can land after the outcome."""
         job.last_edit = self.monotonic()
         fields: dict[str, Any] = {"content": clip(reply.text)}
         if reply.image_png is not None:
             fields["attachments"] = [_file(reply.image_png, "preview.png", reply)]
         try:
             await target.edit(**fields)
-        except discord.HTTPException as error:
+        except Exception as error:  # refused, rate limited, or the connection dropped
             # A lost progress edit costs nothing; the job and its result go on.
-            log.warning("progress edit for job %s failed: %s", reply.job_id, error)
+            log.warning("progress edit for job %s failed: %r", reply.job_id, error)
 
     async def record(
-        self, reply: Reply, message_id: int, through: InteractionResponder | None
+        self, reply: Reply, message_id: int | None, through: InteractionResponder | None
     ) -> None:
         """Keep (and persist) which message shows a job, until its final reply."""
         if reply.job_id is None:
             return
         job = self.jobs.get(reply.job_id)
         if reply.kind in FINAL:
+            if message_id is not None:
+                await self.messages.remember_reply_message(reply.job_id, str(message_id))
             # A final reply to another interaction (a /cancel of a job the engine had lost)
             # does not end what the job's own message shows.
             if job is not None and (through is None or through is job.through):
                 del self.jobs[reply.job_id]
             return
-        if job is not None and job.message_id == message_id:
-            job.last_edit = self.monotonic()
-            return
-        self.jobs[reply.job_id] = JobMessage(message_id, through, self.monotonic())
-        await self.messages.remember_reply_message(reply.job_id, str(message_id))
+        if job is not None and job.message_id in (None, message_id):
+            job.message_id, job.last_edit = message_id, self.monotonic()
+        else:
+            self.jobs[reply.job_id] = JobMessage(message_id, through, self.monotonic())
+        if message_id is not None:
+            await self.messages.remember_reply_message(reply.job_id, str(message_id))
 
     async def files(self, reply: Reply, limit: int) -> list[discord.File]:
         """Fresh file objects per request (a sent File is consumed)."""
@@ -133,6 +153,36 @@ class DiscordSink:
         if reply.image_png is not None:
             return [_file(reply.image_png, "preview.png", reply)]
         return []
+
+    async def finish_in_channel(self, origin: Origin, reply: Reply) -> None:
+        """The outcome edited into the job's message through the channel; a new message (under
+        an enforced nonce) if that one is gone or was never known."""
+        assert reply.job_id is not None
+        channel = await self._channel(origin)
+        earlier = await self._earlier_message(reply.job_id)
+        fields = {
+            "content": clip(reply.text),
+            "attachments": await self.files(reply, UPLOAD_BYTES),
+            "view": result_view(reply.buttons) if reply.buttons else None,
+        }
+        nonce = f"r{reply.job_id}"
+        message_id = None
+        if earlier is not None:
+            try:
+                edited = await channel.get_partial_message(earlier).edit(**fields)
+            except (discord.NotFound, discord.Forbidden) as error:
+                if not _locked_out(origin, error):
+                    # Deleted, or not ours to edit (an ephemeral response): post it anew.
+                    log.info("job %s: its message not edited (%s)", reply.job_id, error)
+                else:  # posting there would fail the same way
+                    message_id = await self._via_dm(origin, reply, nonce, error)
+            else:
+                await self.record(reply, edited.id, None)
+                return
+        if message_id is None:
+            message_id = await self._in_channel(origin, reply, nonce)
+        self.announced.add(reply.job_id)  # it mentioned the user: no notice needed
+        await self.record(reply, message_id, None)
 
     async def delete_shown(self, origin: Origin, job_id: str | None) -> None:
         """🗑: remove the message that shows the job (the core removed its files)."""
@@ -146,7 +196,25 @@ class DiscordSink:
             log.info("could not delete the message of job %s: %s", job_id, error)
 
     # the channel path ----------------------------------------------------------------------
-    async def _via_channel(self, origin: Origin, reply: Reply) -> int:
+    async def _acknowledge(self, origin: Origin, reply: Reply) -> None:
+        """A job's news without a live interaction (resumed after a restart): its message
+        edited, if it has one, else a new one (under an enforced nonce)."""
+        assert reply.job_id is not None
+        earlier = await self._earlier_message(reply.job_id)
+        if earlier is not None:
+            channel = await self._channel(origin)
+            try:
+                edited = await channel.get_partial_message(earlier).edit(
+                    content=clip(reply.text), attachments=[]
+                )
+            except (discord.NotFound, discord.Forbidden) as error:
+                log.info("job %s: its message not edited (%s)", reply.job_id, error)
+            else:
+                await self.record(reply, edited.id, None)
+                return
+        await self.record(reply, await self._in_channel(origin, reply, f"a{reply.job_id}"), None)
+
+    async def _in_channel(self, origin: Origin, reply: Reply, nonce: str | None = None) -> int:
         """A new channel message that mentions the user and replies to the job's last one;
         in the user's DMs if the bot may no longer post in the channel."""
         channel = await self._channel(origin)
@@ -155,6 +223,8 @@ class DiscordSink:
             # Only this user is pinged, whatever the prompt says (@everyone, roles).
             "allowed_mentions": discord.AllowedMentions(users=[discord.Object(origin.user_id)]),
             "files": await self.files(reply, UPLOAD_BYTES),
+            # Discord enforces a nonce for a few minutes: a repeated send returns the first.
+            "nonce": nonce,
         }
         if reply.buttons:
             fields["view"] = result_view(reply.buttons)
@@ -166,27 +236,37 @@ class DiscordSink:
         try:
             message = await channel.send(**fields)
         except discord.Forbidden as error:
-            if error.code not in _NO_ENTRY or origin.scope_id is None:
+            if not _locked_out(origin, error):
                 raise
-            log.warning(
-                "job %s: the bot may not post in channel %s (%s; it needs View Channel, Send "
-                "Messages, Attach Files and Read Message History there): sending it to user "
-                "%s's direct messages instead",
-                reply.job_id,
-                origin.chat_id,
-                error.text,
-                origin.user_id,
-            )
-            return await self._via_dm(origin, reply)
+            return await self._via_dm(origin, reply, nonce, error)
         return message.id
 
-    async def _via_dm(self, origin: Origin, reply: Reply) -> int:
-        """The reply in the user's DMs, saying why it is not in the channel."""
+    async def _via_dm(
+        self, origin: Origin, reply: Reply, nonce: str | None, refused: discord.Forbidden
+    ) -> int:
+        """The reply in the user's DMs, saying why it is not in the channel (under the same
+        enforced nonce, so a repeated try is still one message)."""
+        log.warning(
+            "job %s: the bot may not post in channel %s (%s; it needs View Channel, Send "
+            "Messages, Attach Files and Read Message History there): sending it to user %s's "
+            "direct messages instead",
+            reply.job_id,
+            origin.chat_id,
+            refused.text,
+            origin.user_id,
+        )
         dm = await self.client.create_dm(discord.Object(int(origin.user_id)))
-        note = f"I can no longer post in <#{origin.chat_id}>, so here it is. "
+        channel = f"<#{origin.chat_id}>"
+        note = t("I can no longer post in {channel}, so here it is: {reply}")
+        if reply.kind is ReplyKind.NOTICE:  # the outcome is in the job's message there
+            note = t("I can no longer post in {channel}, so I am telling you here: {reply}")
+        text = render(
+            note.with_values(channel=channel, reply=reply.message), reply.lang or Lang.EN
+        )
         fields: dict[str, Any] = {
-            "content": clip(note + reply.text),
+            "content": clip(text),
             "files": await self.files(reply, UPLOAD_BYTES),
+            "nonce": nonce,
         }
         if reply.buttons:
             fields["view"] = result_view(reply.buttons)
@@ -204,11 +284,19 @@ class DiscordSink:
             raise
         return message.id
 
+    async def _notify(self, origin: Origin, reply: Reply) -> None:
+        """The notice after an outcome edited in: a mention under the job's message."""
+        assert reply.job_id is not None
+        if reply.job_id in self.announced:
+            self.announced.discard(reply.job_id)
+            return
+        await self._in_channel(origin, reply, nonce=f"n{reply.job_id}")
+
     async def _earlier_message(self, job_id: str | None) -> int | None:
         if job_id is None:
             return None
         job = self.jobs.get(job_id)
-        if job is not None:
+        if job is not None and job.message_id is not None:
             return job.message_id
         stored = await self.messages.reply_message(job_id)  # also from before a restart
         return int(stored) if stored and stored.isdigit() else None
@@ -218,3 +306,9 @@ class DiscordSink:
             guild_id = int(origin.scope_id) if origin.scope_id else None
             return self.client.get_partial_messageable(int(origin.chat_id), guild_id=guild_id)
         return await self.client.create_dm(discord.Object(int(origin.user_id)))
+
+
+def _locked_out(origin: Origin, error: discord.HTTPException) -> bool:
+    """The bot may no longer post in the server's channel (its permissions were taken)."""
+    forbidden = isinstance(error, discord.Forbidden) and error.code in _NO_ENTRY
+    return forbidden and origin.scope_id is not None

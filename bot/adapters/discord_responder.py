@@ -1,7 +1,10 @@
-"""A deferred Discord interaction as the core's Responder: the request's answers and its jobs'
-news go through the interaction's webhook while its token lives (the deferred response, then
-followups, then edits of the job's message), and through the sink's channel messages once it
-has died (15 minutes, or a restart)."""
+"""A Responder per Discord interaction: answers and job news through its webhook.
+
+A slash command is deferred with "thinking…"; its first reply fills that deferred response,
+which is then the job's message (`JobMessage`), edited with progress and the
+outcome through the interaction's webhook while its token lives. Once it does not (15
+minutes, or a restart), replies go through `DiscordSink`'s channel path instead.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ class TokenGone(Exception):
 class JobMessage:
     """The message that shows one job, and how it may be edited."""
 
-    message_id: int
+    message_id: int | None  # None: the interaction's deferred response, id not learnt yet
     through: InteractionResponder | None  # posted through its webhook; None: a channel post
     last_edit: float  # monotonic time of the last post or edit
 
@@ -49,6 +52,7 @@ class Sink(Protocol):
 
     jobs: dict[str, JobMessage]
     now: Callable[[], datetime]
+    monotonic: Callable[[], float]
 
     def due(self, job: JobMessage) -> bool: ...
 
@@ -56,8 +60,12 @@ class Sink(Protocol):
 
     async def send(self, origin: Origin, reply: Reply) -> None: ...
 
+    async def post(self, origin: Origin, reply: Reply) -> None: ...
+
+    async def finish_in_channel(self, origin: Origin, reply: Reply) -> None: ...
+
     async def record(
-        self, reply: Reply, message_id: int, through: InteractionResponder | None
+        self, reply: Reply, message_id: int | None, through: InteractionResponder | None
     ) -> None: ...
 
     async def files(self, reply: Reply, limit: int) -> list[discord.File]: ...
@@ -92,10 +100,57 @@ class InteractionResponder:
         return not self.gone and self.sink.now() < self.interaction.expires_at - EXPIRY_MARGIN
 
     async def answer(self, reply: Reply) -> None:
-        await self._send(reply)
+        """The request's own answer: a refusal, help, a past result (/show), 🗑's."""
+        if reply.kind is ReplyKind.DELETED:
+            await self._delete(reply)
+            return
+        if self.alive:
+            try:
+                async with self.lock:
+                    if reply.ephemeral:
+                        await self._ephemeral(reply)
+                    else:
+                        await self._post(reply, for_job=False)
+                return
+            except TokenGone:
+                self.gone = True
+        await self.sink.post(self.origin, reply)
 
     async def report(self, reply: Reply) -> None:
-        await self._send(reply)
+        """News of a job this request made: acknowledgement, progress, outcome, notice."""
+        if reply.kind is ReplyKind.DELETED:
+            await self._delete(reply)
+            return
+        job = self.sink.jobs.get(reply.job_id or "")
+        if reply.kind is ReplyKind.PROGRESS:
+            if job is not None and job.through is self and self.alive and self.sink.due(job):
+                target = _WebhookMessage(self.interaction, job.message_id)
+                await self.sink.edit_progress(job, reply, target)
+            elif job is not None and job.through is None:
+                await self.sink.send(self.origin, reply)
+            return
+        final = reply.kind in FINAL
+        ours = job is not None and job.through is self
+        if not self.alive or reply.kind is ReplyKind.NOTICE or (final and not ours):
+            await self.sink.send(self.origin, reply)  # the channel path knows the message
+            return
+        try:
+            if final:
+                assert job is not None
+                message_id = await self._edit_job_message(reply, job)
+            else:
+                async with self.lock:
+                    message_id = await self._post(reply, for_job=True)
+        except TokenGone:
+            self.gone = True
+            await self.sink.send(self.origin, reply)
+        except discord.NotFound as error:
+            if error.code != _UNKNOWN_MESSAGE:
+                raise
+            # Someone deleted the job's message: the outcome is posted anew.
+            await self.sink.finish_in_channel(self.origin, reply)
+        else:
+            await self.sink.record(reply, message_id, self)
 
     async def settle(self) -> None:
         """Remove a "thinking…" response the core had nothing to say to (e.g. /cancel, whose
@@ -104,34 +159,6 @@ class InteractionResponder:
             if self.original_free and self.alive:
                 self.original_free = False
                 await self.interaction.delete_original_response()
-
-    async def _send(self, reply: Reply) -> None:
-        if reply.kind is ReplyKind.DELETED:
-            await self._delete(reply)
-            return
-        if reply.kind is ReplyKind.PROGRESS:
-            job = self.sink.jobs.get(reply.job_id or "")
-            if job is not None and job.through is self and self.alive and self.sink.due(job):
-                webhook_message = _WebhookMessage(self.interaction, job.message_id)
-                await self.sink.edit_progress(job, reply, webhook_message)
-            elif job is not None and job.through is None:
-                await self.sink.send(self.origin, reply)
-            return
-        if not self.alive:
-            await self.sink.send(self.origin, reply)
-            return
-        if reply.ephemeral:
-            async with self.lock:
-                await self._ephemeral(reply)
-            return
-        try:
-            async with self.lock:
-                message_id = await self._via_interaction(reply)
-        except TokenGone:
-            self.gone = True
-            await self.sink.send(self.origin, reply)
-        else:
-            await self.sink.record(reply, message_id, self)
 
     async def _delete(self, reply: Reply) -> None:
         """🗑 pressed: remove the message the button is on, then say so privately."""
@@ -167,49 +194,60 @@ class InteractionResponder:
             await interaction.delete_original_response()
         await interaction.followup.send(clip(reply.text), ephemeral=True, wait=True, **extra)
 
-    async def _via_interaction(self, reply: Reply) -> int:
-        """Edit the job's message, fill the deferred response, or post a followup."""
+    async def _post(self, reply: Reply, *, for_job: bool) -> int:
+        """The deferred response if it still waits, else a followup. `for_job`: a job's first
+        message, so the deferred response is that job's from now on, even if this try fails
+        (later edits retry its address)."""
         interaction = self.interaction
         limit = min(UPLOAD_BYTES, interaction.filesize_limit)
         fields: dict[str, Any] = {"content": clip(reply.text)}
-        if reply.kind in FINAL:
-            fields["view"] = result_view(reply.buttons) if reply.buttons else None
-        job = self.sink.jobs.get(reply.job_id or "")
-        try:
-            if job is not None and job.through is self:
-                try:
-                    edited = await interaction.followup.edit_message(
-                        job.message_id, attachments=await self.sink.files(reply, limit), **fields
-                    )
-                    return edited.id
-                except discord.NotFound as error:
-                    if error.code != _UNKNOWN_MESSAGE:
-                        raise
-                    # Someone deleted the job's message: post a new one instead.
-            if self.original_free:
-                self.original_free = False
-                filled = await interaction.edit_original_response(
-                    attachments=await self.sink.files(reply, limit), **fields
-                )
-                return filled.id
-            if fields.get("view", ...) is None:
-                del fields["view"]  # `view=None` only means "remove the buttons" in an edit
-            posted = await interaction.followup.send(
-                files=await self.sink.files(reply, limit), wait=True, **fields
+        if reply.buttons:
+            fields["view"] = result_view(reply.buttons)
+        files = await self.sink.files(reply, limit)
+        if self.original_free:
+            self.original_free = False
+            if for_job and reply.job_id is not None:
+                self.sink.jobs[reply.job_id] = JobMessage(None, self, self.sink.monotonic())
+            filled = await _webhook(
+                interaction.edit_original_response(attachments=files, **fields)
             )
-            return posted.id
-        except discord.HTTPException as error:
-            if error.status == 401 or error.code in _TOKEN_GONE:
-                raise TokenGone from error
-            raise
+            return filled.id
+        posted = await _webhook(interaction.followup.send(files=files, wait=True, **fields))
+        return posted.id
+
+    async def _edit_job_message(self, reply: Reply, job: JobMessage) -> int:
+        """The outcome edited into the job's message through this interaction's webhook."""
+        limit = min(UPLOAD_BYTES, self.interaction.filesize_limit)
+        target = _WebhookMessage(self.interaction, job.message_id)
+        edited = await _webhook(
+            target.edit(
+                content=clip(reply.text),
+                attachments=await self.sink.files(reply, limit),
+                view=result_view(reply.buttons) if reply.buttons else None,
+            )
+        )
+        return edited.id
+
+
+async def _webhook(call: Any) -> Any:
+    """A webhook request; TokenGone when the interaction's token no longer works."""
+    try:
+        return await call
+    except discord.HTTPException as error:
+        if error.status == 401 or error.code in _TOKEN_GONE:
+            raise TokenGone from error
+        raise
 
 
 @dataclass(frozen=True, slots=True)
 class _WebhookMessage:
-    """A message posted through an interaction's webhook, edited the way a channel one is."""
+    """A message posted through an interaction's webhook (None: its deferred response),
+    edited the way a channel one is."""
 
     interaction: discord.Interaction[Any]
-    message_id: int
+    message_id: int | None
 
-    async def edit(self, **fields: Any) -> None:
-        await self.interaction.followup.edit_message(self.message_id, **fields)
+    async def edit(self, **fields: Any) -> Any:
+        if self.message_id is None:
+            return await self.interaction.edit_original_response(**fields)
+        return await self.interaction.followup.edit_message(self.message_id, **fields)

@@ -57,7 +57,8 @@ from bot.adapters.telegram_format import (
     regions_keyboard,
 )
 from bot.adapters.telegram_moves import ChatMoves
-from bot.adapters.telegram_sink import TelegramResponder, TelegramSink
+from bot.adapters.telegram_responder import TelegramResponder
+from bot.adapters.telegram_sink import TelegramSink
 from bot.core.commands import COMMANDS, Access, Command, Kind
 from bot.core.commands import find as find_command
 from bot.core.image_fetch import MAX_BYTES
@@ -132,7 +133,10 @@ class TelegramAdapter:
             application.bot, service, moves=moves, group_every_s=group, private_every_s=private
         )
         # The engine renders previews at the faster pace; the sink paces each chat's edits.
-        service.register_sink(PLATFORM, self.sink, preview_every_s=min(group, private))
+        # Results are edited into the job's message, which notifies nobody: notices follow.
+        service.register_sink(
+            PLATFORM, self.sink, preview_every_s=min(group, private), notices=True
+        )
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
         self.albums = Albums()
         new_messages = filters.UpdateType.MESSAGE  # not edits: an edited /mj must not draw again

@@ -107,10 +107,6 @@ class Accounts:
                 )
             ) from None
 
-    async def refund(self, job_id: str, fraction: float, reason: str) -> float:
-        day = self.day()
-        return await self.store.run(lambda s: s.credits.refund(job_id, day, fraction, reason))
-
     # commands ------------------------------------------------------------------------------
     async def quota_text(self, incoming: Incoming) -> Message:
         user = await self.store.run(

@@ -1,10 +1,11 @@
 """Following jobs to the end: engine events become SQLite updates and replies, delivered once.
 
 The service hands each accepted job's engine handle to `Delivery.follow`; from there every
-event is recorded (running, done with its images, failed or cancelled with a refund) and
-turned into a Reply, reported to the Responder of the request that made the job (or, for jobs
-resumed after a restart, to its platform's ReplySink), and the final reply is marked
-delivered so a restart neither loses nor repeats it.
+event is recorded and turned into a Reply for the Responder of the request that made the job
+(or, for jobs resumed after a restart, its platform's ReplySink). A job ends exactly one way:
+done, failed or cancelled is written in one transaction with its refund and the final reply
+it owes (whichever comes first wins). That final reply, and the notice after it, go through
+the outbox (`bot.core.outbox`), which retries them until the platform takes them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core import render
-from bot.core.accounts import Accounts
 from bot.core.buttons import (
     JobKind,
     can_upscale,
@@ -26,18 +26,18 @@ from bot.core.buttons import (
     result_buttons,
     upscale_buttons,
 )
-from bot.core.describe_results import DescribeResults
+from bot.core.endings import Endings
+from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder, Undeliverable
-from bot.core.safety import ImageSafety, SafetyUnavailable, result_note
-from bot.core.settings import ActionSettings
+from bot.core.safety import result_note
+from bot.core.settings import CoreSettings
 from engine.handle import JobHandle
 from engine.job import Cancelled, Failed, Finished, Progress, Queued, Started
 from filters.safety_policy import Action, SafetyPolicy
-from i18n import Lang, Message, lines, parse_tag, t, verbatim
-from i18n.stored import english_and_json, from_json
-from storage.images import ImageStore
-from storage.store import AsyncStore, JobStatus, Store
+from i18n import Lang, Message, lines, parse_tag, verbatim
+from i18n.stored import from_json
+from storage.store import AsyncStore, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +46,41 @@ log = logging.getLogger(__name__)
 class _Sink:
     sink: ReplySink
     preview_every_s: float | None
+    notices: bool  # final replies are edits there, which notify nobody: send a notice too
 
 
 class Delivery:
     def __init__(
         self,
-        settings: ActionSettings,
+        settings: CoreSettings,
         store: AsyncStore,
-        images: ImageStore,
-        accounts: Accounts,
-        safety: ImageSafety,
-        described: DescribeResults,
+        endings: Endings,
         gan_upscaler: bool = False,
     ) -> None:
-        self.settings = settings
+        self.settings = settings.actions
         self.gan_upscaler = gan_upscaler  # Upscale 4x is offered under upscaled images
         self.store = store
-        self.images = images
-        self.accounts = accounts
-        self.safety = safety
-        self.described = described  # a describe's prompts, where a drawing has its images
+        self.endings = endings  # how each job ends: written once, with its refund
+        self.images = endings.images
+        self.safety = endings.safety
+        self.described = endings.described  # a describe's prompts, where a drawing has images
+        self.outbox = Outbox(
+            settings.delivery, store, self._send_owed, self.connected, self._settle
+        )
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     def register_sink(
-        self, platform: str, sink: ReplySink, preview_every_s: float | None = None
+        self,
+        platform: str,
+        sink: ReplySink,
+        preview_every_s: float | None = None,
+        *,
+        notices: bool = False,
     ) -> None:
-        self._sinks[platform] = _Sink(sink, preview_every_s)
+        self._sinks[platform] = _Sink(sink, preview_every_s, notices)
+        self.outbox.connect(platform)
 
     def connected(self, platform: str) -> bool:
         return platform in self._sinks
@@ -81,26 +88,40 @@ class Delivery:
     def pending_job_ids(self) -> list[str]:
         return list(self._tracking)
 
+    def following(self, job_id: str) -> bool:
+        """This process follows the job: queued, running, or being settled and delivered."""
+        return job_id in self._tracking
+
+    async def start(self) -> None:
+        """Deliver what a previous run still owed (results, failures, notices)."""
+        await self.outbox.load()
+
     async def close(self) -> None:
         tasks = list(self._tracking.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.outbox.close()
+        for job_id in list(self._settled):
+            await self._settle(job_id)
 
     async def wait(self, job_id: str) -> dict[str, Any]:
-        """Until the job's outcome has been delivered; returns its row (for one-shot commands).
-
-        Futures exist only while someone waits, so a long-running bot keeps none per job.
-        """
+        """Until the job ended and what it owes was delivered (or its front end is not
+        connected); returns its row. Futures exist only while someone waits."""
         future = self._settled.get(job_id)
         if future is None:
             future = self._settled[job_id] = asyncio.get_running_loop().create_future()
             row = await self.store.run(lambda s: s.jobs.get(job_id))
-            settled = row is not None and JobStatus(row["status"]).finished
-            if settled and job_id not in self._tracking:  # nothing more will happen to it
+            ended = row is not None and JobStatus(row["status"]).finished
+            if ended and not self.following(job_id) and not self.outbox.owes(job_id):
                 self._settled.pop(job_id, None)
                 return row
         return await future
+
+    async def _settle(self, job_id: str) -> None:
+        future = self._settled.pop(job_id, None)
+        if future is not None and not future.done():
+            future.set_result(await self.store.run(lambda s: s.jobs.get(job_id)))
 
     def follow(
         self,
@@ -125,6 +146,8 @@ class Delivery:
         job_id = handle.job_id
         acked, last_position = False, None
         started, steps_done, total_steps = False, 0, 0
+        ended = False  # this job's outcome was written here (not by a cancel that came first)
+        elapsed = None
         policy: SafetyPolicy | None = None  # for this job's previews: looked up once
         async for event in handle.events():
             if isinstance(event, Queued | Started) and not acked:
@@ -137,16 +160,9 @@ class Delivery:
                 acked, last_position = True, position
             if isinstance(event, Queued):
                 if event.position != last_position:
-                    await self.report(
-                        origin,
-                        respond,
-                        Reply(
-                            ReplyKind.PROGRESS,
-                            render.queue_text(job_id, event.position, event.eta_s),
-                            job_id,
-                            position=event.position,
-                        ),
-                    )
+                    text = render.queue_text(job_id, event.position, event.eta_s)
+                    reply = Reply(ReplyKind.PROGRESS, text, job_id, position=event.position)
+                    await self.report(origin, respond, reply)
                     last_position = event.position
             elif isinstance(event, Started):
                 started = True
@@ -170,74 +186,62 @@ class Delivery:
                     ),
                 )
             elif isinstance(event, Finished) and event.prompts is not None:
-                await self.described.finish(origin, job_id, event.prompts)
+                ended = await self.endings.describe(origin, job_id, event.prompts)
+                elapsed = event.elapsed_s
             elif isinstance(event, Finished):
-                await self._store_result(origin, job_id, event)
+                ended = await self.endings.result(origin, job_id, event)
+                elapsed = event.elapsed_s
             elif isinstance(event, Failed):
-                # The operator's detail beside the users' reason (mjbot status, the describe CLI).
-                why = (*english_and_json(event.error), event.detail or None)
-                await self.store.run(lambda s, why=why: s.jobs.mark_failed(job_id, *why))
-                await self.accounts.refund(job_id, 1.0, "job failed")
+                error, detail = event.error, event.detail or None  # detail: the operator's
+                ended = await self.endings.end(
+                    job_id, JobStatus.FAILED, 1.0, error=error, detail=detail
+                )
             elif isinstance(event, Cancelled):
-                await self.store.run(lambda s: s.jobs.mark_cancelled(job_id))
                 # Cancelled while running: pay for the steps that ran, get the rest back.
                 share = refund_fraction(steps_done, total_steps, started and event.while_running)
-                await self.accounts.refund(job_id, share, "job cancelled")
-        outcome = handle.outcome.result()
-        row = await self.store.run(lambda s: s.jobs.get(job_id))
-        elapsed = outcome.elapsed_s if isinstance(outcome, Finished) else None
-        await self.deliver_final(row, elapsed, respond)
+                ended = await self.endings.end(job_id, JobStatus.CANCELLED, share)
+        if ended:
+            await self.outbox.deliver(Item(job_id, FINAL, origin.platform, elapsed), respond)
 
-    async def _store_result(self, origin: Origin, job_id: str, event: Finished) -> None:
-        """Judge the images, then store them with what users may see; refund withheld ones.
-        Nothing unchecked goes out: if the check fails, the job fails (and is refunded)."""
-        row = await self.store.run(lambda s: s.jobs.get(job_id)) or {}
-        name = row.get("display_name") or origin.user_id
-        try:
-            judged = await self.safety.judge(origin, name, job_id, event.images)
-        except SafetyUnavailable as error:
-            reason = t("{reason} The images were not shown.", reason=error.message)
-            await self.store.run(lambda s: s.jobs.mark_failed(job_id, *english_and_json(reason)))
-            await self.accounts.refund(job_id, 1.0, "image safety check unavailable")
-            return
-        saved = self.safety.save_result
-        grid, rows, decisions = await asyncio.to_thread(saved, judged, event.images, event.seeds)
+    async def cancel_unheld(self, job: dict[str, Any]) -> bool:
+        """Cancel a job this process's engine does not hold (accepted before a restart, not
+        resumed yet): a full refund, and its final reply. False if it had ended already."""
+        if not await self.endings.end(job["id"], JobStatus.CANCELLED, 1.0):
+            return False
+        await self.outbox.deliver(Item(job["id"], FINAL, job["platform"]))
+        return True
 
-        def record(s: Store) -> None:
-            with s.transaction():
-                s.jobs.mark_done(job_id, grid, rows)
-                s.safety.record(decisions)
-
-        await self.store.run(record)
-        if judged.blocked_share:
-            reason = "images withheld by the safety check"
-            await self.accounts.refund(job_id, judged.blocked_share, reason)
-
-    async def deliver_final(
-        self,
-        row: dict[str, Any],
-        elapsed: float | None = None,
-        respond: Responder | None = None,
-    ) -> None:
-        origin = origin_of(row)
-        job_id, status = row["id"], JobStatus(row["status"])
-        if status is JobStatus.DONE:
-            reply = await self.result_reply(row, elapsed)
-        elif status is JobStatus.FAILED:
-            failed = t(
-                "Job {job_id} failed: {reason} Your credits for it are refunded.",
-                job_id=job_id,
-                reason=failure_reason(row),
+    async def _send_owed(self, item: Item, respond: Responder | None) -> str | None:
+        """The outbox's sender: one final reply or notice, raising if it did not get out.
+        Returns NOTICE after a final reply that a sink with notices edited in silently."""
+        job_id = item.job_id
+        row, (charged, refunded) = await self.store.run(
+            lambda s: (s.jobs.get(job_id), s.credits.of_job(job_id))
+        )
+        origin, status = origin_of(row), JobStatus(row["status"])
+        if item.kind == NOTICE:
+            await self._through(
+                origin, respond, Reply(ReplyKind.NOTICE, render.notice_text(row), job_id)
             )
-            reply = Reply(ReplyKind.ERROR, failed, job_id)
+            return None
+        if status is JobStatus.DONE:
+            reply = await self.result_reply(row, item.elapsed_s)
+        elif status is JobStatus.FAILED:
+            text = render.failed_text(job_id, failure_reason(row), charged, refunded)
+            reply = Reply(ReplyKind.ERROR, text, job_id)
         else:
-            reply = Reply(ReplyKind.TEXT, t("Job {job_id} cancelled.", job_id=job_id), job_id)
-        if await self.report(origin, respond, reply):
-            await self.store.run(lambda s: s.jobs.mark_delivered(job_id))
-        final = await self.store.run(lambda s: s.jobs.get(job_id))
-        future = self._settled.pop(job_id, None)
-        if future is not None and not future.done():
-            future.set_result(final)
+            reply = Reply(ReplyKind.TEXT, render.cancelled_text(job_id, charged, refunded), job_id)
+        await self._through(origin, respond, reply)
+        notify = self._sinks[origin.platform].notices and status is not JobStatus.CANCELLED
+        return NOTICE if notify else None
+
+    async def _through(self, origin: Origin, respond: Responder | None, reply: Reply) -> None:
+        """`reply`, in the job's language, through the request's Responder or the sink."""
+        reply = localized(reply, origin.lang)
+        if respond is not None:
+            await respond.report(reply)
+        else:
+            await self._sinks[origin.platform].sink.send(origin, reply)
 
     async def result_reply(self, row: dict[str, Any], elapsed: float | None) -> Reply:
         """The grid as users may see it: images the safety check hid have no buttons. (A
@@ -278,28 +282,25 @@ class Delivery:
         except Exception:
             log.exception("answering a request failed: %s", reply.text)
 
-    async def report(self, origin: Origin, respond: Responder | None, reply: Reply) -> bool:
-        """A job's news to the request that made it, else through the origin's sink; False
-        if it could not be sent (it is then delivered after the next start)."""
-        if respond is None:
-            return await self.send(origin, reply)
+    async def report(self, origin: Origin, respond: Responder | None, reply: Reply) -> None:
+        """News of a job (acknowledgement, queue, progress): the next one supersedes it, so a
+        failure to send it is logged, not retried."""
+        if respond is None and not self.connected(origin.platform):
+            return  # its front end is not running here: the final reply waits in the outbox
         try:
-            await respond.report(localized(reply, origin.lang))
+            await self._through(origin, respond, reply)
         except Undeliverable as refused:
             _abandoned(reply, refused)
         except Exception:
             log.exception("reporting on job %s failed", reply.job_id)
-            return False
-        return True
 
     async def send(self, origin: Origin, reply: Reply) -> bool:
-        """Deliver through the origin's adapter; False if it is not connected or failed."""
-        entry = self._sinks.get(origin.platform)
-        if entry is None:
-            log.warning("no adapter for %s; reply kept for later: %s", origin.platform, reply.text)
+        """A reply outside a job's course (a released image's new grid) through the origin's
+        sink; False if its front end is not running here or the platform failed."""
+        if not self.connected(origin.platform):
             return False
         try:
-            await entry.sink.send(origin, localized(reply, origin.lang))
+            await self._through(origin, None, reply)
         except Undeliverable as refused:
             _abandoned(reply, refused)
         except Exception:

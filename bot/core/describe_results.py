@@ -4,7 +4,8 @@
     -> banned terms kept out: `choose_suggestions`, against the lists of the chat's community
     -> the first four, each ending in the image's --ar
     -> a Chinese gloss each, when the request asked for one and an en->zh package is installed
-    -> stored with the job's done status in one transaction (storage m016), before any answer
+    -> stored with the job's done status and the final reply it owes in one transaction
+       (`bot.core.endings`), before any answer
 
 A describe whose every candidate is banned fails, refunded. The answer (`reply`) shows the
 image with its numbered prompts and the buttons 1-4 and 🔄; built from storage alone, it is the
@@ -20,7 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.core import render
-from bot.core.accounts import Accounts
 from bot.core.buttons import describe_buttons
 from bot.core.moderation import Moderation, scope_for
 from bot.core.requests import Origin, Reply, ReplyKind
@@ -28,7 +28,6 @@ from engine.captioner import SUGGESTIONS
 from engine.job import spec_from_dict
 from engine.prompt_form import prompt_key
 from i18n import t
-from i18n.stored import english_and_json
 from storage.images import ImageStore
 from storage.store import AsyncStore
 from storage.suggestions import Suggestion
@@ -37,8 +36,7 @@ from translate.gloss import Glosser
 log = logging.getLogger(__name__)
 
 ALL_BANNED = t(
-    "Every description of this image holds a banned term, so there are no prompts to suggest. "
-    "Nothing was charged."
+    "Every description of this image holds a banned term, so there are no prompts to suggest."
 )
 
 
@@ -80,33 +78,28 @@ class DescribeResults:
         store: AsyncStore,
         images: ImageStore,
         moderation: Moderation,
-        accounts: Accounts,
         glosser: Glosser | None,
     ) -> None:
         self.store = store
         self.images = images
         self.moderation = moderation
-        self.accounts = accounts
         self.glosser = glosser  # None: no glosses
 
-    async def finish(self, origin: Origin, job_id: str, candidates: Sequence[str]) -> None:
-        """Store a finished describe's suggestions (or fail it, refunded, if all are banned)."""
+    async def suggestions(
+        self, origin: Origin, job_id: str, candidates: Sequence[str]
+    ) -> list[Suggestion] | None:
+        """A finished describe's suggestions; None if every candidate is banned."""
         row = await self.store.run(lambda s: s.jobs.get(job_id))
         assert row is not None
         matcher = await self.moderation.matcher(scope_for(origin))
         chosen = choose_suggestions(candidates, lambda text: matcher.check(text).blocked)
         if not chosen:
-            await self.store.run(
-                lambda s: s.jobs.mark_failed(job_id, *english_and_json(ALL_BANNED))
-            )
-            await self.accounts.refund(job_id, 1.0, "describe: every prompt banned")
-            return
+            return None
         glosses = await self.glosses(chosen) if _params(row).get("gloss") else None
-        suggestions = [
+        return [
             Suggestion(index, f"{prompt} --ar {row['aspect']}", glosses and glosses[index - 1])
             for index, prompt in enumerate(chosen, start=1)
         ]
-        await self.store.run(lambda s: s.suggestions.mark_described(job_id, suggestions))
 
     async def glosses(self, prompts: list[str]) -> list[str] | None:
         """Chinese glosses of `prompts`, or None without an en->zh package (or if it fails:

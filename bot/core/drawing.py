@@ -34,7 +34,6 @@ from bot.core.user_settings import merge_params
 from engine.job import JobSpec
 from engine.port import EnginePort, QueueRefused
 from i18n import t
-from i18n.stored import english_and_json
 from storage.images import ImageStore, StoredImage
 from storage.store import AsyncStore
 from translate.translator import AsyncTranslator
@@ -78,6 +77,10 @@ class Drawing:
         self.delivery = delivery
         self.translator = translator  # None: prompts reach the model as written
         self.lookbook = lookbook
+        # Admission, persisting and queueing as one step: no other job can take the place a
+        # job was admitted to while it is being recorded, so the queue never refuses a job
+        # that was already recorded and charged.
+        self._admitting = asyncio.Lock()
 
     def parse(
         self,
@@ -257,7 +260,8 @@ class Drawing:
         credits: float,
         respond: Responder | None,
     ) -> str:
-        """Persist and debit the job in one transaction, then queue it and follow it."""
+        """Persist and debit the job in one transaction, then queue it and follow it. A job the
+        queue refuses is a refusal (QueueFull), never a recorded job."""
         row = job_row(
             spec,
             record.request,
@@ -285,26 +289,22 @@ class Drawing:
         """`enqueue` for a job whose row is made already (a describe's)."""
         origin = incoming.origin
         max_waiting = self.accounts.tier(user).max_waiting
-        try:
-            self.engine.check_admission(spec.user_key, max_waiting)
-        except QueueRefused as refused:
-            raise QueueFull(refused.message) from None
-        if (key := incoming.key) is not None:  # in the job's own insert: none lacks its key
-            row = {**row, "idempotency_key": key.key, "request_hash": key.fingerprint}
-        # Persisted, and paid for, before it is acknowledged: one transaction.
-        await self.accounts.insert_charged(user, row, credits)
-        try:
-            handle = self.engine.submit(
-                spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
-            )
-        except QueueRefused as refused:
-            reason = refused.message
-            await self.store.run(
-                lambda s: s.jobs.mark_failed(spec.job_id, *english_and_json(reason))
-            )
-            await self.accounts.refund(spec.job_id, 1.0, "refused by the queue")
-            await self.store.run(lambda s: s.jobs.mark_delivered(spec.job_id))
-            raise QueueFull(reason) from None
+        async with self._admitting:
+            try:
+                self.engine.check_admission(spec.user_key, max_waiting)
+            except QueueRefused as refused:
+                raise QueueFull(refused.message) from None
+            if (key := incoming.key) is not None:  # in the job's own insert: none lacks its key
+                row = {**row, "idempotency_key": key.key, "request_hash": key.fingerprint}
+            # Persisted, and paid for, before it is acknowledged: one transaction.
+            await self.accounts.insert_charged(user, row, credits)
+            try:
+                handle = self.engine.submit(
+                    spec, preview_every_s=self.delivery.pace(origin), max_waiting=max_waiting
+                )
+            except QueueRefused as refused:  # an engine with limits of its own: never happened
+                await self.store.run(lambda s: s.credits.withdraw(spec.job_id))
+                raise QueueFull(refused.message) from None
         self.delivery.follow(origin, handle, respond)
         return spec.job_id
 

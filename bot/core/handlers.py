@@ -125,13 +125,13 @@ async def describe(parts: Parts, call: Call) -> None:
 
 
 @handles("cancel")
-async def cancel_command(parts: Parts, call: Call) -> Reply | None:
-    return await cancel(parts, call.incoming.origin, call.args or None)
+async def cancel_command(parts: Parts, call: Call) -> None:
+    await cancel(parts, call.incoming.origin, call.args or None)
 
 
-async def cancel(parts: Parts, origin: Origin, job_id: str | None) -> Reply | None:
-    """Cancel the user's job (by default their latest unfinished one). The job's own message
-    says so; the answer is only for a job the engine does not know (it was never queued here)."""
+async def cancel(parts: Parts, origin: Origin, job_id: str | None) -> None:
+    """Cancel the user's job (by default their latest unfinished one). Its own message says
+    so, with what was refunded; only refusals answer the command itself."""
     if job_id is None:
         rows = await parts.store.run(lambda s: s.jobs.of_user(origin.platform, origin.user_id))
         live = [r for r in rows if not JobStatus(r["status"]).finished]
@@ -148,12 +148,15 @@ async def cancel(parts: Parts, origin: Origin, job_id: str | None) -> Reply | No
             )
         )
     if parts.engine.cancel(job_id):
-        return None
-    # Known to SQLite but not to this engine (e.g. its platform is not connected yet).
-    await parts.store.run(lambda s: s.jobs.mark_cancelled(job_id))
-    await parts.accounts.refund(job_id, 1.0, "job cancelled")
-    await parts.store.run(lambda s: s.jobs.mark_delivered(job_id))
-    return Reply(ReplyKind.TEXT, t("Job {job_id} cancelled.", job_id=job_id), job_id)
+        return  # the engine ends it as cancelled; delivery refunds and says so
+    if parts.delivery.following(job_id):
+        # The engine ran every step: too late to cancel, the result is being delivered.
+        raise MjError(
+            t("Job {job_id} has finished drawing; its result is on its way.", job_id=job_id)
+        )
+    # Known to SQLite but not to this engine (accepted before a restart, not resumed yet).
+    if not await parts.delivery.cancel_unheld(job):
+        raise MjError(t("Job {job_id} has just ended; see its message.", job_id=job_id))
 
 
 @handles("settings")

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from i18n import ClockTime, Duration, Message, Stamp, t, verbatim
+from i18n import ClockTime, Duration, Message, Stamp, t, tn, verbatim
 from i18n import lines as joined
 
 # A bug met while handling someone's message: logged in full, answered briefly, and the bot
@@ -110,6 +110,58 @@ def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None)
             job_id=job["id"],
         )
     return t("{prompt} — {user} (job {job_id})", prompt=drawn, user=user_name, job_id=job["id"])
+
+
+def failed_text(job_id: str, reason: Message, charged: float, refunded: float) -> Message:
+    """A failed job's final reply: why (a whole sentence), and what it gave back."""
+    refund = refund_text(charged, refunded)
+    return t("Job {job_id} failed: {reason} {refund}", job_id=job_id, reason=reason, refund=refund)
+
+
+def cancelled_text(job_id: str, charged: float, refunded: float) -> Message:
+    refund = refund_text(charged, refunded)
+    return t("Job {job_id} cancelled. {refund}", job_id=job_id, refund=refund)
+
+
+def refund_text(charged: float, refunded: float) -> Message:
+    """What a failed or cancelled job gave back, from its ledger rows. (Credits may be
+    fractional: the plural follows English, "1 credit", "2.5 credits".)"""
+    count = 1 if charged == 1 else 2
+    if charged <= 0:
+        return t("It cost nothing.")
+    if refunded >= charged - 1e-9:
+        return tn(
+            "Its {credits} credit was refunded.",
+            "Its {credits} credits were refunded.",
+            count,
+            credits=charged,
+        )
+    if refunded <= 0:
+        return tn(
+            "Nothing was refunded: every step had run ({credits} credit).",
+            "Nothing was refunded: every step had run ({credits} credits).",
+            count,
+            credits=charged,
+        )
+    return tn(
+        "{refunded} of its {credits} credit refunded, for the steps that did not run.",
+        "{refunded} of its {credits} credits refunded, for the steps that did not run.",
+        count,
+        refunded=refunded,
+        credits=charged,
+    )
+
+
+def notice_text(job: dict[str, Any]) -> Message:
+    """The short new message that tells a user their job's message now shows its outcome."""
+    if job["status"] == "failed":
+        return t(
+            "Job {job_id} failed; its message says why and what was refunded.", job_id=job["id"]
+        )
+    prompt = job.get("translated_prompt") or job.get("prompt") or ""
+    if len(prompt) > 60:
+        prompt = prompt[:57] + "..."
+    return t("Job {job_id} is done: {prompt}", job_id=job["id"], prompt=verbatim(prompt))
 
 
 def describe_text(

@@ -89,6 +89,9 @@ class ReplyKind(StrEnum):
     PROGRESS = "progress"  # queue position or generation progress, maybe with a preview
     RESULT = "result"  # the finished grid, with its buttons
     ERROR = "error"  # something the user should fix or know; shown only to them if possible
+    # A short new message after a job's final reply was edited into its message (an edit does
+    # not notify): it mentions the user and points at that message. Only for sinks that ask.
+    NOTICE = "notice"
     DELETED = "deleted"  # 🗑: the job's result is gone; remove the message that shows it
 
 
@@ -164,7 +167,11 @@ class Reply:
 
 class ReplySink(Protocol):
     """Implemented by each adapter: deliver one reply to the chat an Origin names, from plain
-    data alone (jobs resumed or delivered after a restart, and requests without a Responder)."""
+    data alone (jobs resumed or delivered after a restart, and requests without a Responder).
+
+    A job's final reply and its notice may be sent again when an earlier try failed, or its
+    answer was lost: a sink shows them idempotently (it edits the job's own message). Raising
+    means "try again later"; raising `Undeliverable` means never."""
 
     async def send(self, origin: Origin, reply: Reply) -> None: ...
 

@@ -37,6 +37,7 @@ from bot.core.describing import Describing
 from bot.core.drawing import Drawing
 from bot.core.editing import VARY_REGION, Edit
 from bot.core.edits import EditRequest, Edits
+from bot.core.endings import Endings
 from bot.core.errors import MjError, NotPermitted, excerpt
 from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.language import Languages
@@ -110,16 +111,9 @@ class MjService:
         self.languages = Languages(store, settings.owners)
         # Without a checker, every policy but off fails closed (nothing unchecked goes out).
         self.safety = ImageSafety(settings.safety, store, images, safety_checker)
-        described = DescribeResults(store, images, moderation, self.accounts, glosser)
-        self.delivery = Delivery(
-            settings.actions,
-            store,
-            images,
-            self.accounts,
-            self.safety,
-            described,
-            settings.models.gan_upscaler,
-        )
+        described = DescribeResults(store, images, moderation, glosser)
+        endings = Endings(store, images, self.accounts, self.safety, described)
+        self.delivery = Delivery(settings, store, endings, settings.models.gan_upscaler)
         self.lookbook = Lookbook(store, engine, settings.models)
         self.drawing = Drawing(
             settings,
@@ -164,10 +158,16 @@ class MjService:
 
     # wiring ------------------------------------------------------------------------------
     def register_sink(
-        self, platform: str, sink: ReplySink, preview_every_s: float | None = None
+        self,
+        platform: str,
+        sink: ReplySink,
+        preview_every_s: float | None = None,
+        *,
+        notices: bool = False,
     ) -> None:
-        """An adapter says: send replies for `platform` to me, with previews this often."""
-        self.delivery.register_sink(platform, sink, preview_every_s)
+        """An adapter says: send replies for `platform` to me, with previews this often, and
+        (`notices`) a NOTICE after each final reply, which it edits in without notifying."""
+        self.delivery.register_sink(platform, sink, preview_every_s, notices=notices)
 
     async def start(self) -> None:
         """Re-queue what a previous run left unfinished and deliver what it left undelivered."""
@@ -182,9 +182,7 @@ class MjService:
                 spec, preview_every_s=self.delivery.pace(origin), force=True
             )
             self.delivery.follow(origin, handle, resumed=True)
-        for row in await self.store.run(lambda s: s.jobs.undelivered()):
-            if self.delivery.connected(row["platform"]):
-                await self.delivery.deliver_final(row)
+        await self.delivery.start()
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -402,10 +400,9 @@ class MjService:
         )
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
-        """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished."""
-        reply = await cancel(self.parts, origin, job_id)
-        if reply is not None:
-            await self.delivery.send(origin, reply)
+        """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished.
+        The job's final reply says so (through the platform's sink)."""
+        await cancel(self.parts, origin, job_id)
 
 
 def _question(row: dict[str, Any]) -> Question:

@@ -86,6 +86,16 @@ class SafetySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """Retrying a job's final message (and its notice) while a platform fails: the first retry
+    after `retry_first_s`, then twice as long each time, never more than `retry_max_s` apart,
+    so a result arrives within `retry_max_s` of the platform recovering."""
+
+    retry_first_s: float = 1.0
+    retry_max_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class CoreSettings:
     # Who owns the bot ("platform:user_id"; the console always does): never limited, and
     # managers of the global banned-terms list and of tiers.
@@ -100,3 +110,4 @@ class CoreSettings:
     # Where the HTTP front end serves the Vary (Region) page (its base URL); None: the HTTP
     # front end is off, and Vary (Region) offers the nine thirds of the image instead.
     region_page_url: str | None = None
+    delivery: DeliverySettings = DeliverySettings()

@@ -3,6 +3,9 @@ results through the channel, delivery after a restart, uploads, attachments, /se
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import discord
 
 from bot.adapters.discord_adapter import origin_of
@@ -31,7 +34,8 @@ from tests.discord_adapter.harness import (
 )
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_payloads import EPHEMERAL, command, interaction
-from tests.helpers import tweak
+from tests.fakes.faults import Fault, FaultPlan
+from tests.helpers import tweak, until
 
 
 async def test_mj_defers_then_edits_one_message_from_ack_to_grid_with_buttons(
@@ -62,6 +66,10 @@ async def test_mj_defers_then_edits_one_message_from_ack_to_grid_with_buttons(
     assert "--seed 42" in result.payload["content"]  # type: ignore[index]
     assert custom_ids(result) == buttons_for(job_id)
     assert row["delivered_at"] and row["status"] == "done"
+    # An edit notifies nobody: a notice mentions the user under the job's message.
+    [notice] = api.find("POST", rf"/channels/{CHANNEL}/messages")
+    assert notice.payload["content"] == f"<@{ALICE}> Job {job_id} is done: a red fox in the snow"
+    assert notice.payload["message_reference"]["message_id"] == message_id
 
 
 async def test_repeat_gives_each_job_its_own_message(settings: Settings, api: FakeDiscord) -> None:
@@ -88,7 +96,7 @@ async def test_progress_edits_keep_the_configured_pace(
         )
         live = discord.Interaction(data=payload, state=h.bot._connection)
         await live.response.defer(thinking=True)
-        respond = h.bot.sink.responder(live, origin_of(live), public=True, fill=True)
+        respond = h.bot.responder(live, origin_of(live), public=True, fill=True)
         await respond.report(Reply(ReplyKind.ACK, verbatim(f"Job {job_id} accepted"), job_id))
         for at, percent in [(0.5, 10), (1.9, 20), (2.1, 30), (3.0, 40), (4.2, 50), (9.0, 60)]:
             clock[0] = 1000.0 + at
@@ -102,40 +110,71 @@ async def test_progress_edits_keep_the_configured_pace(
     assert shown == [f"Job {job_id}: 30%", f"Job {job_id}: 50%", f"Job {job_id}: 60%"]
 
 
-async def test_a_job_finishing_after_the_token_expired_comes_as_a_channel_message(
+async def test_a_job_finishing_after_the_token_expired_is_edited_in_through_the_channel(
     settings: Settings, api: FakeDiscord
 ) -> None:
     settings = tweak(settings, "discord", edit_every_s=0.0)
     async with discord_bot(settings, api, now=expiring(api)) as h:
         job_id, row, ack = await h.draw("a slow queue")
         token = ack.path.split("/")[3]
-    late = api.find("POST", rf"/channels/{CHANNEL}/messages")
-    assert len(late) == 1
-    message = late[0].payload
-    assert message["content"].startswith(f"<@{ALICE}> ") and job_id in message["content"]
-    assert message["allowed_mentions"] == {"parse": [], "users": [ALICE]}
-    assert message["message_reference"]["message_id"] == int(ack.response["id"])
-    assert [name for name, _ in late[0].files] == ["grid.png"]
-    assert custom_ids(late[0]) == buttons_for(job_id)
+    message_id = int(ack.response["id"])
+    # The job's own message becomes the grid (a bot may edit its public responses)...
+    [result] = api.find("PATCH", rf"/channels/{CHANNEL}/messages/{message_id}")
+    assert [name for name, _ in result.files] == ["grid.png"]
+    assert custom_ids(result) == buttons_for(job_id)
+    # ...and a notice under it tells the user, who alone is pinged.
+    [notice] = api.find("POST", rf"/channels/{CHANNEL}/messages")
+    assert (
+        notice.payload["content"].startswith(f"<@{ALICE}> ")
+        and job_id in notice.payload["content"]
+    )
+    assert notice.payload["allowed_mentions"] == {"parse": [], "users": [ALICE]}
+    assert notice.payload["message_reference"]["message_id"] == message_id
+    assert notice.payload["enforce_nonce"] and not notice.files
     # Nothing more went through the dead token after the acknowledgement.
     assert [call for call in api.calls if token in call.path][-1] is ack
     assert row["delivered_at"]
 
 
-async def test_a_result_the_last_run_could_not_deliver_comes_after_the_restart(
+async def test_a_refused_result_is_retried_in_the_same_run(
     settings: Settings, api: FakeDiscord
 ) -> None:
+    settings = tweak(settings, "delivery", retry_first_s=0.05)
     api.refuse_next("PATCH", r"/webhooks/\d+/[^/]+/messages/\d+")  # the result's edit: 403
     async with discord_bot(settings, api, edit_every_s=600.0) as h:
         job_id, row, ack = await h.draw("a stormy sea")
-    assert row["status"] == "done" and row["delivered_at"] is None
-    async with discord_bot(settings, api) as h:  # the restart: no interaction is known
-        delivered = await h.store.run(lambda s: s.jobs.get(job_id))
-    [late] = api.find("POST", rf"/channels/{CHANNEL}/messages")
-    assert late.payload["content"].startswith(f"<@{ALICE}> ")
-    assert late.payload["message_reference"]["message_id"] == int(ack.response["id"])
-    assert custom_ids(late) == buttons_for(job_id)
+        owed = await h.store.run(lambda s: s.outbox.get(job_id, "final"))
+    assert api.faulted and row["status"] == "done" and row["delivered_at"]
+    assert owed["attempts"] == 1 and owed["sent_at"]  # one failure, then sent
+    grid = api.messages[int(ack.response["id"])]
+    assert custom_ids_of(grid) == buttons_for(job_id)  # the job's message, on the second try
+
+
+async def test_a_result_whose_answer_was_lost_is_not_doubled_after_a_restart(
+    settings: Settings, api: FakeDiscord
+) -> None:
+    # The result's edit is applied, then the connection drops; the process ends before its
+    # retry is due. The next one edits the same message again, and notifies once.
+    settings = tweak(settings, "delivery", retry_first_s=60.0, retry_max_s=60.0)
+    api.faults = FaultPlan(
+        rate=1.0,
+        eligible=lambda route: re.fullmatch(r"PATCH /webhooks/\d+/[^/]+/messages/\d+", route),
+        kinds=(Fault.RESET,),
+        limit=1,
+    )
+    async with discord_bot(settings, api, edit_every_s=600.0) as h:
+        payload = await h.command("mj", prompt="a stormy sea")
+        ack = await api.wait_for("PATCH", original(payload), has("accepted"))
+        job_id = job_in(ack)
+        await until(lambda: api.faults.injected)
+        await until(lambda: h.store.run_sync(lambda s: s.outbox.get(job_id, "final"))["attempts"])
+    async with discord_bot(settings, api) as h, asyncio.timeout(60):  # the restart
+        delivered = await h.service.wait(job_id)
     assert delivered["delivered_at"]
+    shown = [m for m in api.messages.values() if custom_ids_of(m) == buttons_for(job_id)]
+    assert [int(m["id"]) for m in shown] == [int(ack.response["id"])]  # one grid, edited twice
+    notices = [m for m in api.messages.values() if m["content"].startswith(f"<@{ALICE}>")]
+    assert len(notices) == 1 and job_id in notices[0]["content"]
 
 
 async def test_cancel_shows_on_the_jobs_message_and_leaves_no_thinking_behind(
@@ -150,9 +189,10 @@ async def test_cancel_shows_on_the_jobs_message_and_leaves_no_thinking_behind(
         await api.wait_for("DELETE", original(cancel))
     assert row["status"] == "cancelled"
     [shown] = api.find("PATCH", rf"{followups(mj)}/messages/{ack.response['id']}")
-    assert shown.payload["content"] == f"Job {job_id} cancelled."
+    assert shown.payload["content"] == f"Job {job_id} cancelled. Its 1 credit was refunded."
     assert api.find("POST", callback(cancel))[0].payload == {"type": 5, "data": {"flags": 64}}
     assert not api.find("PATCH", original(cancel))  # the core said nothing to /cancel itself
+    assert not api.find("POST", rf"/channels/{CHANNEL}/messages")  # the user cancelled it
 
 
 async def test_a_grid_over_the_upload_limit_is_re_encoded(

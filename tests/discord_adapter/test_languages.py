@@ -73,7 +73,7 @@ async def test_a_failed_job_is_refunded_in_the_users_language(
         ledger = await h.store.run(
             lambda s: [r["delta"] for r in s.db["ledger"].rows_where("job_id = ?", [job_id])]
         )
-    assert failed.payload["content"].endswith("這次任務的額度已退還。")
+    assert failed.payload["content"].endswith("所用的 1 額度已全部退還。")  # what came back
     assert ledger == [-1.0, 1.0]
 
 

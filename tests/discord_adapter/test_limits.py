@@ -21,6 +21,7 @@ from tests.discord_adapter.harness import (
     WEBHOOK,
     buttons_for,
     custom_ids,
+    custom_ids_of,
     discord_bot,
     expiring,
     original,
@@ -79,21 +80,41 @@ async def test_a_burst_over_the_global_rate_limit_waits_and_everything_arrives(
     assert posted == {f"<@{ALICE}> note {i}" for i in range(60)}
 
 
-async def test_a_channel_the_bot_may_no_longer_post_in_gets_the_result_by_dm(
+async def test_a_channel_the_bot_may_no_longer_post_in_gets_the_notice_by_dm(
     settings: Settings, api: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
     api.revoke(CHANNEL, SEND_MESSAGES)  # a moderator took it away while the job ran
     async with discord_bot(settings, api, now=expiring(api)) as h:
-        job_id, row, _ = await h.draw("a quiet harbour")
+        job_id, row, ack = await h.draw("a quiet harbour")
+    # Editing its own message needs only access: the grid is in the job's message...
+    grid = api.messages[int(ack.response["id"])]
+    assert custom_ids_of(grid) == buttons_for(job_id)
+    # ...and the notice the channel refused reaches the user in their DMs.
     [refused] = api.refused
     assert refused.matches("POST", IN_CHANNEL) and refused.response["code"] == 50013
     [dm] = api.find("POST", r"/channels/\d+/messages")
     content = dm.payload["content"]  # type: ignore[index]
-    assert dm.path != f"/channels/{CHANNEL}/messages" and f"<#{CHANNEL}>" in content
+    assert dm.path != IN_CHANNEL and f"<#{CHANNEL}>" in content
+    assert f"Job {job_id} is done" in content and not dm.files
+    assert row["delivered_at"]
+    assert logged(caplog, f"job {job_id}", str(CHANNEL), "Missing Permissions")
+
+
+async def test_a_channel_the_bot_no_longer_sees_gets_the_result_by_dm(
+    settings: Settings, api: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.revoke(CHANNEL, VIEW_CHANNEL)  # the job's message cannot even be edited
+    async with discord_bot(settings, api, now=expiring(api)) as h:
+        job_id, row, _ = await h.draw("a quiet harbour")
+    [refused] = api.refused  # the edit; nothing is posted where it would fail the same way
+    assert refused.matches("PATCH", rf"{IN_CHANNEL}/\d+") and refused.response["code"] == 50001
+    [dm] = api.find("POST", r"/channels/\d+/messages")  # also the notification: no notice
+    content = dm.payload["content"]  # type: ignore[index]
+    assert dm.path != IN_CHANNEL and f"<#{CHANNEL}>" in content
     assert content.endswith(f"(job {job_id})") and [n for n, _ in dm.files] == ["grid.png"]
     assert custom_ids(dm) == buttons_for(job_id)
     assert row["delivered_at"]
-    assert logged(caplog, f"job {job_id}", str(CHANNEL), "Missing Permissions")
+    assert logged(caplog, f"job {job_id}", str(CHANNEL), "Missing Access")
 
 
 async def test_without_the_channel_or_dms_the_result_is_kept_for_show(

@@ -16,7 +16,9 @@ boost tier or the interaction's `attachment_size_limit`; the bot's permissions i
 interaction endpoints (429, `global: true`, topics/rate-limits.mdx), and a Cloudflare ban after
 10,000 invalid requests (401, 403, 429) in 10 minutes. Time is `clock` (tests/fakes/clock.py).
 
-`rate_limit_next` and `refuse_next` make the next matching request fail (fault injection).
+`rate_limit_next` and `refuse_next` make the next matching request fail (fault injection); a
+`FaultPlan` (tests/fakes/faults.py) installed as `faults` fails a seeded share of the requests
+it finds eligible (429s, 5xx before or after applying, connections reset).
 """
 
 from __future__ import annotations
@@ -149,13 +151,19 @@ class FakeDiscord(CallLog):
         if fault is not None:
             return fault
         call = Call(request.method, path, payload, files)
-        response = self.limits.banned() or self._checked(request, path) or self._answer(call)
-        call.status = response.status
-        if response.body:
-            call.response = json.loads(response.body)  # type: ignore[arg-type]
-        self.limits.answered(response.status)
-        await self.record(call)
-        return response
+
+        async def apply() -> tuple[web.StreamResponse, object]:
+            response = self.limits.banned() or self._checked(request, path) or self._answer(call)
+            call.status = response.status
+            if response.body:
+                call.response = json.loads(response.body)  # type: ignore[arg-type]
+            self.limits.answered(response.status)
+            return response, call.response
+
+        try:
+            return await self.serve(request, call, apply)
+        finally:
+            await self.record(call)
 
     def _checked(self, request: web.Request, path: str) -> web.Response | None:
         """Interaction endpoints carry their token in the URL and are not bound to the global

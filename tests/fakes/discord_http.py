@@ -1,5 +1,6 @@
 """The fake Discord's HTTP plumbing: the log of requests tests read (and the faults they
-inject), Discord's JSON answers, its request-wide limits (topics/rate-limits.mdx)."""
+inject: one request at a time, or a seeded `FaultPlan`), Discord's JSON answers, its
+request-wide limits (topics/rate-limits.mdx)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import json
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_rules import Refusal
+from tests.fakes.faults import FaultPlan
 
 GLOBAL_PER_S = 50
 INVALID_PER_10_MIN = 10_000
@@ -30,6 +32,7 @@ class Call:
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, data)
     response: Any = None  # the JSON the fake answered with
     status: int = 200
+    fault: bool = False  # answered with a fault the test injected (the status it got)
 
     def matches(self, method: str, pattern: str) -> bool:
         return self.method == method and re.fullmatch(pattern, self.path) is not None
@@ -42,12 +45,14 @@ class CallLog:
         self.calls: list[Call] = []
         self.refused: list[Call] = []
         self.faulted: list[str] = []  # "METHOD path" of requests answered with a fault
+        self.faults: FaultPlan | None = None  # fails a seeded share of eligible requests
         self._faults: list[tuple[str, str, web.Response]] = []  # method, path pattern, answer
         self._changed = asyncio.Condition()
 
     def clear(self) -> None:
         for kept in (self.calls, self.refused, self.faulted, self._faults):
             kept.clear()
+        self.faults = None
 
     def find(self, method: str, pattern: str) -> list[Call]:
         return [call for call in self.calls if call.matches(method, pattern)]
@@ -75,15 +80,39 @@ class CallLog:
 
     async def record(self, call: Call) -> None:
         async with self._changed:
-            (self.calls if call.status < 300 else self.refused).append(call)
+            if call.fault:
+                self.faulted.append(f"{call.method} {call.path}")
+            else:
+                (self.calls if call.status < 300 else self.refused).append(call)
             self._changed.notify_all()
+
+    async def serve(
+        self,
+        request: web.Request,
+        call: Call,
+        apply: Callable[[], Awaitable[tuple[web.StreamResponse, object]]],
+    ) -> web.StreamResponse:
+        """`apply`'s answer, unless the `FaultPlan` fails this request (then Discord's 429 or
+        5xx answer, or a dropped connection: `call.status` 0)."""
+        if self.faults is None:
+            return (await apply())[0]
+
+        def failed(status: int) -> web.Response:
+            call.status, call.fault = status, True
+            if status == 429:
+                body = {"message": "You are being rate limited.", "retry_after": 0.05}
+                return json_response({**body, "global": False}, 429, _RATE_LIMITED)
+            return json_response(
+                {"message": f"{status}: Discord had a problem", "code": 0}, status
+            )
+
+        route = f"{call.method} {call.path}"
+        return await self.faults.serve(request, route, apply, failed)
 
     def rate_limit_next(self, method: str, pattern: str) -> None:
         """Answer the next matching request with a 429 and a short `retry_after`."""
         body = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
-        # discord.py retries only a 429 that came through Discord's proxy (`Via`).
-        headers = {"X-RateLimit-Scope": "user", "Retry-After": "0.05", "Via": "1.1 google"}
-        self._faults.append((method, pattern, json_response(body, 429, headers)))
+        self._faults.append((method, pattern, json_response(body, 429, _RATE_LIMITED)))
 
     def refuse_next(self, method: str, pattern: str) -> None:
         """Answer the next matching request with 403 Missing Access."""
@@ -98,6 +127,10 @@ class CallLog:
                 self.faulted.append(f"{method} {path}")
                 return fault[2]
         return None
+
+
+# discord.py retries only a 429 that came through Discord's proxy (`Via`).
+_RATE_LIMITED = {"X-RateLimit-Scope": "user", "Retry-After": "0.05", "Via": "1.1 google"}
 
 
 class RequestLimits:

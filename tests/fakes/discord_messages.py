@@ -2,7 +2,9 @@
 interactions/receiving-and-responding.mdx): an interaction's response and followups belong to
 its token; the first followup after a "thinking…" deferral fills that deferred message (and
 keeps its visibility, for backwards compatibility); an edit's `attachments` lists what the
-message keeps; a deleted message is gone."""
+message keeps; a deleted message is gone; a channel message sent with `enforce_nonce` and a
+nonce seen before in that channel is not created again: the first one is returned
+(resources/message.mdx, "Create Message": `enforce_nonce`)."""
 
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ class MessageStore:
         self.dm_channels: dict[int, int] = {}  # DM channel -> its user
         self._originals: dict[str, int | None] = {}  # token -> the interaction's response
         self._by_token: dict[str, set[int]] = {}  # token -> messages it may edit
+        self._nonces: dict[tuple[int, str], int] = {}  # (channel, enforced nonce) -> message
 
     def clear(self) -> None:
-        for kept in (self.messages, self.dm_channels, self._originals, self._by_token):
+        kept_all = (self.messages, self.dm_channels, self._originals, self._by_token, self._nonces)
+        for kept in kept_all:
             kept.clear()
 
     def open_dm(self, user_id: int) -> dict[str, Any]:
@@ -79,7 +83,15 @@ class MessageStore:
     def create(
         self, channel_id: int, body: dict[str, Any], files: Files, flags: int
     ) -> dict[str, Any]:
-        return self._store(channel_id, body, files, flags)
+        nonce = body.get("nonce") if body.get("enforce_nonce") else None
+        if nonce is None:
+            return self._store(channel_id, body, files, flags)
+        earlier = self._nonces.get((channel_id, str(nonce)))
+        if earlier in self.messages:
+            return self.messages[earlier]
+        message = self._store(channel_id, body, files, flags)
+        self._nonces[(channel_id, str(nonce))] = int(message["id"])
+        return message
 
     def delete(self, token: str, message_id: int | None) -> None:
         self.messages.pop(message_id or 0, None)

@@ -4,7 +4,8 @@ python-telegram-bot talks to it over HTTP exactly as to api.telegram.org (`base_
 tests exercise PTB's request encoding (form fields, multipart uploads), its error mapping
 (429 -> RetryAfter, 403 -> Forbidden, migrate_to_chat_id -> ChatMigrated) and the rate
 limiter. Every call is recorded with its parameters, uploaded files, arrival time and status;
-`messages` holds what each chat would now show, edits applied.
+`messages` holds what each chat would now show, edits applied (media can be added to a text
+message; a text edit of a photo, or a caption edit of a text, is refused).
 
 It refuses what Telegram refuses, in Telegram's words (`telegram_rules`, with its sources):
 texts, captions and button data over their limits, photos over 10 MB or of impossible
@@ -12,7 +13,9 @@ dimensions, an edit that changes nothing ("message is not modified"), a callback
 answered late or twice, flood control per chat (stricter in groups) and overall, a private
 chat whose user blocked the bot (`blocked`), a chat that is gone (`gone`), a group that became
 a supergroup (`migrate`). Time is `clock` (tests/fakes/clock.py). Update JSON to feed the bot:
-`telegram_updates`. `flood_once` and `outage_after` inject faults.
+`telegram_updates`. `flood_once` and `outage_after` inject faults, and a `FaultPlan`
+(tests/fakes/faults.py) installed as `faults` fails a seeded share of the calls it finds
+eligible (429s, 5xx before or after applying, connections reset).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.fakes import telegram_rules as rules
 from tests.fakes.clock import FakeClock
+from tests.fakes.faults import FaultPlan
 from tests.fakes.telegram_rules import FloodControl, Refused, bad
 from tests.fakes.telegram_updates import administrator, chat, public
 
@@ -69,6 +73,7 @@ class FakeBotApi:
     gone: set[int] = field(default_factory=set)  # chats that no longer exist for the bot
     migrated: dict[int, int] = field(default_factory=dict)  # group -> its supergroup
     queries: dict[str, float] = field(default_factory=dict)  # callback query -> when pressed
+    faults: FaultPlan | None = None  # fails a seeded share of the calls it finds eligible
     _then: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     _fail: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
@@ -113,7 +118,7 @@ class FakeBotApi:
             await self.server.close()
 
     # the API -------------------------------------------------------------------------------
-    async def _dispatch(self, request: web.Request) -> web.Response:
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         if request.match_info["token"] != TOKEN:
             return _error(Refused(401, "Unauthorized"))
@@ -132,18 +137,31 @@ class FakeBotApi:
         if answer is None:
             call.status = 404
             return _error(Refused(404, "Not Found"))
-        try:
-            self._admit(method, params)
-            result = await answer(params, files)
-        except Refused as refused:
-            call.status = refused.code
-            return _error(refused)
-        if method == self.outage_after:
-            self.outage_after = ""  # Telegram is unreachable from now on
-        for then in [then for then in self._then if then[0] == method]:
-            self._then.remove(then)
-            then[1]()
-        return web.json_response({"ok": True, "result": result})
+
+        async def apply() -> tuple[web.StreamResponse, object]:
+            try:
+                self._admit(method, params)
+                result = await answer(params, files)
+            except Refused as refused:
+                call.status = refused.code
+                return _error(refused), None
+            if method == self.outage_after:
+                self.outage_after = ""  # Telegram is unreachable from now on
+            for then in [then for then in self._then if then[0] == method]:
+                self._then.remove(then)
+                then[1]()
+            return web.json_response({"ok": True, "result": result}), result
+
+        if self.faults is None:
+            return (await apply())[0]
+
+        def failed(status: int) -> web.Response:
+            call.status = status
+            if status == 429:
+                return _error(Refused(429, "Too Many Requests: retry after 1", retry_after=1))
+            return _error(Refused(status or 502, _REASONS.get(status, "Bad Gateway")))
+
+        return await self.faults.serve(request, method, apply, failed)
 
     def _admit(self, method: str, params: dict) -> None:
         """The chat's state, then flood control, before the method itself."""
@@ -221,7 +239,8 @@ class FakeBotApi:
     async def _sendMessage(self, params: dict, files: dict) -> dict:
         rules.check_text(params.get("text"), editing=False)
         rules.check_keyboard(params.get("reply_markup"))
-        return self._post(params, {"text": params["text"]})
+        extra = {"parse_mode": params["parse_mode"]} if "parse_mode" in params else {}
+        return self._post(params, {"text": params["text"], **extra})
 
     async def _sendPhoto(self, params: dict, files: dict) -> dict:
         rules.check_caption(params.get("caption"))
@@ -233,10 +252,14 @@ class FakeBotApi:
 
     async def _editMessageText(self, params: dict, files: dict) -> dict:
         rules.check_text(params.get("text"), editing=True)
+        if "photo" in self._target(params):
+            raise bad(rules.NO_TEXT)
         return self._edit(params, {"text": params["text"]})
 
     async def _editMessageCaption(self, params: dict, files: dict) -> dict:
         rules.check_caption(params.get("caption"))
+        if "photo" not in self._target(params):
+            raise bad(rules.NO_CAPTION)
         return self._edit(params, {"caption": params.get("caption", "")})
 
     async def _editMessageMedia(self, params: dict, files: dict) -> dict:
@@ -245,6 +268,7 @@ class FakeBotApi:
         photo = rules.photo_sizes(files, media["media"])
         content = {"photo": photo, "caption": media.get("caption", "")}
         spoiler = bool(media.get("has_spoiler"))
+        self._target(params).pop("text", None)  # media added to a text message replaces it
         return self._edit(params, {**content, "has_media_spoiler": spoiler}, uploaded=True)
 
     async def _editMessageReplyMarkup(self, params: dict, files: dict) -> dict:
@@ -273,14 +297,17 @@ class FakeBotApi:
         self.messages[(chat_id, message["message_id"])] = message
         return public(message)
 
+    def _target(self, params: dict) -> dict:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise bad("message to edit not found")
+        return self.messages[key]
+
     def _edit(self, params: dict, content: dict, *, uploaded: bool = False) -> dict:
         """Apply an edit; one that changes nothing is refused (a new upload always changes
         the picture)."""
         rules.check_keyboard(params.get("reply_markup"))
-        key = (int(params["chat_id"]), int(params["message_id"]))
-        if key not in self.messages:
-            raise bad("message to edit not found")
-        message = self.messages[key]
+        message = self._target(params)
         same = all(message.get(k) == v for k, v in content.items())
         if not uploaded and same and message.get("reply_markup") == params.get("reply_markup"):
             raise bad(rules.NOT_MODIFIED)
@@ -310,6 +337,9 @@ async def _read(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params, files
+
+
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
 def _error(refused: Refused) -> web.Response:

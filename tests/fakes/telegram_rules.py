@@ -67,6 +67,8 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
 )
+NO_TEXT = "there is no text in the message to edit"  # a text edit of a photo
+NO_CAPTION = "there is no caption in the message to edit"  # a caption edit of a text
 STALE_QUERY = "query is too old and response timeout expired or query ID is invalid"
 BLOCKED = Refused(403, "Forbidden: bot was blocked by the user")
 CHAT_NOT_FOUND = bad("chat not found")
