@@ -19,11 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.http_body import BodyError, read_json, shown
+from bot.adapters.http_body import BodyError, read_json, refuse_unknown_fields, shown
 from bot.adapters.http_errors import LANG, ok, request_language
 from bot.adapters.http_jobs import image_name
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, incoming_of, public_base
-from bot.core.errors import EngineUnavailable, LinkRefused, excerpt
+from bot.core.errors import EngineUnavailable, LinkRefused
 from bot.core.language import Lang, Listing, from_accept_language, render, t
 from bot.core.presses import ACTION_NAMES, Order
 
@@ -62,15 +62,7 @@ async def json_body(request: web.Request, allowed: tuple[str, ...]) -> dict[str,
     body = await read_json(request)
     if not isinstance(body, dict):
         raise BodyError(t("The body must be a JSON object"))
-    unknown = [name for name in body if name not in allowed]
-    if unknown:
-        raise BodyError(
-            t(
-                "Unknown field {name}; the fields are: {fields}",
-                name=excerpt(unknown[0]),
-                fields=Listing.of(allowed, "plain"),
-            )
-        )
+    refuse_unknown_fields(body, allowed)
     return body
 
 

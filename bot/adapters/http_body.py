@@ -204,20 +204,25 @@ def _loras(value: Any) -> list[str]:
     return words
 
 
-def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
-    """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count.
-    `models`: the names `model` may take (None: any name; the core checks it then)."""
-    if not isinstance(body, dict):
-        raise BodyError(t('The body must be a JSON object, like {{"prompt": "a red fox"}}'))
-    unknown = [name for name in body if name not in FIELDS]
+def refuse_unknown_fields(body: dict[str, Any], allowed: Collection[str]) -> None:
+    """BodyError naming the first field of `body` that is not one of `allowed`, and those."""
+    unknown = [name for name in body if name not in allowed]
     if unknown:
         raise BodyError(
             t(
                 "Unknown field {name}; the fields are: {fields}",
                 name=excerpt(unknown[0]),
-                fields=Listing.of(FIELDS, "plain"),
+                fields=Listing.of(allowed, "plain"),
             )
         )
+
+
+def parse_body(body: Any, models: Collection[str] | None = None) -> Txt2Img:
+    """The body of POST /api/txt2img and /api/jobs -> the prompt, its fields, the count.
+    `models`: the names `model` may take (None: any name; the core checks it then)."""
+    if not isinstance(body, dict):
+        raise BodyError(t('The body must be a JSON object, like {{"prompt": "a red fox"}}'))
+    refuse_unknown_fields(body, FIELDS)
     prompt = _text(body, "prompt", required=True)
     negative = _text(body, "negativePrompt")
     width = _int(body, "width", 1, MAX_SIDE)
