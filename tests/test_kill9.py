@@ -92,7 +92,7 @@ async def test_after_kill_9_every_job_is_delivered_once_and_charged_once(
     auth = {"Authorization": f"Bearer {key}"}
 
     # 1. Jobs queued, one of them running, one done: then the process is killed outright.
-    async with mjbot_http(env) as first, _client(auth) as http:
+    async with mjbot_http(env) as first, aiohttp.ClientSession(headers=auth) as http:
         quick = await _post(http, base, "a quick lamp --steps 1")
         slow = [await _post(http, base, f"a slow lamp {n} --steps 50") for n in range(5)]
         assert (await _events(http, base, quick))[-1] == "done"
@@ -105,7 +105,7 @@ async def test_after_kill_9_every_job_is_delivered_once_and_charged_once(
     assert {row["status"] for row in before.values()} >= {"running", "queued"}, before
 
     # 2. A new process over the same data directory finishes and delivers every job.
-    async with mjbot_http(env) as second, _client(auth) as http:
+    async with mjbot_http(env) as second, aiohttp.ClientSession(headers=auth) as http:
         for job_id in jobs:  # each stream ends with one final event: done
             assert (await _events(http, base, job_id))[-1:] == ["done"], second.output
         # Delivery is recorded just after the event went out: stop once it is, everywhere.
@@ -118,13 +118,6 @@ async def test_after_kill_9_every_job_is_delivered_once_and_charged_once(
     assert after[quick]["final"]["sent_at"] == before[quick]["final"]["sent_at"]  # not again
     running = [job_id for job_id, row in before.items() if row["status"] == "running"]
     assert all(after[job_id]["attempts"] == 2 for job_id in running)  # ran again, paid once
-
-
-def _client(auth: dict[str, str]) -> aiohttp.ClientSession:
-    # A fresh connection per request: about one run in six, a POST on a reused keep-alive
-    # connection met "Can not write request body" (the server had closed it) under load. What
-    # this test checks is recovery after kill -9, not connection reuse.
-    return aiohttp.ClientSession(headers=auth, connector=aiohttp.TCPConnector(force_close=True))
 
 
 async def _post(http: aiohttp.ClientSession, base: str, prompt: str) -> str:
