@@ -61,6 +61,10 @@ async def mjbot_http(env: dict[str, str]) -> AsyncIterator[Bot]:
         ready.cancel()
         assert bot.ready.is_set(), "\n".join(bot.output)
         yield bot
+    except BaseException:
+        # What the server said before a failure (pytest shows it): the clue to why it went away.
+        print("\n".join(bot.output))
+        raise
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
