@@ -77,6 +77,25 @@ async def test_a_result_finished_while_its_adapter_was_away_is_delivered_later(s
     assert _row(settings, job_id)["delivered_at"] is not None
 
 
+async def test_jobs_taken_before_the_core_started_are_not_resumed_twice(settings) -> None:
+    """Front ends listen before `service.start()` (which resumes a previous run's jobs): a job
+    a user sent in between is this run's, queued once, delivered once; start does not fail."""
+    async with open_app(settings) as app:
+        sink = Capture()
+        adapter = ConsoleAdapter(app.service, "alice", "Alice", sink=sink)
+        incoming = Incoming(adapter.origin, "Alice")
+        [done] = await app.service.imagine(incoming, "a quick hare --steps 1")
+        [early] = await app.service.imagine(incoming, "a slow fox --steps 8")
+        await app.service.wait(done)  # finished and delivered before the core started
+        await app.service.start()
+        for job_id in (early, done):
+            await app.service.wait(job_id)
+    results = [r.job_id for r in sink.replies if r.kind is ReplyKind.RESULT]
+    assert sorted(results) == sorted([early, done])
+    assert not any("back after a restart" in r.text for r in sink.replies)
+    assert all(_row(settings, job_id)["attempts"] == 1 for job_id in (early, done))
+
+
 def _row(settings, job_id: str) -> dict:
     from storage.store import Store
 

@@ -70,6 +70,10 @@ class Delivery:
         self._sinks: dict[str, _Sink] = {}
         self._tracking: dict[str, asyncio.Task] = {}  # job id -> task following its events
         self._settled: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # Jobs taken before `start` (a front end answers as soon as it listens, while the core
+        # still starts): start must neither resume them nor owe their replies again. Kept
+        # only until start, so it does not grow with the bot's lifetime.
+        self._taken_before_start: set[str] | None = set()
 
     def register_sink(
         self,
@@ -92,9 +96,14 @@ class Delivery:
         """This process follows the job: queued, running, or being settled and delivered."""
         return job_id in self._tracking
 
+    def taken_before_start(self, job_id: str) -> bool:
+        """This process took the job before `start`: it is this run's, not a previous one's."""
+        return self._taken_before_start is not None and job_id in self._taken_before_start
+
     async def start(self) -> None:
         """Deliver what a previous run still owed (results, failures, notices)."""
-        await self.outbox.load()
+        await self.outbox.load(skip=self._taken_before_start or frozenset())
+        self._taken_before_start = None
 
     async def close(self) -> None:
         tasks = list(self._tracking.values())
@@ -133,6 +142,8 @@ class Delivery:
     ) -> None:
         """Follow a job's events; `respond`: the request that made it (None: the sink)."""
         job_id = handle.job_id
+        if self._taken_before_start is not None and not resumed:
+            self._taken_before_start.add(job_id)
         task = asyncio.create_task(
             self._track(origin, handle, respond, resumed), name=f"job-{job_id}"
         )

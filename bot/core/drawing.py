@@ -82,6 +82,12 @@ class Drawing:
         # that was already recorded and charged.
         self._admitting = asyncio.Lock()
 
+    @property
+    def admission(self) -> asyncio.Lock:
+        """Held while a job is admitted, recorded and queued; the service's start holds it
+        while it resumes a previous run's jobs, so none of this run's is half-recorded then."""
+        return self._admitting
+
     def parse(
         self,
         text: str,

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -84,11 +84,14 @@ class Outbox:
         self._wakes: dict[str, asyncio.Event] = {}
         self._loops: dict[str, asyncio.Task] = {}
 
-    async def load(self) -> None:
+    async def load(self, skip: Container[str] = ()) -> None:
         """Owe again what a previous run left, and try each once now (the platform may be
-        back; if it is not, the first failure defers the rest to the retries)."""
+        back; if it is not, the first failure defers the rest to the retries). `skip`: jobs
+        of this run, whose own tasks deliver what they owe."""
         items = []
         for row in await self.store.run(lambda s: s.outbox.pending()):
+            if row["job_id"] in skip:
+                continue
             item = Item(row["job_id"], row["kind"], row["platform"])
             self._owe(item).attempts = int(row["attempts"])
             items.append(item)

@@ -174,14 +174,19 @@ class MjService:
         # The banned-term matcher loads its word lists (seconds) on first use: now, rather
         # than while the first user waits for an answer.
         await self.drawing.moderation.matcher(GLOBAL)
-        for row in await self.store.run(lambda s: s.jobs.unfinished()):
-            origin = origin_of(row)
-            spec = spec_from_dict(json.loads(row["spec_json"]))
-            log.info("resuming job %s (%s before the restart)", row["id"], row["status"])
-            handle = self.engine.submit(
-                spec, preview_every_s=self.delivery.pace(origin), force=True
-            )
-            self.delivery.follow(origin, handle, resumed=True)
+        # Front ends listen before this runs (their sinks must be registered for what it
+        # resumes), so jobs of this run may be recorded already: they are not resumed twice.
+        async with self.drawing.admission:
+            for row in await self.store.run(lambda s: s.jobs.unfinished()):
+                if self.delivery.taken_before_start(row["id"]):
+                    continue
+                origin = origin_of(row)
+                spec = spec_from_dict(json.loads(row["spec_json"]))
+                log.info("resuming job %s (%s before the restart)", row["id"], row["status"])
+                handle = self.engine.submit(
+                    spec, preview_every_s=self.delivery.pace(origin), force=True
+                )
+                self.delivery.follow(origin, handle, resumed=True)
         await self.delivery.start()
 
     async def close(self) -> None:
