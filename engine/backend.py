@@ -4,9 +4,9 @@ Only the engine's worker thread calls `generate`; torch and diffusers are import
 that the bot, the parser and their tests start without them.
 
 Here: the models in memory (loaded on demand, the least recently used unloaded) and a batch's
-run on one of them, step by step. What a job must satisfy first is `engine.spec_checks`, its
-source images are read by `engine.source_images`, its prompt arguments built by
-`engine.conditioning`.
+run on one of them, step by step. What one loaded model holds is `engine.loaded_model`, what
+a job must satisfy first `engine.spec_checks`; a job's source images are read by
+`engine.source_images`, its prompt arguments built by `engine.conditioning`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from engine.errors import ModelUnavailable
 from engine.gan_upscaler import GanUpscaler
 from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
 from engine.job import JobSpec, batch_key
+from engine.loaded_model import LoadedModel
 from engine.loras import DEFAULT_MAX_LOADED, LoraSlots
 from engine.models import (
     ModelSource,
@@ -39,26 +39,14 @@ from engine.models import (
 )
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
 from engine.previews import Previewer
-from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
+from engine.profiles import ModelProfile, profile_for_name
 from engine.source_images import open_source
 from engine.spec_checks import check_spec
-from engine.speed import Acceleration, load_tuned
+from engine.speed import load_tuned
 from engine.tuning import Tuning
 from engine.upscaler import Upscaler
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class LoadedModel:
-    pipe: Any
-    profile: ModelProfile
-    default_scheduler: Any
-    speed: Acceleration
-    loras: LoraSlots  # the LoRA adapters loaded into this model, and which are applied
-    schedulers: dict[str, Any] = field(default_factory=dict)
-    img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
-    inpaint: Any = None  # likewise, for the editing actions (engine.inpaint)
 
 
 class DiffusersBackend:
@@ -206,7 +194,7 @@ class DiffusersBackend:
         model.loras.apply(first.loras)  # before the text encoding: LoRAs change it too
         pipe = self._pipeline(model, first)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
-        pipe.scheduler = self._scheduler(model, first.sampler)
+        pipe.scheduler = model.scheduler(first.sampler)
         # 3. Conditioning: plain strings unless :: weights, --chaos or clip skip need embeddings.
         prompt_kwargs = text_kwargs(pipe, specs)
         # 4. One CPU generator per image: image i depends on its own seed, batched or not.
@@ -282,17 +270,6 @@ class DiffusersBackend:
         image = open_source(self.images_dir, spec.init_image, (spec.width, spec.height))
         fresh = spec.describe == "samples"
         return self.captioner.describe(image, seed=spec.seeds[0], fresh=fresh, cancel=cancel)
-
-    def _scheduler(self, model: LoadedModel, sampler: str) -> Any:
-        if sampler == "default":
-            return model.default_scheduler
-        if sampler not in model.schedulers:
-            import diffusers
-
-            class_name, extra = SAMPLERS[sampler]
-            cls = getattr(diffusers, class_name)
-            model.schedulers[sampler] = cls.from_config(model.default_scheduler.config, **extra)
-        return model.schedulers[sampler]
 
 
 def _unknown(name: str, sources: Mapping[str, ModelSource]) -> ModelSource:
