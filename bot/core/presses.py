@@ -22,7 +22,7 @@ from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, ParamError
 from bot.core.jobs import new_job_id, new_seed
-from bot.core.queries import JobStatus, Queries, not_yours
+from bot.core.queries import JobStatus, Queries, not_deleted, not_yours
 from bot.core.quota import job_credits
 from bot.core.render import status_name
 from bot.core.requests import (
@@ -68,6 +68,14 @@ class Order:
     prompt: str | None = None  # a new prompt for the edit (Remix)
 
 
+def _remix_question(job: dict[str, Any], code: str) -> tuple[str, str]:
+    """A Remix button's question: the command its answer completes, and the prompt it starts
+    from (the job's own)."""
+    if code == "ZOC":
+        return f"/zoom {job['id']}", job["mj_text"] + " --zoom 2"
+    return f"/remix {job['id']} {code}", job["mj_text"]
+
+
 class Presses:
     def __init__(
         self,
@@ -94,9 +102,12 @@ class Presses:
         action = buttons.find(press.action)
         if action is None:
             raise MjError(t("Unknown button '{action}'.", action=press.action))
-        job = await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
-        if press.action in REMIXED and await self._remixing(incoming):
-            await respond.answer(await self._ask_prompt(incoming, job, press.action))
+        job = not_deleted(
+            await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
+        )
+        if press.action in REMIXED and await self.remixing(incoming):
+            command, prefill = _remix_question(job, press.action)
+            await respond.answer(await self.ask_prompt(incoming, job, command, prefill))
             return
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
@@ -112,7 +123,7 @@ class Presses:
     async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
         """An action named by fields (the HTTP API): the buttons' jobs, on any image of the
         job. Returns the new job's id; its news goes to the platform's sink."""
-        job = await self.queries.own_job(incoming.origin, job_id)
+        job = not_deleted(await self.queries.own_job(incoming.origin, job_id))
         if order.action == "reroll":
             return await self._reroll(incoming, job, None)
         if order.action in BY_NAME:
@@ -128,17 +139,19 @@ class Presses:
         request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
         return await self.edits.run(incoming, job, request, None)
 
-    async def _remixing(self, incoming: Incoming) -> bool:
+    async def remixing(self, incoming: Incoming) -> bool:
+        """Whether the user has Remix on: their edits ask for the prompt first."""
         origin = incoming.origin
         return await self.drawing.store.run(
             lambda s: s.editing.remix(origin.platform, origin.user_id)
         )
 
-    async def _ask_prompt(self, incoming: Incoming, job: dict[str, Any], code: str) -> Reply:
-        """Remix: the press waits for the prompt (pre-filled with the job's own)."""
+    async def ask_prompt(
+        self, incoming: Incoming, job: dict[str, Any], command: str, prefill: str
+    ) -> Reply:
+        """Remix: the action waits for the prompt, the answer to `command` (kept, so a
+        Telegram reply or a Discord form finds it again), pre-filled with `prefill`."""
         origin = incoming.origin
-        prefill = job["mj_text"] + (" --zoom 2" if code == "ZOC" else "")
-        command = f"/zoom {job['id']}" if code == "ZOC" else f"/remix {job['id']} {code}"
         question = Question(new_job_id(), command, prefill, PROMPT_LABEL)
         row = {
             "id": question.id,

@@ -167,3 +167,35 @@ async def test_vary_region_offers_the_thirds_without_the_web_page(
         row = await h.service.wait(job_in(ack))
     assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)
     assert json.loads(row["action_json"])["regions"] == [2, 5]
+
+
+async def test_remix_asks_after_the_thirds_in_a_form(settings: Settings, api: FakeDiscord) -> None:
+    async with discord_bot(settings, api) as h:
+        await h.store.run(lambda s: s.editing.set_remix("discord", str(ALICE), True))
+        job_id, first, _ = await h.draw("a courtyard --seed 2")
+        payload = await h.click(int(first["reply_message_id"]), f"mj:U1:{job_id}")
+        upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
+        upscale = await h.service.wait(upscale_id)
+        payload = await h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
+        offer = await api.wait_for("POST", followups(payload), has("Vary (Region)"))
+        [[menu]] = [row["components"] for row in offer.response["components"]]
+        data = {"custom_id": menu["custom_id"], "component_type": 3, "values": ["9", "7"]}
+        pick = interaction(
+            api, 3, data, user_id=ALICE, channel_id=CHANNEL, guild_id=GUILD, message=offer.response
+        )
+        await api.interact(pick)
+        asked = await api.wait_for("POST", followups(pick), has("Remix"))
+        assert asked.response["flags"] == EPHEMERAL  # the question is for the picker alone
+        [[ask]] = custom_ids_of(asked.response)
+        payload = await h.click(int(asked.response["id"]), ask)
+        opened = await api.wait_for("POST", callback(payload))
+        form = opened.payload["data"]
+        assert form["title"] == f"/region {upscale_id} 7 9 |"
+        [[field]] = [row["components"] for row in form["components"]]
+        assert field["value"] == "a courtyard --seed 2"
+        payload = await h.submit_form(form, {field["custom_id"]: "a courtyard in snow"})
+        ack = await api.wait_for("PATCH", original(payload), has("accepted"))
+        row = await h.service.wait(job_in(ack))
+    assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)
+    assert row["prompt"] == "a courtyard in snow" and row["status"] == "done"
+    assert json.loads(row["action_json"])["regions"] == [7, 9]
