@@ -1,4 +1,4 @@
-"""The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel.
+"""The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel, delete (🗑).
 
 Handlers translate HTTP into the core's calls and the core's rows back into JSON; the core
 parses, screens, charges and queues exactly as for a chat message. A POST with an
