@@ -19,7 +19,6 @@ from bot.core.editing import (
     VARY_REGION,
     ZOOM_OUT,
     Edit,
-    cells_text,
     parse_regions,
     parse_zoom,
     split_cells,
@@ -33,6 +32,7 @@ from bot.core.numbers import whole_number
 from bot.core.permutations import count_permutations, expand_permutations
 from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
 from bot.core.queries import JobStatus, Queries, not_deleted, not_yours
+from bot.core.remix import ask_prompt, region_question, remixing
 from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.safety_commands import SafetyCommands
 from bot.core.term_commands import TermCommands
@@ -257,9 +257,9 @@ async def region(parts: Parts, call: Call) -> Reply | None:
     job = await _editable(parts, call, job_id)
     picked, prompt = split_cells(rest)
     cells = parse_regions(picked)
-    if prompt is None and await parts.presses.remixing(call.incoming):
-        command = f"/region {job['id']} {cells_text(cells)} |"
-        return await parts.presses.ask_prompt(call.incoming, job, command, job["mj_text"])
+    origin = call.incoming.origin
+    if prompt is None and await remixing(parts.store, origin):
+        return await ask_prompt(parts.store, origin, job, region_question(job, cells))
     request = EditRequest(Edit(VARY_REGION), cells=cells, prompt=prompt)
     await parts.edits.run(call.incoming, job, request, call.respond)
     return None

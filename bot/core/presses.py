@@ -24,12 +24,12 @@ from bot.core.errors import MjError, ParamError
 from bot.core.jobs import new_job_id, new_seed
 from bot.core.queries import JobStatus, Queries, not_deleted, not_yours
 from bot.core.quota import job_credits
+from bot.core.remix import REMIXED, ask_prompt, button_question, remixing
 from bot.core.render import status_name
 from bot.core.requests import (
     Button,
     ButtonPress,
     Incoming,
-    Question,
     Reply,
     ReplyKind,
     Responder,
@@ -39,11 +39,8 @@ from bot.core.user_settings import UserSettings
 from engine.job import JobSpec, spec_from_dict
 from i18n import Duration, t
 
-# With Remix on, these ask for the prompt before they draw.
-REMIXED = ("V1", "V2", "V3", "V4", "VS", "VX", "ZOC")
 CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make N jobs"
 CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
-PROMPT_LABEL = t("Prompt")  # what a Remix question asks for (a form's field, a reply)
 
 # The HTTP API's names for the buttons' image jobs, and the button each one works like.
 BY_NAME = {
@@ -66,14 +63,6 @@ class Order:
     direction: str | None = None  # pan
     mask: bytes | None = field(default=None, repr=False)  # vary_region: a PNG
     prompt: str | None = None  # a new prompt for the edit (Remix)
-
-
-def _remix_question(job: dict[str, Any], code: str) -> tuple[str, str]:
-    """A Remix button's question: the command its answer completes, and the prompt it starts
-    from (the job's own)."""
-    if code == "ZOC":
-        return f"/zoom {job['id']}", job["mj_text"] + " --zoom 2"
-    return f"/remix {job['id']} {code}", job["mj_text"]
 
 
 class Presses:
@@ -105,9 +94,10 @@ class Presses:
         job = not_deleted(
             await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
         )
-        if press.action in REMIXED and await self.remixing(incoming):
-            command, prefill = _remix_question(job, press.action)
-            await respond.answer(await self.ask_prompt(incoming, job, command, prefill))
+        store, origin = self.drawing.store, incoming.origin
+        if press.action in REMIXED and await remixing(store, origin):
+            question = button_question(job, press.action)
+            await respond.answer(await ask_prompt(store, origin, job, question))
             return
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
@@ -138,37 +128,6 @@ class Presses:
             )
         request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
         return await self.edits.run(incoming, job, request, None)
-
-    async def remixing(self, incoming: Incoming) -> bool:
-        """Whether the user has Remix on: their edits ask for the prompt first."""
-        origin = incoming.origin
-        return await self.drawing.store.run(
-            lambda s: s.editing.remix(origin.platform, origin.user_id)
-        )
-
-    async def ask_prompt(
-        self, incoming: Incoming, job: dict[str, Any], command: str, prefill: str
-    ) -> Reply:
-        """Remix: the action waits for the prompt, the answer to `command` (kept, so a
-        Telegram reply or a Discord form finds it again), pre-filled with `prefill`."""
-        origin = incoming.origin
-        question = Question(new_job_id(), command, prefill, PROMPT_LABEL)
-        row = {
-            "id": question.id,
-            "platform": origin.platform,
-            "platform_user_id": origin.user_id,
-            "chat_id": origin.chat_id,
-            "kind": "question",
-            "job_id": job["id"],
-            "payload_json": {"command": command, "prefill": prefill},
-        }
-        await self.drawing.store.run(lambda s: s.editing.add_pending(row))
-        text = t(
-            "Remix: send {command} with the prompt to draw, e.g.\n{command} {prefill}",
-            command=command,
-            prefill=prefill,
-        )
-        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, question=question)
 
     async def remix(
         self, incoming: Incoming, job_id: str, code: str, prompt: str, respond: Responder

@@ -45,8 +45,9 @@ from bot.core.lookbook import Lookbook
 from bot.core.moderation import GLOBAL, Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
-from bot.core.presses import PROMPT_LABEL, Order, Presses
+from bot.core.presses import Order, Presses
 from bot.core.queries import Queries
+from bot.core.remix import PROMPT_LABEL
 from bot.core.render import FAILED
 from bot.core.requests import (
     Incoming,
