@@ -58,6 +58,11 @@ async def test_delete_removes_the_result_and_the_job_answers_gone(api: Api) -> N
         response = await api.client.get(url.split(str(api.client.make_url("")).rstrip("/"))[-1])
         assert response.status == 410
         assert (await response.json())["msg"] == "This image was deleted by its owner."
+    link = await region_link(api, job_id)  # the region page's link, made before the 🗑
+    info = await api.client.get(link.replace("?", "/info?"))
+    submit = await api.client.post(link, json={"mask": mask_png(8, 8)})
+    for response in (info, submit):
+        assert response.status == 410 and "was deleted" in (await response.json())["msg"]
     chinese = await api.client.get(
         f"/api/jobs/{job_id}", headers={**api.headers, "Accept-Language": "zh-CN"}
     )

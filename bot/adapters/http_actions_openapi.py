@@ -172,6 +172,7 @@ def describe(document: dict[str, Any]) -> None:
                 "403": refused,
                 "404": missing,
                 "409": error,
+                "410": error,
                 "429": error,
                 "503": error,
             },
@@ -191,6 +192,7 @@ def describe(document: dict[str, Any]) -> None:
                 "400": error,
                 "403": refused,
                 "404": missing,
+                "410": error,
             },
         },
     }

@@ -46,7 +46,7 @@ from bot.core.moderation import GLOBAL, Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Order, Presses
-from bot.core.queries import Queries
+from bot.core.queries import Queries, not_deleted
 from bot.core.remix import PROMPT_LABEL
 from bot.core.render import FAILED
 from bot.core.requests import (
@@ -348,8 +348,9 @@ class MjService:
     async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
         """What the Vary (Region) page shows, if `token` is a fresh link for that job."""
         origin, job = await self.edits.linked_job(token, job_id)
+        not_deleted(job)
         images = await self.queries.job_images(job_id)
-        if job.get("deleted_at") or not images:
+        if not images:
             raise MjError(t("Job {job_id} has no image to repaint.", job_id=job_id))
         remix = await self.store.run(lambda s: s.editing.remix(origin.platform, origin.user_id))
         image = images[0]
