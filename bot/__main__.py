@@ -18,9 +18,10 @@ import typer
 from bot.cli_api_keys import register as register_api_keys
 from bot.cli_describe import register as register_describe
 from bot.cli_filters import filter_app
-from bot.cli_looks import loras_app, themes_app
+from bot.cli_loras import loras_app
 from bot.cli_safety import safety_app
 from bot.cli_serve import register as register_front_ends
+from bot.cli_themes import themes_app
 from bot.cli_translate import register as register_translation
 from bot.cli_workers import register as register_workers
 from bot.config import ConfigError, Settings

@@ -1,5 +1,5 @@
 """Reading one environment value: each parser turns a variable's text into a setting's value,
-or raises ConfigError naming the variable and what it accepts (`bot.config` maps variables
+or raises ConfigError naming the variable and what it accepts (`bot.config_env` maps variables
 onto settings with these)."""
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 Only the engine's worker thread calls `generate`; torch and diffusers are imported lazily so
 that the bot, the parser and their tests start without them.
+
+Here: the models in memory (loaded on demand, the least recently used unloaded) and a batch's
+run on one of them, step by step. What one loaded model holds is `engine.loaded_model`, what
+a job must satisfy first `engine.spec_checks`; a job's source images are read by
+`engine.source_images`, its prompt arguments built by `engine.conditioning`.
 """
 
 from __future__ import annotations
@@ -11,18 +16,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.blend import IpAdapter, blend_kwargs
 from engine.captioner import DEFAULT_CAPTION_MODEL, Captioner
-from engine.conditioning import build_embeddings
+from engine.conditioning import text_kwargs
 from engine.decoders import decoding_with
-from engine.errors import GenerationFailed, ModelUnavailable
+from engine.errors import ModelUnavailable
 from engine.gan_upscaler import GanUpscaler
 from engine.inpaint import inpaint_kwargs, inpaint_pipeline, keep_unmasked
-from engine.job import DESCRIBE_MODES, JobSpec, batch_key, check_sources, needs_embeddings
+from engine.job import JobSpec, batch_key
+from engine.loaded_model import LoadedModel
 from engine.loras import DEFAULT_MAX_LOADED, LoraSlots
 from engine.models import (
     ModelSource,
@@ -34,27 +39,14 @@ from engine.models import (
 )
 from engine.pipeline_utils import StepCallback, free_memory, run_pipeline, split_batch
 from engine.previews import Previewer
-from engine.profiles import SAMPLERS, ModelProfile, profile_for_name
-from engine.speed import Acceleration, load_tuned
+from engine.profiles import ModelProfile, profile_for_name
+from engine.source_images import open_source
+from engine.spec_checks import check_spec
+from engine.speed import load_tuned
 from engine.tuning import Tuning
 from engine.upscaler import Upscaler
-from i18n import t
 
 log = logging.getLogger(__name__)
-
-MAX_CLIP_SKIP = 4  # deeper than that the text encoder's features stop meaning the prompt
-
-
-@dataclass(slots=True)
-class LoadedModel:
-    pipe: Any
-    profile: ModelProfile
-    default_scheduler: Any
-    speed: Acceleration
-    loras: LoraSlots  # the LoRA adapters loaded into this model, and which are applied
-    schedulers: dict[str, Any] = field(default_factory=dict)
-    img2img: Any = None  # derived with from_pipe on first use: the same modules, no new weights
-    inpaint: Any = None  # likewise, for the editing actions (engine.inpaint)
 
 
 class DiffusersBackend:
@@ -202,9 +194,9 @@ class DiffusersBackend:
         model.loras.apply(first.loras)  # before the text encoding: LoRAs change it too
         pipe = self._pipeline(model, first)
         # 2. Sampler: a scheduler built from the checkpoint's own config, cached per name.
-        pipe.scheduler = self._scheduler(model, first.sampler)
+        pipe.scheduler = model.scheduler(first.sampler)
         # 3. Conditioning: plain strings unless :: weights, --chaos or clip skip need embeddings.
-        text_kwargs = self._text_kwargs(pipe, specs)
+        prompt_kwargs = text_kwargs(pipe, specs)
         # 4. One CPU generator per image: image i depends on its own seed, batched or not.
         generators = [torch.Generator("cpu").manual_seed(s) for spec in specs for s in spec.seeds]
 
@@ -214,7 +206,7 @@ class DiffusersBackend:
         with adapter:
             size_kwargs = self._size_kwargs(pipe, first, sum(s.image_count for s in specs))
             kwargs = {
-                **text_kwargs,
+                **prompt_kwargs,
                 **size_kwargs,
                 "num_inference_steps": first.steps,
                 "guidance_scale": first.cfg,
@@ -253,9 +245,11 @@ class DiffusersBackend:
         blended latents or image embeddings of a blend."""
         size = (spec.width, spec.height)
         if spec.mask_image is not None:
-            return inpaint_kwargs(spec, images, lambda path, mode: self._open(path, size, mode))
+            return inpaint_kwargs(
+                spec, images, lambda path, mode: open_source(self.images_dir, path, size, mode)
+            )
         if spec.blend_images:
-            sources = [self._open(path, size) for path in spec.blend_images]
+            sources = [open_source(self.images_dir, path, size) for path in spec.blend_images]
             if spec.ip_adapter:
                 embeds = self.ip_adapter.embeds_kwargs(pipe, sources, images, spec.cfg)
                 return {"width": spec.width, "height": spec.height, **embeds}
@@ -268,94 +262,14 @@ class DiffusersBackend:
 
     def _start_image(self, spec: JobSpec, size: tuple[int, int] | None) -> Any:
         assert spec.init_image is not None
-        return self._open(spec.init_image, size)
-
-    def _open(self, stored: str, size: tuple[int, int] | None, mode: str = "RGB") -> Any:
-        """A stored image fitted to `size`; None: as stored (the GAN upscaler enlarges it)."""
-        from PIL import Image, ImageOps
-
-        path = Path(stored)
-        path = path if path.is_absolute() else self.images_dir / path
-        try:
-            with Image.open(path) as opened:
-                image = opened.convert(mode)
-        except (OSError, ValueError) as exc:
-            raise GenerationFailed(
-                f"A source image could not be read: {exc}",
-                public=t(
-                    "A source image of this job could not be read (it may have been removed); "
-                    "draw again from a new image."
-                ),
-            ) from exc
-        if size is None:
-            return image
-        if mode == "L":  # a mask: exact pixels, never blurred into grey
-            return image if image.size == size else image.resize(size, Image.Resampling.NEAREST)
-        # Crop to the job's aspect (a no-op for upscales and variations), then Lanczos: the
-        # sharpest classic resampler, so a 2x hires pass starts from as much detail as possible.
-        return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+        return open_source(self.images_dir, spec.init_image, size)
 
     def _describe(self, spec: JobSpec, cancel: Callable[[], bool] | None) -> list[str]:
         assert spec.init_image is not None
         # Its size is the stored image's: opened as it is, not refitted.
-        image = self._open(spec.init_image, (spec.width, spec.height))
+        image = open_source(self.images_dir, spec.init_image, (spec.width, spec.height))
         fresh = spec.describe == "samples"
         return self.captioner.describe(image, seed=spec.seeds[0], fresh=fresh, cancel=cancel)
-
-    @staticmethod
-    def _text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
-        import torch
-
-        if needs_embeddings(specs[0]):
-            per_job = [build_embeddings(pipe, spec, pipe.device) for spec in specs]
-            return {key: torch.cat([kw[key] for kw in per_job]) for key in per_job[0]}
-        prompts = [spec.prompts[0].text for spec in specs for _ in spec.seeds]
-        negatives = [spec.negative_prompt or "" for spec in specs for _ in spec.seeds]
-        # None (not "") when nobody asked for one: SDXL then uses its trained zero embedding.
-        return {"prompt": prompts, "negative_prompt": negatives if any(negatives) else None}
-
-    def _scheduler(self, model: LoadedModel, sampler: str) -> Any:
-        if sampler == "default":
-            return model.default_scheduler
-        if sampler not in model.schedulers:
-            import diffusers
-
-            class_name, extra = SAMPLERS[sampler]
-            cls = getattr(diffusers, class_name)
-            model.schedulers[sampler] = cls.from_config(model.default_scheduler.config, **extra)
-        return model.schedulers[sampler]
-
-
-def check_spec(spec: JobSpec) -> None:
-    """Like a diffusers pipeline's check_inputs: ValueError for what can never work."""
-    if spec.describe is not None:
-        if spec.describe not in DESCRIBE_MODES or spec.init_image is None:
-            raise ValueError("a describe needs a mode of DESCRIBE_MODES and an image")
-        if len(spec.seeds) != 1:
-            raise ValueError("a describe takes one seed")
-        return
-    if spec.width % 8 or spec.height % 8 or spec.width < 8 or spec.height < 8:
-        raise ValueError(
-            f"width and height must be positive multiples of 8, got {spec.width}x{spec.height}"
-        )
-    if spec.steps < 1:
-        raise ValueError(f"steps must be at least 1, got {spec.steps}")
-    if not spec.seeds:
-        raise ValueError("a job needs at least one seed")
-    if spec.sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {spec.sampler!r}")
-    if not 1 <= spec.clip_skip <= MAX_CLIP_SKIP:
-        raise ValueError(f"clip skip must be 1..{MAX_CLIP_SKIP}, got {spec.clip_skip}")
-    if len({lora.adapter for lora in spec.loras}) != len(spec.loras):
-        raise ValueError("a LoRA may appear only once in a job")
-    if not any(part.weight > 0 for part in spec.prompts):
-        raise ValueError("a job needs a prompt part with a positive weight")
-    check_sources(spec)
-    strength = spec.strength
-    if strength is not None and not (0 < strength <= 1 and spec.steps * strength >= 1):
-        raise ValueError(
-            f"strength must be in (0, 1] and leave at least one step, got {spec.strength}"
-        )
 
 
 def _unknown(name: str, sources: Mapping[str, ModelSource]) -> ModelSource:

@@ -8,13 +8,16 @@
 - --chaos adds seeded Gaussian noise to each image's conditioning (a static form of CADS,
   Sadat et al. 2024): the four images of a grid stray from the prompt in different directions.
   Image i's noise comes from its own seed, so every image stays reproducible.
+
+`text_kwargs` is what a pipeline call gets: plain strings when none of these is asked for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from engine.job import JobSpec
+from engine.job import JobSpec, needs_embeddings
 
 # At --chaos 100 the noise has 0.5x the spread of the embeddings themselves: strong but still
 # recognisably the prompt. Chosen by eye on SD 1.5/SD-Turbo; a constant, not a setting.
@@ -101,3 +104,17 @@ def build_embeddings(pipe: Any, spec: JobSpec, device: Any) -> dict[str, Any]:
         kwargs["pooled_prompt_embeds"] = pooled.repeat(count, 1)
         kwargs["negative_pooled_prompt_embeds"] = neg_pooled.repeat(count, 1)
     return kwargs
+
+
+def text_kwargs(pipe: Any, specs: Sequence[JobSpec]) -> dict[str, Any]:
+    """A batch's prompt arguments: embeddings when the first job needs them (a batch shares
+    that), else one prompt and negative prompt string per image."""
+    import torch
+
+    if needs_embeddings(specs[0]):
+        per_job = [build_embeddings(pipe, spec, pipe.device) for spec in specs]
+        return {key: torch.cat([kw[key] for kw in per_job]) for key in per_job[0]}
+    prompts = [spec.prompts[0].text for spec in specs for _ in spec.seeds]
+    negatives = [spec.negative_prompt or "" for spec in specs for _ in spec.seeds]
+    # None (not "") when nobody asked for one: SDXL then uses its trained zero embedding.
+    return {"prompt": prompts, "negative_prompt": negatives if any(negatives) else None}

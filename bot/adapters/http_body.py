@@ -28,7 +28,7 @@ from aiohttp import web
 
 from bot.core.errors import excerpt
 from bot.core.language import Listing, Message, MessageError, t
-from bot.core.params import Fields
+from bot.core.params_fields import Fields
 
 FIELDS = (
     "prompt",

@@ -1,5 +1,5 @@
 """Each front end's own settings, grouped by adapter. Defaults are written here once;
-`bot.config` maps environment variables onto them. Tokens stay out of repr (and so logs)."""
+`bot.config_env` maps environment variables onto them. Tokens stay out of repr (and so logs)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ from bot.core.image_fetch import MAX_BYTES, ImageRole, fetch_image, load_image
 from bot.core.jobs import build_spec, job_row, new_job_id, new_seed
 from bot.core.lookbook import Lookbook
 from bot.core.moderation import Moderation, screened_texts
-from bot.core.params import Fields, MjRequest, normalize_input, parse_mj
+from bot.core.params import MjRequest, normalize_input, parse_mj
+from bot.core.params_fields import Fields
 from bot.core.params_tokens import SPELLING
 from bot.core.permutations import expand_permutations
 from bot.core.quota import job_credits

@@ -1,8 +1,9 @@
 """String work behind `parse_mj`: normalising input, finding params, image URLs and ::weights.
 
-Pure functions that know parameter names but not their value ranges; `bot.core.params`
-validates the values. The one exception is `::` weights, read here: any finite number within
-MAX_WEIGHT (only ratios between weights matter, but 309 digits would be infinity).
+Pure functions that know parameter names but not their value ranges;
+`bot.core.params_values` validates the values. The one exception is `::` weights, read here:
+any finite number within MAX_WEIGHT (only ratios between weights matter, but 309 digits would
+be infinity).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from bot.core.handlers import HANDLERS, Call, Parts, cancel
 from bot.core.language import Languages
 from bot.core.lookbook import Lookbook
 from bot.core.moderation import GLOBAL, Moderation
-from bot.core.params import Fields
+from bot.core.params_fields import Fields
 from bot.core.permissions import is_owner, may_moderate
 from bot.core.presses import Order, Presses
 from bot.core.queries import Queries, not_deleted

@@ -1,6 +1,6 @@
 """What the core reads from the configuration, grouped by concern. Plain frozen values.
 
-Each default is written here once; `bot.config` maps environment variables onto these fields
+Each default is written here once; `bot.config_env` maps environment variables onto these fields
 (and keeps a field's default when its variable is unset). The core never sees tokens, ports or
 other front-end settings: those groups live with their adapters (`bot.adapters.settings`).
 """
