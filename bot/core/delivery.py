@@ -28,6 +28,7 @@ from bot.core.buttons import (
 )
 from bot.core.endings import Endings
 from bot.core.outbox import FINAL, NOTICE, Item, Outbox
+from bot.core.permissions import owner_in_private
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder, Undeliverable
 from bot.core.safety import result_note
@@ -58,6 +59,7 @@ class Delivery:
         gan_upscaler: bool = False,
     ) -> None:
         self.settings = settings.actions
+        self.owners = settings.owners  # a failure shows them the operator's detail
         self.gan_upscaler = gan_upscaler  # Upscale 4x is offered under upscaled images
         self.store = store
         self.endings = endings  # how each job ends: written once, with its refund
@@ -239,6 +241,8 @@ class Delivery:
             reply = await self.result_reply(row, item.elapsed_s)
         elif status is JobStatus.FAILED:
             text = render.failed_text(job_id, failure_reason(row), charged, refunded)
+            if row.get("error_detail") and owner_in_private(self.owners, origin):
+                text = lines([text, render.owner_detail_text(row["error_detail"])])
             reply = Reply(ReplyKind.ERROR, text, job_id)
         else:
             reply = Reply(ReplyKind.TEXT, render.cancelled_text(job_id, charged, refunded), job_id)
