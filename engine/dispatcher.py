@@ -239,7 +239,7 @@ class Engine:
                     return
                 batch = list(slot.batch)
                 run_number = next(self._runs)
-            run = Run(batch, self._cond)
+            run = Run(slot, batch, self._cond)
             try:
                 outcome = slot.worker.draw(run.assignments(run_number, slot.worker.name), run.emit)
             except Exception:  # a bug in a worker must not take its thread down
@@ -264,7 +264,6 @@ class Engine:
                 self._tickets.pop(job_id, None)
                 stopped = t("The worker drawing this job stopped without a result.")
                 run.emit(Failed(job_id, stopped))
-        slot.jobs_done += run.finished
         slot.batch = []
         slot.last_used = time.monotonic()
         if outcome is Outcome.SUPERSEDED and not self._stopping:

@@ -203,6 +203,9 @@ class Finished:
     seeds: tuple[int, ...]
     elapsed_s: float
     prompts: tuple[str, ...] | None = None  # a describe's distinct prompts, best first
+    # A cancel was accepted, but the job's worker had run every step before it heard of it
+    # (a remote worker): the result stands, and its user is told why.
+    cancel_came_late: bool = False
 
 
 def finished(spec: JobSpec, result: list[Any], elapsed_s: float) -> Finished:

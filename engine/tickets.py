@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.executor import Assignment, Worker
 from engine.fair_queue import FairQueue
@@ -45,12 +45,12 @@ class Slot:
 class Run:
     """One batch on one worker: passes its events on, remembering what each job reached."""
 
-    def __init__(self, batch: list[Ticket], lock: threading.Condition) -> None:
+    def __init__(self, slot: Slot, batch: list[Ticket], lock: threading.Condition) -> None:
+        self.slot = slot  # whose count of finished jobs this run adds to
         self.lock = lock  # the dispatcher's, which `Engine.cancel` holds
         self.tickets = {ticket.spec.job_id: ticket for ticket in batch}
         self.started: set[str] = set()
         self.ended: set[str] = set()
-        self.finished = 0
         self.elapsed: float | None = None  # the worker's drawing time, from Finished
 
     def assignments(self, run_number: int, worker: str) -> list[Assignment]:
@@ -81,10 +81,14 @@ class Run:
         elif isinstance(event, TERMINAL):
             with self.lock:
                 ticket.ended = True
+                if isinstance(event, Finished):
+                    # Counted before the result goes out: whoever got it sees it counted.
+                    self.slot.jobs_done += 1
             self.ended.add(event.job_id)
             if isinstance(event, Finished):
-                self.finished += 1
                 self.elapsed = event.elapsed_s
+                if ticket.cancelled.is_set():
+                    event = replace(event, cancel_came_late=True)
         ticket.handle.emit(event)
 
 

@@ -86,12 +86,20 @@ class Jobs:
             [JobStatus.RUNNING.value, task_id, utcnow()],
         )
 
-    def mark_done(self, job_id: str, grid_path: str, images: Iterable[ImageRow]) -> bool:
+    def mark_done(
+        self,
+        job_id: str,
+        grid_path: str,
+        images: Iterable[ImageRow],
+        cancel_came_late: bool = False,
+    ) -> bool:
         """Record the images and the status together: a job is never done without its rows.
-        False (and nothing written) if the job was already settled another way."""
+        False (and nothing written) if the job was already settled another way.
+        `cancel_came_late`: a cancel was accepted after its worker had run every step."""
         with self.db.atomic():
-            done = [JobStatus.DONE.value, grid_path, utcnow()]
-            if not self._while_open(job_id, "status = ?, grid_path = ?, finished_at = ?", done):
+            done = [JobStatus.DONE.value, grid_path, utcnow(), int(cancel_came_late)]
+            changes = "status = ?, grid_path = ?, finished_at = ?, cancel_came_late = ?"
+            if not self._while_open(job_id, changes, done):
                 return False
             self.db["images"].insert_all(
                 ({"job_id": job_id, **_image_record(image)} for image in images),

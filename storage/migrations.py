@@ -473,3 +473,10 @@ def m021_languages(db: Database) -> None:
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)
+
+
+@migrations()
+def m024_jobs_cancel_came_late(db: Database) -> None:
+    # A job whose cancel was accepted while a remote worker had already run every step: it is
+    # done and charged, and its result (rebuilt from this row, after a restart too) says why.
+    db["jobs"].add_column("cancel_came_late", int, not_null_default=0)

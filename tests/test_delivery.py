@@ -4,7 +4,9 @@ job one way, failures say what was refunded, and retries back off together withi
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 
 import i18n
 from bot.adapters.console import ConsoleAdapter
+from bot.app import build_checker
 from bot.config import Settings
 from bot.core import render
 from bot.core.errors import MjError, QueueFull
@@ -20,7 +23,9 @@ from bot.core.requests import Incoming, Origin, Reply, ReplyKind
 from bot.core.service import MjService
 from bot.core.settings import DeliverySettings
 from engine.dispatcher import Engine
-from engine.worker import LocalPool, local_engine
+from engine.executor import Outcome
+from engine.job import Progress
+from engine.worker import LocalPool, LocalWorker, local_engine
 from i18n import Lang, t
 from storage.images import ImageStore
 from storage.store import AsyncStore
@@ -37,12 +42,16 @@ class AdmitsEverything(Engine):
         return None
 
 
-async def core(tmp_path: Path, engine: Engine) -> AsyncIterator[tuple[MjService, AsyncStore]]:
-    """A core whose users may have one job waiting, over an engine that never runs."""
+async def core(
+    tmp_path: Path, engine: Engine, safety_checker: Any = None
+) -> AsyncIterator[tuple[MjService, AsyncStore]]:
+    """A core whose users may have one job waiting, over `engine` (one that never runs, unless
+    a test draws: then with the image safety check it must pass)."""
     env = {**TINY_ENV, "MJ_DATA_DIR": str(tmp_path), "MJ_TIERS": "free=100/1/1"}
     settings = Settings.from_env(env)
     store = AsyncStore(settings.db_path)
-    service = MjService(settings.core, store, engine, ImageStore(settings.images_dir))
+    images = ImageStore(settings.images_dir)
+    service = MjService(settings.core, store, engine, images, safety_checker=safety_checker)
     try:
         yield service, store
     finally:
@@ -115,6 +124,54 @@ async def test_a_cancel_after_the_last_step_is_too_late_the_job_is_delivered_and
         lambda s: [r["kind"] for r in s.db["ledger"].rows_where("job_id = ?", [job_id])]
     )
     assert kinds == ["debit"]  # delivered and charged: one way only
+
+
+class HearsCancelsLate(LocalWorker):
+    """A remote worker in miniature: the real drawing, but a cancel reaches it only after its
+    last step (the dispatcher accepted it halfway, while the news was on its way)."""
+
+    def __init__(self, backend: Any) -> None:
+        super().__init__(backend)
+        self.halfway = threading.Event()
+        self.go_on = threading.Event()
+
+    def draw(self, jobs: Any, emit: Any) -> Outcome:
+        def paced(event: Any) -> None:
+            emit(event)
+            if isinstance(event, Progress) and event.step == 1:
+                self.halfway.set()
+                self.go_on.wait(30)
+
+        unheard = [replace(job, cancelled=threading.Event()) for job in jobs]
+        return super().draw(unheard, paced)
+
+
+class LatePool(LocalPool):
+    def __init__(self, worker: HearsCancelsLate) -> None:
+        self._worker = worker
+
+
+async def test_a_cancel_a_remote_worker_heard_too_late_is_explained_under_the_result(
+    tmp_path: Path, app
+) -> None:
+    worker = HearsCancelsLate(app.backend)
+    engine = Engine(LatePool(worker), app.backend.profile)
+    engine.start()
+    async for service, store in core(tmp_path, engine, build_checker(app.settings)):
+        origin = Origin("console", "local", "alice")
+        [job_id] = await service.imagine(Incoming(origin, "Alice"), "a fox at dusk --steps 2")
+        await asyncio.to_thread(worker.halfway.wait, 30)
+        await service.cancel(origin, job_id)  # accepted: one step of two had run
+        worker.go_on.set()
+        row = await service.wait(job_id)
+        assert row["status"] == "done" and row["cancel_came_late"] == 1, (
+            row["error"],
+            row["error_detail"],
+        )
+        reply = await service.delivery.result_reply(row, None)
+        assert "Your cancel came too late" in i18n.render(reply.message)
+        assert "太晚" in i18n.render(reply.message, Lang.ZH_HANS)
+        assert jobs_and_ledger(store) == (1, ["debit"])  # delivered and charged, once
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ the real ones); they report events the way a real worker does, without drawing."
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from engine.dispatcher import MAX_LOST_RUNS, Engine
 from engine.executor import Outcome, WorkerStatus
-from engine.job import Failed, Finished, Started
+from engine.job import Failed, Finished, Progress, Started
 from engine.profiles import profile_for_name
 from i18n import render
 from tests.helpers import make_spec
@@ -124,5 +125,41 @@ async def test_with_no_worker_alive_jobs_wait_then_start_when_one_appears() -> N
         worker.alive = True
         pool.changed()  # Ray restarted it (or a GPU machine joined)
         assert isinstance(await handle.result(), Finished)
+    finally:
+        engine.stop()
+
+
+class FinishingWorker(ScriptedWorker):
+    """A remote worker whose last step runs before a cancel reaches it: it ignores the flag."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.halfway = threading.Event()
+        self.go_on = threading.Event()
+
+    def draw(self, jobs, emit) -> Outcome:
+        [job] = jobs
+        emit(Started(job.spec.job_id, job.task_id))
+        emit(Progress(job.spec.job_id, 1, 2))
+        self.halfway.set()
+        self.go_on.wait(10)
+        emit(Progress(job.spec.job_id, 2, 2))
+        emit(Finished(job.spec.job_id, [], job.spec.seeds, 0.01))
+        return Outcome.DONE
+
+
+async def test_a_cancel_a_remote_worker_heard_too_late_marks_the_result() -> None:
+    worker = FinishingWorker("w0")
+    engine = engine_over(worker)
+    try:
+        handle = engine.submit(make_spec("late"))
+        await asyncio.to_thread(worker.halfway.wait, 10)
+        assert engine.cancel("late")  # accepted: the dispatcher had heard of one step of two
+        worker.go_on.set()
+        result = await handle.result()
+        assert isinstance(result, Finished) and result.cancel_came_late
+        on_time = engine.submit(make_spec("on-time"))
+        worker.go_on.set()
+        assert not (await on_time.result()).cancel_came_late
     finally:
         engine.stop()

@@ -197,6 +197,8 @@ class ApiRoutes:
             "error": render(failure_reason(row), request_language(request))
             if status is JobStatus.FAILED
             else None,
+            # A cancel accepted after a remote worker had run every step: done and charged.
+            "cancelCameLate": bool(row.get("cancel_came_late")),
             "prompt": row["prompt"],
             # The prompt the model read: the translation, or the prompt as written.
             "translatedPrompt": row["translated_prompt"] or row["prompt"],

@@ -72,6 +72,10 @@ def job_schemas() -> dict[str, Any]:
             "glosses": {**_TEXTS_OR_NULL, "description": "Their Chinese glosses, when asked for"},
             "aspect": {**ASPECT, "type": ["string", "null"]},
             "error": {"type": ["string", "null"]},
+            "cancelCameLate": {
+                "type": "boolean",
+                "description": "A cancel was accepted after every step had run: done, charged",
+            },
             "prompt": {"type": "string"},
             "translatedPrompt": {"type": "string"},
             "width": {"type": "integer", "minimum": 1},

@@ -289,10 +289,10 @@ class Delivery:
             buttons = result_buttons(row["id"], row["image_count"])
         usable = tuple(b for b in buttons if getattr(find(b.action), "image", 0) not in hidden)
         caption = render.result_caption(row, row["display_name"], elapsed)
-        note = result_note(shown)
+        notes = [note for note in (result_note(shown), render.late_cancel_note(row)) if note]
         return Reply(
             ReplyKind.RESULT,
-            caption if note is None else lines([caption, note]),
+            lines([caption, *notes]) if notes else caption,
             row["id"],
             image_path=self.images.absolute(row["grid_path"]),
             buttons=usable,

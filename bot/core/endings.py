@@ -84,7 +84,7 @@ class Endings:
 
         def write(s: Store) -> bool:
             with s.transaction():
-                done = s.jobs.mark_done(job_id, grid, rows)
+                done = s.jobs.mark_done(job_id, grid, rows, event.cancel_came_late)
                 if done:
                     s.safety.record(decisions)
                     if judged.blocked_share:

@@ -112,6 +112,13 @@ def result_caption(job: dict[str, Any], user_name: str, elapsed_s: float | None)
     return t("{prompt} — {user} (job {job_id})", prompt=drawn, user=user_name, job_id=job["id"])
 
 
+def late_cancel_note(job: dict[str, Any]) -> Message | None:
+    """Under a result whose cancel was accepted after its (remote) worker ran every step."""
+    if not job.get("cancel_came_late"):
+        return None
+    return t("Your cancel came too late: every step had already run, so the job was charged.")
+
+
 def failed_text(job_id: str, reason: Message, charged: float, refunded: float) -> Message:
     """A failed job's final reply: why (a whole sentence), and what it gave back."""
     refund = refund_text(charged, refunded)
