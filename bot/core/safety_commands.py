@@ -234,7 +234,7 @@ class SafetyCommands:
         decision_id, job_id, by = int(number), found.job_id, incoming.origin.user_key
         async with self._releasing:  # two releases of one job: the second grid shows both
             released = await self._regrid_released(job_id, decision_id, by)
-        if released is None:
+        if not released:
             raise MjError(
                 t("#{number} was not withheld or blurred, or is released already.", number=number)
             )
@@ -261,9 +261,9 @@ class SafetyCommands:
             **values,
         )
 
-    async def _regrid_released(self, job_id: str, decision_id: int, by: str) -> str | None:
+    async def _regrid_released(self, job_id: str, decision_id: int, by: str) -> bool:
         """Release the image, store the job's new grid and owe it to the chat, all at once (a
-        crash in between loses nothing); None if it was not withheld or blurred (any more)."""
+        crash in between loses nothing); False if it was not withheld or blurred (any more)."""
         images, decisions = await self.store.run(
             lambda s: (s.jobs.images(job_id), s.safety.job_decisions(job_id))
         )
@@ -282,5 +282,5 @@ class SafetyCommands:
 
         if not await self.store.run(commit):
             await asyncio.to_thread(self.safety.images.delete, grid)
-            return None
-        return grid
+            return False
+        return True
