@@ -71,7 +71,9 @@ async def test_releases_owed_over_a_restart_are_each_delivered_after_it(
         sink = FlakySink()
         first.service.register_sink("discord", sink)
         await first.service.start()
-        [job_id] = await first.service.imagine(Incoming(origin, "Dc User"), "a boat --seed 3")
+        [job_id] = await first.service.imagine(
+            Incoming(origin, "Dc User"), "a boat --seed 3 --steps 1"
+        )
         await first.service.wait(job_id)
         assert [r.kind for r in sink.replies if r.job_id == job_id][-1] is ReplyKind.RESULT
         sink.down = True
@@ -101,7 +103,7 @@ async def test_a_release_the_platform_fails_at_first_is_delivered_once_on_a_retr
     settings = tweak(tg_settings, "safety", scorer=FLAGGING)
     settings = tweak(settings, "delivery", retry_first_s=0.05, retry_max_s=0.5)
     async with open_app(settings) as app, telegram(app, settings) as bot:
-        row = await draw(app, bot, message_update(OWNER, OWNER, "/mj a kite --seed 5"))
+        row = await draw(app, bot, message_update(OWNER, OWNER, "/mj a kite --seed 5 --steps 1"))
         job_id, message_id = row["id"], int(row["reply_message_id"])
         # The next edit of a message fails (a 502, nothing applied): the release's grid.
         fake.faults = FaultPlan(
