@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlite_utils import Database
@@ -50,16 +51,35 @@ class Editing:
 
     def delete_output(self, job_id: str, own_files: list[str]) -> list[str]:
         """Mark the job deleted and forget its images; returns the files to remove (its images,
-        its grid and `own_files`, the inputs it made for itself). The job and ledger rows
-        stay."""
+        its grid, the blurred copies users saw and `own_files`, the inputs it made for itself),
+        whose names are kept as deleted. The job, ledger and moderation log rows stay."""
         with self.db.atomic():
             job = self.db["jobs"].get(job_id)
             paths = [row["path"] for row in self.db["images"].rows_where("job_id = ?", [job_id])]
             if job["grid_path"]:
                 paths.append(job["grid_path"])
+            blurred = self.db.execute(
+                "select distinct shown_path from safety_log "
+                "where job_id = ? and shown_path is not null",
+                [job_id],
+            ).fetchall()
+            paths += [path for (path,) in blurred]
+            paths += own_files
+            now = utcnow()
+            self.db["deleted_images"].insert_all(
+                (
+                    {"name": PurePosixPath(p).name, "job_id": job_id, "deleted_at": now}
+                    for p in paths
+                ),
+                replace=True,
+            )
             self.db.execute("delete from images where job_id = ?", [job_id])
-            self.db["jobs"].update(job_id, {"deleted_at": utcnow(), "grid_path": None})
-        return [*paths, *own_files]
+            self.db["jobs"].update(job_id, {"deleted_at": now, "grid_path": None})
+        return paths
+
+    def deleted_image(self, name: str) -> bool:
+        """Whether `name` (a stored file's public name) was removed by 🗑."""
+        return bool(list(self.db["deleted_images"].rows_where("name = ?", [name], limit=1)))
 
     # pending answers ----------------------------------------------------------------------
 

@@ -470,6 +470,18 @@ def m021_languages(db: Database) -> None:
     db["jobs"].add_column("error_detail", str)
 
 
+@migrations()
+def m022_deleted_images(db: Database) -> None:
+    # The public names of the files 🗑 removed, so their URLs answer "deleted" (410) rather
+    # than "no such image": the images rows go with the files.
+    db["deleted_images"].create(
+        {"name": str, "job_id": str, "deleted_at": str},
+        pk="name",
+        foreign_keys=[("job_id", "jobs", "id")],
+        not_null={"job_id", "deleted_at"},
+    )
+
+
 def migrate(db: Database) -> None:
     """Bring `db` up to date; safe to call on every start."""
     migrations.apply(db)

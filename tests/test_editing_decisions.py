@@ -13,12 +13,14 @@ from bot.core.editing import (
     VARY_REGION,
     ZOOM_OUT,
     Edit,
+    cells_text,
     edit_from_fields,
     edit_spec,
     parse_edit,
     parse_regions,
     parse_zoom,
     plan_for,
+    split_cells,
     split_dimensions,
 )
 from bot.core.errors import ParamError
@@ -150,6 +152,47 @@ def test_parse_regions_refuses(text: str) -> None:
         parse_regions(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4 5 6", ("4 5 6", None)),
+        ("4 5 6 a red door", ("4 5 6", "a red door")),
+        ("4,5 a door", ("4,5", "a door")),
+        ("4 5 6 | 3 red doors", ("4 5 6", "3 red doors")),
+        ("4 5 6｜3 red doors", ("4 5 6", "3 red doors")),
+        ("4 5 6 |", ("4 5 6", None)),
+        ("5 a door | a window", ("5", "a door | a window")),
+        ("", ("", None)),
+    ],
+    ids=[
+        "cells",
+        "prompt",
+        "commas",
+        "bar",
+        "full-width-bar",
+        "bar-no-prompt",
+        "bar-in-prompt",
+        "empty",
+    ],
+)
+def test_split_cells(text: str, expected: tuple[str, str | None]) -> None:
+    assert split_cells(text) == expected
+
+
+@given(
+    st.frozensets(st.integers(1, 9), min_size=1),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
+)
+def test_a_remix_answer_after_the_cells_keeps_cells_and_prompt(
+    cells: frozenset[int], prompt: str
+) -> None:
+    """The thirds picker's question is answered as `/region JOB CELLS | PROMPT`: whatever the
+    prompt (digits first, bars in it), the cells and the prompt come back apart."""
+    picked, answered = split_cells(f"{cells_text(cells)} | {prompt}")
+    assert parse_regions(picked) == cells
+    assert answered == (prompt.strip() or None)
+
+
 def test_split_dimensions() -> None:
     assert split_dimensions("URL URL 猫，狗 —dimensions Portrait") == ("URL URL 猫，狗", "2:3")
     assert split_dimensions("URL URL --dimensions landscape") == ("URL URL", "3:2")
@@ -160,7 +203,7 @@ def test_split_dimensions() -> None:
 
 @given(st.text(max_size=60))
 def test_typed_answers_parse_or_say_why(text: str) -> None:
-    for parse in (parse_zoom, parse_regions, split_dimensions):
+    for parse in (parse_zoom, parse_regions, split_dimensions, split_cells):
         try:
             parse(text)
         except ParamError as error:

@@ -147,6 +147,9 @@ async def test_delete_removes_the_files_and_keeps_the_ledger(app) -> None:
     assert job(app, result.job_id)["deleted_at"]
     await adapter.submit_line(f"/show {result.job_id}")
     assert "was deleted" in sink.replies[-1].text
+    await press(adapter, "DEL", result.job_id)  # again: said, not done twice
+    assert sink.replies[-1].kind is ReplyKind.ERROR
+    assert sink.replies[-1].text == f"Job {result.job_id} was deleted."
 
 
 def png(colour: str, size: tuple[int, int] = (96, 64)) -> bytes:
@@ -232,6 +235,21 @@ async def test_remix_asks_for_the_prompt_and_draws_the_edited_one(app) -> None:
     zoom = job(app, last_result(sink).job_id)
     assert zoom["prompt"] == "a barn in a field" and zoom["action"] == "zoom_out"
     assert json.loads(zoom["action_json"])["factor"] == 1.25
+
+    await press(adapter, "VR", upscale.job_id)  # the thirds (no HTTP front end), then asked
+    assert sink.replies[-1].pick_regions
+    await adapter.submit_line(f"/region {upscale.job_id} 6 3")
+    region_question = sink.replies[-1].question
+    assert region_question is not None
+    assert region_question.command == f"/region {upscale.job_id} 3 6 |"
+    assert region_question.prefill == "a red barn --seed 9"
+    await adapter.submit_line(f"{region_question.command} 2 barns by a lake")
+    region = job(app, last_result(sink).job_id)
+    assert (region["action"], region["parent_id"]) == ("vary_region", upscale.job_id)
+    assert region["prompt"] == "2 barns by a lake"
+    assert json.loads(region["action_json"])["regions"] == [3, 6]
+    await adapter.submit_line(f"/region {upscale.job_id} 5 a barn in fog")  # prompt given
+    assert job(app, last_result(sink).job_id)["prompt"] == "a barn in fog"
 
     await adapter.submit_line("/settings remix off")
     await adapter.submit_line("/settings")

@@ -301,8 +301,24 @@ def chrome() -> Any:
     return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
-def draw_and_submit(url: str) -> tuple[str, list[dict]]:
-    """Open the page, drag a rectangle over the image's middle, submit; the status text."""
+# The first submit reaches the bot but its answer is lost (as on a dropped connection): the
+# page says it could not reach the bot, and the user submits again.
+LOSE_FIRST_ANSWER = """
+const realFetch = window.fetch;
+window.sentKeys = [];
+window.fetch = async (url, options) => {
+  if (!options || options.method !== "POST") return realFetch(url, options);
+  window.sentKeys.push(options.headers["Idempotency-Key"]);
+  const answer = await realFetch(url, options);
+  if (window.sentKeys.length === 1) throw new TypeError("the connection dropped");
+  return answer;
+};
+"""
+
+
+def draw_and_submit(url: str, lose_first: bool = False) -> tuple[str, list[dict], list[str]]:
+    """Open the page, drag a rectangle over the image's middle, submit (`lose_first`: twice,
+    the first answer lost); the status text, the browser's log, the keys the page sent."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -317,9 +333,16 @@ def draw_and_submit(url: str) -> tuple[str, list[dict]]:
         ActionChains(driver).move_to_element_with_offset(
             canvas, int(-width / 4), int(-height / 4)
         ).click_and_hold().move_by_offset(int(width / 2), int(height / 2)).release().perform()
+        status = driver.find_element(By.ID, "status")
+        if lose_first:
+            driver.execute_script(LOSE_FIRST_ANSWER)
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: status.get_attribute("class") == "error")
+            wait.until(lambda d: d.find_element(By.ID, "submit").is_enabled())
         driver.find_element(By.ID, "submit").click()
-        wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("class"))
-        return driver.find_element(By.ID, "status").text, driver.get_log("browser")
+        wait.until(lambda d: status.get_attribute("class"))
+        keys = driver.execute_script("return window.sentKeys || []")
+        return status.text, driver.get_log("browser"), keys
     finally:
         driver.quit()
 
@@ -327,17 +350,31 @@ def draw_and_submit(url: str) -> tuple[str, list[dict]]:
 async def test_region_page_in_a_real_browser(api: Api) -> None:
     up = await upscale(api)
     url = str(api.client.make_url(await region_link(api, up)))
-    status, logs = await asyncio.to_thread(draw_and_submit, url)
+    status, logs, _ = await asyncio.to_thread(draw_and_submit, url)
     started = re.search(r"Job (\w+) started", status)
     assert started, (status, logs)
     job_id = started.group(1)
     row = await api.done(job_id)
     assert (row["action"], row["parent_id"], row["status"]) == ("vary_region", up, "done")
+    # The page sent its submit's random Idempotency-Key (a resent submit would reuse it).
+    assert re.fullmatch(r"[0-9a-f]{32}", row["idempotency_key"] or ""), row["idempotency_key"]
     mask = kept_equal(api, job_id)
     h, w = mask.shape
     # The rectangle covered the middle half: painted there, kept at the edges.
     assert mask[h // 2, w // 2] == 255 and mask[2, 2] == 0 and mask[h - 3, w - 3] == 0
     assert not [entry for entry in logs if entry["level"] == "SEVERE"], logs
+
+    # Submitted again after a lost answer: the same key, so the same job, charged once.
+    before = api.app.store.run_sync(lambda s: s.db["jobs"].count)
+    status, _, keys = await asyncio.to_thread(draw_and_submit, url, True)
+    again = re.search(r"Job (\w+) started", status)
+    assert again and len(keys) == 2 and keys[0] == keys[1] != row["idempotency_key"], keys
+    assert api.app.store.run_sync(lambda s: s.db["jobs"].count) == before + 1
+    ledger = api.app.store.run_sync(
+        lambda s: [r["kind"] for r in s.db["ledger"].rows_where("job_id = ?", [again.group(1)])]
+    )
+    assert ledger == ["debit"]
+    await api.done(again.group(1))
 
     expired = str(api.client.make_url(await region_link(api, up)))
     api.app.service.edits._links.ttl_s = -1  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from storage.images import ImageStore
+from storage.safety import Decision
 from storage.store import ImageRow, Store
 
 
@@ -73,12 +74,22 @@ def test_old_pending_actions_are_dropped(store: Store) -> None:
 
 def test_delete_removes_images_and_files_but_keeps_the_job(store: Store, tmp_path: Path) -> None:
     images = ImageStore(tmp_path / "images")
-    saved = [images.save_png(Image.new("RGB", (8, 8), c)) for c in ("red", "blue", "green")]
+    colours = ("red", "blue", "green", "grey")
+    saved = [images.save_png(Image.new("RGB", (8, 8), c)) for c in colours]
     user = store.users.upsert("console", "local", "me")
     store.jobs.insert({"id": "j1", "user_id": user, "platform": "console"})
     store.jobs.mark_done("j1", saved[0].path, [ImageRow(1, saved[1].path, saved[1].md5, 8, 8, 3)])
+    blurred = Decision(
+        "image", "console", "local", "me", "console:local", "local", 0.9, 0.5, "blur", "blur",
+        job_id="j1", image_index=1, shown_path=saved[3].path,
+    )  # fmt: skip
+    store.safety.record([blurred])
     paths = store.editing.delete_output("j1", [saved[2].path])
     assert sorted(paths) == sorted(s.path for s in saved)
+    names = [Path(s.path).name for s in saved]
+    assert all(store.editing.deleted_image(name) for name in names)
+    assert not store.editing.deleted_image("0" * 32 + ".png")
+    assert store.safety.job_decisions("j1")[0].shown_path == saved[3].path  # the log stays
     images.remove([*paths, "../../etc/passwd", "missing.png"])
     assert not any(images.absolute(s.path).exists() for s in saved)
     job = store.jobs.get("j1")

@@ -167,14 +167,20 @@ async def test_pan_from_an_upscale_then_delete_it(app, tg_settings, fake):
     assert cells == [str(cell) for cell in range(1, 10)]
 
 
+async def thirds_keyboard(app, bot, fake, text: str, image: int) -> tuple[dict, dict]:
+    """Draw `text`, upscale its image, press Vary (Region): the upscale and the keyboard."""
+    row = await draw(app, bot, message_update(ALICE, ALICE, text))
+    grid = fake.message(ALICE, int(row["reply_message_id"]))
+    press = callback_update(fake, ALICE, grid, f"mj:U{image}:{row['id']}")
+    upscale = await draw(app, bot, press)
+    shown = fake.message(ALICE, int(upscale["reply_message_id"]))
+    await bot.feed(callback_update(fake, ALICE, shown, f"mj:VR:{upscale['id']}"))
+    return upscale, fake.message(ALICE, max(m for (_, m) in fake.messages))
+
+
 async def test_vary_region_by_toggling_thirds(app, tg_settings, fake):
     async with telegram(app, tg_settings) as bot:
-        row = await draw(app, bot, message_update(ALICE, ALICE, "/mj a pond --seed 5"))
-        grid = fake.message(ALICE, int(row["reply_message_id"]))
-        upscale = await draw(app, bot, callback_update(fake, ALICE, grid, f"mj:U2:{row['id']}"))
-        shown = fake.message(ALICE, int(upscale["reply_message_id"]))
-        await bot.feed(callback_update(fake, ALICE, shown, f"mj:VR:{upscale['id']}"))
-        offer = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        upscale, offer = await thirds_keyboard(app, bot, fake, "/mj a pond --seed 5", 2)
         middle = keyboard_of(offer)[1][1]
         assert middle["callback_data"] == f"mj:RG16:{upscale['id']}"
         await bot.feed(callback_update(fake, ALICE, offer, middle["callback_data"]))
@@ -638,3 +644,25 @@ async def test_upscale_4x_is_offered_under_an_upscale_and_draws(
     assert (four["width"], four["height"]) == (4 * upscale["width"], 4 * upscale["height"])
     result = fake.message(ALICE, int(four["reply_message_id"]))
     assert [b["text"] for r in keyboard_of(result) for b in r] == ["🗑"]
+
+
+async def test_remix_asks_after_the_thirds_and_the_reply_draws(app, tg_settings, fake):
+    async with telegram(app, tg_settings) as bot:
+        await bot.feed(message_update(ALICE, ALICE, "/settings remix on"))
+        upscale, offer = await thirds_keyboard(app, bot, fake, "/mj 2 herons --seed 5", 1)
+        first = keyboard_of(offer)[0][0]["callback_data"]
+        await bot.feed(callback_update(fake, ALICE, offer, first))
+        toggled = fake.message(ALICE, offer["message_id"])
+        go = keyboard_of(toggled)[-1][0]["callback_data"]
+        await bot.feed(callback_update(fake, ALICE, toggled, go))
+        ask = fake.called("sendMessage")[-1]
+        assert ask.params["reply_markup"]["force_reply"] is True
+        assert f"/region {upscale['id']} 1 | 2 herons --seed 5" in ask.params["text"]
+        asked = fake.message(ALICE, max(m for (_, m) in fake.messages))
+        # A prompt that starts with a number is not taken for more cells.
+        answer = message_update(ALICE, ALICE, "3 herons in the rain", reply_to_message=asked)
+        region = await draw(app, bot, answer)
+        await bot.feed(message_update(ALICE, ALICE, "/settings remix off"))
+    assert (region["action"], region["parent_id"]) == ("vary_region", upscale["id"])
+    assert region["prompt"] == "3 herons in the rain" and region["status"] == "done"
+    assert json.loads(region["action_json"])["regions"] == [1]

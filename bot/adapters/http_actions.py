@@ -22,7 +22,14 @@ from aiohttp import web
 from bot.adapters.http_body import BodyError, read_json, refuse_unknown_fields, shown
 from bot.adapters.http_errors import LANG, ok, request_language
 from bot.adapters.http_jobs import image_name
-from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, incoming_of, public_base
+from bot.adapters.http_routes import (
+    JOB_ID,
+    ApiRoutes,
+    image_url,
+    incoming_of,
+    public_base,
+    request_key,
+)
 from bot.core.errors import EngineUnavailable, LinkRefused
 from bot.core.language import Lang, Listing, from_accept_language, render, t
 from bot.core.presses import ACTION_NAMES, Order
@@ -179,16 +186,18 @@ class EditingRoutes:
 
     async def region_submit(self, request: web.Request) -> web.Response:
         """The page's mask: refusals as the API's (403 for a link refused, 429 out of credits
-        or a full queue, 503 no engine), each with a msg the page shows."""
+        or a full queue, 503 no engine), each with a msg the page shows. The page sends an
+        Idempotency-Key per submit: a resent submit gets the first one's job, charged once."""
         await self._link_language(request)
         body = await json_body(request, ("mask", "prompt"))
         mask = png_field(_optional(body, "mask", str))
         if mask is None:
             raise BodyError(PAGE_TEXTS["empty"])
         prompt = _optional(body, "prompt", str)
+        key = request_key(request, body)
         self._check_engine()
         job_id = await self.service.region_submit(
-            request.query.get("t", ""), request.match_info["job_id"], mask, prompt
+            request.query.get("t", ""), request.match_info["job_id"], mask, prompt, key
         )
         started = t(
             "Job {job_id} started: its grid arrives where you asked for the region.",

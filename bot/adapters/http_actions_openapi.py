@@ -22,6 +22,12 @@ REGION_INFO = {
         "remix": {"type": "boolean"},
     },
 }
+# The page sends a random one per submit, and the same one when that submit is sent again.
+PAGE_IDEMPOTENCY = {
+    **IDEMPOTENCY_HEADER,
+    "description": "The same key again gets the first submit's job instead of a new one, "
+    "charged once (kept 24 hours, per user of the link).",
+}
 
 
 def describe(document: dict[str, Any]) -> None:
@@ -44,7 +50,7 @@ def describe(document: dict[str, Any]) -> None:
             }
         },
     }
-    statuses = ("400", "401", "403", "404", "409", "413", "429", "503")
+    statuses = ("400", "401", "403", "404", "409", "410", "413", "429", "503")
     errors = {status: error for status in statuses}
     document["components"]["schemas"]["Action"] = {
         "type": "object",
@@ -127,7 +133,7 @@ def describe(document: dict[str, Any]) -> None:
             "operationId": "regionSubmit",
             "summary": "The page's mask (a PNG in base64) and, with Remix, its prompt",
             "security": [],
-            "parameters": [token],
+            "parameters": [token, PAGE_IDEMPOTENCY],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -165,6 +171,8 @@ def describe(document: dict[str, Any]) -> None:
                 "400": error,
                 "403": refused,
                 "404": missing,
+                "409": error,
+                "410": error,
                 "429": error,
                 "503": error,
             },
@@ -184,6 +192,7 @@ def describe(document: dict[str, Any]) -> None:
                 "400": error,
                 "403": refused,
                 "404": missing,
+                "410": error,
             },
         },
     }

@@ -4,7 +4,7 @@
     HttpFrontEnd(service, settings)                 the same as the launcher runs it
 
 Endpoints (see http_openapi for the full description):
-    POST /api/txt2img, POST /api/jobs, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
+    POST /api/txt2img, POST /api/jobs, GET|DELETE /api/jobs/{id}, POST /api/jobs/{id}/cancel,
     GET /api/jobs/{id}/events, POST /api/jobs/{id}/actions, POST /api/blend,
     GET|POST /region/{id} (http_actions)
     GET /api/models, /api/themes, /api/styles, /api/loras (http_looks)

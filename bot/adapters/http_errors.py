@@ -19,7 +19,9 @@ from aiohttp import web
 from bot.adapters.http_body import BodyError
 from bot.core.errors import (
     EngineUnavailable,
+    JobDeleted,
     JobNotFound,
+    JobUnfinished,
     LinkRefused,
     MjError,
     NotPermitted,
@@ -59,6 +61,8 @@ _STATUSES: tuple[tuple[type[Exception], int], ...] = (
     # Well formed and refused by policy: forbidden, not a bad request.
     (PromptBlocked, 403),
     (JobNotFound, 404),
+    (JobDeleted, 410),  # its owner deleted it (🗑): gone for good, not "never was"
+    (JobUnfinished, 409),  # 🗑 of a job still queued or running: cancel it first
     (EngineUnavailable, 503),
     # The key is bound to another request: a conflict with what the server holds for it.
     (KeyReused, 409),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.http_body import MAX_LORAS, MAX_RATIO, MAX_SIDE
-from bot.adapters.http_schemas import job_schemas, public_paths
+from bot.adapters.http_schemas import deleted_schema, job_schemas, public_paths
 from bot.core.looks import WEIGHT_RANGE
 
 _FAILED = {"application/json": {"schema": {"$ref": "#/components/schemas/Failed"}}}
@@ -23,8 +23,9 @@ _ERRORS = {
     "401": "No API key, or an unknown or revoked one",
     "403": "A banned term in the prompt, or the key's user is blocked",
     "404": "No such job (other keys' jobs do not exist for you)",
-    "409": "The job was already finished or cancelled, or the Idempotency-Key came before "
-    "with a different request",
+    "409": "The job was already finished or cancelled (to delete: not finished yet), or the "
+    "Idempotency-Key came before with a different request",
+    "410": "Its owner deleted the job's result (DELETE /api/jobs/{job_id})",
     "413": "The body is larger than the server takes",
     "429": "Out of credits for today, or the queue has no room",
     "500": "The job failed while drawing",
@@ -248,7 +249,16 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "summary": "A job's status, queue position, progress and images",
                     "responses": {
                         "200": success_response(job, "The job"),
-                        **_errors("401", "404"),
+                        **_errors("401", "404", "410"),
+                    },
+                },
+                "delete": {
+                    "operationId": "deleteJob",
+                    "summary": "Delete a finished job's result (🗑): its images and files go, "
+                    "the job stays as deleted; again: 410",
+                    "responses": {
+                        "200": success_response(deleted_schema(), "Deleted"),
+                        **_errors("401", "404", "409", "410"),
                     },
                 },
             },
@@ -260,7 +270,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                     "responses": {
                         "200": success_response(job, "Cancelled"),
                         "202": success_response(job, "Still stopping"),
-                        **_errors("401", "404", "409"),
+                        **_errors("401", "404", "409", "410"),
                     },
                 },
             },
@@ -279,7 +289,7 @@ def openapi(version: str, limits: ApiLimits) -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_errors("401", "404"),
+                        **_errors("401", "404", "410"),
                     },
                 },
             },

@@ -1,4 +1,4 @@
-"""The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel.
+"""The /api endpoints: draw and wait (txt2img), queue and poll (jobs), cancel, delete (🗑).
 
 Handlers translate HTTP into the core's calls and the core's rows back into JSON; the core
 parses, screens, charges and queues exactly as for a chat message. A POST with an
@@ -26,7 +26,7 @@ from bot.adapters.settings import HttpSettings
 from bot.core.delivery import failure_reason
 from bot.core.errors import EngineUnavailable
 from bot.core.language import from_accept_language, render, t, verbatim
-from bot.core.queries import JobStatus
+from bot.core.queries import JobStatus, not_deleted
 from bot.core.render import job_loras, status_name
 from bot.core.requests import Incoming, Origin, RequestKey
 from bot.core.retries import fingerprint
@@ -37,16 +37,20 @@ JOB_ID = r"[a-z0-9]{1,40}"
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")  # visible ASCII, as the header can carry it
 
 
-def incoming_of(request: web.Request, origin: Origin, body: Any) -> Incoming:
-    """A POST as the core's request; with the retry key its Idempotency-Key header names
-    (the request it came with: its path and body)."""
+def request_key(request: web.Request, body: Any) -> RequestKey | None:
+    """The retry key a POST's Idempotency-Key header names, bound to the request it came
+    with (its path and body); None without the header."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return Incoming(origin, origin.user_id)
+        return None
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise BodyError(t("Idempotency-Key must be 1 to 255 visible ASCII characters"))
-    retry = RequestKey(key, fingerprint(request.path, body))
-    return Incoming(origin, origin.user_id, key=retry)
+    return RequestKey(key, fingerprint(request.path, body))
+
+
+def incoming_of(request: web.Request, origin: Origin, body: Any) -> Incoming:
+    """A POST as the core's request, with its retry key (`request_key`)."""
+    return Incoming(origin, origin.user_id, key=request_key(request, body))
 
 
 class ApiRoutes:
@@ -62,6 +66,7 @@ class ApiRoutes:
         app.router.add_post("/api/txt2img", self.txt2img)
         app.router.add_post("/api/jobs", self.create_job)
         app.router.add_get(f"/api/jobs/{{job_id:{JOB_ID}}}", self.get_job)
+        app.router.add_delete(f"/api/jobs/{{job_id:{JOB_ID}}}", self.delete_job)
         app.router.add_post(f"/api/jobs/{{job_id:{JOB_ID}}}/cancel", self.cancel_job)
 
     # endpoints ---------------------------------------------------------------------------
@@ -129,6 +134,16 @@ class ApiRoutes:
             return ok(await self.job_json(request, origin, job_id), status=202)  # still stopping
         return ok(await self.job_json(request, origin, job_id))
 
+    async def delete_job(self, request: web.Request) -> web.Response:
+        """🗑: the job's images and files removed, as the chat button does; the job stays, as
+        deleted (GET answers 410 from now on, and so does a second DELETE)."""
+        origin = await self.auth.origin(request)
+        await self.choose_language(request, origin)
+        job_id = request.match_info["job_id"]
+        await self.service.delete(origin, job_id)
+        row = await self.service.queries.own_job(origin, job_id)
+        return ok({"jobId": job_id, "deletedAt": row["deleted_at"]})
+
     # helpers -------------------------------------------------------------------------------
     async def _submit(self, request: web.Request) -> tuple[Origin, list[str]]:
         origin = await self.auth.origin(request)
@@ -161,8 +176,9 @@ class ApiRoutes:
         return incoming
 
     async def own_row(self, origin: Origin, job_id: str) -> dict[str, Any]:
-        """The job's row if it is this key's; other keys' jobs do not exist for it."""
-        return await self.service.queries.own_job(origin, job_id)
+        """The job's row if it is this key's; other keys' jobs do not exist for it, and a
+        deleted one is gone (JobDeleted: 410)."""
+        return not_deleted(await self.service.queries.own_job(origin, job_id))
 
     async def job_json(self, request: web.Request, origin: Origin, job_id: str) -> dict[str, Any]:
         """A job as the API shows it: SQLite for what is settled, the board for what is live."""

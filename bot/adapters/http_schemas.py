@@ -151,9 +151,23 @@ def job_schemas() -> dict[str, Any]:
     return {"Job": job, "Images": images, "JobEvent": event}
 
 
+def deleted_schema() -> dict[str, Any]:
+    """DELETE /api/jobs/{job_id}'s answer: which job, and when its result was deleted."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["jobId", "deletedAt"],
+        "properties": {
+            "jobId": {"type": "string", "pattern": "^[a-z0-9]{1,40}$"},
+            "deletedAt": {"type": "string"},
+        },
+    }
+
+
 def public_paths() -> dict[str, Any]:
     """What needs no key: images by their unguessable names, health, metrics, this."""
     text = {"text/plain": {"schema": {"type": "string"}}}
+    failed = {"application/json": {"schema": {"$ref": "#/components/schemas/Failed"}}}
     health = {
         "application/json": {
             "schema": {
@@ -183,6 +197,7 @@ def public_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "PNG", "content": {"image/png": {}}},
                     "404": {"description": "No such image", "content": text},
+                    "410": {"description": "Deleted by its owner (🗑)", "content": failed},
                 },
             }
         },

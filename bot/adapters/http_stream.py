@@ -17,10 +17,12 @@ from aiohttp import web
 from bot.adapters.http_errors import request_language
 from bot.adapters.http_jobs import JobBoard, JobEvent, describe_prompts, final_event
 from bot.adapters.http_routes import JOB_ID, ApiRoutes, image_url, public_base
-from bot.core.language import Lang, Message, render
+from bot.core.errors import JobDeleted
+from bot.core.language import Lang, Message, render, t
 from bot.core.queries import JobStatus
 
 KEEPALIVE_S = 15.0
+IMAGE_DELETED = t("This image was deleted by its owner.")
 
 
 class StreamRoutes:
@@ -83,6 +85,8 @@ class StreamRoutes:
         if preview is not None:
             return web.Response(body=preview, content_type="image/png", headers=headers)
         path = self.routes.service.image_file(name)
+        if path is None and await self.routes.service.image_deleted(name):
+            raise JobDeleted(IMAGE_DELETED)
         if path is None:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={**headers, "Content-Type": "image/png"})

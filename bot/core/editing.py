@@ -231,6 +231,30 @@ def parse_regions(text: str) -> frozenset[int]:
     return frozenset(int(c) for c in cleaned)
 
 
+def split_cells(text: str) -> tuple[str, str | None]:
+    """/region's text after the job: its cells and the prompt after them, if any.
+
+    '4 5 6 a red door' -> ('4 5 6', 'a red door'): the leading words of digits are the cells.
+    A '|' after the cells ends them, for a prompt that starts with a number ('4 5 6 | 3 red
+    doors'): the form a Remix question after the thirds picker is answered in."""
+    head, bar, tail = text.replace("｜", "|").partition("|")
+    if bar and all(_cells_word(word) for word in head.split()):
+        return " ".join(head.split()), tail.strip() or None
+    words = text.split()
+    count = next((i for i, word in enumerate(words) if not _cells_word(word)), len(words))
+    return " ".join(words[:count]), " ".join(words[count:]) or None
+
+
+def _cells_word(word: str) -> bool:
+    """A word of cells: digits, maybe joined by commas ('4,5,6')."""
+    return re.sub(r"[,，、;]", "", word).isdigit()
+
+
+def cells_text(cells: frozenset[int]) -> str:
+    """Picked cells as /region writes them: '2 5'."""
+    return " ".join(str(cell) for cell in sorted(cells))
+
+
 _DIMENSIONS = _param("dimensions")
 
 

@@ -26,12 +26,18 @@ from bot.core.editing import (
     plan_for,
     split_dimensions,
 )
-from bot.core.errors import ImagePromptError, JobNotFound, MjError, ParamError
+from bot.core.errors import (
+    ImagePromptError,
+    JobNotFound,
+    JobUnfinished,
+    MjError,
+    ParamError,
+)
 from bot.core.image_fetch import fetch_image, load_image, load_mask
 from bot.core.jobs import build_spec, new_job_id, new_seed
 from bot.core.params import MjRequest, normalize_input
 from bot.core.params_tokens import split_image_urls
-from bot.core.queries import JobStatus, Queries
+from bot.core.queries import JobStatus, Queries, not_deleted
 from bot.core.quota import job_credits
 from bot.core.region_links import RegionLinks
 from bot.core.render import status_name
@@ -150,8 +156,7 @@ class Edits:
         return await self.drawing.enqueue(incoming, spec, record, user, credits, respond)
 
     async def _image(self, job: dict[str, Any], index: int) -> Any:
-        if job.get("deleted_at"):
-            raise MjError(t("Job {job_id} was deleted.", job_id=job["id"]))
+        not_deleted(job)
         if JobStatus(job["status"]) is not JobStatus.DONE:
             raise MjError(
                 t(
@@ -188,9 +193,11 @@ class Edits:
 
     # 🗑 ----------------------------------------------------------------------------------------
     async def delete(self, job: dict[str, Any]) -> Reply:
-        """Remove a result's images and files (the job and its ledger rows stay)."""
+        """Remove a result's images and files (the job and its ledger rows stay). Deleted
+        already: JobDeleted; still queued or running: JobUnfinished."""
+        not_deleted(job)
         if not JobStatus(job["status"]).finished:
-            raise MjError(
+            raise JobUnfinished(
                 t(
                     "Job {job_id} is {status}: cancel it first.",
                     job_id=job["id"],

@@ -7,6 +7,8 @@ Every message is written for the person who will read it: it names what to fix. 
     ├── ParamError               the /mj text is malformed (unknown param, bad value, range, ...)
     ├── ImagePromptError         an image prompt could not be fetched or is not a usable image
     ├── JobNotFound              a job id that does not exist (or is not yours)
+    ├── JobDeleted               its owner deleted the job's result (🗑): nothing is left to use
+    ├── JobUnfinished            the job is still queued or running: it must end (or be cancelled)
     ├── LinkRefused              a signed link (the region page) is expired, altered or foreign
     ├── PromptBlocked            a banned term is in the prompt, or the user is paused
     ├── QuotaExceeded            not enough credits left today for this job
@@ -52,6 +54,14 @@ class ImagePromptError(MjError):
 
 class JobNotFound(MjError, LookupError):
     """No such job (or it belongs to someone else)."""
+
+
+class JobDeleted(MjError):
+    """The job's result was deleted by its owner (🗑); its row stays, its images are gone."""
+
+
+class JobUnfinished(MjError):
+    """The job is queued or running, and the action needs it finished (or cancelled)."""
 
 
 class LinkRefused(MjError):

@@ -15,7 +15,14 @@ from bot.core.commands import find, help_text
 from bot.core.delivery import Delivery
 from bot.core.describing import Describing
 from bot.core.drawing import Drawing
-from bot.core.editing import VARY_REGION, ZOOM_OUT, Edit, parse_regions, parse_zoom
+from bot.core.editing import (
+    VARY_REGION,
+    ZOOM_OUT,
+    Edit,
+    parse_regions,
+    parse_zoom,
+    split_cells,
+)
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError
 from bot.core.jobs import new_job_id
@@ -24,7 +31,8 @@ from bot.core.lookbook import Lookbook
 from bot.core.numbers import whole_number
 from bot.core.permutations import count_permutations, expand_permutations
 from bot.core.presses import CONFIRM, CONFIRM_ABOVE, DECLINE, Presses
-from bot.core.queries import JobStatus, Queries, not_yours
+from bot.core.queries import JobStatus, Queries, not_deleted, not_yours
+from bot.core.remix import ask_prompt, region_question, remixing
 from bot.core.requests import Button, Incoming, Origin, Reply, ReplyKind, Responder
 from bot.core.safety_commands import SafetyCommands
 from bot.core.term_commands import TermCommands
@@ -201,9 +209,7 @@ async def show(parts: Parts, call: Call) -> Reply:
     job_id = call.args.strip()
     if not job_id:
         raise MjError(t("Usage: /show JOB_ID (see /history for your job ids)."))
-    job = await parts.queries.own_job(call.incoming.origin, job_id, not_yours(job_id))
-    if job.get("deleted_at"):
-        raise MjError(t("Job {job_id} was deleted.", job_id=job["id"]))
+    job = not_deleted(await parts.queries.own_job(call.incoming.origin, job_id, not_yours(job_id)))
     if JobStatus(job["status"]) is not JobStatus.DONE:
         raise MjError(
             t(
@@ -244,13 +250,19 @@ async def remix(parts: Parts, call: Call) -> None:
 
 
 @handles("region")
-async def region(parts: Parts, call: Call) -> None:
-    """/region JOB CELLS [prompt]: Vary (Region) by the thirds of the image."""
+async def region(parts: Parts, call: Call) -> Reply | None:
+    """/region JOB CELLS [prompt]: Vary (Region) by the thirds of the image (what the thirds
+    picker sends). With Remix on and no prompt, it asks for one first, pre-filled."""
     job_id, _, rest = call.args.strip().partition(" ")
     job = await _editable(parts, call, job_id)
-    cells_text, prompt = _cells_and_prompt(rest)
-    request = EditRequest(Edit(VARY_REGION), cells=parse_regions(cells_text), prompt=prompt)
+    picked, prompt = split_cells(rest)
+    cells = parse_regions(picked)
+    origin = call.incoming.origin
+    if prompt is None and await remixing(parts.store, origin):
+        return await ask_prompt(parts.store, origin, job, region_question(job, cells))
+    request = EditRequest(Edit(VARY_REGION), cells=cells, prompt=prompt)
     await parts.edits.run(call.incoming, job, request, call.respond)
+    return None
 
 
 async def _editable(parts: Parts, call: Call, job_id: str) -> dict:
@@ -260,14 +272,6 @@ async def _editable(parts: Parts, call: Call, job_id: str) -> dict:
         raise MjError(t("Usage: {usage}", usage=usage))
     refusal = t("Job {job_id} is not yours to edit.", job_id=job_id)
     return await parts.queries.own_job(call.incoming.origin, job_id, refusal)
-
-
-def _cells_and_prompt(text: str) -> tuple[str, str | None]:
-    """'4 5 6 a red door' -> ('4 5 6', 'a red door'): leading digits are the cells."""
-    words = text.split()
-    count = next((i for i, w in enumerate(words) if not w.strip(",，、").isdigit()), len(words))
-    prompt = " ".join(words[count:]) or None
-    return " ".join(words[:count]), prompt
 
 
 @handles("ban-term", "unban-term", "allow-term", "banned-terms")

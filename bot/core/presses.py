@@ -22,14 +22,14 @@ from bot.core.editing import VARY_REGION, edit_from_fields, parse_edit
 from bot.core.edits import EditRequest, Edits
 from bot.core.errors import MjError, ParamError
 from bot.core.jobs import new_job_id, new_seed
-from bot.core.queries import JobStatus, Queries, not_yours
+from bot.core.queries import JobStatus, Queries, not_deleted, not_yours
 from bot.core.quota import job_credits
+from bot.core.remix import REMIXED, ask_prompt, button_question, remixing
 from bot.core.render import status_name
 from bot.core.requests import (
     Button,
     ButtonPress,
     Incoming,
-    Question,
     Reply,
     ReplyKind,
     Responder,
@@ -39,11 +39,8 @@ from bot.core.user_settings import UserSettings
 from engine.job import JobSpec, spec_from_dict
 from i18n import Duration, t
 
-# With Remix on, these ask for the prompt before they draw.
-REMIXED = ("V1", "V2", "V3", "V4", "VS", "VX", "ZOC")
 CONFIRM, DECLINE = "PERMOK", "PERMNO"  # the answer to "these {...} choices make N jobs"
 CONFIRM_ABOVE = 4  # more jobs than this from one /mj are confirmed first (chat front ends)
-PROMPT_LABEL = t("Prompt")  # what a Remix question asks for (a form's field, a reply)
 
 # The HTTP API's names for the buttons' image jobs, and the button each one works like.
 BY_NAME = {
@@ -94,9 +91,13 @@ class Presses:
         action = buttons.find(press.action)
         if action is None:
             raise MjError(t("Unknown button '{action}'.", action=press.action))
-        job = await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
-        if press.action in REMIXED and await self._remixing(incoming):
-            await respond.answer(await self._ask_prompt(incoming, job, press.action))
+        job = not_deleted(
+            await self.queries.own_job(incoming.origin, press.job_id, not_yours(press.job_id))
+        )
+        store, origin = self.drawing.store, incoming.origin
+        if press.action in REMIXED and await remixing(store, origin):
+            question = button_question(job, press.action)
+            await respond.answer(await ask_prompt(store, origin, job, question))
             return
         if action.kind is JobKind.REROLL:
             await self._reroll(incoming, job, respond)
@@ -112,7 +113,7 @@ class Presses:
     async def act(self, incoming: Incoming, job_id: str, order: Order) -> str:
         """An action named by fields (the HTTP API): the buttons' jobs, on any image of the
         job. Returns the new job's id; its news goes to the platform's sink."""
-        job = await self.queries.own_job(incoming.origin, job_id)
+        job = not_deleted(await self.queries.own_job(incoming.origin, job_id))
         if order.action == "reroll":
             return await self._reroll(incoming, job, None)
         if order.action in BY_NAME:
@@ -127,35 +128,6 @@ class Presses:
             )
         request = EditRequest(edit, order.index, order.prompt, mask=order.mask)
         return await self.edits.run(incoming, job, request, None)
-
-    async def _remixing(self, incoming: Incoming) -> bool:
-        origin = incoming.origin
-        return await self.drawing.store.run(
-            lambda s: s.editing.remix(origin.platform, origin.user_id)
-        )
-
-    async def _ask_prompt(self, incoming: Incoming, job: dict[str, Any], code: str) -> Reply:
-        """Remix: the press waits for the prompt (pre-filled with the job's own)."""
-        origin = incoming.origin
-        prefill = job["mj_text"] + (" --zoom 2" if code == "ZOC" else "")
-        command = f"/zoom {job['id']}" if code == "ZOC" else f"/remix {job['id']} {code}"
-        question = Question(new_job_id(), command, prefill, PROMPT_LABEL)
-        row = {
-            "id": question.id,
-            "platform": origin.platform,
-            "platform_user_id": origin.user_id,
-            "chat_id": origin.chat_id,
-            "kind": "question",
-            "job_id": job["id"],
-            "payload_json": {"command": command, "prefill": prefill},
-        }
-        await self.drawing.store.run(lambda s: s.editing.add_pending(row))
-        text = t(
-            "Remix: send {command} with the prompt to draw, e.g.\n{command} {prefill}",
-            command=command,
-            prefill=prefill,
-        )
-        return Reply(ReplyKind.TEXT, text, job["id"], ephemeral=True, question=question)
 
     async def remix(
         self, incoming: Incoming, job_id: str, code: str, prompt: str, respond: Responder

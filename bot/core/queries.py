@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.errors import JobNotFound, excerpt
+from bot.core.errors import JobDeleted, JobNotFound, excerpt
 from bot.core.requests import Origin
 from bot.core.safety import ShownImage, read_shown
 from i18n import Message, t
@@ -26,6 +26,7 @@ __all__ = [
     "Queries",
     "ShownImage",
     "Suggestion",
+    "not_deleted",
     "not_yours",
 ]
 
@@ -33,6 +34,13 @@ __all__ = [
 def not_yours(job_id: str) -> Message:
     """What the author of no job hears when they use its id (its buttons, /show, /cancel)."""
     return t("Job {job_id} is not yours, so its buttons are not for you.", job_id=job_id)
+
+
+def not_deleted(job: dict[str, Any]) -> dict[str, Any]:
+    """The job's row, unless its owner deleted its result (🗑): then JobDeleted."""
+    if job.get("deleted_at"):
+        raise JobDeleted(t("Job {job_id} was deleted.", job_id=job["id"]))
+    return job
 
 
 @dataclass(frozen=True, slots=True)

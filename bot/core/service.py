@@ -45,8 +45,9 @@ from bot.core.lookbook import Lookbook
 from bot.core.moderation import GLOBAL, Moderation
 from bot.core.params import Fields
 from bot.core.permissions import is_owner, may_moderate
-from bot.core.presses import PROMPT_LABEL, Order, Presses
-from bot.core.queries import Queries
+from bot.core.presses import Order, Presses
+from bot.core.queries import Queries, not_deleted
+from bot.core.remix import PROMPT_LABEL
 from bot.core.render import FAILED
 from bot.core.requests import (
     Incoming,
@@ -55,6 +56,7 @@ from bot.core.requests import (
     Reply,
     ReplyKind,
     ReplySink,
+    RequestKey,
     Responder,
 )
 from bot.core.retries import Retries
@@ -201,6 +203,10 @@ class MjService:
         """A stored image (a result or an image prompt) by its public name, if there is one."""
         return self.images.find(name)
 
+    async def image_deleted(self, name: str) -> bool:
+        """Whether the stored file of that public name was removed by its job's 🗑."""
+        return await self.store.run(lambda s: s.editing.deleted_image(name))
+
     def model_steps(self) -> dict[str, int]:
         """The models users may pick (the default first), each with the most steps it takes."""
         names = dict.fromkeys((self.settings.models.default, *self.settings.models.names))
@@ -342,8 +348,9 @@ class MjService:
     async def region_page(self, token: str, job_id: str) -> dict[str, Any]:
         """What the Vary (Region) page shows, if `token` is a fresh link for that job."""
         origin, job = await self.edits.linked_job(token, job_id)
+        not_deleted(job)
         images = await self.queries.job_images(job_id)
-        if job.get("deleted_at") or not images:
+        if not images:
             raise MjError(t("Job {job_id} has no image to repaint.", job_id=job_id))
         remix = await self.store.run(lambda s: s.editing.remix(origin.platform, origin.user_id))
         image = images[0]
@@ -363,12 +370,22 @@ class MjService:
         name = job["display_name"] or origin.user_id
         return await self.languages.resolve(Incoming(origin, name, locale=locale))
 
-    async def region_submit(self, token: str, job_id: str, mask: bytes, prompt: str | None) -> str:
-        """Vary (Region) from the page: the drawn mask (PNG), and with Remix a prompt."""
+    async def region_submit(
+        self,
+        token: str,
+        job_id: str,
+        mask: bytes,
+        prompt: str | None,
+        key: RequestKey | None = None,
+    ) -> str:
+        """Vary (Region) from the page: the drawn mask (PNG), and with Remix a prompt. With a
+        retry key (the page's Idempotency-Key), a resent submit gets the first one's job."""
         origin, job = await self.edits.linked_job(token, job_id)
-        incoming = Incoming(origin, job["display_name"] or origin.user_id)
+        incoming = Incoming(origin, job["display_name"] or origin.user_id, key=key)
         request = EditRequest(Edit(VARY_REGION), mask=mask, prompt=prompt or None)
-        return await self.edits.run(incoming, job, request, None)
+        return await self.retries.one(
+            incoming, lambda: self.edits.run(incoming, job, request, None)
+        )
 
     # questions (Remix prompts): where the adapters find them again ----------------------------
     async def question(self, question_id: str) -> Question | None:
@@ -403,6 +420,12 @@ class MjService:
         return await self.retries.one(
             incoming, lambda: self.describing.describe(incoming, text, gloss=gloss, seed=seed)
         )
+
+    async def delete(self, origin: Origin, job_id: str) -> Reply:
+        """🗑 by id (the HTTP API's DELETE): as the button does, `origin`'s job's images and
+        files removed, the job kept as deleted. JobDeleted if it was already, JobUnfinished
+        while it is queued or running."""
+        return await self.edits.delete(await self.queries.own_job(origin, job_id))
 
     async def cancel(self, origin: Origin, job_id: str) -> None:
         """Cancel `origin`'s job `job_id`; MjError if it is not theirs or already finished.

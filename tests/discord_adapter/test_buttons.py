@@ -4,6 +4,7 @@ job's author."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -136,34 +137,62 @@ async def test_remix_opens_a_form_and_its_submission_draws(
     assert row["prompt"] == "a stone windmill at night" and row["status"] == "done"
 
 
+async def thirds_offer(h: Any, api: FakeDiscord, prompt: str, image: int) -> tuple[str, Any]:
+    """Draw `prompt`, upscale its image, press Vary (Region): the upscale and the menu's post."""
+    job_id, first, _ = await h.draw(prompt)
+    payload = await h.click(int(first["reply_message_id"]), f"mj:U{image}:{job_id}")
+    upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
+    upscale = await h.service.wait(upscale_id)
+    payload = await h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
+    return upscale_id, await api.wait_for("POST", followups(payload), has("Vary (Region)"))
+
+
+async def pick_thirds(api: FakeDiscord, offer: Any, cells: list[str]) -> dict[str, Any]:
+    """Alice picks `cells` in the offer's menu; the interaction's payload."""
+    [[menu]] = [row["components"] for row in offer.response["components"]]
+    data = {"custom_id": menu["custom_id"], "component_type": 3, "values": cells}
+    pick = interaction(
+        api, 3, data, user_id=ALICE, channel_id=CHANNEL, guild_id=GUILD, message=offer.response
+    )
+    await api.interact(pick)
+    return pick
+
+
 async def test_vary_region_offers_the_thirds_without_the_web_page(
     settings: Settings, api: FakeDiscord
 ) -> None:
     async with discord_bot(settings, api) as h:
-        job_id, first, _ = await h.draw("a garden --seed 8")
-        payload = await h.click(int(first["reply_message_id"]), f"mj:U4:{job_id}")
-        upscale_id = job_in(await api.wait_for("POST", followups(payload), has("accepted")))
-        upscale = await h.service.wait(upscale_id)
-        payload = await h.click(int(upscale["reply_message_id"]), f"mj:VR:{upscale_id}")
-        offer = await api.wait_for("POST", followups(payload), has("Vary (Region)"))
+        upscale_id, offer = await thirds_offer(h, api, "a garden --seed 8", 4)
         [[menu]] = [row["components"] for row in offer.response["components"]]
         assert (menu["type"], menu["custom_id"], menu["max_values"]) == (
             3,
             f"mjvr:{upscale_id}",
             9,
         )
-        data = {"custom_id": menu["custom_id"], "component_type": 3, "values": ["5", "2"]}
-        pick = interaction(
-            api,
-            3,
-            data,
-            user_id=ALICE,
-            channel_id=CHANNEL,
-            guild_id=GUILD,
-            message=offer.response,
-        )
-        await api.interact(pick)
+        pick = await pick_thirds(api, offer, ["5", "2"])
         ack = await api.wait_for("PATCH", original(pick), has("accepted"))
         row = await h.service.wait(job_in(ack))
     assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)
     assert json.loads(row["action_json"])["regions"] == [2, 5]
+
+
+async def test_remix_asks_after_the_thirds_in_a_form(settings: Settings, api: FakeDiscord) -> None:
+    async with discord_bot(settings, api) as h:
+        await h.store.run(lambda s: s.editing.set_remix("discord", str(ALICE), True))
+        upscale_id, offer = await thirds_offer(h, api, "a courtyard --seed 2", 1)
+        pick = await pick_thirds(api, offer, ["9", "7"])
+        asked = await api.wait_for("POST", followups(pick), has("Remix"))
+        assert asked.response["flags"] == EPHEMERAL  # the question is for the picker alone
+        [[ask]] = custom_ids_of(asked.response)
+        payload = await h.click(int(asked.response["id"]), ask)
+        opened = await api.wait_for("POST", callback(payload))
+        form = opened.payload["data"]
+        assert form["title"] == f"/region {upscale_id} 7 9 |"
+        [[field]] = [row["components"] for row in form["components"]]
+        assert field["value"] == "a courtyard --seed 2"
+        payload = await h.submit_form(form, {field["custom_id"]: "a courtyard in snow"})
+        ack = await api.wait_for("PATCH", original(payload), has("accepted"))
+        row = await h.service.wait(job_in(ack))
+    assert (row["action"], row["parent_id"]) == ("vary_region", upscale_id)
+    assert row["prompt"] == "a courtyard in snow" and row["status"] == "done"
+    assert json.loads(row["action_json"])["regions"] == [7, 9]
