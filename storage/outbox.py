@@ -4,10 +4,8 @@ A row is added in the transaction that settles the job (done, failed or cancelle
 that ended is never without the message that says so, even if the process dies right after.
 Kinds:
 
-    final      the job's outcome in its own message: the grid, or why it failed or was cancelled
-    notice     a short new message that tells the user (editing a message does not notify)
-    release:N  the grid again after a moderator released an image (N: the safety log entry,
-               so each release of the same job is owed on its own, never merged or dropped)
+    final   the job's outcome in its own message: the grid, or why it failed or was cancelled
+    notice  a short new message that tells the user (editing a message does not notify)
 
 A row is pending until `sent` or `abandoned` (the platform refuses it for good); `attempts`
 and `last_error` record the failures in between.
@@ -23,11 +21,6 @@ from storage.jobs import Jobs
 from storage.rows import utcnow
 
 FINAL, NOTICE = "final", "notice"
-RELEASE = "release:"  # + the safety log entry's id
-
-
-def release_kind(decision_id: int) -> str:
-    return f"{RELEASE}{decision_id}"
 
 
 class Outbox:

@@ -5,7 +5,6 @@ driven alone, over HTTP, with the core's replies made by hand."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,9 +24,7 @@ from bot.config import Settings
 from bot.core.buttons import result_buttons
 from bot.core.requests import Reply, ReplyKind
 from i18n import verbatim
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeBotApi
-from tests.helpers import until
 
 ALICE, BOB, OWNER = 42, 43, 99
 GROUP = -1001234
@@ -107,13 +104,9 @@ def result(job_id: str, path: Path) -> Reply:
 
 @asynccontextmanager
 async def bare_sink(
-    settings: Settings,
-    every_s: float,
-    messages: MemoryMessages | None = None,
-    clock: FakeClock | None = None,
+    settings: Settings, every_s: float, messages: MemoryMessages | None = None
 ) -> AsyncIterator[TelegramSink]:
-    """A sink alone; pass the `messages` of an earlier one to play a restart, and the fake's
-    `clock` to pace it on the time the test moves on (`pass_time`)."""
+    """A sink alone; pass the `messages` of an earlier one to play a restart."""
     application = build_application(settings.telegram)
     messages = messages or MemoryMessages()
     sink = TelegramSink(
@@ -122,27 +115,7 @@ async def bare_sink(
         moves=ChatMoves(messages.chat_moved),
         group_every_s=every_s,
         private_every_s=every_s,
-        clock=clock,
     )
     async with application:
         yield sink
         await sink.close()
-
-
-async def pass_time(sink: TelegramSink, clock: FakeClock, seconds: float) -> None:
-    """Move the sink's clock on, once no edit of it is on its way: a request in flight while
-    the time jumps would reach the fake later than the sink sent it."""
-    await until(lambda: not any(view.editing for view in sink._views.values()))
-    clock.advance(seconds)
-    await asyncio.sleep(0)  # the edits it makes due start now
-
-
-class ClockedAsyncio:
-    """`asyncio` whose `sleep` waits on a FakeClock: for a library module (PTB's rate limiter)
-    that sleeps through its module's `asyncio`."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.sleep = clock.sleep
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)

@@ -10,26 +10,8 @@ takes a moment too, so previews leave room for it.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
-
-
-class Clock(Protocol):
-    """The time pacing is judged on (tests pass a clock they move on instead of sleeping)."""
-
-    def monotonic(self) -> float: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
 
 
 class ChatPace:

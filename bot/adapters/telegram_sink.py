@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from telegram import Bot, InputMediaPhoto, Message
@@ -58,7 +59,7 @@ from bot.adapters.telegram_format import (
     seconds,
 )
 from bot.adapters.telegram_moves import ChatMoves
-from bot.adapters.telegram_pace import ChatPace, Clock, SystemClock
+from bot.adapters.telegram_pace import ChatPace
 from bot.adapters.telegram_posts import ChatPosts
 from bot.adapters.text_fit import CAPTION_TAIL
 from bot.adapters.uploads import fit_upload
@@ -98,15 +99,13 @@ class TelegramSink:
         moves: ChatMoves,
         group_every_s: float = 3.0,
         private_every_s: float = 1.0,
-        clock: Clock | None = None,
     ) -> None:
         self.bot = bot
-        self.clock = clock or SystemClock()
         self.messages = messages
         self.group_every_s = group_every_s
         self.private_every_s = private_every_s
         self.moves = moves
-        self.pace = ChatPace(self._every_s, self.clock.monotonic)
+        self.pace = ChatPace(self._every_s)
         self.posts = ChatPosts(bot, messages, self.pace)  # new messages; the views edit theirs
         self._views: dict[str, _JobView] = {}
         self._announced: set[str] = set()  # jobs whose final reply came as a new message
@@ -203,9 +202,9 @@ class TelegramSink:
         """Show the newest state when the job and its chat may have one more message."""
         while view.dirty and not view.closed:
             chat = view.origin.chat_id
-            delay = max(view.next_at - self.clock.monotonic(), self.pace.wait_s(chat))
+            delay = max(view.next_at - time.monotonic(), self.pace.wait_s(chat))
             if delay > 0:
-                await self.clock.sleep(delay)
+                await asyncio.sleep(delay)
                 continue
             async with view.lock:
                 if view.closed:
@@ -242,7 +241,7 @@ class TelegramSink:
             # The rate limiter's retries ran out: leave this job's message alone as long as
             # Telegram asks; the newest state goes out after that (the final reply always).
             view.dirty = True
-            view.next_at = self.clock.monotonic() + seconds(error.retry_after)
+            view.next_at = time.monotonic() + seconds(error.retry_after)
             log.warning("Telegram flood control: job %s previews paused", view.job_id)
         except ChatMigrated as error:  # the next preview goes to the supergroup
             await self.migrated(view.origin.chat_id, str(error.new_chat_id))

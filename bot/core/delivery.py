@@ -4,9 +4,8 @@ The service hands each accepted job's engine handle to `Delivery.follow`; from t
 event is recorded and turned into a Reply for the Responder of the request that made the job
 (or, for jobs resumed after a restart, its platform's ReplySink). A job ends exactly one way:
 done, failed or cancelled is written in one transaction with its refund and the final reply
-it owes (whichever comes first wins). That final reply, the notice after it, and the grid again
-after a moderator released an image, go through the outbox (`bot.core.outbox`), which retries
-them until the platform takes them.
+it owes (whichever comes first wins). That final reply, and the notice after it, go through
+the outbox (`bot.core.outbox`), which retries them until the platform takes them.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import asyncio
 import io
 import logging
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from bot.core import render
@@ -29,8 +27,7 @@ from bot.core.buttons import (
     upscale_buttons,
 )
 from bot.core.endings import Endings
-from bot.core.outbox import FINAL, NOTICE, RELEASE, Item, Outbox
-from bot.core.permissions import owner_in_private
+from bot.core.outbox import FINAL, NOTICE, Item, Outbox
 from bot.core.quota import refund_fraction
 from bot.core.requests import Origin, Reply, ReplyKind, ReplySink, Responder, Undeliverable
 from bot.core.safety import result_note
@@ -43,14 +40,6 @@ from i18n.stored import from_json
 from storage.store import AsyncStore, JobStatus
 
 log = logging.getLogger(__name__)
-
-
-class Owed(StrEnum):
-    """Where a reply the outbox owes stands after a try."""
-
-    SENT = "sent"  # the platform took it
-    PENDING = "pending"  # still owed: retried with backoff, and after a restart
-    ABANDONED = "abandoned"  # the platform refuses it for good (chat gone, bot blocked)
 
 
 @dataclass(slots=True)
@@ -69,7 +58,6 @@ class Delivery:
         gan_upscaler: bool = False,
     ) -> None:
         self.settings = settings.actions
-        self.owners = settings.owners  # a failure shows them the operator's detail
         self.gan_upscaler = gan_upscaler  # Upscale 4x is offered under upscaled images
         self.store = store
         self.endings = endings  # how each job ends: written once, with its refund
@@ -247,15 +235,10 @@ class Delivery:
                 origin, respond, Reply(ReplyKind.NOTICE, render.notice_text(row), job_id)
             )
             return None
-        if item.kind.startswith(RELEASE):  # the grid as it is now, where the job was shown
-            await self._through(origin, None, await self.result_reply(row, None))
-            return None
         if status is JobStatus.DONE:
             reply = await self.result_reply(row, item.elapsed_s)
         elif status is JobStatus.FAILED:
             text = render.failed_text(job_id, failure_reason(row), charged, refunded)
-            if row.get("error_detail") and owner_in_private(self.owners, origin):
-                text = lines([text, render.owner_detail_text(row["error_detail"])])
             reply = Reply(ReplyKind.ERROR, text, job_id)
         else:
             reply = Reply(ReplyKind.TEXT, render.cancelled_text(job_id, charged, refunded), job_id)
@@ -322,15 +305,19 @@ class Delivery:
         except Exception:
             log.exception("reporting on job %s failed", reply.job_id)
 
-    async def deliver_owed(self, job_id: str, kind: str) -> Owed:
-        """Try now what the outbox owes outside a job's course (a released image's grid, owed
-        in the transaction that released it); what fails is retried like a final reply."""
-        row = await self.store.run(lambda s: s.jobs.get(job_id))
-        await self.outbox.deliver(Item(job_id, kind, row["platform"]))
-        owed = await self.store.run(lambda s: s.outbox.get(job_id, kind))
-        if owed is None or owed["abandoned_at"] is not None:
-            return Owed.ABANDONED
-        return Owed.PENDING if owed["sent_at"] is None else Owed.SENT
+    async def send(self, origin: Origin, reply: Reply) -> bool:
+        """A reply outside a job's course (a released image's new grid) through the origin's
+        sink; False if its front end is not running here or the platform failed."""
+        if not self.connected(origin.platform):
+            return False
+        try:
+            await self._through(origin, None, reply)
+        except Undeliverable as refused:
+            _abandoned(reply, refused)
+        except Exception:
+            log.exception("delivering a reply to %s failed", origin.platform)
+            return False
+        return True
 
     def pace(self, origin: Origin) -> float | None:
         entry = self._sinks.get(origin.platform)

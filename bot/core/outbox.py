@@ -2,8 +2,7 @@
 
 A job's final reply (its grid, or why it failed or was cancelled) is a row in SQLite from the
 transaction that settles the job; for front ends that edit it into the job's own message, a
-notice follows it (an edit does not notify anyone); a moderator's release of an image the
-safety check hid owes the job's grid again. The job's own task tries each at once,
+notice follows it (an edit does not notify anyone). The job's own task tries each at once,
 through the request's Responder while that lives. What fails is retried by one task per
 platform with exponential backoff, at most `retry_max_s` apart, so a result arrives within
 that long of the platform recovering, without a restart; after a restart everything still
@@ -26,10 +25,10 @@ from dataclasses import dataclass, field
 
 from bot.core.requests import Responder, Undeliverable
 from bot.core.settings import DeliverySettings
-from storage.outbox import FINAL, NOTICE, RELEASE
+from storage.outbox import FINAL, NOTICE
 from storage.store import AsyncStore
 
-__all__ = ["FINAL", "NOTICE", "RELEASE", "Item", "Outbox", "backoff"]
+__all__ = ["FINAL", "NOTICE", "Item", "Outbox", "backoff"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Item:
     job_id: str
-    kind: str  # FINAL, NOTICE, or RELEASE and a safety log entry's id
+    kind: str  # FINAL or NOTICE
     platform: str
     elapsed_s: float | None = field(default=None, compare=False)  # drawing time, for captions
 

@@ -125,11 +125,6 @@ def failed_text(job_id: str, reason: Message, charged: float, refunded: float) -
     return t("Job {job_id} failed: {reason} {refund}", job_id=job_id, reason=reason, refund=refund)
 
 
-def owner_detail_text(detail: str) -> Message:
-    """What the log says about a failure, for the bot's owner alone (`owner_in_private`)."""
-    return t("For the bot's owner (others never see this): {detail}", detail=detail)
-
-
 def cancelled_text(job_id: str, charged: float, refunded: float) -> Message:
     refund = refund_text(charged, refunded)
     return t("Job {job_id} cancelled. {refund}", job_id=job_id, refund=refund)

@@ -8,21 +8,18 @@ platform:id for any one (an API key's is api:NAME).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
-from bot.core.delivery import Delivery, Owed
+from bot.core.delivery import Delivery, origin_of
 from bot.core.errors import MjError
 from bot.core.moderation import GLOBAL, placed, scope_for, target_scope
 from bot.core.permissions import is_owner
 from bot.core.requests import Incoming, Reply, ReplyKind
-from bot.core.safety import ImageSafety, shown_images, stored_policy
+from bot.core.safety import ImageSafety, stored_policy
 from filters.safety_policy import PolicyError, SafetyPolicy, format_policy, parse_policy
 from i18n import Message, Stamp, sentences, t
 from i18n import lines as joined
-from storage.outbox import release_kind
 from storage.safety import Decision
-from storage.store import Store
 
 LOG_PAGE = 10
 RESET_WORDS = ("default", "reset", "clear", "默认", "預設")
@@ -86,7 +83,6 @@ class SafetyCommands:
         self.safety = safety
         self.delivery = delivery
         self.store = safety.store
-        self._releasing = asyncio.Lock()
 
     async def command(self, incoming: Incoming, name: str, rest: str) -> Reply:
         """Run one command (the dispatch checked the caller moderates here)."""
@@ -232,55 +228,25 @@ class SafetyCommands:
                 )
             )
         decision_id, job_id, by = int(number), found.job_id, incoming.origin.user_key
-        async with self._releasing:  # two releases of one job: the second grid shows both
-            released = await self._regrid_released(job_id, decision_id, by)
-        if not released:
+        if not await self.store.run(lambda s: s.safety.release(decision_id, by)):
             raise MjError(
                 t("#{number} was not withheld or blurred, or is released already.", number=number)
             )
-        # The grid again where the job was shown, owed like a final reply: a platform that
-        # fails now, or a restart, only delays it.
+        # The job's grid again, now with that image as drawn, where the job was shown.
+        shown = await self.safety.shown(job_id)
+        originals = await self.store.run(lambda s: s.jobs.images(job_id))
+        grid = await asyncio.to_thread(self.safety.save_regrid, shown, originals)
+        await self.store.run(lambda s: s.jobs.set_grid(job_id, grid))
+        row = await self.store.run(lambda s: s.jobs.get(job_id))
+        reply = await self.delivery.result_reply(row, None)
         values = {"image": found.image_index or 0, "job_id": job_id}
-        delivered = await self.delivery.deliver_owed(job_id, release_kind(decision_id))
-        if delivered is Owed.SENT:
-            return t(
-                "Released image {image} of job {job_id}: its grid was sent again where it was "
-                "drawn.",
-                **values,
-            )
-        if delivered is Owed.PENDING:
+        if not await self.delivery.send(origin_of(row), reply):
             return t(
                 "Released image {image} of job {job_id}: its grid could not be sent to its chat "
-                "yet; it is sent as soon as the chat can be reached (/show {job_id} shows it "
-                "there).",
+                "now (/show {job_id} shows it there).",
                 **values,
             )
         return t(
-            "Released image {image} of job {job_id}: its grid could not be sent to its chat "
-            "now (/show {job_id} shows it there).",
+            "Released image {image} of job {job_id}: its grid was sent again where it was drawn.",
             **values,
         )
-
-    async def _regrid_released(self, job_id: str, decision_id: int, by: str) -> bool:
-        """Release the image, store the job's new grid and owe it to the chat, all at once (a
-        crash in between loses nothing); False if it was not withheld or blurred (any more)."""
-        images, decisions = await self.store.run(
-            lambda s: (s.jobs.images(job_id), s.safety.job_decisions(job_id))
-        )
-        at = datetime.now(UTC).isoformat()  # as they will be once it is released
-        after = [replace(d, released_at=at) if d.id == decision_id else d for d in decisions]
-        shown = shown_images(images, after)
-        grid = await asyncio.to_thread(self.safety.save_regrid, shown, images)
-
-        def commit(s: Store) -> bool:
-            with s.transaction():
-                if not s.safety.release(decision_id, by):
-                    return False
-                s.jobs.set_grid(job_id, grid)
-                s.outbox.add(job_id, release_kind(decision_id))
-                return True
-
-        if not await self.store.run(commit):
-            await asyncio.to_thread(self.safety.images.delete, grid)
-            return False
-        return True

@@ -55,7 +55,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes]
-    at: float  # `clock.monotonic()` on arrival
+    at: float  # time.monotonic() on arrival
     status: int = 200
 
 
@@ -123,7 +123,7 @@ class FakeBotApi:
         if request.match_info["token"] != TOKEN:
             return _error(Refused(401, "Unauthorized"))
         params, files = await _read(request)
-        call = Call(method, params, files, self.clock.monotonic())
+        call = Call(method, params, files, time.monotonic())
         self.calls.append(call)
         if self.outage_after == "":
             call.status = 502
