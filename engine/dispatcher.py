@@ -165,6 +165,7 @@ class Engine:
                     if running.spec.job_id == job_id:
                         if running.too_late_to_cancel():
                             return False
+                        running.cancel_asked = True
                         running.cancelled.set()
                         slot.worker.interrupt(job_id)
                         return True

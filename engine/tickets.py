@@ -26,6 +26,9 @@ class Ticket:
     steps_done: int = 0
     total_steps: int = 0
     ended: bool = False
+    # Its user cancelled it while it ran (`cancelled` is also set when the engine stops): a
+    # Finished after that came from a worker that heard too late, and says so.
+    cancel_asked: bool = False
 
     def too_late_to_cancel(self) -> bool:
         return self.ended or (self.total_steps > 0 and self.steps_done >= self.total_steps)
@@ -84,11 +87,10 @@ class Run:
                 if isinstance(event, Finished):
                     # Counted before the result goes out: whoever got it sees it counted.
                     self.slot.jobs_done += 1
+                    self.elapsed = event.elapsed_s
+                    if ticket.cancel_asked:
+                        event = replace(event, cancel_came_late=True)
             self.ended.add(event.job_id)
-            if isinstance(event, Finished):
-                self.elapsed = event.elapsed_s
-                if ticket.cancelled.is_set():
-                    event = replace(event, cancel_came_late=True)
         ticket.handle.emit(event)
 
 

@@ -74,6 +74,8 @@ async def test_a_job_goes_to_a_worker_with_its_model_else_the_least_recently_use
     try:
         for job_id, model in (("x1", "xl"), ("t1", "tiny"), ("x2", "xl"), ("t2", "tiny")):
             await engine.submit(make_spec(job_id, model=model)).result()
+            # A worker is free again once its run is wound up, just after the result went out.
+            await engine.wait_idle()
         # xl jobs go where xl is loaded; the others to whichever worker waited longest.
         assert warm.drawn == ["x1", "x2"] and plain.drawn == ["t1", "t2"]
         assert [w.jobs_done for w in engine.workers()] == [2, 2]
@@ -163,3 +165,14 @@ async def test_a_cancel_a_remote_worker_heard_too_late_marks_the_result() -> Non
         assert not (await on_time.result()).cancel_came_late
     finally:
         engine.stop()
+
+
+async def test_a_job_an_engine_stop_could_not_interrupt_is_not_told_of_a_cancel() -> None:
+    worker = FinishingWorker("w0")
+    engine = engine_over(worker)
+    handle = engine.submit(make_spec("stopped"))
+    await asyncio.to_thread(worker.halfway.wait, 10)
+    engine.stop(timeout=0)  # interrupts the run (its cancel flag), as at shut-down
+    worker.go_on.set()
+    result = await handle.result()
+    assert isinstance(result, Finished) and not result.cancel_came_late
